@@ -1,0 +1,127 @@
+//! Commitments to tensors, states, traces and models (PROTOCOL.md §3).
+
+use crate::{
+    merkle::{MerkleTree, Tag, leaf_hash, merkle_root},
+    model::{Model, Op},
+};
+use alloy_primitives::{B256, Keccak256};
+
+/// Elements (bytes) per tensor leaf.
+pub const TENSOR_LEAF_BYTES: usize = 32;
+
+/// The 32-byte leaves of a one-row tensor: its bytes in order, the last leaf zero-filled.
+pub fn tensor_leaves(data: &[i8]) -> Vec<[u8; TENSOR_LEAF_BYTES]> {
+    let mut leaves: Vec<[u8; TENSOR_LEAF_BYTES]> = data
+        .chunks(TENSOR_LEAF_BYTES)
+        .map(|chunk| {
+            let mut leaf = [0u8; TENSOR_LEAF_BYTES];
+            for (dst, &src) in leaf.iter_mut().zip(chunk) {
+                *dst = src as u8;
+            }
+            leaf
+        })
+        .collect();
+    if leaves.is_empty() {
+        leaves.push([0; TENSOR_LEAF_BYTES]);
+    }
+    leaves
+}
+
+/// The Merkle tree over a tensor's leaves, padded with zero leaves.
+pub fn tensor_tree(data: &[i8]) -> MerkleTree {
+    let leaves = tensor_leaves(data).iter().map(|l| leaf_hash(Tag::Tensor, l)).collect();
+    MerkleTree::new(Tag::Tensor, leaves, leaf_hash(Tag::Tensor, &[0; TENSOR_LEAF_BYTES]))
+}
+
+/// Root of a tensor's data (its shape and zero point are fixed by the model).
+pub fn tensor_root(data: &[i8]) -> B256 {
+    tensor_tree(data).root()
+}
+
+/// The state tree over `slots` (slot roots; `B256::ZERO` marks an empty slot).
+pub fn state_tree(slots: &[B256]) -> MerkleTree {
+    let leaves = slots.iter().map(|s| leaf_hash(Tag::State, s.as_slice())).collect();
+    MerkleTree::new(Tag::State, leaves, leaf_hash(Tag::State, B256::ZERO.as_slice()))
+}
+
+/// σ_k for every k = 0..=n, given the `n + 1` slot tensor roots of a full run.
+pub fn state_roots(slot_roots: &[B256]) -> Vec<B256> {
+    (0..slot_roots.len())
+        .map(|k| {
+            let mut slots = vec![B256::ZERO; slot_roots.len()];
+            slots[..=k].copy_from_slice(&slot_roots[..=k]);
+            state_tree(&slots).root()
+        })
+        .collect()
+}
+
+/// The trace tree over σ_0 … σ_n.
+pub fn trace_tree(state_roots: &[B256]) -> MerkleTree {
+    let leaves = state_roots.iter().map(|s| leaf_hash(Tag::Trace, s.as_slice())).collect();
+    MerkleTree::new(Tag::Trace, leaves, leaf_hash(Tag::Trace, B256::ZERO.as_slice()))
+}
+
+/// Root of one op's tree: its spec leaf, then its weight rows.
+pub fn op_root(op: &Op) -> B256 {
+    let leaves = op.leaves().iter().map(|l| leaf_hash(Tag::Op, l)).collect();
+    merkle_root(Tag::Op, leaves, leaf_hash(Tag::Op, &[]))
+}
+
+/// The model root: `keccak256(0x02 ‖ 0x05 ‖ u32 n ‖ u32 inputLen ‖ u32 outputLen ‖ opsRoot)`.
+pub fn model_root(model: &Model) -> B256 {
+    let leaves = model.ops.iter().map(|op| leaf_hash(Tag::Model, op_root(op).as_slice())).collect();
+    let ops_root = merkle_root(Tag::Model, leaves, leaf_hash(Tag::Model, B256::ZERO.as_slice()));
+    let mut h = Keccak256::new();
+    h.update([0x02, Tag::Model as u8]);
+    h.update((model.ops.len() as u32).to_be_bytes());
+    h.update(model.input_len.to_be_bytes());
+    h.update((model.output_len() as u32).to_be_bytes());
+    h.update(ops_root);
+    h.finalize()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::merkle::node_hash;
+
+    #[test]
+    fn tensor_root_by_hand() {
+        // 40 bytes: two leaves, the second zero-filled after 8 bytes; depth 1.
+        let data: Vec<i8> = (0..40).map(|i| (i as i8).wrapping_sub(20)).collect();
+        let mut l0 = [0u8; 32];
+        let mut l1 = [0u8; 32];
+        for i in 0..32 {
+            l0[i] = data[i] as u8;
+        }
+        for i in 0..8 {
+            l1[i] = data[32 + i] as u8;
+        }
+        let expect = node_hash(Tag::Tensor, &leaf_hash(Tag::Tensor, &l0), &leaf_hash(Tag::Tensor, &l1));
+        assert_eq!(tensor_root(&data), expect);
+    }
+
+    #[test]
+    fn zero_padding_is_the_zero_leaf() {
+        // Three leaves of data pad to four: the padding leaf equals a leaf of 32 zero elements, so a
+        // tensor of 96 elements equals one of 128 elements whose last 32 are zero.
+        let a = vec![5i8; 96];
+        let mut b = a.clone();
+        b.extend([0; 32]);
+        assert_eq!(tensor_root(&a), tensor_root(&b));
+        // …but trailing zeros inside the last leaf do matter only through the leaf bytes, which are
+        // zero-filled the same way: 10 elements and the same 10 plus 22 zeros commit equally.
+        assert_eq!(tensor_root(&[1; 10]), tensor_root(&[&[1i8; 10][..], &[0i8; 22][..]].concat()));
+    }
+
+    #[test]
+    fn state_roots_fill_one_slot_per_step() {
+        let slots: Vec<B256> = (1..=4u8).map(B256::repeat_byte).collect();
+        let roots = state_roots(&slots);
+        assert_eq!(roots.len(), 4);
+        let expect1 = state_tree(&[slots[0], slots[1], B256::ZERO, B256::ZERO]).root();
+        assert_eq!(roots[1], expect1);
+        assert_eq!(roots[3], state_tree(&slots).root());
+        assert!(roots.windows(2).all(|w| w[0] != w[1]));
+    }
+}

@@ -1,0 +1,19 @@
+//! Vouch's shared vocabulary, with no I/O beyond reading and writing its own files: the canonical
+//! quantized model, the reference interpreter (the executable spec), bit-identical execution on Burn,
+//! and the keccak256 commitments to tensors, states, traces and models (see `docs/PROTOCOL.md`).
+
+pub mod burn_exec;
+pub mod commit;
+pub mod error;
+pub mod merkle;
+pub mod model;
+pub mod quant;
+pub mod random;
+pub mod reference;
+pub mod tensor;
+pub mod trace;
+
+pub use alloy_primitives::B256;
+pub use error::{CoreError, Result};
+pub use model::Model;
+pub use trace::{Commitments, Trace};

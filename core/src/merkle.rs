@@ -1,0 +1,209 @@
+//! Domain-separated keccak256 Merkle trees (PROTOCOL.md §3).
+//!
+//! `leaf(tag, data) = keccak256(0x00 ‖ tag ‖ data)`, `node(tag, l, r) = keccak256(0x01 ‖ tag ‖ l ‖ r)`.
+//! Every tree type has its own [`Tag`], and the leaf/node prefixes differ, so a 64-byte leaf can never
+//! pose as an inner node and a node of one tree never verifies in another.
+
+use alloy_primitives::{B256, Keccak256};
+
+/// Prefix byte of a leaf preimage.
+const LEAF_PREFIX: u8 = 0x00;
+/// Prefix byte of an inner-node preimage.
+const NODE_PREFIX: u8 = 0x01;
+
+/// The domain tag of each tree type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum Tag {
+    /// Tensor data: 32 int8 elements per leaf.
+    Tensor = 0x01,
+    /// State table: one leaf per slot, holding that slot's tensor root.
+    State = 0x02,
+    /// Trace: one leaf per state root σ_0 … σ_n.
+    Trace = 0x03,
+    /// One op of a model: its spec, then its weight rows.
+    Op = 0x04,
+    /// A model: one leaf per op root.
+    Model = 0x05,
+}
+
+/// Hashes one leaf of a `tag` tree.
+pub fn leaf_hash(tag: Tag, data: &[u8]) -> B256 {
+    let mut h = Keccak256::new();
+    h.update([LEAF_PREFIX, tag as u8]);
+    h.update(data);
+    h.finalize()
+}
+
+/// Hashes an inner node of a `tag` tree from its two children.
+pub fn node_hash(tag: Tag, left: &B256, right: &B256) -> B256 {
+    let mut h = Keccak256::new();
+    h.update([NODE_PREFIX, tag as u8]);
+    h.update(left);
+    h.update(right);
+    h.finalize()
+}
+
+/// Depth of a tree over `leaf_count` leaves: `⌈log2 leaf_count⌉` (0 for one leaf).
+pub fn depth_for(leaf_count: usize) -> u32 {
+    leaf_count.max(1).next_power_of_two().trailing_zeros()
+}
+
+/// A fully materialised tree: every level, leaves first, padded to a power of two.
+#[derive(Debug, Clone)]
+pub struct MerkleTree {
+    tag: Tag,
+    leaf_count: usize,
+    /// `levels[0]` are the (padded) leaves, the last level is `[root]`.
+    levels: Vec<Vec<B256>>,
+}
+
+impl MerkleTree {
+    /// Builds the tree over `leaves` (already hashed), padding with `pad` to a power of two.
+    ///
+    /// # Panics
+    /// If `leaves` is empty: every tree in the protocol has at least one leaf.
+    pub fn new(tag: Tag, mut leaves: Vec<B256>, pad: B256) -> Self {
+        assert!(!leaves.is_empty(), "a Merkle tree needs at least one leaf");
+        let leaf_count = leaves.len();
+        leaves.resize(leaf_count.next_power_of_two(), pad);
+        let mut levels = vec![leaves];
+        while levels.last().map_or(0, Vec::len) > 1 {
+            let below = levels.last().expect("at least one level");
+            let above = below
+                .chunks_exact(2)
+                .map(|pair| node_hash(tag, &pair[0], &pair[1]))
+                .collect();
+            levels.push(above);
+        }
+        Self { tag, leaf_count, levels }
+    }
+
+    /// The root.
+    pub fn root(&self) -> B256 {
+        self.levels.last().expect("at least one level")[0]
+    }
+
+    /// Number of leaves before padding.
+    pub fn leaf_count(&self) -> usize {
+        self.leaf_count
+    }
+
+    /// The tree's depth (number of siblings in a proof).
+    pub fn depth(&self) -> u32 {
+        (self.levels.len() - 1) as u32
+    }
+
+    /// The siblings from leaf `index` up to the root, or `None` if `index` is not a real leaf.
+    pub fn proof(&self, index: usize) -> Option<Vec<B256>> {
+        if index >= self.leaf_count {
+            return None;
+        }
+        let mut i = index;
+        let siblings = self.levels[..self.levels.len() - 1]
+            .iter()
+            .map(|level| {
+                let s = level[i ^ 1];
+                i >>= 1;
+                s
+            })
+            .collect();
+        Some(siblings)
+    }
+
+    /// The domain tag this tree was built with.
+    pub fn tag(&self) -> Tag {
+        self.tag
+    }
+}
+
+/// Root of a tree over `leaves` padded with `pad` (see [`MerkleTree::new`]).
+pub fn merkle_root(tag: Tag, leaves: Vec<B256>, pad: B256) -> B256 {
+    MerkleTree::new(tag, leaves, pad).root()
+}
+
+/// Recomputes the root from a leaf, its index and its siblings.
+///
+/// Checks what the contract checks: the path has exactly the tree's depth and the index is below the
+/// leaf count. Returns `None` when either check fails.
+pub fn climb(tag: Tag, leaf: B256, index: usize, siblings: &[B256], leaf_count: usize) -> Option<B256> {
+    if index >= leaf_count || siblings.len() as u32 != depth_for(leaf_count) {
+        return None;
+    }
+    let mut i = index;
+    let mut acc = leaf;
+    for s in siblings {
+        acc = if i & 1 == 0 { node_hash(tag, &acc, s) } else { node_hash(tag, s, &acc) };
+        i >>= 1;
+    }
+    Some(acc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn leaves(n: usize, salt: u8) -> Vec<B256> {
+        (0..n).map(|i| leaf_hash(Tag::Tensor, &[salt, i as u8, (i >> 8) as u8])).collect()
+    }
+
+    #[test]
+    fn leaf_and_node_are_domain_separated() {
+        let l = B256::repeat_byte(1);
+        let r = B256::repeat_byte(2);
+        let mut concat = l.to_vec();
+        concat.extend_from_slice(r.as_slice());
+        assert_ne!(leaf_hash(Tag::Tensor, &concat), node_hash(Tag::Tensor, &l, &r));
+        assert_ne!(node_hash(Tag::Tensor, &l, &r), node_hash(Tag::State, &l, &r));
+        assert_ne!(leaf_hash(Tag::Tensor, &[]), leaf_hash(Tag::Op, &[]));
+    }
+
+    #[test]
+    fn known_vector_single_leaf_is_root() {
+        // One leaf: depth 0, the root is the leaf itself.
+        let l = leaf_hash(Tag::Tensor, &[7; 32]);
+        assert_eq!(merkle_root(Tag::Tensor, vec![l], B256::ZERO), l);
+        // Three leaves pad to four with the padding leaf.
+        let ls = leaves(3, 9);
+        let pad = B256::repeat_byte(0xaa);
+        let expect = node_hash(
+            Tag::Tensor,
+            &node_hash(Tag::Tensor, &ls[0], &ls[1]),
+            &node_hash(Tag::Tensor, &ls[2], &pad),
+        );
+        assert_eq!(merkle_root(Tag::Tensor, ls, pad), expect);
+    }
+
+    proptest! {
+        #[test]
+        fn every_proof_climbs_to_the_root(n in 1usize..300, salt: u8, pick in 0usize..300) {
+            let tree = MerkleTree::new(Tag::Trace, leaves(n, salt), B256::ZERO);
+            let i = pick % n;
+            let proof = tree.proof(i).unwrap();
+            prop_assert_eq!(proof.len() as u32, depth_for(n));
+            let leaf = leaves(n, salt)[i];
+            prop_assert_eq!(climb(Tag::Trace, leaf, i, &proof, n), Some(tree.root()));
+        }
+
+        #[test]
+        fn proofs_fail_for_wrong_index_depth_or_tag(n in 2usize..200, salt: u8, pick in 0usize..200) {
+            let tree = MerkleTree::new(Tag::Trace, leaves(n, salt), B256::ZERO);
+            let i = pick % n;
+            let proof = tree.proof(i).unwrap();
+            let leaf = leaves(n, salt)[i];
+            // Out of range index (a padding position) is refused outright.
+            prop_assert_eq!(climb(Tag::Trace, leaf, n, &proof, n), None);
+            // A path one level short or long is refused.
+            prop_assert_eq!(climb(Tag::Trace, leaf, i, &proof[1..], n), None);
+            let mut long = proof.clone();
+            long.push(B256::ZERO);
+            prop_assert_eq!(climb(Tag::Trace, leaf, i, &long, n), None);
+            // Another tree's tag does not reach this root.
+            prop_assert_ne!(climb(Tag::State, leaf, i, &proof, n), Some(tree.root()));
+            // Another index with the same leaf does not reach it either.
+            let j = (i + 1) % n;
+            prop_assert_ne!(climb(Tag::Trace, leaf, j, &proof, n), Some(tree.root()));
+        }
+    }
+}

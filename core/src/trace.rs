@@ -1,0 +1,171 @@
+//! The execution trace: every slot tensor of one run, its commitments, and its file on disk.
+
+use crate::{
+    commit::{state_roots, tensor_root, trace_tree},
+    error::{CoreError, Result},
+    merkle::MerkleTree,
+};
+use alloy_primitives::B256;
+use std::{io::Write, path::Path};
+
+/// Magic bytes that open a trace file.
+const TRACE_MAGIC: &[u8; 8] = b"VOUCHT01";
+
+/// All `n + 1` slot tensors of one run: slot 0 is the input, slot `k + 1` the output of op `k`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trace {
+    slots: Vec<Vec<i8>>,
+}
+
+/// The commitments a worker posts and defends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Commitments {
+    /// Tensor root of each slot.
+    pub slot_roots: Vec<B256>,
+    /// σ_0 … σ_n.
+    pub state_roots: Vec<B256>,
+    /// Root over the state roots.
+    pub trace_root: B256,
+    /// Tensor root of the last slot.
+    pub output_root: B256,
+}
+
+impl Trace {
+    /// Wraps the slot tensors of a run (input first).
+    pub fn new(slots: Vec<Vec<i8>>) -> Self {
+        Self { slots }
+    }
+
+    /// Every slot tensor, input first.
+    pub fn slots(&self) -> &[Vec<i8>] {
+        &self.slots
+    }
+
+    /// The output tensor (the last slot).
+    pub fn output(&self) -> &[i8] {
+        self.slots.last().map_or(&[], Vec::as_slice)
+    }
+
+    /// The first `(slot, element)` where two traces differ, or `None` if they are identical.
+    /// Slots of different lengths differ at the first index past the shorter one.
+    pub fn first_difference(&self, other: &Trace) -> Option<(usize, usize)> {
+        let empty = Vec::new();
+        let slots = self.slots.len().max(other.slots.len());
+        (0..slots).find_map(|s| {
+            let a = self.slots.get(s).unwrap_or(&empty);
+            let b = other.slots.get(s).unwrap_or(&empty);
+            let mismatch = a.iter().zip(b).position(|(x, y)| x != y);
+            let length = (a.len() != b.len()).then(|| a.len().min(b.len()));
+            mismatch.or(length).map(|i| (s, i))
+        })
+    }
+
+    /// Computes every commitment of this trace.
+    pub fn commitments(&self) -> Commitments {
+        let slot_roots: Vec<B256> = self.slots.iter().map(|s| tensor_root(s)).collect();
+        let state_roots = state_roots(&slot_roots);
+        let trace_root = trace_tree(&state_roots).root();
+        let output_root = *slot_roots.last().expect("a trace has at least the input slot");
+        Commitments { slot_roots, state_roots, trace_root, output_root }
+    }
+
+    /// The trace tree, for proofs of σ_k at index k.
+    pub fn trace_tree(&self) -> MerkleTree {
+        trace_tree(&self.commitments().state_roots)
+    }
+
+    /// Serialises the trace: magic, slot count, then each slot as `u32 len ‖ bytes`.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = TRACE_MAGIC.to_vec();
+        out.extend_from_slice(&(self.slots.len() as u32).to_be_bytes());
+        for s in &self.slots {
+            out.extend_from_slice(&(s.len() as u32).to_be_bytes());
+            out.extend(s.iter().map(|&b| b as u8));
+        }
+        out
+    }
+
+    /// Parses [`Trace::to_bytes`].
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let bad = |m: &str| CoreError::Trace(m.to_owned());
+        let rest = bytes.strip_prefix(TRACE_MAGIC.as_slice()).ok_or_else(|| bad("bad magic"))?;
+        let (count, mut rest) = rest.split_first_chunk::<4>().ok_or_else(|| bad("truncated header"))?;
+        let count = u32::from_be_bytes(*count) as usize;
+        let mut slots = Vec::with_capacity(count.min(1 << 16));
+        for _ in 0..count {
+            let (len, tail) = rest.split_first_chunk::<4>().ok_or_else(|| bad("truncated slot header"))?;
+            let len = u32::from_be_bytes(*len) as usize;
+            if tail.len() < len {
+                return Err(bad("truncated slot"));
+            }
+            slots.push(tail[..len].iter().map(|&b| b as i8).collect());
+            rest = &tail[len..];
+        }
+        if !rest.is_empty() || slots.is_empty() {
+            return Err(bad("trailing bytes or no slots"));
+        }
+        Ok(Self { slots })
+    }
+
+    /// Writes the trace to `path` durably: a temporary file, fsync, rename, fsync of the directory.
+    /// A worker calls this *before* it posts the result that the trace backs.
+    pub fn persist(&self, path: &Path) -> Result<()> {
+        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir)?;
+        let tmp = path.with_extension("tmp");
+        {
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(&self.to_bytes())?;
+            f.sync_all()?;
+        }
+        std::fs::rename(&tmp, path)?;
+        std::fs::File::open(dir)?.sync_all()?;
+        Ok(())
+    }
+
+    /// Reads a trace written by [`Trace::persist`].
+    pub fn load(path: &Path) -> Result<Self> {
+        Self::from_bytes(&std::fs::read(path)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_round_trip_and_reject_garbage() {
+        let t = Trace::new(vec![vec![1, -2, 3], vec![-128, 127], vec![0]]);
+        assert_eq!(Trace::from_bytes(&t.to_bytes()).unwrap(), t);
+        let mut bytes = t.to_bytes();
+        bytes.pop();
+        assert!(Trace::from_bytes(&bytes).is_err());
+        bytes.extend([0, 0]);
+        assert!(Trace::from_bytes(&bytes).is_err());
+        assert!(Trace::from_bytes(b"nope").is_err());
+    }
+
+    #[test]
+    fn persist_then_load() {
+        let dir = std::env::temp_dir().join(format!("vouch-trace-{}", std::process::id()));
+        let path = dir.join("job-1.trace");
+        let t = Trace::new(vec![vec![9; 100], vec![-1; 7]]);
+        t.persist(&path).unwrap();
+        assert_eq!(Trace::load(&path).unwrap(), t);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn commitments_bind_every_slot() {
+        let t = Trace::new(vec![vec![1; 40], vec![2; 10], vec![3; 10]]);
+        let c = t.commitments();
+        assert_eq!(c.state_roots.len(), 3);
+        assert_eq!(c.output_root, c.slot_roots[2]);
+        let mut changed = t.slots().to_vec();
+        changed[1][9] = 0;
+        let c2 = Trace::new(changed).commitments();
+        assert_eq!(c2.output_root, c.output_root);
+        assert_ne!(c2.trace_root, c.trace_root);
+        assert_eq!(c2.state_roots[0], c.state_roots[0]);
+    }
+}
