@@ -1,0 +1,70 @@
+//! A local development chain: anvil from the pinned npm package, plus its test-only time controls.
+
+use crate::error::{ChainError, Result};
+use alloy::{
+    node_bindings::{Anvil, AnvilInstance},
+    providers::Provider,
+    signers::local::PrivateKeySigner,
+};
+use std::path::PathBuf;
+
+/// Where `npm ci` in `contracts/` puts anvil.
+const NPM_ANVIL: &str = "contracts/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil";
+
+/// Finds the anvil binary: `$VOUCH_ANVIL`, then the pinned npm package in this checkout, then `PATH`.
+pub fn anvil_path() -> Result<PathBuf> {
+    if let Ok(p) = std::env::var("VOUCH_ANVIL") {
+        return Ok(PathBuf::from(p));
+    }
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let candidates = [repo.join(NPM_ANVIL), PathBuf::from(NPM_ANVIL)];
+    if let Some(p) = candidates.iter().find(|p| p.is_file()) {
+        return Ok(p.clone());
+    }
+    std::env::var_os("PATH")
+        .and_then(|paths| std::env::split_paths(&paths).map(|d| d.join("anvil")).find(|p| p.is_file()))
+        .ok_or_else(|| {
+            ChainError::Node(
+                "anvil not found: run `npm ci --prefix contracts`, or set VOUCH_ANVIL to its path".into(),
+            )
+        })
+}
+
+/// A running anvil, killed on drop.
+#[derive(Debug)]
+pub struct LocalChain {
+    anvil: AnvilInstance,
+}
+
+impl LocalChain {
+    /// Starts anvil on a free port (or `port`), with its ten funded development accounts.
+    pub fn start(port: Option<u16>) -> Result<Self> {
+        let mut anvil = Anvil::at(anvil_path()?).arg("--hardfork").arg("cancun");
+        if let Some(port) = port {
+            anvil = anvil.port(port);
+        }
+        let anvil = anvil.try_spawn().map_err(|e| ChainError::Node(e.to_string()))?;
+        Ok(Self { anvil })
+    }
+
+    /// HTTP endpoint.
+    pub fn endpoint(&self) -> String {
+        self.anvil.endpoint()
+    }
+
+    /// The `i`th funded development account.
+    pub fn signer(&self, i: usize) -> PrivateKeySigner {
+        PrivateKeySigner::from(self.anvil.keys()[i].clone())
+    }
+}
+
+/// Moves the chain's clock forward by `secs` and mines a block (anvil only).
+pub async fn increase_time(provider: &impl Provider, secs: u64) -> Result<()> {
+    let _: serde_json::Value = provider
+        .raw_request("evm_increaseTime".into(), (secs,))
+        .await
+        .map_err(|e| ChainError::Rpc(e.to_string()))?;
+    let _: serde_json::Value =
+        provider.raw_request("evm_mine".into(), ()).await.map_err(|e| ChainError::Rpc(e.to_string()))?;
+    Ok(())
+}

@@ -1,0 +1,18 @@
+//! Vouch on an EVM chain: typed bindings from the committed contract artifacts, a signing client
+//! with explicit nonces and timeouts, deployment, the event stream agents consume, model
+//! publication/retrieval, and typed market calls. Reverts arrive as the contracts' custom errors.
+
+pub mod anvil;
+pub mod bindings;
+pub mod client;
+pub mod deploy;
+pub mod error;
+pub mod events;
+pub mod market;
+pub mod registry;
+
+pub use client::{ChainClient, ChainConfig};
+pub use deploy::{Deployment, MarketParams, deploy};
+pub use error::{ChainError, Result, Revert};
+pub use events::{ChainEvent, EventStream, VouchEvent};
+pub use market::{JobStatus, JobView, Market};

@@ -1,0 +1,196 @@
+//! Typed calls to the `JobMarket`: post, submit, finalize, refund, withdraw, and reads.
+
+use crate::{
+    bindings::JobMarket,
+    client::{ChainClient, classify},
+    deploy::{Deployment, MarketParams},
+    error::{ChainError, Result},
+};
+use alloy::{
+    primitives::{Address, B256, Bytes, U256},
+    providers::DynProvider,
+    rpc::types::TransactionReceipt,
+};
+use serde::{Deserialize, Serialize};
+
+/// A job's lifecycle on chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobStatus {
+    /// Posted, waiting for a result.
+    Open,
+    /// A result is posted; its challenge window runs.
+    Submitted,
+    /// Settled: the output is final.
+    Settled,
+    /// No result before the deadline: the fee went back to the poster.
+    Expired,
+}
+
+impl JobStatus {
+    /// From the contract's `JobStatus` enum value.
+    pub fn from_u8(v: u8) -> Option<Self> {
+        match v {
+            1 => Some(Self::Open),
+            2 => Some(Self::Submitted),
+            3 => Some(Self::Settled),
+            4 => Some(Self::Expired),
+            _ => None,
+        }
+    }
+
+    /// Lower-case name, as stored and served.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Submitted => "submitted",
+            Self::Settled => "settled",
+            Self::Expired => "expired",
+        }
+    }
+}
+
+/// A job as the contract stores it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobView {
+    /// Job id.
+    pub id: U256,
+    /// Model it runs.
+    pub model_id: U256,
+    /// Who posted it (refunds go here).
+    pub poster: Address,
+    /// Unix time after which no result is accepted.
+    pub deadline: u64,
+    /// Lifecycle status.
+    pub status: JobStatus,
+    /// Who submitted the result (zero while open).
+    pub worker: Address,
+    /// When the result was submitted.
+    pub submitted_at: u64,
+    /// Escrowed fee.
+    pub fee: U256,
+    /// The worker's bond.
+    pub bond: U256,
+    /// Tensor root of the input.
+    pub input_root: B256,
+    /// Tensor root of the posted output.
+    pub output_root: B256,
+    /// Root of the worker's trace.
+    pub trace_root: B256,
+}
+
+/// A handle on one deployment's market, acting as one account.
+#[derive(Debug, Clone)]
+pub struct Market {
+    client: ChainClient,
+    deployment: Deployment,
+}
+
+fn call_err(e: alloy::contract::Error) -> ChainError {
+    match e {
+        alloy::contract::Error::TransportError(t) => classify(t),
+        other => ChainError::Decode(other.to_string()),
+    }
+}
+
+impl Market {
+    /// Wraps a client and a deployment.
+    pub fn new(client: ChainClient, deployment: Deployment) -> Self {
+        Self { client, deployment }
+    }
+
+    /// The acting account's client.
+    pub fn client(&self) -> &ChainClient {
+        &self.client
+    }
+
+    /// Where the contracts live.
+    pub fn deployment(&self) -> &Deployment {
+        &self.deployment
+    }
+
+    fn contract(&self) -> JobMarket::JobMarketInstance<&DynProvider> {
+        JobMarket::new(self.deployment.market, self.client.provider())
+    }
+
+    /// The deployment's window and bond.
+    pub async fn params(&self) -> Result<MarketParams> {
+        let c = self.contract();
+        Ok(MarketParams {
+            challenge_window: c.challengeWindow().call().await.map_err(call_err)?,
+            result_bond: c.resultBond().call().await.map_err(call_err)?,
+        })
+    }
+
+    /// Posts a job with its fee; returns the job id and the receipt.
+    pub async fn post_job(&self, model_id: U256, input: &[u8], deadline: u64, fee: U256) -> Result<(U256, TransactionReceipt)> {
+        let tx = self.contract().postJob(model_id, Bytes::copy_from_slice(input), deadline).value(fee).into_transaction_request();
+        let receipt = self.client.send(tx).await?;
+        let id = receipt
+            .decoded_log::<JobMarket::JobPosted>()
+            .ok_or_else(|| ChainError::Decode("no JobPosted log".into()))?
+            .jobId;
+        Ok((id, receipt))
+    }
+
+    /// Submits a result with the bond.
+    pub async fn submit_result(
+        &self,
+        job_id: U256,
+        output_root: B256,
+        trace_root: B256,
+        output: &[u8],
+        bond: U256,
+    ) -> Result<TransactionReceipt> {
+        let tx = self
+            .contract()
+            .submitResult(job_id, output_root, trace_root, Bytes::copy_from_slice(output))
+            .value(bond)
+            .into_transaction_request();
+        self.client.send(tx).await
+    }
+
+    /// Settles a job whose challenge window has passed.
+    pub async fn finalize(&self, job_id: U256) -> Result<TransactionReceipt> {
+        self.client.send(self.contract().finalize(job_id).into_transaction_request()).await
+    }
+
+    /// Refunds an expired job to its poster.
+    pub async fn refund_expired(&self, job_id: U256) -> Result<TransactionReceipt> {
+        self.client.send(self.contract().refundExpired(job_id).into_transaction_request()).await
+    }
+
+    /// Withdraws this account's credit.
+    pub async fn withdraw(&self) -> Result<TransactionReceipt> {
+        self.client.send(self.contract().withdraw().into_transaction_request()).await
+    }
+
+    /// Credit waiting for `account`.
+    pub async fn credits(&self, account: Address) -> Result<U256> {
+        self.contract().credits(account).call().await.map_err(call_err)
+    }
+
+    /// Reads a job.
+    pub async fn job(&self, id: U256) -> Result<JobView> {
+        let j = self.contract().getJob(id).call().await.map_err(call_err)?;
+        Ok(JobView {
+            id,
+            model_id: j.modelId,
+            poster: j.poster,
+            deadline: j.deadline,
+            status: JobStatus::from_u8(j.status).ok_or_else(|| ChainError::Decode(format!("job status {}", j.status)))?,
+            worker: j.worker,
+            submitted_at: j.submittedAt,
+            fee: j.fee,
+            bond: j.bond,
+            input_root: j.inputRoot,
+            output_root: j.outputRoot,
+            trace_root: j.traceRoot,
+        })
+    }
+
+    /// `JobMarket.tensorRoot`: the contract's own tensor commitment, for cross-checks.
+    pub async fn tensor_root(&self, data: &[u8]) -> Result<B256> {
+        self.contract().tensorRoot(Bytes::copy_from_slice(data)).call().await.map_err(call_err)
+    }
+}

@@ -1,0 +1,227 @@
+//! Listing models: registering a commitment, publishing the model's leaves on chain, and rebuilding a
+//! model from those events alone (data availability: no one needs the coordinator to re-run it).
+
+use crate::{
+    bindings::ModelRegistry::{self, ModelRegistryEvents},
+    client::{ChainClient, classify},
+    deploy::Deployment,
+    error::{ChainError, Result},
+    events::{VouchEvent, decode_log},
+};
+use alloy::{
+    primitives::U256,
+    providers::{DynProvider, Provider},
+    rpc::types::Filter,
+    sol_types::SolEvent,
+};
+use vouch_core::{
+    B256, Model,
+    commit::model_root,
+    model::{ModelMeta, Op, QuantInfo},
+};
+
+/// Calldata budget of one `publishLeaves` transaction.
+pub const PUBLISH_CHUNK_BYTES: usize = 64 * 1024;
+
+/// Prefix of a model metadata URI that carries the metadata JSON inline.
+pub const META_URI_PREFIX: &str = "data:application/json,";
+
+/// A model's on-chain listing status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelStatus {
+    /// Registered, weights still being published.
+    Pending,
+    /// Weights published and verified: jobs can be posted.
+    Active,
+    /// The owner retired it: no new jobs.
+    Retired,
+}
+
+impl ModelStatus {
+    /// From the contract's `ModelStatus` enum value.
+    pub fn from_u8(v: u8) -> Option<Self> {
+        match v {
+            1 => Some(Self::Pending),
+            2 => Some(Self::Active),
+            3 => Some(Self::Retired),
+            _ => None,
+        }
+    }
+}
+
+/// The inline metadata URI for `meta`.
+pub fn meta_uri(meta: &ModelMeta) -> String {
+    format!("{META_URI_PREFIX}{}", serde_json::to_string(meta).expect("metadata serialises"))
+}
+
+/// Metadata from an inline metadata URI, if it is one.
+pub fn meta_from_uri(uri: &str) -> Option<ModelMeta> {
+    serde_json::from_str(uri.strip_prefix(META_URI_PREFIX)?).ok()
+}
+
+/// Registers `model` (Pending), then publishes all its leaves and seals every op, which activates it.
+/// Returns the model id.
+pub async fn list_model(
+    client: &ChainClient,
+    deployment: &Deployment,
+    model: &Model,
+    fee: U256,
+    royalty_bps: u16,
+) -> Result<U256> {
+    let registry = ModelRegistry::new(deployment.registry, client.provider());
+    let tx = registry
+        .registerModel(
+            model_root(model),
+            model.op_count() as u32,
+            model.input_len,
+            model.output_len() as u32,
+            fee,
+            royalty_bps,
+            meta_uri(&model.meta),
+        )
+        .into_transaction_request();
+    let receipt = client.send(tx).await?;
+    let id = receipt
+        .decoded_log::<ModelRegistry::ModelRegistered>()
+        .ok_or_else(|| ChainError::Decode("no ModelRegistered log".into()))?
+        .modelId;
+    publish_model(client, deployment, id, model).await?;
+    Ok(id)
+}
+
+/// Publishes every op's leaves in chunks of at most [`PUBLISH_CHUNK_BYTES`] and seals each op.
+pub async fn publish_model(client: &ChainClient, deployment: &Deployment, id: U256, model: &Model) -> Result<()> {
+    let registry = ModelRegistry::new(deployment.registry, client.provider());
+    for (k, op) in model.ops.iter().enumerate() {
+        let leaves = op.leaves();
+        let mut start = 0;
+        while start < leaves.len() {
+            let mut end = start;
+            let mut bytes = 0;
+            while end < leaves.len() && (end == start || bytes + leaves[end].len() <= PUBLISH_CHUNK_BYTES) {
+                bytes += leaves[end].len();
+                end += 1;
+            }
+            let chunk = leaves[start..end].iter().map(|l| l.clone().into()).collect();
+            client.send(registry.publishLeaves(id, k as u32, chunk).into_transaction_request()).await?;
+            tracing::debug!(model = %id, op = k, leaves = end - start, bytes, "published leaves");
+            start = end;
+        }
+        client.send(registry.sealOp(id, k as u32).into_transaction_request()).await?;
+    }
+    tracing::info!(model = %id, ops = model.op_count(), "model published and activated");
+    Ok(())
+}
+
+/// A model's registry entry.
+#[derive(Debug, Clone)]
+pub struct Listing {
+    /// Model id.
+    pub id: U256,
+    /// Who listed it and receives royalties.
+    pub owner: alloy::primitives::Address,
+    /// The model root.
+    pub root: B256,
+    /// Number of ops.
+    pub op_count: u32,
+    /// Input length.
+    pub input_len: u32,
+    /// Output length.
+    pub output_len: u32,
+    /// Fee per inference, in wei.
+    pub fee: U256,
+    /// Owner's share of the fee, in basis points.
+    pub royalty_bps: u16,
+    /// Listing status.
+    pub status: ModelStatus,
+    /// Metadata URI.
+    pub uri: String,
+}
+
+/// Reads a model's registry entry.
+pub async fn get_listing(provider: &DynProvider, deployment: &Deployment, id: U256) -> Result<Listing> {
+    let registry = ModelRegistry::new(deployment.registry, provider);
+    let m = registry.getModel(id).call().await.map_err(|e| match e {
+        alloy::contract::Error::TransportError(t) => classify(t),
+        other => ChainError::Decode(other.to_string()),
+    })?;
+    Ok(Listing {
+        id,
+        owner: m.owner,
+        root: m.root,
+        op_count: m.opCount,
+        input_len: m.inputLen,
+        output_len: m.outputLen,
+        fee: m.fee,
+        royalty_bps: m.royaltyBps,
+        status: ModelStatus::from_u8(m.status).ok_or_else(|| ChainError::Decode(format!("model status {}", m.status)))?,
+        uri: m.uri,
+    })
+}
+
+/// Rebuilds model `id` from its `ModelLeavesPublished` events and checks it against the registered
+/// root. Only an RPC endpoint is needed.
+pub async fn fetch_model(provider: &DynProvider, deployment: &Deployment, id: U256) -> Result<Model> {
+    let listing = get_listing(provider, deployment, id).await?;
+    if listing.status == ModelStatus::Pending {
+        return Err(ChainError::Mismatch(format!("model {id} is still being published")));
+    }
+    let filter = Filter::new()
+        .address(deployment.registry)
+        .event_signature(vec![
+            ModelRegistry::ModelLeavesPublished::SIGNATURE_HASH,
+            ModelRegistry::PublicationReset::SIGNATURE_HASH,
+        ])
+        .topic1(B256::from(id))
+        .from_block(deployment.start_block);
+    let logs = provider.get_logs(&filter).await.map_err(classify)?;
+    let mut ops: Vec<Vec<Vec<u8>>> = vec![Vec::new(); listing.op_count as usize];
+    for log in &logs {
+        match decode_log(deployment, log)?.map(|e| e.event) {
+            Some(VouchEvent::Registry(ModelRegistryEvents::PublicationReset(_))) => ops.iter_mut().for_each(Vec::clear),
+            Some(VouchEvent::Registry(ModelRegistryEvents::ModelLeavesPublished(e))) => {
+                let op = ops
+                    .get_mut(e.op as usize)
+                    .ok_or_else(|| ChainError::Mismatch(format!("leaves for op {} of a {}-op model", e.op, listing.op_count)))?;
+                if op.len() != e.firstLeaf as usize {
+                    return Err(ChainError::Mismatch(format!("op {} leaves out of order", e.op)));
+                }
+                op.extend(e.leaves.into_iter().map(|b| b.to_vec()));
+            }
+            _ => {}
+        }
+    }
+    let ops = ops
+        .iter()
+        .enumerate()
+        .map(|(k, leaves)| Op::from_leaves(leaves).map_err(|e| ChainError::Mismatch(format!("op {k}: {e}"))))
+        .collect::<Result<Vec<_>>>()?;
+    let meta = meta_from_uri(&listing.uri).unwrap_or_else(|| placeholder_meta(&ops, id));
+    let model = Model { input_len: listing.input_len, ops, meta };
+    let root = model_root(&model);
+    if root != listing.root {
+        return Err(ChainError::Mismatch(format!("model {id}: published leaves hash to {root}, registered {}", listing.root)));
+    }
+    model.validate()?;
+    Ok(model)
+}
+
+/// Metadata for a model listed without inline metadata: the input zero point is read off the ops.
+fn placeholder_meta(ops: &[Op], id: U256) -> ModelMeta {
+    let zero_point = ops
+        .iter()
+        .find_map(|op| match op {
+            Op::Dense(d) if d.input_slot == 0 => Some(d.z_x),
+            Op::Relu(r) if r.input_slot == 0 => Some(r.zero_point),
+            _ => None,
+        })
+        .unwrap_or(0);
+    let last = ops.last().map_or(0, Op::output_zero_point);
+    ModelMeta {
+        name: format!("model-{id}"),
+        input: QuantInfo { scale: 1.0, zero_point },
+        output: QuantInfo { scale: 1.0, zero_point: last },
+        labels: Vec::new(),
+    }
+}

@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+// Copies the forge artifacts the Rust side loads (`alloy::sol!(JobMarket, "../contracts/artifacts/JobMarket.json")`)
+// from out/ to artifacts/, keeping only what does not depend on the machine, the paths or the set of files
+// compiled with them: abi, bytecode.object, deployedBytecode.object, methodIdentifiers. Source maps, the AST,
+// metadata and ids are dropped so the committed files are small and byte-for-byte reproducible.
+'use strict';
+const fs = require('fs');
+const path = require('path');
+
+const root = path.resolve(__dirname, '..');
+const CONTRACTS = ['ModelRegistry', 'JobMarket'];
+
+fs.mkdirSync(path.join(root, 'artifacts'), { recursive: true });
+for (const name of CONTRACTS) {
+  const src = path.join(root, 'out', `${name}.sol`, `${name}.json`);
+  const artifact = JSON.parse(fs.readFileSync(src, 'utf8'));
+  const code = (b) => ({ object: b.object, linkReferences: b.linkReferences || {} });
+  const kept = {
+    abi: artifact.abi,
+    bytecode: code(artifact.bytecode),
+    deployedBytecode: code(artifact.deployedBytecode),
+    methodIdentifiers: artifact.methodIdentifiers,
+  };
+  if (!kept.abi || !kept.bytecode.object || kept.bytecode.object === '0x') {
+    throw new Error(`${src}: missing abi or bytecode`);
+  }
+  const dst = path.join(root, 'artifacts', `${name}.json`);
+  fs.writeFileSync(dst, JSON.stringify(kept, null, 2) + '\n');
+  console.log(`wrote ${path.relative(root, dst)} (${(kept.bytecode.object.length - 2) / 2} bytes of initcode)`);
+}

@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+pragma solidity 0.8.37;
+
+import {IJobMarket} from "./interfaces/IJobMarket.sol";
+import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
+import {
+    ChallengeWindowOpen,
+    DeadlineInPast,
+    DeadlineNotReached,
+    InputLengthMismatch,
+    JobExpired,
+    JobNotOpen,
+    JobNotSubmitted,
+    ModelNotActive,
+    NothingToWithdraw,
+    OutputLengthMismatch,
+    OutputRootMismatch,
+    Reentrancy,
+    TransferFailed,
+    UnknownJob,
+    WrongBond,
+    WrongFee,
+    ZeroRegistry
+} from "./lib/Errors.sol";
+import {LibTensor} from "./lib/LibTensor.sol";
+import {Job, JobStatus, ModelStatus} from "./lib/Types.sol";
+
+/// @title JobMarket
+/// @notice Posts jobs, takes results with bonds and settles them after the challenge window (PROTOCOL §5.2).
+/// @dev Solvency: `address(this).balance` == Σ credits + Σ fee of Open and Submitted jobs + Σ bond of
+/// Submitted jobs. Every transition moves an amount from one term to another; only `postJob`,
+/// `submitResult` (in) and `withdraw` (out) change the balance, each by exactly the term it changes.
+contract JobMarket is IJobMarket {
+    /// @notice Basis points in 100 %.
+    uint256 internal constant BPS = 10_000;
+
+    /// @inheritdoc IJobMarket
+    IModelRegistry public immutable registry;
+
+    /// @inheritdoc IJobMarket
+    uint64 public immutable challengeWindow;
+
+    /// @inheritdoc IJobMarket
+    uint256 public immutable resultBond;
+
+    /// @inheritdoc IJobMarket
+    uint256 public jobCount;
+
+    /// @inheritdoc IJobMarket
+    mapping(address account => uint256) public credits;
+
+    mapping(uint256 jobId => Job) internal _jobs;
+
+    bool private transient _locked;
+
+    modifier nonReentrant() {
+        // INVARIANT: no guarded function runs inside another (a withdrawal cannot be re-entered).
+        if (_locked) revert Reentrancy();
+        _locked = true;
+        _;
+        _locked = false;
+    }
+
+    constructor(IModelRegistry registry_, uint64 challengeWindow_, uint256 resultBond_) {
+        // INVARIANT: the market always has a registry to read models from.
+        if (address(registry_) == address(0)) revert ZeroRegistry();
+        registry = registry_;
+        challengeWindow = challengeWindow_;
+        resultBond = resultBond_;
+    }
+
+    /// @inheritdoc IJobMarket
+    function postJob(uint256 modelId, bytes calldata input, uint64 deadline)
+        external
+        payable
+        nonReentrant
+        returns (uint256 jobId)
+    {
+        jobId = ++jobCount;
+        Job storage job = _jobs[jobId];
+        uint256 fee;
+        {
+            (
+                ModelStatus status,
+                address owner,
+                uint32 inputLen,
+                uint32 outputLen,
+                uint256 modelFee,
+                uint16 royaltyBps
+            ) = registry.modelTerms(modelId);
+            // INVARIANT: jobs run only on models whose published weights reproduce their root.
+            if (status != ModelStatus.Active) revert ModelNotActive(modelId, status);
+            // INVARIANT: the escrow holds exactly the model's fee.
+            if (msg.value != modelFee) revert WrongFee(msg.value, modelFee);
+            // INVARIANT: the input has the model's shape (its root commits to data only).
+            if (input.length != inputLen) revert InputLengthMismatch(input.length, inputLen);
+            // INVARIANT: a worker has time to answer.
+            if (deadline <= block.timestamp) revert DeadlineInPast(deadline, block.timestamp);
+            // Snapshot the terms: later repricing or retirement does not touch this job.
+            job.modelOwner = owner;
+            job.royaltyBps = royaltyBps;
+            job.outputLen = outputLen;
+            fee = modelFee;
+        }
+        bytes32 inputRoot = LibTensor.tensorRoot(input);
+        job.modelId = modelId;
+        job.poster = msg.sender;
+        job.deadline = deadline;
+        job.status = JobStatus.Open;
+        job.fee = fee;
+        job.inputRoot = inputRoot;
+        emit JobPosted(jobId, modelId, msg.sender, fee, deadline, inputRoot, input);
+    }
+
+    /// @inheritdoc IJobMarket
+    function submitResult(uint256 jobId, bytes32 outputRoot, bytes32 traceRoot, bytes calldata output)
+        external
+        payable
+        nonReentrant
+    {
+        Job storage job = _requireJob(jobId);
+        // INVARIANT: one result per job.
+        if (job.status != JobStatus.Open) revert JobNotOpen(jobId, job.status);
+        // INVARIANT: a result arrives strictly before the deadline (refunds start at the deadline).
+        if (block.timestamp >= job.deadline) revert JobExpired(jobId, job.deadline);
+        // INVARIANT: every result is backed by exactly one bond.
+        if (msg.value != resultBond) revert WrongBond(msg.value, resultBond);
+        // INVARIANT: the output has the model's shape.
+        if (output.length != job.outputLen) revert OutputLengthMismatch(output.length, job.outputLen);
+        bytes32 computed = LibTensor.tensorRoot(output);
+        // INVARIANT: the output root is the output's, so the posted bytes are what a dispute is about.
+        if (computed != outputRoot) revert OutputRootMismatch(computed, outputRoot);
+
+        uint64 submittedAt = uint64(block.timestamp);
+        job.status = JobStatus.Submitted;
+        job.worker = msg.sender;
+        job.submittedAt = submittedAt;
+        job.bond = msg.value;
+        job.outputRoot = outputRoot;
+        job.traceRoot = traceRoot;
+        emit ResultSubmitted(jobId, msg.sender, outputRoot, traceRoot, output, submittedAt);
+    }
+
+    /// @inheritdoc IJobMarket
+    function finalize(uint256 jobId) external nonReentrant {
+        Job storage job = _requireJob(jobId);
+        // INVARIANT: only a submitted result settles, and exactly once.
+        if (job.status != JobStatus.Submitted) revert JobNotSubmitted(jobId, job.status);
+        uint64 endsAt = job.submittedAt + challengeWindow;
+        // INVARIANT: a result settles only after its whole challenge window (`<` challenges, `>=` settles).
+        if (block.timestamp < endsAt) revert ChallengeWindowOpen(jobId, endsAt);
+
+        uint256 fee = job.fee;
+        uint256 royalty = fee * job.royaltyBps / BPS;
+        uint256 workerPayout = fee - royalty + job.bond;
+        job.status = JobStatus.Settled;
+        credits[job.worker] += workerPayout;
+        credits[job.modelOwner] += royalty;
+        emit JobSettled(jobId, job.worker, workerPayout, royalty);
+    }
+
+    /// @inheritdoc IJobMarket
+    function refundExpired(uint256 jobId) external nonReentrant {
+        Job storage job = _requireJob(jobId);
+        // INVARIANT: only a job without a result is refunded, and exactly once.
+        if (job.status != JobStatus.Open) revert JobNotOpen(jobId, job.status);
+        // INVARIANT: the poster gets its fee back only once no result can arrive any more.
+        if (block.timestamp < job.deadline) revert DeadlineNotReached(jobId, job.deadline);
+
+        uint256 amount = job.fee;
+        job.status = JobStatus.Expired;
+        credits[job.poster] += amount;
+        emit JobRefunded(jobId, job.poster, amount);
+    }
+
+    /// @inheritdoc IJobMarket
+    function withdraw() external nonReentrant {
+        uint256 amount = credits[msg.sender];
+        // INVARIANT: a withdrawal moves money.
+        if (amount == 0) revert NothingToWithdraw();
+        // INVARIANT: the credit is gone before any money leaves (checks-effects-interactions).
+        credits[msg.sender] = 0;
+        emit Withdrawn(msg.sender, amount);
+        (bool ok,) = msg.sender.call{value: amount}("");
+        // INVARIANT: a failed transfer reverts, restoring the credit.
+        if (!ok) revert TransferFailed();
+    }
+
+    /// @inheritdoc IJobMarket
+    function getJob(uint256 jobId) external view returns (Job memory) {
+        return _requireJob(jobId);
+    }
+
+    /// @inheritdoc IJobMarket
+    function tensorRoot(bytes calldata data) external pure returns (bytes32) {
+        return LibTensor.tensorRoot(data);
+    }
+
+    function _requireJob(uint256 jobId) internal view returns (Job storage job) {
+        job = _jobs[jobId];
+        // INVARIANT: only posted jobs are read or changed.
+        if (job.status == JobStatus.None) revert UnknownJob(jobId);
+    }
+}

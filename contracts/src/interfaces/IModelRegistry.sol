@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+pragma solidity 0.8.37;
+
+import {Model, ModelStatus} from "../lib/Types.sol";
+
+/// @title IModelRegistry
+/// @notice Lists models (PROTOCOL §5.1). An owner registers a model root, then publishes every leaf of every
+/// op tree on chain (in events), op by op; sealing the last op recomputes the model root from the published
+/// data and activates the model only if it equals the registered root. So a model is usable only once
+/// anyone with an RPC endpoint can rebuild it.
+interface IModelRegistry {
+    /// @notice A model was registered (status Pending).
+    event ModelRegistered(
+        uint256 indexed modelId,
+        address indexed owner,
+        bytes32 root,
+        uint32 opCount,
+        uint32 inputLen,
+        uint32 outputLen,
+        uint256 fee,
+        uint16 royaltyBps,
+        string uri
+    );
+
+    /// @notice Leaves `firstLeaf …` of op `op` were published; `leaves` are the raw leaf data (spec, rows).
+    event ModelLeavesPublished(uint256 indexed modelId, uint32 indexed op, uint32 firstLeaf, bytes[] leaves);
+
+    /// @notice Op `op` was closed with op tree root `opRoot`.
+    event OpSealed(uint256 indexed modelId, uint32 indexed op, bytes32 opRoot);
+
+    /// @notice The published data reproduced the registered root: jobs can be posted.
+    event ModelActivated(uint256 indexed modelId);
+
+    /// @notice The owner discarded the publication progress of a Pending model.
+    event PublicationReset(uint256 indexed modelId);
+
+    /// @notice The owner changed the price of future jobs.
+    event ModelPriceUpdated(uint256 indexed modelId, uint256 fee, uint16 royaltyBps);
+
+    /// @notice The owner retired the model: no new jobs can be posted to it.
+    event ModelRetired(uint256 indexed modelId);
+
+    /// @notice Registers a model as Pending, owned by the caller.
+    /// @param root The model root (PROTOCOL §3) the publication must reproduce.
+    /// @param opCount Number of ops (≥ 1).
+    /// @param inputLen Input tensor length in bytes (≥ 1).
+    /// @param outputLen Output tensor length in bytes (≥ 1).
+    /// @param fee Fee per job, in wei.
+    /// @param royaltyBps Owner's share of each fee, in basis points (≤ 10_000).
+    /// @param uri Where the model file can be found (informational).
+    /// @return modelId The new model's id; ids start at 1.
+    function registerModel(
+        bytes32 root,
+        uint32 opCount,
+        uint32 inputLen,
+        uint32 outputLen,
+        uint256 fee,
+        uint16 royaltyBps,
+        string calldata uri
+    ) external returns (uint256 modelId);
+
+    /// @notice Appends leaves to op `op`'s tree; each datum is hashed as leaf(0x04, data). Owner only,
+    /// Pending only, and `op` must be the op being published (ops are published in order 0..n−1).
+    function publishLeaves(uint256 modelId, uint32 op, bytes[] calldata leaves) external;
+
+    /// @notice Closes op `op` (it must be the op being published and have ≥ 1 leaf) and moves to the next.
+    /// Sealing the last op computes the model root and activates the model, or reverts
+    /// `ModelRootMismatch(computed, registered)`. Owner only.
+    function sealOp(uint256 modelId, uint32 op) external;
+
+    /// @notice Discards all publication progress of a Pending model (e.g. after a root mismatch). Owner only.
+    function resetPublication(uint256 modelId) external;
+
+    /// @notice Sets the fee and royalty of future jobs. Owner only; not for retired models.
+    function setPrice(uint256 modelId, uint256 fee, uint16 royaltyBps) external;
+
+    /// @notice Retires the model for good: no new jobs. Jobs already posted run to completion. Owner only.
+    function retire(uint256 modelId) external;
+
+    /// @notice The model with this id; reverts `UnknownModel` for an id never registered.
+    function getModel(uint256 modelId) external view returns (Model memory);
+
+    /// @notice What a market needs to post a job, without the uri (cheaper than `getModel`).
+    function modelTerms(uint256 modelId)
+        external
+        view
+        returns (ModelStatus status, address owner, uint32 inputLen, uint32 outputLen, uint256 fee, uint16 royaltyBps);
+
+    /// @notice Publication progress: the op being published and the number of its leaves so far.
+    /// For an Active model `op == opCount` and `leafCount == 0`.
+    function publication(uint256 modelId) external view returns (uint32 op, uint32 leafCount);
+
+    /// @notice The op tree root of a sealed op (`op` < the op being published); zero otherwise.
+    function opRoot(uint256 modelId, uint32 op) external view returns (bytes32);
+
+    /// @notice The number of models ever registered (the highest id).
+    function modelCount() external view returns (uint256);
+}

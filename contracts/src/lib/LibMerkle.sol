@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+pragma solidity 0.8.37;
+
+import {EmptyTree, TreeFull} from "./Errors.sol";
+
+/// @notice The leaves folded so far into an append-only Merkle tree (PROTOCOL §3), in O(depth) storage.
+/// @dev `branch[i]` holds the root of the last complete subtree of height `i` whose right sibling has not
+/// been appended yet; it is meaningful only while bit `i` of `count` is set. Entries are never cleared:
+/// `append` reads `branch[i]` only after writing it since the last `reset`.
+struct Frontier {
+    uint256 count;
+    bytes32[32] branch;
+}
+
+/// @title LibMerkle
+/// @notice The commitment hashes of PROTOCOL §3:
+///   leaf(tag, data) = keccak256(0x00 ‖ tag ‖ data)
+///   node(tag, l, r) = keccak256(0x01 ‖ tag ‖ l ‖ r)
+///   merkle(tag, leaves[0..m), pad): pad to 2^⌈log2 m⌉ leaves with `pad`, hash pairs with node(tag, ·, ·).
+/// A one-byte domain tag per tree type and distinct leaf/node prefixes keep every tree apart from every
+/// other, and a leaf from ever posing as a node.
+library LibMerkle {
+    uint8 internal constant TAG_TENSOR = 0x01;
+    uint8 internal constant TAG_STATE = 0x02;
+    uint8 internal constant TAG_TRACE = 0x03;
+    uint8 internal constant TAG_OP = 0x04;
+    uint8 internal constant TAG_MODEL = 0x05;
+
+    /// @dev A frontier of 32 branches folds at most 2^32 − 1 leaves.
+    uint256 internal constant MAX_LEAVES = (1 << 32) - 1;
+
+    /// @notice leaf(tag, data) for data in memory.
+    function leaf(uint8 tag, bytes memory data) internal pure returns (bytes32 h) {
+        assembly ("memory-safe") {
+            let ptr := mload(0x40) // scratch past the free memory pointer, never allocated
+            let len := mload(data)
+            mstore(ptr, shl(240, and(tag, 0xff))) // 0x00 ‖ tag
+            mcopy(add(ptr, 2), add(data, 0x20), len)
+            h := keccak256(ptr, add(len, 2))
+        }
+    }
+
+    /// @notice leaf(tag, data) for data in calldata.
+    function leafCalldata(uint8 tag, bytes calldata data) internal pure returns (bytes32 h) {
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, shl(240, and(tag, 0xff)))
+            calldatacopy(add(ptr, 2), data.offset, data.length)
+            h := keccak256(ptr, add(data.length, 2))
+        }
+    }
+
+    /// @notice leaf(tag, word) for a 32-byte datum (a root, or 32 tensor elements).
+    function leafWord(uint8 tag, bytes32 word) internal pure returns (bytes32 h) {
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, shl(240, and(tag, 0xff)))
+            mstore(add(ptr, 2), word)
+            h := keccak256(ptr, 34)
+        }
+    }
+
+    /// @notice node(tag, left, right).
+    function node(uint8 tag, bytes32 left, bytes32 right) internal pure returns (bytes32 h) {
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, shl(240, or(0x0100, and(tag, 0xff)))) // 0x01 ‖ tag
+            mstore(add(ptr, 2), left)
+            mstore(add(ptr, 34), right)
+            h := keccak256(ptr, 66)
+        }
+    }
+
+    /// @notice merkle(tag, leaves, pad): the root of `leaves` padded with `pad` to the next power of two.
+    /// @dev Overwrites `leaves` (it is used as the work buffer). Hashes only the nodes that are not all
+    /// padding: at each level an odd last node is paired with the all-padding subtree of that height.
+    function root(uint8 tag, bytes32[] memory leaves, bytes32 pad) internal pure returns (bytes32) {
+        uint256 n = leaves.length;
+        // INVARIANT: a tree has at least one leaf (m ≥ 1).
+        if (n == 0) revert EmptyTree();
+        bytes32 zero = pad; // the root of an all-padding subtree of the current height
+        while (n > 1) {
+            uint256 half = (n + 1) >> 1;
+            for (uint256 i = 0; i < half; ++i) {
+                uint256 l = i << 1;
+                bytes32 right = l + 1 < n ? leaves[l + 1] : zero;
+                leaves[i] = node(tag, leaves[l], right);
+            }
+            n = half;
+            if (n > 1) zero = node(tag, zero, zero);
+        }
+        return leaves[0];
+    }
+
+    /// @notice Appends `leafHash` to the incremental tree; returns its index.
+    function append(Frontier storage f, uint8 tag, bytes32 leafHash) internal returns (uint256 index) {
+        index = f.count;
+        // INVARIANT: the frontier has a branch for every height the new leaf can complete.
+        if (index >= MAX_LEAVES) revert TreeFull(index);
+        uint256 size = index + 1;
+        f.count = size;
+        bytes32 h = leafHash;
+        for (uint256 i = 0;; ++i) {
+            if (size & 1 == 1) {
+                f.branch[i] = h;
+                return index;
+            }
+            h = node(tag, f.branch[i], h);
+            size >>= 1;
+        }
+    }
+
+    /// @notice merkle(tag, appended leaves, pad): the root of every leaf appended since the last reset.
+    function root(Frontier storage f, uint8 tag, bytes32 pad) internal view returns (bytes32) {
+        uint256 m = f.count;
+        // INVARIANT: a tree has at least one leaf (m ≥ 1).
+        if (m == 0) revert EmptyTree();
+        uint256 depth = ceilLog2(m);
+        // A full tree is complete: its root is the branch of height `depth`.
+        if (m == 2 ** depth) return f.branch[depth];
+        // Otherwise climb from the first padding leaf (index m): at height i the node on the path is the
+        // subtree with index ⌊m / 2^i⌋, whose left sibling (if any) is branch[i].
+        bytes32 h = pad;
+        bytes32 zero = pad;
+        uint256 size = m;
+        for (uint256 i = 0; i < depth; ++i) {
+            h = size & 1 == 1 ? node(tag, f.branch[i], h) : node(tag, h, zero);
+            zero = node(tag, zero, zero);
+            size >>= 1;
+        }
+        return h;
+    }
+
+    /// @notice Forgets every appended leaf.
+    function reset(Frontier storage f) internal {
+        f.count = 0;
+    }
+
+    /// @notice ⌈log2 m⌉ for m ≥ 1 (0 for m = 1).
+    function ceilLog2(uint256 m) internal pure returns (uint256 d) {
+        while (2 ** d < m) ++d;
+    }
+}

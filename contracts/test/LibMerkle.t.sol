@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+pragma solidity 0.8.37;
+
+import {EmptyTree, TreeFull} from "../src/lib/Errors.sol";
+import {Frontier, LibMerkle} from "../src/lib/LibMerkle.sol";
+import {LibModel} from "../src/lib/LibModel.sol";
+import {Base} from "./Base.t.sol";
+import {Reference} from "./utils/Reference.sol";
+
+/// @notice Exposes LibMerkle's storage accumulator and list root as external calls.
+contract MerkleHarness {
+    using LibMerkle for Frontier;
+
+    Frontier internal _tree;
+
+    function append(uint8 tag, bytes32 leafHash) external returns (uint256) {
+        return _tree.append(tag, leafHash);
+    }
+
+    function root(uint8 tag, bytes32 pad) external view returns (bytes32) {
+        return _tree.root(tag, pad);
+    }
+
+    function reset() external {
+        _tree.reset();
+    }
+
+    function count() external view returns (uint256) {
+        return _tree.count;
+    }
+
+    function listRoot(uint8 tag, bytes32[] memory leaves, bytes32 pad) external pure returns (bytes32) {
+        return LibMerkle.root(tag, leaves, pad);
+    }
+}
+
+contract LibMerkleTest is Base {
+    MerkleHarness internal harness;
+
+    function setUp() public {
+        harness = new MerkleHarness();
+    }
+
+    function _leaves(uint256 seed, uint256 count) internal pure returns (bytes32[] memory leaves) {
+        leaves = new bytes32[](count);
+        for (uint256 i = 0; i < count; ++i) {
+            leaves[i] = keccak256(abi.encode(seed, i));
+        }
+    }
+
+    function _copy(bytes32[] memory a) internal pure returns (bytes32[] memory b) {
+        b = new bytes32[](a.length);
+        for (uint256 i = 0; i < a.length; ++i) {
+            b[i] = a[i];
+        }
+    }
+
+    // ----- hashes -----
+
+    function test_leaf_prefixAndTag_succeeds() public pure {
+        bytes memory data = hex"deadbeef";
+        assertEq(LibMerkle.leaf(0x04, data), keccak256(hex"0004deadbeef"), "leaf(0x04, deadbeef)");
+        assertEq(LibMerkle.leaf(0x04, ""), keccak256(hex"0004"), "leaf(0x04, empty)");
+        assertEq(LibMerkle.leaf(0x04, ""), LibModel.OP_PAD_LEAF, "op padding leaf");
+    }
+
+    function test_leafWord_matchesLeafOfBytes_succeeds() public pure {
+        bytes32 w = keccak256("w");
+        assertEq(LibMerkle.leafWord(0x05, w), keccak256(abi.encodePacked(hex"0005", w)), "leafWord");
+        assertEq(LibMerkle.leafWord(0x05, w), LibMerkle.leaf(0x05, abi.encodePacked(w)), "leafWord == leaf");
+        assertEq(LibMerkle.leafWord(0x05, 0), LibModel.MODEL_PAD_LEAF, "model padding leaf");
+    }
+
+    function test_node_prefixAndTag_succeeds() public pure {
+        bytes32 l = keccak256("l");
+        bytes32 r = keccak256("r");
+        assertEq(LibMerkle.node(0x03, l, r), keccak256(abi.encodePacked(hex"0103", l, r)), "node");
+        // A 64-byte leaf can never pose as a node: the prefixes differ.
+        assertTrue(LibMerkle.node(0x03, l, r) != LibMerkle.leaf(0x03, abi.encodePacked(l, r)), "leaf != node");
+    }
+
+    function testFuzz_leafCalldata_matchesMemory_succeeds(uint8 tag, bytes calldata data) public pure {
+        assertEq(LibMerkle.leafCalldata(tag, data), Reference.leaf(tag, data), "calldata leaf");
+        assertEq(LibMerkle.leaf(tag, data), Reference.leaf(tag, data), "memory leaf");
+    }
+
+    // ----- root of a list -----
+
+    function test_root_empty_reverts() public {
+        vm.expectRevert(abi.encodeWithSelector(EmptyTree.selector));
+        harness.listRoot(0x01, new bytes32[](0), 0);
+    }
+
+    function test_root_oneLeaf_isTheLeaf_succeeds() public pure {
+        bytes32[] memory leaves = new bytes32[](1);
+        leaves[0] = keccak256("only");
+        assertEq(LibMerkle.root(0x02, leaves, keccak256("pad")), keccak256("only"), "d = 0");
+    }
+
+    function test_root_threeLeaves_paddedToFour_succeeds() public pure {
+        bytes32[] memory leaves = _leaves(7, 3);
+        bytes32 pad = keccak256("pad");
+        bytes32 expected = keccak256(
+            abi.encodePacked(
+                hex"0102",
+                keccak256(abi.encodePacked(hex"0102", leaves[0], leaves[1])),
+                keccak256(abi.encodePacked(hex"0102", leaves[2], pad))
+            )
+        );
+        assertEq(LibMerkle.root(0x02, _copy(leaves), pad), expected, "3 leaves");
+    }
+
+    function testFuzz_root_matchesReference_succeeds(uint256 seed, uint256 count, uint8 tag) public pure {
+        count = bound(count, 1, 70);
+        bytes32[] memory leaves = _leaves(seed, count);
+        bytes32 pad = keccak256(abi.encode(seed));
+        assertEq(LibMerkle.root(tag, _copy(leaves), pad), Reference.merkle(tag, leaves, pad), "list root");
+    }
+
+    // ----- incremental accumulator -----
+
+    function test_frontierRoot_empty_reverts() public {
+        vm.expectRevert(abi.encodeWithSelector(EmptyTree.selector));
+        harness.root(0x04, 0);
+    }
+
+    function test_frontierAppend_returnsIndex_succeeds() public {
+        assertEq(harness.append(0x04, keccak256("a")), 0, "first index");
+        assertEq(harness.append(0x04, keccak256("b")), 1, "second index");
+        assertEq(harness.count(), 2, "count");
+    }
+
+    function test_frontierRoot_everyCountUpTo70_succeeds() public {
+        bytes32 pad = LibModel.OP_PAD_LEAF;
+        bytes32[] memory all = _leaves(42, 70);
+        for (uint256 m = 1; m <= 70; ++m) {
+            harness.append(0x04, all[m - 1]);
+            bytes32[] memory prefix = new bytes32[](m);
+            for (uint256 i = 0; i < m; ++i) {
+                prefix[i] = all[i];
+            }
+            assertEq(harness.root(0x04, pad), Reference.merkle(0x04, prefix, pad), "prefix root");
+        }
+    }
+
+    function testFuzz_frontierRoot_matchesReference_succeeds(uint256 seed, uint256 count, uint8 tag) public {
+        count = bound(count, 1, 70);
+        bytes32[] memory leaves = _leaves(seed, count);
+        bytes32 pad = keccak256(abi.encode(seed, "pad"));
+        for (uint256 i = 0; i < count; ++i) {
+            harness.append(tag, leaves[i]);
+        }
+        assertEq(harness.root(tag, pad), Reference.merkle(tag, leaves, pad), "frontier root");
+        assertEq(harness.root(tag, pad), LibMerkle.root(tag, _copy(leaves), pad), "frontier == list root");
+    }
+
+    function testFuzz_frontierReset_forgetsEverything_succeeds(uint256 seed, uint256 before, uint256 count) public {
+        before = bound(before, 1, 40);
+        count = bound(count, 1, 40);
+        bytes32[] memory stale = _leaves(seed, before);
+        for (uint256 i = 0; i < before; ++i) {
+            harness.append(0x04, stale[i]);
+        }
+        harness.reset();
+        assertEq(harness.count(), 0, "count after reset");
+        bytes32[] memory leaves = _leaves(uint256(keccak256(abi.encode(seed))), count);
+        for (uint256 i = 0; i < count; ++i) {
+            harness.append(0x04, leaves[i]);
+        }
+        assertEq(harness.root(0x04, 0), Reference.merkle(0x04, leaves, 0), "root after reset");
+    }
+
+    function test_frontierAppend_full_reverts() public {
+        // Frontier.count is the harness's slot 0; 2^32 − 1 leaves is the most 32 branches can fold.
+        vm.store(address(harness), 0, bytes32(LibMerkle.MAX_LEAVES));
+        vm.expectRevert(abi.encodeWithSelector(TreeFull.selector, LibMerkle.MAX_LEAVES));
+        harness.append(0x04, keccak256("one too many"));
+    }
+
+    function test_ceilLog2_values_succeeds() public pure {
+        assertEq(LibMerkle.ceilLog2(1), 0, "1");
+        assertEq(LibMerkle.ceilLog2(2), 1, "2");
+        assertEq(LibMerkle.ceilLog2(3), 2, "3");
+        assertEq(LibMerkle.ceilLog2(4), 2, "4");
+        assertEq(LibMerkle.ceilLog2(5), 3, "5");
+        assertEq(LibMerkle.ceilLog2(1 << 20), 20, "2^20");
+        assertEq(LibMerkle.ceilLog2((1 << 20) + 1), 21, "2^20 + 1");
+    }
+}

@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+pragma solidity 0.8.37;
+
+import {JobMarket} from "../../src/JobMarket.sol";
+import {ModelRegistry} from "../../src/ModelRegistry.sol";
+import {Job, JobStatus} from "../../src/lib/Types.sol";
+import {Base} from "../Base.t.sol";
+import {DenseReluModel, ModelFixture} from "../utils/ModelFixture.sol";
+import {Reference} from "../utils/Reference.sol";
+
+/// @notice Drives the market with valid moves of a few actors: post, submit, finalize, refund, withdraw,
+/// reprice, and the passing of time. Ghost variables count the money that went in and out.
+contract MarketHandler is Base {
+    JobMarket internal immutable market;
+    ModelRegistry internal immutable registry;
+    uint256 internal immutable modelId;
+    address internal immutable owner;
+    address[] internal actors;
+
+    uint256 public ghostDeposited;
+    uint256 public ghostWithdrawn;
+    uint256 public calls;
+
+    constructor(JobMarket market_, ModelRegistry registry_, uint256 modelId_, address owner_) {
+        market = market_;
+        registry = registry_;
+        modelId = modelId_;
+        owner = owner_;
+        actors.push(owner_);
+        for (uint256 i = 0; i < 4; ++i) {
+            actors.push(vm.addr(0xa11ce + i));
+        }
+    }
+
+    function postJob(uint256 actorSeed, uint256 inputSeed, uint256 deadlineDelta) external {
+        address poster = _actor(actorSeed);
+        uint256 fee = registry.getModel(modelId).fee;
+        uint64 deadline = uint64(block.timestamp + bound(deadlineDelta, 1, 3 days));
+        vm.deal(poster, poster.balance + fee);
+        vm.prank(poster);
+        market.postJob{value: fee}(modelId, randomBytes(inputSeed, 64), deadline);
+        ghostDeposited += fee;
+        ++calls;
+    }
+
+    function submitResult(uint256 jobSeed, uint256 actorSeed, uint256 outputSeed) external {
+        uint256 jobId = _job(jobSeed);
+        if (jobId == 0) return;
+        Job memory job = market.getJob(jobId);
+        if (job.status != JobStatus.Open || block.timestamp >= job.deadline) return;
+        address worker = _actor(actorSeed);
+        uint256 bond = market.resultBond();
+        bytes memory output = randomBytes(outputSeed, job.outputLen);
+        vm.deal(worker, worker.balance + bond);
+        vm.prank(worker);
+        market.submitResult{value: bond}(jobId, Reference.tensorRoot(output), keccak256(output), output);
+        ghostDeposited += bond;
+        ++calls;
+    }
+
+    function finalize(uint256 jobSeed) external {
+        uint256 jobId = _job(jobSeed);
+        if (jobId == 0) return;
+        Job memory job = market.getJob(jobId);
+        if (job.status != JobStatus.Submitted) return;
+        uint256 endsAt = job.submittedAt + market.challengeWindow();
+        if (block.timestamp < endsAt) vm.warp(endsAt);
+        market.finalize(jobId);
+        ++calls;
+    }
+
+    function refundExpired(uint256 jobSeed) external {
+        uint256 jobId = _job(jobSeed);
+        if (jobId == 0) return;
+        Job memory job = market.getJob(jobId);
+        if (job.status != JobStatus.Open) return;
+        if (block.timestamp < job.deadline) vm.warp(job.deadline);
+        market.refundExpired(jobId);
+        ++calls;
+    }
+
+    function withdraw(uint256 actorSeed) external {
+        address account = _actor(actorSeed);
+        uint256 amount = market.credits(account);
+        if (amount == 0) return;
+        uint256 before = account.balance;
+        vm.prank(account);
+        market.withdraw();
+        vm.assertEq(account.balance, before + amount, "paid exactly the credit");
+        ghostWithdrawn += amount;
+        ++calls;
+    }
+
+    function setPrice(uint256 fee, uint256 bps) external {
+        vm.prank(owner);
+        registry.setPrice(modelId, bound(fee, 0, 10 ether), uint16(bound(bps, 0, 10_000)));
+    }
+
+    function warp(uint256 delta) external {
+        vm.warp(block.timestamp + bound(delta, 0, 2 days));
+    }
+
+    /// @notice Σ credits of every account that can hold one.
+    function sumCredits() external view returns (uint256 sum) {
+        for (uint256 i = 0; i < actors.length; ++i) {
+            sum += market.credits(actors[i]);
+        }
+    }
+
+    /// @notice Σ fee of Open and Submitted jobs + Σ bond of Submitted jobs.
+    function escrow() external view returns (uint256 sum) {
+        uint256 count = market.jobCount();
+        for (uint256 id = 1; id <= count; ++id) {
+            Job memory job = market.getJob(id);
+            if (job.status == JobStatus.Open) sum += job.fee;
+            if (job.status == JobStatus.Submitted) sum += job.fee + job.bond;
+        }
+    }
+
+    function _actor(uint256 seed) internal view returns (address) {
+        return actors[seed % actors.length];
+    }
+
+    function _job(uint256 seed) internal view returns (uint256) {
+        uint256 count = market.jobCount();
+        return count == 0 ? 0 : 1 + seed % count;
+    }
+}
+
+/// @notice Solvency: the market holds exactly the credits plus the escrow, and exactly what went in minus what
+/// went out, after any sequence of moves.
+contract JobMarketSolvencyInvariantTest is Base {
+    struct FuzzSelector {
+        address addr;
+        bytes4[] selectors;
+    }
+
+    JobMarket internal market;
+    MarketHandler internal handler;
+
+    function setUp() public {
+        vm.warp(1_800_000_000);
+        ModelRegistry registry = new ModelRegistry();
+        market = new JobMarket(registry, 1 hours, 0.3 ether);
+        address owner = makeAddr("owner");
+        DenseReluModel memory m = ModelFixture.denseRelu(3, 64, 10);
+        vm.startPrank(owner);
+        uint256 id = registry.registerModel(m.root, 2, 64, 10, 0.01 ether, 1234, "");
+        registry.publishLeaves(id, 0, m.ops[0]);
+        registry.sealOp(id, 0);
+        registry.publishLeaves(id, 1, m.ops[1]);
+        registry.sealOp(id, 1);
+        vm.stopPrank();
+        handler = new MarketHandler(market, registry, id, owner);
+    }
+
+    function targetContracts() public view returns (address[] memory targets) {
+        targets = new address[](1);
+        targets[0] = address(handler);
+    }
+
+    function targetSelectors() public view returns (FuzzSelector[] memory targets) {
+        bytes4[] memory selectors = new bytes4[](7);
+        selectors[0] = MarketHandler.postJob.selector;
+        selectors[1] = MarketHandler.submitResult.selector;
+        selectors[2] = MarketHandler.finalize.selector;
+        selectors[3] = MarketHandler.refundExpired.selector;
+        selectors[4] = MarketHandler.withdraw.selector;
+        selectors[5] = MarketHandler.setPrice.selector;
+        selectors[6] = MarketHandler.warp.selector;
+        targets = new FuzzSelector[](1);
+        targets[0] = FuzzSelector({addr: address(handler), selectors: selectors});
+    }
+
+    function invariant_balanceEqualsCreditsPlusEscrow() public view {
+        assertEq(address(market).balance, handler.sumCredits() + handler.escrow(), "balance = credits + escrow");
+    }
+
+    function invariant_balanceEqualsDepositsMinusWithdrawals() public view {
+        assertEq(address(market).balance, handler.ghostDeposited() - handler.ghostWithdrawn(), "balance = in - out");
+    }
+}

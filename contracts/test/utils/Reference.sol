@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+pragma solidity 0.8.37;
+
+/// @notice PROTOCOL §3 written out the plain way (recursion, abi.encodePacked, byte loops), independent of
+/// src/lib, so the optimized libraries are checked against the text of the spec.
+library Reference {
+    function leaf(uint8 tag, bytes memory data) internal pure returns (bytes32) {
+        return keccak256(abi.encodePacked(uint8(0x00), tag, data));
+    }
+
+    function node(uint8 tag, bytes32 left, bytes32 right) internal pure returns (bytes32) {
+        return keccak256(abi.encodePacked(uint8(0x01), tag, left, right));
+    }
+
+    /// @notice merkle(tag, leaves, pad): pad to the next power of two, then hash pairs recursively.
+    function merkle(uint8 tag, bytes32[] memory leaves, bytes32 pad) internal pure returns (bytes32) {
+        require(leaves.length > 0, "no leaves");
+        uint256 width = 1;
+        while (width < leaves.length) width *= 2;
+        return _subtree(tag, leaves, pad, 0, width);
+    }
+
+    function _subtree(uint8 tag, bytes32[] memory leaves, bytes32 pad, uint256 start, uint256 width)
+        private
+        pure
+        returns (bytes32)
+    {
+        if (width == 1) return start < leaves.length ? leaves[start] : pad;
+        uint256 half = width / 2;
+        return node(tag, _subtree(tag, leaves, pad, start, half), _subtree(tag, leaves, pad, start + half, half));
+    }
+
+    /// @notice Tensor root of a 1-D tensor: 32 bytes per leaf, the last one zero-filled.
+    function tensorRoot(bytes memory data) internal pure returns (bytes32) {
+        uint256 count = (data.length + 31) / 32;
+        bytes32[] memory leaves = new bytes32[](count);
+        for (uint256 i = 0; i < count; ++i) {
+            bytes memory chunk = new bytes(32);
+            for (uint256 j = 0; j < 32 && 32 * i + j < data.length; ++j) {
+                chunk[j] = data[32 * i + j];
+            }
+            leaves[i] = leaf(0x01, chunk);
+        }
+        return merkle(0x01, leaves, leaf(0x01, new bytes(32)));
+    }
+
+    /// @notice The op tree root over an op's raw leaves (spec, rows).
+    function opRoot(bytes[] memory opLeaves) internal pure returns (bytes32) {
+        bytes32[] memory hashes = new bytes32[](opLeaves.length);
+        for (uint256 i = 0; i < opLeaves.length; ++i) {
+            hashes[i] = leaf(0x04, opLeaves[i]);
+        }
+        return merkle(0x04, hashes, leaf(0x04, ""));
+    }
+
+    /// @notice The model root over every op's raw leaves.
+    function modelRoot(uint32 inputLen, uint32 outputLen, bytes[][] memory ops) internal pure returns (bytes32) {
+        bytes32[] memory hashes = new bytes32[](ops.length);
+        for (uint256 k = 0; k < ops.length; ++k) {
+            hashes[k] = leaf(0x05, abi.encodePacked(opRoot(ops[k])));
+        }
+        bytes32 opsRoot = merkle(0x05, hashes, leaf(0x05, abi.encodePacked(bytes32(0))));
+        return keccak256(abi.encodePacked(uint8(0x02), uint8(0x05), uint32(ops.length), inputLen, outputLen, opsRoot));
+    }
+}
