@@ -189,6 +189,19 @@ impl Market {
         })
     }
 
+    /// Timestamp of the latest block.
+    pub async fn chain_time(&self) -> Result<u64> {
+        use alloy::providers::Provider;
+        let block = self
+            .client
+            .provider()
+            .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
+            .await
+            .map_err(classify)?
+            .ok_or_else(|| ChainError::Rpc("no latest block".into()))?;
+        Ok(block.header.timestamp)
+    }
+
     /// `JobMarket.tensorRoot`: the contract's own tensor commitment, for cross-checks.
     pub async fn tensor_root(&self, data: &[u8]) -> Result<B256> {
         self.contract().tensorRoot(Bytes::copy_from_slice(data)).call().await.map_err(call_err)

@@ -1,0 +1,65 @@
+//! What a worker must remember across restarts: the event cursor and its results in their window.
+
+use crate::error::{Result, WorkerError};
+use serde::{Deserialize, Serialize};
+use std::{collections::BTreeMap, io::Write, path::{Path, PathBuf}};
+
+/// A result this worker posted that has not settled yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingResult {
+    /// Unix time at which the challenge window closes and the job can be finalized.
+    pub window_ends_at: u64,
+}
+
+/// The worker's durable state (a JSON file, replaced atomically).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkerState {
+    /// First block whose events have not been handled yet.
+    pub next_block: u64,
+    /// Job id (decimal) → its pending result.
+    pub pending: BTreeMap<String, PendingResult>,
+}
+
+impl WorkerState {
+    /// Loads the state file, or a fresh state starting at `start_block` if there is none.
+    pub fn load_or_new(path: &Path, start_block: u64) -> Result<Self> {
+        match std::fs::read(path) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map_err(|e| WorkerError::State { path: path.display().to_string(), reason: e.to_string() }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self { next_block: start_block, ..Self::default() }),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Writes the state durably: temporary file, fsync, rename.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let tmp: PathBuf = path.with_extension("tmp");
+        {
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(&serde_json::to_vec_pretty(self).expect("state serialises"))?;
+            f.sync_all()?;
+        }
+        std::fs::rename(&tmp, path)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_starts_fresh() {
+        let dir = std::env::temp_dir().join(format!("vouch-worker-state-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("state.json");
+        assert_eq!(WorkerState::load_or_new(&path, 7).unwrap().next_block, 7);
+        let mut s = WorkerState { next_block: 42, ..Default::default() };
+        s.pending.insert("3".into(), PendingResult { window_ends_at: 99 });
+        s.save(&path).unwrap();
+        assert_eq!(WorkerState::load_or_new(&path, 0).unwrap(), s);
+        std::fs::write(&path, b"{not json").unwrap();
+        assert!(WorkerState::load_or_new(&path, 0).unwrap_err().to_string().contains("state.json"));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

@@ -1,0 +1,260 @@
+//! The worker loop: follow jobs, run them on Burn, persist the trace, post the result with a bond,
+//! finalize when the window closes, withdraw. Everything it does is idempotent against the chain,
+//! so a restart at any point (even between sending a result and saving its state) loses nothing.
+
+use crate::{
+    error::{Result, WorkerError},
+    models::ModelCache,
+    state::{PendingResult, WorkerState},
+};
+use alloy::{
+    primitives::{Address, U256},
+    signers::local::PrivateKeySigner,
+};
+use std::{path::PathBuf, time::Duration};
+use tokio_util::sync::CancellationToken;
+use vouch_chain::{
+    ChainClient, ChainConfig, ChainError, Deployment, EventStream, JobStatus, Market, Revert, VouchEvent,
+    bindings::JobMarket::{JobMarketErrors, JobMarketEvents},
+};
+use vouch_core::{Trace, burn_exec::BurnBackend, commit::tensor_root, tensor};
+
+/// How a worker runs.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Chain endpoint and timeouts.
+    pub chain: ChainConfig,
+    /// Contract addresses.
+    pub deployment: Deployment,
+    /// Where state, traces and cached models live.
+    pub data_dir: PathBuf,
+    /// Blocks an event must have on top before the worker acts on it.
+    pub confirmations: u64,
+    /// Pause between steps.
+    pub poll_interval: Duration,
+    /// Models to serve; `None` serves every model.
+    pub models: Option<Vec<U256>>,
+    /// Burn backend that runs the models.
+    pub backend: BurnBackend,
+}
+
+/// What one step did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct StepReport {
+    /// Results posted.
+    pub submitted: usize,
+    /// Jobs finalized.
+    pub finalized: usize,
+    /// Wei withdrawn.
+    pub withdrawn: U256,
+}
+
+/// A running worker's state.
+#[derive(Debug)]
+pub struct Worker {
+    config: WorkerConfig,
+    market: Market,
+    models: ModelCache,
+    state: WorkerState,
+    bond: U256,
+    window: u64,
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// Errors worth retrying the whole batch for (the node is down or slow), as opposed to a job that
+/// can never be served (it is taken, the model is broken), which is logged and skipped.
+fn is_transient(e: &WorkerError) -> bool {
+    matches!(e, WorkerError::Chain(ChainError::Rpc(_) | ChainError::Timeout { .. }) | WorkerError::Io(_))
+}
+
+fn market_revert(e: &ChainError) -> Option<&JobMarketErrors> {
+    match e.revert() {
+        Some(Revert::Market(m)) => Some(m),
+        _ => None,
+    }
+}
+
+impl Worker {
+    /// Connects, reads the market's bond and window, and loads the state from `data_dir`.
+    pub async fn new(config: WorkerConfig, signer: PrivateKeySigner) -> Result<Self> {
+        std::fs::create_dir_all(&config.data_dir)?;
+        let client = ChainClient::connect(&config.chain, signer).await?;
+        let market = Market::new(client, config.deployment);
+        let params = market.params().await?;
+        let state = WorkerState::load_or_new(&config.data_dir.join("state.json"), config.deployment.start_block)?;
+        let models = ModelCache::new(config.data_dir.join("models"), config.backend);
+        tracing::info!(
+            address = %market.client().address(),
+            bond = %params.result_bond,
+            window_secs = params.challenge_window,
+            from_block = state.next_block,
+            pending = state.pending.len(),
+            "worker ready"
+        );
+        Ok(Self { config, market, models, state, bond: params.result_bond, window: params.challenge_window })
+    }
+
+    /// The worker's account.
+    pub fn address(&self) -> Address {
+        self.market.client().address()
+    }
+
+    fn trace_path(&self, job: U256) -> PathBuf {
+        self.config.data_dir.join("traces").join(format!("job-{job}.trace"))
+    }
+
+    fn serves(&self, model: U256) -> bool {
+        self.config.models.as_ref().is_none_or(|ids| ids.contains(&model))
+    }
+
+    /// Runs steps until `shutdown` is cancelled. A failed step is logged and retried.
+    pub async fn run(mut self, shutdown: CancellationToken) -> Result<()> {
+        loop {
+            match self.step().await {
+                Ok(r) if r != StepReport::default() => tracing::debug!(?r, "step"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "worker step failed; will retry"),
+            }
+            tokio::select! {
+                () = shutdown.cancelled() => return Ok(()),
+                () = tokio::time::sleep(self.config.poll_interval) => {}
+            }
+        }
+    }
+
+    /// One step: handle new events, finalize what is due, withdraw, save state.
+    pub async fn step(&mut self) -> Result<StepReport> {
+        let mut report = StepReport::default();
+        let provider = self.market.client().provider().clone();
+        let mut stream = EventStream::new(provider, self.config.deployment, self.state.next_block, self.config.confirmations);
+        let events = stream.poll().await?;
+        for ev in events {
+            let VouchEvent::Market(event) = ev.event else { continue };
+            let handled = match event {
+                JobMarketEvents::JobPosted(e) if self.serves(e.modelId) => {
+                    self.take_job(e.jobId, e.modelId, &e.input).await.map(|took| report.submitted += usize::from(took))
+                }
+                JobMarketEvents::ResultSubmitted(e) if e.worker == self.address() => {
+                    self.track(e.jobId, e.submittedAt);
+                    Ok(())
+                }
+                JobMarketEvents::JobSettled(e) if e.worker == self.address() => {
+                    self.forget(e.jobId);
+                    Ok(())
+                }
+                _ => Ok(()),
+            };
+            match handled {
+                Err(e) if is_transient(&e) => return Err(e),
+                Err(e) => tracing::warn!(error = %e, block = ev.block, "skipping event"),
+                Ok(()) => {}
+            }
+        }
+        self.state.next_block = stream.next_block();
+        self.state.save(&self.config.data_dir.join("state.json"))?;
+        report.finalized = self.finalize_due().await?;
+        if report.finalized > 0 {
+            report.withdrawn = self.withdraw().await?;
+        }
+        self.state.save(&self.config.data_dir.join("state.json"))?;
+        Ok(report)
+    }
+
+    fn track(&mut self, job: U256, submitted_at: u64) {
+        self.state.pending.insert(job.to_string(), PendingResult { window_ends_at: submitted_at + self.window });
+    }
+
+    fn forget(&mut self, job: U256) {
+        self.state.pending.remove(&job.to_string());
+        // The result is final: the trace is no longer needed to defend it.
+        let _ = std::fs::remove_file(self.trace_path(job));
+    }
+
+    /// Runs and answers one job if it is still open. Returns whether a result was posted.
+    async fn take_job(&mut self, id: U256, model_id: U256, input: &[u8]) -> Result<bool> {
+        let job = self.market.job(id).await?;
+        if job.status != JobStatus::Open {
+            if job.status == JobStatus::Submitted && job.worker == self.address() {
+                self.track(id, job.submitted_at);
+            }
+            return Ok(false);
+        }
+        if now_secs() >= job.deadline {
+            tracing::info!(job = %id, "deadline passed; skipping");
+            return Ok(false);
+        }
+        let provider = self.market.client().provider().clone();
+        let loaded = self.models.get(&provider, &self.config.deployment, model_id).await?;
+        let input = tensor::from_bytes(input);
+        if tensor_root(&input) != job.input_root {
+            return Err(WorkerError::Inconsistent(format!("job {id}: input does not hash to its input root")));
+        }
+        let run = loaded.clone();
+        let trace: Trace = tokio::task::spawn_blocking(move || run.burn.run(&input))
+            .await
+            .map_err(|e| WorkerError::Inconsistent(format!("inference task failed: {e}")))??;
+        let c = trace.commitments();
+        // The trace must be on disk before the result that it backs is posted.
+        let path = self.trace_path(id);
+        trace.persist(&path)?;
+        let output = tensor::to_bytes(trace.output());
+        match self.market.submit_result(id, c.output_root, c.trace_root, &output, self.bond).await {
+            Ok(_) => {
+                let job = self.market.job(id).await?;
+                self.track(id, job.submitted_at);
+                tracing::info!(job = %id, model = %model_id, output_root = %c.output_root, trace_root = %c.trace_root, "result submitted");
+                Ok(true)
+            }
+            Err(e) if matches!(market_revert(&e), Some(JobMarketErrors::JobNotOpen(_))) => {
+                tracing::info!(job = %id, "another worker answered first");
+                let _ = std::fs::remove_file(path);
+                Ok(false)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Finalizes every pending result whose window has closed. Returns how many settled.
+    async fn finalize_due(&mut self) -> Result<usize> {
+        if self.state.pending.is_empty() {
+            return Ok(0);
+        }
+        // The next block's timestamp is at least the wall clock and at least the head's timestamp.
+        let now = now_secs().max(self.market.chain_time().await?);
+        let due: Vec<String> =
+            self.state.pending.iter().filter(|(_, p)| p.window_ends_at <= now).map(|(id, _)| id.clone()).collect();
+        let mut settled = 0;
+        for id in due {
+            let job: U256 = id.parse().map_err(|_| WorkerError::State { path: "state.json".into(), reason: format!("bad job id {id}") })?;
+            match self.market.finalize(job).await {
+                Ok(_) => {
+                    tracing::info!(job = %job, "finalized");
+                    self.forget(job);
+                    settled += 1;
+                }
+                Err(e) => match market_revert(&e) {
+                    // The chain's clock lags the wall clock: try again next step.
+                    Some(JobMarketErrors::ChallengeWindowOpen(_)) => {}
+                    // Someone else finalized it already.
+                    Some(JobMarketErrors::JobNotSubmitted(_)) => self.forget(job),
+                    _ => return Err(e.into()),
+                },
+            }
+        }
+        Ok(settled)
+    }
+
+    /// Withdraws this worker's credit, if any. Returns the amount.
+    pub async fn withdraw(&self) -> Result<U256> {
+        let credit = self.market.credits(self.address()).await?;
+        if credit.is_zero() {
+            return Ok(credit);
+        }
+        self.market.withdraw().await?;
+        tracing::info!(amount_wei = %credit, "withdrew earnings");
+        Ok(credit)
+    }
+}
