@@ -22,10 +22,15 @@ pub fn anvil_path() -> Result<PathBuf> {
         return Ok(p.clone());
     }
     std::env::var_os("PATH")
-        .and_then(|paths| std::env::split_paths(&paths).map(|d| d.join("anvil")).find(|p| p.is_file()))
+        .and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|d| d.join("anvil"))
+                .find(|p| p.is_file())
+        })
         .ok_or_else(|| {
             ChainError::Node(
-                "anvil not found: run `npm ci --prefix contracts`, or set VOUCH_ANVIL to its path".into(),
+                "anvil not found: run `npm ci --prefix contracts`, or set VOUCH_ANVIL to its path"
+                    .into(),
             )
         })
 }
@@ -43,7 +48,9 @@ impl LocalChain {
         if let Some(port) = port {
             anvil = anvil.port(port);
         }
-        let anvil = anvil.try_spawn().map_err(|e| ChainError::Node(e.to_string()))?;
+        let anvil = anvil
+            .try_spawn()
+            .map_err(|e| ChainError::Node(e.to_string()))?;
         Ok(Self { anvil })
     }
 
@@ -64,7 +71,9 @@ pub async fn increase_time(provider: &impl Provider, secs: u64) -> Result<()> {
         .raw_request("evm_increaseTime".into(), (secs,))
         .await
         .map_err(|e| ChainError::Rpc(e.to_string()))?;
-    let _: serde_json::Value =
-        provider.raw_request("evm_mine".into(), ()).await.map_err(|e| ChainError::Rpc(e.to_string()))?;
+    let _: serde_json::Value = provider
+        .raw_request("evm_mine".into(), ())
+        .await
+        .map_err(|e| ChainError::Rpc(e.to_string()))?;
     Ok(())
 }

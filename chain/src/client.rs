@@ -27,7 +27,11 @@ pub struct ChainConfig {
 impl ChainConfig {
     /// Settings for a local development node: fast polling, short timeouts.
     pub fn local(rpc_url: impl Into<String>) -> Self {
-        Self { rpc_url: rpc_url.into(), tx_timeout: Duration::from_secs(30), poll_interval: Duration::from_millis(100) }
+        Self {
+            rpc_url: rpc_url.into(),
+            tx_timeout: Duration::from_secs(30),
+            poll_interval: Duration::from_millis(100),
+        }
     }
 }
 
@@ -57,7 +61,10 @@ pub(crate) fn classify(err: RpcError<TransportErrorKind>) -> ChainError {
 impl ChainClient {
     /// Connects to `config.rpc_url` as `signer`. Fails if the endpoint does not answer.
     pub async fn connect(config: &ChainConfig, signer: PrivateKeySigner) -> Result<Self> {
-        let url = config.rpc_url.parse().map_err(|e| ChainError::Rpc(format!("bad RPC URL {}: {e}", config.rpc_url)))?;
+        let url = config
+            .rpc_url
+            .parse()
+            .map_err(|e| ChainError::Rpc(format!("bad RPC URL {}: {e}", config.rpc_url)))?;
         let address = signer.address();
         let provider = ProviderBuilder::new()
             .disable_recommended_fillers()
@@ -67,9 +74,17 @@ impl ChainClient {
             .connect_http(url);
         provider.client().set_poll_interval(config.poll_interval);
         let provider = provider.erased();
-        provider.get_chain_id().await.map_err(|e| ChainError::Rpc(format!("{}: {e}", config.rpc_url)))?;
+        provider
+            .get_chain_id()
+            .await
+            .map_err(|e| ChainError::Rpc(format!("{}: {e}", config.rpc_url)))?;
         Ok(Self {
-            inner: Arc::new(Inner { provider, address, nonce: Mutex::new(None), tx_timeout: config.tx_timeout }),
+            inner: Arc::new(Inner {
+                provider,
+                address,
+                nonce: Mutex::new(None),
+                tx_timeout: config.tx_timeout,
+            }),
         })
     }
 
@@ -85,7 +100,10 @@ impl ChainClient {
 
     /// This account's balance.
     pub async fn balance(&self) -> Result<U256> {
-        self.provider().get_balance(self.address()).await.map_err(classify)
+        self.provider()
+            .get_balance(self.address())
+            .await
+            .map_err(classify)
     }
 
     /// Sends `tx` from this account and waits for its receipt.
@@ -100,7 +118,11 @@ impl ChainClient {
         let gas = provider.estimate_gas(tx.clone()).await.map_err(classify)?;
         let nonce = match *next {
             Some(n) => n,
-            None => provider.get_transaction_count(self.address()).pending().await.map_err(classify)?,
+            None => provider
+                .get_transaction_count(self.address())
+                .pending()
+                .await
+                .map_err(classify)?,
         };
         let tx = tx.with_nonce(nonce).with_gas_limit(gas + gas / 4 + 10_000);
         let pending = match provider.send_transaction(tx).await {
@@ -112,13 +134,19 @@ impl ChainClient {
         };
         *next = Some(nonce + 1);
         let hash = *pending.tx_hash();
-        let receipt = pending.with_timeout(Some(self.inner.tx_timeout)).get_receipt().await;
+        let receipt = pending
+            .with_timeout(Some(self.inner.tx_timeout))
+            .get_receipt()
+            .await;
         let receipt = match receipt {
             Ok(r) => r,
             Err(e) => {
                 *next = None;
                 tracing::warn!(%hash, error = %e, "no receipt");
-                return Err(ChainError::Timeout { hash, secs: self.inner.tx_timeout.as_secs() });
+                return Err(ChainError::Timeout {
+                    hash,
+                    secs: self.inner.tx_timeout.as_secs(),
+                });
             }
         };
         if !receipt.status() {

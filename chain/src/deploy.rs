@@ -33,11 +33,24 @@ pub async fn deploy(client: &ChainClient, params: MarketParams) -> Result<Deploy
     let provider = client.provider();
     let tx = ModelRegistry::deploy_builder(provider).into_transaction_request();
     let receipt = client.send(tx).await?;
-    let registry = receipt.contract_address.ok_or_else(|| ChainError::Decode("registry: no contract address".into()))?;
+    let registry = receipt
+        .contract_address
+        .ok_or_else(|| ChainError::Decode("registry: no contract address".into()))?;
     let start_block = receipt.block_number.unwrap_or_default();
-    let tx = JobMarket::deploy_builder(provider, registry, params.challenge_window, params.result_bond)
-        .into_transaction_request();
+    let tx = JobMarket::deploy_builder(
+        provider,
+        registry,
+        params.challenge_window,
+        params.result_bond,
+    )
+    .into_transaction_request();
     let receipt = client.send(tx).await?;
-    let market = receipt.contract_address.ok_or_else(|| ChainError::Decode("market: no contract address".into()))?;
-    Ok(Deployment { registry, market, start_block })
+    let market = receipt
+        .contract_address
+        .ok_or_else(|| ChainError::Decode("market: no contract address".into()))?;
+    Ok(Deployment {
+        registry,
+        market,
+        start_block,
+    })
 }

@@ -43,10 +43,14 @@ pub struct ChainEvent {
 pub fn decode_log(deployment: &Deployment, log: &Log) -> Result<Option<ChainEvent>> {
     let (topics, data) = (log.topics(), &log.data().data);
     let event = if log.address() == deployment.market {
-        VouchEvent::Market(JobMarketEvents::decode_raw_log(topics, data).map_err(|e| ChainError::Decode(e.to_string()))?)
+        VouchEvent::Market(
+            JobMarketEvents::decode_raw_log(topics, data)
+                .map_err(|e| ChainError::Decode(e.to_string()))?,
+        )
     } else if log.address() == deployment.registry {
         VouchEvent::Registry(
-            ModelRegistryEvents::decode_raw_log(topics, data).map_err(|e| ChainError::Decode(e.to_string()))?,
+            ModelRegistryEvents::decode_raw_log(topics, data)
+                .map_err(|e| ChainError::Decode(e.to_string()))?,
         )
     } else {
         return Ok(None);
@@ -71,8 +75,19 @@ pub struct EventStream {
 
 impl EventStream {
     /// Starts reading at `from_block` (use the deployment's start block for a fresh consumer).
-    pub fn new(provider: DynProvider, deployment: Deployment, from_block: u64, confirmations: u64) -> Self {
-        Self { provider, deployment, next_block: from_block, confirmations, max_range: 2_000 }
+    pub fn new(
+        provider: DynProvider,
+        deployment: Deployment,
+        from_block: u64,
+        confirmations: u64,
+    ) -> Self {
+        Self {
+            provider,
+            deployment,
+            next_block: from_block,
+            confirmations,
+            max_range: 2_000,
+        }
     }
 
     /// The first block not yet read.
@@ -84,7 +99,9 @@ impl EventStream {
     /// advances the cursor. Returns an empty list when there is nothing new.
     pub async fn poll(&mut self) -> Result<Vec<ChainEvent>> {
         let head = self.provider.get_block_number().await.map_err(classify)?;
-        let Some(safe) = head.checked_sub(self.confirmations) else { return Ok(Vec::new()) };
+        let Some(safe) = head.checked_sub(self.confirmations) else {
+            return Ok(Vec::new());
+        };
         if safe < self.next_block {
             return Ok(Vec::new());
         }

@@ -123,8 +123,18 @@ impl Market {
     }
 
     /// Posts a job with its fee; returns the job id and the receipt.
-    pub async fn post_job(&self, model_id: U256, input: &[u8], deadline: u64, fee: U256) -> Result<(U256, TransactionReceipt)> {
-        let tx = self.contract().postJob(model_id, Bytes::copy_from_slice(input), deadline).value(fee).into_transaction_request();
+    pub async fn post_job(
+        &self,
+        model_id: U256,
+        input: &[u8],
+        deadline: u64,
+        fee: U256,
+    ) -> Result<(U256, TransactionReceipt)> {
+        let tx = self
+            .contract()
+            .postJob(model_id, Bytes::copy_from_slice(input), deadline)
+            .value(fee)
+            .into_transaction_request();
         let receipt = self.client.send(tx).await?;
         let id = receipt
             .decoded_log::<JobMarket::JobPosted>()
@@ -144,7 +154,12 @@ impl Market {
     ) -> Result<TransactionReceipt> {
         let tx = self
             .contract()
-            .submitResult(job_id, output_root, trace_root, Bytes::copy_from_slice(output))
+            .submitResult(
+                job_id,
+                output_root,
+                trace_root,
+                Bytes::copy_from_slice(output),
+            )
             .value(bond)
             .into_transaction_request();
         self.client.send(tx).await
@@ -152,22 +167,36 @@ impl Market {
 
     /// Settles a job whose challenge window has passed.
     pub async fn finalize(&self, job_id: U256) -> Result<TransactionReceipt> {
-        self.client.send(self.contract().finalize(job_id).into_transaction_request()).await
+        self.client
+            .send(self.contract().finalize(job_id).into_transaction_request())
+            .await
     }
 
     /// Refunds an expired job to its poster.
     pub async fn refund_expired(&self, job_id: U256) -> Result<TransactionReceipt> {
-        self.client.send(self.contract().refundExpired(job_id).into_transaction_request()).await
+        self.client
+            .send(
+                self.contract()
+                    .refundExpired(job_id)
+                    .into_transaction_request(),
+            )
+            .await
     }
 
     /// Withdraws this account's credit.
     pub async fn withdraw(&self) -> Result<TransactionReceipt> {
-        self.client.send(self.contract().withdraw().into_transaction_request()).await
+        self.client
+            .send(self.contract().withdraw().into_transaction_request())
+            .await
     }
 
     /// Credit waiting for `account`.
     pub async fn credits(&self, account: Address) -> Result<U256> {
-        self.contract().credits(account).call().await.map_err(call_err)
+        self.contract()
+            .credits(account)
+            .call()
+            .await
+            .map_err(call_err)
     }
 
     /// Reads a job.
@@ -178,7 +207,8 @@ impl Market {
             model_id: j.modelId,
             poster: j.poster,
             deadline: j.deadline,
-            status: JobStatus::from_u8(j.status).ok_or_else(|| ChainError::Decode(format!("job status {}", j.status)))?,
+            status: JobStatus::from_u8(j.status)
+                .ok_or_else(|| ChainError::Decode(format!("job status {}", j.status)))?,
             worker: j.worker,
             submitted_at: j.submittedAt,
             fee: j.fee,
@@ -204,6 +234,10 @@ impl Market {
 
     /// `JobMarket.tensorRoot`: the contract's own tensor commitment, for cross-checks.
     pub async fn tensor_root(&self, data: &[u8]) -> Result<B256> {
-        self.contract().tensorRoot(Bytes::copy_from_slice(data)).call().await.map_err(call_err)
+        self.contract()
+            .tensorRoot(Bytes::copy_from_slice(data))
+            .call()
+            .await
+            .map_err(call_err)
     }
 }

@@ -52,7 +52,10 @@ impl ModelStatus {
 
 /// The inline metadata URI for `meta`.
 pub fn meta_uri(meta: &ModelMeta) -> String {
-    format!("{META_URI_PREFIX}{}", serde_json::to_string(meta).expect("metadata serialises"))
+    format!(
+        "{META_URI_PREFIX}{}",
+        serde_json::to_string(meta).expect("metadata serialises")
+    )
 }
 
 /// Metadata from an inline metadata URI, if it is one.
@@ -91,7 +94,12 @@ pub async fn list_model(
 }
 
 /// Publishes every op's leaves in chunks of at most [`PUBLISH_CHUNK_BYTES`] and seals each op.
-pub async fn publish_model(client: &ChainClient, deployment: &Deployment, id: U256, model: &Model) -> Result<()> {
+pub async fn publish_model(
+    client: &ChainClient,
+    deployment: &Deployment,
+    id: U256,
+    model: &Model,
+) -> Result<()> {
     let registry = ModelRegistry::new(deployment.registry, client.provider());
     for (k, op) in model.ops.iter().enumerate() {
         let leaves = op.leaves();
@@ -99,16 +107,29 @@ pub async fn publish_model(client: &ChainClient, deployment: &Deployment, id: U2
         while start < leaves.len() {
             let mut end = start;
             let mut bytes = 0;
-            while end < leaves.len() && (end == start || bytes + leaves[end].len() <= PUBLISH_CHUNK_BYTES) {
+            while end < leaves.len()
+                && (end == start || bytes + leaves[end].len() <= PUBLISH_CHUNK_BYTES)
+            {
                 bytes += leaves[end].len();
                 end += 1;
             }
-            let chunk = leaves[start..end].iter().map(|l| l.clone().into()).collect();
-            client.send(registry.publishLeaves(id, k as u32, chunk).into_transaction_request()).await?;
+            let chunk = leaves[start..end]
+                .iter()
+                .map(|l| l.clone().into())
+                .collect();
+            client
+                .send(
+                    registry
+                        .publishLeaves(id, k as u32, chunk)
+                        .into_transaction_request(),
+                )
+                .await?;
             tracing::debug!(model = %id, op = k, leaves = end - start, bytes, "published leaves");
             start = end;
         }
-        client.send(registry.sealOp(id, k as u32).into_transaction_request()).await?;
+        client
+            .send(registry.sealOp(id, k as u32).into_transaction_request())
+            .await?;
     }
     tracing::info!(model = %id, ops = model.op_count(), "model published and activated");
     Ok(())
@@ -140,7 +161,11 @@ pub struct Listing {
 }
 
 /// Reads a model's registry entry.
-pub async fn get_listing(provider: &DynProvider, deployment: &Deployment, id: U256) -> Result<Listing> {
+pub async fn get_listing(
+    provider: &DynProvider,
+    deployment: &Deployment,
+    id: U256,
+) -> Result<Listing> {
     let registry = ModelRegistry::new(deployment.registry, provider);
     let m = registry.getModel(id).call().await.map_err(|e| match e {
         alloy::contract::Error::TransportError(t) => classify(t),
@@ -155,17 +180,24 @@ pub async fn get_listing(provider: &DynProvider, deployment: &Deployment, id: U2
         output_len: m.outputLen,
         fee: m.fee,
         royalty_bps: m.royaltyBps,
-        status: ModelStatus::from_u8(m.status).ok_or_else(|| ChainError::Decode(format!("model status {}", m.status)))?,
+        status: ModelStatus::from_u8(m.status)
+            .ok_or_else(|| ChainError::Decode(format!("model status {}", m.status)))?,
         uri: m.uri,
     })
 }
 
 /// Rebuilds model `id` from its `ModelLeavesPublished` events and checks it against the registered
 /// root. Only an RPC endpoint is needed.
-pub async fn fetch_model(provider: &DynProvider, deployment: &Deployment, id: U256) -> Result<Model> {
+pub async fn fetch_model(
+    provider: &DynProvider,
+    deployment: &Deployment,
+    id: U256,
+) -> Result<Model> {
     let listing = get_listing(provider, deployment, id).await?;
     if listing.status == ModelStatus::Pending {
-        return Err(ChainError::Mismatch(format!("model {id} is still being published")));
+        return Err(ChainError::Mismatch(format!(
+            "model {id} is still being published"
+        )));
     }
     let filter = Filter::new()
         .address(deployment.registry)
@@ -179,13 +211,21 @@ pub async fn fetch_model(provider: &DynProvider, deployment: &Deployment, id: U2
     let mut ops: Vec<Vec<Vec<u8>>> = vec![Vec::new(); listing.op_count as usize];
     for log in &logs {
         match decode_log(deployment, log)?.map(|e| e.event) {
-            Some(VouchEvent::Registry(ModelRegistryEvents::PublicationReset(_))) => ops.iter_mut().for_each(Vec::clear),
+            Some(VouchEvent::Registry(ModelRegistryEvents::PublicationReset(_))) => {
+                ops.iter_mut().for_each(Vec::clear)
+            }
             Some(VouchEvent::Registry(ModelRegistryEvents::ModelLeavesPublished(e))) => {
-                let op = ops
-                    .get_mut(e.op as usize)
-                    .ok_or_else(|| ChainError::Mismatch(format!("leaves for op {} of a {}-op model", e.op, listing.op_count)))?;
+                let op = ops.get_mut(e.op as usize).ok_or_else(|| {
+                    ChainError::Mismatch(format!(
+                        "leaves for op {} of a {}-op model",
+                        e.op, listing.op_count
+                    ))
+                })?;
                 if op.len() != e.firstLeaf as usize {
-                    return Err(ChainError::Mismatch(format!("op {} leaves out of order", e.op)));
+                    return Err(ChainError::Mismatch(format!(
+                        "op {} leaves out of order",
+                        e.op
+                    )));
                 }
                 op.extend(e.leaves.into_iter().map(|b| b.to_vec()));
             }
@@ -195,13 +235,22 @@ pub async fn fetch_model(provider: &DynProvider, deployment: &Deployment, id: U2
     let ops = ops
         .iter()
         .enumerate()
-        .map(|(k, leaves)| Op::from_leaves(leaves).map_err(|e| ChainError::Mismatch(format!("op {k}: {e}"))))
+        .map(|(k, leaves)| {
+            Op::from_leaves(leaves).map_err(|e| ChainError::Mismatch(format!("op {k}: {e}")))
+        })
         .collect::<Result<Vec<_>>>()?;
     let meta = meta_from_uri(&listing.uri).unwrap_or_else(|| placeholder_meta(&ops, id));
-    let model = Model { input_len: listing.input_len, ops, meta };
+    let model = Model {
+        input_len: listing.input_len,
+        ops,
+        meta,
+    };
     let root = model_root(&model);
     if root != listing.root {
-        return Err(ChainError::Mismatch(format!("model {id}: published leaves hash to {root}, registered {}", listing.root)));
+        return Err(ChainError::Mismatch(format!(
+            "model {id}: published leaves hash to {root}, registered {}",
+            listing.root
+        )));
     }
     model.validate()?;
     Ok(model)
@@ -220,8 +269,14 @@ fn placeholder_meta(ops: &[Op], id: U256) -> ModelMeta {
     let last = ops.last().map_or(0, Op::output_zero_point);
     ModelMeta {
         name: format!("model-{id}"),
-        input: QuantInfo { scale: 1.0, zero_point },
-        output: QuantInfo { scale: 1.0, zero_point: last },
+        input: QuantInfo {
+            scale: 1.0,
+            zero_point,
+        },
+        output: QuantInfo {
+            scale: 1.0,
+            zero_point: last,
+        },
         labels: Vec::new(),
     }
 }

@@ -51,7 +51,7 @@ struct DenseTensors {
 
 #[derive(Debug)]
 enum PreparedOp {
-    Dense(DenseTensors),
+    Dense(Box<DenseTensors>),
     Relu { input_slot: usize, zero_point: i32 },
 }
 
@@ -63,8 +63,16 @@ pub struct BurnModel {
     ops: Vec<PreparedOp>,
 }
 
-fn int_tensor(values: Vec<i64>, shape: [usize; 2], dtype: DType, device: &Device) -> Tensor<2, Int> {
-    Tensor::from_data(TensorData::new(values, shape).convert_dtype(dtype), (device, dtype))
+fn int_tensor(
+    values: Vec<i64>,
+    shape: [usize; 2],
+    dtype: DType,
+    device: &Device,
+) -> Tensor<2, Int> {
+    Tensor::from_data(
+        TensorData::new(values, shape).convert_dtype(dtype),
+        (device, dtype),
+    )
 }
 
 impl BurnModel {
@@ -86,7 +94,7 @@ impl BurnModel {
                     let per_row = |f: &dyn Fn(&crate::model::DenseRow) -> i64, dtype| {
                         int_tensor(d.rows.iter().map(f).collect(), [1, n], dtype, &device)
                     };
-                    PreparedOp::Dense(DenseTensors {
+                    PreparedOp::Dense(Box::new(DenseTensors {
                         input_slot: usize::from(d.input_slot),
                         z_x: i32::from(d.z_x),
                         weights: int_tensor(w, [k, n], DType::I32, &device),
@@ -97,7 +105,7 @@ impl BurnModel {
                         z_y: i64::from(d.z_y),
                         lo: i64::from(d.lo),
                         hi: i64::from(d.hi),
-                    })
+                    }))
                 }
                 Op::Relu(r) => PreparedOp::Relu {
                     input_slot: usize::from(r.input_slot),
@@ -105,13 +113,20 @@ impl BurnModel {
                 },
             })
             .collect();
-        Self { device, input_len: model.input_len as usize, ops }
+        Self {
+            device,
+            input_len: model.input_len as usize,
+            ops,
+        }
     }
 
     /// Runs the model on `input`, returning every slot (read back from the device once, at the end).
     pub fn run(&self, input: &[i8]) -> Result<Trace> {
         if input.len() != self.input_len {
-            return Err(CoreError::InputLength { expected: self.input_len, actual: input.len() });
+            return Err(CoreError::InputLength {
+                expected: self.input_len,
+                actual: input.len(),
+            });
         }
         let x = input.iter().map(|&v| i64::from(v)).collect();
         // Slots live on the device as `[1, len]` i32 tensors.
@@ -128,7 +143,10 @@ impl BurnModel {
                         .clamp(d.lo, d.hi);
                     y.cast(IntDType::I32)
                 }
-                PreparedOp::Relu { input_slot, zero_point } => {
+                PreparedOp::Relu {
+                    input_slot,
+                    zero_point,
+                } => {
                     let x = slots[*input_slot].clone();
                     x.clamp_min(*zero_point)
                 }
@@ -139,10 +157,15 @@ impl BurnModel {
             .into_iter()
             .map(|t| {
                 let data = t.into_data().convert::<i32>();
-                let values = data.try_to_vec::<i32>().map_err(|e| CoreError::Burn(format!("{e:?}")))?;
+                let values = data
+                    .try_to_vec::<i32>()
+                    .map_err(|e| CoreError::Burn(format!("{e:?}")))?;
                 values
                     .into_iter()
-                    .map(|v| i8::try_from(v).map_err(|_| CoreError::Burn(format!("element {v} outside int8"))))
+                    .map(|v| {
+                        i8::try_from(v)
+                            .map_err(|_| CoreError::Burn(format!("element {v} outside int8")))
+                    })
                     .collect::<Result<Vec<i8>>>()
             })
             .collect::<Result<Vec<_>>>()?;

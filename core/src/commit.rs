@@ -29,8 +29,15 @@ pub fn tensor_leaves(data: &[i8]) -> Vec<[u8; TENSOR_LEAF_BYTES]> {
 
 /// The Merkle tree over a tensor's leaves, padded with zero leaves.
 pub fn tensor_tree(data: &[i8]) -> MerkleTree {
-    let leaves = tensor_leaves(data).iter().map(|l| leaf_hash(Tag::Tensor, l)).collect();
-    MerkleTree::new(Tag::Tensor, leaves, leaf_hash(Tag::Tensor, &[0; TENSOR_LEAF_BYTES]))
+    let leaves = tensor_leaves(data)
+        .iter()
+        .map(|l| leaf_hash(Tag::Tensor, l))
+        .collect();
+    MerkleTree::new(
+        Tag::Tensor,
+        leaves,
+        leaf_hash(Tag::Tensor, &[0; TENSOR_LEAF_BYTES]),
+    )
 }
 
 /// Root of a tensor's data (its shape and zero point are fixed by the model).
@@ -40,8 +47,15 @@ pub fn tensor_root(data: &[i8]) -> B256 {
 
 /// The state tree over `slots` (slot roots; `B256::ZERO` marks an empty slot).
 pub fn state_tree(slots: &[B256]) -> MerkleTree {
-    let leaves = slots.iter().map(|s| leaf_hash(Tag::State, s.as_slice())).collect();
-    MerkleTree::new(Tag::State, leaves, leaf_hash(Tag::State, B256::ZERO.as_slice()))
+    let leaves = slots
+        .iter()
+        .map(|s| leaf_hash(Tag::State, s.as_slice()))
+        .collect();
+    MerkleTree::new(
+        Tag::State,
+        leaves,
+        leaf_hash(Tag::State, B256::ZERO.as_slice()),
+    )
 }
 
 /// σ_k for every k = 0..=n, given the `n + 1` slot tensor roots of a full run.
@@ -57,8 +71,15 @@ pub fn state_roots(slot_roots: &[B256]) -> Vec<B256> {
 
 /// The trace tree over σ_0 … σ_n.
 pub fn trace_tree(state_roots: &[B256]) -> MerkleTree {
-    let leaves = state_roots.iter().map(|s| leaf_hash(Tag::Trace, s.as_slice())).collect();
-    MerkleTree::new(Tag::Trace, leaves, leaf_hash(Tag::Trace, B256::ZERO.as_slice()))
+    let leaves = state_roots
+        .iter()
+        .map(|s| leaf_hash(Tag::Trace, s.as_slice()))
+        .collect();
+    MerkleTree::new(
+        Tag::Trace,
+        leaves,
+        leaf_hash(Tag::Trace, B256::ZERO.as_slice()),
+    )
 }
 
 /// Root of one op's tree: its spec leaf, then its weight rows.
@@ -69,8 +90,16 @@ pub fn op_root(op: &Op) -> B256 {
 
 /// The model root: `keccak256(0x02 ‖ 0x05 ‖ u32 n ‖ u32 inputLen ‖ u32 outputLen ‖ opsRoot)`.
 pub fn model_root(model: &Model) -> B256 {
-    let leaves = model.ops.iter().map(|op| leaf_hash(Tag::Model, op_root(op).as_slice())).collect();
-    let ops_root = merkle_root(Tag::Model, leaves, leaf_hash(Tag::Model, B256::ZERO.as_slice()));
+    let leaves = model
+        .ops
+        .iter()
+        .map(|op| leaf_hash(Tag::Model, op_root(op).as_slice()))
+        .collect();
+    let ops_root = merkle_root(
+        Tag::Model,
+        leaves,
+        leaf_hash(Tag::Model, B256::ZERO.as_slice()),
+    );
     let mut h = Keccak256::new();
     h.update([0x02, Tag::Model as u8]);
     h.update((model.ops.len() as u32).to_be_bytes());
@@ -97,7 +126,11 @@ mod tests {
         for i in 0..8 {
             l1[i] = data[32 + i] as u8;
         }
-        let expect = node_hash(Tag::Tensor, &leaf_hash(Tag::Tensor, &l0), &leaf_hash(Tag::Tensor, &l1));
+        let expect = node_hash(
+            Tag::Tensor,
+            &leaf_hash(Tag::Tensor, &l0),
+            &leaf_hash(Tag::Tensor, &l1),
+        );
         assert_eq!(tensor_root(&data), expect);
     }
 
@@ -111,7 +144,10 @@ mod tests {
         assert_eq!(tensor_root(&a), tensor_root(&b));
         // …but trailing zeros inside the last leaf do matter only through the leaf bytes, which are
         // zero-filled the same way: 10 elements and the same 10 plus 22 zeros commit equally.
-        assert_eq!(tensor_root(&[1; 10]), tensor_root(&[&[1i8; 10][..], &[0i8; 22][..]].concat()));
+        assert_eq!(
+            tensor_root(&[1; 10]),
+            tensor_root(&[&[1i8; 10][..], &[0i8; 22][..]].concat())
+        );
     }
 
     #[test]

@@ -76,7 +76,11 @@ impl MerkleTree {
                 .collect();
             levels.push(above);
         }
-        Self { tag, leaf_count, levels }
+        Self {
+            tag,
+            leaf_count,
+            levels,
+        }
     }
 
     /// The root.
@@ -126,14 +130,24 @@ pub fn merkle_root(tag: Tag, leaves: Vec<B256>, pad: B256) -> B256 {
 ///
 /// Checks what the contract checks: the path has exactly the tree's depth and the index is below the
 /// leaf count. Returns `None` when either check fails.
-pub fn climb(tag: Tag, leaf: B256, index: usize, siblings: &[B256], leaf_count: usize) -> Option<B256> {
+pub fn climb(
+    tag: Tag,
+    leaf: B256,
+    index: usize,
+    siblings: &[B256],
+    leaf_count: usize,
+) -> Option<B256> {
     if index >= leaf_count || siblings.len() as u32 != depth_for(leaf_count) {
         return None;
     }
     let mut i = index;
     let mut acc = leaf;
     for s in siblings {
-        acc = if i & 1 == 0 { node_hash(tag, &acc, s) } else { node_hash(tag, s, &acc) };
+        acc = if i & 1 == 0 {
+            node_hash(tag, &acc, s)
+        } else {
+            node_hash(tag, s, &acc)
+        };
         i >>= 1;
     }
     Some(acc)
@@ -145,7 +159,9 @@ mod tests {
     use proptest::prelude::*;
 
     fn leaves(n: usize, salt: u8) -> Vec<B256> {
-        (0..n).map(|i| leaf_hash(Tag::Tensor, &[salt, i as u8, (i >> 8) as u8])).collect()
+        (0..n)
+            .map(|i| leaf_hash(Tag::Tensor, &[salt, i as u8, (i >> 8) as u8]))
+            .collect()
     }
 
     #[test]
@@ -154,8 +170,14 @@ mod tests {
         let r = B256::repeat_byte(2);
         let mut concat = l.to_vec();
         concat.extend_from_slice(r.as_slice());
-        assert_ne!(leaf_hash(Tag::Tensor, &concat), node_hash(Tag::Tensor, &l, &r));
-        assert_ne!(node_hash(Tag::Tensor, &l, &r), node_hash(Tag::State, &l, &r));
+        assert_ne!(
+            leaf_hash(Tag::Tensor, &concat),
+            node_hash(Tag::Tensor, &l, &r)
+        );
+        assert_ne!(
+            node_hash(Tag::Tensor, &l, &r),
+            node_hash(Tag::State, &l, &r)
+        );
         assert_ne!(leaf_hash(Tag::Tensor, &[]), leaf_hash(Tag::Op, &[]));
     }
 

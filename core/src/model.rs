@@ -182,10 +182,23 @@ impl Op {
                                 weights.len()
                             )));
                         }
-                        Ok(DenseRow { bias, requant: Requant { multiplier, shift }, weights })
+                        Ok(DenseRow {
+                            bias,
+                            requant: Requant { multiplier, shift },
+                            weights,
+                        })
                     })
                     .collect::<Result<Vec<_>>>()?;
-                Op::Dense(Dense { input_slot, k, n, z_x, z_y, lo, hi, rows })
+                Op::Dense(Dense {
+                    input_slot,
+                    k,
+                    n,
+                    z_x,
+                    z_y,
+                    lo,
+                    hi,
+                    rows,
+                })
             }
             OP_RELU => {
                 let input_slot = r.u16()?;
@@ -195,7 +208,11 @@ impl Op {
                 if !rows.is_empty() {
                     return Err(CoreError::Decode("relu op has weight rows".into()));
                 }
-                Op::Relu(Relu { input_slot, len, zero_point })
+                Op::Relu(Relu {
+                    input_slot,
+                    len,
+                    zero_point,
+                })
             }
             code => return Err(CoreError::Decode(format!("unknown op code {code:#04x}"))),
         };
@@ -228,7 +245,11 @@ impl Model {
     /// `(length, zero point)` of every slot, input first.
     pub fn slot_shapes(&self) -> Vec<(usize, i8)> {
         std::iter::once((self.input_len as usize, self.meta.input.zero_point))
-            .chain(self.ops.iter().map(|op| (op.output_len(), op.output_zero_point())))
+            .chain(
+                self.ops
+                    .iter()
+                    .map(|op| (op.output_len(), op.output_zero_point())),
+            )
             .collect()
     }
 
@@ -236,7 +257,9 @@ impl Model {
     /// and the overflow bound `K·max|x − z_x|·max|w| + |bias| < 2^31` (PROTOCOL.md §1.2).
     pub fn validate(&self) -> Result<()> {
         if self.ops.is_empty() {
-            return Err(CoreError::InvalidModel("a model needs at least one op".into()));
+            return Err(CoreError::InvalidModel(
+                "a model needs at least one op".into(),
+            ));
         }
         if self.input_len == 0 || self.input_len > MAX_TENSOR_LEN {
             return Err(CoreError::InvalidModel(format!(
@@ -259,17 +282,25 @@ impl Model {
             let bad = |reason: String| CoreError::InvalidOp { op: k, reason };
             for slot in op.input_slots() {
                 if slot > k {
-                    return Err(bad(format!("reads slot {slot}, only slots 0..={k} exist yet")));
+                    return Err(bad(format!(
+                        "reads slot {slot}, only slots 0..={k} exist yet"
+                    )));
                 }
             }
             match op {
                 Op::Dense(d) => {
                     let (len, zp) = shapes[usize::from(d.input_slot)];
                     if d.k as usize != len {
-                        return Err(bad(format!("K = {} but slot {} has {len} elements", d.k, d.input_slot)));
+                        return Err(bad(format!(
+                            "K = {} but slot {} has {len} elements",
+                            d.k, d.input_slot
+                        )));
                     }
                     if d.z_x != zp {
-                        return Err(bad(format!("z_x = {} but slot {} has zero point {zp}", d.z_x, d.input_slot)));
+                        return Err(bad(format!(
+                            "z_x = {} but slot {} has zero point {zp}",
+                            d.z_x, d.input_slot
+                        )));
                     }
                     if d.k == 0 || d.k > MAX_K {
                         return Err(bad(format!("K = {} outside 1..={MAX_K}", d.k)));
@@ -287,7 +318,11 @@ impl Model {
                     let max_x = max_x.max(127 - i64::from(d.z_x));
                     for (n, row) in d.rows.iter().enumerate() {
                         if row.weights.len() != d.k as usize {
-                            return Err(bad(format!("row {n} has {} weights for K = {}", row.weights.len(), d.k)));
+                            return Err(bad(format!(
+                                "row {n} has {} weights for K = {}",
+                                row.weights.len(),
+                                d.k
+                            )));
                         }
                         if !row.requant.is_valid() {
                             return Err(bad(format!(
@@ -295,7 +330,12 @@ impl Model {
                                 row.requant.multiplier, row.requant.shift
                             )));
                         }
-                        let max_w = row.weights.iter().map(|w| i64::from(*w).abs()).max().unwrap_or(0);
+                        let max_w = row
+                            .weights
+                            .iter()
+                            .map(|w| i64::from(*w).abs())
+                            .max()
+                            .unwrap_or(0);
                         let bound = i64::from(d.k) * max_x * max_w + i64::from(row.bias).abs();
                         if bound >= 1 << 31 {
                             return Err(bad(format!(
@@ -307,7 +347,10 @@ impl Model {
                 Op::Relu(r) => {
                     let (len, zp) = shapes[usize::from(r.input_slot)];
                     if r.len as usize != len {
-                        return Err(bad(format!("length {} but slot {} has {len} elements", r.len, r.input_slot)));
+                        return Err(bad(format!(
+                            "length {} but slot {} has {len} elements",
+                            r.len, r.input_slot
+                        )));
                     }
                     if r.zero_point != zp {
                         return Err(bad(format!(
@@ -345,7 +388,9 @@ impl Model {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let mut r = Reader::new(bytes);
         if r.take(8)? != MODEL_MAGIC {
-            return Err(CoreError::Decode("not a Vouch model file (bad magic)".into()));
+            return Err(CoreError::Decode(
+                "not a Vouch model file (bad magic)".into(),
+            ));
         }
         let meta_len = r.u32()? as usize;
         let meta: ModelMeta = serde_json::from_slice(r.take(meta_len)?)
@@ -354,7 +399,9 @@ impl Model {
         let output_len = r.u32()?;
         let op_count = r.u32()? as usize;
         if op_count == 0 || op_count >= usize::from(u16::MAX) {
-            return Err(CoreError::Decode(format!("op count {op_count} out of range")));
+            return Err(CoreError::Decode(format!(
+                "op count {op_count} out of range"
+            )));
         }
         let mut ops = Vec::with_capacity(op_count);
         for k in 0..op_count {
@@ -365,10 +412,16 @@ impl Model {
                     Ok(r.take(len)?.to_vec())
                 })
                 .collect::<Result<Vec<_>>>()?;
-            ops.push(Op::from_leaves(&leaves).map_err(|e| CoreError::Decode(format!("op {k}: {e}")))?);
+            ops.push(
+                Op::from_leaves(&leaves).map_err(|e| CoreError::Decode(format!("op {k}: {e}")))?,
+            );
         }
         r.finish("model file")?;
-        let model = Self { input_len, ops, meta };
+        let model = Self {
+            input_len,
+            ops,
+            meta,
+        };
         if model.output_len() != output_len as usize {
             return Err(CoreError::Decode(format!(
                 "header says output length {output_len}, the ops produce {}",
@@ -397,13 +450,17 @@ impl<'a> Reader<'a> {
     }
 
     fn take(&mut self, n: usize) -> Result<&'a [u8]> {
-        let end = self.pos.checked_add(n).filter(|&e| e <= self.bytes.len()).ok_or_else(|| {
-            CoreError::Decode(format!(
-                "truncated: need {n} bytes at offset {}, have {}",
-                self.pos,
-                self.bytes.len() - self.pos
-            ))
-        })?;
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|&e| e <= self.bytes.len())
+            .ok_or_else(|| {
+                CoreError::Decode(format!(
+                    "truncated: need {n} bytes at offset {}, have {}",
+                    self.pos,
+                    self.bytes.len() - self.pos
+                ))
+            })?;
         let s = &self.bytes[self.pos..end];
         self.pos = end;
         Ok(s)
@@ -443,7 +500,10 @@ impl<'a> Reader<'a> {
         if self.pos == self.bytes.len() {
             Ok(())
         } else {
-            Err(CoreError::Decode(format!("{} trailing bytes after {what}", self.bytes.len() - self.pos)))
+            Err(CoreError::Decode(format!(
+                "{} trailing bytes after {what}",
+                self.bytes.len() - self.pos
+            )))
         }
     }
 }

@@ -52,7 +52,10 @@ impl Requant {
         if m < 1.0 {
             return None;
         }
-        Some(Self { multiplier: m as i32, shift: shift as u8 })
+        Some(Self {
+            multiplier: m as i32,
+            shift: shift as u8,
+        })
     }
 
     /// The real scale this pair stands for.

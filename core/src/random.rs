@@ -47,7 +47,11 @@ pub fn random_model(rng: &mut impl Rng, dims: &[u32]) -> Model {
         slot = ops.len() as u16;
         zp = z_y;
         if hidden && !fused {
-            ops.push(Op::Relu(Relu { input_slot: slot, len: n, zero_point: z_y }));
+            ops.push(Op::Relu(Relu {
+                input_slot: slot,
+                len: n,
+                zero_point: z_y,
+            }));
             slot = ops.len() as u16;
         }
     }
@@ -55,9 +59,21 @@ pub fn random_model(rng: &mut impl Rng, dims: &[u32]) -> Model {
         input_len: dims[0],
         ops,
         meta: ModelMeta {
-            name: format!("random-{}", dims.iter().map(u32::to_string).collect::<Vec<_>>().join("-")),
-            input: QuantInfo { scale: 1.0 / 64.0, zero_point: input_zp },
-            output: QuantInfo { scale: 1.0 / 16.0, zero_point: zp },
+            name: format!(
+                "random-{}",
+                dims.iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join("-")
+            ),
+            input: QuantInfo {
+                scale: 1.0 / 64.0,
+                zero_point: input_zp,
+            },
+            output: QuantInfo {
+                scale: 1.0 / 16.0,
+                zero_point: zp,
+            },
             labels: Vec::new(),
         },
     }
@@ -65,5 +81,7 @@ pub fn random_model(rng: &mut impl Rng, dims: &[u32]) -> Model {
 
 /// A random input for `model`.
 pub fn random_input(rng: &mut impl Rng, model: &Model) -> Vec<i8> {
-    (0..model.input_len).map(|_| rng.random_range(-128..=127)).collect()
+    (0..model.input_len)
+        .map(|_| rng.random_range(-128..=127))
+        .collect()
 }

@@ -19,7 +19,9 @@ pub fn dense_element(d: &Dense, x: &[i8], n: usize) -> i8 {
         .weights
         .iter()
         .zip(x)
-        .fold(i64::from(row.bias), |acc, (&w, &xv)| acc + (i64::from(xv) - z_x) * i64::from(w));
+        .fold(i64::from(row.bias), |acc, (&w, &xv)| {
+            acc + (i64::from(xv) - z_x) * i64::from(w)
+        });
     // The registration bound guarantees |acc| < 2^31.
     let acc = i32::try_from(acc).expect("registration bound keeps the accumulator inside i32");
     row.requant.apply(acc, d.z_y, d.lo, d.hi)
@@ -47,7 +49,10 @@ pub fn step(op: &Op, slots: &[Vec<i8>]) -> Vec<i8> {
 /// Runs a validated model on `input`, returning every slot.
 pub fn run(model: &Model, input: &[i8]) -> Result<Trace> {
     if input.len() != model.input_len as usize {
-        return Err(CoreError::InputLength { expected: model.input_len as usize, actual: input.len() });
+        return Err(CoreError::InputLength {
+            expected: model.input_len as usize,
+            actual: input.len(),
+        });
     }
     let mut slots = Vec::with_capacity(model.op_count() + 1);
     slots.push(input.to_vec());

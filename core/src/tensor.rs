@@ -17,15 +17,25 @@ fn flatten(v: &serde_json::Value, out: &mut Vec<i8>) -> Result<()> {
         serde_json::Value::Array(items) => items.iter().try_for_each(|i| flatten(i, out)),
         serde_json::Value::Number(n) => {
             let i = n.as_i64().ok_or_else(|| {
-                CoreError::Tensor(format!("element {} at index {} is not an integer", n, out.len()))
+                CoreError::Tensor(format!(
+                    "element {} at index {} is not an integer",
+                    n,
+                    out.len()
+                ))
             })?;
             let b = i8::try_from(i).map_err(|_| {
-                CoreError::Tensor(format!("element {i} at index {} is outside int8 [-128, 127]", out.len()))
+                CoreError::Tensor(format!(
+                    "element {i} at index {} is outside int8 [-128, 127]",
+                    out.len()
+                ))
             })?;
             out.push(b);
             Ok(())
         }
-        other => Err(CoreError::Tensor(format!("element at index {} is {other}, expected an integer", out.len()))),
+        other => Err(CoreError::Tensor(format!(
+            "element at index {} is {other}, expected an integer",
+            out.len()
+        ))),
     }
 }
 
@@ -41,7 +51,10 @@ pub fn from_bytes(b: &[u8]) -> Vec<i8> {
 
 /// Index of the largest element (the first one on ties); `None` for an empty tensor.
 pub fn argmax(t: &[i8]) -> Option<usize> {
-    t.iter().enumerate().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(&a.0))).map(|(i, _)| i)
+    t.iter()
+        .enumerate()
+        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(&a.0)))
+        .map(|(i, _)| i)
 }
 
 #[cfg(test)]
@@ -50,15 +63,26 @@ mod tests {
 
     #[test]
     fn parses_flat_and_nested() {
-        assert_eq!(parse_json_tensor("[1, -2, 127, -128]").unwrap(), vec![1, -2, 127, -128]);
-        assert_eq!(parse_json_tensor("[[1, 2], [3, [4]]]").unwrap(), vec![1, 2, 3, 4]);
+        assert_eq!(
+            parse_json_tensor("[1, -2, 127, -128]").unwrap(),
+            vec![1, -2, 127, -128]
+        );
+        assert_eq!(
+            parse_json_tensor("[[1, 2], [3, [4]]]").unwrap(),
+            vec![1, 2, 3, 4]
+        );
     }
 
     #[test]
     fn rejects_bad_elements_with_position() {
         let e = parse_json_tensor("[1, 2, 300]").unwrap_err().to_string();
         assert!(e.contains("300") && e.contains("index 2"), "{e}");
-        assert!(parse_json_tensor("[1.5]").unwrap_err().to_string().contains("not an integer"));
+        assert!(
+            parse_json_tensor("[1.5]")
+                .unwrap_err()
+                .to_string()
+                .contains("not an integer")
+        );
         assert!(parse_json_tensor("[\"a\"]").is_err());
         assert!(parse_json_tensor("[1,").is_err());
     }

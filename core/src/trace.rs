@@ -65,8 +65,15 @@ impl Trace {
         let slot_roots: Vec<B256> = self.slots.iter().map(|s| tensor_root(s)).collect();
         let state_roots = state_roots(&slot_roots);
         let trace_root = trace_tree(&state_roots).root();
-        let output_root = *slot_roots.last().expect("a trace has at least the input slot");
-        Commitments { slot_roots, state_roots, trace_root, output_root }
+        let output_root = *slot_roots
+            .last()
+            .expect("a trace has at least the input slot");
+        Commitments {
+            slot_roots,
+            state_roots,
+            trace_root,
+            output_root,
+        }
     }
 
     /// The trace tree, for proofs of σ_k at index k.
@@ -88,12 +95,18 @@ impl Trace {
     /// Parses [`Trace::to_bytes`].
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let bad = |m: &str| CoreError::Trace(m.to_owned());
-        let rest = bytes.strip_prefix(TRACE_MAGIC.as_slice()).ok_or_else(|| bad("bad magic"))?;
-        let (count, mut rest) = rest.split_first_chunk::<4>().ok_or_else(|| bad("truncated header"))?;
+        let rest = bytes
+            .strip_prefix(TRACE_MAGIC.as_slice())
+            .ok_or_else(|| bad("bad magic"))?;
+        let (count, mut rest) = rest
+            .split_first_chunk::<4>()
+            .ok_or_else(|| bad("truncated header"))?;
         let count = u32::from_be_bytes(*count) as usize;
         let mut slots = Vec::with_capacity(count.min(1 << 16));
         for _ in 0..count {
-            let (len, tail) = rest.split_first_chunk::<4>().ok_or_else(|| bad("truncated slot header"))?;
+            let (len, tail) = rest
+                .split_first_chunk::<4>()
+                .ok_or_else(|| bad("truncated slot header"))?;
             let len = u32::from_be_bytes(*len) as usize;
             if tail.len() < len {
                 return Err(bad("truncated slot"));
@@ -110,7 +123,10 @@ impl Trace {
     /// Writes the trace to `path` durably: a temporary file, fsync, rename, fsync of the directory.
     /// A worker calls this *before* it posts the result that the trace backs.
     pub fn persist(&self, path: &Path) -> Result<()> {
-        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir)?;
         let tmp = path.with_extension("tmp");
         {

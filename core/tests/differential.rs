@@ -3,11 +3,11 @@
 
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use vouch_core::{
-    Model,
+    Model, Trace,
     burn_exec::{BurnBackend, BurnModel},
     commit::model_root,
     random::{random_input, random_model},
-    reference, Trace,
+    reference,
 };
 
 fn seeded_rng(test: &str) -> StdRng {
@@ -36,8 +36,16 @@ fn burn_matches_reference_at_every_step() {
             let input = random_input(&mut rng, &model);
             let want = reference::run(&model, &input).unwrap();
             let got = burn.run(&input).unwrap();
-            assert_eq!(want.first_difference(&got), None, "case {case} dims {dims:?}: (slot, element) differs");
-            assert_eq!(want.commitments(), got.commitments(), "case {case}: commitments differ");
+            assert_eq!(
+                want.first_difference(&got),
+                None,
+                "case {case} dims {dims:?}: (slot, element) differs"
+            );
+            assert_eq!(
+                want.commitments(),
+                got.commitments(),
+                "case {case}: commitments differ"
+            );
         }
     }
 }
@@ -51,9 +59,19 @@ fn outputs_are_not_degenerate() {
     let mut distinct = std::collections::BTreeSet::new();
     for _ in 0..20 {
         let input = random_input(&mut rng, &model);
-        distinct.extend(reference::run(&model, &input).unwrap().output().iter().copied());
+        distinct.extend(
+            reference::run(&model, &input)
+                .unwrap()
+                .output()
+                .iter()
+                .copied(),
+        );
     }
-    assert!(distinct.len() > 10, "only {} distinct output values", distinct.len());
+    assert!(
+        distinct.len() > 10,
+        "only {} distinct output values",
+        distinct.len()
+    );
 }
 
 #[test]
@@ -64,7 +82,9 @@ fn a_one_bit_perturbation_is_detected() {
     let mut rng = seeded_rng("a_one_bit_perturbation_is_detected");
     let model = random_model(&mut rng, &[96, 40, 10]);
     let input = random_input(&mut rng, &model);
-    let honest = BurnModel::new(&model, BurnBackend::Flex).run(&input).unwrap();
+    let honest = BurnModel::new(&model, BurnBackend::Flex)
+        .run(&input)
+        .unwrap();
     let reference = reference::run(&model, &input).unwrap();
     assert_eq!(reference.first_difference(&honest), None);
     for _ in 0..20 {
@@ -78,7 +98,12 @@ fn a_one_bit_perturbation_is_detected() {
         assert_ne!(a.trace_root, b.trace_root);
         assert_ne!(a.slot_roots[slot], b.slot_roots[slot]);
         assert_eq!(a.state_roots[..slot], b.state_roots[..slot]);
-        assert!(a.state_roots[slot..].iter().zip(&b.state_roots[slot..]).all(|(x, y)| x != y));
+        assert!(
+            a.state_roots[slot..]
+                .iter()
+                .zip(&b.state_roots[slot..])
+                .all(|(x, y)| x != y)
+        );
     }
 }
 
@@ -93,7 +118,10 @@ fn model_file_round_trips_and_keeps_its_root() {
     assert_eq!(model_root(&back), model_root(&model));
     // Any truncation is a clear error, never a panic.
     for cut in [0, 7, 8, 12, bytes.len() / 2, bytes.len() - 1] {
-        assert!(Model::from_bytes(&bytes[..cut]).is_err(), "cut at {cut} accepted");
+        assert!(
+            Model::from_bytes(&bytes[..cut]).is_err(),
+            "cut at {cut} accepted"
+        );
     }
 }
 
@@ -112,7 +140,10 @@ fn validation_refuses_overflow_and_bad_wiring() {
         d.input_slot = 0;
     }
     let err = model.validate().unwrap_err().to_string();
-    assert!(err.contains("K = 8") || err.contains("zero point") || err.contains("z_x"), "{err}");
+    assert!(
+        err.contains("K = 8") || err.contains("zero point") || err.contains("z_x"),
+        "{err}"
+    );
 
     let err = reference::run(&model, &[0; 3]).unwrap_err().to_string();
     assert!(err.contains("input has 3 elements"), "{err}");

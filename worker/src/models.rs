@@ -31,7 +31,11 @@ pub struct ModelCache {
 impl ModelCache {
     /// A cache storing files under `dir`.
     pub fn new(dir: PathBuf, backend: BurnBackend) -> Self {
-        Self { dir, backend, loaded: HashMap::new() }
+        Self {
+            dir,
+            backend,
+            loaded: HashMap::new(),
+        }
     }
 
     /// The model `id`, from memory, the disk cache (re-verified against the chain's root), or the
@@ -47,7 +51,9 @@ impl ModelCache {
         }
         let listing = registry::get_listing(provider, deployment, id).await?;
         let path = self.dir.join(format!("{id}.vouch"));
-        let cached = Model::load(&path).ok().filter(|m| model_root(m) == listing.root);
+        let cached = Model::load(&path)
+            .ok()
+            .filter(|m| model_root(m) == listing.root);
         let model = match cached {
             Some(m) => m,
             None => {

@@ -2,7 +2,11 @@
 
 use crate::error::{Result, WorkerError};
 use serde::{Deserialize, Serialize};
-use std::{collections::BTreeMap, io::Write, path::{Path, PathBuf}};
+use std::{
+    collections::BTreeMap,
+    io::Write,
+    path::{Path, PathBuf},
+};
 
 /// A result this worker posted that has not settled yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,9 +28,14 @@ impl WorkerState {
     /// Loads the state file, or a fresh state starting at `start_block` if there is none.
     pub fn load_or_new(path: &Path, start_block: u64) -> Result<Self> {
         match std::fs::read(path) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map_err(|e| WorkerError::State { path: path.display().to_string(), reason: e.to_string() }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self { next_block: start_block, ..Self::default() }),
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| WorkerError::State {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self {
+                next_block: start_block,
+                ..Self::default()
+            }),
             Err(e) => Err(e.into()),
         }
     }
@@ -54,12 +63,21 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("state.json");
         assert_eq!(WorkerState::load_or_new(&path, 7).unwrap().next_block, 7);
-        let mut s = WorkerState { next_block: 42, ..Default::default() };
-        s.pending.insert("3".into(), PendingResult { window_ends_at: 99 });
+        let mut s = WorkerState {
+            next_block: 42,
+            ..Default::default()
+        };
+        s.pending
+            .insert("3".into(), PendingResult { window_ends_at: 99 });
         s.save(&path).unwrap();
         assert_eq!(WorkerState::load_or_new(&path, 0).unwrap(), s);
         std::fs::write(&path, b"{not json").unwrap();
-        assert!(WorkerState::load_or_new(&path, 0).unwrap_err().to_string().contains("state.json"));
+        assert!(
+            WorkerState::load_or_new(&path, 0)
+                .unwrap_err()
+                .to_string()
+                .contains("state.json")
+        );
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

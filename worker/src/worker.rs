@@ -14,7 +14,8 @@ use alloy::{
 use std::{path::PathBuf, time::Duration};
 use tokio_util::sync::CancellationToken;
 use vouch_chain::{
-    ChainClient, ChainConfig, ChainError, Deployment, EventStream, JobStatus, Market, Revert, VouchEvent,
+    ChainClient, ChainConfig, ChainError, Deployment, EventStream, JobStatus, Market, Revert,
+    VouchEvent,
     bindings::JobMarket::{JobMarketErrors, JobMarketEvents},
 };
 use vouch_core::{Trace, burn_exec::BurnBackend, commit::tensor_root, tensor};
@@ -61,13 +62,18 @@ pub struct Worker {
 }
 
 fn now_secs() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// Errors worth retrying the whole batch for (the node is down or slow), as opposed to a job that
 /// can never be served (it is taken, the model is broken), which is logged and skipped.
 fn is_transient(e: &WorkerError) -> bool {
-    matches!(e, WorkerError::Chain(ChainError::Rpc(_) | ChainError::Timeout { .. }) | WorkerError::Io(_))
+    matches!(
+        e,
+        WorkerError::Chain(ChainError::Rpc(_) | ChainError::Timeout { .. }) | WorkerError::Io(_)
+    )
 }
 
 fn market_revert(e: &ChainError) -> Option<&JobMarketErrors> {
@@ -84,7 +90,10 @@ impl Worker {
         let client = ChainClient::connect(&config.chain, signer).await?;
         let market = Market::new(client, config.deployment);
         let params = market.params().await?;
-        let state = WorkerState::load_or_new(&config.data_dir.join("state.json"), config.deployment.start_block)?;
+        let state = WorkerState::load_or_new(
+            &config.data_dir.join("state.json"),
+            config.deployment.start_block,
+        )?;
         let models = ModelCache::new(config.data_dir.join("models"), config.backend);
         tracing::info!(
             address = %market.client().address(),
@@ -94,7 +103,14 @@ impl Worker {
             pending = state.pending.len(),
             "worker ready"
         );
-        Ok(Self { config, market, models, state, bond: params.result_bond, window: params.challenge_window })
+        Ok(Self {
+            config,
+            market,
+            models,
+            state,
+            bond: params.result_bond,
+            window: params.challenge_window,
+        })
     }
 
     /// The worker's account.
@@ -103,11 +119,17 @@ impl Worker {
     }
 
     fn trace_path(&self, job: U256) -> PathBuf {
-        self.config.data_dir.join("traces").join(format!("job-{job}.trace"))
+        self.config
+            .data_dir
+            .join("traces")
+            .join(format!("job-{job}.trace"))
     }
 
     fn serves(&self, model: U256) -> bool {
-        self.config.models.as_ref().is_none_or(|ids| ids.contains(&model))
+        self.config
+            .models
+            .as_ref()
+            .is_none_or(|ids| ids.contains(&model))
     }
 
     /// Runs steps until `shutdown` is cancelled. A failed step is logged and retried.
@@ -129,14 +151,22 @@ impl Worker {
     pub async fn step(&mut self) -> Result<StepReport> {
         let mut report = StepReport::default();
         let provider = self.market.client().provider().clone();
-        let mut stream = EventStream::new(provider, self.config.deployment, self.state.next_block, self.config.confirmations);
+        let mut stream = EventStream::new(
+            provider,
+            self.config.deployment,
+            self.state.next_block,
+            self.config.confirmations,
+        );
         let events = stream.poll().await?;
         for ev in events {
-            let VouchEvent::Market(event) = ev.event else { continue };
+            let VouchEvent::Market(event) = ev.event else {
+                continue;
+            };
             let handled = match event {
-                JobMarketEvents::JobPosted(e) if self.serves(e.modelId) => {
-                    self.take_job(e.jobId, e.modelId, &e.input).await.map(|took| report.submitted += usize::from(took))
-                }
+                JobMarketEvents::JobPosted(e) if self.serves(e.modelId) => self
+                    .take_job(e.jobId, e.modelId, &e.input)
+                    .await
+                    .map(|took| report.submitted += usize::from(took)),
                 JobMarketEvents::ResultSubmitted(e) if e.worker == self.address() => {
                     self.track(e.jobId, e.submittedAt);
                     Ok(())
@@ -164,7 +194,12 @@ impl Worker {
     }
 
     fn track(&mut self, job: U256, submitted_at: u64) {
-        self.state.pending.insert(job.to_string(), PendingResult { window_ends_at: submitted_at + self.window });
+        self.state.pending.insert(
+            job.to_string(),
+            PendingResult {
+                window_ends_at: submitted_at + self.window,
+            },
+        );
     }
 
     fn forget(&mut self, job: U256) {
@@ -187,10 +222,15 @@ impl Worker {
             return Ok(false);
         }
         let provider = self.market.client().provider().clone();
-        let loaded = self.models.get(&provider, &self.config.deployment, model_id).await?;
+        let loaded = self
+            .models
+            .get(&provider, &self.config.deployment, model_id)
+            .await?;
         let input = tensor::from_bytes(input);
         if tensor_root(&input) != job.input_root {
-            return Err(WorkerError::Inconsistent(format!("job {id}: input does not hash to its input root")));
+            return Err(WorkerError::Inconsistent(format!(
+                "job {id}: input does not hash to its input root"
+            )));
         }
         let run = loaded.clone();
         let trace: Trace = tokio::task::spawn_blocking(move || run.burn.run(&input))
@@ -201,7 +241,11 @@ impl Worker {
         let path = self.trace_path(id);
         trace.persist(&path)?;
         let output = tensor::to_bytes(trace.output());
-        match self.market.submit_result(id, c.output_root, c.trace_root, &output, self.bond).await {
+        match self
+            .market
+            .submit_result(id, c.output_root, c.trace_root, &output, self.bond)
+            .await
+        {
             Ok(_) => {
                 let job = self.market.job(id).await?;
                 self.track(id, job.submitted_at);
@@ -224,11 +268,19 @@ impl Worker {
         }
         // The next block's timestamp is at least the wall clock and at least the head's timestamp.
         let now = now_secs().max(self.market.chain_time().await?);
-        let due: Vec<String> =
-            self.state.pending.iter().filter(|(_, p)| p.window_ends_at <= now).map(|(id, _)| id.clone()).collect();
+        let due: Vec<String> = self
+            .state
+            .pending
+            .iter()
+            .filter(|(_, p)| p.window_ends_at <= now)
+            .map(|(id, _)| id.clone())
+            .collect();
         let mut settled = 0;
         for id in due {
-            let job: U256 = id.parse().map_err(|_| WorkerError::State { path: "state.json".into(), reason: format!("bad job id {id}") })?;
+            let job: U256 = id.parse().map_err(|_| WorkerError::State {
+                path: "state.json".into(),
+                reason: format!("bad job id {id}"),
+            })?;
             match self.market.finalize(job).await {
                 Ok(_) => {
                     tracing::info!(job = %job, "finalized");

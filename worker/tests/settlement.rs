@@ -22,7 +22,11 @@ async fn gas_spent(provider: &impl Provider, from: u64, accounts: &[Address]) ->
     let head = provider.get_block_number().await.unwrap();
     let mut spent = vec![U256::ZERO; accounts.len()];
     for n in from..=head {
-        let receipts = provider.get_block_receipts(BlockNumberOrTag::Number(n).into()).await.unwrap().unwrap_or_default();
+        let receipts = provider
+            .get_block_receipts(BlockNumberOrTag::Number(n).into())
+            .await
+            .unwrap()
+            .unwrap_or_default();
         for r in receipts {
             if let Some(i) = accounts.iter().position(|a| *a == r.from) {
                 spent[i] += U256::from(r.gas_used) * U256::from(r.effective_gas_price);
@@ -34,22 +38,39 @@ async fn gas_spent(provider: &impl Provider, from: u64, accounts: &[Address]) ->
 
 #[tokio::test]
 async fn a_job_settles_and_everyone_is_paid_to_the_wei() {
-    let seed: u64 = std::env::var("VOUCH_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| rand::rng().random());
+    let seed: u64 = std::env::var("VOUCH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| rand::rng().random());
     eprintln!("VOUCH_SEED={seed}");
     let mut rng = StdRng::seed_from_u64(seed);
 
     let chain = LocalChain::start(None).unwrap();
     let config = ChainConfig::local(chain.endpoint());
-    let owner = ChainClient::connect(&config, chain.signer(0)).await.unwrap();
-    let poster = ChainClient::connect(&config, chain.signer(1)).await.unwrap();
+    let owner = ChainClient::connect(&config, chain.signer(0))
+        .await
+        .unwrap();
+    let poster = ChainClient::connect(&config, chain.signer(1))
+        .await
+        .unwrap();
     let window = 3_600;
     let bond = U256::from(ETH);
-    let deployment = deploy(&owner, MarketParams { challenge_window: window, result_bond: bond }).await.unwrap();
+    let deployment = deploy(
+        &owner,
+        MarketParams {
+            challenge_window: window,
+            result_bond: bond,
+        },
+    )
+    .await
+    .unwrap();
 
     let model = random::random_model(&mut rng, &[64, 32, 10]);
     let fee = U256::from(ETH / 10) + U256::from(rng.random_range(0..1_000_000u64));
     let royalty_bps = 1_234;
-    let model_id = registry::list_model(&owner, &deployment, &model, fee, royalty_bps).await.unwrap();
+    let model_id = registry::list_model(&owner, &deployment, &model, fee, royalty_bps)
+        .await
+        .unwrap();
 
     let provider = owner.provider().clone();
     let accounts = [owner.address(), poster.address(), chain.signer(2).address()];
@@ -63,7 +84,10 @@ async fn a_job_settles_and_everyone_is_paid_to_the_wei() {
     let market = Market::new(poster.clone(), deployment);
     let input = random::random_input(&mut rng, &model);
     let deadline = market.chain_time().await.unwrap() + 600;
-    let (job_id, _) = market.post_job(model_id, &tensor::to_bytes(&input), deadline, fee).await.unwrap();
+    let (job_id, _) = market
+        .post_job(model_id, &tensor::to_bytes(&input), deadline, fee)
+        .await
+        .unwrap();
 
     // The worker picks it up and answers with the reference interpreter's output.
     let dir = std::env::temp_dir().join(format!("vouch-settlement-{seed}"));
@@ -77,7 +101,9 @@ async fn a_job_settles_and_everyone_is_paid_to_the_wei() {
         models: None,
         backend: BurnBackend::Flex,
     };
-    let mut worker = Worker::new(worker_config.clone(), chain.signer(2)).await.unwrap();
+    let mut worker = Worker::new(worker_config.clone(), chain.signer(2))
+        .await
+        .unwrap();
     let report = worker.step().await.unwrap();
     assert_eq!(report.submitted, 1);
     let job = market.job(job_id).await.unwrap();
@@ -86,14 +112,38 @@ async fn a_job_settles_and_everyone_is_paid_to_the_wei() {
     let expected = reference::run(&model, &input).unwrap().commitments();
     assert_eq!(job.output_root, expected.output_root);
     assert_eq!(job.trace_root, expected.trace_root);
-    assert!(dir.join(format!("traces/job-{job_id}.trace")).is_file(), "trace persisted");
+    assert!(
+        dir.join(format!("traces/job-{job_id}.trace")).is_file(),
+        "trace persisted"
+    );
 
     // Inside the window nobody can finalize: a typed revert, and the worker waits.
     let err = market.finalize(job_id).await.unwrap_err();
-    assert!(matches!(err.revert(), Some(Revert::Market(JobMarketErrors::ChallengeWindowOpen(_)))), "{err}");
+    assert!(
+        matches!(
+            err.revert(),
+            Some(Revert::Market(JobMarketErrors::ChallengeWindowOpen(_)))
+        ),
+        "{err}"
+    );
     // A second submission is refused too.
-    let err = market.submit_result(job_id, expected.output_root, expected.trace_root, &[0; 10], bond).await.unwrap_err();
-    assert!(matches!(err.revert(), Some(Revert::Market(JobMarketErrors::JobNotOpen(_)))), "{err}");
+    let err = market
+        .submit_result(
+            job_id,
+            expected.output_root,
+            expected.trace_root,
+            &[0; 10],
+            bond,
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err.revert(),
+            Some(Revert::Market(JobMarketErrors::JobNotOpen(_)))
+        ),
+        "{err}"
+    );
     drop(worker);
 
     // A restarted worker (fresh process, same data dir) still settles it once the window passes.
@@ -104,11 +154,17 @@ async fn a_job_settles_and_everyone_is_paid_to_the_wei() {
     let royalty = fee * U256::from(royalty_bps) / U256::from(10_000);
     assert_eq!(report.withdrawn, fee - royalty + bond);
     assert_eq!(market.job(job_id).await.unwrap().status, JobStatus::Settled);
-    assert!(!dir.join(format!("traces/job-{job_id}.trace")).exists(), "trace dropped after settlement");
+    assert!(
+        !dir.join(format!("traces/job-{job_id}.trace")).exists(),
+        "trace dropped after settlement"
+    );
 
     // The owner withdraws the royalty.
     let owner_market = Market::new(owner.clone(), deployment);
-    assert_eq!(owner_market.credits(owner.address()).await.unwrap(), royalty);
+    assert_eq!(
+        owner_market.credits(owner.address()).await.unwrap(),
+        royalty
+    );
     owner_market.withdraw().await.unwrap();
 
     // Balances to the wei: each account's change is its payout minus its own gas.
@@ -120,7 +176,11 @@ async fn a_job_settles_and_everyone_is_paid_to_the_wei() {
     assert_eq!(after[0], before[0] + royalty - gas[0], "owner");
     assert_eq!(after[1], before[1] - fee - gas[1], "poster");
     assert_eq!(after[2], before[2] + fee - royalty - gas[2], "worker");
-    assert_eq!(provider.get_balance(deployment.market).await.unwrap(), U256::ZERO, "market holds nothing");
+    assert_eq!(
+        provider.get_balance(deployment.market).await.unwrap(),
+        U256::ZERO,
+        "market holds nothing"
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -128,18 +188,38 @@ async fn a_job_settles_and_everyone_is_paid_to_the_wei() {
 async fn an_unanswered_job_refunds_its_poster() {
     let chain = LocalChain::start(None).unwrap();
     let config = ChainConfig::local(chain.endpoint());
-    let owner = ChainClient::connect(&config, chain.signer(0)).await.unwrap();
-    let poster = ChainClient::connect(&config, chain.signer(1)).await.unwrap();
-    let deployment = deploy(&owner, MarketParams { challenge_window: 10, result_bond: U256::from(ETH) }).await.unwrap();
+    let owner = ChainClient::connect(&config, chain.signer(0))
+        .await
+        .unwrap();
+    let poster = ChainClient::connect(&config, chain.signer(1))
+        .await
+        .unwrap();
+    let deployment = deploy(
+        &owner,
+        MarketParams {
+            challenge_window: 10,
+            result_bond: U256::from(ETH),
+        },
+    )
+    .await
+    .unwrap();
     let mut rng = StdRng::seed_from_u64(7);
     let model = random::random_model(&mut rng, &[16, 4]);
     let fee = U256::from(12_345u64);
-    let model_id = registry::list_model(&owner, &deployment, &model, fee, 0).await.unwrap();
+    let model_id = registry::list_model(&owner, &deployment, &model, fee, 0)
+        .await
+        .unwrap();
     let market = Market::new(poster.clone(), deployment);
     let deadline = market.chain_time().await.unwrap() + 100;
-    let (job, _) = market.post_job(model_id, &[0; 16], deadline, fee).await.unwrap();
+    let (job, _) = market
+        .post_job(model_id, &[0; 16], deadline, fee)
+        .await
+        .unwrap();
     // Malformed input: a typed revert naming both lengths, nothing taken.
-    let err = market.post_job(model_id, &[0; 15], deadline, fee).await.unwrap_err();
+    let err = market
+        .post_job(model_id, &[0; 15], deadline, fee)
+        .await
+        .unwrap_err();
     match err.revert() {
         Some(Revert::Market(JobMarketErrors::InputLengthMismatch(e))) => {
             assert_eq!((e.actual, e.expected), (U256::from(15), U256::from(16)));
@@ -147,7 +227,13 @@ async fn an_unanswered_job_refunds_its_poster() {
         other => panic!("{other:?}"),
     }
     let err = market.refund_expired(job).await.unwrap_err();
-    assert!(matches!(err.revert(), Some(Revert::Market(JobMarketErrors::DeadlineNotReached(_)))), "{err}");
+    assert!(
+        matches!(
+            err.revert(),
+            Some(Revert::Market(JobMarketErrors::DeadlineNotReached(_)))
+        ),
+        "{err}"
+    );
     anvil::increase_time(owner.provider(), 100).await.unwrap();
     market.refund_expired(job).await.unwrap();
     assert_eq!(market.credits(poster.address()).await.unwrap(), fee);

@@ -1,0 +1,8 @@
+//! One file per subcommand, each an `XxxArgs` with `async fn run(self)`.
+
+pub(crate) mod coordinator;
+pub(crate) mod deploy;
+pub(crate) mod dev;
+pub(crate) mod job;
+pub(crate) mod model;
+pub(crate) mod worker;

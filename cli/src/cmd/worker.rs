@@ -1,0 +1,58 @@
+//! `vouch worker`: the worker daemon.
+
+use crate::opts::{DeploymentOpts, KeyOpts, RpcOpts};
+use alloy::primitives::U256;
+use anyhow::Context;
+use clap::Args;
+use std::{path::PathBuf, time::Duration};
+use tokio_util::sync::CancellationToken;
+use vouch_core::burn_exec::BurnBackend;
+use vouch_worker::{Worker, WorkerConfig};
+
+/// Run a worker: answer jobs with results computed on Burn, post bonds, collect fees.
+///
+/// State (event cursor, pending results), traces and cached models live in `--data-dir`; the
+/// worker can be stopped and restarted at any time.
+#[derive(Debug, Args)]
+pub(crate) struct WorkerArgs {
+    #[command(flatten)]
+    rpc: RpcOpts,
+    #[command(flatten)]
+    key: KeyOpts,
+    #[command(flatten)]
+    deployment: DeploymentOpts,
+    /// Directory for state, traces and cached models.
+    #[arg(long, env = "VOUCH_WORKER_DATA_DIR", default_value = ".vouch/worker")]
+    data_dir: PathBuf,
+    /// Blocks an event needs on top of it before the worker acts on it.
+    #[arg(long, env = "VOUCH_CONFIRMATIONS", default_value_t = 0)]
+    confirmations: u64,
+    /// Serve only these model ids (repeat the flag); default: every model.
+    #[arg(long = "model")]
+    models: Vec<U256>,
+}
+
+impl WorkerArgs {
+    pub(crate) async fn run(self) -> anyhow::Result<()> {
+        let config = WorkerConfig {
+            chain: self.rpc.config(),
+            deployment: self.deployment.load()?,
+            data_dir: self.data_dir,
+            confirmations: self.confirmations,
+            poll_interval: Duration::from_millis(self.rpc.poll_ms),
+            models: (!self.models.is_empty()).then_some(self.models),
+            backend: BurnBackend::Flex,
+        };
+        let worker = Worker::new(config, self.key.signer()?)
+            .await
+            .context("starting the worker")?;
+        let shutdown = CancellationToken::new();
+        let stop = shutdown.clone();
+        tokio::spawn(async move {
+            let _ = tokio::signal::ctrl_c().await;
+            stop.cancel();
+        });
+        worker.run(shutdown).await.context("worker stopped")?;
+        Ok(())
+    }
+}

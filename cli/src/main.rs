@@ -1,0 +1,61 @@
+//! `vouch`: the command-line entry point. Thin: parses arguments and calls the libraries.
+
+mod cmd;
+mod opts;
+
+use clap::{Parser, Subcommand};
+
+/// Vouch: verifiable AI inference by optimistic verification.
+///
+/// Start with `vouch dev`: it runs a whole local network (chain, contracts, coordinator, worker) and
+/// shows jobs settling. Every option can also be set through the environment variable shown in its
+/// help (`VOUCH_…`). Logs go to stderr; set `RUST_LOG` (e.g. `RUST_LOG=debug`) for more detail.
+#[derive(Debug, Parser)]
+#[command(name = "vouch", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a local network (anvil, contracts, coordinator, worker), post demo jobs, and keep serving.
+    Dev(cmd::dev::DevArgs),
+    /// Deploy the contracts and write a deployment file.
+    Deploy(cmd::deploy::DeployArgs),
+    /// Run the coordinator: HTTP API, dashboard data and chain indexer.
+    Coordinator(cmd::coordinator::CoordinatorArgs),
+    /// Run a worker daemon.
+    Worker(cmd::worker::WorkerArgs),
+    /// Inspect, run and publish models.
+    Model(cmd::model::ModelArgs),
+    /// Submit jobs and read their results through a coordinator.
+    Job(cmd::job::JobArgs),
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn,alloy=warn,hyper=warn,reqwest=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Dev(a) => a.run().await,
+        Command::Deploy(a) => a.run().await,
+        Command::Coordinator(a) => a.run().await,
+        Command::Worker(a) => a.run().await,
+        Command::Model(a) => a.run().await,
+        Command::Job(a) => a.run().await,
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

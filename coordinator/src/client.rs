@@ -1,0 +1,149 @@
+//! A typed client for the coordinator's HTTP API (`docs/API.md`): what a dApp backend, the CLI and
+//! `vouch dev` use to post jobs and read settled results. The response types are the server's own.
+
+use crate::{api::JobPostedResponse, jobs::JobRecord, models::ModelRecord};
+use std::time::Duration;
+
+/// What went wrong calling the API.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The base URL does not parse.
+    #[error("bad coordinator URL {url}: {reason}")]
+    Url {
+        /// The URL given.
+        url: String,
+        /// Why it is bad.
+        reason: String,
+    },
+    /// The coordinator could not be reached or answered garbage.
+    #[error("coordinator unreachable or malformed answer: {0}")]
+    Transport(#[from] reqwest::Error),
+    /// The coordinator answered with an error status and message.
+    #[error("coordinator answered {status}: {message}")]
+    Api {
+        /// HTTP status.
+        status: u16,
+        /// The `error` field of the body (or the raw body).
+        message: String,
+    },
+    /// The job did not settle in time.
+    #[error("job {id} not settled after {secs} s (last status {status})")]
+    Timeout {
+        /// Job id.
+        id: u64,
+        /// How long we waited.
+        secs: u64,
+        /// Status seen last.
+        status: String,
+    },
+}
+
+/// A coordinator's HTTP API.
+#[derive(Debug, Clone)]
+pub struct ApiClient {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl ApiClient {
+    /// A client for the API at `base` (e.g. `http://127.0.0.1:8080`).
+    pub fn new(base: &str) -> Result<Self, ClientError> {
+        let url: reqwest::Url = base
+            .parse()
+            .map_err(|e: url::ParseError| ClientError::Url {
+                url: base.into(),
+                reason: e.to_string(),
+            })?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(ClientError::Url {
+                url: base.into(),
+                reason: "scheme must be http or https".into(),
+            });
+        }
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()?;
+        Ok(Self {
+            base: base.trim_end_matches('/').to_owned(),
+            http,
+        })
+    }
+
+    async fn decode<T: serde::de::DeserializeOwned>(
+        resp: reqwest::Response,
+    ) -> Result<T, ClientError> {
+        let status = resp.status();
+        if status.is_success() {
+            return Ok(resp.json().await?);
+        }
+        let body = resp.text().await.unwrap_or_default();
+        let message = serde_json::from_str::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_owned))
+            .unwrap_or(body);
+        Err(ClientError::Api {
+            status: status.as_u16(),
+            message,
+        })
+    }
+
+    /// `GET /v1/models`.
+    pub async fn models(&self) -> Result<Vec<ModelRecord>, ClientError> {
+        Self::decode(
+            self.http
+                .get(format!("{}/v1/models", self.base))
+                .send()
+                .await?,
+        )
+        .await
+    }
+
+    /// `POST /v1/jobs`: `input` is a JSON list (flat or nested) of int8 numbers.
+    pub async fn post_job(
+        &self,
+        model_id: u64,
+        input: serde_json::Value,
+        ttl_secs: Option<u64>,
+    ) -> Result<JobPostedResponse, ClientError> {
+        let body =
+            serde_json::json!({ "model_id": model_id, "input": input, "ttl_secs": ttl_secs });
+        Self::decode(
+            self.http
+                .post(format!("{}/v1/jobs", self.base))
+                .json(&body)
+                .send()
+                .await?,
+        )
+        .await
+    }
+
+    /// `GET /v1/jobs/{id}`.
+    pub async fn job(&self, id: u64) -> Result<JobRecord, ClientError> {
+        Self::decode(
+            self.http
+                .get(format!("{}/v1/jobs/{id}", self.base))
+                .send()
+                .await?,
+        )
+        .await
+    }
+
+    /// Polls `GET /v1/jobs/{id}` until the job is settled (or expired), for at most `timeout`.
+    pub async fn wait_settled(&self, id: u64, timeout: Duration) -> Result<JobRecord, ClientError> {
+        let start = std::time::Instant::now();
+        loop {
+            let job = self.job(id).await?;
+            if job.settled || job.status == vouch_chain::JobStatus::Expired {
+                return Ok(job);
+            }
+            if start.elapsed() >= timeout {
+                return Err(ClientError::Timeout {
+                    id,
+                    secs: timeout.as_secs(),
+                    status: job.status.as_str().into(),
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+}

@@ -1,0 +1,230 @@
+//! The `jobs` table: rows written from market events (and from the coordinator's own `postJob`
+//! receipts, through the same code), read by the API.
+
+use crate::{
+    columns::{
+        JOB_STATUSES, hex_bytes, parse_job_status, tensor_from_hex, to_i64, to_u64, u256_to_i64,
+    },
+    error::{CoordinatorError, Result},
+};
+use serde::{Deserialize, Serialize};
+use sqlx::{AnyConnection, AnyPool, Row, any::AnyRow};
+use vouch_chain::{
+    JobStatus,
+    bindings::JobMarket::{JobPosted, JobRefunded, JobSettled, ResultSubmitted},
+};
+
+/// A job as served by the API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobRecord {
+    /// Job id.
+    pub job_id: u64,
+    /// Model it runs.
+    pub model_id: u64,
+    /// Lifecycle status.
+    pub status: JobStatus,
+    /// Who posted it.
+    pub poster: String,
+    /// Escrowed fee, in wei (decimal).
+    pub fee_wei: String,
+    /// Unix time after which no result is accepted.
+    pub deadline: u64,
+    /// Tensor root of the input.
+    pub input_root: String,
+    /// `[inputLen]` int8 input.
+    pub input: Vec<i8>,
+    /// Who submitted the result.
+    pub worker: Option<String>,
+    /// Tensor root of the output.
+    pub output_root: Option<String>,
+    /// Root of the worker's trace.
+    pub trace_root: Option<String>,
+    /// When the result was submitted (unix time).
+    pub submitted_at: Option<u64>,
+    /// `[outputLen]` int8 output, once submitted.
+    pub output: Option<Vec<i8>>,
+    /// Whether the output is final.
+    pub settled: bool,
+    /// What the worker was credited at settlement, in wei.
+    pub worker_payout_wei: Option<String>,
+    /// What the model owner was credited at settlement, in wei.
+    pub royalty_wei: Option<String>,
+    /// What the poster got back when the job expired, in wei.
+    pub refund_wei: Option<String>,
+    /// The `postJob` transaction.
+    pub posted_tx: String,
+    /// Block of the `postJob` transaction.
+    pub posted_block: u64,
+}
+
+const COLUMNS: &str = "id, model_id, status, poster, fee_wei, deadline, input_root, input_hex, worker, output_root, \
+    trace_root, submitted_at, output_hex, worker_payout_wei, royalty_wei, refund_wei, posted_tx, posted_block";
+
+impl JobRecord {
+    fn from_row(row: &AnyRow) -> Result<Self> {
+        let status: String = row.try_get("status")?;
+        let status = parse_job_status(&status)
+            .ok_or_else(|| CoordinatorError::Invalid(format!("jobs.status = {status}")))?;
+        let input_hex: String = row.try_get("input_hex")?;
+        let output_hex: Option<String> = row.try_get("output_hex")?;
+        let submitted_at: Option<i64> = row.try_get("submitted_at")?;
+        Ok(Self {
+            job_id: to_u64(row.try_get("id")?)?,
+            model_id: to_u64(row.try_get("model_id")?)?,
+            status,
+            poster: row.try_get("poster")?,
+            fee_wei: row.try_get("fee_wei")?,
+            deadline: to_u64(row.try_get("deadline")?)?,
+            input_root: row.try_get("input_root")?,
+            input: tensor_from_hex(&input_hex)?,
+            worker: row.try_get("worker")?,
+            output_root: row.try_get("output_root")?,
+            trace_root: row.try_get("trace_root")?,
+            submitted_at: submitted_at.map(to_u64).transpose()?,
+            output: output_hex.as_deref().map(tensor_from_hex).transpose()?,
+            settled: status == JobStatus::Settled,
+            worker_payout_wei: row.try_get("worker_payout_wei")?,
+            royalty_wei: row.try_get("royalty_wei")?,
+            refund_wei: row.try_get("refund_wei")?,
+            posted_tx: row.try_get("posted_tx")?,
+            posted_block: to_u64(row.try_get("posted_block")?)?,
+        })
+    }
+}
+
+/// `JobPosted`: inserts the job as open. Its fields never change on chain, so a replay (or the
+/// indexer meeting a job the API already recorded) leaves the existing row, and its status, alone.
+pub async fn posted(conn: &mut AnyConnection, e: &JobPosted, block: u64, tx: &str) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO jobs (id, model_id, poster, fee_wei, deadline, input_root, input_hex, status, posted_block, \
+         posted_tx) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(u256_to_i64(e.jobId)?)
+    .bind(u256_to_i64(e.modelId)?)
+    .bind(hex_bytes(e.poster.as_slice()))
+    .bind(e.fee.to_string())
+    .bind(to_i64(e.deadline)?)
+    .bind(hex_bytes(e.inputRoot.as_slice()))
+    .bind(hex_bytes(&e.input))
+    .bind(JobStatus::Open.as_str())
+    .bind(to_i64(block)?)
+    .bind(tx.to_owned())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// `ResultSubmitted`: records the result; open → submitted (a later status is kept).
+pub async fn result_submitted(
+    conn: &mut AnyConnection,
+    e: &ResultSubmitted,
+    block: u64,
+) -> Result<()> {
+    let done = sqlx::query(
+        "UPDATE jobs SET worker = $2, output_root = $3, trace_root = $4, output_hex = $5, submitted_at = $6, \
+         submitted_block = $7, status = CASE WHEN status = $8 THEN $9 ELSE status END WHERE id = $1",
+    )
+    .bind(u256_to_i64(e.jobId)?)
+    .bind(hex_bytes(e.worker.as_slice()))
+    .bind(hex_bytes(e.outputRoot.as_slice()))
+    .bind(hex_bytes(e.traceRoot.as_slice()))
+    .bind(hex_bytes(&e.output))
+    .bind(to_i64(e.submittedAt)?)
+    .bind(to_i64(block)?)
+    .bind(JobStatus::Open.as_str())
+    .bind(JobStatus::Submitted.as_str())
+    .execute(conn)
+    .await?;
+    if done.rows_affected() == 0 {
+        tracing::warn!(job = %e.jobId, "result for a job never posted");
+    }
+    Ok(())
+}
+
+/// `JobSettled`: → settled, with the credits.
+pub async fn settled(conn: &mut AnyConnection, e: &JobSettled, block: u64) -> Result<()> {
+    sqlx::query(
+        "UPDATE jobs SET status = $2, worker_payout_wei = $3, royalty_wei = $4, closed_block = $5 WHERE id = $1",
+    )
+    .bind(u256_to_i64(e.jobId)?)
+    .bind(JobStatus::Settled.as_str())
+    .bind(e.workerPayout.to_string())
+    .bind(e.royalty.to_string())
+    .bind(to_i64(block)?)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// `JobRefunded`: → expired, with the refund.
+pub async fn refunded(conn: &mut AnyConnection, e: &JobRefunded, block: u64) -> Result<()> {
+    sqlx::query("UPDATE jobs SET status = $2, refund_wei = $3, closed_block = $4 WHERE id = $1")
+        .bind(u256_to_i64(e.jobId)?)
+        .bind(JobStatus::Expired.as_str())
+        .bind(e.amount.to_string())
+        .bind(to_i64(block)?)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// One job.
+pub async fn get(pool: &AnyPool, id: u64) -> Result<Option<JobRecord>> {
+    let sql = sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM jobs WHERE id = $1"));
+    let row = sqlx::query(sql)
+        .bind(to_i64(id)?)
+        .fetch_optional(pool)
+        .await?;
+    row.as_ref().map(JobRecord::from_row).transpose()
+}
+
+/// Which jobs to list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct JobFilter {
+    /// Only jobs in this status.
+    pub status: Option<JobStatus>,
+    /// Only jobs on this model.
+    pub model_id: Option<u64>,
+    /// Only jobs with a smaller id (paging backwards).
+    pub before: Option<u64>,
+    /// At most this many.
+    pub limit: u32,
+}
+
+/// Jobs matching `filter`, newest first.
+pub async fn list(pool: &AnyPool, filter: JobFilter) -> Result<Vec<JobRecord>> {
+    // '' and -1 stand for "any": both databases compare them without typing a NULL parameter.
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM jobs WHERE ($1 = '' OR status = $1) AND ($2 < 0 OR model_id = $2) \
+         AND ($3 < 0 OR id < $3) ORDER BY id DESC LIMIT $4"
+    ));
+    sqlx::query(sql)
+        .bind(filter.status.map_or("", JobStatus::as_str))
+        .bind(filter.model_id.map(to_i64).transpose()?.unwrap_or(-1))
+        .bind(filter.before.map(to_i64).transpose()?.unwrap_or(-1))
+        .bind(i64::from(filter.limit))
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(JobRecord::from_row)
+        .collect()
+}
+
+/// Number of jobs in each status (every status listed, zeros included).
+pub async fn count_by_status(pool: &AnyPool) -> Result<Vec<(JobStatus, u64)>> {
+    let rows: Vec<(String, i64)> =
+        sqlx::query_as("SELECT status, COUNT(*) FROM jobs GROUP BY status")
+            .fetch_all(pool)
+            .await?;
+    Ok(JOB_STATUSES
+        .into_iter()
+        .map(|s| {
+            (
+                s,
+                rows.iter()
+                    .find(|(n, _)| n == s.as_str())
+                    .map_or(0, |(_, c)| *c as u64),
+            )
+        })
+        .collect())
+}

@@ -1,0 +1,207 @@
+//! The `models` table: rows written from registry events, read by the API.
+
+use crate::{
+    columns::{hex_bytes, model_status_str, parse_model_status, to_i64, to_u64, u256_to_i64},
+    error::{CoordinatorError, Result},
+};
+use alloy::primitives::U256;
+use serde::{Deserialize, Serialize};
+use sqlx::{AnyConnection, AnyPool, Row, any::AnyRow};
+use vouch_chain::{
+    bindings::ModelRegistry::{ModelPriceUpdated, ModelRegistered},
+    registry::{ModelStatus, meta_from_uri},
+};
+
+/// A model as served by the API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelRecord {
+    /// Model id.
+    pub id: u64,
+    /// Owner, who receives royalties.
+    pub owner: String,
+    /// Model root (PROTOCOL §3).
+    pub root: String,
+    /// Number of ops.
+    pub op_count: u32,
+    /// Input length in elements.
+    pub input_len: u32,
+    /// Output length in elements.
+    pub output_len: u32,
+    /// Fee per job, in wei (decimal).
+    pub fee_wei: String,
+    /// Owner's share of each fee, in basis points.
+    pub royalty_bps: u16,
+    /// Listing status.
+    pub status: ModelStatus,
+    /// Name from the inline metadata (`model-<id>` when the URI carries none).
+    pub name: String,
+    /// Metadata URI as registered.
+    pub uri: String,
+}
+
+const COLUMNS: &str =
+    "id, owner, root, op_count, input_len, output_len, fee_wei, royalty_bps, status, name, uri";
+
+fn small<T: TryFrom<i64>>(row: &AnyRow, col: &str) -> Result<T> {
+    let v: i64 = row.try_get(col)?;
+    T::try_from(v)
+        .map_err(|_| CoordinatorError::Invalid(format!("models.{col} = {v} out of range")))
+}
+
+impl ModelRecord {
+    fn from_row(row: &AnyRow) -> Result<Self> {
+        let status: String = row.try_get("status")?;
+        Ok(Self {
+            id: to_u64(row.try_get("id")?)?,
+            owner: row.try_get("owner")?,
+            root: row.try_get("root")?,
+            op_count: small(row, "op_count")?,
+            input_len: small(row, "input_len")?,
+            output_len: small(row, "output_len")?,
+            fee_wei: row.try_get("fee_wei")?,
+            royalty_bps: small(row, "royalty_bps")?,
+            status: parse_model_status(&status)
+                .ok_or_else(|| CoordinatorError::Invalid(format!("models.status = {status}")))?,
+            name: row.try_get("name")?,
+            uri: row.try_get("uri")?,
+        })
+    }
+
+    /// The fee as a number.
+    pub fn fee(&self) -> Result<U256> {
+        self.fee_wei
+            .parse()
+            .map_err(|_| CoordinatorError::Invalid(format!("models.fee_wei = {}", self.fee_wei)))
+    }
+}
+
+/// `ModelRegistered`: inserts the model as pending. A replay leaves the existing row alone.
+pub async fn registered(conn: &mut AnyConnection, e: &ModelRegistered, block: u64) -> Result<()> {
+    let id = u256_to_i64(e.modelId)?;
+    let name = meta_from_uri(&e.uri).map_or_else(|| format!("model-{id}"), |m| m.name);
+    sqlx::query(
+        "INSERT INTO models (id, owner, root, op_count, input_len, output_len, fee_wei, royalty_bps, status, \
+         name, uri, registered_block, updated_block) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(id)
+    .bind(hex_bytes(e.owner.as_slice()))
+    .bind(hex_bytes(e.root.as_slice()))
+    .bind(i64::from(e.opCount))
+    .bind(i64::from(e.inputLen))
+    .bind(i64::from(e.outputLen))
+    .bind(e.fee.to_string())
+    .bind(i64::from(e.royaltyBps))
+    .bind(model_status_str(ModelStatus::Pending))
+    .bind(name)
+    .bind(e.uri.clone())
+    .bind(to_i64(block)?)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// `ModelActivated`: pending → active (a retired model stays retired under replays).
+pub async fn activated(conn: &mut AnyConnection, id: U256, block: u64) -> Result<()> {
+    set_status(
+        conn,
+        id,
+        ModelStatus::Active,
+        Some(ModelStatus::Pending),
+        block,
+    )
+    .await
+}
+
+/// `ModelRetired`: → retired.
+pub async fn retired(conn: &mut AnyConnection, id: U256, block: u64) -> Result<()> {
+    set_status(conn, id, ModelStatus::Retired, None, block).await
+}
+
+/// `PublicationReset`: the model stays pending; only the block of the last change moves.
+pub async fn publication_reset(conn: &mut AnyConnection, id: U256, block: u64) -> Result<()> {
+    set_status(
+        conn,
+        id,
+        ModelStatus::Pending,
+        Some(ModelStatus::Pending),
+        block,
+    )
+    .await
+}
+
+async fn set_status(
+    conn: &mut AnyConnection,
+    id: U256,
+    to: ModelStatus,
+    only_from: Option<ModelStatus>,
+    block: u64,
+) -> Result<()> {
+    let from = only_from.map_or("", model_status_str);
+    sqlx::query("UPDATE models SET status = $2, updated_block = $3 WHERE id = $1 AND ($4 = '' OR status = $4)")
+        .bind(u256_to_i64(id)?)
+        .bind(model_status_str(to))
+        .bind(to_i64(block)?)
+        .bind(from)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// `ModelPriceUpdated`: the fee and royalty of future jobs.
+pub async fn price_updated(
+    conn: &mut AnyConnection,
+    e: &ModelPriceUpdated,
+    block: u64,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE models SET fee_wei = $2, royalty_bps = $3, updated_block = $4 WHERE id = $1",
+    )
+    .bind(u256_to_i64(e.modelId)?)
+    .bind(e.fee.to_string())
+    .bind(i64::from(e.royaltyBps))
+    .bind(to_i64(block)?)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Every model, by id.
+pub async fn list(pool: &AnyPool) -> Result<Vec<ModelRecord>> {
+    let sql = sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM models ORDER BY id"));
+    sqlx::query(sql)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(ModelRecord::from_row)
+        .collect()
+}
+
+/// One model.
+pub async fn get(pool: &AnyPool, id: u64) -> Result<Option<ModelRecord>> {
+    let sql = sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM models WHERE id = $1"));
+    let row = sqlx::query(sql)
+        .bind(to_i64(id)?)
+        .fetch_optional(pool)
+        .await?;
+    row.as_ref().map(ModelRecord::from_row).transpose()
+}
+
+/// Number of models in each status (every status listed, zeros included).
+pub async fn count_by_status(pool: &AnyPool) -> Result<Vec<(ModelStatus, u64)>> {
+    let rows: Vec<(String, i64)> =
+        sqlx::query_as("SELECT status, COUNT(*) FROM models GROUP BY status")
+            .fetch_all(pool)
+            .await?;
+    Ok(crate::columns::MODEL_STATUSES
+        .into_iter()
+        .map(|s| {
+            (
+                s,
+                rows.iter()
+                    .find(|(n, _)| n == model_status_str(s))
+                    .map_or(0, |(_, c)| *c as u64),
+            )
+        })
+        .collect())
+}

@@ -1,0 +1,716 @@
+//! End-to-end tests against a real anvil with the compiled contracts and a real SQLite file: the
+//! HTTP API through the router, the indexer following results and settlements, and restarts.
+
+use alloy::primitives::U256;
+use axum::{
+    Router,
+    body::Body,
+    http::{Request, StatusCode},
+};
+use rand::{SeedableRng, rngs::StdRng};
+use serde_json::{Value, json};
+use std::{
+    net::SocketAddr,
+    path::PathBuf,
+    sync::atomic::{AtomicU64, Ordering},
+    time::Duration,
+};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tower::ServiceExt;
+use vouch_chain::{
+    ChainClient, ChainConfig, Deployment, Market, MarketParams,
+    anvil::{LocalChain, increase_time},
+    bindings::ModelRegistry,
+    deploy,
+    registry::list_model,
+};
+use vouch_coordinator::{
+    AppState, CoordinatorConfig, Indexer, db, indexer::cursor_name, router, serve,
+};
+use vouch_core::{Model, commit::tensor_root, random::random_model, reference, tensor};
+
+const FEE: u64 = 1_000_000_000_000_000;
+const ROYALTY_BPS: u16 = 500;
+const WINDOW: u64 = 60;
+const BOND: u64 = 2_000_000_000_000_000;
+const BODY_LIMIT: usize = 64 * 1024;
+
+/// A fresh random seed (or `VOUCH_SEED`), printed so a failure can be replayed.
+fn seed() -> u64 {
+    let seed = std::env::var("VOUCH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(rand::random);
+    eprintln!("VOUCH_SEED={seed}");
+    seed
+}
+
+/// A directory removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> Self {
+        static N: AtomicU64 = AtomicU64::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let dir = std::env::temp_dir().join(format!(
+            "vouch-coordinator-{}-{nanos}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Anvil with the contracts deployed, one listed model, a migrated SQLite file and the API state.
+struct Env {
+    chain: LocalChain,
+    cfg: ChainConfig,
+    owner: ChainClient,
+    deployment: Deployment,
+    model: Model,
+    model_id: U256,
+    db_url: String,
+    state: AppState,
+    _dir: TempDir,
+}
+
+fn hex0x(b: &[u8]) -> String {
+    format!("0x{}", hex::encode(b))
+}
+
+async fn setup(rng: &mut StdRng) -> Env {
+    setup_with(rng, None).await
+}
+
+/// [`setup`] on the database at `db_url` (a fresh SQLite file when `None`).
+async fn setup_with(rng: &mut StdRng, db_url: Option<String>) -> Env {
+    let chain = LocalChain::start(None).expect("anvil (run `npm ci --prefix contracts`)");
+    let cfg = ChainConfig::local(chain.endpoint());
+    let owner = ChainClient::connect(&cfg, chain.signer(0)).await.unwrap();
+    let params = MarketParams {
+        challenge_window: WINDOW,
+        result_bond: U256::from(BOND),
+    };
+    let deployment = deploy(&owner, params).await.unwrap();
+    let model = random_model(rng, &[16, 8, 4]);
+    let model_id = list_model(&owner, &deployment, &model, U256::from(FEE), ROYALTY_BPS)
+        .await
+        .unwrap();
+    let dir = TempDir::new();
+    // The file does not exist yet: connecting creates it.
+    let db_url =
+        db_url.unwrap_or_else(|| format!("sqlite://{}", dir.0.join("coordinator.db").display()));
+    let pool = db::connect(&db_url).await.unwrap();
+    let poster = ChainClient::connect(&cfg, chain.signer(1)).await.unwrap();
+    let state = AppState::new(
+        pool,
+        Market::new(poster, deployment),
+        Duration::from_secs(3600),
+        BODY_LIMIT,
+    );
+    Env {
+        chain,
+        cfg,
+        owner,
+        deployment,
+        model,
+        model_id,
+        db_url,
+        state,
+        _dir: dir,
+    }
+}
+
+impl Env {
+    fn app(&self) -> Router {
+        router(self.state.clone())
+    }
+
+    async fn indexer(&self) -> Indexer {
+        Indexer::new(
+            self.state.pool.clone(),
+            self.owner.provider().clone(),
+            self.deployment,
+            0,
+        )
+        .await
+        .unwrap()
+    }
+
+    async fn catch_up(&self) -> u64 {
+        self.indexer().await.catch_up().await.unwrap()
+    }
+
+    fn registry(&self) -> ModelRegistry::ModelRegistryInstance<&alloy::providers::DynProvider> {
+        ModelRegistry::new(self.deployment.registry, self.owner.provider())
+    }
+
+    async fn market_as(&self, account: usize) -> Market {
+        Market::new(
+            ChainClient::connect(&self.cfg, self.chain.signer(account))
+                .await
+                .unwrap(),
+            self.deployment,
+        )
+    }
+
+    fn random_input(&self, rng: &mut StdRng) -> Vec<i8> {
+        vouch_core::random::random_input(rng, &self.model)
+    }
+}
+
+async fn call(app: &Router, method: &str, uri: &str, body: Option<String>) -> (StatusCode, Value) {
+    let req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", "application/json")
+        .body(body.map_or_else(Body::empty, Body::from))
+        .unwrap();
+    let resp = app.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let value = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
+    (status, value)
+}
+
+async fn get(app: &Router, uri: &str) -> (StatusCode, Value) {
+    call(app, "GET", uri, None).await
+}
+
+async fn post(app: &Router, uri: &str, body: Value) -> (StatusCode, Value) {
+    call(app, "POST", uri, Some(body.to_string())).await
+}
+
+fn error_of(v: &Value) -> &str {
+    v["error"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error message in {v}"))
+}
+
+fn as_tensor(v: &Value) -> Vec<i8> {
+    v.as_array()
+        .unwrap_or_else(|| panic!("not a tensor: {v}"))
+        .iter()
+        .map(|x| x.as_i64().unwrap() as i8)
+        .collect()
+}
+
+#[tokio::test]
+async fn http_lists_models_and_posts_jobs() {
+    let mut rng = StdRng::seed_from_u64(seed());
+    let env = setup(&mut rng).await;
+    env.catch_up().await;
+    let app = env.app();
+
+    let (status, models) = get(&app, "/v1/models").await;
+    assert_eq!(status, StatusCode::OK, "{models}");
+    let models = models.as_array().unwrap();
+    assert_eq!(models.len(), 1);
+    let m = &models[0];
+    assert_eq!(m["id"], 1);
+    assert_eq!(m["status"], "active");
+    assert_eq!(m["input_len"], 16);
+    assert_eq!(m["output_len"], 4);
+    assert_eq!(m["op_count"], env.model.op_count());
+    assert_eq!(m["fee_wei"], FEE.to_string());
+    assert_eq!(m["royalty_bps"], ROYALTY_BPS);
+    assert_eq!(m["name"], env.model.meta.name);
+    assert_eq!(
+        m["root"],
+        hex0x(vouch_core::commit::model_root(&env.model).as_slice())
+    );
+    assert_eq!(m["owner"], hex0x(env.owner.address().as_slice()));
+    let (status, one) = get(&app, "/v1/models/1").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(&one, m);
+
+    let (status, health) = get(&app, "/health").await;
+    assert_eq!(status, StatusCode::OK, "{health}");
+    assert_eq!(health["status"], "ok");
+    assert!(
+        health["indexed_block"].as_u64().unwrap() <= health["chain_head"].as_u64().unwrap(),
+        "{health}"
+    );
+
+    // A nested input flattens row-major.
+    let input = env.random_input(&mut rng);
+    let nested: Vec<&[i8]> = input.chunks(4).collect();
+    let (status, posted) = post(&app, "/v1/jobs", json!({ "model_id": 1, "input": nested })).await;
+    assert_eq!(status, StatusCode::CREATED, "{posted}");
+    assert_eq!(posted["job_id"], 1);
+    assert_eq!(posted["status"], "open");
+    assert_eq!(posted["input_root"], hex0x(tensor_root(&input).as_slice()));
+    assert_eq!(posted["tx_hash"].as_str().unwrap().len(), 66);
+
+    // Readable at once, before any indexer run.
+    let (status, job) = get(&app, "/v1/jobs/1").await;
+    assert_eq!(status, StatusCode::OK, "{job}");
+    assert_eq!(job["model_id"], 1);
+    assert_eq!(job["status"], "open");
+    assert_eq!(as_tensor(&job["input"]), input);
+    assert_eq!(job["input_root"], posted["input_root"]);
+    assert_eq!(
+        job["poster"],
+        hex0x(env.state.market.client().address().as_slice())
+    );
+    assert_eq!(job["fee_wei"], FEE.to_string());
+    assert_eq!(job["deadline"], posted["deadline"]);
+    assert_eq!(job["output"], Value::Null);
+    assert_eq!(job["worker"], Value::Null);
+    assert_eq!(job["settled"], false);
+    let on_chain = env.state.market.job(U256::from(1)).await.unwrap();
+    assert_eq!(job["deadline"], on_chain.deadline);
+
+    // The indexer meeting the same event changes nothing.
+    env.catch_up().await;
+    assert_eq!(get(&app, "/v1/jobs/1").await.1, job);
+
+    let input2 = env.random_input(&mut rng);
+    let (status, posted2) = post(
+        &app,
+        "/v1/jobs",
+        json!({ "model_id": 1, "input": input2, "ttl_secs": 120 }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{posted2}");
+    assert_eq!(posted2["job_id"], 2);
+
+    let ids = |v: &Value| {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|j| j["job_id"].as_u64().unwrap())
+            .collect::<Vec<_>>()
+    };
+    let (status, list) = get(&app, "/v1/jobs").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(ids(&list), [2, 1], "newest first");
+    assert_eq!(ids(&get(&app, "/v1/jobs?limit=1").await.1), [2]);
+    assert_eq!(ids(&get(&app, "/v1/jobs?before=2").await.1), [1]);
+    assert_eq!(
+        ids(&get(&app, "/v1/jobs?status=open&model_id=1&limit=50")
+            .await
+            .1),
+        [2, 1]
+    );
+    assert_eq!(
+        ids(&get(&app, "/v1/jobs?status=settled").await.1),
+        Vec::<u64>::new()
+    );
+    assert_eq!(
+        ids(&get(&app, "/v1/jobs?model_id=7").await.1),
+        Vec::<u64>::new()
+    );
+
+    let (status, text) = get(&app, "/metrics").await;
+    assert_eq!(status, StatusCode::OK);
+    let text = text.as_str().unwrap();
+    assert!(text.contains("vouch_jobs{status=\"open\"} 2\n"), "{text}");
+    assert!(
+        text.contains("vouch_models{status=\"active\"} 1\n"),
+        "{text}"
+    );
+    assert!(text.contains("vouch_indexed_block "), "{text}");
+    assert!(
+        text.contains("vouch_http_requests_total{route=\"/v1/jobs\",status=\"201\"} 2\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("vouch_http_requests_total{route=\"/v1/jobs/{id}\",status=\"200\"} "),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn http_rejects_bad_requests_precisely() {
+    let mut rng = StdRng::seed_from_u64(seed());
+    let env = setup(&mut rng).await;
+    // A second model, to retire.
+    let other = random_model(&mut rng, &[16, 8, 4]);
+    let other_id = list_model(&env.owner, &env.deployment, &other, U256::from(FEE), 0)
+        .await
+        .unwrap();
+    env.catch_up().await;
+    let app = env.app();
+    let good: Vec<i8> = env.random_input(&mut rng);
+
+    let (status, body) = post(&app, "/v1/jobs", json!({ "model_id": 99, "input": good })).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert_eq!(error_of(&body), "model 99 not found");
+
+    let (status, body) = post(
+        &app,
+        "/v1/jobs",
+        json!({ "model_id": 1, "input": [1, 2, 3] }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(error_of(&body).contains("expects 16"), "{body}");
+
+    let mut bad = good.iter().map(|&v| i64::from(v)).collect::<Vec<_>>();
+    bad[5] = 300;
+    let (status, body) = post(&app, "/v1/jobs", json!({ "model_id": 1, "input": bad })).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        error_of(&body).contains("300") && error_of(&body).contains("index 5"),
+        "{body}"
+    );
+
+    let (status, body) = post(&app, "/v1/jobs", json!({ "model_id": 1, "input": ["a"] })).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+
+    let (status, body) = call(
+        &app,
+        "POST",
+        "/v1/jobs",
+        Some("{\"model_id\": 1, \"input\": [1, 2".into()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(error_of(&body).starts_with("invalid JSON body"), "{body}");
+
+    let (status, body) = post(&app, "/v1/jobs", json!({ "input": good })).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(error_of(&body).contains("model_id"), "{body}");
+
+    let (status, body) = post(
+        &app,
+        "/v1/jobs",
+        json!({ "model_id": 1, "input": good, "ttl_secs": 0 }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(error_of(&body).contains("ttl_secs"), "{body}");
+
+    let huge = json!({ "model_id": 1, "input": vec![0; BODY_LIMIT] }).to_string();
+    let (status, body) = call(&app, "POST", "/v1/jobs", Some(huge)).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert!(error_of(&body).contains(&BODY_LIMIT.to_string()), "{body}");
+
+    let (status, body) = get(&app, "/v1/jobs/12345").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert_eq!(error_of(&body), "job 12345 not found");
+    let (status, body) = get(&app, "/v1/jobs/abc").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(error_of(&body).contains("abc"), "{body}");
+    let (status, _) = get(&app, "/v1/models/42").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, body) = get(&app, "/v1/jobs?status=done").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(error_of(&body).contains("\"done\""), "{body}");
+    let (status, body) = get(&app, "/v1/jobs?model_id=x").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (status, body) = get(&app, "/nowhere").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+
+    // Retired on chain, indexed: refused before anything is sent.
+    let retire = env.registry().retire(other_id).into_transaction_request();
+    env.owner.send(retire).await.unwrap();
+    env.catch_up().await;
+    assert_eq!(
+        get(&app, &format!("/v1/models/{other_id}")).await.1["status"],
+        "retired"
+    );
+    let (status, body) = post(
+        &app,
+        "/v1/jobs",
+        json!({ "model_id": other_id.to::<u64>(), "input": good }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(error_of(&body).contains("retired"), "{body}");
+
+    // The price changed on chain but is not indexed yet: the contract's typed revert comes back.
+    let reprice = env
+        .registry()
+        .setPrice(env.model_id, U256::from(FEE * 2), ROYALTY_BPS)
+        .into_transaction_request();
+    env.owner.send(reprice).await.unwrap();
+    let (status, body) = post(&app, "/v1/jobs", json!({ "model_id": 1, "input": good })).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let msg = error_of(&body);
+    assert!(
+        msg.contains("WrongFee")
+            && msg.contains(&FEE.to_string())
+            && msg.contains(&(FEE * 2).to_string()),
+        "{msg}"
+    );
+    env.catch_up().await;
+    assert_eq!(
+        get(&app, "/v1/models/1").await.1["fee_wei"],
+        (FEE * 2).to_string()
+    );
+    assert_eq!(
+        get(&app, "/v1/jobs").await.1,
+        json!([]),
+        "nothing was posted"
+    );
+
+    // The chain goes away: 503, without internals.
+    let Env { chain, .. } = env;
+    drop(chain);
+    let (status, body) = post(&app, "/v1/jobs", json!({ "model_id": 1, "input": good })).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert!(!error_of(&body).contains("127.0.0.1"), "{body}");
+    let (status, body) = get(&app, "/health").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["status"], "degraded");
+}
+
+/// Differential: the indexed output is the reference interpreter's output for the posted input.
+#[tokio::test]
+async fn indexer_follows_results_settlements_and_refunds() {
+    let mut rng = StdRng::seed_from_u64(seed());
+    let env = setup(&mut rng).await;
+    settlement_flow(&env, &mut rng).await;
+}
+
+/// The same flow on PostgreSQL, in a fresh database under `VOUCH_TEST_POSTGRES_URL`
+/// (e.g. `postgres://vouch@127.0.0.1:5432`); skipped when it is unset.
+#[tokio::test]
+async fn postgres_serves_the_same_flow() {
+    let Ok(base) = std::env::var("VOUCH_TEST_POSTGRES_URL") else {
+        eprintln!("skipped: set VOUCH_TEST_POSTGRES_URL to run against PostgreSQL");
+        return;
+    };
+    let mut rng = StdRng::seed_from_u64(seed());
+    let name = format!("vouch_test_{}", rand::random::<u64>());
+    let url = format!("{}/{name}", base.trim_end_matches('/'));
+    sqlx::any::install_default_drivers();
+    <sqlx::Any as sqlx::migrate::MigrateDatabase>::create_database(&url)
+        .await
+        .unwrap();
+    let env = setup_with(&mut rng, Some(url.clone())).await;
+    settlement_flow(&env, &mut rng).await;
+
+    // Replaying from the deployment block changes nothing here either.
+    let app = env.app();
+    let before = snapshot(&app).await;
+    let cursor = cursor_name(&env.deployment);
+    let mut conn = env.state.pool.acquire().await.unwrap();
+    db::store_cursor(&mut conn, &cursor, env.deployment.start_block)
+        .await
+        .unwrap();
+    drop(conn);
+    env.catch_up().await;
+    assert_eq!(snapshot(&app).await, before);
+    env.state.pool.close().await;
+    <sqlx::Any as sqlx::migrate::MigrateDatabase>::drop_database(&url)
+        .await
+        .unwrap();
+}
+
+async fn settlement_flow(env: &Env, rng: &mut StdRng) {
+    env.catch_up().await;
+    let app = env.app();
+
+    let input = env.random_input(rng);
+    let (status, posted) = post(&app, "/v1/jobs", json!({ "model_id": 1, "input": input })).await;
+    assert_eq!(status, StatusCode::CREATED, "{posted}");
+    let (status, expiring) = post(
+        &app,
+        "/v1/jobs",
+        json!({ "model_id": 1, "input": input, "ttl_secs": 30 }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{expiring}");
+
+    // A worker (another account) runs the model and submits directly on chain.
+    let trace = reference::run(&env.model, &input).unwrap();
+    let c = trace.commitments();
+    let worker = env.market_as(2).await;
+    let output_bytes = tensor::to_bytes(trace.output());
+    worker
+        .submit_result(
+            U256::from(1),
+            c.output_root,
+            c.trace_root,
+            &output_bytes,
+            U256::from(BOND),
+        )
+        .await
+        .unwrap();
+    env.catch_up().await;
+    let (_, job) = get(&app, "/v1/jobs/1").await;
+    assert_eq!(job["status"], "submitted", "{job}");
+    assert_eq!(as_tensor(&job["output"]), trace.output());
+    assert_eq!(job["output_root"], hex0x(c.output_root.as_slice()));
+    assert_eq!(job["trace_root"], hex0x(c.trace_root.as_slice()));
+    assert_eq!(job["worker"], hex0x(worker.client().address().as_slice()));
+    assert_eq!(job["settled"], false);
+    assert!(job["submitted_at"].as_u64().is_some());
+
+    increase_time(env.owner.provider(), WINDOW + 1)
+        .await
+        .unwrap();
+    worker.finalize(U256::from(1)).await.unwrap();
+    worker.refund_expired(U256::from(2)).await.unwrap();
+    env.catch_up().await;
+
+    let (_, job) = get(&app, "/v1/jobs/1").await;
+    assert_eq!(job["status"], "settled", "{job}");
+    assert_eq!(job["settled"], true);
+    assert_eq!(as_tensor(&job["output"]), trace.output());
+    let royalty = FEE * u64::from(ROYALTY_BPS) / 10_000;
+    assert_eq!(job["royalty_wei"], royalty.to_string());
+    assert_eq!(job["worker_payout_wei"], (FEE - royalty + BOND).to_string());
+    let (_, job2) = get(&app, "/v1/jobs/2").await;
+    assert_eq!(job2["status"], "expired", "{job2}");
+    assert_eq!(job2["refund_wei"], FEE.to_string());
+    assert_eq!(job2["output"], Value::Null);
+
+    let (_, settled) = get(&app, "/v1/jobs?status=settled").await;
+    assert_eq!(settled.as_array().unwrap().len(), 1);
+    let (_, text) = get(&app, "/metrics").await;
+    let text = text.as_str().unwrap();
+    assert!(
+        text.contains("vouch_jobs{status=\"settled\"} 1\n")
+            && text.contains("vouch_jobs{status=\"expired\"} 1\n"),
+        "{text}"
+    );
+}
+
+async fn http_get(addr: SocketAddr, path: &str) -> (u16, Value) {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let req = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    stream.write_all(req.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.unwrap();
+    let raw = String::from_utf8(raw).unwrap();
+    let status = raw.split(' ').nth(1).unwrap().parse().unwrap();
+    let body = raw.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+}
+
+/// Full snapshot of what the API serves, to compare across restarts.
+async fn snapshot(app: &Router) -> (Value, Value) {
+    (
+        get(app, "/v1/models").await.1,
+        get(app, "/v1/jobs?limit=500").await.1,
+    )
+}
+
+#[tokio::test]
+async fn indexer_restarts_resume_and_replays_change_nothing() {
+    let mut rng = StdRng::seed_from_u64(seed());
+    let env = setup(&mut rng).await;
+    let app = env.app();
+    let pool = env.state.pool.clone();
+    let cursor = cursor_name(&env.deployment);
+
+    let mut first = env.indexer().await;
+    assert_eq!(
+        first.next_block(),
+        env.deployment.start_block,
+        "a fresh database starts at the deployment"
+    );
+    let c1 = first.catch_up().await.unwrap();
+    drop(first);
+    assert_eq!(db::load_cursor(&pool, &cursor).await.unwrap(), Some(c1));
+
+    // Jobs posted by someone else, directly on chain, while the indexer is stopped.
+    let other = env.market_as(3).await;
+    for _ in 0..3 {
+        let input = tensor::to_bytes(&env.random_input(&mut rng));
+        other
+            .post_job(
+                env.model_id,
+                &input,
+                other.chain_time().await.unwrap() + 600,
+                U256::from(FEE),
+            )
+            .await
+            .unwrap();
+    }
+    let mut second = env.indexer().await;
+    assert_eq!(second.next_block(), c1, "resumed from the stored cursor");
+    let c2 = second.catch_up().await.unwrap();
+    assert!(c2 > c1);
+    let before = snapshot(&app).await;
+    assert_eq!(before.0.as_array().unwrap().len(), 1);
+    let ids: Vec<u64> = before
+        .1
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["job_id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ids, [3, 2, 1], "no job lost or duplicated");
+
+    // Replay everything from the deployment block: same rows.
+    let mut conn = pool.acquire().await.unwrap();
+    db::store_cursor(&mut conn, &cursor, env.deployment.start_block)
+        .await
+        .unwrap();
+    drop(conn);
+    let mut replay = env.indexer().await;
+    assert_eq!(replay.next_block(), env.deployment.start_block);
+    assert_eq!(replay.catch_up().await.unwrap(), c2);
+    assert_eq!(snapshot(&app).await, before, "a replay changes nothing");
+
+    // The whole service: indexes in the background, serves over TCP, stops, resumes.
+    let config = CoordinatorConfig::new(
+        env.db_url.clone(),
+        "127.0.0.1:0".parse().unwrap(),
+        env.cfg.clone(),
+        env.deployment,
+        env.chain.signer(4),
+    );
+    let input = tensor::to_bytes(&env.random_input(&mut rng));
+    other
+        .post_job(
+            env.model_id,
+            &input,
+            other.chain_time().await.unwrap() + 600,
+            U256::from(FEE),
+        )
+        .await
+        .unwrap();
+    let handle = serve(config.clone()).await.unwrap();
+    let addr = handle.local_addr();
+    let mut health = Value::Null;
+    for _ in 0..100 {
+        let (status, h) = http_get(addr, "/health").await;
+        assert_eq!(status, 200, "{h}");
+        health = h;
+        if health["indexed_block"] == health["chain_head"] {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        health["indexed_block"], health["chain_head"],
+        "background indexer caught up: {health}"
+    );
+    let (status, job) = http_get(addr, "/v1/jobs/4").await;
+    assert_eq!(status, 200, "{job}");
+    assert_eq!(job["poster"], hex0x(other.client().address().as_slice()));
+    handle.shutdown().await;
+    let c3 = db::load_cursor(&pool, &cursor).await.unwrap().unwrap();
+    assert!(c3 > c2);
+
+    let handle = serve(config).await.unwrap();
+    let (status, health) = http_get(handle.local_addr(), "/health").await;
+    assert_eq!(status, 200);
+    assert!(
+        health["indexed_block"].as_u64().unwrap() + 1 >= c3,
+        "{health}"
+    );
+    handle.shutdown().await;
+    let (models, jobs) = snapshot(&app).await;
+    assert_eq!(models, before.0);
+    assert_eq!(jobs.as_array().unwrap().len(), 4);
+}
