@@ -10,6 +10,14 @@ CREATE TABLE models (
     op_count BIGINT NOT NULL,
     input_len BIGINT NOT NULL,
     output_len BIGINT NOT NULL,
+    -- shapes [H, W, C] (row-major, NHWC without the batch), and the input's zero point
+    input_h BIGINT NOT NULL,
+    input_w BIGINT NOT NULL,
+    input_c BIGINT NOT NULL,
+    input_zero BIGINT NOT NULL,
+    output_h BIGINT NOT NULL,
+    output_w BIGINT NOT NULL,
+    output_c BIGINT NOT NULL,
     fee_wei TEXT NOT NULL,
     royalty_bps BIGINT NOT NULL,
     -- pending | active | retired

@@ -232,10 +232,11 @@ impl Market {
         Ok(block.header.timestamp)
     }
 
-    /// `JobMarket.tensorRoot`: the contract's own tensor commitment, for cross-checks.
-    pub async fn tensor_root(&self, data: &[u8]) -> Result<B256> {
+    /// `JobMarket.tensorRoot`: the contract's own tensor commitment (rows of `row_len` elements),
+    /// for cross-checks.
+    pub async fn tensor_root(&self, data: &[u8], row_len: usize) -> Result<B256> {
         self.contract()
-            .tensorRoot(Bytes::copy_from_slice(data))
+            .tensorRoot(Bytes::copy_from_slice(data), U256::from(row_len))
             .call()
             .await
             .map_err(call_err)

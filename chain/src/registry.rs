@@ -14,11 +14,7 @@ use alloy::{
     rpc::types::Filter,
     sol_types::SolEvent,
 };
-use vouch_core::{
-    B256, Model,
-    commit::model_root,
-    model::{ModelMeta, Op, QuantInfo},
-};
+use vouch_core::{B256, Model, Shape, commit::model_root, model::ModelMeta};
 
 /// Calldata budget of one `publishLeaves` transaction.
 pub const PUBLISH_CHUNK_BYTES: usize = 64 * 1024;
@@ -63,6 +59,19 @@ pub fn meta_from_uri(uri: &str) -> Option<ModelMeta> {
     serde_json::from_str(uri.strip_prefix(META_URI_PREFIX)?).ok()
 }
 
+/// The contracts' `TensorShape` for a core [`Shape`].
+pub fn sol_shape(s: Shape) -> ModelRegistry::TensorShape {
+    ModelRegistry::TensorShape {
+        h: s.h,
+        w: s.w,
+        c: s.c,
+    }
+}
+
+fn core_shape(s: &ModelRegistry::TensorShape) -> Shape {
+    Shape::new(s.h, s.w, s.c)
+}
+
 /// Registers `model` (Pending), then publishes all its leaves and seals every op, which activates it.
 /// Returns the model id.
 pub async fn list_model(
@@ -77,8 +86,9 @@ pub async fn list_model(
         .registerModel(
             model_root(model),
             model.op_count() as u32,
-            model.input_len,
-            model.output_len() as u32,
+            sol_shape(model.input),
+            model.input_zero,
+            sol_shape(model.output()),
             fee,
             royalty_bps,
             meta_uri(&model.meta),
@@ -146,10 +156,12 @@ pub struct Listing {
     pub root: B256,
     /// Number of ops.
     pub op_count: u32,
-    /// Input length.
-    pub input_len: u32,
-    /// Output length.
-    pub output_len: u32,
+    /// Input shape.
+    pub input: Shape,
+    /// Input zero point.
+    pub input_zero: i8,
+    /// Output shape.
+    pub output: Shape,
     /// Fee per inference, in wei.
     pub fee: U256,
     /// Owner's share of the fee, in basis points.
@@ -176,8 +188,9 @@ pub async fn get_listing(
         owner: m.owner,
         root: m.root,
         op_count: m.opCount,
-        input_len: m.inputLen,
-        output_len: m.outputLen,
+        input: core_shape(&m.input),
+        input_zero: m.inputZero,
+        output: core_shape(&m.output),
         fee: m.fee,
         royalty_bps: m.royaltyBps,
         status: ModelStatus::from_u8(m.status)
@@ -236,12 +249,19 @@ pub async fn fetch_model(
         .iter()
         .enumerate()
         .map(|(k, leaves)| {
-            Op::from_leaves(leaves).map_err(|e| ChainError::Mismatch(format!("op {k}: {e}")))
+            vouch_core::model::Op::from_leaves(leaves)
+                .map_err(|e| ChainError::Mismatch(format!("op {k}: {e}")))
         })
         .collect::<Result<Vec<_>>>()?;
-    let meta = meta_from_uri(&listing.uri).unwrap_or_else(|| placeholder_meta(&ops, id));
+    let meta = meta_from_uri(&listing.uri).unwrap_or_else(|| ModelMeta {
+        name: format!("model-{id}"),
+        input_scale: 1.0,
+        output_scale: 1.0,
+        labels: Vec::new(),
+    });
     let model = Model {
-        input_len: listing.input_len,
+        input: listing.input,
+        input_zero: listing.input_zero,
         ops,
         meta,
     };
@@ -254,29 +274,4 @@ pub async fn fetch_model(
     }
     model.validate()?;
     Ok(model)
-}
-
-/// Metadata for a model listed without inline metadata: the input zero point is read off the ops.
-fn placeholder_meta(ops: &[Op], id: U256) -> ModelMeta {
-    let zero_point = ops
-        .iter()
-        .find_map(|op| match op {
-            Op::Dense(d) if d.input_slot == 0 => Some(d.z_x),
-            Op::Relu(r) if r.input_slot == 0 => Some(r.zero_point),
-            _ => None,
-        })
-        .unwrap_or(0);
-    let last = ops.last().map_or(0, Op::output_zero_point);
-    ModelMeta {
-        name: format!("model-{id}"),
-        input: QuantInfo {
-            scale: 1.0,
-            zero_point,
-        },
-        output: QuantInfo {
-            scale: 1.0,
-            zero_point: last,
-        },
-        labels: Vec::new(),
-    }
 }

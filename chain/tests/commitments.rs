@@ -1,5 +1,6 @@
-//! Rust and Solidity commit to the same bytes the same way: tensor roots on random data, and model
-//! roots through the registry's own on-chain recomputation at activation. Real anvil, real artifacts.
+//! Rust and Solidity commit to the same bytes the same way: tensor roots (row-aligned, random shapes
+//! and data) and model roots (every op kind, through the registry's own recomputation at
+//! activation). Real anvil, real compiled artifacts.
 
 use alloy::primitives::U256;
 use rand::{Rng, SeedableRng, rngs::StdRng};
@@ -10,7 +11,10 @@ use vouch_chain::{
     deploy,
     registry::{self, ModelStatus},
 };
-use vouch_core::{commit, random::random_model};
+use vouch_core::{
+    commit,
+    random::{random_any_model, random_model},
+};
 
 fn seeded_rng(test: &str) -> StdRng {
     let seed = std::env::var("VOUCH_SEED")
@@ -39,15 +43,26 @@ async fn tensor_roots_agree_with_the_contract() {
     let mut rng = seeded_rng("tensor_roots_agree_with_the_contract");
     let (_chain, client, deployment) = setup().await;
     let market = vouch_chain::Market::new(client, deployment);
-    let mut lens: Vec<usize> = vec![1, 31, 32, 33, 64, 784];
-    lens.extend((0..10).map(|_| rng.random_range(1..2000)));
-    for len in lens {
-        let data: Vec<i8> = (0..len).map(|_| rng.random()).collect();
+    // (rows, row length): vectors, images with narrow and wide rows, and random ones.
+    let mut cases: Vec<(usize, usize)> = vec![
+        (1, 1),
+        (1, 31),
+        (1, 32),
+        (1, 33),
+        (64, 1),
+        (1, 784),
+        (4, 3),
+        (2, 40),
+        (4, 33),
+    ];
+    cases.extend((0..10).map(|_| (rng.random_range(1..50), rng.random_range(1..100))));
+    for (rows, row_len) in cases {
+        let data: Vec<i8> = (0..rows * row_len).map(|_| rng.random()).collect();
         let bytes = vouch_core::tensor::to_bytes(&data);
         assert_eq!(
-            market.tensor_root(&bytes).await.unwrap(),
-            commit::tensor_root(&data),
-            "length {len}"
+            market.tensor_root(&bytes, row_len).await.unwrap(),
+            commit::tensor_root(&data, row_len),
+            "{rows} rows of {row_len}"
         );
     }
 }
@@ -56,12 +71,10 @@ async fn tensor_roots_agree_with_the_contract() {
 async fn model_roots_agree_and_a_wrong_root_never_activates() {
     let mut rng = seeded_rng("model_roots_agree_and_a_wrong_root_never_activates");
     let (_chain, client, deployment) = setup().await;
-    // Random shapes, published in chunks: the contract's recomputed root must equal Rust's.
-    for _ in 0..3 {
-        let dims: Vec<u32> = (0..rng.random_range(2..5))
-            .map(|_| rng.random_range(1..120))
-            .collect();
-        let model = random_model(&mut rng, &dims);
+    // Random models of every op kind, published in chunks: the contract's recomputed root must
+    // equal Rust's, and anyone can rebuild the model from events alone.
+    for _ in 0..4 {
+        let model = random_any_model(&mut rng);
         let id = registry::list_model(&client, &deployment, &model, U256::from(1000), 500)
             .await
             .unwrap();
@@ -69,19 +82,34 @@ async fn model_roots_agree_and_a_wrong_root_never_activates() {
             .await
             .unwrap();
         assert_eq!(listing.status, ModelStatus::Active);
-        // Anyone can rebuild the model from events alone.
+        assert_eq!(
+            (listing.input, listing.output),
+            (model.input, model.output())
+        );
         let fetched = registry::fetch_model(client.provider(), &deployment, id)
             .await
             .unwrap();
-        assert_eq!(fetched.ops, model.ops);
-        assert_eq!(fetched.meta, model.meta);
+        assert_eq!(fetched, model);
     }
     // Register under a root that does not match the leaves: sealing the last op reverts, typed.
     let model = random_model(&mut rng, &[8, 4]);
     let reg = ModelRegistry::new(deployment.registry, client.provider());
-    let bad_root = commit::tensor_root(&[1, 2, 3]);
+    let bad_root = commit::tensor_root(&[1, 2, 3], 3);
+    let (input, output) = (
+        registry::sol_shape(model.input),
+        registry::sol_shape(model.output()),
+    );
     let tx = reg
-        .registerModel(bad_root, 1, 8, 4, U256::from(1), 0, String::new())
+        .registerModel(
+            bad_root,
+            1,
+            input,
+            model.input_zero,
+            output,
+            U256::from(1),
+            0,
+            String::new(),
+        )
         .into_transaction_request();
     let receipt = client.send(tx).await.unwrap();
     let id = receipt

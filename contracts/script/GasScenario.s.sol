@@ -20,7 +20,8 @@ contract GasScenario {
     uint256 internal constant USER_KEY = 0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d;
 
     function run() external {
-        DenseReluModel memory small = ModelFixture.denseRelu(1, 64, 10);
+        // The small model takes an 8×8 one-channel image: its input is 64 rows of one byte (64 tensor leaves).
+        DenseReluModel memory small = ModelFixture.denseRelu(1, ModelFixture.shape(8, 8, 1), 10);
         DenseReluModel memory large = ModelFixture.denseRelu(2, 784, 32);
         bytes memory smallInput = _bytes(0x64, 64);
         bytes memory largeInput = _bytes(0x784, 784);
@@ -44,7 +45,7 @@ contract GasScenario {
 
     /// @dev Registers `m` and publishes it: op 0 as [spec], then its rows in one call, then op 1.
     function _publish(ModelRegistry registry, DenseReluModel memory m) internal returns (uint256 id) {
-        id = registry.registerModel(m.root, 2, m.inputLen, m.outputLen, 0.01 ether, 1500, "");
+        id = registry.registerModel(m.root, 2, m.input, m.inputZero, m.output, 0.01 ether, 1500, "");
         registry.publishLeaves(id, 0, ModelFixture.slice(m.ops[0], 0, 1));
         registry.publishLeaves(id, 0, ModelFixture.slice(m.ops[0], 1, m.ops[0].length));
         registry.sealOp(id, 0);

@@ -23,7 +23,7 @@ import {
     ZeroRegistry
 } from "./lib/Errors.sol";
 import {LibTensor} from "./lib/LibTensor.sol";
-import {Job, JobStatus, ModelStatus} from "./lib/Types.sol";
+import {Job, JobStatus, ModelStatus, TensorShape} from "./lib/Types.sol";
 
 /// @title JobMarket
 /// @notice Posts jobs, takes results with bonds and settles them after the challenge window (PROTOCOL §5.2).
@@ -79,12 +79,13 @@ contract JobMarket is IJobMarket {
         jobId = ++jobCount;
         Job storage job = _jobs[jobId];
         uint256 fee;
+        uint256 inputRowLen;
         {
             (
                 ModelStatus status,
                 address owner,
-                uint32 inputLen,
-                uint32 outputLen,
+                TensorShape memory inShape,
+                TensorShape memory outShape,
                 uint256 modelFee,
                 uint16 royaltyBps
             ) = registry.modelTerms(modelId);
@@ -92,17 +93,21 @@ contract JobMarket is IJobMarket {
             if (status != ModelStatus.Active) revert ModelNotActive(modelId, status);
             // INVARIANT: the escrow holds exactly the model's fee.
             if (msg.value != modelFee) revert WrongFee(msg.value, modelFee);
-            // INVARIANT: the input has the model's shape (its root commits to data only).
+            // INVARIANT: the input has the model's shape (its root commits to data only). The registry bounds
+            // every element count by 2^22, so neither product overflows, and the output's fits uint32.
+            uint256 inputLen = uint256(inShape.h) * inShape.w * inShape.c;
             if (input.length != inputLen) revert InputLengthMismatch(input.length, inputLen);
             // INVARIANT: a worker has time to answer.
             if (deadline <= block.timestamp) revert DeadlineInPast(deadline, block.timestamp);
             // Snapshot the terms: later repricing or retirement does not touch this job.
             job.modelOwner = owner;
             job.royaltyBps = royaltyBps;
-            job.outputLen = outputLen;
+            job.outputLen = outShape.h * outShape.w * outShape.c;
+            job.outputRowLen = outShape.c;
             fee = modelFee;
+            inputRowLen = inShape.c;
         }
-        bytes32 inputRoot = LibTensor.tensorRoot(input);
+        bytes32 inputRoot = LibTensor.tensorRoot(input, inputRowLen);
         job.modelId = modelId;
         job.poster = msg.sender;
         job.deadline = deadline;
@@ -127,7 +132,7 @@ contract JobMarket is IJobMarket {
         if (msg.value != resultBond) revert WrongBond(msg.value, resultBond);
         // INVARIANT: the output has the model's shape.
         if (output.length != job.outputLen) revert OutputLengthMismatch(output.length, job.outputLen);
-        bytes32 computed = LibTensor.tensorRoot(output);
+        bytes32 computed = LibTensor.tensorRoot(output, job.outputRowLen);
         // INVARIANT: the output root is the output's, so the posted bytes are what a dispute is about.
         if (computed != outputRoot) revert OutputRootMismatch(computed, outputRoot);
 
@@ -192,8 +197,8 @@ contract JobMarket is IJobMarket {
     }
 
     /// @inheritdoc IJobMarket
-    function tensorRoot(bytes calldata data) external pure returns (bytes32) {
-        return LibTensor.tensorRoot(data);
+    function tensorRoot(bytes calldata data, uint256 rowLen) external pure returns (bytes32) {
+        return LibTensor.tensorRoot(data, rowLen);
     }
 
     function _requireJob(uint256 jobId) internal view returns (Job storage job) {

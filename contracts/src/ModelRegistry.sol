@@ -16,7 +16,7 @@ import {
 } from "./lib/Errors.sol";
 import {Frontier, LibMerkle} from "./lib/LibMerkle.sol";
 import {LibModel} from "./lib/LibModel.sol";
-import {Model, ModelStatus} from "./lib/Types.sol";
+import {Model, ModelStatus, TensorShape} from "./lib/Types.sol";
 
 /// @title ModelRegistry
 /// @notice Lists models and verifies their on-chain publication against the registered root (PROTOCOL §5.1).
@@ -25,6 +25,28 @@ contract ModelRegistry is IModelRegistry {
 
     /// @notice 100 % in basis points.
     uint16 public constant MAX_ROYALTY_BPS = 10_000;
+
+    /// @notice The most elements (`h·w·c`) an input or output tensor may have: 2^22 (4 MiB of int8).
+    uint256 internal constant MAX_TENSOR_ELEMENTS = 1 << 22;
+
+    /// @notice A model as stored: the fields of `Model`, packed into 5 slots (`Model` itself would take 9, as
+    /// every nested struct starts a new slot). Slot 0 and slot 2 hold everything `modelTerms` needs but the fee.
+    struct ModelRecord {
+        address owner;
+        uint32 opCount;
+        uint16 royaltyBps;
+        ModelStatus status;
+        int8 inputZero;
+        bytes32 root;
+        uint32 inH;
+        uint32 inW;
+        uint32 inC;
+        uint32 outH;
+        uint32 outW;
+        uint32 outC;
+        uint256 fee;
+        string uri;
+    }
 
     /// @notice Progress of a Pending model's publication.
     struct Publication {
@@ -39,7 +61,7 @@ contract ModelRegistry is IModelRegistry {
     /// @inheritdoc IModelRegistry
     uint256 public modelCount;
 
-    mapping(uint256 modelId => Model) internal _models;
+    mapping(uint256 modelId => ModelRecord) internal _models;
     mapping(uint256 modelId => Publication) internal _publications;
     mapping(uint256 modelId => mapping(uint32 op => bytes32)) internal _opRoots;
 
@@ -47,32 +69,47 @@ contract ModelRegistry is IModelRegistry {
     function registerModel(
         bytes32 root,
         uint32 opCount,
-        uint32 inputLen,
-        uint32 outputLen,
+        TensorShape calldata input,
+        int8 inputZero,
+        TensorShape calldata output,
         uint256 fee,
         uint16 royaltyBps,
         string calldata uri
     ) external returns (uint256 modelId) {
-        // INVARIANT: every model has an op, and non-empty input and output tensors (tensor roots need m ≥ 1).
-        if (opCount == 0 || inputLen == 0 || outputLen == 0) {
-            revert InvalidModelShape(opCount, inputLen, outputLen);
+        {
+            // < 2^96: no overflow in uint256.
+            uint256 inputLen = uint256(input.h) * input.w * input.c;
+            uint256 outputLen = uint256(output.h) * output.w * output.c;
+            // INVARIANT: every model has an op, and input and output tensors of 1 to 2^22 elements (tensor roots
+            // need m ≥ 1; a zero dimension makes the element count zero). The bound keeps every length in uint32.
+            if (
+                opCount == 0 || inputLen == 0 || outputLen == 0 || inputLen > MAX_TENSOR_ELEMENTS
+                    || outputLen > MAX_TENSOR_ELEMENTS
+            ) {
+                revert InvalidModelShape(opCount, _saturate64(inputLen), _saturate64(outputLen));
+            }
         }
         // INVARIANT: the royalty never exceeds the fee.
         if (royaltyBps > MAX_ROYALTY_BPS) revert RoyaltyTooHigh(royaltyBps, MAX_ROYALTY_BPS);
 
         modelId = ++modelCount;
-        _models[modelId] = Model({
+        _models[modelId] = ModelRecord({
             owner: msg.sender,
-            root: root,
             opCount: opCount,
-            inputLen: inputLen,
-            outputLen: outputLen,
             royaltyBps: royaltyBps,
             status: ModelStatus.Pending,
+            inputZero: inputZero,
+            root: root,
+            inH: input.h,
+            inW: input.w,
+            inC: input.c,
+            outH: output.h,
+            outW: output.w,
+            outC: output.c,
             fee: fee,
             uri: uri
         });
-        emit ModelRegistered(modelId, msg.sender, root, opCount, inputLen, outputLen, fee, royaltyBps, uri);
+        emit ModelRegistered(modelId, msg.sender, root, opCount, input, inputZero, output, fee, royaltyBps, uri);
     }
 
     /// @inheritdoc IModelRegistry
@@ -95,7 +132,7 @@ contract ModelRegistry is IModelRegistry {
 
     /// @inheritdoc IModelRegistry
     function sealOp(uint256 modelId, uint32 op) external {
-        Model storage model = _requireOwner(modelId);
+        ModelRecord storage model = _requireOwner(modelId);
         _requirePending(model, modelId);
         Publication storage p = _publications[modelId];
         // INVARIANT: ops are sealed in order, each exactly once.
@@ -113,8 +150,9 @@ contract ModelRegistry is IModelRegistry {
         if (op + 1 == model.opCount) {
             bytes32 computed = LibModel.modelRoot(
                 model.opCount,
-                model.inputLen,
-                model.outputLen,
+                _inputShape(model),
+                model.inputZero,
+                _outputShape(model),
                 p.modelTree.root(LibMerkle.TAG_MODEL, LibModel.MODEL_PAD_LEAF)
             );
             // INVARIANT: a model is Active only if its published leaves reproduce the registered root.
@@ -136,7 +174,7 @@ contract ModelRegistry is IModelRegistry {
 
     /// @inheritdoc IModelRegistry
     function setPrice(uint256 modelId, uint256 fee, uint16 royaltyBps) external {
-        Model storage model = _requireOwner(modelId);
+        ModelRecord storage model = _requireOwner(modelId);
         // INVARIANT: a retired model stays retired and unpriced.
         if (model.status == ModelStatus.Retired) revert ModelAlreadyRetired(modelId);
         // INVARIANT: the royalty never exceeds the fee.
@@ -148,7 +186,7 @@ contract ModelRegistry is IModelRegistry {
 
     /// @inheritdoc IModelRegistry
     function retire(uint256 modelId) external {
-        Model storage model = _requireOwner(modelId);
+        ModelRecord storage model = _requireOwner(modelId);
         // INVARIANT: a model is retired at most once.
         if (model.status == ModelStatus.Retired) revert ModelAlreadyRetired(modelId);
         model.status = ModelStatus.Retired;
@@ -157,17 +195,36 @@ contract ModelRegistry is IModelRegistry {
 
     /// @inheritdoc IModelRegistry
     function getModel(uint256 modelId) external view returns (Model memory) {
-        return _requireModel(modelId);
+        ModelRecord storage model = _requireModel(modelId);
+        return Model({
+            owner: model.owner,
+            root: model.root,
+            opCount: model.opCount,
+            input: _inputShape(model),
+            inputZero: model.inputZero,
+            output: _outputShape(model),
+            royaltyBps: model.royaltyBps,
+            status: model.status,
+            fee: model.fee,
+            uri: model.uri
+        });
     }
 
     /// @inheritdoc IModelRegistry
     function modelTerms(uint256 modelId)
         external
         view
-        returns (ModelStatus status, address owner, uint32 inputLen, uint32 outputLen, uint256 fee, uint16 royaltyBps)
+        returns (
+            ModelStatus status,
+            address owner,
+            TensorShape memory input,
+            TensorShape memory output,
+            uint256 fee,
+            uint16 royaltyBps
+        )
     {
-        Model storage model = _requireModel(modelId);
-        return (model.status, model.owner, model.inputLen, model.outputLen, model.fee, model.royaltyBps);
+        ModelRecord storage model = _requireModel(modelId);
+        return (model.status, model.owner, _inputShape(model), _outputShape(model), model.fee, model.royaltyBps);
     }
 
     /// @inheritdoc IModelRegistry
@@ -185,20 +242,35 @@ contract ModelRegistry is IModelRegistry {
         return op < _publications[modelId].op ? _opRoots[modelId][op] : bytes32(0);
     }
 
-    function _requireModel(uint256 modelId) internal view returns (Model storage model) {
+    function _requireModel(uint256 modelId) internal view returns (ModelRecord storage model) {
         model = _models[modelId];
         // INVARIANT: only registered models are read or changed.
         if (model.status == ModelStatus.None) revert UnknownModel(modelId);
     }
 
-    function _requireOwner(uint256 modelId) internal view returns (Model storage model) {
+    function _requireOwner(uint256 modelId) internal view returns (ModelRecord storage model) {
         model = _requireModel(modelId);
         // INVARIANT: only the owner publishes, reprices or retires a model.
         if (model.owner != msg.sender) revert NotModelOwner(modelId, msg.sender);
     }
 
-    function _requirePending(Model storage model, uint256 modelId) internal view {
+    function _requirePending(ModelRecord storage model, uint256 modelId) internal view {
         // INVARIANT: the published data of an Active model never changes.
         if (model.status != ModelStatus.Pending) revert ModelNotPending(modelId, model.status);
+    }
+
+    function _inputShape(ModelRecord storage model) internal view returns (TensorShape memory) {
+        return TensorShape({h: model.inH, w: model.inW, c: model.inC});
+    }
+
+    function _outputShape(ModelRecord storage model) internal view returns (TensorShape memory) {
+        return TensorShape({h: model.outH, w: model.outW, c: model.outC});
+    }
+
+    /// @dev `x`, or 2^64 − 1 if it does not fit (only for error data: element counts can reach 2^96).
+    function _saturate64(uint256 x) internal pure returns (uint64) {
+        // casting to 'uint64' is safe because larger values are replaced by the maximum first.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        return x > type(uint64).max ? type(uint64).max : uint64(x);
     }
 }

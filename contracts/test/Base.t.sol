@@ -28,6 +28,7 @@ interface Vm {
     function assertTrue(bool condition, string calldata message) external pure;
     function assertEq(bool left, bool right, string calldata message) external pure;
     function assertEq(uint256 left, uint256 right, string calldata message) external pure;
+    function assertEq(int256 left, int256 right, string calldata message) external pure;
     function assertEq(address left, address right, string calldata message) external pure;
     function assertEq(bytes32 left, bytes32 right, string calldata message) external pure;
     function assertEq(bytes calldata left, bytes calldata right, string calldata message) external pure;
@@ -49,6 +50,11 @@ abstract contract Base {
     }
 
     function assertEq(uint256 left, uint256 right, string memory what) internal pure {
+        vm.assertEq(left, right, what);
+    }
+
+    /// @dev Not an `assertEq` overload: number literals would match both it and the uint256 one.
+    function assertEqInt(int256 left, int256 right, string memory what) internal pure {
         vm.assertEq(left, right, what);
     }
 

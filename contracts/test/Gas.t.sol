@@ -23,12 +23,26 @@ contract GasTest is JobMarketFixture {
     }
 
     function test_gas_postJob64_succeeds() public {
+        // The fixture model takes a [1, 1, 64] vector: one row, 2 tensor leaves.
         bytes memory input = randomBytes(0x64, 64);
         vm.prank(poster);
         uint256 g = gasleft();
         market.postJob{value: FEE}(modelId, input, START + 1 days);
         uint256 used = g - gasleft();
-        _report("postJob(64-byte input)", abi.encodeCall(JobMarket.postJob, (modelId, input, START + 1 days)), used);
+        _report(
+            "postJob(64-byte [1,1,64] input)", abi.encodeCall(JobMarket.postJob, (modelId, input, START + 1 days)), used
+        );
+    }
+
+    function test_gas_postJob64Image_succeeds() public {
+        // An [8, 8, 1] image: 64 rows of one byte, 64 tensor leaves.
+        uint256 id = _activate(ModelFixture.denseRelu(0x881, ModelFixture.shape(8, 8, 1), 10), FEE);
+        bytes memory input = randomBytes(0x64, 64);
+        vm.prank(poster);
+        uint256 g = gasleft();
+        market.postJob{value: FEE}(id, input, START + 1 days);
+        uint256 used = g - gasleft();
+        _report("postJob(64-byte [8,8,1] input)", abi.encodeCall(JobMarket.postJob, (id, input, START + 1 days)), used);
     }
 
     function test_gas_postJob784_succeeds() public {
@@ -38,7 +52,9 @@ contract GasTest is JobMarketFixture {
         uint256 g = gasleft();
         market.postJob{value: FEE}(id, input, START + 1 days);
         uint256 used = g - gasleft();
-        _report("postJob(784-byte input)", abi.encodeCall(JobMarket.postJob, (id, input, START + 1 days)), used);
+        _report(
+            "postJob(784-byte [1,1,784] input)", abi.encodeCall(JobMarket.postJob, (id, input, START + 1 days)), used
+        );
     }
 
     function test_gas_submitResult10_succeeds() public {
@@ -84,7 +100,7 @@ contract GasTest is JobMarketFixture {
         DenseReluModel memory m = ModelFixture.denseRelu(0x793, 784, 32);
         bytes[] memory rows = ModelFixture.slice(m.ops[0], 1, 33);
         vm.startPrank(owner);
-        uint256 id = registry.registerModel(m.root, 2, 784, 32, FEE, ROYALTY_BPS, "");
+        uint256 id = registry.registerModel(m.root, 2, m.input, m.inputZero, m.output, FEE, ROYALTY_BPS, "");
         registry.publishLeaves(id, 0, ModelFixture.slice(m.ops[0], 0, 1));
         uint256 g = gasleft();
         registry.publishLeaves(id, 0, rows);

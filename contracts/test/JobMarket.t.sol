@@ -9,6 +9,7 @@ import {
     ChallengeWindowOpen,
     DeadlineInPast,
     DeadlineNotReached,
+    EmptyTree,
     InputLengthMismatch,
     JobExpired,
     JobNotOpen,
@@ -17,6 +18,7 @@ import {
     NothingToWithdraw,
     OutputLengthMismatch,
     OutputRootMismatch,
+    RaggedTensor,
     Reentrancy,
     TransferFailed,
     UnknownJob,
@@ -25,7 +27,7 @@ import {
     WrongFee,
     ZeroRegistry
 } from "../src/lib/Errors.sol";
-import {Job, JobStatus, ModelStatus} from "../src/lib/Types.sol";
+import {Job, JobStatus, ModelStatus, TensorShape} from "../src/lib/Types.sol";
 import {Base} from "./Base.t.sol";
 import {ReentrantWithdrawer, RejectingReceiver} from "./utils/Actors.sol";
 import {DenseReluModel, ModelFixture} from "./utils/ModelFixture.sol";
@@ -62,7 +64,7 @@ abstract contract JobMarketFixture is Base {
 
     function _activate(DenseReluModel memory m, uint256 fee) internal returns (uint256 id) {
         vm.startPrank(owner);
-        id = registry.registerModel(m.root, 2, m.inputLen, m.outputLen, fee, ROYALTY_BPS, "ipfs://model");
+        id = registry.registerModel(m.root, 2, m.input, m.inputZero, m.output, fee, ROYALTY_BPS, "ipfs://model");
         uint256 half = m.ops[0].length / 2;
         registry.publishLeaves(id, 0, ModelFixture.slice(m.ops[0], 0, half));
         registry.publishLeaves(id, 0, ModelFixture.slice(m.ops[0], half, m.ops[0].length));
@@ -147,6 +149,7 @@ contract JobMarketTest is JobMarketFixture {
         assertEq(job.modelOwner, owner, "modelOwner");
         assertEq(job.royaltyBps, ROYALTY_BPS, "royaltyBps");
         assertEq(job.outputLen, 10, "outputLen");
+        assertEq(job.outputRowLen, 10, "outputRowLen");
         assertEq(job.fee, 1 ether, "fee");
         assertEq(job.bond, BOND, "bond");
         assertEq(job.inputRoot, Reference.tensorRoot(input), "inputRoot");
@@ -245,7 +248,8 @@ contract JobMarketTest is JobMarketFixture {
 
     function test_postJob_pendingModel_reverts() public {
         vm.prank(owner);
-        uint256 pending = registry.registerModel(keccak256("x"), 2, 64, 10, FEE, 0, "");
+        uint256 pending =
+            registry.registerModel(keccak256("x"), 2, ModelFixture.vec(64), 0, ModelFixture.vec(10), FEE, 0, "");
         vm.prank(poster);
         vm.expectRevert(abi.encodeWithSelector(ModelNotActive.selector, pending, ModelStatus.Pending));
         market.postJob{value: FEE}(pending, _input(), START + 1);
@@ -514,5 +518,125 @@ contract JobMarketTest is JobMarketFixture {
     function test_getJob_unknownJob_reverts() public {
         vm.expectRevert(abi.encodeWithSelector(UnknownJob.selector, 0));
         market.getJob(0);
+    }
+}
+
+/// @notice Shaped tensors (v2): an image model [8, 8, 1] -> [1, 1, 10], and outputs of several rows.
+contract JobMarketShapesTest is JobMarketFixture {
+    uint256 internal imageId;
+
+    function setUp() public override {
+        super.setUp();
+        imageId = _activate(ModelFixture.denseRelu(0x1a6e, ModelFixture.shape(8, 8, 1), 10), FEE);
+    }
+
+    /// @dev A model whose only published op is an opaque leaf: enough for the market, which reads only shapes.
+    function _activateShapes(TensorShape memory input, TensorShape memory output) internal returns (uint256 id) {
+        bytes[][] memory ops = new bytes[][](1);
+        ops[0] = new bytes[](1);
+        ops[0][0] = hex"07";
+        vm.startPrank(owner);
+        id = registry.registerModel(Reference.modelRoot(input, 0, output, ops), 1, input, 0, output, FEE, 0, "");
+        registry.publishLeaves(id, 0, ops[0]);
+        registry.sealOp(id, 0);
+        vm.stopPrank();
+    }
+
+    function test_imageModel_postSubmitFinalize_succeeds() public {
+        // 64 rows of one byte: 64 leaves, one pixel each.
+        bytes memory input = randomBytes(0x8801, 64);
+        bytes32 inputRoot = Reference.tensorRoot(input, 1);
+        assertTrue(inputRoot != Reference.tensorRoot(input), "rows matter: not the 1-D root");
+        uint64 deadline = START + 1 days;
+
+        vm.expectEmit(address(market));
+        emit IJobMarket.JobPosted(1, imageId, poster, FEE, deadline, inputRoot, input);
+        vm.prank(poster);
+        uint256 jobId = market.postJob{value: FEE}(imageId, input, deadline);
+        Job memory job = market.getJob(jobId);
+        assertEq(job.inputRoot, inputRoot, "inputRoot");
+        assertEq(job.inputRoot, market.tensorRoot(input, 1), "helper agrees");
+        assertEq(job.outputLen, 10, "outputLen");
+        assertEq(job.outputRowLen, 10, "outputRowLen");
+
+        bytes memory output = _output();
+        bytes32 outputRoot = Reference.tensorRoot(output, 10);
+        vm.warp(START + 5);
+        vm.expectEmit(address(market));
+        emit IJobMarket.ResultSubmitted(jobId, worker, outputRoot, keccak256("trace"), output, START + 5);
+        vm.prank(worker);
+        market.submitResult{value: BOND}(jobId, outputRoot, keccak256("trace"), output);
+
+        vm.warp(START + 5 + WINDOW);
+        market.finalize(jobId);
+        uint256 royalty = FEE * ROYALTY_BPS / 10_000;
+        assertEq(market.credits(worker), FEE - royalty + BOND, "worker");
+        assertEq(market.credits(owner), royalty, "owner");
+        assertEq(uint256(market.getJob(jobId).status), uint256(JobStatus.Settled), "settled");
+    }
+
+    function test_imageModel_inputLengthMismatch_reverts() public {
+        vm.startPrank(poster);
+        vm.expectRevert(abi.encodeWithSelector(InputLengthMismatch.selector, 63, 64));
+        market.postJob{value: FEE}(imageId, new bytes(63), START + 1);
+        vm.expectRevert(abi.encodeWithSelector(InputLengthMismatch.selector, 65, 64));
+        market.postJob{value: FEE}(imageId, new bytes(65), START + 1);
+        vm.expectRevert(abi.encodeWithSelector(InputLengthMismatch.selector, 8, 64));
+        market.postJob{value: FEE}(imageId, new bytes(8), START + 1);
+        vm.stopPrank();
+    }
+
+    function test_multiRowOutput_rootOverRows_succeeds() public {
+        // [2, 2, 33] out: 4 rows of 33 bytes = 8 leaves; [3, 4, 2] in: 12 rows of 2 bytes = 12 leaves (16 padded).
+        uint256 id = _activateShapes(ModelFixture.shape(3, 4, 2), ModelFixture.shape(2, 2, 33));
+        bytes memory input = randomBytes(0x342, 24);
+        vm.prank(poster);
+        uint256 jobId = market.postJob{value: FEE}(id, input, START + 1 days);
+        assertEq(market.getJob(jobId).inputRoot, Reference.tensorRoot(input, 2), "input in rows of 2");
+        assertEq(market.getJob(jobId).outputLen, 132, "outputLen");
+        assertEq(market.getJob(jobId).outputRowLen, 33, "outputRowLen");
+
+        bytes memory output = randomBytes(0x2233, 132);
+        // The 1-D root (5 leaves) is not the output root: it must be over rows of 33.
+        bytes32 flat = Reference.tensorRoot(output);
+        bytes32 rows = Reference.tensorRoot(output, 33);
+        vm.prank(worker);
+        vm.expectRevert(abi.encodeWithSelector(OutputRootMismatch.selector, rows, flat));
+        market.submitResult{value: BOND}(jobId, flat, 0, output);
+
+        vm.prank(worker);
+        market.submitResult{value: BOND}(jobId, rows, 0, output);
+        assertEq(market.getJob(jobId).outputRoot, rows, "outputRoot");
+    }
+
+    function test_multiRowOutput_lengthMismatch_reverts() public {
+        uint256 id = _activateShapes(ModelFixture.vec(5), ModelFixture.shape(2, 2, 33));
+        vm.prank(poster);
+        uint256 jobId = market.postJob{value: FEE}(id, randomBytes(5, 5), START + 1 days);
+        // 99 bytes are 3 whole rows of 33, still not the output.
+        bytes memory output = randomBytes(0x99, 99);
+        vm.prank(worker);
+        vm.expectRevert(abi.encodeWithSelector(OutputLengthMismatch.selector, 99, 132));
+        market.submitResult{value: BOND}(jobId, Reference.tensorRoot(output, 33), 0, output);
+    }
+
+    function test_tensorRoot_helperReverts_reverts() public {
+        vm.expectRevert(abi.encodeWithSelector(EmptyTree.selector));
+        market.tensorRoot("", 1);
+        vm.expectRevert(abi.encodeWithSelector(RaggedTensor.selector, 10, 3));
+        market.tensorRoot(new bytes(10), 3);
+        vm.expectRevert(abi.encodeWithSelector(RaggedTensor.selector, 10, 0));
+        market.tensorRoot(new bytes(10), 0);
+    }
+
+    function testFuzz_postJob_anyShape_succeeds(uint256 hwc, uint256 seed) public {
+        TensorShape memory input = ModelFixture.shape(
+            uint32(bound(hwc & 0xff, 1, 8)), uint32(bound((hwc >> 8) & 0xff, 1, 8)), uint32(bound(hwc >> 16, 1, 70))
+        );
+        uint256 id = _activateShapes(input, ModelFixture.vec(3));
+        bytes memory data = randomBytes(seed, ModelFixture.len(input));
+        vm.prank(poster);
+        uint256 jobId = market.postJob{value: FEE}(id, data, START + 1);
+        assertEq(market.getJob(jobId).inputRoot, Reference.tensorRoot(data, input.c), "inputRoot");
     }
 }

@@ -15,7 +15,8 @@ import {
     UnknownModel,
     WrongOp
 } from "../src/lib/Errors.sol";
-import {Model, ModelStatus} from "../src/lib/Types.sol";
+import {LibModel} from "../src/lib/LibModel.sol";
+import {Model, ModelStatus, TensorShape} from "../src/lib/Types.sol";
 import {Base} from "./Base.t.sol";
 import {DenseReluModel, ModelFixture} from "./utils/ModelFixture.sol";
 import {Reference} from "./utils/Reference.sol";
@@ -35,8 +36,9 @@ contract ModelRegistryTest is Base {
         owner = makeAddr("owner");
         stranger = makeAddr("stranger");
         DenseReluModel memory m = ModelFixture.denseRelu(1, 64, 10);
-        model.inputLen = m.inputLen;
-        model.outputLen = m.outputLen;
+        model.input = m.input;
+        model.inputZero = m.inputZero;
+        model.output = m.output;
         model.root = m.root;
         model.ops = m.ops;
     }
@@ -45,7 +47,7 @@ contract ModelRegistryTest is Base {
 
     function _register() internal returns (uint256 id) {
         vm.prank(owner);
-        id = registry.registerModel(model.root, 2, model.inputLen, model.outputLen, FEE, ROYALTY_BPS, URI);
+        id = registry.registerModel(model.root, 2, model.input, model.inputZero, model.output, FEE, ROYALTY_BPS, URI);
     }
 
     function _publishAll(uint256 id) internal {
@@ -68,11 +70,25 @@ contract ModelRegistryTest is Base {
         leaves[0] = hex"02000100000000fb";
     }
 
+    function _shape(uint32 h, uint32 w, uint32 c) internal pure returns (TensorShape memory) {
+        return ModelFixture.shape(h, w, c);
+    }
+
+    function _vec(uint32 n) internal pure returns (TensorShape memory) {
+        return ModelFixture.vec(n);
+    }
+
+    function _assertShape(TensorShape memory s, uint256 h, uint256 w, uint256 c, string memory what) internal pure {
+        assertEq(s.h, h, string.concat(what, ".h"));
+        assertEq(s.w, w, string.concat(what, ".w"));
+        assertEq(s.c, c, string.concat(what, ".c"));
+    }
+
     // ----- registerModel -----
 
     function test_registerModel_firstIdIsOne_succeeds() public {
         vm.expectEmit(address(registry));
-        emit IModelRegistry.ModelRegistered(1, owner, model.root, 2, 64, 10, FEE, ROYALTY_BPS, URI);
+        emit IModelRegistry.ModelRegistered(1, owner, model.root, 2, _vec(64), -128, _vec(10), FEE, ROYALTY_BPS, URI);
         assertEq(_register(), 1, "first id");
         assertEq(_register(), 2, "second id");
         assertEq(registry.modelCount(), 2, "count");
@@ -81,37 +97,90 @@ contract ModelRegistryTest is Base {
         assertEq(m.owner, owner, "owner");
         assertEq(m.root, model.root, "root");
         assertEq(m.opCount, 2, "opCount");
-        assertEq(m.inputLen, 64, "inputLen");
-        assertEq(m.outputLen, 10, "outputLen");
+        _assertShape(m.input, 1, 1, 64, "input");
+        assertEqInt(m.inputZero, -128, "inputZero");
+        _assertShape(m.output, 1, 1, 10, "output");
         assertEq(m.royaltyBps, ROYALTY_BPS, "royalty");
         assertEq(uint256(m.status), uint256(ModelStatus.Pending), "status");
         assertEq(m.fee, FEE, "fee");
         assertEq(m.uri, URI, "uri");
     }
 
+    function test_registerModel_imageShape_succeeds() public {
+        TensorShape memory input = _shape(28, 28, 3);
+        vm.expectEmit(address(registry));
+        emit IModelRegistry.ModelRegistered(1, owner, model.root, 5, input, 7, _shape(2, 3, 4), 0, 0, "");
+        vm.prank(owner);
+        registry.registerModel(model.root, 5, input, 7, _shape(2, 3, 4), 0, 0, "");
+        Model memory m = registry.getModel(1);
+        _assertShape(m.input, 28, 28, 3, "input");
+        assertEqInt(m.inputZero, 7, "inputZero");
+        _assertShape(m.output, 2, 3, 4, "output");
+        assertEq(m.opCount, 5, "opCount");
+        assertEq(m.owner, owner, "owner");
+        assertEq(uint256(m.status), uint256(ModelStatus.Pending), "status");
+    }
+
     function test_registerModel_maxRoyalty_succeeds() public {
-        registry.registerModel(model.root, 1, 1, 1, 0, 10_000, "");
+        registry.registerModel(model.root, 1, _vec(1), 0, _vec(1), 0, 10_000, "");
         assertEq(registry.getModel(1).royaltyBps, 10_000, "100 %");
+    }
+
+    function test_registerModel_maxElements_succeeds() public {
+        // 2^22 elements in and out is the limit, whatever the shape.
+        registry.registerModel(model.root, 1, _shape(2048, 2048, 1), 0, _vec(1 << 22), 0, 0, "");
+        _assertShape(registry.getModel(1).output, 1, 1, 1 << 22, "output");
     }
 
     function test_registerModel_zeroOpCount_reverts() public {
         vm.expectRevert(abi.encodeWithSelector(InvalidModelShape.selector, 0, 64, 10));
-        registry.registerModel(model.root, 0, 64, 10, FEE, ROYALTY_BPS, URI);
+        registry.registerModel(model.root, 0, _vec(64), 0, _vec(10), FEE, ROYALTY_BPS, URI);
     }
 
     function test_registerModel_zeroInputLen_reverts() public {
         vm.expectRevert(abi.encodeWithSelector(InvalidModelShape.selector, 2, 0, 10));
-        registry.registerModel(model.root, 2, 0, 10, FEE, ROYALTY_BPS, URI);
+        registry.registerModel(model.root, 2, _vec(0), 0, _vec(10), FEE, ROYALTY_BPS, URI);
+    }
+
+    function test_registerModel_zeroInputDimension_reverts() public {
+        vm.expectRevert(abi.encodeWithSelector(InvalidModelShape.selector, 2, 0, 10));
+        registry.registerModel(model.root, 2, _shape(0, 8, 1), 0, _vec(10), FEE, ROYALTY_BPS, URI);
+        vm.expectRevert(abi.encodeWithSelector(InvalidModelShape.selector, 2, 0, 10));
+        registry.registerModel(model.root, 2, _shape(8, 0, 1), 0, _vec(10), FEE, ROYALTY_BPS, URI);
+        vm.expectRevert(abi.encodeWithSelector(InvalidModelShape.selector, 2, 0, 10));
+        registry.registerModel(model.root, 2, _shape(8, 8, 0), 0, _vec(10), FEE, ROYALTY_BPS, URI);
     }
 
     function test_registerModel_zeroOutputLen_reverts() public {
         vm.expectRevert(abi.encodeWithSelector(InvalidModelShape.selector, 2, 64, 0));
-        registry.registerModel(model.root, 2, 64, 0, FEE, ROYALTY_BPS, URI);
+        registry.registerModel(model.root, 2, _vec(64), 0, _vec(0), FEE, ROYALTY_BPS, URI);
+    }
+
+    function test_registerModel_zeroOutputDimension_reverts() public {
+        vm.expectRevert(abi.encodeWithSelector(InvalidModelShape.selector, 2, 64, 0));
+        registry.registerModel(model.root, 2, _shape(8, 8, 1), 0, _shape(10, 1, 0), FEE, ROYALTY_BPS, URI);
+    }
+
+    function test_registerModel_inputTooLarge_reverts() public {
+        vm.expectRevert(abi.encodeWithSelector(InvalidModelShape.selector, 2, (1 << 22) + 2048, 10));
+        registry.registerModel(model.root, 2, _shape(2049, 2048, 1), 0, _vec(10), FEE, ROYALTY_BPS, URI);
+    }
+
+    function test_registerModel_outputTooLarge_reverts() public {
+        vm.expectRevert(abi.encodeWithSelector(InvalidModelShape.selector, 2, 64, (1 << 22) + 1));
+        registry.registerModel(model.root, 2, _vec(64), 0, _vec((1 << 22) + 1), FEE, ROYALTY_BPS, URI);
+    }
+
+    function test_registerModel_hugeShapeSaturates_reverts() public {
+        // (2^32 − 1)^3 ≈ 2^96 elements: the error reports the count saturated at 2^64 − 1.
+        uint32 max = type(uint32).max;
+        vm.expectRevert(abi.encodeWithSelector(InvalidModelShape.selector, 2, type(uint64).max, uint256(max) * max));
+        registry.registerModel(model.root, 2, _shape(max, max, max), 0, _shape(max, max, 1), FEE, ROYALTY_BPS, URI);
     }
 
     function test_registerModel_royaltyAbove100Percent_reverts() public {
         vm.expectRevert(abi.encodeWithSelector(RoyaltyTooHigh.selector, 10_001, 10_000));
-        registry.registerModel(model.root, 2, 64, 10, FEE, 10_001, URI);
+        registry.registerModel(model.root, 2, _vec(64), 0, _vec(10), FEE, 10_001, URI);
     }
 
     // ----- publication: happy path -----
@@ -153,14 +222,18 @@ contract ModelRegistryTest is Base {
         assertEq(leafCount, 0, "no open op");
     }
 
-    function testFuzz_publishLeaves_anyShapeAnyChunking_succeeds(uint256 seed, uint32 k, uint32 n, uint256 cut) public {
-        k = uint32(bound(k, 1, 100));
+    function testFuzz_publishLeaves_anyShapeAnyChunking_succeeds(uint256 seed, uint256 hwc, uint32 n, uint256 cut)
+        public
+    {
+        TensorShape memory input = _shape(
+            uint32(bound(hwc & 0xff, 1, 6)), uint32(bound((hwc >> 8) & 0xff, 1, 6)), uint32(bound(hwc >> 16, 1, 40))
+        );
         n = uint32(bound(n, 1, 40));
-        DenseReluModel memory m = ModelFixture.denseRelu(seed, k, n);
+        DenseReluModel memory m = ModelFixture.denseRelu(seed, input, n);
         cut = bound(cut, 1, m.ops[0].length);
 
         vm.startPrank(owner);
-        uint256 id = registry.registerModel(m.root, 2, k, n, FEE, ROYALTY_BPS, URI);
+        uint256 id = registry.registerModel(m.root, 2, m.input, m.inputZero, m.output, FEE, ROYALTY_BPS, URI);
         registry.publishLeaves(id, 0, ModelFixture.slice(m.ops[0], 0, cut));
         if (cut < m.ops[0].length) {
             registry.publishLeaves(id, 0, ModelFixture.slice(m.ops[0], cut, m.ops[0].length));
@@ -175,7 +248,7 @@ contract ModelRegistryTest is Base {
     function test_sealOp_rootMismatch_reverts() public {
         bytes32 wrongRoot = keccak256("not this model");
         vm.startPrank(owner);
-        uint256 id = registry.registerModel(wrongRoot, 2, 64, 10, FEE, ROYALTY_BPS, URI);
+        uint256 id = registry.registerModel(wrongRoot, 2, _vec(64), -128, _vec(10), FEE, ROYALTY_BPS, URI);
         registry.publishLeaves(id, 0, model.ops[0]);
         registry.sealOp(id, 0);
         registry.publishLeaves(id, 1, model.ops[1]);
@@ -186,12 +259,91 @@ contract ModelRegistryTest is Base {
 
     function test_sealOp_shapeIsCommitted_reverts() public {
         // Same leaves, another registered input length: the model root differs.
+        _expectMismatch(_vec(65), -128, _vec(10));
+        // Same element counts, other shapes: [8, 8, 1] vs [1, 1, 64] in, [1, 10, 1] vs [1, 1, 10] out.
+        _expectMismatch(_shape(8, 8, 1), -128, _vec(10));
+        _expectMismatch(_vec(64), -128, _shape(1, 10, 1));
+        _expectMismatch(_shape(1, 64, 1), -128, _shape(10, 1, 1));
+    }
+
+    function test_sealOp_inputZeroIsCommitted_reverts() public {
+        _expectMismatch(_vec(64), -127, _vec(10));
+        _expectMismatch(_vec(64), 0, _vec(10));
+    }
+
+    function test_sealOp_imageModel_activates_succeeds() public {
+        DenseReluModel memory m = ModelFixture.denseRelu(0x88, _shape(8, 8, 1), 10);
         vm.startPrank(owner);
-        uint256 id = registry.registerModel(model.root, 2, 65, 10, FEE, ROYALTY_BPS, URI);
+        uint256 id = registry.registerModel(m.root, 2, m.input, m.inputZero, m.output, FEE, ROYALTY_BPS, URI);
+        registry.publishLeaves(id, 0, m.ops[0]);
+        registry.sealOp(id, 0);
+        registry.publishLeaves(id, 1, m.ops[1]);
+        vm.expectEmit(address(registry));
+        emit IModelRegistry.ModelActivated(id);
+        registry.sealOp(id, 1);
+        vm.stopPrank();
+        assertEq(uint256(registry.getModel(id).status), uint256(ModelStatus.Active), "active");
+        // The [1, 1, 64] fixture has the same leaves but another root.
+        assertTrue(m.root != ModelFixture.denseRelu(0x88, 64, 10).root, "shape in the root");
+    }
+
+    /// @notice The v2 model root of a fixed 2-op model (op 0: leaves 0x01, 0x0203; op 1: leaf 0x04) with input
+    /// [8, 8, 1], z_in = −128, output [1, 1, 10]: written out by hand, pinned to `node scripts/tensor-vectors.js`
+    /// (js-sha3), and reproduced by publication.
+    function test_modelRoot_v2Vector_succeeds() public {
+        bytes[][] memory ops = new bytes[][](2);
+        ops[0] = new bytes[](2);
+        ops[0][0] = hex"01";
+        ops[0][1] = hex"0203";
+        ops[1] = new bytes[](1);
+        ops[1][0] = hex"04";
+
+        // By hand: op 0 has two leaves (no padding), op 1 one leaf (its root); the ops tree has two leaves.
+        bytes32 op0 = keccak256(
+            abi.encodePacked(
+                hex"0104",
+                keccak256(abi.encodePacked(hex"0004", hex"01")),
+                keccak256(abi.encodePacked(hex"0004", hex"0203"))
+            )
+        );
+        bytes32 op1 = keccak256(abi.encodePacked(hex"0004", hex"04"));
+        bytes32 opsRoot = keccak256(
+            abi.encodePacked(
+                hex"0105", keccak256(abi.encodePacked(hex"0005", op0)), keccak256(abi.encodePacked(hex"0005", op1))
+            )
+        );
+        // 02 05 | n = 2 | 8 8 1 | z_in = 0x80 | 1 1 10 | opsRoot
+        bytes32 byHand = keccak256(
+            abi.encodePacked(
+                hex"0205" hex"00000002" hex"00000008" hex"00000008" hex"00000001" hex"80" hex"00000001" hex"00000001"
+                hex"0000000a",
+                opsRoot
+            )
+        );
+        bytes32 pinned = 0xc5f8844fb8a400b31281df7b4fbef471e39f6aeb3892298f39a4ef521c9ab737;
+        assertEq(LibModel.modelRoot(2, _shape(8, 8, 1), -128, _vec(10), opsRoot), byHand, "LibModel by hand");
+        assertEq(Reference.modelRoot(_shape(8, 8, 1), -128, _vec(10), ops), byHand, "Reference by hand");
+        assertEq(byHand, pinned, "js-sha3");
+
+        vm.startPrank(owner);
+        uint256 id = registry.registerModel(pinned, 2, _shape(8, 8, 1), -128, _vec(10), 0, 0, "");
+        registry.publishLeaves(id, 0, ops[0]);
+        registry.sealOp(id, 0);
+        registry.publishLeaves(id, 1, ops[1]);
+        registry.sealOp(id, 1);
+        vm.stopPrank();
+        assertEq(registry.opRoot(id, 0), op0, "op 0 root");
+        assertEq(registry.opRoot(id, 1), op1, "op 1 root");
+        assertEq(uint256(registry.getModel(id).status), uint256(ModelStatus.Active), "active");
+    }
+
+    function _expectMismatch(TensorShape memory input, int8 inputZero, TensorShape memory output) internal {
+        vm.startPrank(owner);
+        uint256 id = registry.registerModel(model.root, 2, input, inputZero, output, FEE, ROYALTY_BPS, URI);
         registry.publishLeaves(id, 0, model.ops[0]);
         registry.sealOp(id, 0);
         registry.publishLeaves(id, 1, model.ops[1]);
-        bytes32 computed = Reference.modelRoot(65, 10, model.ops);
+        bytes32 computed = Reference.modelRoot(input, inputZero, output, model.ops);
         vm.expectRevert(abi.encodeWithSelector(ModelRootMismatch.selector, computed, model.root));
         registry.sealOp(id, 1);
         vm.stopPrank();
@@ -404,12 +556,22 @@ contract ModelRegistryTest is Base {
 
     function test_modelTerms_matchesGetModel_succeeds() public {
         uint256 id = _registerActive();
-        (ModelStatus status, address o, uint32 inputLen, uint32 outputLen, uint256 fee, uint16 royaltyBps) =
-            registry.modelTerms(id);
+        (
+            ModelStatus status,
+            address o,
+            TensorShape memory input,
+            TensorShape memory output,
+            uint256 fee,
+            uint16 royaltyBps
+        ) = registry.modelTerms(id);
+        Model memory m = registry.getModel(id);
         assertEq(uint256(status), uint256(ModelStatus.Active), "status");
+        assertEq(uint256(status), uint256(m.status), "status = getModel");
         assertEq(o, owner, "owner");
-        assertEq(inputLen, 64, "inputLen");
-        assertEq(outputLen, 10, "outputLen");
+        _assertShape(input, 1, 1, 64, "input");
+        _assertShape(output, 1, 1, 10, "output");
+        _assertShape(m.input, input.h, input.w, input.c, "input = getModel");
+        _assertShape(m.output, output.h, output.w, output.c, "output = getModel");
         assertEq(fee, FEE, "fee");
         assertEq(royaltyBps, ROYALTY_BPS, "royalty");
     }

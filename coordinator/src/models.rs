@@ -27,6 +27,12 @@ pub struct ModelRecord {
     pub input_len: u32,
     /// Output length in elements.
     pub output_len: u32,
+    /// Input shape `[H, W, C]`.
+    pub input_shape: [u32; 3],
+    /// Input zero point (clients quantize with it).
+    pub input_zero: i8,
+    /// Output shape `[H, W, C]`.
+    pub output_shape: [u32; 3],
     /// Fee per job, in wei (decimal).
     pub fee_wei: String,
     /// Owner's share of each fee, in basis points.
@@ -39,8 +45,8 @@ pub struct ModelRecord {
     pub uri: String,
 }
 
-const COLUMNS: &str =
-    "id, owner, root, op_count, input_len, output_len, fee_wei, royalty_bps, status, name, uri";
+const COLUMNS: &str = "id, owner, root, op_count, input_len, output_len, input_h, input_w, input_c, input_zero, output_h, output_w, \
+     output_c, fee_wei, royalty_bps, status, name, uri";
 
 fn small<T: TryFrom<i64>>(row: &AnyRow, col: &str) -> Result<T> {
     let v: i64 = row.try_get(col)?;
@@ -58,6 +64,17 @@ impl ModelRecord {
             op_count: small(row, "op_count")?,
             input_len: small(row, "input_len")?,
             output_len: small(row, "output_len")?,
+            input_shape: [
+                small(row, "input_h")?,
+                small(row, "input_w")?,
+                small(row, "input_c")?,
+            ],
+            input_zero: small(row, "input_zero")?,
+            output_shape: [
+                small(row, "output_h")?,
+                small(row, "output_w")?,
+                small(row, "output_c")?,
+            ],
             fee_wei: row.try_get("fee_wei")?,
             royalty_bps: small(row, "royalty_bps")?,
             status: parse_model_status(&status)
@@ -75,21 +92,35 @@ impl ModelRecord {
     }
 }
 
+/// Elements of a shape (the registry bounds it by 2^22, so it fits easily).
+fn shape_len(s: &vouch_chain::bindings::ModelRegistry::TensorShape) -> i64 {
+    i64::from(s.h) * i64::from(s.w) * i64::from(s.c)
+}
+
 /// `ModelRegistered`: inserts the model as pending. A replay leaves the existing row alone.
 pub async fn registered(conn: &mut AnyConnection, e: &ModelRegistered, block: u64) -> Result<()> {
     let id = u256_to_i64(e.modelId)?;
     let name = meta_from_uri(&e.uri).map_or_else(|| format!("model-{id}"), |m| m.name);
     sqlx::query(
-        "INSERT INTO models (id, owner, root, op_count, input_len, output_len, fee_wei, royalty_bps, status, \
-         name, uri, registered_block, updated_block) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) ON CONFLICT (id) DO NOTHING",
+        "INSERT INTO models (id, owner, root, op_count, input_len, output_len, input_h, input_w, input_c, \
+         input_zero, output_h, output_w, output_c, fee_wei, royalty_bps, status, name, uri, registered_block, \
+         updated_block) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19) \
+         ON CONFLICT (id) DO NOTHING",
     )
     .bind(id)
     .bind(hex_bytes(e.owner.as_slice()))
     .bind(hex_bytes(e.root.as_slice()))
     .bind(i64::from(e.opCount))
-    .bind(i64::from(e.inputLen))
-    .bind(i64::from(e.outputLen))
+    .bind(shape_len(&e.input))
+    .bind(shape_len(&e.output))
+    .bind(i64::from(e.input.h))
+    .bind(i64::from(e.input.w))
+    .bind(i64::from(e.input.c))
+    .bind(i64::from(e.inputZero))
+    .bind(i64::from(e.output.h))
+    .bind(i64::from(e.output.w))
+    .bind(i64::from(e.output.c))
     .bind(e.fee.to_string())
     .bind(i64::from(e.royaltyBps))
     .bind(model_status_str(ModelStatus::Pending))

@@ -224,6 +224,8 @@ async fn http_lists_models_and_posts_jobs() {
     assert_eq!(m["status"], "active");
     assert_eq!(m["input_len"], 16);
     assert_eq!(m["output_len"], 4);
+    assert_eq!(m["input_shape"], serde_json::json!([1, 1, 16]));
+    assert_eq!(m["output_shape"], serde_json::json!([1, 1, 4]));
     assert_eq!(m["op_count"], env.model.op_count());
     assert_eq!(m["fee_wei"], FEE.to_string());
     assert_eq!(m["royalty_bps"], ROYALTY_BPS);
@@ -252,7 +254,10 @@ async fn http_lists_models_and_posts_jobs() {
     assert_eq!(status, StatusCode::CREATED, "{posted}");
     assert_eq!(posted["job_id"], 1);
     assert_eq!(posted["status"], "open");
-    assert_eq!(posted["input_root"], hex0x(tensor_root(&input).as_slice()));
+    assert_eq!(
+        posted["input_root"],
+        hex0x(tensor_root(&input, input.len()).as_slice())
+    );
     assert_eq!(posted["tx_hash"].as_str().unwrap().len(), 66);
 
     // Readable at once, before any indexer run.

@@ -9,10 +9,18 @@ use alloy_primitives::{B256, Keccak256};
 /// Elements (bytes) per tensor leaf.
 pub const TENSOR_LEAF_BYTES: usize = 32;
 
-/// The 32-byte leaves of a one-row tensor: its bytes in order, the last leaf zero-filled.
-pub fn tensor_leaves(data: &[i8]) -> Vec<[u8; TENSOR_LEAF_BYTES]> {
+/// Leaves one row of `row_len` elements occupies (rows are aligned to leaves).
+pub fn leaves_per_row(row_len: usize) -> usize {
+    row_len.div_ceil(TENSOR_LEAF_BYTES)
+}
+
+/// The 32-byte leaves of a tensor whose rows hold `row_len` elements: each row starts a new leaf and
+/// its last leaf is zero-filled.
+pub fn tensor_leaves(data: &[i8], row_len: usize) -> Vec<[u8; TENSOR_LEAF_BYTES]> {
+    let row_len = row_len.max(1);
     let mut leaves: Vec<[u8; TENSOR_LEAF_BYTES]> = data
-        .chunks(TENSOR_LEAF_BYTES)
+        .chunks(row_len)
+        .flat_map(|row| row.chunks(TENSOR_LEAF_BYTES))
         .map(|chunk| {
             let mut leaf = [0u8; TENSOR_LEAF_BYTES];
             for (dst, &src) in leaf.iter_mut().zip(chunk) {
@@ -28,8 +36,8 @@ pub fn tensor_leaves(data: &[i8]) -> Vec<[u8; TENSOR_LEAF_BYTES]> {
 }
 
 /// The Merkle tree over a tensor's leaves, padded with zero leaves.
-pub fn tensor_tree(data: &[i8]) -> MerkleTree {
-    let leaves = tensor_leaves(data)
+pub fn tensor_tree(data: &[i8], row_len: usize) -> MerkleTree {
+    let leaves = tensor_leaves(data, row_len)
         .iter()
         .map(|l| leaf_hash(Tag::Tensor, l))
         .collect();
@@ -40,9 +48,9 @@ pub fn tensor_tree(data: &[i8]) -> MerkleTree {
     )
 }
 
-/// Root of a tensor's data (its shape and zero point are fixed by the model).
-pub fn tensor_root(data: &[i8]) -> B256 {
-    tensor_tree(data).root()
+/// Root of a tensor's data, rows of `row_len` elements (its shape and zero point are fixed by the model).
+pub fn tensor_root(data: &[i8], row_len: usize) -> B256 {
+    tensor_tree(data, row_len).root()
 }
 
 /// The state tree over `slots` (slot roots; `B256::ZERO` marks an empty slot).
@@ -88,7 +96,8 @@ pub fn op_root(op: &Op) -> B256 {
     merkle_root(Tag::Op, leaves, leaf_hash(Tag::Op, &[]))
 }
 
-/// The model root: `keccak256(0x02 ‖ 0x05 ‖ u32 n ‖ u32 inputLen ‖ u32 outputLen ‖ opsRoot)`.
+/// The model root: `keccak256(0x02 ‖ 0x05 ‖ u32 n ‖ input shape ‖ i8 z_in ‖ output shape ‖ opsRoot)`,
+/// shapes as `u32 H ‖ u32 W ‖ u32 C`.
 pub fn model_root(model: &Model) -> B256 {
     let leaves = model
         .ops
@@ -103,8 +112,9 @@ pub fn model_root(model: &Model) -> B256 {
     let mut h = Keccak256::new();
     h.update([0x02, Tag::Model as u8]);
     h.update((model.ops.len() as u32).to_be_bytes());
-    h.update(model.input_len.to_be_bytes());
-    h.update((model.output_len() as u32).to_be_bytes());
+    h.update(model.input.to_bytes());
+    h.update([model.input_zero as u8]);
+    h.update(model.output().to_bytes());
     h.update(ops_root);
     h.finalize()
 }
@@ -131,7 +141,7 @@ mod tests {
             &leaf_hash(Tag::Tensor, &l0),
             &leaf_hash(Tag::Tensor, &l1),
         );
-        assert_eq!(tensor_root(&data), expect);
+        assert_eq!(tensor_root(&data, 40), expect);
     }
 
     #[test]
@@ -141,13 +151,25 @@ mod tests {
         let a = vec![5i8; 96];
         let mut b = a.clone();
         b.extend([0; 32]);
-        assert_eq!(tensor_root(&a), tensor_root(&b));
+        assert_eq!(tensor_root(&a, 96), tensor_root(&b, 128));
         // …but trailing zeros inside the last leaf do matter only through the leaf bytes, which are
         // zero-filled the same way: 10 elements and the same 10 plus 22 zeros commit equally.
         assert_eq!(
-            tensor_root(&[1; 10]),
-            tensor_root(&[&[1i8; 10][..], &[0i8; 22][..]].concat())
+            tensor_root(&[1; 10], 10),
+            tensor_root(&[&[1i8; 10][..], &[0i8; 22][..]].concat(), 32)
         );
+    }
+
+    #[test]
+    fn rows_start_new_leaves() {
+        // 4 rows of 3: four leaves, each holding one row and 29 zeros.
+        let data: Vec<i8> = (1..=12).collect();
+        let leaves = tensor_leaves(&data, 3);
+        assert_eq!(leaves.len(), 4);
+        assert_eq!(&leaves[2][..4], &[7, 8, 9, 0]);
+        // Rows of 40: two leaves per row.
+        assert_eq!(tensor_leaves(&[1; 80], 40).len(), 4);
+        assert_ne!(tensor_root(&data, 3), tensor_root(&data, 12));
     }
 
     #[test]

@@ -10,10 +10,12 @@ pub mod model;
 pub mod quant;
 pub mod random;
 pub mod reference;
+pub mod shape;
 pub mod tensor;
 pub mod trace;
 
 pub use alloy_primitives::B256;
 pub use error::{CoreError, Result};
 pub use model::Model;
+pub use shape::Shape;
 pub use trace::{Commitments, Trace};

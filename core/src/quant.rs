@@ -68,10 +68,23 @@ impl Requant {
     /// `acc` must satisfy the registration bound `|acc| < 2^31` (it is an `i32`), so `acc·M` fits
     /// i64 with room for the rounding term. The shift is arithmetic: ties round towards +∞.
     pub fn apply(&self, acc: i32, zero: i8, lo: i8, hi: i8) -> i8 {
-        let s = u32::from(self.shift);
-        let scaled = (i64::from(acc) * i64::from(self.multiplier) + (1i64 << (s - 1))) >> s;
-        (i64::from(zero) + scaled).clamp(i64::from(lo), i64::from(hi)) as i8
+        round_shift(
+            i64::from(acc) * i64::from(self.multiplier),
+            self.shift,
+            zero,
+            lo,
+            hi,
+        )
     }
+}
+
+/// `clamp(zero + ((acc + 2^(s−1)) >> s), lo, hi)` on an accumulator that is already multiplied:
+/// the tail of the one formula, shared by every op (a residual add sums two multiplied terms first).
+///
+/// `acc` must leave room for the rounding term (|acc| < 2^62); the shift is arithmetic.
+pub fn round_shift(acc: i64, shift: u8, zero: i8, lo: i8, hi: i8) -> i8 {
+    let s = u32::from(shift);
+    (((acc + (1i64 << (s - 1))) >> s) + i64::from(zero)).clamp(i64::from(lo), i64::from(hi)) as i8
 }
 
 #[cfg(test)]

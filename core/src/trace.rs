@@ -4,16 +4,18 @@ use crate::{
     commit::{state_roots, tensor_root, trace_tree},
     error::{CoreError, Result},
     merkle::MerkleTree,
+    shape::Shape,
 };
 use alloy_primitives::B256;
 use std::{io::Write, path::Path};
 
 /// Magic bytes that open a trace file.
-const TRACE_MAGIC: &[u8; 8] = b"VOUCHT01";
+const TRACE_MAGIC: &[u8; 8] = b"VOUCHT02";
 
 /// All `n + 1` slot tensors of one run: slot 0 is the input, slot `k + 1` the output of op `k`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Trace {
+    shapes: Vec<Shape>,
     slots: Vec<Vec<i8>>,
 }
 
@@ -31,9 +33,28 @@ pub struct Commitments {
 }
 
 impl Trace {
-    /// Wraps the slot tensors of a run (input first).
-    pub fn new(slots: Vec<Vec<i8>>) -> Self {
-        Self { slots }
+    /// Wraps the slot tensors of a run (input first) with their shapes.
+    ///
+    /// # Panics
+    /// If the lists differ in length or a tensor does not have its shape's element count.
+    pub fn new(shapes: Vec<Shape>, slots: Vec<Vec<i8>>) -> Self {
+        assert_eq!(shapes.len(), slots.len(), "one shape per slot");
+        assert!(
+            shapes.iter().zip(&slots).all(|(s, t)| s.len() == t.len()),
+            "slot lengths match their shapes"
+        );
+        Self { shapes, slots }
+    }
+
+    /// The shape of every slot.
+    pub fn shapes(&self) -> &[Shape] {
+        &self.shapes
+    }
+
+    /// The same trace with `slots` replaced (shapes kept). For tests and adversaries that tamper
+    /// with a trace; panics like [`Trace::new`].
+    pub fn with_slots(&self, slots: Vec<Vec<i8>>) -> Self {
+        Self::new(self.shapes.clone(), slots)
     }
 
     /// Every slot tensor, input first.
@@ -62,7 +83,12 @@ impl Trace {
 
     /// Computes every commitment of this trace.
     pub fn commitments(&self) -> Commitments {
-        let slot_roots: Vec<B256> = self.slots.iter().map(|s| tensor_root(s)).collect();
+        let slot_roots: Vec<B256> = self
+            .slots
+            .iter()
+            .zip(&self.shapes)
+            .map(|(t, s)| tensor_root(t, s.c as usize))
+            .collect();
         let state_roots = state_roots(&slot_roots);
         let trace_root = trace_tree(&state_roots).root();
         let output_root = *slot_roots
@@ -81,12 +107,12 @@ impl Trace {
         trace_tree(&self.commitments().state_roots)
     }
 
-    /// Serialises the trace: magic, slot count, then each slot as `u32 len ‖ bytes`.
+    /// Serialises the trace: magic, slot count, then each slot as `shape (3 × u32) ‖ bytes`.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = TRACE_MAGIC.to_vec();
         out.extend_from_slice(&(self.slots.len() as u32).to_be_bytes());
-        for s in &self.slots {
-            out.extend_from_slice(&(s.len() as u32).to_be_bytes());
+        for (shape, s) in self.shapes.iter().zip(&self.slots) {
+            out.extend_from_slice(&shape.to_bytes());
             out.extend(s.iter().map(|&b| b as u8));
         }
         out
@@ -103,21 +129,25 @@ impl Trace {
             .ok_or_else(|| bad("truncated header"))?;
         let count = u32::from_be_bytes(*count) as usize;
         let mut slots = Vec::with_capacity(count.min(1 << 16));
+        let mut shapes = Vec::with_capacity(count.min(1 << 16));
         for _ in 0..count {
-            let (len, tail) = rest
-                .split_first_chunk::<4>()
+            let (dims, tail) = rest
+                .split_first_chunk::<12>()
                 .ok_or_else(|| bad("truncated slot header"))?;
-            let len = u32::from_be_bytes(*len) as usize;
-            if tail.len() < len {
-                return Err(bad("truncated slot"));
+            let dim =
+                |i: usize| u32::from_be_bytes(dims[i * 4..i * 4 + 4].try_into().expect("4 bytes"));
+            let shape = Shape::new(dim(0), dim(1), dim(2));
+            if !shape.is_valid() || tail.len() < shape.len() {
+                return Err(bad("bad or truncated slot"));
             }
-            slots.push(tail[..len].iter().map(|&b| b as i8).collect());
-            rest = &tail[len..];
+            slots.push(tail[..shape.len()].iter().map(|&b| b as i8).collect());
+            shapes.push(shape);
+            rest = &tail[shape.len()..];
         }
         if !rest.is_empty() || slots.is_empty() {
             return Err(bad("trailing bytes or no slots"));
         }
-        Ok(Self { slots })
+        Ok(Self { shapes, slots })
     }
 
     /// Writes the trace to `path` durably: a temporary file, fsync, rename, fsync of the directory.
@@ -151,7 +181,10 @@ mod tests {
 
     #[test]
     fn bytes_round_trip_and_reject_garbage() {
-        let t = Trace::new(vec![vec![1, -2, 3], vec![-128, 127], vec![0]]);
+        let t = Trace::new(
+            vec![Shape::new(1, 3, 1), Shape::vector(2), Shape::vector(1)],
+            vec![vec![1, -2, 3], vec![-128, 127], vec![0]],
+        );
         assert_eq!(Trace::from_bytes(&t.to_bytes()).unwrap(), t);
         let mut bytes = t.to_bytes();
         bytes.pop();
@@ -165,7 +198,10 @@ mod tests {
     fn persist_then_load() {
         let dir = std::env::temp_dir().join(format!("vouch-trace-{}", std::process::id()));
         let path = dir.join("job-1.trace");
-        let t = Trace::new(vec![vec![9; 100], vec![-1; 7]]);
+        let t = Trace::new(
+            vec![Shape::new(10, 10, 1), Shape::vector(7)],
+            vec![vec![9; 100], vec![-1; 7]],
+        );
         t.persist(&path).unwrap();
         assert_eq!(Trace::load(&path).unwrap(), t);
         std::fs::remove_dir_all(dir).unwrap();
@@ -173,13 +209,16 @@ mod tests {
 
     #[test]
     fn commitments_bind_every_slot() {
-        let t = Trace::new(vec![vec![1; 40], vec![2; 10], vec![3; 10]]);
+        let t = Trace::new(
+            vec![Shape::vector(40), Shape::vector(10), Shape::vector(10)],
+            vec![vec![1; 40], vec![2; 10], vec![3; 10]],
+        );
         let c = t.commitments();
         assert_eq!(c.state_roots.len(), 3);
         assert_eq!(c.output_root, c.slot_roots[2]);
         let mut changed = t.slots().to_vec();
         changed[1][9] = 0;
-        let c2 = Trace::new(changed).commitments();
+        let c2 = t.with_slots(changed).commitments();
         assert_eq!(c2.output_root, c.output_root);
         assert_ne!(c2.trace_root, c.trace_root);
         assert_eq!(c2.state_roots[0], c.state_roots[0]);

@@ -1,12 +1,14 @@
-//! Reference interpreter vs Burn: bit-identical tensors at every step, on fresh random models and
-//! inputs each run. The seed is printed; rerun one with `VOUCH_SEED=<seed>`.
+//! Three implementations, one answer: the reference interpreter vs Burn on every CPU backend and both
+//! reduction modes, bit-identical at every step and in every commitment, on fresh random models (every
+//! op kind) and inputs each run. The seed is printed; replay one with `VOUCH_SEED=<seed>`.
 
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use vouch_core::{
-    Model, Trace,
-    burn_exec::{BurnBackend, BurnModel},
+    Model,
+    burn_exec::{BurnBackend, BurnModel, MatmulMode},
     commit::model_root,
-    random::{random_input, random_model},
+    model::OpKind,
+    random::{random_any_model, random_input, random_model},
     reference,
 };
 
@@ -19,41 +21,80 @@ fn seeded_rng(test: &str) -> StdRng {
     StdRng::seed_from_u64(seed)
 }
 
-fn random_dims(rng: &mut StdRng) -> Vec<u32> {
-    let layers = rng.random_range(1..=4);
-    (0..=layers).map(|_| rng.random_range(1..=300)).collect()
-}
+const MODES: [MatmulMode; 2] = [MatmulMode::Int, MatmulMode::F32Chunked];
 
-#[test]
-fn burn_matches_reference_at_every_step() {
-    let mut rng = seeded_rng("burn_matches_reference_at_every_step");
-    for case in 0..12 {
-        let dims = random_dims(&mut rng);
-        let model = random_model(&mut rng, &dims);
-        model.validate().expect("random models are valid");
-        let burn = BurnModel::new(&model, BurnBackend::Flex);
-        for _ in 0..3 {
-            let input = random_input(&mut rng, &model);
-            let want = reference::run(&model, &input).unwrap();
-            let got = burn.run(&input).unwrap();
-            assert_eq!(
-                want.first_difference(&got),
-                None,
-                "case {case} dims {dims:?}: (slot, element) differs"
-            );
-            assert_eq!(
-                want.commitments(),
-                got.commitments(),
-                "case {case}: commitments differ"
-            );
+fn assert_all_agree(model: &Model, inputs: &[Vec<i8>], what: &str) {
+    model
+        .validate()
+        .unwrap_or_else(|e| panic!("{what}: generated model invalid: {e}"));
+    for &backend in BurnBackend::ALL {
+        for mode in MODES {
+            let burn = BurnModel::new(model, backend, mode);
+            for input in inputs {
+                let want = reference::run(model, input).unwrap();
+                let got = burn.run(input).unwrap();
+                assert_eq!(
+                    want.first_difference(&got),
+                    None,
+                    "{what}: {backend:?}/{mode:?} differs at (slot, element)"
+                );
+                assert_eq!(
+                    want.commitments(),
+                    got.commitments(),
+                    "{what}: {backend:?}/{mode:?} commitments"
+                );
+            }
         }
     }
 }
 
 #[test]
+fn every_executor_matches_the_reference_on_random_models() {
+    let mut rng = seeded_rng("every_executor_matches_the_reference_on_random_models");
+    let mut kinds = std::collections::BTreeSet::new();
+    for case in 0..25 {
+        let model = random_any_model(&mut rng);
+        kinds.extend(model.ops.iter().map(|op| op.kind.name()));
+        let inputs: Vec<_> = (0..2).map(|_| random_input(&mut rng, &model)).collect();
+        assert_all_agree(
+            &model,
+            &inputs,
+            &format!(
+                "case {case} ({} ops, input {})",
+                model.op_count(),
+                model.input
+            ),
+        );
+    }
+    eprintln!("op kinds exercised: {kinds:?}");
+    assert!(kinds.len() >= 5, "too few op kinds exercised: {kinds:?}");
+}
+
+#[test]
+fn wide_reductions_cross_the_f32_chunk_boundary() {
+    // K above 512 splits the f32 path into chunks; extreme inputs and weights maximise partial sums.
+    let mut rng = seeded_rng("wide_reductions_cross_the_f32_chunk_boundary");
+    for k in [511u32, 512, 513, 1040, 1500] {
+        let mut model = random_model(&mut rng, &[k, 7]);
+        if let OpKind::Dense { rows, z_x, .. } = &mut model.ops[0].kind {
+            *z_x = 127;
+            model.input_zero = 127;
+            for row in rows.iter_mut() {
+                row.weights
+                    .iter_mut()
+                    .for_each(|w| *w = if rng.random_bool(0.9) { -127 } else { 127 });
+                row.bias = 0;
+            }
+        }
+        let inputs = vec![vec![-128; k as usize], random_input(&mut rng, &model)];
+        assert_all_agree(&model, &inputs, &format!("K = {k}"));
+    }
+}
+
+#[test]
 fn outputs_are_not_degenerate() {
-    // Guards the differential test itself: if every output were clamped to one value, agreement
-    // would prove little. Random models must produce varied outputs.
+    // Guards the differential test itself: if every output clamped to one value, agreement would
+    // prove little. Random models must produce varied outputs.
     let mut rng = seeded_rng("outputs_are_not_degenerate");
     let model = random_model(&mut rng, &[64, 32, 10]);
     let mut distinct = std::collections::BTreeSet::new();
@@ -76,13 +117,13 @@ fn outputs_are_not_degenerate() {
 
 #[test]
 fn a_one_bit_perturbation_is_detected() {
-    // The test of the test: flip one bit of one element of one slot of the Burn trace, and the
+    // The test of the test: flip one bit of one element of one slot of a Burn trace, and the
     // comparison the differential test relies on must point at exactly that element, and every
-    // commitment from that slot up must change.
+    // commitment from that slot on must change.
     let mut rng = seeded_rng("a_one_bit_perturbation_is_detected");
-    let model = random_model(&mut rng, &[96, 40, 10]);
+    let model = random_any_model(&mut rng);
     let input = random_input(&mut rng, &model);
-    let honest = BurnModel::new(&model, BurnBackend::Flex)
+    let honest = BurnModel::new(&model, BurnBackend::Flex, MatmulMode::F32Chunked)
         .run(&input)
         .unwrap();
     let reference = reference::run(&model, &input).unwrap();
@@ -92,7 +133,7 @@ fn a_one_bit_perturbation_is_detected() {
         let slot = rng.random_range(0..slots.len());
         let index = rng.random_range(0..slots[slot].len());
         slots[slot][index] ^= 1 << rng.random_range(0..8);
-        let perturbed = Trace::new(slots);
+        let perturbed = honest.with_slots(slots);
         assert_eq!(reference.first_difference(&perturbed), Some((slot, index)));
         let (a, b) = (reference.commitments(), perturbed.commitments());
         assert_ne!(a.trace_root, b.trace_root);
@@ -110,18 +151,19 @@ fn a_one_bit_perturbation_is_detected() {
 #[test]
 fn model_file_round_trips_and_keeps_its_root() {
     let mut rng = seeded_rng("model_file_round_trips_and_keeps_its_root");
-    let dims = random_dims(&mut rng);
-    let model = random_model(&mut rng, &dims);
-    let bytes = model.to_bytes();
-    let back = Model::from_bytes(&bytes).unwrap();
-    assert_eq!(back, model);
-    assert_eq!(model_root(&back), model_root(&model));
-    // Any truncation is a clear error, never a panic.
-    for cut in [0, 7, 8, 12, bytes.len() / 2, bytes.len() - 1] {
-        assert!(
-            Model::from_bytes(&bytes[..cut]).is_err(),
-            "cut at {cut} accepted"
-        );
+    for _ in 0..10 {
+        let model = random_any_model(&mut rng);
+        let bytes = model.to_bytes();
+        let back = Model::from_bytes(&bytes).unwrap();
+        assert_eq!(back, model);
+        assert_eq!(model_root(&back), model_root(&model));
+        // Any truncation is a clear error, never a panic.
+        for cut in [0, 7, 8, 12, bytes.len() / 2, bytes.len() - 1] {
+            assert!(
+                Model::from_bytes(&bytes[..cut]).is_err(),
+                "cut at {cut} accepted"
+            );
+        }
     }
 }
 
@@ -129,19 +171,20 @@ fn model_file_round_trips_and_keeps_its_root() {
 fn validation_refuses_overflow_and_bad_wiring() {
     let mut rng = seeded_rng("validation_refuses_overflow_and_bad_wiring");
     let mut model = random_model(&mut rng, &[16, 8]);
-    if let vouch_core::model::Op::Dense(d) = &mut model.ops[0] {
-        d.rows[3].bias = i32::MAX - 10;
+    if let OpKind::Dense { rows, .. } = &mut model.ops[0].kind {
+        rows[3].bias = i32::MAX - 10;
     }
     let err = model.validate().unwrap_err().to_string();
     assert!(err.contains("op 0") && err.contains("2^31"), "{err}");
 
     let mut model = random_model(&mut rng, &[16, 8, 4]);
-    if let vouch_core::model::Op::Dense(d) = model.ops.last_mut().unwrap() {
-        d.input_slot = 0;
+    let last = model.ops.len() - 1;
+    if let OpKind::Dense { input, .. } = &mut model.ops[last].kind {
+        *input = 0;
     }
     let err = model.validate().unwrap_err().to_string();
     assert!(
-        err.contains("K = 8") || err.contains("zero point") || err.contains("z_x"),
+        err.contains("reduction size") || err.contains("zero point"),
         "{err}"
     );
 

@@ -7,7 +7,7 @@ use std::{collections::HashMap, path::PathBuf, sync::Arc};
 use vouch_chain::{Deployment, registry};
 use vouch_core::{
     Model,
-    burn_exec::{BurnBackend, BurnModel},
+    burn_exec::{BurnBackend, BurnModel, MatmulMode},
     commit::model_root,
 };
 
@@ -64,7 +64,7 @@ impl ModelCache {
                 m
             }
         };
-        let burn = BurnModel::new(&model, self.backend);
+        let burn = BurnModel::new(&model, self.backend, MatmulMode::default());
         let loaded = Arc::new(LoadedModel { model, burn });
         self.loaded.insert(id, loaded.clone());
         Ok(loaded)

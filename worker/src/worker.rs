@@ -227,7 +227,7 @@ impl Worker {
             .get(&provider, &self.config.deployment, model_id)
             .await?;
         let input = tensor::from_bytes(input);
-        if tensor_root(&input) != job.input_root {
+        if tensor_root(&input, loaded.model.input.c as usize) != job.input_root {
             return Err(WorkerError::Inconsistent(format!(
                 "job {id}: input does not hash to its input root"
             )));

@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use std::path::{Path, PathBuf};
 use vouch_chain::{ChainClient, registry};
-use vouch_core::{Model, commit::model_root, model::Op, reference, tensor};
+use vouch_core::{Model, commit::model_root, reference, tensor};
 
 /// Inspect, run and publish canonical `.vouch` models.
 #[derive(Debug, Args)]
@@ -62,28 +62,35 @@ impl ModelArgs {
         match self.command {
             ModelCommand::Inspect { model } => {
                 let m = load(&model)?;
+                println!("name    {}\nroot    {}", m.meta.name, model_root(&m));
                 println!(
-                    "name    {}\nroot    {}\ninput   [{}] zero point {}",
-                    m.meta.name,
-                    model_root(&m),
-                    m.input_len,
-                    m.meta.input.zero_point
+                    "input   {} zero point {} scale {}",
+                    m.input, m.input_zero, m.meta.input_scale
                 );
                 for (k, op) in m.ops.iter().enumerate() {
-                    match op {
-                        Op::Dense(d) => println!(
-                            "op {k:<3} dense  slot {} [{}] -> [{}]  z_x {} z_y {} clamp [{}, {}]",
-                            d.input_slot, d.k, d.n, d.z_x, d.z_y, d.lo, d.hi
-                        ),
-                        Op::Relu(r) => println!(
-                            "op {k:<3} relu   slot {} [{}]  z {}",
-                            r.input_slot, r.len, r.zero_point
-                        ),
-                    }
+                    let reads: Vec<String> = op
+                        .kind
+                        .inputs()
+                        .iter()
+                        .map(|s| format!("slot {s}"))
+                        .collect();
+                    let weights: usize = op.kind.rows().iter().map(|r| r.weights.len()).sum();
+                    println!(
+                        "op {k:<3} {:<8} reads {:<16} -> {} zero point {}{}",
+                        op.kind.name(),
+                        reads.join(", "),
+                        op.out,
+                        op.z_out,
+                        if weights > 0 {
+                            format!(", {weights} weights")
+                        } else {
+                            String::new()
+                        }
+                    );
                 }
                 println!(
-                    "output  [{}]\nsize    {} bytes",
-                    m.output_len(),
+                    "output  {}\nsize    {} bytes",
+                    m.output(),
                     m.to_bytes().len()
                 );
             }

@@ -10,7 +10,8 @@ import {IModelRegistry} from "./IModelRegistry.sol";
 /// challenge window anyone finalizes: the worker is credited the fee minus the owner's royalty plus its bond.
 /// Money leaves only through `withdraw` (pull payments).
 interface IJobMarket {
-    /// @notice A job was posted; `input` is the full input tensor, `inputRoot` its tensor root.
+    /// @notice A job was posted; `input` is the full input tensor, `inputRoot` its tensor root (rows of the
+    /// model's input `c` bytes).
     event JobPosted(
         uint256 indexed jobId,
         uint256 indexed modelId,
@@ -51,16 +52,19 @@ interface IJobMarket {
     function resultBond() external view returns (uint256);
 
     /// @notice Posts a job on an Active model, escrowing its fee (`msg.value` must equal it).
-    /// @param input The input tensor (exactly the model's `inputLen` bytes); the contract computes its root.
+    /// @param input The input tensor, row-major: exactly `h·w·c` bytes of the model's input shape (else
+    /// `InputLengthMismatch`); the contract computes its root `tensorRoot(input, c)`.
     /// @param deadline A result must be submitted before this timestamp; must lie in the future.
     /// @return jobId The new job's id; ids start at 1.
     function postJob(uint256 modelId, bytes calldata input, uint64 deadline) external payable returns (uint256 jobId);
 
     /// @notice Submits the result of an Open job before its deadline, escrowing the result bond
     /// (`msg.value` must equal `resultBond`). The caller becomes the job's worker.
-    /// @param outputRoot Must equal `tensorRoot(output)`.
+    /// @param outputRoot Must equal `tensorRoot(output, c)`, `c` the model's output row length when the job was
+    /// posted (else `OutputRootMismatch`).
     /// @param traceRoot The root over the states σ_0 … σ_n (PROTOCOL §3); checked only in a dispute.
-    /// @param output The output tensor (exactly the model's `outputLen` bytes).
+    /// @param output The output tensor, row-major: exactly `h·w·c` bytes of the model's output shape when the job
+    /// was posted (else `OutputLengthMismatch`).
     function submitResult(uint256 jobId, bytes32 outputRoot, bytes32 traceRoot, bytes calldata output) external payable;
 
     /// @notice Settles a submitted result once `block.timestamp >= submittedAt + challengeWindow`. Anyone.
@@ -81,6 +85,8 @@ interface IJobMarket {
     /// @notice The number of jobs ever posted (the highest id).
     function jobCount() external view returns (uint256);
 
-    /// @notice The tensor root of a 1-D tensor (PROTOCOL §3), as the contract computes it.
-    function tensorRoot(bytes calldata data) external pure returns (bytes32);
+    /// @notice The tensor root (PROTOCOL §3) of `data` in rows of `rowLen` bytes (a shape's `c`), as the contract
+    /// computes it. Reverts `EmptyTree` for empty data, `RaggedTensor` if `rowLen` is zero or does not divide
+    /// `data.length`.
+    function tensorRoot(bytes calldata data, uint256 rowLen) external pure returns (bytes32);
 }

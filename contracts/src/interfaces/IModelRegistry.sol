@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 pragma solidity 0.8.37;
 
-import {Model, ModelStatus} from "../lib/Types.sol";
+import {Model, ModelStatus, TensorShape} from "../lib/Types.sol";
 
 /// @title IModelRegistry
 /// @notice Lists models (PROTOCOL §5.1). An owner registers a model root, then publishes every leaf of every
@@ -9,14 +9,15 @@ import {Model, ModelStatus} from "../lib/Types.sol";
 /// data and activates the model only if it equals the registered root. So a model is usable only once
 /// anyone with an RPC endpoint can rebuild it.
 interface IModelRegistry {
-    /// @notice A model was registered (status Pending).
+    /// @notice A model was registered (status Pending) with its input/output shapes and input zero point.
     event ModelRegistered(
         uint256 indexed modelId,
         address indexed owner,
         bytes32 root,
         uint32 opCount,
-        uint32 inputLen,
-        uint32 outputLen,
+        TensorShape input,
+        int8 inputZero,
+        TensorShape output,
         uint256 fee,
         uint16 royaltyBps,
         string uri
@@ -43,8 +44,10 @@ interface IModelRegistry {
     /// @notice Registers a model as Pending, owned by the caller.
     /// @param root The model root (PROTOCOL §3) the publication must reproduce.
     /// @param opCount Number of ops (≥ 1).
-    /// @param inputLen Input tensor length in bytes (≥ 1).
-    /// @param outputLen Output tensor length in bytes (≥ 1).
+    /// @param input Input tensor shape `[H, W, C]`: every dimension ≥ 1 and `h·w·c` ≤ 2^22, else the call reverts
+    /// `InvalidModelShape`. A job's input is `h·w·c` bytes, committed in rows of `c` bytes.
+    /// @param inputZero Zero point of the input tensor (committed in the model root).
+    /// @param output Output tensor shape, bounded as `input`. A result's output is `h·w·c` bytes in rows of `c`.
     /// @param fee Fee per job, in wei.
     /// @param royaltyBps Owner's share of each fee, in basis points (≤ 10_000).
     /// @param uri Where the model file can be found (informational).
@@ -52,8 +55,9 @@ interface IModelRegistry {
     function registerModel(
         bytes32 root,
         uint32 opCount,
-        uint32 inputLen,
-        uint32 outputLen,
+        TensorShape calldata input,
+        int8 inputZero,
+        TensorShape calldata output,
         uint256 fee,
         uint16 royaltyBps,
         string calldata uri
@@ -64,7 +68,8 @@ interface IModelRegistry {
     function publishLeaves(uint256 modelId, uint32 op, bytes[] calldata leaves) external;
 
     /// @notice Closes op `op` (it must be the op being published and have ≥ 1 leaf) and moves to the next.
-    /// Sealing the last op computes the model root and activates the model, or reverts
+    /// Sealing the last op computes the v2 model root (PROTOCOL §3: op count, input shape, input zero point,
+    /// output shape and the root over the op tree roots) and activates the model, or reverts
     /// `ModelRootMismatch(computed, registered)`. Owner only.
     function sealOp(uint256 modelId, uint32 op) external;
 
@@ -80,11 +85,19 @@ interface IModelRegistry {
     /// @notice The model with this id; reverts `UnknownModel` for an id never registered.
     function getModel(uint256 modelId) external view returns (Model memory);
 
-    /// @notice What a market needs to post a job, without the uri (cheaper than `getModel`).
+    /// @notice What a market needs to post a job, without the uri (cheaper than `getModel`): an input has
+    /// `input.h·input.w·input.c` bytes in rows of `input.c`, an output likewise for `output`.
     function modelTerms(uint256 modelId)
         external
         view
-        returns (ModelStatus status, address owner, uint32 inputLen, uint32 outputLen, uint256 fee, uint16 royaltyBps);
+        returns (
+            ModelStatus status,
+            address owner,
+            TensorShape memory input,
+            TensorShape memory output,
+            uint256 fee,
+            uint16 royaltyBps
+        );
 
     /// @notice Publication progress: the op being published and the number of its leaves so far.
     /// For an Active model `op == opCount` and `leafCount == 0`.

@@ -13,6 +13,9 @@ error EmptyTree();
 /// @notice An incremental tree already holds the most leaves its frontier can fold.
 error TreeFull(uint256 count);
 
+/// @notice A tensor's byte length is not a whole number of rows of `rowLen` bytes (or `rowLen` is zero).
+error RaggedTensor(uint256 length, uint256 rowLen);
+
 // ---------------------------------------------------------------------------------------------------------
 // ModelRegistry
 // ---------------------------------------------------------------------------------------------------------
@@ -23,8 +26,9 @@ error UnknownModel(uint256 modelId);
 /// @notice Only the model's owner may do this.
 error NotModelOwner(uint256 modelId, address caller);
 
-/// @notice A model needs at least one op, a non-empty input and a non-empty output.
-error InvalidModelShape(uint32 opCount, uint32 inputLen, uint32 outputLen);
+/// @notice A model needs at least one op, and input and output tensors of 1 to 2^22 elements (`h·w·c`, every
+/// dimension ≥ 1). `inputLen` and `outputLen` are the element counts `h·w·c`, saturated at 2^64 − 1.
+error InvalidModelShape(uint32 opCount, uint64 inputLen, uint64 outputLen);
 
 /// @notice A royalty above 100 %.
 error RoyaltyTooHigh(uint16 royaltyBps, uint16 max);
@@ -60,7 +64,7 @@ error ModelNotActive(uint256 modelId, ModelStatus status);
 /// @notice `msg.value` of `postJob` must be the model's fee exactly.
 error WrongFee(uint256 sent, uint256 expected);
 
-/// @notice The input must have the model's input length exactly.
+/// @notice The input must have the model's input length `h·w·c` exactly.
 error InputLengthMismatch(uint256 actual, uint256 expected);
 
 /// @notice A job's deadline must lie in the future.
@@ -78,7 +82,7 @@ error JobExpired(uint256 jobId, uint64 deadline);
 /// @notice `msg.value` of `submitResult` must be the result bond exactly.
 error WrongBond(uint256 sent, uint256 expected);
 
-/// @notice The output must have the model's output length exactly.
+/// @notice The output must have the model's output length `h·w·c` exactly.
 error OutputLengthMismatch(uint256 actual, uint256 expected);
 
 /// @notice The claimed output root is not the tensor root of the posted output bytes.

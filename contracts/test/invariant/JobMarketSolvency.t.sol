@@ -53,7 +53,9 @@ contract MarketHandler is Base {
         bytes memory output = randomBytes(outputSeed, job.outputLen);
         vm.deal(worker, worker.balance + bond);
         vm.prank(worker);
-        market.submitResult{value: bond}(jobId, Reference.tensorRoot(output), keccak256(output), output);
+        market.submitResult{value: bond}(
+            jobId, Reference.tensorRoot(output, job.outputRowLen), keccak256(output), output
+        );
         ghostDeposited += bond;
         ++calls;
     }
@@ -143,9 +145,10 @@ contract JobMarketSolvencyInvariantTest is Base {
         ModelRegistry registry = new ModelRegistry();
         market = new JobMarket(registry, 1 hours, 0.3 ether);
         address owner = makeAddr("owner");
-        DenseReluModel memory m = ModelFixture.denseRelu(3, 64, 10);
+        // An image model: inputs are 64 rows of one byte, outputs one row of 10.
+        DenseReluModel memory m = ModelFixture.denseRelu(3, ModelFixture.shape(8, 8, 1), 10);
         vm.startPrank(owner);
-        uint256 id = registry.registerModel(m.root, 2, 64, 10, 0.01 ether, 1234, "");
+        uint256 id = registry.registerModel(m.root, 2, m.input, m.inputZero, m.output, 0.01 ether, 1234, "");
         registry.publishLeaves(id, 0, m.ops[0]);
         registry.sealOp(id, 0);
         registry.publishLeaves(id, 1, m.ops[1]);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 pragma solidity 0.8.37;
 
+import {TensorShape} from "../../src/lib/Types.sol";
+
 /// @notice PROTOCOL §3 written out the plain way (recursion, abi.encodePacked, byte loops), independent of
 /// src/lib, so the optimized libraries are checked against the text of the spec.
 library Reference {
@@ -30,16 +32,26 @@ library Reference {
         return node(tag, _subtree(tag, leaves, pad, start, half), _subtree(tag, leaves, pad, start + half, half));
     }
 
-    /// @notice Tensor root of a 1-D tensor: 32 bytes per leaf, the last one zero-filled.
+    /// @notice Tensor root of a 1-D tensor (one row): 32 bytes per leaf, the last one zero-filled.
     function tensorRoot(bytes memory data) internal pure returns (bytes32) {
-        uint256 count = (data.length + 31) / 32;
-        bytes32[] memory leaves = new bytes32[](count);
-        for (uint256 i = 0; i < count; ++i) {
-            bytes memory chunk = new bytes(32);
-            for (uint256 j = 0; j < 32 && 32 * i + j < data.length; ++j) {
-                chunk[j] = data[32 * i + j];
+        return tensorRoot(data, data.length);
+    }
+
+    /// @notice Tensor root of `data` in rows of `rowLen` bytes: each row in ⌈rowLen/32⌉ leaves of 32 bytes, the
+    /// last one of each row zero-filled, rows in order (the Rust `tensor_leaves`, written out).
+    function tensorRoot(bytes memory data, uint256 rowLen) internal pure returns (bytes32) {
+        require(rowLen > 0 && data.length % rowLen == 0, "ragged");
+        uint256 perRow = (rowLen + 31) / 32;
+        uint256 rows = data.length / rowLen;
+        bytes32[] memory leaves = new bytes32[](rows * perRow);
+        for (uint256 r = 0; r < rows; ++r) {
+            for (uint256 i = 0; i < perRow; ++i) {
+                bytes memory chunk = new bytes(32);
+                for (uint256 j = 0; j < 32 && 32 * i + j < rowLen; ++j) {
+                    chunk[j] = data[r * rowLen + 32 * i + j];
+                }
+                leaves[r * perRow + i] = leaf(0x01, chunk);
             }
-            leaves[i] = leaf(0x01, chunk);
         }
         return merkle(0x01, leaves, leaf(0x01, new bytes(32)));
     }
@@ -53,13 +65,18 @@ library Reference {
         return merkle(0x04, hashes, leaf(0x04, ""));
     }
 
-    /// @notice The model root over every op's raw leaves.
-    function modelRoot(uint32 inputLen, uint32 outputLen, bytes[][] memory ops) internal pure returns (bytes32) {
+    /// @notice The v2 model root over every op's raw leaves.
+    function modelRoot(TensorShape memory input, int8 inputZero, TensorShape memory output, bytes[][] memory ops)
+        internal
+        pure
+        returns (bytes32)
+    {
         bytes32[] memory hashes = new bytes32[](ops.length);
         for (uint256 k = 0; k < ops.length; ++k) {
             hashes[k] = leaf(0x05, abi.encodePacked(opRoot(ops[k])));
         }
         bytes32 opsRoot = merkle(0x05, hashes, leaf(0x05, abi.encodePacked(bytes32(0))));
-        return keccak256(abi.encodePacked(uint8(0x02), uint8(0x05), uint32(ops.length), inputLen, outputLen, opsRoot));
+        bytes memory shapes = abi.encodePacked(input.h, input.w, input.c, inputZero, output.h, output.w, output.c);
+        return keccak256(abi.encodePacked(uint8(0x02), uint8(0x05), uint32(ops.length), shapes, opsRoot));
     }
 }
