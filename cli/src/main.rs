@@ -37,8 +37,9 @@ enum Command {
 async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn,alloy=warn,hyper=warn,reqwest=warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+                "info,sqlx=warn,alloy=warn,hyper=warn,reqwest=warn,onnx_ir=warn".into()
+            }),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 use vouch_chain::{ChainClient, ChainConfig, MarketParams, anvil::LocalChain, registry};
 use vouch_coordinator::{CoordinatorConfig, client::ApiClient};
 use vouch_core::{Model, burn_exec::BurnBackend, commit::model_root, random, reference, tensor};
+use vouch_import::{Dataset, quantize_input};
 use vouch_worker::{Worker, WorkerConfig};
 
 /// Run a local Vouch network and show jobs settle.
@@ -25,9 +26,13 @@ pub(crate) struct DevArgs {
     /// Address of the coordinator's HTTP API (port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:8080")]
     http: SocketAddr,
-    /// Model to list (`.vouch`); default: a built-in random MLP.
+    /// Model to list (`.vouch`); default: the built-in digits CNN (`models/digits-cnn.vouch`).
     #[arg(long)]
     model: Option<PathBuf>,
+    /// Float inputs for the demo jobs (JSON or `.npy`, see `vouch model import --help`); default: the
+    /// built-in held-out digits when the model is the built-in one, random int8 inputs otherwise.
+    #[arg(long)]
+    data: Option<PathBuf>,
     /// Number of demo jobs to post.
     #[arg(long, default_value_t = 3)]
     jobs: usize,
@@ -42,6 +47,11 @@ pub(crate) struct DevArgs {
     once: bool,
 }
 
+/// The example model `vouch dev` lists by default: the digits CNN imported from ONNX.
+const EXAMPLE_MODEL: &[u8] = include_bytes!("../../../models/digits-cnn.vouch");
+/// Held-out 8×8 digits (never seen in training or calibration) for the demo jobs.
+const EXAMPLE_DATA: &str = include_str!("../../../models/data/digits-test.json");
+
 const OWNER: usize = 0;
 const POSTER: usize = 1;
 const WORKER: usize = 2;
@@ -55,7 +65,16 @@ impl DevArgs {
         std::fs::create_dir_all(&self.data_dir)?;
         let model = match &self.model {
             Some(p) => Model::load(p).with_context(|| format!("loading {}", p.display()))?,
-            None => random::random_model(&mut StdRng::seed_from_u64(1), &[64, 32, 10]),
+            None => Model::from_bytes(EXAMPLE_MODEL).context("decoding the built-in model")?,
+        };
+        let data = match (&self.data, &self.model) {
+            (Some(p), _) => {
+                Some(Dataset::load(p).with_context(|| format!("reading {}", p.display()))?)
+            }
+            (None, None) => {
+                Some(Dataset::from_json(EXAMPLE_DATA).context("decoding the built-in digits")?)
+            }
+            (None, Some(_)) => None,
         };
 
         let chain = LocalChain::start(Some(self.anvil_port)).with_context(|| {
@@ -129,12 +148,24 @@ impl DevArgs {
         let api = ApiClient::new(&api_url)?;
         let mut rng = StdRng::seed_from_u64(7);
         let mut posted = Vec::new();
-        for _ in 0..self.jobs {
-            let input = random::random_input(&mut rng, &model);
+        for i in 0..self.jobs {
+            let (input, label) = match &data {
+                Some(d) => {
+                    let k = i % d.inputs.len();
+                    (
+                        quantize_input(&model, &d.inputs[k]),
+                        d.labels.as_ref().map(|l| l[k]),
+                    )
+                }
+                None => (random::random_input(&mut rng, &model), None),
+            };
             let job = api
                 .post_job(model_id.to::<u64>(), serde_json::to_value(&input)?, None)
                 .await?;
-            println!("posted job {} over HTTP", job.job_id);
+            let truth = label
+                .map(|l| format!(" (a handwritten {l})"))
+                .unwrap_or_default();
+            println!("posted job {} over HTTP{truth}", job.job_id);
             posted.push((job.job_id, input));
         }
         let mut mismatches = 0;
@@ -156,7 +187,7 @@ impl DevArgs {
                     .unwrap_or_else(|| i.to_string())
             });
             println!(
-                "job {id} settled: output {output:?} argmax {} — {}",
+                "job {id} settled: output {output:?} → class {} — {}",
                 label.unwrap_or_default(),
                 if ok {
                     "matches the reference interpreter"

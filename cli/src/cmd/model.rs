@@ -7,6 +7,7 @@ use clap::{Args, Subcommand};
 use std::path::{Path, PathBuf};
 use vouch_chain::{ChainClient, registry};
 use vouch_core::{Model, commit::model_root, reference, tensor};
+use vouch_import::{Calibration, Dataset, ImportOptions, evaluate, load_onnx, quantize};
 
 /// Inspect, run and publish canonical `.vouch` models.
 #[derive(Debug, Args)]
@@ -30,8 +31,66 @@ enum ModelCommand {
         #[arg(long)]
         input: PathBuf,
     },
+    /// Import a float ONNX model: quantize it post-training with calibration data and write the
+    /// canonical `.vouch` file, printing the quantization report.
+    ///
+    /// Supported ONNX ops: Gemm, MatMul(+Add), Conv, Relu, MaxPool, AveragePool (no padding), Add,
+    /// Flatten, Reshape. Anything else is refused with the node's name. Calibration and evaluation
+    /// data: JSON `{"shape": [...], "inputs": [[floats]...], "labels": [...]}` or `.npy` (float32/64,
+    /// one row per input; labels from a second `.npy` via `--labels-npy`).
+    Import(ImportArgs),
+    /// Evaluate a model on labelled data: quantized accuracy, and with `--onnx` the float model's
+    /// accuracy and the argmax agreement between the two.
+    Eval {
+        /// The `.vouch` file.
+        model: PathBuf,
+        /// Evaluation data (JSON or `.npy`, float inputs as the ONNX model takes them).
+        #[arg(long)]
+        data: PathBuf,
+        /// Labels for `.npy` data.
+        #[arg(long)]
+        labels_npy: Option<PathBuf>,
+        /// The float ONNX model, to compare against.
+        #[arg(long)]
+        onnx: Option<PathBuf>,
+    },
     /// List a model on chain: register its root, publish every leaf, activate it.
     Publish(PublishArgs),
+}
+
+/// Options of `vouch model import`.
+#[derive(Debug, Args)]
+struct ImportArgs {
+    /// The float ONNX model.
+    onnx: PathBuf,
+    /// Calibration data (JSON or `.npy`), float inputs as the ONNX model takes them.
+    #[arg(long)]
+    calibration: PathBuf,
+    /// Where to write the `.vouch` model.
+    #[arg(long, short)]
+    out: PathBuf,
+    /// Model name (default: the ONNX file's stem).
+    #[arg(long)]
+    name: Option<String>,
+    /// Class labels, comma-separated, one per output element.
+    #[arg(long, value_delimiter = ',')]
+    labels: Vec<String>,
+    /// Clip activation ranges at this percentile instead of min/max (e.g. 99.99).
+    #[arg(long)]
+    percentile: Option<f64>,
+    /// Held-out data to report accuracy and agreement on after importing.
+    #[arg(long)]
+    eval: Option<PathBuf>,
+}
+
+fn dataset(path: &Path, labels: Option<&Path>) -> anyhow::Result<Dataset> {
+    let is_npy = path.extension().is_some_and(|e| e == "npy");
+    let data = if is_npy {
+        Dataset::from_npy(path, labels)
+    } else {
+        Dataset::load(path)
+    };
+    data.with_context(|| format!("reading data {}", path.display()))
 }
 
 /// Options of `vouch model publish`.
@@ -51,6 +110,43 @@ struct PublishArgs {
     key: KeyOpts,
     #[command(flatten)]
     deployment: DeploymentOpts,
+}
+
+impl ImportArgs {
+    fn run(self) -> anyhow::Result<()> {
+        let graph =
+            load_onnx(&self.onnx).with_context(|| format!("importing {}", self.onnx.display()))?;
+        let calibration = dataset(&self.calibration, None)?;
+        let options = ImportOptions {
+            name: self.name,
+            labels: self.labels,
+            calibration: self
+                .percentile
+                .map_or(Calibration::MinMax, Calibration::Percentile),
+        };
+        let bar = indicatif::ProgressBar::new(0).with_style(
+            indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({eta})")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        bar.set_message("calibrating");
+        let (model, report) =
+            quantize(&graph, &calibration.inputs, &options, &mut |done, total| {
+                bar.set_length(total as u64);
+                bar.set_position(done as u64);
+            })
+            .with_context(|| format!("quantizing {}", self.onnx.display()))?;
+        bar.finish_and_clear();
+        std::fs::write(&self.out, model.to_bytes())
+            .with_context(|| format!("writing {}", self.out.display()))?;
+        println!("{report}");
+        println!("wrote {}", self.out.display());
+        if let Some(eval) = self.eval {
+            let data = dataset(&eval, None)?;
+            println!("{}", evaluate(&model, Some(&graph), &data));
+        }
+        Ok(())
+    }
 }
 
 fn load(path: &Path) -> anyhow::Result<Model> {
@@ -120,6 +216,20 @@ impl ModelArgs {
                         .unwrap_or_else(|| i.to_string());
                     println!("argmax       {label}");
                 }
+            }
+            ModelCommand::Import(args) => args.run()?,
+            ModelCommand::Eval {
+                model,
+                data,
+                labels_npy,
+                onnx,
+            } => {
+                let m = load(&model)?;
+                let data = dataset(&data, labels_npy.as_deref())?;
+                let graph = onnx
+                    .map(|p| load_onnx(&p).with_context(|| format!("loading {}", p.display())))
+                    .transpose()?;
+                println!("{}", evaluate(&m, graph.as_ref(), &data));
             }
             ModelCommand::Publish(args) => {
                 let m = load(&args.model)?;
