@@ -414,8 +414,19 @@ impl BurnModel {
 
     /// Runs the model on `input`, returning every slot (read back from the device once, at the end).
     pub fn run(&self, input: &[i8]) -> Result<Trace> {
-        let slots = self.run_on_device(input)?;
-        let slots = slots
+        Ok(self
+            .run_batch(&[input])?
+            .pop()
+            .expect("one input, one trace"))
+    }
+
+    /// Runs the model on a batch of inputs at once (every op sees a `[batch, len]` tensor), returning
+    /// one trace per input. Batching changes no bit: every element is computed by the same exact
+    /// integer formula.
+    pub fn run_batch(&self, inputs: &[&[i8]]) -> Result<Vec<Trace>> {
+        let batch = inputs.len();
+        let slots = self
+            .run_on_device(inputs)?
             .into_iter()
             .map(|t| {
                 let values = t
@@ -432,19 +443,42 @@ impl BurnModel {
                     .collect::<Result<Vec<i8>>>()
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(Trace::new(self.shapes.clone(), slots))
+        Ok((0..batch)
+            .map(|b| {
+                let per_input = slots
+                    .iter()
+                    .map(|s| {
+                        let len = s.len() / batch;
+                        s[b * len..(b + 1) * len].to_vec()
+                    })
+                    .collect();
+                Trace::new(self.shapes.clone(), per_input)
+            })
+            .collect())
     }
 
-    /// Runs the model and keeps every slot on the device (`[1, len]` i32 tensors).
-    pub fn run_on_device(&self, input: &[i8]) -> Result<Vec<Tensor<2, Int>>> {
-        if input.len() != self.input_len {
-            return Err(CoreError::InputLength {
-                expected: self.input_len,
-                actual: input.len(),
-            });
+    /// Runs the model on a batch and keeps every slot on the device (`[batch, len]` i32 tensors).
+    pub fn run_on_device(&self, inputs: &[&[i8]]) -> Result<Vec<Tensor<2, Int>>> {
+        let batch = inputs.len();
+        if batch == 0 {
+            return Ok(Vec::new());
         }
-        let x = input.iter().map(|&v| i64::from(v)).collect();
-        let mut slots = vec![int_tensor(x, [1, self.input_len], DType::I32, &self.device)];
+        let mut x = Vec::with_capacity(batch * self.input_len);
+        for input in inputs {
+            if input.len() != self.input_len {
+                return Err(CoreError::InputLength {
+                    expected: self.input_len,
+                    actual: input.len(),
+                });
+            }
+            x.extend(input.iter().map(|&v| i64::from(v)));
+        }
+        let mut slots = vec![int_tensor(
+            x,
+            [batch, self.input_len],
+            DType::I32,
+            &self.device,
+        )];
         for op in &self.ops {
             let out = match op {
                 Prepared::Dense {
@@ -470,14 +504,14 @@ impl BurnModel {
                     let x = slots[*input].clone().sub_scalar(*z_x);
                     // Padding taps read the appended element: 0 once the zero point is subtracted.
                     let x = Tensor::cat(
-                        vec![x, Tensor::zeros([1, 1], (&self.device, DType::I32))],
+                        vec![x, Tensor::zeros([batch, 1], (&self.device, DType::I32))],
                         1,
                     );
                     debug_assert_eq!(x.dims()[1], len + 1);
-                    let patches = x.select(1, taps.clone()).reshape([*rows, *k]);
+                    let patches = x.select(1, taps.clone()).reshape([batch * rows, *k]);
                     let y = ch.apply(patches, *z, *lo, *hi);
-                    let n = y.dims()[0] * y.dims()[1];
-                    y.reshape([1, n])
+                    let n = y.dims()[0] * y.dims()[1] / batch;
+                    y.reshape([batch, n])
                 }
                 Prepared::Clamp { input, lo, hi } => slots[*input].clone().clamp(*lo, *hi),
                 Prepared::MaxPool {
@@ -487,13 +521,13 @@ impl BurnModel {
                     outputs,
                     window,
                 } => {
-                    let pad = Tensor::full([1, 1], -128, (&self.device, DType::I32));
+                    let pad = Tensor::full([batch, 1], -128, (&self.device, DType::I32));
                     let x = Tensor::cat(vec![slots[*input].clone(), pad], 1);
                     debug_assert_eq!(x.dims()[1], len + 1);
                     x.select(1, taps.clone())
-                        .reshape([*outputs, *window])
+                        .reshape([batch * outputs, *window])
                         .max_dim(1)
-                        .reshape([1, *outputs])
+                        .reshape([batch, *outputs])
                 }
                 Prepared::AvgPool {
                     input,
@@ -511,9 +545,9 @@ impl BurnModel {
                         .clone()
                         .sub_scalar(*z_x)
                         .select(1, taps.clone())
-                        .reshape([*outputs, *window])
+                        .reshape([batch * outputs, *window])
                         .sum_dim(1)
-                        .reshape([1, *outputs])
+                        .reshape([batch, *outputs])
                         .cast(IntDType::I64);
                     (sums.mul_scalar(*m).add_scalar(1i64 << (s - 1)))
                         .bitwise_right_shift_scalar(*s)

@@ -191,3 +191,25 @@ fn validation_refuses_overflow_and_bad_wiring() {
     let err = reference::run(&model, &[0; 3]).unwrap_err().to_string();
     assert!(err.contains("input has 3 elements"), "{err}");
 }
+
+#[test]
+fn batched_runs_match_the_reference_per_input() {
+    let mut rng = seeded_rng("batched_runs_match_the_reference_per_input");
+    for case in 0..8 {
+        let model = random_any_model(&mut rng);
+        let inputs: Vec<Vec<i8>> = (0..rng.random_range(1..=9))
+            .map(|_| random_input(&mut rng, &model))
+            .collect();
+        let refs: Vec<&[i8]> = inputs.iter().map(Vec::as_slice).collect();
+        for mode in MODES {
+            let traces = BurnModel::new(&model, BurnBackend::Flex, mode)
+                .run_batch(&refs)
+                .unwrap();
+            assert_eq!(traces.len(), inputs.len());
+            for (input, got) in inputs.iter().zip(&traces) {
+                let want = reference::run(&model, input).unwrap();
+                assert_eq!(want.first_difference(got), None, "case {case} {mode:?}");
+            }
+        }
+    }
+}

@@ -1,19 +1,31 @@
 //! Accuracy of a quantized model (and its float original) on a labelled data set.
 
-use crate::{dataset::Dataset, graph::FloatGraph, layout::to_vouch_order};
+use crate::{
+    dataset::Dataset,
+    error::{ImportError, Result},
+    graph::FloatGraph,
+    layout::to_vouch_order,
+};
 use vouch_core::{Model, tensor::argmax};
 
 /// Quantizes one float input (ONNX layout: `[N]` or `[C, H, W]` row-major) to the model's int8
 /// input in Vouch layout (H, W, C), with the model's input scale and zero point.
 ///
-/// Values outside the representable range saturate to −128 / 127.
-pub fn quantize_input(model: &Model, input: &[f32]) -> Vec<i8> {
+/// Values outside the representable range saturate to −128 / 127. An input of the wrong length is
+/// an [`ImportError::InputLength`].
+pub fn quantize_input(model: &Model, input: &[f32]) -> Result<Vec<i8>> {
+    if input.len() != model.input.len() {
+        return Err(ImportError::InputLength {
+            expected: model.input.len(),
+            actual: input.len(),
+        });
+    }
     let scale = f64::from(model.meta.input_scale);
     let zero = f64::from(model.input_zero);
-    to_vouch_order(model.input, input)
+    Ok(to_vouch_order(model.input, input)
         .into_iter()
         .map(|x| (f64::from(x) / scale + zero).round().clamp(-128.0, 127.0) as i8)
-        .collect()
+        .collect())
 }
 
 /// Index of the largest float (the first on ties); `None` for an empty slice.
@@ -66,20 +78,17 @@ impl std::fmt::Display for EvalReport {
 }
 
 /// Runs `model` (with the reference interpreter) and, if given, the float `graph` on every input of
-/// `data`, comparing argmaxes with each other and with the labels.
-///
-/// # Panics
-/// If an input's length does not match the model's input.
-pub fn evaluate(model: &Model, graph: Option<&FloatGraph>, data: &Dataset) -> EvalReport {
+/// `data`, comparing argmaxes with each other and with the labels. An input whose length is not the
+/// model's is an [`ImportError::InputLength`], before anything runs.
+pub fn evaluate(model: &Model, graph: Option<&FloatGraph>, data: &Dataset) -> Result<EvalReport> {
     let quantized_predictions: Vec<usize> = data
         .inputs
         .iter()
         .map(|x| {
-            let trace = vouch_core::reference::run(model, &quantize_input(model, x))
-                .expect("input length matches the model");
-            argmax(trace.output()).unwrap_or(0)
+            let trace = vouch_core::reference::run(model, &quantize_input(model, x)?)?;
+            Ok(argmax(trace.output()).unwrap_or(0))
         })
-        .collect();
+        .collect::<Result<_>>()?;
     let float_predictions: Vec<usize> = graph
         .map(|g| {
             data.inputs
@@ -91,7 +100,7 @@ pub fn evaluate(model: &Model, graph: Option<&FloatGraph>, data: &Dataset) -> Ev
     let n = data.inputs.len();
     let hits = |p: &[usize], l: &[usize]| p.iter().zip(l).filter(|(a, b)| a == b).count();
     let labels = data.labels.as_deref();
-    EvalReport {
+    Ok(EvalReport {
         count: n,
         quantized_accuracy: labels.map(|l| fraction(hits(&quantized_predictions, l), n)),
         float_accuracy: labels
@@ -100,5 +109,5 @@ pub fn evaluate(model: &Model, graph: Option<&FloatGraph>, data: &Dataset) -> Ev
         agreement: graph.map(|_| fraction(hits(&quantized_predictions, &float_predictions), n)),
         quantized_predictions,
         float_predictions,
-    }
+    })
 }

@@ -349,7 +349,7 @@ pub fn quantize(
     let mut err_max = vec![0f64; model.ops.len()];
     let mut count = vec![0usize; model.ops.len()];
     for (i, (x, act)) in calibration.iter().zip(&acts).enumerate() {
-        let trace = vouch_core::reference::run(&model, &quantize_input(&model, x))?;
+        let trace = vouch_core::reference::run(&model, &quantize_input(&model, x)?)?;
         for (k, &v) in b.origin.iter().enumerate() {
             let (shape, scale) = b.slots[k + 1];
             let zero = model.ops[k].z_out;

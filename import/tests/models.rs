@@ -147,7 +147,7 @@ fn burn_float_matches_reference() {
 #[test]
 fn quantized_models_meet_the_accuracy_bar() {
     for m in imported() {
-        let r: EvalReport = evaluate(&m.model, Some(&m.graph), &m.test);
+        let r: EvalReport = evaluate(&m.model, Some(&m.graph), &m.test).unwrap();
         let (q, f) = (r.quantized_accuracy.unwrap(), r.float_accuracy.unwrap());
         let ort = r
             .quantized_predictions
@@ -203,7 +203,7 @@ fn quantized_models_run_identically_on_burn() {
         for mode in [MatmulMode::Int, MatmulMode::F32Chunked] {
             let burn = BurnModel::new(&m.model, BurnBackend::Flex, mode);
             for (i, x) in m.test.inputs.iter().take(16).enumerate() {
-                let q = quantize_input(&m.model, x);
+                let q = quantize_input(&m.model, x).unwrap();
                 let want = vouch_core::reference::run(&m.model, &q).unwrap();
                 let got = burn.run(&q).unwrap();
                 assert_eq!(

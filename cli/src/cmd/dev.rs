@@ -153,7 +153,7 @@ impl DevArgs {
                 Some(d) => {
                     let k = i % d.inputs.len();
                     (
-                        quantize_input(&model, &d.inputs[k]),
+                        quantize_input(&model, &d.inputs[k])?,
                         d.labels.as_ref().map(|l| l[k]),
                     )
                 }

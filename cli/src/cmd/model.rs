@@ -7,7 +7,9 @@ use clap::{Args, Subcommand};
 use std::path::{Path, PathBuf};
 use vouch_chain::{ChainClient, registry};
 use vouch_core::{Model, commit::model_root, reference, tensor};
-use vouch_import::{Calibration, Dataset, ImportOptions, evaluate, load_onnx, quantize};
+use vouch_import::{
+    Calibration, Dataset, ImportOptions, evaluate, load_onnx, quantize, quantize_input,
+};
 
 /// Inspect, run and publish canonical `.vouch` models.
 #[derive(Debug, Args)]
@@ -27,9 +29,13 @@ enum ModelCommand {
     Run {
         /// The `.vouch` file.
         model: PathBuf,
-        /// Input tensor: a JSON list (flat or nested) of int8 numbers.
+        /// Input tensor: a JSON list (flat or nested) of int8 numbers, or of real numbers with
+        /// `--float` (as the ONNX model takes them: NCHW for images).
         #[arg(long)]
         input: PathBuf,
+        /// The input holds real numbers: quantize them with the model's input scale and zero point.
+        #[arg(long)]
+        float: bool,
     },
     /// Import a float ONNX model: quantize it post-training with calibration data and write the
     /// canonical `.vouch` file, printing the quantization report.
@@ -143,9 +149,21 @@ impl ImportArgs {
         println!("wrote {}", self.out.display());
         if let Some(eval) = self.eval {
             let data = dataset(&eval, None)?;
-            println!("{}", evaluate(&model, Some(&graph), &data));
+            println!("{}", evaluate(&model, Some(&graph), &data)?);
         }
         Ok(())
+    }
+}
+
+/// The numbers of a (nested) JSON list, flattened; `None` if anything else appears.
+fn flatten_numbers(v: &serde_json::Value) -> Option<Vec<f32>> {
+    match v {
+        serde_json::Value::Number(n) => Some(vec![n.as_f64()? as f32]),
+        serde_json::Value::Array(items) => {
+            let parts: Option<Vec<Vec<f32>>> = items.iter().map(flatten_numbers).collect();
+            Some(parts?.concat())
+        }
+        _ => None,
     }
 }
 
@@ -190,12 +208,26 @@ impl ModelArgs {
                     m.to_bytes().len()
                 );
             }
-            ModelCommand::Run { model, input } => {
+            ModelCommand::Run {
+                model,
+                input,
+                float,
+            } => {
                 let m = load(&model)?;
                 let text = std::fs::read_to_string(&input)
                     .with_context(|| format!("reading {}", input.display()))?;
-                let x = tensor::parse_json_tensor(&text)
-                    .with_context(|| format!("parsing {}", input.display()))?;
+                let x = if float {
+                    let values: Vec<f32> = serde_json::from_str::<serde_json::Value>(&text)
+                        .ok()
+                        .and_then(|v| flatten_numbers(&v))
+                        .with_context(|| {
+                            format!("{} is not a JSON list of numbers", input.display())
+                        })?;
+                    quantize_input(&m, &values)?
+                } else {
+                    tensor::parse_json_tensor(&text)
+                        .with_context(|| format!("parsing {}", input.display()))?
+                };
                 let trace = reference::run(&m, &x)?;
                 let c = trace.commitments();
                 println!("model root   {}", model_root(&m));
@@ -229,7 +261,7 @@ impl ModelArgs {
                 let graph = onnx
                     .map(|p| load_onnx(&p).with_context(|| format!("loading {}", p.display())))
                     .transpose()?;
-                println!("{}", evaluate(&m, graph.as_ref(), &data));
+                println!("{}", evaluate(&m, graph.as_ref(), &data)?);
             }
             ModelCommand::Publish(args) => {
                 let m = load(&args.model)?;
