@@ -13,12 +13,20 @@
 //!   `512 · 255 · 127 = 16 581 120 < 2^24`. Every partial sum, in any order and with or without FMA, is
 //!   then an integer below 2^24 in magnitude, which f32 represents exactly; the chunk results are cast
 //!   to integers and added in i32.
-//! - Requantization runs in i64: `acc·M + 2^(s−1)` stays below 2^63 and the right shift is arithmetic
-//!   (`wrapping_shr` on signed integers), so it is the protocol's formula bit for bit.
+//! - Requantization runs in i64 ([`IntArith::I64`]): `acc·M + 2^(s−1)` stays below 2^63 and the right
+//!   shift is arithmetic (`wrapping_shr` on signed integers), so it is the protocol's formula bit for bit.
+//! - Devices without 64-bit integers (wgpu adapters lacking `SHADER_INT64`) use [`IntArith::I32`],
+//!   where no value ever leaves i32. Dense, conv and average-pool outputs are a monotone step function
+//!   of the accumulator with at most 256 values in `[lo, hi]`, so each channel's thresholds are
+//!   computed exactly on the host (in i128) and the output is `lo` plus the number of thresholds below
+//!   the accumulator, found by an 8-probe binary search (`Requantizer::thresholds`). Adds, whose
+//!   output depends on two inputs, split each multiplier into 16-bit halves and carry between two
+//!   i32 limbs (`add_narrow`). The tests check both against the formula at its extremes.
 
 use crate::{
     error::{CoreError, Result},
     model::{Model, OpKind, Window},
+    quant::Requant,
     reference::window_tap,
     shape::Shape,
     trace::Trace,
@@ -36,11 +44,29 @@ pub enum BurnBackend {
     Flex,
     /// `burn-ndarray`: the ndarray CPU backend.
     NdArray,
+    /// `burn-wgpu`: CubeCL on wgpu's default adapter (Vulkan, Metal, DX12 or WebGPU).
+    #[cfg(feature = "wgpu")]
+    Wgpu,
 }
 
 impl BurnBackend {
     /// Every backend compiled into this build.
-    pub const ALL: &'static [BurnBackend] = &[BurnBackend::Flex, BurnBackend::NdArray];
+    pub const ALL: &'static [BurnBackend] = &[
+        BurnBackend::Flex,
+        BurnBackend::NdArray,
+        #[cfg(feature = "wgpu")]
+        BurnBackend::Wgpu,
+    ];
+
+    /// The name [`FromStr`](std::str::FromStr) accepts.
+    pub fn name(self) -> &'static str {
+        match self {
+            BurnBackend::Flex => "flex",
+            BurnBackend::NdArray => "ndarray",
+            #[cfg(feature = "wgpu")]
+            BurnBackend::Wgpu => "wgpu",
+        }
+    }
 
     fn device(self) -> Device {
         match self {
@@ -48,6 +74,8 @@ impl BurnBackend {
             // Deprecated upstream in favour of flex, kept as a second independent CPU implementation.
             #[allow(deprecated)]
             BurnBackend::NdArray => Device::new(burn::backend::NdArrayDevice::Cpu),
+            #[cfg(feature = "wgpu")]
+            BurnBackend::Wgpu => Device::new(burn::backend::WgpuDevice::default()),
         }
     }
 }
@@ -55,13 +83,14 @@ impl BurnBackend {
 impl std::str::FromStr for BurnBackend {
     type Err = String;
     fn from_str(s: &str) -> std::result::Result<Self, String> {
-        match s {
-            "flex" => Ok(Self::Flex),
-            "ndarray" => Ok(Self::NdArray),
-            other => Err(format!(
-                "unknown backend {other:?} (compiled in: flex, ndarray)"
-            )),
-        }
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|b| b.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<_> = Self::ALL.iter().map(|b| b.name()).collect();
+                format!("unknown backend {s:?} (compiled in: {})", names.join(", "))
+            })
     }
 }
 
@@ -74,6 +103,24 @@ pub enum MatmulMode {
     /// below 2^24.
     #[default]
     F32Chunked,
+}
+
+/// Integer width of the requantization arithmetic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IntArith {
+    /// i64: the protocol's formula verbatim.
+    I64,
+    /// i32 only, for devices without 64-bit integers (wgpu adapters lacking `SHADER_INT64`).
+    I32,
+}
+
+impl IntArith {
+    fn dtype(self) -> IntDType {
+        match self {
+            IntArith::I64 => IntDType::I64,
+            IntArith::I32 => IntDType::I32,
+        }
+    }
 }
 
 fn int_tensor<const D: usize>(
@@ -96,18 +143,125 @@ enum Weights {
     F32(Vec<(usize, Tensor<2>)>),
 }
 
+/// `clamp(z + ((acc·M + 2^(s−1)) >> s), lo, hi)` per channel, on `[rows, N]` accumulators.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // One per op, built at load time: boxing would buy nothing.
+enum Requantizer {
+    /// i64 `[1, N]` multipliers, rounding terms `2^(s−1)` and shifts.
+    Wide {
+        multiplier: Tensor<2, Int>,
+        rounding: Tensor<2, Int>,
+        shift: Tensor<2, Int>,
+        z: i64,
+        lo: i64,
+        hi: i64,
+    },
+    /// i32 `[N·256]` ascending thresholds `U` (see [`Requantizer::thresholds`]) and `[1, N]`
+    /// channel offsets `256·j`.
+    Narrow {
+        thresholds: Tensor<1, Int>,
+        offsets: Tensor<2, Int>,
+        lo: i32,
+    },
+}
+
+impl Requantizer {
+    fn new(params: &[Requant], z: i8, lo: i8, hi: i8, arith: IntArith, device: &Device) -> Self {
+        let n = params.len();
+        let row = |values: Vec<i64>, dtype| int_tensor(values, [1, n], dtype, device);
+        let per = |f: fn(&Requant) -> i64| params.iter().map(f).collect();
+        match arith {
+            IntArith::I64 => Self::Wide {
+                multiplier: row(per(|r| i64::from(r.multiplier)), DType::I64),
+                rounding: row(per(|r| 1i64 << (r.shift - 1)), DType::I64),
+                shift: row(per(|r| i64::from(r.shift)), DType::I64),
+                z: i64::from(z),
+                lo: i64::from(lo),
+                hi: i64::from(hi),
+            },
+            IntArith::I32 => Self::Narrow {
+                thresholds: int_tensor(
+                    params
+                        .iter()
+                        .flat_map(|r| Self::thresholds(r, z, lo, hi))
+                        .collect(),
+                    [n * 256],
+                    DType::I32,
+                    device,
+                ),
+                offsets: row((0..n as i64).map(|j| 256 * j).collect(), DType::I32),
+                lo: i32::from(lo),
+            },
+        }
+    }
+
+    /// `U_k = T_k − 1` for `k = 1..=255`, where `T_k` is the least accumulator whose output is at
+    /// least `lo + k` (`i32::MAX`, never exceeded, once `lo + k > hi`), plus one unused pad entry.
+    ///
+    /// The output is `lo + #{k : acc > U_k}`, and the clamped i32 thresholds keep that exact for
+    /// every `|acc| < 2^31`: a clamped `i32::MAX` is never exceeded, a clamped `i32::MIN` always is.
+    fn thresholds(r: &Requant, z: i8, lo: i8, hi: i8) -> Vec<i64> {
+        let (m, s) = (i128::from(r.multiplier), u32::from(r.shift));
+        (1..=256)
+            .map(|k| {
+                let v = i128::from(lo) + k;
+                if k == 256 || v > i128::from(hi) {
+                    return i64::from(i32::MAX);
+                }
+                // z + ((acc·M + 2^(s−1)) >> s) ≥ v  ⇔  acc·M ≥ (v − z)·2^s − 2^(s−1)  ⇔  acc ≥ ⌈·/M⌉.
+                let num = (v - i128::from(z)) * (1i128 << s) - (1i128 << (s - 1));
+                let t = -((-num).div_euclid(m));
+                (t - 1).clamp(i128::from(i32::MIN), i128::from(i32::MAX)) as i64
+            })
+            .collect()
+    }
+
+    /// `[rows, N]` accumulators (i64 when wide, i32 when narrow) → `[rows, N]` i32 outputs.
+    fn apply(&self, acc: Tensor<2, Int>) -> Tensor<2, Int> {
+        match self {
+            Self::Wide {
+                multiplier,
+                rounding,
+                shift,
+                z,
+                lo,
+                hi,
+            } => (acc * multiplier.clone() + rounding.clone())
+                .bitwise_right_shift(shift.clone())
+                .add_scalar(*z)
+                .clamp(*lo, *hi)
+                .cast(IntDType::I32),
+            // Binary search for the number of thresholds below `acc`: they ascend in k, so the
+            // passed ones are a prefix, found in 8 halving probes of at most 255 entries.
+            Self::Narrow {
+                thresholds,
+                offsets,
+                lo,
+            } => {
+                let [rows, n] = acc.dims();
+                let mut count = acc.zeros_like();
+                for step in [128, 64, 32, 16, 8, 4, 2, 1] {
+                    let probe = (count.clone() + offsets.clone())
+                        .add_scalar(step - 1)
+                        .reshape([rows * n]);
+                    let u = thresholds.clone().select(0, probe).reshape([rows, n]);
+                    let passed = acc.clone().greater(u);
+                    count = count.clone().mask_where(passed, count.add_scalar(step));
+                }
+                count.add_scalar(*lo)
+            }
+        }
+    }
+}
+
 /// The per-channel part of a dense/conv op: weights, bias, requantization.
 #[derive(Debug)]
 struct Channels {
     weights: Weights,
-    /// `[1, N]` i64.
+    /// `[1, N]`, in the arithmetic's width.
     bias: Tensor<2, Int>,
-    /// `[1, N]` i64 multipliers.
-    multiplier: Tensor<2, Int>,
-    /// `[1, N]` i64 `2^(s−1)`.
-    rounding: Tensor<2, Int>,
-    /// `[1, N]` i64 shifts.
-    shift: Tensor<2, Int>,
+    requant: Requantizer,
+    arith: IntArith,
 }
 
 #[derive(Debug)]
@@ -116,9 +270,6 @@ enum Prepared {
         input: usize,
         z_x: i32,
         ch: Box<Channels>,
-        z: i64,
-        lo: i64,
-        hi: i64,
     },
     /// `taps`: `[rows·K]` indices into the input with one appended padding element.
     Conv {
@@ -129,9 +280,6 @@ enum Prepared {
         rows: usize,
         k: usize,
         ch: Box<Channels>,
-        z: i64,
-        lo: i64,
-        hi: i64,
     },
     Clamp {
         input: usize,
@@ -151,11 +299,7 @@ enum Prepared {
         taps: Tensor<1, Int>,
         outputs: usize,
         window: usize,
-        m: i64,
-        s: i64,
-        z: i64,
-        lo: i64,
-        hi: i64,
+        requant: Box<Requantizer>,
     },
     Add {
         a: usize,
@@ -178,6 +322,7 @@ enum Prepared {
 #[derive(Debug)]
 pub struct BurnModel {
     device: Device,
+    arith: IntArith,
     input_len: usize,
     shapes: Vec<Shape>,
     ops: Vec<Prepared>,
@@ -215,7 +360,13 @@ fn tap_indices(x: Shape, out: Shape, w: &Window, conv: bool, pad: usize) -> Vec<
 }
 
 impl Channels {
-    fn new(rows: &[crate::model::WeightRow], mode: MatmulMode, device: &Device) -> Self {
+    fn new(
+        rows: &[crate::model::WeightRow],
+        (z, lo, hi): (i8, i8, i8),
+        mode: MatmulMode,
+        arith: IntArith,
+        device: &Device,
+    ) -> Self {
         let (k, n) = (rows[0].weights.len(), rows.len());
         let mut w = vec![0i64; k * n];
         for (j, row) in rows.iter().enumerate() {
@@ -245,20 +396,23 @@ impl Channels {
                     .collect(),
             ),
         };
-        let per_row = |f: &dyn Fn(&crate::model::WeightRow) -> i64, dtype| {
-            int_tensor(rows.iter().map(f).collect(), [1, n], dtype, device)
-        };
+        let params: Vec<Requant> = rows.iter().map(|r| r.requant).collect();
         Self {
             weights,
-            bias: per_row(&|r| i64::from(r.bias), DType::I64),
-            multiplier: per_row(&|r| i64::from(r.requant.multiplier), DType::I64),
-            rounding: per_row(&|r| 1i64 << (r.requant.shift - 1), DType::I64),
-            shift: per_row(&|r| i64::from(r.requant.shift), DType::I64),
+            bias: int_tensor(
+                rows.iter().map(|r| i64::from(r.bias)).collect(),
+                [1, n],
+                arith.dtype().into(),
+                device,
+            ),
+            requant: Requantizer::new(&params, z, lo, hi, arith, device),
+            arith,
         }
     }
 
     /// `[rows, K]` centred inputs → `[rows, N]` requantized outputs.
-    fn apply(&self, x: Tensor<2, Int>, z: i64, lo: i64, hi: i64) -> Tensor<2, Int> {
+    fn apply(&self, x: Tensor<2, Int>) -> Tensor<2, Int> {
+        let dtype = self.arith.dtype();
         let acc = match &self.weights {
             Weights::Int(w) => x.matmul(w.as_ref().clone()),
             Weights::F32(chunks) => {
@@ -275,25 +429,76 @@ impl Channels {
                         };
                         part.matmul(w.clone()).int()
                     })
-                    // Float-to-int conversion yields the device's default int type; unify on i64.
-                    .map(|part| part.cast(IntDType::I64))
+                    // Float-to-int conversion yields the device's default int type; unify.
+                    .map(|part| part.cast(dtype))
                     .reduce(|a, b| a + b)
                     .expect("K ≥ 1, so at least one chunk")
             }
         };
-        let acc = acc.cast(IntDType::I64) + self.bias.clone();
-        (acc * self.multiplier.clone() + self.rounding.clone())
-            .bitwise_right_shift(self.shift.clone())
-            .add_scalar(z)
-            .clamp(lo, hi)
-            .cast(IntDType::I32)
+        self.requant.apply(acc.cast(dtype) + self.bias.clone())
     }
 }
 
+/// `clamp(z + ((a·M_a + b·M_b + 2^(s−1)) >> s), lo, hi)` on i32 only, for centred `|a|, |b| ≤ 255`.
+///
+/// With `M = h·2^16 + l` (`h < 2^15`, `l < 2^16`): `H = a·h_a + b·h_b` (`|H| < 2^24`) and
+/// `L = a·l_a + b·l_b` (`|L| < 2^25`), renormalised to `H' = H + (L >> 16)`, `L' = L & 0xFFFF`, so the
+/// sum is exactly `H'·2^16 + L'` with `|H'| < 2^25`. Then, exactly:
+/// - `s ≤ 16`: `H'·2^(16−s) + ((L' + 2^(s−1)) >> s)`, with `H'` first clamped to `±2^9`; a larger
+///   `|H'|` puts the shifted value beyond `±511` either way, so the final clamp is unchanged.
+/// - `s > 16`: `(H' + 2^(s−17)) >> (s − 16)` (the shifted-out `L'` cannot carry), with `s` capped at
+///   42: from there on `0 < H' + 2^(s−17) < 2^(s−16)`, so the value is 0 for every larger `s` too.
+#[allow(clippy::too_many_arguments)]
+fn add_narrow(
+    a: Tensor<2, Int>,
+    m_a: i64,
+    b: Tensor<2, Int>,
+    m_b: i64,
+    s: i64,
+    z: i64,
+    lo: i64,
+    hi: i64,
+) -> Tensor<2, Int> {
+    let split = |m: i64| (m >> 16, m & 0xFFFF);
+    let ((h_a, l_a), (h_b, l_b)) = (split(m_a), split(m_b));
+    let high = a.clone().mul_scalar(h_a) + b.clone().mul_scalar(h_b);
+    let low = a.mul_scalar(l_a) + b.mul_scalar(l_b);
+    let high = high + low.clone().bitwise_right_shift_scalar(16);
+    let low = low.bitwise_and_scalar(0xFFFF);
+    let shifted = if s <= 16 {
+        high.clamp(-512, 512).mul_scalar(1i64 << (16 - s))
+            + low
+                .add_scalar(1i64 << (s - 1))
+                .bitwise_right_shift_scalar(s)
+    } else {
+        let s = s.min(42);
+        high.add_scalar(1i64 << (s - 17))
+            .bitwise_right_shift_scalar(s - 16)
+    };
+    shifted.add_scalar(z).clamp(lo, hi)
+}
+
 impl BurnModel {
-    /// Uploads a validated model to `backend`'s device, using `mode` for reductions.
+    /// Uploads a validated model to `backend`'s device, using `mode` for reductions and i64
+    /// requantization where the device has 64-bit integers, i32 otherwise.
     pub fn new(model: &Model, backend: BurnBackend, mode: MatmulMode) -> Self {
+        let arith = if backend.device().supports_dtype(DType::I64) {
+            IntArith::I64
+        } else {
+            IntArith::I32
+        };
+        Self::with_arith(model, backend, mode, arith)
+    }
+
+    /// Like [`BurnModel::new`] with the requantization width chosen by the caller.
+    pub fn with_arith(
+        model: &Model,
+        backend: BurnBackend,
+        mode: MatmulMode,
+        arith: IntArith,
+    ) -> Self {
         let device = backend.device();
+        let index = arith.dtype().into();
         let slots = model.slots();
         let ops = model
             .ops
@@ -310,10 +515,13 @@ impl BurnModel {
                     } => Prepared::Dense {
                         input: usize::from(*input),
                         z_x: i32::from(*z_x),
-                        ch: Box::new(Channels::new(rows, mode, &device)),
-                        z,
-                        lo: i64::from(*lo),
-                        hi: i64::from(*hi),
+                        ch: Box::new(Channels::new(
+                            rows,
+                            (op.z_out, *lo, *hi),
+                            mode,
+                            arith,
+                            &device,
+                        )),
                     },
                     OpKind::Conv2d {
                         input,
@@ -330,13 +538,16 @@ impl BurnModel {
                             input: usize::from(*input),
                             z_x: i32::from(*z_x),
                             len: x.len(),
-                            taps: int_tensor(taps, [n], DType::I64, &device),
+                            taps: int_tensor(taps, [n], index, &device),
                             rows: op.out.rows(),
                             k: rows[0].weights.len(),
-                            ch: Box::new(Channels::new(rows, mode, &device)),
-                            z,
-                            lo: i64::from(*lo),
-                            hi: i64::from(*hi),
+                            ch: Box::new(Channels::new(
+                                rows,
+                                (op.z_out, *lo, *hi),
+                                mode,
+                                arith,
+                                &device,
+                            )),
                         }
                     }
                     OpKind::Clamp { input, lo, hi } => Prepared::Clamp {
@@ -351,7 +562,7 @@ impl BurnModel {
                         Prepared::MaxPool {
                             input: usize::from(*input),
                             len: x.len(),
-                            taps: int_tensor(taps, [n], DType::I64, &device),
+                            taps: int_tensor(taps, [n], index, &device),
                             outputs: op.out.len(),
                             window: usize::from(window.kh) * usize::from(window.kw),
                         }
@@ -370,14 +581,17 @@ impl BurnModel {
                         Prepared::AvgPool {
                             input: usize::from(*input),
                             z_x: i32::from(*z_x),
-                            taps: int_tensor(taps, [n], DType::I64, &device),
+                            taps: int_tensor(taps, [n], index, &device),
                             outputs: op.out.len(),
                             window: usize::from(window.kh) * usize::from(window.kw),
-                            m: i64::from(requant.multiplier),
-                            s: i64::from(requant.shift),
-                            z,
-                            lo: i64::from(*lo),
-                            hi: i64::from(*hi),
+                            requant: Box::new(Requantizer::new(
+                                &[*requant],
+                                op.z_out,
+                                *lo,
+                                *hi,
+                                arith,
+                                &device,
+                            )),
                         }
                     }
                     OpKind::Add {
@@ -406,6 +620,7 @@ impl BurnModel {
             .collect();
         Self {
             device,
+            arith,
             input_len: model.input.len(),
             shapes: slots.into_iter().map(|(s, _)| s).collect(),
             ops,
@@ -481,14 +696,9 @@ impl BurnModel {
         )];
         for op in &self.ops {
             let out = match op {
-                Prepared::Dense {
-                    input,
-                    z_x,
-                    ch,
-                    z,
-                    lo,
-                    hi,
-                } => ch.apply(slots[*input].clone().sub_scalar(*z_x), *z, *lo, *hi),
+                Prepared::Dense { input, z_x, ch } => {
+                    ch.apply(slots[*input].clone().sub_scalar(*z_x))
+                }
                 Prepared::Conv {
                     input,
                     z_x,
@@ -497,9 +707,6 @@ impl BurnModel {
                     rows,
                     k,
                     ch,
-                    z,
-                    lo,
-                    hi,
                 } => {
                     let x = slots[*input].clone().sub_scalar(*z_x);
                     // Padding taps read the appended element: 0 once the zero point is subtracted.
@@ -509,7 +716,7 @@ impl BurnModel {
                     );
                     debug_assert_eq!(x.dims()[1], len + 1);
                     let patches = x.select(1, taps.clone()).reshape([batch * rows, *k]);
-                    let y = ch.apply(patches, *z, *lo, *hi);
+                    let y = ch.apply(patches);
                     let n = y.dims()[0] * y.dims()[1] / batch;
                     y.reshape([batch, n])
                 }
@@ -535,11 +742,7 @@ impl BurnModel {
                     taps,
                     outputs,
                     window,
-                    m,
-                    s,
-                    z,
-                    lo,
-                    hi,
+                    requant,
                 } => {
                     let sums = slots[*input]
                         .clone()
@@ -547,14 +750,30 @@ impl BurnModel {
                         .select(1, taps.clone())
                         .reshape([batch * outputs, *window])
                         .sum_dim(1)
-                        .reshape([batch, *outputs])
-                        .cast(IntDType::I64);
-                    (sums.mul_scalar(*m).add_scalar(1i64 << (s - 1)))
-                        .bitwise_right_shift_scalar(*s)
-                        .add_scalar(*z)
-                        .clamp(*lo, *hi)
-                        .cast(IntDType::I32)
+                        .cast(self.arith.dtype());
+                    requant.apply(sums).reshape([batch, *outputs])
                 }
+                Prepared::Add {
+                    a,
+                    z_a,
+                    m_a,
+                    b,
+                    z_b,
+                    m_b,
+                    s,
+                    z,
+                    lo,
+                    hi,
+                } if self.arith == IntArith::I32 => add_narrow(
+                    slots[*a].clone().sub_scalar(*z_a),
+                    *m_a,
+                    slots[*b].clone().sub_scalar(*z_b),
+                    *m_b,
+                    *s,
+                    *z,
+                    *lo,
+                    *hi,
+                ),
                 Prepared::Add {
                     a,
                     z_a,
@@ -589,5 +808,88 @@ impl BurnModel {
             slots.push(out);
         }
         Ok(slots)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::quant::round_shift;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn thresholds_count_the_formula(
+            m in 1..=i32::MAX,
+            s in 1u8..=62,
+            (z, a, b) in any::<(i8, i8, i8)>(),
+            k in 0usize..255,
+            delta in -2i64..=2,
+            acc in -i32::MAX..=i32::MAX,
+        ) {
+            let (lo, hi) = (a.min(b), a.max(b));
+            let r = Requant { multiplier: m, shift: s };
+            let u = Requantizer::thresholds(&r, z, lo, hi);
+            // A random accumulator, and one right at a threshold.
+            let near = (u[k] + delta).clamp(-i64::from(i32::MAX), i64::from(i32::MAX)) as i32;
+            for acc in [acc, near] {
+                let got = i64::from(lo) + u.iter().filter(|&&u| i64::from(acc) > u).count() as i64;
+                prop_assert_eq!(got, i64::from(r.apply(acc, z, lo, hi)), "acc {}", acc);
+            }
+        }
+    }
+
+    #[test]
+    fn narrow_add_matches_the_formula_at_the_extremes() {
+        let device = BurnBackend::Flex.device();
+        let vals = [-255i64, -254, -129, -1, 0, 1, 128, 254, 255];
+        let (a, b): (Vec<i64>, Vec<i64>) = vals
+            .iter()
+            .flat_map(|&a| vals.iter().map(move |&b| (a, b)))
+            .unzip();
+        let n = a.len();
+        let ta = int_tensor(a.clone(), [1, n], DType::I32, &device);
+        let tb = int_tensor(b.clone(), [1, n], DType::I32, &device);
+        let ms = [
+            1i64,
+            2,
+            0x7FFF,
+            0xFFFF,
+            0x1_0000,
+            0x1234_5678,
+            i64::from(i32::MAX),
+        ];
+        for &m_a in &ms {
+            for &m_b in &ms {
+                for s in 1..=62i64 {
+                    for (z, lo, hi) in [(0i8, -128i8, 127i8), (-128, -128, 127), (127, -5, 9)] {
+                        let got = add_narrow(
+                            ta.clone(),
+                            m_a,
+                            tb.clone(),
+                            m_b,
+                            s,
+                            z.into(),
+                            lo.into(),
+                            hi.into(),
+                        )
+                        .into_data()
+                        .convert::<i32>()
+                        .try_to_vec::<i32>()
+                        .unwrap();
+                        for i in 0..n {
+                            let want = round_shift(a[i] * m_a + b[i] * m_b, s as u8, z, lo, hi);
+                            assert_eq!(
+                                got[i],
+                                i32::from(want),
+                                "a {} b {} m_a {m_a} m_b {m_b} s {s} z {z}",
+                                a[i],
+                                b[i]
+                            );
+                        }
+                    }
+                }
+            }
+        }
     }
 }

@@ -1,11 +1,12 @@
-//! Three implementations, one answer: the reference interpreter vs Burn on every CPU backend and both
-//! reduction modes, bit-identical at every step and in every commitment, on fresh random models (every
-//! op kind) and inputs each run. The seed is printed; replay one with `VOUCH_SEED=<seed>`.
+//! Three implementations, one answer: the reference interpreter vs Burn on every compiled-in backend,
+//! both reduction modes and both requantization widths, bit-identical at every step and in every
+//! commitment, on fresh random models (every op kind) and inputs each run. The seed is printed; replay
+//! one with `VOUCH_SEED=<seed>`.
 
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use vouch_core::{
     Model,
-    burn_exec::{BurnBackend, BurnModel, MatmulMode},
+    burn_exec::{BurnBackend, BurnModel, IntArith, MatmulMode},
     commit::model_root,
     model::OpKind,
     random::{random_any_model, random_input, random_model},
@@ -22,6 +23,7 @@ fn seeded_rng(test: &str) -> StdRng {
 }
 
 const MODES: [MatmulMode; 2] = [MatmulMode::Int, MatmulMode::F32Chunked];
+const ARITHS: [IntArith; 2] = [IntArith::I64, IntArith::I32];
 
 fn assert_all_agree(model: &Model, inputs: &[Vec<i8>], what: &str) {
     model
@@ -29,20 +31,22 @@ fn assert_all_agree(model: &Model, inputs: &[Vec<i8>], what: &str) {
         .unwrap_or_else(|e| panic!("{what}: generated model invalid: {e}"));
     for &backend in BurnBackend::ALL {
         for mode in MODES {
-            let burn = BurnModel::new(model, backend, mode);
-            for input in inputs {
-                let want = reference::run(model, input).unwrap();
-                let got = burn.run(input).unwrap();
-                assert_eq!(
-                    want.first_difference(&got),
-                    None,
-                    "{what}: {backend:?}/{mode:?} differs at (slot, element)"
-                );
-                assert_eq!(
-                    want.commitments(),
-                    got.commitments(),
-                    "{what}: {backend:?}/{mode:?} commitments"
-                );
+            for arith in ARITHS {
+                let burn = BurnModel::with_arith(model, backend, mode, arith);
+                for input in inputs {
+                    let want = reference::run(model, input).unwrap();
+                    let got = burn.run(input).unwrap();
+                    assert_eq!(
+                        want.first_difference(&got),
+                        None,
+                        "{what}: {backend:?}/{mode:?}/{arith:?} differs at (slot, element)"
+                    );
+                    assert_eq!(
+                        want.commitments(),
+                        got.commitments(),
+                        "{what}: {backend:?}/{mode:?}/{arith:?} commitments"
+                    );
+                }
             }
         }
     }
