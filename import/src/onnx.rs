@@ -323,30 +323,28 @@ impl Converter {
                 }
                 Node::MaxPool2d(n) => {
                     let c = &n.config;
-                    ones(&origin, "dilations", c.dilation)?;
-                    no_auto_pad(&origin, &c.auto_pad)?;
-                    if c.ceil_mode {
-                        return Err(origin.unsupported("ceil_mode = 1"));
-                    }
-                    let g = Geometry {
+                    let g = PoolAttrs {
                         kernel: c.kernel_size,
-                        stride: c.strides,
-                        pads: pads(&origin, &c.padding)?,
-                    };
+                        strides: c.strides,
+                        padding: &c.padding,
+                        dilation: c.dilation,
+                        ceil_mode: c.ceil_mode,
+                        auto_pad: &c.auto_pad,
+                    }
+                    .geometry(&origin)?;
                     (FloatOp::MaxPool(g), pooled(&origin, xs, &g)?)
                 }
                 Node::AveragePool2d(n) => {
                     let c = &n.config;
-                    ones(&origin, "dilations", c.dilation)?;
-                    no_auto_pad(&origin, &c.auto_pad)?;
-                    if c.ceil_mode {
-                        return Err(origin.unsupported("ceil_mode = 1"));
-                    }
-                    let g = Geometry {
+                    let g = PoolAttrs {
                         kernel: c.kernel_size,
-                        stride: c.strides,
-                        pads: pads(&origin, &c.padding)?,
-                    };
+                        strides: c.strides,
+                        padding: &c.padding,
+                        dilation: c.dilation,
+                        ceil_mode: c.ceil_mode,
+                        auto_pad: &c.auto_pad,
+                    }
+                    .geometry(&origin)?;
                     if g.pads != [0; 4] {
                         let what = if c.count_include_pad {
                             "count_include_pad = 1 with padding"
@@ -460,6 +458,32 @@ fn transpose(w: &[f32], a: usize, b: usize) -> Vec<f32> {
     (0..b)
         .flat_map(|j| (0..a).map(move |i| w[i * b + j]))
         .collect()
+}
+
+/// The attributes max- and average-pooling share, as onnx-ir parses them.
+struct PoolAttrs<'a> {
+    kernel: [usize; 2],
+    strides: [usize; 2],
+    padding: &'a PaddingConfig2d,
+    dilation: [usize; 2],
+    ceil_mode: bool,
+    auto_pad: &'a AutoPad,
+}
+
+impl PoolAttrs<'_> {
+    /// The window geometry, refusing what Vouch's pools do not support.
+    fn geometry(&self, origin: &Origin) -> Result<Geometry> {
+        ones(origin, "dilations", self.dilation)?;
+        no_auto_pad(origin, self.auto_pad)?;
+        if self.ceil_mode {
+            return Err(origin.unsupported("ceil_mode = 1"));
+        }
+        Ok(Geometry {
+            kernel: self.kernel,
+            stride: self.strides,
+            pads: pads(origin, self.padding)?,
+        })
+    }
 }
 
 fn pooled(origin: &Origin, xs: FloatShape, g: &Geometry) -> Result<FloatShape> {
