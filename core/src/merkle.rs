@@ -52,7 +52,6 @@ pub fn depth_for(leaf_count: usize) -> u32 {
 /// A fully materialised tree: every level, leaves first, padded to a power of two.
 #[derive(Debug, Clone)]
 pub struct MerkleTree {
-    tag: Tag,
     leaf_count: usize,
     /// `levels[0]` are the (padded) leaves, the last level is `[root]`.
     levels: Vec<Vec<B256>>,
@@ -76,11 +75,7 @@ impl MerkleTree {
                 .collect();
             levels.push(above);
         }
-        Self {
-            tag,
-            leaf_count,
-            levels,
-        }
+        Self { leaf_count, levels }
     }
 
     /// The root.
@@ -113,11 +108,6 @@ impl MerkleTree {
             })
             .collect();
         Some(siblings)
-    }
-
-    /// The domain tag this tree was built with.
-    pub fn tag(&self) -> Tag {
-        self.tag
     }
 }
 

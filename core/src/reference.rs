@@ -141,13 +141,12 @@ fn requant_row(row: &crate::model::WeightRow, acc: i64, zero: i8, lo: i8, hi: i8
     row.requant.apply(acc, zero, lo, hi)
 }
 
-/// Runs op `op` on the state table `slots` (slots `0..=k`), returning its output tensor.
-pub fn step(model: &Model, op: &Op, slots: &[Vec<i8>]) -> Vec<i8> {
-    let shapes = model.slots();
-    let view: Vec<(Shape, &[i8])> = slots
+/// Runs op `op` on the state table `slots` (slots `0..=k`, of `shapes`), returning its output tensor.
+pub fn step(shapes: &[Shape], op: &Op, slots: &[Vec<i8>]) -> Vec<i8> {
+    let view: Vec<(Shape, &[i8])> = shapes
         .iter()
-        .enumerate()
-        .map(|(i, s)| (shapes[i].0, s.as_slice()))
+        .zip(slots)
+        .map(|(&shape, s)| (shape, s.as_slice()))
         .collect();
     (0..op.out.len()).map(|e| element(op, &view, e)).collect()
 }
@@ -160,14 +159,12 @@ pub fn run(model: &Model, input: &[i8]) -> Result<Trace> {
             actual: input.len(),
         });
     }
+    let shapes: Vec<Shape> = model.slots().into_iter().map(|(s, _)| s).collect();
     let mut slots = Vec::with_capacity(model.op_count() + 1);
     slots.push(input.to_vec());
     for op in &model.ops {
-        let out = step(model, op, &slots);
+        let out = step(&shapes, op, &slots);
         slots.push(out);
     }
-    Ok(Trace::new(
-        model.slots().into_iter().map(|(s, _)| s).collect(),
-        slots,
-    ))
+    Ok(Trace::new(shapes, slots))
 }

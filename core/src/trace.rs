@@ -3,7 +3,6 @@
 use crate::{
     commit::{state_roots, tensor_root, trace_tree},
     error::{CoreError, Result},
-    merkle::MerkleTree,
     shape::Shape,
 };
 use alloy_primitives::B256;
@@ -100,11 +99,6 @@ impl Trace {
             trace_root,
             output_root,
         }
-    }
-
-    /// The trace tree, for proofs of σ_k at index k.
-    pub fn trace_tree(&self) -> MerkleTree {
-        trace_tree(&self.commitments().state_roots)
     }
 
     /// Serialises the trace: magic, slot count, then each slot as `shape (3 × u32) ‖ bytes`.

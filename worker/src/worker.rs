@@ -150,6 +150,7 @@ impl Worker {
     /// One step: handle new events, finalize what is due, withdraw, save state.
     pub async fn step(&mut self) -> Result<StepReport> {
         let mut report = StepReport::default();
+        let mut saved = self.state.clone();
         let provider = self.market.client().provider().clone();
         let mut stream = EventStream::new(
             provider,
@@ -184,13 +185,24 @@ impl Worker {
             }
         }
         self.state.next_block = stream.next_block();
-        self.state.save(&self.config.data_dir.join("state.json"))?;
+        // The cursor and results are durable before any finalize transaction is sent.
+        self.save_if_changed(&mut saved)?;
         report.finalized = self.finalize_due().await?;
         if report.finalized > 0 {
             report.withdrawn = self.withdraw().await?;
         }
-        self.state.save(&self.config.data_dir.join("state.json"))?;
+        self.save_if_changed(&mut saved)?;
         Ok(report)
+    }
+
+    /// Writes the state file only when the state differs from what was last written (an idle
+    /// worker polls every few hundred milliseconds and should not fsync each time).
+    fn save_if_changed(&self, saved: &mut WorkerState) -> Result<()> {
+        if self.state != *saved {
+            self.state.save(&self.config.data_dir.join("state.json"))?;
+            *saved = self.state.clone();
+        }
+        Ok(())
     }
 
     fn track(&mut self, job: U256, submitted_at: u64) {
