@@ -7,7 +7,7 @@ FORGE=node_modules/.bin/forge
 ./build.sh
 "$FORGE" fmt --check
 "$FORGE" test
-for f in artifacts/ModelRegistry.json artifacts/JobMarket.json; do
+for f in artifacts/ModelRegistry.json artifacts/JobMarket.json artifacts/OneStepProver.json; do
   if ! git ls-files --error-unmatch "$f" >/dev/null 2>&1; then
     echo "check.sh: $f is not committed; run ./build.sh and commit it" >&2
     exit 1

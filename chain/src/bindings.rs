@@ -12,3 +12,9 @@ alloy::sol!(
     JobMarket,
     "../contracts/artifacts/JobMarket.json"
 );
+
+alloy::sol!(
+    #[sol(rpc, all_derives)]
+    OneStepProver,
+    "../contracts/artifacts/OneStepProver.json"
+);

@@ -1,20 +1,56 @@
 //! Deploying the contracts and describing where they live.
 
 use crate::{
-    bindings::{JobMarket, ModelRegistry},
+    bindings::{JobMarket, ModelRegistry, OneStepProver},
     client::ChainClient,
     error::{ChainError, Result},
 };
 use alloy::primitives::{Address, U256};
 use serde::{Deserialize, Serialize};
 
-/// Deployment parameters of the market (PROTOCOL.md §5.2).
+/// Deployment parameters of the market (PROTOCOL.md §5.2, §6.7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MarketParams {
     /// Seconds after submission during which a result can be challenged.
     pub challenge_window: u64,
     /// Bond a worker posts with each result, in wei.
     pub result_bond: U256,
+    /// Bond a challenger posts with each game, in wei.
+    pub challenge_bond: U256,
+    /// Each side's chess clock at the start of a game, in seconds.
+    pub game_clock: u64,
+    /// The least time a side always has for one move, in seconds.
+    pub clock_extension: u64,
+    /// Share of a losing bond that is burned, in basis points (≥ 5000).
+    pub burn_bps: u16,
+}
+
+/// Gas a defender spends on a whole game at worst (PROTOCOL §6.7, docs/GAS.md): the opening reveal, one
+/// state reveal per trace round, the transition, one node reveal per tensor level and the leaf, for the
+/// largest models we list (≤ 64 ops, tensors ≤ 2^20 leaves), rounded up.
+pub const DEFENDER_GAME_GAS: u64 = 2_000_000;
+
+impl MarketParams {
+    /// A market with this window and result bond, and game parameters derived from them: the challenger
+    /// bond pays the defender's gas for a whole game at `gas_price_wei` plus 1 % of the result bond (the
+    /// cost of having it locked for the game), clocks of one window each with a 10-minute extension, half
+    /// of every losing bond burned.
+    pub fn new(challenge_window: u64, result_bond: U256, gas_price_wei: u128) -> Self {
+        Self {
+            challenge_window,
+            result_bond,
+            challenge_bond: Self::challenge_bond_for(result_bond, gas_price_wei),
+            game_clock: challenge_window.max(60),
+            clock_extension: 600,
+            burn_bps: 5000,
+        }
+    }
+
+    /// The challenger bond that covers a defender's whole game at `gas_price_wei`, plus 1 % of the
+    /// worker's bond for locking it while the game runs.
+    pub fn challenge_bond_for(result_bond: U256, gas_price_wei: u128) -> U256 {
+        U256::from(DEFENDER_GAME_GAS) * U256::from(gas_price_wei) + result_bond / U256::from(100)
+    }
 }
 
 /// Addresses of a Vouch deployment, plus the block it starts at (where indexers begin).
@@ -22,35 +58,46 @@ pub struct MarketParams {
 pub struct Deployment {
     /// The `ModelRegistry`.
     pub registry: Address,
-    /// The `JobMarket`.
+    /// The `JobMarket` (with its dispute game).
     pub market: Address,
+    /// The `OneStepProver` the market's games call in phase 3.
+    pub prover: Address,
     /// Block of the first deployment transaction.
     pub start_block: u64,
 }
 
-/// Deploys a registry and a market bound to it.
+/// Deploys a registry, a one-step prover reading it, and a market bound to both.
 pub async fn deploy(client: &ChainClient, params: MarketParams) -> Result<Deployment> {
     let provider = client.provider();
-    let tx = ModelRegistry::deploy_builder(provider).into_transaction_request();
-    let receipt = client.send(tx).await?;
-    let registry = receipt
-        .contract_address
-        .ok_or_else(|| ChainError::Decode("registry: no contract address".into()))?;
+    let created = |receipt: alloy::rpc::types::TransactionReceipt, what: &str| {
+        receipt
+            .contract_address
+            .ok_or_else(|| ChainError::Decode(format!("{what}: no contract address")))
+    };
+    let receipt = client
+        .send(ModelRegistry::deploy_builder(provider).into_transaction_request())
+        .await?;
     let start_block = receipt.block_number.unwrap_or_default();
-    let tx = JobMarket::deploy_builder(
-        provider,
-        registry,
-        params.challenge_window,
-        params.result_bond,
-    )
-    .into_transaction_request();
-    let receipt = client.send(tx).await?;
-    let market = receipt
-        .contract_address
-        .ok_or_else(|| ChainError::Decode("market: no contract address".into()))?;
+    let registry = created(receipt, "registry")?;
+    let receipt = client
+        .send(OneStepProver::deploy_builder(provider, registry).into_transaction_request())
+        .await?;
+    let prover = created(receipt, "prover")?;
+    let config = JobMarket::MarketConfig {
+        challengeWindow: params.challenge_window,
+        resultBond: params.result_bond,
+        challengeBond: params.challenge_bond,
+        gameClock: params.game_clock,
+        clockExtension: params.clock_extension,
+        burnBps: params.burn_bps,
+    };
+    let tx =
+        JobMarket::deploy_builder(provider, registry, prover, config).into_transaction_request();
+    let market = created(client.send(tx).await?, "market")?;
     Ok(Deployment {
         registry,
         market,
+        prover,
         start_block,
     })
 }

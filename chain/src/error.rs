@@ -1,6 +1,9 @@
 //! The crate's error type, with contract reverts decoded into the contracts' own custom errors.
 
-use crate::bindings::{JobMarket::JobMarketErrors, ModelRegistry::ModelRegistryErrors};
+use crate::bindings::{
+    JobMarket::JobMarketErrors, ModelRegistry::ModelRegistryErrors,
+    OneStepProver::OneStepProverErrors,
+};
 use alloy::primitives::{B256, Bytes};
 
 /// A revert, decoded against the custom errors of every Vouch contract.
@@ -10,6 +13,8 @@ pub enum Revert {
     Market(JobMarketErrors),
     /// A `ModelRegistry` custom error.
     Registry(ModelRegistryErrors),
+    /// A `OneStepProver` custom error (a phase-3 witness that does not prove what it must).
+    Prover(OneStepProverErrors),
     /// Revert data that matches no known error.
     Unknown(Bytes),
 }
@@ -22,6 +27,8 @@ impl Revert {
             Revert::Market(e)
         } else if let Ok(e) = ModelRegistryErrors::abi_decode(data) {
             Revert::Registry(e)
+        } else if let Ok(e) = OneStepProverErrors::abi_decode(data) {
+            Revert::Prover(e)
         } else {
             Revert::Unknown(data.clone())
         }
@@ -33,6 +40,7 @@ impl std::fmt::Display for Revert {
         match self {
             Revert::Market(e) => write!(f, "{e:?}"),
             Revert::Registry(e) => write!(f, "{e:?}"),
+            Revert::Prover(e) => write!(f, "{e:?}"),
             Revert::Unknown(d) => write!(f, "unknown revert data {d}"),
         }
     }
@@ -67,6 +75,9 @@ pub enum ChainError {
     /// Starting a local node failed.
     #[error("local node: {0}")]
     Node(String),
+    /// Reading or writing an agent's cache on disk failed.
+    #[error("cache: {0}")]
+    Io(#[from] std::io::Error),
     /// A model published on chain does not decode or validate.
     #[error(transparent)]
     Core(#[from] vouch_core::CoreError),

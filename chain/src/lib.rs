@@ -8,11 +8,14 @@ pub mod client;
 pub mod deploy;
 pub mod error;
 pub mod events;
+pub mod game;
 pub mod market;
+pub mod models;
 pub mod registry;
 
 pub use client::{ChainClient, ChainConfig};
 pub use deploy::{Deployment, MarketParams, deploy};
 pub use error::{ChainError, Result, Revert};
 pub use events::{ChainEvent, EventStream, VouchEvent};
+pub use game::{GamePhase, GameStatus, GameView, PendingReveal, ResultDispute};
 pub use market::{JobStatus, JobView, Market};

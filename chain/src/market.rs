@@ -77,6 +77,8 @@ pub struct JobView {
     pub output_root: B256,
     /// Root of the worker's trace.
     pub trace_root: B256,
+    /// How many results were ever submitted (the current one is number `attempt`).
+    pub attempt: u32,
 }
 
 /// A handle on one deployment's market, acting as one account.
@@ -86,7 +88,7 @@ pub struct Market {
     deployment: Deployment,
 }
 
-fn call_err(e: alloy::contract::Error) -> ChainError {
+pub(crate) fn call_err(e: alloy::contract::Error) -> ChainError {
     match e {
         alloy::contract::Error::TransportError(t) => classify(t),
         other => ChainError::Decode(other.to_string()),
@@ -109,16 +111,20 @@ impl Market {
         &self.deployment
     }
 
-    fn contract(&self) -> JobMarket::JobMarketInstance<&DynProvider> {
+    pub(crate) fn contract(&self) -> JobMarket::JobMarketInstance<&DynProvider> {
         JobMarket::new(self.deployment.market, self.client.provider())
     }
 
-    /// The deployment's window and bond.
+    /// The deployment's parameters, read from the market.
     pub async fn params(&self) -> Result<MarketParams> {
         let c = self.contract();
         Ok(MarketParams {
             challenge_window: c.challengeWindow().call().await.map_err(call_err)?,
             result_bond: c.resultBond().call().await.map_err(call_err)?,
+            challenge_bond: c.challengeBond().call().await.map_err(call_err)?,
+            game_clock: c.gameClock().call().await.map_err(call_err)?,
+            clock_extension: c.clockExtension().call().await.map_err(call_err)?,
+            burn_bps: c.burnBps().call().await.map_err(call_err)?,
         })
     }
 
@@ -216,7 +222,30 @@ impl Market {
             input_root: j.inputRoot,
             output_root: j.outputRoot,
             trace_root: j.traceRoot,
+            attempt: j.attempt,
         })
+    }
+
+    /// The input bytes of job `id`, from its `JobPosted` event (the chain is the only source needed).
+    pub async fn job_input(&self, id: U256) -> Result<Vec<u8>> {
+        use alloy::{providers::Provider, rpc::types::Filter, sol_types::SolEvent};
+        let filter = Filter::new()
+            .address(self.deployment.market)
+            .event_signature(JobMarket::JobPosted::SIGNATURE_HASH)
+            .topic1(B256::from(id))
+            .from_block(self.deployment.start_block);
+        let logs = self
+            .client
+            .provider()
+            .get_logs(&filter)
+            .await
+            .map_err(classify)?;
+        let log = logs
+            .first()
+            .ok_or_else(|| ChainError::Decode(format!("no JobPosted event for job {id}")))?;
+        let event = JobMarket::JobPosted::decode_log_data(log.data())
+            .map_err(|e| ChainError::Decode(e.to_string()))?;
+        Ok(event.input.to_vec())
     }
 
     /// Timestamp of the latest block.

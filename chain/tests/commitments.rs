@@ -30,10 +30,7 @@ async fn setup() -> (LocalChain, ChainClient, vouch_chain::Deployment) {
     let client = ChainClient::connect(&ChainConfig::local(chain.endpoint()), chain.signer(0))
         .await
         .unwrap();
-    let params = MarketParams {
-        challenge_window: 100,
-        result_bond: U256::from(10u64.pow(18)),
-    };
+    let params = MarketParams::new(100, U256::from(10u64.pow(18)), 1_000_000_000);
     let deployment = deploy(&client, params).await.unwrap();
     (chain, client, deployment)
 }

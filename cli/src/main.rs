@@ -19,7 +19,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run a local network (anvil, contracts, coordinator, worker), post demo jobs, and keep serving.
+    /// Run a local network (anvil, contracts, coordinator, workers, challenger), post demo jobs, catch a
+    /// fraudulent result, and keep serving.
     Dev(cmd::dev::DevArgs),
     /// Deploy the contracts and write a deployment file.
     Deploy(cmd::deploy::DeployArgs),
@@ -27,6 +28,8 @@ enum Command {
     Coordinator(cmd::coordinator::CoordinatorArgs),
     /// Run a worker daemon.
     Worker(cmd::worker::WorkerArgs),
+    /// Run a challenger daemon: re-run results, dispute the wrong ones.
+    Challenger(cmd::challenger::ChallengerArgs),
     /// Inspect, run and publish models.
     Model(cmd::model::ModelArgs),
     /// Submit jobs and read their results through a coordinator.
@@ -49,6 +52,7 @@ async fn main() -> std::process::ExitCode {
         Command::Deploy(a) => a.run().await,
         Command::Coordinator(a) => a.run().await,
         Command::Worker(a) => a.run().await,
+        Command::Challenger(a) => a.run().await,
         Command::Model(a) => a.run().await,
         Command::Job(a) => a.run().await,
     };

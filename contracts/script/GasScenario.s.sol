@@ -3,6 +3,8 @@ pragma solidity 0.8.37;
 
 import {JobMarket} from "../src/JobMarket.sol";
 import {ModelRegistry} from "../src/ModelRegistry.sol";
+import {IOneStepProver} from "../src/interfaces/IOneStepProver.sol";
+import {Configs} from "../test/utils/Configs.sol";
 import {DenseReluModel, ModelFixture} from "../test/utils/ModelFixture.sol";
 import {Reference} from "../test/utils/Reference.sol";
 
@@ -29,7 +31,7 @@ contract GasScenario {
 
         vm.startBroadcast(OWNER_KEY);
         ModelRegistry registry = new ModelRegistry();
-        JobMarket market = new JobMarket(registry, 0, 0.1 ether);
+        JobMarket market = new JobMarket(registry, IOneStepProver(address(0x5eed)), Configs.market(0, 0.1 ether));
         uint256 smallId = _publish(registry, small);
         uint256 largeId = _publish(registry, large);
         vm.stopBroadcast();

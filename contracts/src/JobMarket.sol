@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 pragma solidity 0.8.37;
 
+import {DisputeGame} from "./DisputeGame.sol";
 import {IJobMarket} from "./interfaces/IJobMarket.sol";
 import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
+import {IOneStepProver} from "./interfaces/IOneStepProver.sol";
 import {
     ChallengeWindowOpen,
     DeadlineInPast,
     DeadlineNotReached,
+    GamesOpen,
     InputLengthMismatch,
     JobExpired,
     JobNotOpen,
@@ -15,7 +18,6 @@ import {
     NothingToWithdraw,
     OutputLengthMismatch,
     OutputRootMismatch,
-    Reentrancy,
     TransferFailed,
     UnknownJob,
     WrongBond,
@@ -23,17 +25,16 @@ import {
     ZeroRegistry
 } from "./lib/Errors.sol";
 import {LibTensor} from "./lib/LibTensor.sol";
-import {Job, JobStatus, ModelStatus, TensorShape} from "./lib/Types.sol";
+import {Job, JobStatus, MarketConfig, ModelStatus, TensorShape} from "./lib/Types.sol";
 
 /// @title JobMarket
-/// @notice Posts jobs, takes results with bonds and settles them after the challenge window (PROTOCOL §5.2).
-/// @dev Solvency: `address(this).balance` == Σ credits + Σ fee of Open and Submitted jobs + Σ bond of
-/// Submitted jobs. Every transition moves an amount from one term to another; only `postJob`,
-/// `submitResult` (in) and `withdraw` (out) change the balance, each by exactly the term it changes.
-contract JobMarket is IJobMarket {
-    /// @notice Basis points in 100 %.
-    uint256 internal constant BPS = 10_000;
-
+/// @notice Posts jobs, takes results with bonds, disputes them (DisputeGame, PROTOCOL §6) and settles the ones
+/// that stand after the challenge window (PROTOCOL §5.2).
+/// @dev Solvency: `address(this).balance` == Σ credits + Σ fee of Open and Submitted jobs + Σ bond of Submitted
+/// jobs + Σ bond of Active games + Σ share of Active games on overturned results + `burned`. Every transition
+/// moves an amount from one term to another; only `postJob`, `submitResult`, `challenge` (in) and `withdraw`
+/// (out) change the balance, each by exactly the term it changes.
+contract JobMarket is IJobMarket, DisputeGame {
     /// @inheritdoc IJobMarket
     IModelRegistry public immutable registry;
 
@@ -51,22 +52,14 @@ contract JobMarket is IJobMarket {
 
     mapping(uint256 jobId => Job) internal _jobs;
 
-    bool private transient _locked;
-
-    modifier nonReentrant() {
-        // INVARIANT: no guarded function runs inside another (a withdrawal cannot be re-entered).
-        if (_locked) revert Reentrancy();
-        _locked = true;
-        _;
-        _locked = false;
-    }
-
-    constructor(IModelRegistry registry_, uint64 challengeWindow_, uint256 resultBond_) {
+    constructor(IModelRegistry registry_, IOneStepProver prover_, MarketConfig memory config)
+        DisputeGame(prover_, config)
+    {
         // INVARIANT: the market always has a registry to read models from.
         if (address(registry_) == address(0)) revert ZeroRegistry();
         registry = registry_;
-        challengeWindow = challengeWindow_;
-        resultBond = resultBond_;
+        challengeWindow = config.challengeWindow;
+        resultBond = config.resultBond;
     }
 
     /// @inheritdoc IJobMarket
@@ -137,13 +130,14 @@ contract JobMarket is IJobMarket {
         if (computed != outputRoot) revert OutputRootMismatch(computed, outputRoot);
 
         uint64 submittedAt = uint64(block.timestamp);
+        job.attempt += 1;
         job.status = JobStatus.Submitted;
         job.worker = msg.sender;
         job.submittedAt = submittedAt;
         job.bond = msg.value;
         job.outputRoot = outputRoot;
         job.traceRoot = traceRoot;
-        emit ResultSubmitted(jobId, msg.sender, outputRoot, traceRoot, output, submittedAt);
+        emit ResultSubmitted(jobId, job.attempt, msg.sender, outputRoot, traceRoot, output, submittedAt);
     }
 
     /// @inheritdoc IJobMarket
@@ -154,6 +148,9 @@ contract JobMarket is IJobMarket {
         uint64 endsAt = job.submittedAt + challengeWindow;
         // INVARIANT: a result settles only after its whole challenge window (`<` challenges, `>=` settles).
         if (block.timestamp < endsAt) revert ChallengeWindowOpen(jobId, endsAt);
+        uint32 open = _openGames(jobId, job.attempt);
+        // INVARIANT: a result settles only once every game on it is decided (a lost game re-opens the job).
+        if (open != 0) revert GamesOpen(jobId, open);
 
         uint256 fee = job.fee;
         uint256 royalty = fee * job.royaltyBps / BPS;
@@ -205,5 +202,32 @@ contract JobMarket is IJobMarket {
         job = _jobs[jobId];
         // INVARIANT: only posted jobs are read or changed.
         if (job.status == JobStatus.None) revert UnknownJob(jobId);
+    }
+
+    function _job(uint256 jobId) internal view override returns (Job storage) {
+        return _requireJob(jobId);
+    }
+
+    function _registry() internal view override returns (IModelRegistry) {
+        return registry;
+    }
+
+    function _challengeWindow() internal view override returns (uint64) {
+        return challengeWindow;
+    }
+
+    function _credit(address account, uint256 amount) internal override {
+        credits[account] += amount;
+    }
+
+    function _reopen(Job storage job) internal override returns (uint256 bond) {
+        bond = job.bond;
+        // The fee stays escrowed for the next worker (or the poster's refund at the deadline).
+        job.status = JobStatus.Open;
+        job.worker = address(0);
+        job.submittedAt = 0;
+        job.bond = 0;
+        job.outputRoot = bytes32(0);
+        job.traceRoot = bytes32(0);
     }
 }

@@ -20,6 +20,7 @@ import {Model, ModelStatus, TensorShape} from "./lib/Types.sol";
 
 /// @title ModelRegistry
 /// @notice Lists models and verifies their on-chain publication against the registered root (PROTOCOL §5.1).
+/// Keeps each op's spec leaf (`opSpec`) so the one-step prover and the dispute game can read ops on chain.
 contract ModelRegistry is IModelRegistry {
     using LibMerkle for Frontier;
 
@@ -64,6 +65,8 @@ contract ModelRegistry is IModelRegistry {
     mapping(uint256 modelId => ModelRecord) internal _models;
     mapping(uint256 modelId => Publication) internal _publications;
     mapping(uint256 modelId => mapping(uint32 op => bytes32)) internal _opRoots;
+    /// @dev Leaf 0 (the spec, PROTOCOL §3.1) of every op published since the last reset, for `opSpec`.
+    mapping(uint256 modelId => mapping(uint32 op => bytes)) internal _opSpecs;
 
     /// @inheritdoc IModelRegistry
     function registerModel(
@@ -122,6 +125,8 @@ contract ModelRegistry is IModelRegistry {
         if (leaves.length == 0) revert NoLeaves(modelId, op);
 
         uint256 first = p.opTree.count;
+        // The op's first leaf is its spec: kept so the one-step prover and the dispute game can read the op.
+        if (first == 0) _opSpecs[modelId][op] = leaves[0];
         for (uint256 i = 0; i < leaves.length; ++i) {
             p.opTree.append(LibMerkle.TAG_OP, LibMerkle.leafCalldata(LibMerkle.TAG_OP, leaves[i]));
         }
@@ -240,6 +245,12 @@ contract ModelRegistry is IModelRegistry {
     function opRoot(uint256 modelId, uint32 op) external view returns (bytes32) {
         _requireModel(modelId);
         return op < _publications[modelId].op ? _opRoots[modelId][op] : bytes32(0);
+    }
+
+    /// @inheritdoc IModelRegistry
+    function opSpec(uint256 modelId, uint32 op) external view returns (bytes memory) {
+        _requireModel(modelId);
+        return op < _publications[modelId].op ? _opSpecs[modelId][op] : bytes("");
     }
 
     function _requireModel(uint256 modelId) internal view returns (ModelRecord storage model) {

@@ -5,6 +5,7 @@ import {JobMarket} from "../src/JobMarket.sol";
 import {ModelRegistry} from "../src/ModelRegistry.sol";
 import {IJobMarket} from "../src/interfaces/IJobMarket.sol";
 import {IModelRegistry} from "../src/interfaces/IModelRegistry.sol";
+import {IOneStepProver} from "../src/interfaces/IOneStepProver.sol";
 import {
     ChallengeWindowOpen,
     DeadlineInPast,
@@ -30,6 +31,7 @@ import {
 import {Job, JobStatus, ModelStatus, TensorShape} from "../src/lib/Types.sol";
 import {Base} from "./Base.t.sol";
 import {ReentrantWithdrawer, RejectingReceiver} from "./utils/Actors.sol";
+import {Configs} from "./utils/Configs.sol";
 import {DenseReluModel, ModelFixture} from "./utils/ModelFixture.sol";
 import {Reference} from "./utils/Reference.sol";
 
@@ -52,7 +54,7 @@ abstract contract JobMarketFixture is Base {
     function setUp() public virtual {
         vm.warp(START);
         registry = new ModelRegistry();
-        market = new JobMarket(registry, WINDOW, BOND);
+        market = new JobMarket(registry, IOneStepProver(address(0x5eed)), Configs.market(WINDOW, BOND));
         owner = makeAddr("owner");
         poster = makeAddr("poster");
         worker = makeAddr("worker");
@@ -99,7 +101,7 @@ contract JobMarketTest is JobMarketFixture {
 
     function test_constructor_zeroRegistry_reverts() public {
         vm.expectRevert(abi.encodeWithSelector(ZeroRegistry.selector));
-        new JobMarket(IModelRegistry(address(0)), WINDOW, BOND);
+        new JobMarket(IModelRegistry(address(0)), IOneStepProver(address(0x5eed)), Configs.market(WINDOW, BOND));
     }
 
     function test_constructor_getters_succeeds() public view {
@@ -134,7 +136,7 @@ contract JobMarketTest is JobMarketFixture {
         bytes memory output = _output();
         bytes32 outputRoot = Reference.tensorRoot(output);
         vm.expectEmit(address(market));
-        emit IJobMarket.ResultSubmitted(jobId, worker, outputRoot, keccak256("trace"), output, START + 10);
+        emit IJobMarket.ResultSubmitted(jobId, 1, worker, outputRoot, keccak256("trace"), output, START + 10);
         vm.prank(worker);
         market.submitResult{value: BOND}(jobId, outputRoot, keccak256("trace"), output);
         assertEq(address(market).balance, 1 ether + BOND, "bond escrowed");
@@ -563,7 +565,7 @@ contract JobMarketShapesTest is JobMarketFixture {
         bytes32 outputRoot = Reference.tensorRoot(output, 10);
         vm.warp(START + 5);
         vm.expectEmit(address(market));
-        emit IJobMarket.ResultSubmitted(jobId, worker, outputRoot, keccak256("trace"), output, START + 5);
+        emit IJobMarket.ResultSubmitted(jobId, 1, worker, outputRoot, keccak256("trace"), output, START + 5);
         vm.prank(worker);
         market.submitResult{value: BOND}(jobId, outputRoot, keccak256("trace"), output);
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 pragma solidity 0.8.37;
 
-import {EmptyTree, TreeFull} from "../src/lib/Errors.sol";
+import {EmptyTree, LeafIndexOutOfRange, PathLengthMismatch, TreeFull} from "../src/lib/Errors.sol";
 import {Frontier, LibMerkle} from "../src/lib/LibMerkle.sol";
 import {LibModel} from "../src/lib/LibModel.sol";
 import {Base} from "./Base.t.sol";
@@ -31,6 +31,14 @@ contract MerkleHarness {
 
     function listRoot(uint8 tag, bytes32[] memory leaves, bytes32 pad) external pure returns (bytes32) {
         return LibMerkle.root(tag, leaves, pad);
+    }
+
+    function climb(uint8 tag, bytes32 leafHash, uint256 index, bytes32[] calldata path, uint256 leafCount)
+        external
+        pure
+        returns (bytes32)
+    {
+        return LibMerkle.climb(tag, leafHash, index, path, leafCount);
     }
 }
 
@@ -185,5 +193,92 @@ contract LibMerkleTest is Base {
         assertEq(LibMerkle.ceilLog2(5), 3, "5");
         assertEq(LibMerkle.ceilLog2(1 << 20), 20, "2^20");
         assertEq(LibMerkle.ceilLog2((1 << 20) + 1), 21, "2^20 + 1");
+    }
+
+    /// @notice ⌈log2 m⌉ the plain way (the original loop).
+    function _ceilLog2Loop(uint256 m) internal pure returns (uint256 d) {
+        while (2 ** d < m) ++d;
+    }
+
+    function testFuzz_ceilLog2_matchesLoop_succeeds(uint256 m) public pure {
+        m = bound(m, 0, 1 << 255);
+        assertEq(LibMerkle.ceilLog2(m), _ceilLog2Loop(m), "ceilLog2");
+        // Around every power of two as well.
+        uint256 p = 1 << (m % 255);
+        assertEq(LibMerkle.ceilLog2(p), _ceilLog2Loop(p), "2^k");
+        assertEq(LibMerkle.ceilLog2(p + 1), _ceilLog2Loop(p + 1), "2^k + 1");
+        if (p > 1) assertEq(LibMerkle.ceilLog2(p - 1), _ceilLog2Loop(p - 1), "2^k - 1");
+    }
+
+    function test_ceilLog2_extremes_succeeds() public pure {
+        assertEq(LibMerkle.ceilLog2(0), 0, "0");
+        assertEq(LibMerkle.ceilLog2((1 << 255) + 1), 256, "2^255 + 1");
+        assertEq(LibMerkle.ceilLog2(type(uint256).max), 256, "max");
+    }
+
+    // ----- climbing a path -----
+
+    function testFuzz_climb_everyLeafReachesTheRoot_succeeds(uint256 seed, uint256 count, uint256 index, uint8 tag)
+        public
+        view
+    {
+        count = bound(count, 1, 70);
+        index = bound(index, 0, count - 1);
+        bytes32[] memory leaves = _leaves(seed, count);
+        bytes32 pad = keccak256(abi.encode(seed, "pad"));
+        bytes32[] memory path = Reference.path(tag, leaves, pad, index);
+        assertEq(path.length, LibMerkle.ceilLog2(count), "path depth");
+        assertEq(harness.climb(tag, leaves[index], index, path, count), Reference.merkle(tag, leaves, pad), "root");
+    }
+
+    function test_climb_oneLeaf_isTheLeaf_succeeds() public view {
+        assertEq(harness.climb(0x02, keccak256("only"), 0, new bytes32[](0), 1), keccak256("only"), "d = 0");
+    }
+
+    function test_climb_siblingOrderFollowsIndexBits_succeeds() public view {
+        // Leaf 2 of 4: its sibling (leaf 3) is on the right, then the left subtree (0, 1) on the left.
+        bytes32[] memory leaves = _leaves(3, 4);
+        bytes32[] memory path = new bytes32[](2);
+        path[0] = leaves[3];
+        path[1] = LibMerkle.node(0x01, leaves[0], leaves[1]);
+        bytes32 expected = LibMerkle.node(0x01, path[1], LibMerkle.node(0x01, leaves[2], leaves[3]));
+        assertEq(harness.climb(0x01, leaves[2], 2, path, 4), expected, "leaf 2 of 4");
+        assertEq(harness.climb(0x01, leaves[2], 2, path, 3), expected, "leaf 2 of 3 (same depth)");
+    }
+
+    function test_climb_pathTooShort_reverts() public {
+        vm.expectRevert(abi.encodeWithSelector(PathLengthMismatch.selector, 2, 3));
+        harness.climb(0x01, 0, 0, new bytes32[](2), 5);
+        vm.expectRevert(abi.encodeWithSelector(PathLengthMismatch.selector, 0, 1));
+        harness.climb(0x01, 0, 0, new bytes32[](0), 2);
+    }
+
+    function test_climb_pathTooLong_reverts() public {
+        vm.expectRevert(abi.encodeWithSelector(PathLengthMismatch.selector, 3, 2));
+        harness.climb(0x01, 0, 0, new bytes32[](3), 4);
+        vm.expectRevert(abi.encodeWithSelector(PathLengthMismatch.selector, 1, 0));
+        harness.climb(0x01, 0, 0, new bytes32[](1), 1);
+        // A path of 256 siblings is longer than any tree's.
+        vm.expectRevert(abi.encodeWithSelector(PathLengthMismatch.selector, 256, 2));
+        harness.climb(0x01, 0, 0, new bytes32[](256), 3);
+    }
+
+    function testFuzz_climb_wrongDepth_reverts(uint256 count, uint256 depth) public {
+        count = bound(count, 1, 1 << 40);
+        depth = bound(depth, 0, 60);
+        uint256 want = LibMerkle.ceilLog2(count);
+        vm.assume(depth != want);
+        vm.expectRevert(abi.encodeWithSelector(PathLengthMismatch.selector, depth, want));
+        harness.climb(0x01, 0, 0, new bytes32[](depth), count);
+    }
+
+    function test_climb_indexOutOfRange_reverts() public {
+        // Index 3 of a 3-leaf tree is a padding leaf: its path has the right depth, but it is no leaf of the tree.
+        vm.expectRevert(abi.encodeWithSelector(LeafIndexOutOfRange.selector, 3, 3));
+        harness.climb(0x01, 0, 3, new bytes32[](2), 3);
+        vm.expectRevert(abi.encodeWithSelector(LeafIndexOutOfRange.selector, 4, 4));
+        harness.climb(0x01, 0, 4, new bytes32[](2), 4);
+        vm.expectRevert(abi.encodeWithSelector(LeafIndexOutOfRange.selector, 0, 0));
+        harness.climb(0x01, 0, 0, new bytes32[](0), 0);
     }
 }

@@ -3,9 +3,11 @@ pragma solidity 0.8.37;
 
 import {JobMarket} from "../src/JobMarket.sol";
 import {IModelRegistry} from "../src/interfaces/IModelRegistry.sol";
+import {IOneStepProver} from "../src/interfaces/IOneStepProver.sol";
 import {EmptyTree, RaggedTensor} from "../src/lib/Errors.sol";
 import {LibTensor} from "../src/lib/LibTensor.sol";
 import {Base} from "./Base.t.sol";
+import {Configs} from "./utils/Configs.sol";
 import {Reference} from "./utils/Reference.sol";
 
 /// @notice Tensor roots through `JobMarket.tensorRoot` (the function clients cross-check against).
@@ -16,7 +18,7 @@ contract LibTensorTest is Base {
 
     function setUp() public {
         // tensorRoot is pure: any nonzero registry address will do.
-        market = new JobMarket(IModelRegistry(address(0xbeef)), 1, 1);
+        market = new JobMarket(IModelRegistry(address(0xbeef)), IOneStepProver(address(0xbeef)), Configs.market(1, 1));
     }
 
     function test_tensorRoot_threeBytes_succeeds() public view {

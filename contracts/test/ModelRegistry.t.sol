@@ -590,4 +590,46 @@ contract ModelRegistryTest is Base {
         vm.expectRevert(abi.encodeWithSelector(UnknownModel.selector, 5));
         registry.opRoot(5, 0);
     }
+
+    // ----- opSpec -----
+
+    function test_opSpec_eachSealedOpsSpec_succeeds() public {
+        uint256 id = _registerActive();
+        assertEq(registry.opSpec(id, 0), model.ops[0][0], "dense spec");
+        assertEq(registry.opSpec(id, 1), model.ops[1][0], "relu spec");
+        // The second chunk of op 0's leaves (a weight row first) did not replace the spec.
+        assertTrue(keccak256(registry.opSpec(id, 0)) != keccak256(model.ops[0][4]), "spec, not a row");
+        assertEq(registry.opSpec(id, 2), "", "no op 2");
+    }
+
+    function test_opSpec_emptyUntilSealed_succeeds() public {
+        uint256 id = _register();
+        assertEq(registry.opSpec(id, 0), "", "nothing published");
+        vm.startPrank(owner);
+        registry.publishLeaves(id, 0, model.ops[0]);
+        assertEq(registry.opSpec(id, 0), "", "published, not sealed");
+        registry.sealOp(id, 0);
+        assertEq(registry.opSpec(id, 0), model.ops[0][0], "sealed");
+        assertEq(registry.opSpec(id, 1), "", "op 1 not sealed");
+        vm.stopPrank();
+    }
+
+    function test_opSpec_republishedAfterReset_succeeds() public {
+        uint256 id = _register();
+        vm.startPrank(owner);
+        registry.publishLeaves(id, 0, _oneLeaf()); // a wrong spec
+        registry.sealOp(id, 0);
+        assertEq(registry.opSpec(id, 0), _oneLeaf()[0], "the wrong spec, as published");
+        registry.resetPublication(id);
+        assertEq(registry.opSpec(id, 0), "", "reset: no sealed op");
+        vm.stopPrank();
+        _publishAll(id);
+        assertEq(registry.opSpec(id, 0), model.ops[0][0], "the republished spec");
+        assertEq(uint256(registry.getModel(id).status), uint256(ModelStatus.Active), "active");
+    }
+
+    function test_opSpec_unknownModel_reverts() public {
+        vm.expectRevert(abi.encodeWithSelector(UnknownModel.selector, 5));
+        registry.opSpec(5, 0);
+    }
 }

@@ -82,6 +82,7 @@ pub fn describe_revert(revert: &Revert) -> String {
     let debug = match revert {
         Revert::Market(e) => format!("{e:?}"),
         Revert::Registry(e) => format!("{e:?}"),
+        Revert::Prover(e) => format!("{e:?}"),
         Revert::Unknown(data) => return format!("unknown revert data {data}"),
     };
     // The generated enums print as `Variant(Variant { fields })`; keep the inner struct.

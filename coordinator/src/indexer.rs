@@ -56,6 +56,7 @@ pub async fn apply_event(conn: &mut AnyConnection, event: &ChainEvent) -> Result
             JobMarketEvents::ResultSubmitted(e) => jobs::result_submitted(conn, e, block).await,
             JobMarketEvents::JobSettled(e) => jobs::settled(conn, e, block).await,
             JobMarketEvents::JobRefunded(e) => jobs::refunded(conn, e, block).await,
+            JobMarketEvents::ResultOverturned(e) => jobs::overturned(conn, e, block).await,
             _ => Ok(()),
         },
     }

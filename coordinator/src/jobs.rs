@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, AnyPool, Row, any::AnyRow};
 use vouch_chain::{
     JobStatus,
-    bindings::JobMarket::{JobPosted, JobRefunded, JobSettled, ResultSubmitted},
+    bindings::JobMarket::{JobPosted, JobRefunded, JobSettled, ResultOverturned, ResultSubmitted},
 };
 
 /// A job as served by the API.
@@ -138,6 +138,21 @@ pub async fn result_submitted(
     if done.rows_affected() == 0 {
         tracing::warn!(job = %e.jobId, "result for a job never posted");
     }
+    Ok(())
+}
+
+/// `ResultOverturned`: the worker lost a dispute; submitted → open again, the void result forgotten.
+pub async fn overturned(conn: &mut AnyConnection, e: &ResultOverturned, block: u64) -> Result<()> {
+    sqlx::query(
+        "UPDATE jobs SET status = $2, worker = NULL, output_root = NULL, trace_root = NULL, output_hex = NULL, \
+         submitted_at = NULL, submitted_block = NULL WHERE id = $1 AND status = $3",
+    )
+    .bind(u256_to_i64(e.jobId)?)
+    .bind(JobStatus::Open.as_str())
+    .bind(JobStatus::Submitted.as_str())
+    .execute(conn)
+    .await?;
+    tracing::info!(job = %e.jobId, attempt = e.attempt, block, "result overturned; job open again");
     Ok(())
 }
 

@@ -97,10 +97,7 @@ async fn setup_with(rng: &mut StdRng, db_url: Option<String>) -> Env {
     let chain = LocalChain::start(None).expect("anvil (run `npm ci --prefix contracts`)");
     let cfg = ChainConfig::local(chain.endpoint());
     let owner = ChainClient::connect(&cfg, chain.signer(0)).await.unwrap();
-    let params = MarketParams {
-        challenge_window: WINDOW,
-        result_bond: U256::from(BOND),
-    };
+    let params = MarketParams::new(WINDOW, U256::from(BOND), 1_000_000_000);
     let deployment = deploy(&owner, params).await.unwrap();
     let model = random_model(rng, &[16, 8, 4]);
     let model_id = list_model(&owner, &deployment, &model, U256::from(FEE), ROYALTY_BPS)

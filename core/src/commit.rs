@@ -37,10 +37,12 @@ pub fn tensor_leaves(data: &[i8], row_len: usize) -> Vec<[u8; TENSOR_LEAF_BYTES]
 
 /// The Merkle tree over a tensor's leaves, padded with zero leaves.
 pub fn tensor_tree(data: &[i8], row_len: usize) -> MerkleTree {
-    let leaves = tensor_leaves(data, row_len)
-        .iter()
-        .map(|l| leaf_hash(Tag::Tensor, l))
-        .collect();
+    tensor_tree_of_leaves(&tensor_leaves(data, row_len))
+}
+
+/// The tensor tree over already cut 32-byte leaves (at least one), padded with zero leaves.
+pub fn tensor_tree_of_leaves(leaves: &[[u8; TENSOR_LEAF_BYTES]]) -> MerkleTree {
+    let leaves = leaves.iter().map(|l| leaf_hash(Tag::Tensor, l)).collect();
     MerkleTree::new(
         Tag::Tensor,
         leaves,
@@ -66,15 +68,46 @@ pub fn state_tree(slots: &[B256]) -> MerkleTree {
     )
 }
 
+/// The state table after `k` ops: the `n + 1` slot roots of a full run with slots `k + 1..=n` emptied.
+///
+/// # Panics
+/// If `k` is not a slot index (`k ≥ slot_roots.len()`).
+pub fn state_table(slot_roots: &[B256], k: usize) -> Vec<B256> {
+    let mut slots = vec![B256::ZERO; slot_roots.len()];
+    slots[..=k].copy_from_slice(&slot_roots[..=k]);
+    slots
+}
+
 /// σ_k for every k = 0..=n, given the `n + 1` slot tensor roots of a full run.
 pub fn state_roots(slot_roots: &[B256]) -> Vec<B256> {
     (0..slot_roots.len())
-        .map(|k| {
-            let mut slots = vec![B256::ZERO; slot_roots.len()];
-            slots[..=k].copy_from_slice(&slot_roots[..=k]);
-            state_tree(&slots).root()
-        })
+        .map(|k| state_tree(&state_table(slot_roots, k)).root())
         .collect()
+}
+
+/// σ_0 of a model with `n` ops on an input whose tensor root is `input_root`: what the contract
+/// computes itself from the job's input.
+pub fn sigma0(input_root: B256, n: usize) -> B256 {
+    let mut slots = vec![B256::ZERO; n + 1];
+    slots[0] = input_root;
+    state_tree(&slots).root()
+}
+
+/// The state-tree path (siblings) of `slot` in the state whose table is `slots` (`n + 1` roots, see
+/// [`state_table`]), or `None` if `slot` is not a slot.
+pub fn state_path(slots: &[B256], slot: usize) -> Option<Vec<B256>> {
+    state_tree(slots).proof(slot)
+}
+
+/// The path `P` of the phase 1→2 transition at step `k` (op `k` writes slot `k + 1`): the siblings of
+/// slot `k + 1`, identical in σ_k and σ_{k+1}, so that `climb(leaf(0x02, 0…0), k + 1, P) = σ_k` and
+/// `climb(leaf(0x02, T), k + 1, P) = σ_{k+1}`. `None` unless `k + 1` is a slot of `slot_roots` (the
+/// `n + 1` slot roots of a full run).
+pub fn transition_path(slot_roots: &[B256], k: usize) -> Option<Vec<B256>> {
+    if k + 1 >= slot_roots.len() {
+        return None;
+    }
+    state_path(&state_table(slot_roots, k), k + 1)
 }
 
 /// The trace tree over σ_0 … σ_n.
@@ -90,10 +123,16 @@ pub fn trace_tree(state_roots: &[B256]) -> MerkleTree {
     )
 }
 
+/// The tree of one op: leaf 0 is its spec, leaf `1 + r` its weight row `r` ([`Op::leaves`]), padded
+/// with `leaf(0x04, empty)`.
+pub fn op_tree(op: &Op) -> MerkleTree {
+    let leaves = op.leaves().iter().map(|l| leaf_hash(Tag::Op, l)).collect();
+    MerkleTree::new(Tag::Op, leaves, leaf_hash(Tag::Op, &[]))
+}
+
 /// Root of one op's tree: its spec leaf, then its weight rows.
 pub fn op_root(op: &Op) -> B256 {
-    let leaves = op.leaves().iter().map(|l| leaf_hash(Tag::Op, l)).collect();
-    merkle_root(Tag::Op, leaves, leaf_hash(Tag::Op, &[]))
+    op_tree(op).root()
 }
 
 /// The model root: `keccak256(0x02 ‖ 0x05 ‖ u32 n ‖ input shape ‖ i8 z_in ‖ output shape ‖ opsRoot)`,
@@ -122,7 +161,8 @@ pub fn model_root(model: &Model) -> B256 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::merkle::node_hash;
+    use crate::merkle::{climb, node_hash};
+    use proptest::prelude::*;
 
     #[test]
     fn tensor_root_by_hand() {
@@ -170,6 +210,38 @@ mod tests {
         // Rows of 40: two leaves per row.
         assert_eq!(tensor_leaves(&[1; 80], 40).len(), 4);
         assert_ne!(tensor_root(&data, 3), tensor_root(&data, 12));
+    }
+
+    #[test]
+    fn sigma0_is_the_first_state_root() {
+        let slots: Vec<B256> = (1..=5u8).map(B256::repeat_byte).collect();
+        assert_eq!(sigma0(slots[0], 4), state_roots(&slots)[0]);
+        assert_ne!(sigma0(slots[0], 3), state_roots(&slots)[0]);
+    }
+
+    proptest! {
+        #[test]
+        fn transition_path_climbs_to_both_states(n in 1usize..40, salt: u8, pick in 0usize..40) {
+            let slots: Vec<B256> = (0..=n)
+                .map(|i| leaf_hash(Tag::Tensor, &[salt, i as u8]))
+                .collect();
+            let sigma = state_roots(&slots);
+            let k = pick % n;
+            let path = transition_path(&slots, k).unwrap();
+            let empty = leaf_hash(Tag::State, B256::ZERO.as_slice());
+            let t = leaf_hash(Tag::State, slots[k + 1].as_slice());
+            prop_assert_eq!(climb(Tag::State, empty, k + 1, &path, n + 1), Some(sigma[k]));
+            prop_assert_eq!(climb(Tag::State, t, k + 1, &path, n + 1), Some(sigma[k + 1]));
+            prop_assert_eq!(transition_path(&slots, n), None);
+            // Every filled slot of σ_k opens against σ_k.
+            let table = state_table(&slots, k);
+            for (s, root) in slots.iter().enumerate().take(k + 1) {
+                let p = state_path(&table, s).unwrap();
+                let leaf = leaf_hash(Tag::State, root.as_slice());
+                prop_assert_eq!(climb(Tag::State, leaf, s, &p, n + 1), Some(sigma[k]));
+            }
+            prop_assert_eq!(state_path(&table, n + 1), None);
+        }
     }
 
     #[test]

@@ -34,6 +34,32 @@ pub enum CoreError {
     /// The Burn backend failed to execute or read back a tensor.
     #[error("burn execution failed: {0}")]
     Burn(String),
+    /// A dispute position or index lies outside the game: a step past the last op, an element past the
+    /// end of a tensor, a node below the leaves, a byte offset past a leaf.
+    #[error("{what} {index} is out of range (limit {limit})")]
+    OutOfRange {
+        /// What kind of index.
+        what: &'static str,
+        /// The index given.
+        index: usize,
+        /// The smallest index that is out of range.
+        limit: usize,
+    },
+    /// A dispute move or one-step witness names data its commitment does not hold: a Merkle path that
+    /// does not climb to its root, revealed children or leaf bytes that do not hash to their node.
+    #[error("{0} does not match its commitment")]
+    ProofMismatch(String),
+    /// A one-step witness has the wrong parts: a missing or extra slot or row, data of the wrong length,
+    /// or data this op does not read.
+    #[error("malformed one-step witness: {0}")]
+    MalformedWitness(String),
+    /// A move that the game's position does not allow (answering a bisection that has already ended).
+    #[error("invalid move: {0}")]
+    InvalidMove(String),
+    /// The other party revealed exactly our own values where the game needs a difference: an honest
+    /// party never meets this against a commitment it disputes.
+    #[error("nothing to dispute: {0}")]
+    NoDifference(String),
     /// Reading or writing a file failed.
     #[error(transparent)]
     Io(#[from] std::io::Error),

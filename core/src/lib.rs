@@ -1,9 +1,11 @@
 //! Vouch's shared vocabulary, with no I/O beyond reading and writing its own files: the canonical
 //! quantized model, the reference interpreter (the executable spec), bit-identical execution on Burn,
-//! and the keccak256 commitments to tensors, states, traces and models (see `docs/PROTOCOL.md`).
+//! the keccak256 commitments to tensors, states, traces and models, and the dispute game's positions,
+//! moves and one-step witnesses (see `docs/PROTOCOL.md`).
 
 pub mod burn_exec;
 pub mod commit;
+pub mod dispute;
 pub mod error;
 pub mod merkle;
 pub mod model;

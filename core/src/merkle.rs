@@ -93,6 +93,25 @@ impl MerkleTree {
         (self.levels.len() - 1) as u32
     }
 
+    /// The node at `depth` levels below the root (0 is the root, [`MerkleTree::depth`] the leaves) and
+    /// `index` from the left on that level; `None` outside the padded tree (`index ≥ 2^depth`).
+    pub fn node(&self, depth: u32, index: usize) -> Option<B256> {
+        let level = self.depth().checked_sub(depth)?;
+        self.levels[level as usize].get(index).copied()
+    }
+
+    /// The two children `(2·index, 2·index + 1)` of the inner node `(depth, index)`; `None` for a leaf or
+    /// a position outside the tree.
+    pub fn children(&self, depth: u32, index: usize) -> Option<(B256, B256)> {
+        if depth >= self.depth() || self.node(depth, index).is_none() {
+            return None;
+        }
+        Some((
+            self.node(depth + 1, 2 * index)?,
+            self.node(depth + 1, 2 * index + 1)?,
+        ))
+    }
+
     /// The siblings from leaf `index` up to the root, or `None` if `index` is not a real leaf.
     pub fn proof(&self, index: usize) -> Option<Vec<B256>> {
         if index >= self.leaf_count {
@@ -196,6 +215,28 @@ mod tests {
             prop_assert_eq!(proof.len() as u32, depth_for(n));
             let leaf = leaves(n, salt)[i];
             prop_assert_eq!(climb(Tag::Trace, leaf, i, &proof, n), Some(tree.root()));
+        }
+
+        #[test]
+        fn nodes_and_children_are_the_tree(n in 1usize..300, salt: u8) {
+            let tree = MerkleTree::new(Tag::Tensor, leaves(n, salt), B256::repeat_byte(7));
+            let depth = tree.depth();
+            prop_assert_eq!(tree.node(0, 0), Some(tree.root()));
+            prop_assert_eq!(tree.node(0, 1), None);
+            prop_assert_eq!(tree.node(depth + 1, 0), None);
+            for (i, leaf) in leaves(n, salt).into_iter().enumerate() {
+                prop_assert_eq!(tree.node(depth, i), Some(leaf));
+            }
+            prop_assert_eq!(tree.node(depth, n.next_power_of_two() - 1).is_some(), true);
+            prop_assert_eq!(tree.node(depth, n.next_power_of_two()), None);
+            prop_assert_eq!(tree.children(depth, 0), None);
+            for d in 0..depth {
+                for i in 0..1usize << d {
+                    let (l, r) = tree.children(d, i).unwrap();
+                    prop_assert_eq!(node_hash(Tag::Tensor, &l, &r), tree.node(d, i).unwrap());
+                }
+                prop_assert_eq!(tree.children(d, 1 << d), None);
+            }
         }
 
         #[test]

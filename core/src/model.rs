@@ -419,21 +419,21 @@ impl Op {
 }
 
 fn decode_rows(leaves: &[Vec<u8>]) -> Result<Vec<WeightRow>> {
-    leaves
-        .iter()
-        .map(|leaf| {
-            let mut r = Reader::new(leaf);
-            let bias = r.i32()?;
-            let multiplier = r.i32()?;
-            let shift = r.u8()?;
-            let weights = r.rest().iter().map(|&b| b as i8).collect();
-            Ok(WeightRow {
-                bias,
-                requant: Requant { multiplier, shift },
-                weights,
-            })
-        })
-        .collect()
+    leaves.iter().map(|leaf| decode_row(leaf)).collect()
+}
+
+/// Decodes one weight-row leaf `bias i32 ‖ M i32 ‖ s u8 ‖ weights i8…` (PROTOCOL.md §3.1).
+pub(crate) fn decode_row(leaf: &[u8]) -> Result<WeightRow> {
+    let mut r = Reader::new(leaf);
+    let bias = r.i32()?;
+    let multiplier = r.i32()?;
+    let shift = r.u8()?;
+    let weights = r.rest().iter().map(|&b| b as i8).collect();
+    Ok(WeightRow {
+        bias,
+        requant: Requant { multiplier, shift },
+        weights,
+    })
 }
 
 /// A canonical quantized model: the input's shape and zero point, the ops, and metadata.

@@ -3,10 +3,12 @@
 //! withdraws when the challenge window has passed. Restart-safe: state lives in its data directory
 //! and every action is checked against the chain first.
 
+pub mod defence;
 pub mod error;
-pub mod models;
+pub mod lie;
 pub mod state;
 pub mod worker;
 
 pub use error::{Result, WorkerError};
+pub use lie::Lie;
 pub use worker::{StepReport, Worker, WorkerConfig};

@@ -15,6 +15,15 @@ pub struct PendingResult {
     pub window_ends_at: u64,
 }
 
+/// A game opened against one of this worker's results, defended until it ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DefendedGame {
+    /// The disputed job (its trace is `traces/job-<id>.trace`).
+    pub job: u64,
+    /// The job's model.
+    pub model: u64,
+}
+
 /// The worker's durable state (a JSON file, replaced atomically).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkerState {
@@ -22,6 +31,9 @@ pub struct WorkerState {
     pub next_block: u64,
     /// Job id (decimal) → its pending result.
     pub pending: BTreeMap<String, PendingResult>,
+    /// Game id (decimal) → a game against one of the results, still being defended.
+    #[serde(default)]
+    pub games: BTreeMap<String, DefendedGame>,
 }
 
 impl WorkerState {

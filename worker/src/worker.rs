@@ -3,9 +3,10 @@
 //! so a restart at any point (even between sending a result and saving its state) loses nothing.
 
 use crate::{
+    defence::{Defended, defend},
     error::{Result, WorkerError},
-    models::ModelCache,
-    state::{PendingResult, WorkerState},
+    lie::Lie,
+    state::{DefendedGame, PendingResult, WorkerState},
 };
 use alloy::{
     primitives::{Address, U256},
@@ -17,6 +18,7 @@ use vouch_chain::{
     ChainClient, ChainConfig, ChainError, Deployment, EventStream, JobStatus, Market, Revert,
     VouchEvent,
     bindings::JobMarket::{JobMarketErrors, JobMarketEvents},
+    models::ModelCache,
 };
 use vouch_core::{Trace, burn_exec::BurnBackend, commit::tensor_root, tensor};
 
@@ -37,6 +39,8 @@ pub struct WorkerConfig {
     pub models: Option<Vec<U256>>,
     /// Burn backend that runs the models.
     pub backend: BurnBackend,
+    /// Cheat this way (tests and the demo only): post what the lie commits to and defend that.
+    pub lie: Option<Lie>,
 }
 
 /// What one step did.
@@ -48,6 +52,8 @@ pub struct StepReport {
     pub finalized: usize,
     /// Wei withdrawn.
     pub withdrawn: U256,
+    /// Reveals sent in games against this worker's results.
+    pub revealed: usize,
 }
 
 /// A running worker's state.
@@ -176,6 +182,15 @@ impl Worker {
                     self.forget(e.jobId);
                     Ok(())
                 }
+                JobMarketEvents::ChallengeOpened(e)
+                    if self.state.pending.contains_key(&e.jobId.to_string()) =>
+                {
+                    self.watch_game(e.gameId, e.jobId, e.attempt).await
+                }
+                JobMarketEvents::ResultOverturned(e) => self
+                    .on_overturned(e.jobId, e.attempt, e.burned)
+                    .await
+                    .map(|took| report.submitted += usize::from(took)),
                 _ => Ok(()),
             };
             match handled {
@@ -187,6 +202,7 @@ impl Worker {
         self.state.next_block = stream.next_block();
         // The cursor and results are durable before any finalize transaction is sent.
         self.save_if_changed(&mut saved)?;
+        report.revealed = self.defend_games().await?;
         report.finalized = self.finalize_due().await?;
         if report.finalized > 0 {
             report.withdrawn = self.withdraw().await?;
@@ -212,6 +228,87 @@ impl Worker {
                 window_ends_at: submitted_at + self.window,
             },
         );
+    }
+
+    /// A result was overturned and its job re-opened: forget it if it was ours, and answer the job
+    /// again if this (honest) worker serves its model. Returns whether a result was posted.
+    async fn on_overturned(&mut self, id: U256, attempt: u32, burned: U256) -> Result<bool> {
+        let job = self.market.job(id).await?;
+        // Only the overturned attempt is forgotten: a later result of ours on the job still stands.
+        if self.state.pending.contains_key(&id.to_string()) && job.attempt == attempt {
+            tracing::warn!(job = %id, burned_wei = %burned, "our result was overturned: bond lost");
+            self.forget(id);
+        }
+        if self.config.lie.is_some() || job.status != JobStatus::Open || !self.serves(job.model_id)
+        {
+            return Ok(false);
+        }
+        let input = self.market.job_input(id).await?;
+        self.take_job(id, job.model_id, &input).await
+    }
+
+    async fn watch_game(&mut self, game: U256, job: U256, attempt: u32) -> Result<()> {
+        let j = self.market.job(job).await?;
+        if j.worker != self.address() || j.attempt != attempt {
+            return Ok(());
+        }
+        let as_u64 = |v: U256, what: &str| {
+            u64::try_from(v).map_err(|_| WorkerError::Inconsistent(format!("{what} id {v}")))
+        };
+        tracing::warn!(game = %game, job = %job, "challenged: defending from the stored trace");
+        self.state.games.insert(
+            game.to_string(),
+            DefendedGame {
+                job: as_u64(job, "job")?,
+                model: as_u64(j.model_id, "model")?,
+            },
+        );
+        Ok(())
+    }
+
+    /// Answers every game against this worker's results once. Returns the reveals sent.
+    async fn defend_games(&mut self) -> Result<usize> {
+        if self.config.lie.is_some_and(|l| !l.defends()) {
+            return Ok(0);
+        }
+        let mut revealed = 0;
+        let games: Vec<(String, DefendedGame)> = self
+            .state
+            .games
+            .iter()
+            .map(|(k, v)| (k.clone(), *v))
+            .collect();
+        for (id, g) in games {
+            let game: U256 = id.parse().map_err(|_| WorkerError::State {
+                path: "state.json".into(),
+                reason: format!("bad game id {id}"),
+            })?;
+            let provider = self.market.client().provider().clone();
+            let loaded = self
+                .models
+                .get(&provider, &self.config.deployment, U256::from(g.model))
+                .await?;
+            let trace = match Trace::load(&self.trace_path(U256::from(g.job))) {
+                Ok(t) => t,
+                Err(e) => {
+                    tracing::error!(game = %game, job = g.job, error = %e, "no stored trace: cannot defend");
+                    self.state.games.remove(&id);
+                    continue;
+                }
+            };
+            match defend(&self.market, &loaded.model, &trace, game).await {
+                Ok(Defended::Playing { revealed: r }) => revealed += usize::from(r),
+                Ok(Defended::Over(status)) => {
+                    tracing::info!(game = %game, job = g.job, status = status.as_str(), "game over");
+                    self.state.games.remove(&id);
+                }
+                Err(e) if is_transient(&e) => return Err(e),
+                Err(e) => {
+                    tracing::warn!(game = %game, error = %e, "defence step failed; will retry")
+                }
+            }
+        }
+        Ok(revealed)
     }
 
     fn forget(&mut self, job: U256) {
@@ -248,20 +345,32 @@ impl Worker {
         let trace: Trace = tokio::task::spawn_blocking(move || run.burn.run(&input))
             .await
             .map_err(|e| WorkerError::Inconsistent(format!("inference task failed: {e}")))??;
+        let (trace, output) = match self.config.lie {
+            Some(lie) => {
+                let f = lie.fabricate(&loaded.model, &trace);
+                tracing::warn!(job = %id, ?lie, "posting a fabricated result");
+                (f.trace, f.output)
+            }
+            None => {
+                let output = trace.output().to_vec();
+                (trace, output)
+            }
+        };
         let c = trace.commitments();
         // The trace must be on disk before the result that it backs is posted.
         let path = self.trace_path(id);
         trace.persist(&path)?;
-        let output = tensor::to_bytes(trace.output());
+        let output_root = tensor_root(&output, loaded.model.output().c as usize);
+        let output = tensor::to_bytes(&output);
         match self
             .market
-            .submit_result(id, c.output_root, c.trace_root, &output, self.bond)
+            .submit_result(id, output_root, c.trace_root, &output, self.bond)
             .await
         {
             Ok(_) => {
                 let job = self.market.job(id).await?;
                 self.track(id, job.submitted_at);
-                tracing::info!(job = %id, model = %model_id, output_root = %c.output_root, trace_root = %c.trace_root, "result submitted");
+                tracing::info!(job = %id, model = %model_id, output_root = %output_root, trace_root = %c.trace_root, "result submitted");
                 Ok(true)
             }
             Err(e) if matches!(market_revert(&e), Some(JobMarketErrors::JobNotOpen(_))) => {
@@ -302,7 +411,9 @@ impl Worker {
                 Err(e) => match market_revert(&e) {
                     // The chain's clock lags the wall clock: try again next step.
                     Some(JobMarketErrors::ChallengeWindowOpen(_)) => {}
-                    // Someone else finalized it already.
+                    // A game on the result is still being played: settle once it is decided.
+                    Some(JobMarketErrors::GamesOpen(_)) => {}
+                    // Someone else finalized it already, or a game overturned it.
                     Some(JobMarketErrors::JobNotSubmitted(_)) => self.forget(job),
                     _ => return Err(e.into()),
                 },

@@ -55,15 +55,9 @@ async fn a_job_settles_and_everyone_is_paid_to_the_wei() {
         .unwrap();
     let window = 3_600;
     let bond = U256::from(ETH);
-    let deployment = deploy(
-        &owner,
-        MarketParams {
-            challenge_window: window,
-            result_bond: bond,
-        },
-    )
-    .await
-    .unwrap();
+    let deployment = deploy(&owner, MarketParams::new(window, bond, 1_000_000_000))
+        .await
+        .unwrap();
 
     let model = random::random_model(&mut rng, &[64, 32, 10]);
     let fee = U256::from(ETH / 10) + U256::from(rng.random_range(0..1_000_000u64));
@@ -100,6 +94,7 @@ async fn a_job_settles_and_everyone_is_paid_to_the_wei() {
         poll_interval: Duration::from_millis(50),
         models: None,
         backend: BurnBackend::Flex,
+        lie: None,
     };
     let mut worker = Worker::new(worker_config.clone(), chain.signer(2))
         .await
@@ -196,10 +191,7 @@ async fn an_unanswered_job_refunds_its_poster() {
         .unwrap();
     let deployment = deploy(
         &owner,
-        MarketParams {
-            challenge_window: 10,
-            result_bond: U256::from(ETH),
-        },
+        MarketParams::new(10, U256::from(ETH), 1_000_000_000),
     )
     .await
     .unwrap();

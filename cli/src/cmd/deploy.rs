@@ -20,6 +20,17 @@ pub(crate) struct DeployArgs {
     /// Bond a worker posts with every result, in wei.
     #[arg(long, env = "VOUCH_RESULT_BOND_WEI", default_value = "100000000000000000", value_parser = parse_wei)]
     bond_wei: U256,
+    /// Gas price, in wei, the challenger bond is sized at: it pays a defender's gas for a whole game
+    /// at this price, plus 1 % of the result bond (see `docs/PROTOCOL.md` §6.7).
+    #[arg(long, env = "VOUCH_GAS_PRICE_WEI", default_value_t = 20_000_000_000)]
+    gas_price_wei: u128,
+    /// Each side's chess clock in a dispute game, in seconds (default: the challenge window, at least
+    /// 60). In production, no shorter than the chain's forced-inclusion delay.
+    #[arg(long, env = "VOUCH_GAME_CLOCK_SECS")]
+    game_clock_secs: Option<u64>,
+    /// The least time a side always has for one move, in seconds.
+    #[arg(long, env = "VOUCH_CLOCK_EXTENSION_SECS", default_value_t = 600)]
+    clock_extension_secs: u64,
     /// Where to write the deployment file.
     #[arg(long, short, default_value = "deployment.json")]
     out: PathBuf,
@@ -30,19 +41,23 @@ impl DeployArgs {
         let client = ChainClient::connect(&self.rpc.config(), self.key.signer()?)
             .await
             .context("connecting to the chain")?;
-        let params = MarketParams {
-            challenge_window: self.window_secs,
-            result_bond: self.bond_wei,
-        };
+        let mut params = MarketParams::new(self.window_secs, self.bond_wei, self.gas_price_wei);
+        params.clock_extension = self.clock_extension_secs;
+        if let Some(clock) = self.game_clock_secs {
+            params.game_clock = clock;
+        }
         let deployment = vouch_chain::deploy(&client, params)
             .await
             .context("deploying contracts")?;
         std::fs::write(&self.out, serde_json::to_string_pretty(&deployment)?)
             .with_context(|| format!("writing {}", self.out.display()))?;
         println!(
-            "registry {}\nmarket   {}\nwrote    {}",
+            "registry {}\nmarket   {}\nprover   {}\nchallenge bond {} wei, game clock {} s\nwrote    {}",
             deployment.registry,
             deployment.market,
+            deployment.prover,
+            params.challenge_bond,
+            params.game_clock,
             self.out.display()
         );
         Ok(())

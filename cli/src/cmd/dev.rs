@@ -6,18 +6,26 @@ use clap::Args;
 use rand::{SeedableRng, rngs::StdRng};
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 use tokio_util::sync::CancellationToken;
-use vouch_chain::{ChainClient, ChainConfig, MarketParams, anvil::LocalChain, registry};
+use vouch_chain::{
+    ChainClient, ChainConfig, JobStatus, Market, MarketParams, anvil::LocalChain, registry,
+};
+use vouch_challenger::{Challenger, ChallengerConfig, Strategy};
 use vouch_coordinator::{CoordinatorConfig, client::ApiClient};
 use vouch_core::{Model, burn_exec::BurnBackend, commit::model_root, random, reference, tensor};
 use vouch_import::{Dataset, quantize_input};
-use vouch_worker::{Worker, WorkerConfig};
+use vouch_worker::{Lie, Worker, WorkerConfig};
 
-/// Run a local Vouch network and show jobs settle.
+/// Run a local Vouch network, show jobs settle and a fraudulent result get caught.
 ///
 /// Starts anvil, deploys the contracts, lists the example model (publishing its weights on chain),
-/// starts the coordinator (HTTP API + SQLite) and a worker, posts demo jobs over HTTP, and prints each
-/// settled output next to the reference interpreter's. Then keeps serving until Ctrl-C (or exits with
-/// `--once`). Everything lives in `--data-dir`, wiped at start.
+/// starts the coordinator (HTTP API + SQLite), an honest worker and an honest challenger, posts demo
+/// jobs over HTTP, and prints each settled output next to the reference interpreter's. Unless
+/// `--no-fraud`, a dishonest worker also answers one job with a consistent but wrong trace (the same
+/// model, listed a second time for it alone): the challenger re-runs it, challenges it, bisects the
+/// trace and the disputed tensor down to one element (the moves are logged), the contract computes
+/// that element itself, the liar's bond is slashed and the honest worker answers the re-opened job.
+/// Then keeps serving until Ctrl-C (or exits with `--once`). Everything lives in `--data-dir`, wiped
+/// at start.
 #[derive(Debug, Args)]
 pub(crate) struct DevArgs {
     /// Port for anvil's JSON-RPC (0 picks a free port).
@@ -37,8 +45,11 @@ pub(crate) struct DevArgs {
     #[arg(long, default_value_t = 3)]
     jobs: usize,
     /// Challenge window in seconds.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 10)]
     window_secs: u64,
+    /// Skip the fraudulent result (no dishonest worker).
+    #[arg(long)]
+    no_fraud: bool,
     /// Directory for the database, worker state and traces (wiped at start).
     #[arg(long, default_value = ".vouch/dev")]
     data_dir: PathBuf,
@@ -55,6 +66,8 @@ const EXAMPLE_DATA: &str = include_str!("../../../models/data/digits-test.json")
 const OWNER: usize = 0;
 const POSTER: usize = 1;
 const WORKER: usize = 2;
+const LIAR: usize = 3;
+const CHALLENGER: usize = 4;
 
 impl DevArgs {
     pub(crate) async fn run(self) -> anyhow::Result<()> {
@@ -85,10 +98,7 @@ impl DevArgs {
         })?;
         let config = ChainConfig::local(chain.endpoint());
         let owner = ChainClient::connect(&config, chain.signer(OWNER)).await?;
-        let params = MarketParams {
-            challenge_window: self.window_secs,
-            result_bond: U256::from(10u64.pow(17)),
-        };
+        let params = MarketParams::new(self.window_secs, U256::from(10u64.pow(17)), 1_000_000_000);
         let deployment = vouch_chain::deploy(&owner, params)
             .await
             .context("deploying contracts")?;
@@ -98,8 +108,8 @@ impl DevArgs {
         )?;
         println!("chain        {} (anvil)", chain.endpoint());
         println!(
-            "registry     {}\nmarket       {}",
-            deployment.registry, deployment.market
+            "registry     {}\nmarket       {}\nprover       {}",
+            deployment.registry, deployment.market, deployment.prover
         );
 
         let fee = U256::from(10u64.pow(15));
@@ -130,46 +140,113 @@ impl DevArgs {
         println!("coordinator  {api_url}  (GET /v1/jobs, /v1/models, /metrics)");
 
         let shutdown = CancellationToken::new();
-        let worker_config = WorkerConfig {
-            chain: config.clone(),
-            deployment,
-            data_dir: self.data_dir.join("worker"),
-            confirmations: 0,
-            poll_interval: Duration::from_millis(200),
-            models: None,
-            backend: BurnBackend::Flex,
-        };
-        let worker = Worker::new(worker_config, chain.signer(WORKER))
-            .await
-            .context("starting the worker")?;
-        let worker_address = worker.address();
-        let worker_task = tokio::spawn(worker.run(shutdown.clone()));
+        let worker_config =
+            |name: &str, models: Option<Vec<U256>>, lie: Option<Lie>| WorkerConfig {
+                chain: config.clone(),
+                deployment,
+                data_dir: self.data_dir.join(name),
+                confirmations: 0,
+                poll_interval: Duration::from_millis(200),
+                models,
+                backend: BurnBackend::Flex,
+                lie,
+            };
+        let challenger = Challenger::new(
+            ChallengerConfig {
+                chain: config.clone(),
+                deployment,
+                data_dir: self.data_dir.join("challenger"),
+                confirmations: 0,
+                poll_interval: Duration::from_millis(200),
+                sample_rate: 1.0,
+                sample_key: alloy::primitives::keccak256(b"vouch dev challenger"),
+                backend: BurnBackend::Flex,
+                strategy: Strategy::Honest,
+            },
+            chain.signer(CHALLENGER),
+        )
+        .await
+        .context("starting the challenger")?;
+        let challenger_address = challenger.address();
+        let stop = shutdown.clone();
+        let mut tasks: Vec<tokio::task::JoinHandle<anyhow::Result<()>>> =
+            vec![tokio::spawn(async move { Ok(challenger.run(stop).await?) })];
 
         let api = ApiClient::new(&api_url)?;
         let mut rng = StdRng::seed_from_u64(7);
+        let mut inputs = (0..self.jobs + 1).map(|i| match &data {
+            Some(d) => {
+                let k = i % d.inputs.len();
+                anyhow::Ok((
+                    quantize_input(&model, &d.inputs[k])?,
+                    d.labels.as_ref().map(|l| l[k]),
+                ))
+            }
+            None => Ok((random::random_input(&mut rng, &model), None)),
+        });
+        let truth = |label: Option<usize>| {
+            label
+                .map(|l| format!(" (a handwritten {l})"))
+                .unwrap_or_default()
+        };
         let mut posted = Vec::new();
-        for i in 0..self.jobs {
-            let (input, label) = match &data {
-                Some(d) => {
-                    let k = i % d.inputs.len();
-                    (
-                        quantize_input(&model, &d.inputs[k])?,
-                        d.labels.as_ref().map(|l| l[k]),
-                    )
-                }
-                None => (random::random_input(&mut rng, &model), None),
+        let mut fraud = None;
+        if !self.no_fraud {
+            // The same model listed again, served by the dishonest worker alone, so the fraud is
+            // deterministic: no honest worker races it to the first answer.
+            let liar_model = registry::list_model(&owner, &deployment, &model, fee, 1_000)
+                .await
+                .context("listing the model for the dishonest worker")?;
+            let lie = Lie::Consistent {
+                step: model.op_count() / 2,
             };
+            let liar = Worker::new(
+                worker_config("liar", Some(vec![liar_model]), Some(lie)),
+                chain.signer(LIAR),
+            )
+            .await
+            .context("starting the dishonest worker")?;
+            let liar_address = liar.address();
+            let stop = shutdown.clone();
+            tasks.push(tokio::spawn(async move { Ok(liar.run(stop).await?) }));
+            let (input, label) = inputs.next().expect("one input per job")?;
+            let job = api
+                .post_job(liar_model.to::<u64>(), serde_json::to_value(&input)?, None)
+                .await?;
+            println!(
+                "posted job {} over HTTP{} on model {liar_model}, served by a DISHONEST worker {liar_address} ({lie:?})",
+                job.job_id,
+                truth(label)
+            );
+            let market = Market::new(owner.clone(), deployment);
+            let id = U256::from(job.job_id);
+            while market.job(id).await?.status != JobStatus::Submitted {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            println!(
+                "job {} answered with a fabricated trace; the challenger {challenger_address} re-runs it",
+                job.job_id
+            );
+            fraud = Some((job.job_id, liar_address));
+            posted.push((job.job_id, input));
+        }
+        let worker = Worker::new(worker_config("worker", None, None), chain.signer(WORKER))
+            .await
+            .context("starting the worker")?;
+        let worker_address = worker.address();
+        let stop = shutdown.clone();
+        tasks.push(tokio::spawn(async move { Ok(worker.run(stop).await?) }));
+
+        for _ in 0..self.jobs {
+            let (input, label) = inputs.next().expect("one input per job")?;
             let job = api
                 .post_job(model_id.to::<u64>(), serde_json::to_value(&input)?, None)
                 .await?;
-            let truth = label
-                .map(|l| format!(" (a handwritten {l})"))
-                .unwrap_or_default();
-            println!("posted job {} over HTTP{truth}", job.job_id);
+            println!("posted job {} over HTTP{}", job.job_id, truth(label));
             posted.push((job.job_id, input));
         }
         let mut mismatches = 0;
-        let timeout = Duration::from_secs(self.window_secs * 4 + 60);
+        let timeout = Duration::from_secs(self.window_secs * 8 + 180);
         for (id, input) in &posted {
             let job = api.wait_settled(*id, timeout).await?;
             let output = job.output.clone().unwrap_or_default();
@@ -186,6 +263,14 @@ impl DevArgs {
                     .cloned()
                     .unwrap_or_else(|| i.to_string())
             });
+            if let Some((fraud_id, liar)) = fraud.filter(|(f, _)| f == id) {
+                let market = Market::new(owner.clone(), deployment);
+                let settled = market.job(U256::from(fraud_id)).await?;
+                println!(
+                    "job {id}: the fabricated result of {liar} was overturned on chain and its bond slashed; answer {} by {} settled",
+                    settled.attempt, settled.worker
+                );
+            }
             println!(
                 "job {id} settled: output {output:?} → class {} — {}",
                 label.unwrap_or_default(),
@@ -210,10 +295,9 @@ impl DevArgs {
             tokio::signal::ctrl_c().await?;
             shutdown.cancel();
         }
-        worker_task
-            .await
-            .context("worker task")?
-            .context("worker")?;
+        for task in tasks {
+            task.await.context("agent task")??;
+        }
         coordinator.shutdown().await;
         drop(chain);
         if mismatches > 0 {

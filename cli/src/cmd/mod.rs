@@ -1,5 +1,6 @@
 //! One file per subcommand, each an `XxxArgs` with `async fn run(self)`.
 
+pub(crate) mod challenger;
 pub(crate) mod coordinator;
 pub(crate) mod deploy;
 pub(crate) mod dev;

@@ -11,8 +11,9 @@ use vouch_worker::{Worker, WorkerConfig};
 
 /// Run a worker: answer jobs with results computed on Burn, post bonds, collect fees.
 ///
-/// State (event cursor, pending results), traces and cached models live in `--data-dir`; the
-/// worker can be stopped and restarted at any time.
+/// State (event cursor, pending results, games being defended), traces and cached models live in
+/// `--data-dir`; the worker can be stopped and restarted at any time, also in the middle of a
+/// dispute: it answers every challenge to its results from the stored trace.
 #[derive(Debug, Args)]
 pub(crate) struct WorkerArgs {
     #[command(flatten)]
@@ -42,6 +43,7 @@ impl WorkerArgs {
             poll_interval: Duration::from_millis(self.rpc.poll_ms),
             models: (!self.models.is_empty()).then_some(self.models),
             backend: BurnBackend::Flex,
+            lie: None,
         };
         let worker = Worker::new(config, self.key.signer()?)
             .await

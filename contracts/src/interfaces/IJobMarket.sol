@@ -22,9 +22,11 @@ interface IJobMarket {
         bytes input
     );
 
-    /// @notice A worker submitted a result with its bond; the challenge window runs from `submittedAt`.
+    /// @notice A worker submitted result number `attempt` of the job with its bond; the challenge window runs from
+    /// `submittedAt`.
     event ResultSubmitted(
         uint256 indexed jobId,
+        uint32 attempt,
         address indexed worker,
         bytes32 outputRoot,
         bytes32 traceRoot,
@@ -67,7 +69,8 @@ interface IJobMarket {
     /// was posted (else `OutputLengthMismatch`).
     function submitResult(uint256 jobId, bytes32 outputRoot, bytes32 traceRoot, bytes calldata output) external payable;
 
-    /// @notice Settles a submitted result once `block.timestamp >= submittedAt + challengeWindow`. Anyone.
+    /// @notice Settles a submitted result once `block.timestamp >= submittedAt + challengeWindow` and no game on it is
+    /// open (else `GamesOpen`). Anyone.
     function finalize(uint256 jobId) external;
 
     /// @notice Credits the fee of an Open job back to its poster once `block.timestamp >= deadline`. Anyone.

@@ -65,6 +65,7 @@ interface IModelRegistry {
 
     /// @notice Appends leaves to op `op`'s tree; each datum is hashed as leaf(0x04, data). Owner only,
     /// Pending only, and `op` must be the op being published (ops are published in order 0..n−1).
+    /// The first leaf of an op (its spec, PROTOCOL §3.1) is also stored, readable with `opSpec` once it is sealed.
     function publishLeaves(uint256 modelId, uint32 op, bytes[] calldata leaves) external;
 
     /// @notice Closes op `op` (it must be the op being published and have ≥ 1 leaf) and moves to the next.
@@ -105,6 +106,11 @@ interface IModelRegistry {
 
     /// @notice The op tree root of a sealed op (`op` < the op being published); zero otherwise.
     function opRoot(uint256 modelId, uint32 op) external view returns (bytes32);
+
+    /// @notice The spec leaf (leaf 0, PROTOCOL §3.1) of a sealed op (`op` < the op being published), as published;
+    /// empty otherwise. Reverts `UnknownModel` for an id never registered. For an Active model every op's spec is
+    /// readable and committed by the model root (it is leaf 0 of the op tree whose root `opRoot` returns).
+    function opSpec(uint256 modelId, uint32 op) external view returns (bytes memory);
 
     /// @notice The number of models ever registered (the highest id).
     function modelCount() external view returns (uint256);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 pragma solidity 0.8.37;
 
-import {JobStatus, ModelStatus} from "./Types.sol";
+import {GamePhase, GameStatus, JobStatus, ModelStatus, RevealKind} from "./Types.sol";
 
 // ---------------------------------------------------------------------------------------------------------
 // Merkle commitments
@@ -105,3 +105,143 @@ error TransferFailed();
 
 /// @notice A guarded function was re-entered.
 error Reentrancy();
+
+/// @notice A settlement was attempted while games on the result are still open.
+error GamesOpen(uint256 jobId, uint32 openGames);
+
+// ---------------------------------------------------------------------------------------------------------
+// DisputeGame
+// ---------------------------------------------------------------------------------------------------------
+
+/// @notice The prover address given to the market is zero.
+error ZeroProver();
+
+/// @notice `burnBps` must lie in [MIN_BURN_BPS, 10_000].
+error BurnTooLow(uint16 burnBps, uint16 min);
+
+/// @notice Only a submitted result (not settled, not overturned) can be disputed or revealed.
+error ResultNotSubmitted(uint256 jobId, JobStatus status);
+
+/// @notice The challenge window closed at `endsAt`.
+error ChallengeWindowClosed(uint256 jobId, uint64 endsAt);
+
+/// @notice The worker of a result cannot challenge it.
+error SelfChallenge(uint256 jobId);
+
+/// @notice No game was ever opened on this result, so there is nothing to reveal for.
+error NoDispute(uint256 jobId, uint32 attempt);
+
+/// @notice No game has this id.
+error UnknownGame(uint256 gameId);
+
+/// @notice The game is not Active (it was resolved or claimed).
+error GameNotActive(uint256 gameId, GameStatus status);
+
+/// @notice The game's result was overturned by another game; only `claimMoot` remains.
+error ResultOverturnedAlready(uint256 jobId, uint32 attempt);
+
+/// @notice `claimMoot` on a game whose result still stands.
+error ResultNotOverturned(uint256 jobId, uint32 attempt);
+
+/// @notice Only the game's challenger makes this move.
+error NotChallenger(uint256 gameId, address caller);
+
+/// @notice The move names another position than the game's (`expected` moves were made).
+error StaleMove(uint256 gameId, uint32 move, uint32 expected);
+
+/// @notice The move does not fit the game's phase or position.
+error WrongPhase(uint256 gameId, GamePhase phase);
+
+/// @notice The position still waits for the defender's reveal `kind` (at state/op `index`).
+error NothingRevealed(RevealKind kind, uint256 index);
+
+/// @notice A reveal did not hash to what it must: `computed` ≠ `expected`.
+error RevealMismatch(bytes32 computed, bytes32 expected);
+
+/// @notice An index outside `[.., max]`.
+error StateIndexOutOfRange(uint256 index, uint256 max);
+
+/// @notice The defender's data arrived (or is still missing) past its clock: it has lost (`timeout`).
+error DefenderOutOfTime(uint256 gameId);
+
+/// @notice The challenger took longer than its clock: it has lost (`timeout`).
+error ChallengerOutOfTime(uint256 gameId);
+
+/// @notice Neither side has run out of time yet.
+error NotTimedOut(uint256 gameId);
+
+// ---------------------------------------------------------------------------------------------------------
+// OneStepProver (and the Merkle path and op spec checks it shares with the dispute game)
+// ---------------------------------------------------------------------------------------------------------
+
+/// @notice A Merkle path named leaf `index` of a tree that has only `leafCount` leaves.
+error LeafIndexOutOfRange(uint256 index, uint256 leafCount);
+
+/// @notice A Merkle path has `length` siblings; the tree's depth ⌈log2 leafCount⌉ is `depth`.
+error PathLengthMismatch(uint256 length, uint256 depth);
+
+/// @notice An op spec has an op code PROTOCOL §3.1 does not define.
+error UnknownOpCode(uint8 code);
+
+/// @notice An op spec of op code `code` has `length` bytes; that code's spec has exactly `expected` (a spec shorter
+/// than the 14-byte header: `expected` = 14, and `code` = 0 for an empty spec).
+error BadSpecLength(uint8 code, uint256 length, uint256 expected);
+
+/// @notice Op `k` is not an op of the model (it has `opCount` ops, 0 … opCount − 1).
+error OpOutOfRange(uint256 modelId, uint32 k, uint32 opCount);
+
+/// @notice Element `e` is not an element of the op's output, which has `count` elements.
+error ElementOutOfRange(uint256 e, uint256 count);
+
+/// @notice Op `k` reads slot `slot`, but only slots 0 … k exist before it runs.
+error SlotNotReadable(uint16 slot, uint32 k);
+
+/// @notice The witness has `actual` slot proofs; the op reads `expected` operands.
+error WrongSlotCount(uint256 actual, uint256 expected);
+
+/// @notice The slot proof for `slot` climbs to `computed`, not to the agreed state root.
+error SlotRootMismatch(uint16 slot, bytes32 computed, bytes32 stateRoot);
+
+/// @notice The witness has `actual` input rows; the element reads `expected`.
+error WrongRowCount(uint256 actual, uint256 expected);
+
+/// @notice Witness row `row` (its position in `rows`) has `length` bytes; the tensor's rows have `expected`.
+error RowLengthMismatch(uint256 row, uint256 length, uint256 expected);
+
+/// @notice Witness row `row` has `length` path siblings; its ⌈C/32⌉ leaves need `expected` (depth each).
+error RowPathLengthMismatch(uint256 row, uint256 length, uint256 expected);
+
+/// @notice A leaf of witness row `row` climbs to `computed`, not to its slot's tensor root `slotRoot`.
+error RowRootMismatch(uint256 row, bytes32 computed, bytes32 slotRoot);
+
+/// @notice The dense witness's input tensor has `length` bytes; the input slot's tensor has `expected` elements.
+error WitnessInputLength(uint256 length, uint256 expected);
+
+/// @notice The dense witness's input tensor has tensor root `computed`, not the input slot's root `slotRoot`.
+error InputRootMismatch(bytes32 computed, bytes32 slotRoot);
+
+/// @notice The witness's weight row has `length` bytes; the op's rows have `expected` (9 + reduction size).
+error WeightRowLengthMismatch(uint256 length, uint256 expected);
+
+/// @notice The weight row climbs to `computed`, not to the op's root `opRoot` in the registry.
+error WeightRootMismatch(bytes32 computed, bytes32 opRoot);
+
+/// @notice The witness carries data the op does not read (`input` off dense, weights off dense and conv2d).
+error UnexpectedWitnessData(uint8 code);
+
+/// @notice A requantization outside `1 ≤ M` (M is an i32) and `1 ≤ s ≤ 62` (PROTOCOL §1.1).
+error InvalidRequant(int32 multiplier, uint8 shift);
+
+/// @notice Clamp bounds with `lo > hi`.
+error InvalidClamp(int8 lo, int8 hi);
+
+/// @notice Operand slot `slot` has shape [h, w, c], which op code `code` cannot read into its output shape (clamp
+/// and add: equal shapes; pools: equal channels; reshape: equal element counts).
+error OperandShapeMismatch(uint8 code, uint16 slot, uint32 h, uint32 w, uint32 c);
+
+/// @notice An average-pool window at output pixel (oy, ox) reaches past the input (an invalid model).
+error AvgPoolTapOutside(uint256 oy, uint256 ox);
+
+/// @notice A dense or conv accumulator outside i32, which the registration bound excludes (an invalid model;
+/// the reference interpreter refuses it too).
+error AccumulatorOverflow(int256 acc);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 pragma solidity 0.8.37;
 
-import {EmptyTree, TreeFull} from "./Errors.sol";
+import {EmptyTree, LeafIndexOutOfRange, PathLengthMismatch, TreeFull} from "./Errors.sol";
 
 /// @notice The leaves folded so far into an append-only Merkle tree (PROTOCOL §3), in O(depth) storage.
 /// @dev `branch[i]` holds the root of the last complete subtree of height `i` whose right sibling has not
@@ -131,13 +131,69 @@ library LibMerkle {
         return h;
     }
 
+    /// @notice The root that leaf `index` of a tree of `leafCount` leaves climbs to along `path`: hash `leafHash`
+    /// with `path[0]`, the result with `path[1]`, … with node(tag, ·, ·), the sibling on the left where the index's
+    /// bit at that height is 1. The caller compares the result with the root it trusts.
+    /// @dev Reverts `LeafIndexOutOfRange` unless `index < leafCount` and `PathLengthMismatch` unless the path has
+    /// exactly the tree's depth ⌈log2 leafCount⌉, so a proof can name neither a padding leaf nor an inner node.
+    function climb(uint8 tag, bytes32 leafHash, uint256 index, bytes32[] calldata path, uint256 leafCount)
+        internal
+        pure
+        returns (bytes32 h)
+    {
+        // INVARIANT: the index names a real leaf of the tree (never a padding leaf, never past the tree).
+        if (index >= leafCount) revert LeafIndexOutOfRange(index, leafCount);
+        uint256 depth = path.length;
+        uint256 last = leafCount - 1; // no underflow: index < leafCount
+        // INVARIANT: the path has exactly the tree's depth ⌈log2 leafCount⌉, the bit length of leafCount − 1: no bit
+        // of `last` at or above `depth`, and (unless depth = 0) bit depth − 1 set. (A shift by ≥ 256 gives 0.)
+        if ((last >> depth) != 0 || (depth != 0 && (last >> (depth - 1)) == 0)) {
+            revert PathLengthMismatch(depth, ceilLog2(leafCount));
+        }
+        assembly ("memory-safe") {
+            // The 66-byte node preimage 0x01 ‖ tag ‖ left ‖ right is built past the free memory pointer (scratch,
+            // never allocated; nothing else runs in between). Bytes 0..1 keep the prefix: the two word stores
+            // write bytes 2..65 only.
+            let ptr := mload(0x40)
+            mstore(ptr, shl(240, or(0x0100, and(tag, 0xff))))
+            let left := add(ptr, 2)
+            let right := add(ptr, 34)
+            h := leafHash
+            let end := add(path.offset, shl(5, depth))
+            for { let p := path.offset } lt(p, end) { p := add(p, 0x20) } {
+                // Branch-free: with b = 32·(index bit), h goes left (b = 0) or right (b = 32), the sibling opposite.
+                let b := shl(5, and(index, 1))
+                mstore(add(left, b), h)
+                mstore(sub(right, b), calldataload(p))
+                h := keccak256(ptr, 66)
+                index := shr(1, index)
+            }
+        }
+    }
+
     /// @notice Forgets every appended leaf.
     function reset(Frontier storage f) internal {
         f.count = 0;
     }
 
-    /// @notice ⌈log2 m⌉ for m ≥ 1 (0 for m = 1).
+    /// @notice ⌈log2 m⌉ for m ≥ 1 (0 for m = 1; also 0 for m = 0).
+    /// @dev ⌈log2 m⌉ is the bit length of m − 1 for m ≥ 2; found by binary search over the bit length (constant
+    /// gas, no loop).
     function ceilLog2(uint256 m) internal pure returns (uint256 d) {
-        while (2 ** d < m) ++d;
+        if (m < 2) return 0;
+        assembly ("memory-safe") {
+            let x := sub(m, 1)
+            // d = ⌊log2 x⌋: test the upper half of the remaining bits, shift them down if any is set.
+            d := shl(7, lt(0xffffffffffffffffffffffffffffffff, x))
+            d := or(d, shl(6, lt(0xffffffffffffffff, shr(d, x))))
+            d := or(d, shl(5, lt(0xffffffff, shr(d, x))))
+            d := or(d, shl(4, lt(0xffff, shr(d, x))))
+            d := or(d, shl(3, lt(0xff, shr(d, x))))
+            d := or(d, shl(2, lt(0xf, shr(d, x))))
+            d := or(d, shl(1, lt(0x3, shr(d, x))))
+            d := or(d, lt(0x1, shr(d, x)))
+            // The bit length of x ≥ 1 is ⌊log2 x⌋ + 1.
+            d := add(d, 1)
+        }
     }
 }

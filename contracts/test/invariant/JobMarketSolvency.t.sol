@@ -3,8 +3,10 @@ pragma solidity 0.8.37;
 
 import {JobMarket} from "../../src/JobMarket.sol";
 import {ModelRegistry} from "../../src/ModelRegistry.sol";
+import {IOneStepProver} from "../../src/interfaces/IOneStepProver.sol";
 import {Job, JobStatus} from "../../src/lib/Types.sol";
 import {Base} from "../Base.t.sol";
+import {Configs} from "../utils/Configs.sol";
 import {DenseReluModel, ModelFixture} from "../utils/ModelFixture.sol";
 import {Reference} from "../utils/Reference.sol";
 
@@ -143,7 +145,7 @@ contract JobMarketSolvencyInvariantTest is Base {
     function setUp() public {
         vm.warp(1_800_000_000);
         ModelRegistry registry = new ModelRegistry();
-        market = new JobMarket(registry, 1 hours, 0.3 ether);
+        market = new JobMarket(registry, IOneStepProver(address(0x5eed)), Configs.market(1 hours, 0.3 ether));
         address owner = makeAddr("owner");
         // An image model: inputs are 64 rows of one byte, outputs one row of 10.
         DenseReluModel memory m = ModelFixture.denseRelu(3, ModelFixture.shape(8, 8, 1), 10);

@@ -79,4 +79,73 @@ library Reference {
         bytes memory shapes = abi.encodePacked(input.h, input.w, input.c, inputZero, output.h, output.w, output.c);
         return keccak256(abi.encodePacked(uint8(0x02), uint8(0x05), uint32(ops.length), shapes, opsRoot));
     }
+
+    // ----- Merkle paths (for the one-step prover's witnesses) -----
+
+    /// @notice The path of leaf `index` in merkle(tag, leaves, pad): its sibling at every height, from the leaf up.
+    function path(uint8 tag, bytes32[] memory leaves, bytes32 pad, uint256 index)
+        internal
+        pure
+        returns (bytes32[] memory siblings)
+    {
+        require(index < leaves.length, "index");
+        uint256 width = 1;
+        uint256 depth = 0;
+        while (width < leaves.length) {
+            width *= 2;
+            ++depth;
+        }
+        bytes32[] memory level = new bytes32[](width);
+        for (uint256 i = 0; i < width; ++i) {
+            level[i] = i < leaves.length ? leaves[i] : pad;
+        }
+        siblings = new bytes32[](depth);
+        for (uint256 d = 0; d < depth; ++d) {
+            siblings[d] = level[index % 2 == 0 ? index + 1 : index - 1];
+            bytes32[] memory up = new bytes32[](level.length / 2);
+            for (uint256 i = 0; i < up.length; ++i) {
+                up[i] = node(tag, level[2 * i], level[2 * i + 1]);
+            }
+            level = up;
+            index /= 2;
+        }
+    }
+
+    /// @notice The root leaf `index` climbs to along `siblings` (no depth or index checks: the plain formula).
+    function climb(uint8 tag, bytes32 leafHash, uint256 index, bytes32[] memory siblings)
+        internal
+        pure
+        returns (bytes32 h)
+    {
+        h = leafHash;
+        for (uint256 d = 0; d < siblings.length; ++d) {
+            h = index % 2 == 0 ? node(tag, h, siblings[d]) : node(tag, siblings[d], h);
+            index /= 2;
+        }
+    }
+
+    /// @notice The leaf hashes of a tensor in rows of `rowLen` bytes (before padding), as `tensorRoot` builds them.
+    function tensorLeaves(bytes memory data, uint256 rowLen) internal pure returns (bytes32[] memory leaves) {
+        require(rowLen > 0 && data.length % rowLen == 0, "ragged");
+        uint256 perRow = (rowLen + 31) / 32;
+        uint256 rows = data.length / rowLen;
+        leaves = new bytes32[](rows * perRow);
+        for (uint256 r = 0; r < rows; ++r) {
+            for (uint256 i = 0; i < perRow; ++i) {
+                bytes memory chunk = new bytes(32);
+                for (uint256 j = 0; j < 32 && 32 * i + j < rowLen; ++j) {
+                    chunk[j] = data[r * rowLen + 32 * i + j];
+                }
+                leaves[r * perRow + i] = leaf(0x01, chunk);
+            }
+        }
+    }
+
+    /// @notice The leaf hashes leaf(0x04, ·) of an op's raw leaves (spec, rows).
+    function opLeafHashes(bytes[] memory raw) internal pure returns (bytes32[] memory hashes) {
+        hashes = new bytes32[](raw.length);
+        for (uint256 i = 0; i < raw.length; ++i) {
+            hashes[i] = leaf(0x04, raw[i]);
+        }
+    }
 }

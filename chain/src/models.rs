@@ -1,10 +1,9 @@
-//! Models the worker serves: fetched from the chain's published leaves, verified against their root,
-//! cached on disk, and loaded onto a Burn device once.
+//! Models an agent runs (a worker serving jobs, a challenger re-running them): fetched from the chain's
+//! published leaves, verified against their root, cached on disk, and loaded onto a Burn device once.
 
-use crate::error::Result;
+use crate::{deploy::Deployment, error::Result, registry};
 use alloy::primitives::U256;
 use std::{collections::HashMap, path::PathBuf, sync::Arc};
-use vouch_chain::{Deployment, registry};
 use vouch_core::{
     Model,
     burn_exec::{BurnBackend, BurnModel, MatmulMode},

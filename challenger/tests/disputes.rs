@@ -1,0 +1,344 @@
+//! Whole dispute games on a real anvil with the real contracts, the real worker (honest or lying)
+//! and the real challenger (honest or lying): the liar loses every time, and the money moves to the
+//! wei as PROTOCOL §6.6 says.
+
+use alloy::{
+    eips::BlockNumberOrTag,
+    primitives::{Address, B256, U256},
+    providers::Provider,
+};
+use rand::{Rng, SeedableRng, rngs::StdRng};
+use std::{path::PathBuf, time::Duration};
+use vouch_chain::{
+    ChainClient, ChainConfig, Deployment, JobStatus, Market, MarketParams, anvil,
+    anvil::LocalChain, deploy, registry,
+};
+use vouch_challenger::{Challenger, ChallengerConfig, Strategy};
+use vouch_core::{Model, burn_exec::BurnBackend, random, tensor};
+use vouch_worker::{Lie, Worker, WorkerConfig, state::WorkerState};
+
+const ETH: u64 = 1_000_000_000_000_000_000;
+const WINDOW: u64 = 600;
+
+struct Net {
+    chain: LocalChain,
+    config: ChainConfig,
+    deployment: Deployment,
+    params: MarketParams,
+    model: Model,
+    model_id: U256,
+    fee: U256,
+    dir: PathBuf,
+}
+
+fn seed() -> u64 {
+    let seed = std::env::var("VOUCH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| rand::rng().random());
+    eprintln!("VOUCH_SEED={seed}");
+    seed
+}
+
+async fn net(rng: &mut StdRng, name: &str) -> Net {
+    let chain = LocalChain::start(None).expect("anvil (run `npm ci --prefix contracts`)");
+    let config = ChainConfig::local(chain.endpoint());
+    let owner = ChainClient::connect(&config, chain.signer(0))
+        .await
+        .unwrap();
+    let mut params = MarketParams::new(WINDOW, U256::from(ETH), 1_000_000_000);
+    params.game_clock = 300;
+    params.clock_extension = 30;
+    let deployment = deploy(&owner, params).await.unwrap();
+    // A model of every op kind the runtime has, on random shapes.
+    let model = random::random_any_model(rng);
+    let fee = U256::from(ETH / 100);
+    let model_id = registry::list_model(&owner, &deployment, &model, fee, 1_000)
+        .await
+        .unwrap();
+    let dir = std::env::temp_dir().join(format!("vouch-disputes-{name}-{}", rng.random::<u32>()));
+    let _ = std::fs::remove_dir_all(&dir);
+    Net {
+        chain,
+        config,
+        deployment,
+        params,
+        model,
+        model_id,
+        fee,
+        dir,
+    }
+}
+
+impl Net {
+    /// A worker that joins now: it serves jobs posted from the next block on (earlier jobs re-opened
+    /// by a lost game belong to the case that made them).
+    async fn worker(&self, account: usize, lie: Option<Lie>) -> Worker {
+        let data_dir = self.dir.join(format!("worker-{account}"));
+        let state = data_dir.join("state.json");
+        if !state.exists() {
+            let head = self
+                .market(0)
+                .await
+                .client()
+                .provider()
+                .get_block_number()
+                .await
+                .unwrap();
+            std::fs::create_dir_all(&data_dir).unwrap();
+            WorkerState {
+                next_block: head + 1,
+                ..WorkerState::default()
+            }
+            .save(&state)
+            .unwrap();
+        }
+        let config = WorkerConfig {
+            chain: self.config.clone(),
+            deployment: self.deployment,
+            data_dir,
+            confirmations: 0,
+            poll_interval: Duration::from_millis(20),
+            models: None,
+            backend: BurnBackend::Flex,
+            lie,
+        };
+        Worker::new(config, self.chain.signer(account))
+            .await
+            .unwrap()
+    }
+
+    async fn challenger(&self, account: usize, strategy: Strategy) -> Challenger {
+        let config = ChallengerConfig {
+            chain: self.config.clone(),
+            deployment: self.deployment,
+            data_dir: self.dir.join(format!("challenger-{account}")),
+            confirmations: 0,
+            poll_interval: Duration::from_millis(20),
+            sample_rate: 1.0,
+            sample_key: B256::repeat_byte(account as u8),
+            backend: BurnBackend::Flex,
+            strategy,
+        };
+        Challenger::new(config, self.chain.signer(account))
+            .await
+            .unwrap()
+    }
+
+    async fn market(&self, account: usize) -> Market {
+        let client = ChainClient::connect(&self.config, self.chain.signer(account))
+            .await
+            .unwrap();
+        Market::new(client, self.deployment)
+    }
+
+    async fn post(&self, rng: &mut StdRng) -> U256 {
+        let market = self.market(1).await;
+        let input = random::random_input(rng, &self.model);
+        let deadline = market.chain_time().await.unwrap() + 10 * WINDOW;
+        let (id, _) = market
+            .post_job(self.model_id, &tensor::to_bytes(&input), deadline, self.fee)
+            .await
+            .unwrap();
+        id
+    }
+}
+
+/// Wei each account spent on gas in blocks `from..` (from the receipts).
+async fn gas_spent(provider: &impl Provider, from: u64, accounts: &[Address]) -> Vec<U256> {
+    let head = provider.get_block_number().await.unwrap();
+    let mut spent = vec![U256::ZERO; accounts.len()];
+    for n in from..=head {
+        let receipts = provider
+            .get_block_receipts(BlockNumberOrTag::Number(n).into())
+            .await
+            .unwrap()
+            .unwrap_or_default();
+        for r in receipts {
+            if let Some(i) = accounts.iter().position(|a| *a == r.from) {
+                spent[i] += U256::from(r.gas_used) * U256::from(r.effective_gas_price);
+            }
+        }
+    }
+    spent
+}
+
+/// Steps the worker and the challenger until the challenger has no game left, moving the chain's
+/// clock past a side's allowance whenever neither moves (a silent or stalling party). Returns the
+/// challenger's wins and losses. `restart` recreates both agents from their data directories
+/// after that many rounds (a crash in the middle of a game).
+async fn play_out(
+    net: &Net,
+    worker: &mut Worker,
+    challenger: &mut Challenger,
+    restart: Option<(usize, usize, Option<Lie>, Strategy)>,
+) -> (usize, usize) {
+    let provider = net.market(0).await.client().provider().clone();
+    let (mut won, mut lost) = (0, 0);
+    for round in 0..400 {
+        if let Some((at, account, lie, strategy)) = restart
+            && round == at
+        {
+            *worker = net.worker(account, lie).await;
+            *challenger = net.challenger(2, strategy).await;
+        }
+        let w = worker.step().await.unwrap();
+        let c = challenger.step().await.unwrap();
+        won += c.won;
+        lost += c.lost;
+        if challenger.games().count() == 0 && round > 0 {
+            return (won, lost);
+        }
+        if w.revealed == 0 && c.moves == 0 && c.challenged == 0 && c.won + c.lost == 0 {
+            anvil::increase_time(&provider, net.params.game_clock + 1)
+                .await
+                .unwrap();
+        }
+    }
+    panic!("the game did not end in 400 rounds");
+}
+
+#[tokio::test]
+async fn every_lying_worker_is_slashed_to_the_wei() {
+    let mut rng = StdRng::seed_from_u64(seed());
+    let net = net(&mut rng, "liars").await;
+    let n = net.model.op_count();
+    let lies = [
+        Lie::WrongOutput,
+        Lie::WrongElement {
+            step: rng.random_range(0..n),
+            element: rng.random_range(0..1_000_000),
+        },
+        Lie::Consistent {
+            step: rng.random_range(0..n),
+        },
+        Lie::OtherInput,
+        Lie::WrongShape {
+            step: rng.random_range(0..n),
+        },
+        Lie::MismatchedOutput,
+        Lie::Silent,
+    ];
+    let count = lies.len() as u64;
+    let provider = net.market(0).await.client().provider().clone();
+    let mut challenger = net.challenger(2, Strategy::Honest).await;
+    for (i, lie) in lies.into_iter().enumerate() {
+        let account = 3 + i;
+        eprintln!("lie {lie:?} by account {account} on a model of {n} ops");
+        let mut worker = net.worker(account, Some(lie)).await;
+        let addresses = [challenger.address(), worker.address()];
+        let start = provider.get_block_number().await.unwrap() + 1;
+        let before = [
+            provider.get_balance(addresses[0]).await.unwrap(),
+            provider.get_balance(addresses[1]).await.unwrap(),
+        ];
+        let burned_before = net.market(0).await.burned().await.unwrap();
+
+        let job = net.post(&mut rng).await;
+        assert_eq!(worker.step().await.unwrap().submitted, 1, "{lie:?}: posted");
+        // The second case is played across a restart of both agents in the middle of the game.
+        let restart = (i == 2).then_some((3, account, Some(lie), Strategy::Honest));
+        let (won, lost) = play_out(&net, &mut worker, &mut challenger, restart).await;
+        assert_eq!((won, lost), (1, 0), "{lie:?}: the honest challenger wins");
+
+        let market = net.market(0).await;
+        let j = market.job(job).await.unwrap();
+        assert_eq!(j.status, JobStatus::Open, "{lie:?}: the job re-opened");
+        assert_eq!(j.attempt, 1);
+        let bond = net.params.result_bond;
+        let share = bond - bond * U256::from(net.params.burn_bps) / U256::from(10_000);
+        assert_eq!(
+            market.burned().await.unwrap() - burned_before,
+            bond - share,
+            "{lie:?}: half the worker's bond burned"
+        );
+        // The challenger withdrew its bond back plus the whole unburned half (it was the only game).
+        let gas = gas_spent(&provider, start, &addresses).await;
+        let after = [
+            provider.get_balance(addresses[0]).await.unwrap(),
+            provider.get_balance(addresses[1]).await.unwrap(),
+        ];
+        assert_eq!(after[0], before[0] + share - gas[0], "{lie:?}: challenger");
+        assert_eq!(after[1], before[1] - bond - gas[1], "{lie:?}: worker");
+    }
+    // Nothing is left in the market but the escrowed fees of the re-opened jobs and the burn.
+    let market = net.market(0).await;
+    assert_eq!(
+        provider.get_balance(net.deployment.market).await.unwrap(),
+        net.fee * U256::from(count) + market.burned().await.unwrap()
+    );
+    std::fs::remove_dir_all(&net.dir).unwrap();
+}
+
+#[tokio::test]
+async fn every_lying_challenger_loses_to_an_honest_worker() {
+    let mut rng = StdRng::seed_from_u64(seed());
+    let net = net(&mut rng, "challengers").await;
+    let provider = net.market(0).await.client().provider().clone();
+    let mut worker = net.worker(3, None).await;
+    let strategies = [
+        Strategy::DisputeCorrect,
+        Strategy::Dishonest,
+        Strategy::Stall,
+    ];
+    for (i, strategy) in strategies.into_iter().enumerate() {
+        eprintln!("challenger strategy {strategy:?}");
+        // Each lying challenger gets its own account (and data directory) so the balances are its.
+        let mut challenger = {
+            let config = ChallengerConfig {
+                chain: net.config.clone(),
+                deployment: net.deployment,
+                data_dir: net.dir.join(format!("challenger-{i}")),
+                confirmations: 0,
+                poll_interval: Duration::from_millis(20),
+                sample_rate: 1.0,
+                sample_key: B256::repeat_byte(i as u8 + 1),
+                backend: BurnBackend::Flex,
+                strategy,
+            };
+            Challenger::new(config, net.chain.signer(4 + i))
+                .await
+                .unwrap()
+        };
+        let addresses = [challenger.address(), worker.address()];
+        let start = provider.get_block_number().await.unwrap() + 1;
+        let before = [
+            provider.get_balance(addresses[0]).await.unwrap(),
+            provider.get_balance(addresses[1]).await.unwrap(),
+        ];
+        let job = net.post(&mut rng).await;
+        assert_eq!(worker.step().await.unwrap().submitted, 1);
+        let (won, lost) = play_out(&net, &mut worker, &mut challenger, None).await;
+        assert_eq!(
+            (won, lost),
+            (0, 1),
+            "{strategy:?}: the lying challenger loses"
+        );
+        // The result stands: after the window it settles and the worker withdraws fee, royalty
+        // excepted, its bond, and half the challenger's bond.
+        anvil::increase_time(&provider, WINDOW).await.unwrap();
+        let report = worker.step().await.unwrap();
+        assert_eq!(report.finalized, 1, "{strategy:?}: settles");
+        let market = net.market(0).await;
+        assert_eq!(market.job(job).await.unwrap().status, JobStatus::Settled);
+        let bond = net.params.challenge_bond;
+        let half = bond - bond * U256::from(net.params.burn_bps) / U256::from(10_000);
+        let royalty = net.fee * U256::from(1_000) / U256::from(10_000);
+        let gas = gas_spent(&provider, start, &addresses).await;
+        let after = [
+            provider.get_balance(addresses[0]).await.unwrap(),
+            provider.get_balance(addresses[1]).await.unwrap(),
+        ];
+        assert_eq!(
+            after[0],
+            before[0] - bond - gas[0],
+            "{strategy:?}: challenger"
+        );
+        assert_eq!(
+            after[1],
+            before[1] + net.fee - royalty + half - gas[1],
+            "{strategy:?}: worker"
+        );
+    }
+    std::fs::remove_dir_all(&net.dir).unwrap();
+}

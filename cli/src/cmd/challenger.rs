@@ -1,0 +1,79 @@
+//! `vouch challenger`: the challenger daemon.
+
+use crate::opts::{DeploymentOpts, KeyOpts, RpcOpts};
+use alloy::primitives::B256;
+use anyhow::Context;
+use clap::Args;
+use std::{path::PathBuf, time::Duration};
+use tokio_util::sync::CancellationToken;
+use vouch_challenger::{Challenger, ChallengerConfig, Strategy};
+use vouch_core::burn_exec::BurnBackend;
+
+/// Run a challenger: re-run a sample of submitted results on this CPU, dispute the wrong ones with a
+/// bond, play each dissection game down to the one step the contract executes, collect the winnings.
+///
+/// Which results are re-run is decided by `--sample-rate` and the secret `--sample-key`, so workers
+/// cannot predict it. State (event cursor, games), our own traces and cached models live in
+/// `--data-dir`; the challenger can be stopped and restarted at any time, also in the middle of a game.
+#[derive(Debug, Args)]
+pub(crate) struct ChallengerArgs {
+    #[command(flatten)]
+    rpc: RpcOpts,
+    #[command(flatten)]
+    key: KeyOpts,
+    #[command(flatten)]
+    deployment: DeploymentOpts,
+    /// Directory for state, traces and cached models.
+    #[arg(
+        long,
+        env = "VOUCH_CHALLENGER_DATA_DIR",
+        default_value = ".vouch/challenger"
+    )]
+    data_dir: PathBuf,
+    /// Blocks an event needs on top of it before the challenger acts on it.
+    #[arg(long, env = "VOUCH_CONFIRMATIONS", default_value_t = 0)]
+    confirmations: u64,
+    /// Share of submitted results to re-run, from 0 to 1.
+    #[arg(long, env = "VOUCH_SAMPLE_RATE", default_value_t = 1.0)]
+    sample_rate: f64,
+    /// Secret 32-byte hex key that picks the sample (default: derived from the signing key).
+    #[arg(long, env = "VOUCH_SAMPLE_KEY", hide_env_values = true)]
+    sample_key: Option<B256>,
+}
+
+impl ChallengerArgs {
+    pub(crate) async fn run(self) -> anyhow::Result<()> {
+        if !(0.0..=1.0).contains(&self.sample_rate) {
+            anyhow::bail!("--sample-rate must lie in [0, 1], got {}", self.sample_rate);
+        }
+        let signer = self.key.signer()?;
+        let sample_key = self
+            .sample_key
+            .unwrap_or_else(|| alloy::primitives::keccak256(signer.to_bytes()));
+        let config = ChallengerConfig {
+            chain: self.rpc.config(),
+            deployment: self.deployment.load()?,
+            data_dir: self.data_dir,
+            confirmations: self.confirmations,
+            poll_interval: Duration::from_millis(self.rpc.poll_ms),
+            sample_rate: self.sample_rate,
+            sample_key,
+            backend: BurnBackend::Flex,
+            strategy: Strategy::Honest,
+        };
+        let challenger = Challenger::new(config, signer)
+            .await
+            .context("starting the challenger")?;
+        let shutdown = CancellationToken::new();
+        let stop = shutdown.clone();
+        tokio::spawn(async move {
+            let _ = tokio::signal::ctrl_c().await;
+            stop.cancel();
+        });
+        challenger
+            .run(shutdown)
+            .await
+            .context("challenger stopped")?;
+        Ok(())
+    }
+}
