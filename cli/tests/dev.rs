@@ -1,5 +1,6 @@
-//! The README's demo command, end to end: `vouch dev --once` must start a whole local network, settle
-//! its demo jobs, and find every settled output equal to the reference interpreter's.
+//! The README's demo command, end to end: `vouch dev --once` must start a whole local network, catch
+//! and slash the dishonest worker's fabricated result, settle every demo job (the re-answered one
+//! included), and find every settled output equal to the reference interpreter's.
 
 use std::process::Command;
 
@@ -17,7 +18,7 @@ fn vouch_dev_settles_jobs_matching_the_reference() {
             "--jobs",
             "3",
             "--window-secs",
-            "2",
+            "5",
         ])
         .arg("--data-dir")
         .arg(&dir)
@@ -33,7 +34,14 @@ fn vouch_dev_settles_jobs_matching_the_reference() {
         .lines()
         .filter(|l| l.contains("settled") && l.contains("matches the reference interpreter"))
         .count();
-    assert_eq!(settled, 3, "stdout:\n{stdout}");
+    assert_eq!(
+        settled, 4,
+        "three demo jobs and the re-answered fraud:\n{stdout}"
+    );
+    assert!(
+        stdout.contains("overturned on chain and its bond slashed"),
+        "the fraud was caught:\n{stdout}"
+    );
     assert!(!stdout.contains("DIFFERS"), "{stdout}");
     std::fs::remove_dir_all(dir).unwrap();
 }
@@ -45,7 +53,15 @@ fn help_teaches_every_command() {
         .output()
         .unwrap();
     let help = String::from_utf8_lossy(&out.stdout);
-    for cmd in ["dev", "deploy", "coordinator", "worker", "model", "job"] {
+    for cmd in [
+        "dev",
+        "deploy",
+        "coordinator",
+        "worker",
+        "challenger",
+        "model",
+        "job",
+    ] {
         assert!(help.contains(cmd), "--help lacks {cmd}:\n{help}");
     }
     let out = Command::new(env!("CARGO_BIN_EXE_vouch"))

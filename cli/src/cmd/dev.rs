@@ -68,6 +68,7 @@ const POSTER: usize = 1;
 const WORKER: usize = 2;
 const LIAR: usize = 3;
 const CHALLENGER: usize = 4;
+const DAPP: usize = 5;
 
 impl DevArgs {
     pub(crate) async fn run(self) -> anyhow::Result<()> {
@@ -210,25 +211,29 @@ impl DevArgs {
             let stop = shutdown.clone();
             tasks.push(tokio::spawn(async move { Ok(liar.run(stop).await?) }));
             let (input, label) = inputs.next().expect("one input per job")?;
-            let job = api
-                .post_job(liar_model.to::<u64>(), serde_json::to_value(&input)?, None)
-                .await?;
+            // A dApp posting straight to the contract (the coordinator indexes it like any job).
+            let dapp = Market::new(
+                ChainClient::connect(&config, chain.signer(DAPP)).await?,
+                deployment,
+            );
+            let deadline = dapp.chain_time().await? + 600;
+            let (id, _) = dapp
+                .post_job(liar_model, &tensor::to_bytes(&input), deadline, fee)
+                .await
+                .context("posting the job the dishonest worker answers")?;
             println!(
-                "posted job {} over HTTP{} on model {liar_model}, served by a DISHONEST worker {liar_address} ({lie:?})",
-                job.job_id,
+                "posted job {id} on chain{} on model {liar_model}, served by a DISHONEST worker {liar_address} ({lie:?})",
                 truth(label)
             );
-            let market = Market::new(owner.clone(), deployment);
-            let id = U256::from(job.job_id);
-            while market.job(id).await?.status != JobStatus::Submitted {
+            while dapp.job(id).await?.status != JobStatus::Submitted {
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
             println!(
-                "job {} answered with a fabricated trace; the challenger {challenger_address} re-runs it",
-                job.job_id
+                "job {id} answered with a fabricated trace; the challenger {challenger_address} re-runs it"
             );
-            fraud = Some((job.job_id, liar_address));
-            posted.push((job.job_id, input));
+            let id = id.to::<u64>();
+            fraud = Some((id, liar_address));
+            posted.push((id, input));
         }
         let worker = Worker::new(worker_config("worker", None, None), chain.signer(WORKER))
             .await
