@@ -6,6 +6,7 @@
 pub mod burn_exec;
 pub mod commit;
 pub mod dispute;
+pub mod durable;
 pub mod error;
 pub mod merkle;
 pub mod model;

@@ -6,7 +6,7 @@ use crate::{
     shape::Shape,
 };
 use alloy_primitives::B256;
-use std::{io::Write, path::Path};
+use std::path::Path;
 
 /// Magic bytes that open a trace file.
 const TRACE_MAGIC: &[u8; 8] = b"VOUCHT02";
@@ -147,20 +147,7 @@ impl Trace {
     /// Writes the trace to `path` durably: a temporary file, fsync, rename, fsync of the directory.
     /// A worker calls this *before* it posts the result that the trace backs.
     pub fn persist(&self, path: &Path) -> Result<()> {
-        let dir = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir)?;
-        let tmp = path.with_extension("tmp");
-        {
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(&self.to_bytes())?;
-            f.sync_all()?;
-        }
-        std::fs::rename(&tmp, path)?;
-        std::fs::File::open(dir)?.sync_all()?;
-        Ok(())
+        Ok(crate::durable::write(path, &self.to_bytes())?)
     }
 
     /// Reads a trace written by [`Trace::persist`].

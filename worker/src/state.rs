@@ -2,11 +2,8 @@
 
 use crate::error::{Result, WorkerError};
 use serde::{Deserialize, Serialize};
-use std::{
-    collections::BTreeMap,
-    io::Write,
-    path::{Path, PathBuf},
-};
+use std::{collections::BTreeMap, path::Path};
+use vouch_core::durable;
 
 /// A result this worker posted that has not settled yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,29 +36,19 @@ pub struct WorkerState {
 impl WorkerState {
     /// Loads the state file, or a fresh state starting at `start_block` if there is none.
     pub fn load_or_new(path: &Path, start_block: u64) -> Result<Self> {
-        match std::fs::read(path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| WorkerError::State {
-                path: path.display().to_string(),
-                reason: e.to_string(),
-            }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self {
-                next_block: start_block,
-                ..Self::default()
-            }),
-            Err(e) => Err(e.into()),
-        }
+        let loaded = durable::read_json(path).map_err(|e| WorkerError::State {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        Ok(loaded.unwrap_or(Self {
+            next_block: start_block,
+            ..Self::default()
+        }))
     }
 
-    /// Writes the state durably: temporary file, fsync, rename.
+    /// Writes the state durably (temporary file, fsync, rename).
     pub fn save(&self, path: &Path) -> Result<()> {
-        let tmp: PathBuf = path.with_extension("tmp");
-        {
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(&serde_json::to_vec_pretty(self).expect("state serialises"))?;
-            f.sync_all()?;
-        }
-        std::fs::rename(&tmp, path)?;
-        Ok(())
+        Ok(durable::write_json(path, self)?)
     }
 }
 
