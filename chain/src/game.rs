@@ -7,7 +7,7 @@ use crate::{
     market::{Market, call_err},
 };
 use alloy::{
-    primitives::{Address, B256, Bytes, U256},
+    primitives::{Address, B256, U256},
     rpc::types::TransactionReceipt,
 };
 use serde::{Deserialize, Serialize};
@@ -28,7 +28,16 @@ pub enum GameStatus {
 }
 
 impl GameStatus {
-    fn from_u8(v: u8) -> Option<Self> {
+    /// Every status, in lifecycle order.
+    pub const ALL: [Self; 4] = [
+        Self::Active,
+        Self::ChallengerWon,
+        Self::DefenderWon,
+        Self::Moot,
+    ];
+
+    /// From the contract's `GameStatus` enum value.
+    pub fn from_u8(v: u8) -> Option<Self> {
         match v {
             1 => Some(Self::Active),
             2 => Some(Self::ChallengerWon),
@@ -36,6 +45,11 @@ impl GameStatus {
             4 => Some(Self::Moot),
             _ => None,
         }
+    }
+
+    /// A name from [`GameStatus::as_str`].
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|g| g.as_str() == s)
     }
 
     /// Lower-case name, as logged and served.
@@ -130,31 +144,6 @@ pub struct ResultDispute {
     pub sigma0: B256,
     /// What each game open at the overturn receives on top of its bond.
     pub share: U256,
-}
-
-/// The contract's witness struct for a core [`StepWitness`].
-pub fn sol_witness(w: &StepWitness) -> JobMarket::StepWitness {
-    JobMarket::StepWitness {
-        slots: w
-            .slots
-            .iter()
-            .map(|s| JobMarket::SlotProof {
-                root: s.root,
-                path: s.path.clone(),
-            })
-            .collect(),
-        rows: w
-            .rows
-            .iter()
-            .map(|r| JobMarket::RowProof {
-                data: Bytes::copy_from_slice(&r.data),
-                path: r.path.clone(),
-            })
-            .collect(),
-        input: Bytes::copy_from_slice(&w.input),
-        weights: Bytes::copy_from_slice(&w.weights),
-        weightPath: w.weight_path.clone(),
-    }
 }
 
 impl Market {
@@ -393,7 +382,7 @@ impl Market {
     pub async fn step(&self, game: U256, witness: &StepWitness) -> Result<TransactionReceipt> {
         let tx = self
             .contract()
-            .step(game, sol_witness(witness))
+            .step(game, witness.into())
             .into_transaction_request();
         self.client().send(tx).await
     }

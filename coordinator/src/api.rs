@@ -5,6 +5,7 @@ use crate::{
     columns::{hex_bytes, parse_job_status},
     db::load_cursor,
     error::ApiError,
+    games::{self, GameFilter, GameMove, GameRecord},
     indexer::{apply_receipt, cursor_name},
     jobs::{self, JobFilter, JobRecord},
     metrics::{Metrics, Snapshot},
@@ -25,7 +26,9 @@ use axum::{
 use serde::{Deserialize, Serialize};
 use sqlx::AnyPool;
 use std::{sync::Arc, time::Duration};
-use vouch_chain::{JobStatus, Market, bindings::JobMarket::JobPosted, registry::ModelStatus};
+use vouch_chain::{
+    GameStatus, JobStatus, Market, bindings::JobMarket::JobPosted, registry::ModelStatus,
+};
 
 /// Longest time to live a job may ask for.
 pub const MAX_JOB_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
@@ -83,6 +86,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/models/{id}", get(get_model))
         .route("/v1/jobs", get(list_jobs).post(post_job))
         .route("/v1/jobs/{id}", get(get_job))
+        .route("/v1/games", get(list_games))
+        .route("/v1/games/{id}", get(get_game))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -146,6 +151,7 @@ async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
     let snapshot = Snapshot {
         jobs: jobs::count_by_status(&state.pool).await?,
         models: models::count_by_status(&state.pool).await?,
+        games: games::count_by_status(&state.pool).await?,
         indexed_block: state.indexed_block().await?,
     };
     let text = state.metrics.render(&snapshot);
@@ -194,6 +200,78 @@ async fn get_job(
     Ok(Json(job))
 }
 
+/// `GET /v1/games/{id}` answer: the game and its moves in chain order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GameDetail {
+    /// The game's current state.
+    #[serde(flatten)]
+    pub game: GameRecord,
+    /// Every move so far, oldest first.
+    pub moves: Vec<GameMove>,
+}
+
+async fn get_game(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<GameDetail>, ApiError> {
+    let id = parse_id("game", &id)?;
+    let (game, moves) = games::get(&state.pool, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("game {id} not found")))?;
+    Ok(Json(GameDetail { game, moves }))
+}
+
+/// `GET /v1/games` query parameters.
+#[derive(Debug, Deserialize)]
+struct ListGamesQuery {
+    status: Option<String>,
+    job_id: Option<String>,
+    limit: Option<String>,
+}
+
+async fn list_games(
+    State(state): State<AppState>,
+    query: Result<Query<ListGamesQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Vec<GameRecord>>, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let status = q
+        .status
+        .map(|s| {
+            GameStatus::parse(&s).ok_or_else(|| {
+                ApiError::BadRequest(format!(
+                    "unknown status {s:?}: expected one of active, challenger_won, defender_won, moot"
+                ))
+            })
+        })
+        .transpose()?;
+    let filter = GameFilter {
+        status,
+        job_id: parse_number("job_id", q.job_id)?,
+        limit: list_limit(q.limit)?,
+    };
+    Ok(Json(games::list(&state.pool, filter).await?))
+}
+
+/// An optional non-negative integer query parameter.
+fn parse_number(name: &str, raw: Option<String>) -> Result<Option<u64>, ApiError> {
+    raw.map(|r| {
+        r.parse().map_err(|_| {
+            ApiError::BadRequest(format!("{name} must be a non-negative integer, got {r:?}"))
+        })
+    })
+    .transpose()
+}
+
+/// The `limit` query parameter: at least 1, default [`DEFAULT_LIST_LIMIT`], capped at
+/// [`MAX_LIST_LIMIT`].
+fn list_limit(raw: Option<String>) -> Result<u32, ApiError> {
+    let limit = parse_number("limit", raw)?.unwrap_or(u64::from(DEFAULT_LIST_LIMIT));
+    if limit == 0 {
+        return Err(ApiError::BadRequest("limit must be at least 1".into()));
+    }
+    Ok(limit.min(u64::from(MAX_LIST_LIMIT)) as u32)
+}
+
 /// `GET /v1/jobs` query parameters, parsed by hand for precise errors.
 #[derive(Debug, Deserialize)]
 struct ListJobsQuery {
@@ -204,14 +282,6 @@ struct ListJobsQuery {
 }
 
 fn parse_filter(q: ListJobsQuery) -> Result<JobFilter, ApiError> {
-    let number = |name: &str, raw: Option<String>| -> Result<Option<u64>, ApiError> {
-        raw.map(|r| {
-            r.parse().map_err(|_| {
-                ApiError::BadRequest(format!("{name} must be a non-negative integer, got {r:?}"))
-            })
-        })
-        .transpose()
-    };
     let status = q
         .status
         .map(|s| {
@@ -222,15 +292,11 @@ fn parse_filter(q: ListJobsQuery) -> Result<JobFilter, ApiError> {
             })
         })
         .transpose()?;
-    let limit = number("limit", q.limit)?.unwrap_or(u64::from(DEFAULT_LIST_LIMIT));
-    if limit == 0 {
-        return Err(ApiError::BadRequest("limit must be at least 1".into()));
-    }
     Ok(JobFilter {
         status,
-        model_id: number("model_id", q.model_id)?,
-        before: number("before", q.before)?,
-        limit: limit.min(u64::from(MAX_LIST_LIMIT)) as u32,
+        model_id: parse_number("model_id", q.model_id)?,
+        before: parse_number("before", q.before)?,
+        limit: list_limit(q.limit)?,
     })
 }
 

@@ -1,7 +1,12 @@
 //! A typed client for the coordinator's HTTP API (`docs/API.md`): what a dApp backend, the CLI and
 //! `vouch dev` use to post jobs and read settled results. The response types are the server's own.
 
-use crate::{api::JobPostedResponse, jobs::JobRecord, models::ModelRecord};
+use crate::{
+    api::{GameDetail, JobPostedResponse},
+    games::GameRecord,
+    jobs::JobRecord,
+    models::ModelRecord,
+};
 use std::time::Duration;
 
 /// What went wrong calling the API.
@@ -111,6 +116,28 @@ impl ApiClient {
             self.http
                 .post(format!("{}/v1/jobs", self.base))
                 .json(&body)
+                .send()
+                .await?,
+        )
+        .await
+    }
+
+    /// `GET /v1/games?job_id=…`: the dispute games on a job, newest first.
+    pub async fn games_of_job(&self, job_id: u64) -> Result<Vec<GameRecord>, ClientError> {
+        Self::decode(
+            self.http
+                .get(format!("{}/v1/games?job_id={job_id}", self.base))
+                .send()
+                .await?,
+        )
+        .await
+    }
+
+    /// `GET /v1/games/{id}`: a game with its moves.
+    pub async fn game(&self, id: u64) -> Result<GameDetail, ClientError> {
+        Self::decode(
+            self.http
+                .get(format!("{}/v1/games/{id}", self.base))
                 .send()
                 .await?,
         )

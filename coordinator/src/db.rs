@@ -9,8 +9,10 @@ use sqlx::{
 };
 
 /// The embedded migrations, in order.
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "init", include_str!("../../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../../migrations/0001_init.sql")),
+    (2, "games", include_str!("../../migrations/0002_games.sql")),
+];
 
 /// The migrator for [`MIGRATIONS`].
 pub fn migrator() -> Migrator {

@@ -5,6 +5,7 @@
 use crate::{
     db::{load_cursor, store_cursor},
     error::Result,
+    games::{self, At},
     jobs, models,
 };
 use alloy::{providers::DynProvider, rpc::types::TransactionReceipt};
@@ -28,6 +29,10 @@ pub fn cursor_name(deployment: &Deployment) -> String {
 /// Writes what one event says into the tables. Events the coordinator does not store are skipped.
 pub async fn apply_event(conn: &mut AnyConnection, event: &ChainEvent) -> Result<()> {
     let block = event.block;
+    let at = At {
+        block,
+        log_index: event.log_index,
+    };
     match &event.event {
         VouchEvent::Registry(e) => match e {
             ModelRegistryEvents::ModelRegistered(e) => models::registered(conn, e, block).await,
@@ -57,6 +62,12 @@ pub async fn apply_event(conn: &mut AnyConnection, event: &ChainEvent) -> Result
             JobMarketEvents::JobSettled(e) => jobs::settled(conn, e, block).await,
             JobMarketEvents::JobRefunded(e) => jobs::refunded(conn, e, block).await,
             JobMarketEvents::ResultOverturned(e) => jobs::overturned(conn, e, block).await,
+            JobMarketEvents::ChallengeOpened(e) => games::opened(conn, e, at).await,
+            JobMarketEvents::TraceBisected(e) => games::trace_bisected(conn, e, at).await,
+            JobMarketEvents::TensorBisected(e) => games::tensor_bisected(conn, e, at).await,
+            JobMarketEvents::ElementNamed(e) => games::element_named(conn, e, at).await,
+            JobMarketEvents::StepProven(e) => games::step_proven(conn, e, at).await,
+            JobMarketEvents::GameResolved(e) => games::resolved(conn, e, at).await,
             _ => Ok(()),
         },
     }

@@ -9,6 +9,7 @@ pub mod columns;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod games;
 pub mod indexer;
 pub mod jobs;
 pub mod metrics;

@@ -1,7 +1,7 @@
 //! Prometheus metrics: request counters kept in memory, gauges read from the database on scrape.
 
 use std::{collections::BTreeMap, fmt::Write, sync::Mutex};
-use vouch_chain::{JobStatus, registry::ModelStatus};
+use vouch_chain::{GameStatus, JobStatus, registry::ModelStatus};
 
 /// In-process counters.
 #[derive(Debug, Default)]
@@ -17,6 +17,8 @@ pub struct Snapshot {
     pub jobs: Vec<(JobStatus, u64)>,
     /// Models in each status.
     pub models: Vec<(ModelStatus, u64)>,
+    /// Dispute games in each status.
+    pub games: Vec<(GameStatus, u64)>,
     /// Last block the indexer applied, if it has run.
     pub indexed_block: Option<u64>,
 }
@@ -42,6 +44,10 @@ impl Metrics {
                 "vouch_models{{status=\"{}\"}} {n}",
                 crate::columns::model_status_str(*status)
             );
+        }
+        out.push_str("# HELP vouch_games Dispute games by status.\n# TYPE vouch_games gauge\n");
+        for (status, n) in &snapshot.games {
+            let _ = writeln!(out, "vouch_games{{status=\"{}\"}} {n}", status.as_str());
         }
         if let Some(block) = snapshot.indexed_block {
             out.push_str("# HELP vouch_indexed_block Last block the indexer applied.\n# TYPE vouch_indexed_block gauge\n");
@@ -73,8 +79,13 @@ mod tests {
         let text = m.render(&Snapshot {
             jobs: vec![(JobStatus::Open, 3), (JobStatus::Settled, 1)],
             models: vec![(ModelStatus::Active, 2)],
+            games: vec![(GameStatus::ChallengerWon, 1)],
             indexed_block: Some(42),
         });
+        assert!(
+            text.contains("vouch_games{status=\"challenger_won\"} 1\n"),
+            "{text}"
+        );
         assert!(text.contains("vouch_jobs{status=\"open\"} 3\n"), "{text}");
         assert!(
             text.contains("vouch_models{status=\"active\"} 2\n"),

@@ -716,3 +716,128 @@ async fn indexer_restarts_resume_and_replays_change_nothing() {
     assert_eq!(models, before.0);
     assert_eq!(jobs.as_array().unwrap().len(), 4);
 }
+
+/// A lying worker's result disputed by an honest challenger, indexed and served: `/v1/games` lists the
+/// game, `/v1/games/{id}` shows every move of the bisection down to the element the contract computed,
+/// and the job is served as open again once the result is overturned.
+#[tokio::test]
+async fn http_serves_a_dispute_as_it_narrows() {
+    use vouch_challenger::{Challenger, ChallengerConfig, Strategy};
+    use vouch_core::burn_exec::BurnBackend;
+    use vouch_worker::{Lie, Worker, WorkerConfig};
+
+    let mut rng = StdRng::seed_from_u64(seed());
+    let env = setup(&mut rng).await;
+    let app = env.app();
+    let dir = TempDir::new();
+    let mut worker = Worker::new(
+        WorkerConfig {
+            chain: env.cfg.clone(),
+            deployment: env.deployment,
+            data_dir: dir.0.join("worker"),
+            confirmations: 0,
+            poll_interval: Duration::from_millis(20),
+            models: None,
+            backend: BurnBackend::Flex,
+            lie: Some(Lie::Consistent { step: 0 }),
+        },
+        env.chain.signer(3),
+    )
+    .await
+    .unwrap();
+    let mut challenger = Challenger::new(
+        ChallengerConfig {
+            chain: env.cfg.clone(),
+            deployment: env.deployment,
+            data_dir: dir.0.join("challenger"),
+            confirmations: 0,
+            poll_interval: Duration::from_millis(20),
+            sample_rate: 1.0,
+            sample_key: alloy::primitives::B256::repeat_byte(9),
+            backend: BurnBackend::Flex,
+            strategy: Strategy::Honest,
+        },
+        env.chain.signer(4),
+    )
+    .await
+    .unwrap();
+    env.catch_up().await;
+    let input = env.random_input(&mut rng);
+    let (status, posted) = post(
+        &app,
+        "/v1/jobs",
+        json!({ "model_id": env.model_id.to::<u64>(), "input": input }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{posted}");
+    let job = posted["job_id"].as_u64().unwrap();
+    assert_eq!(worker.step().await.unwrap().submitted, 1);
+    let mut won = 0;
+    for _ in 0..200 {
+        worker.step().await.unwrap();
+        won += challenger.step().await.unwrap().won;
+        if won == 1 {
+            break;
+        }
+    }
+    assert_eq!(won, 1, "the honest challenger wins");
+    env.catch_up().await;
+
+    let (status, list) = get(&app, &format!("/v1/games?job_id={job}")).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    let games = list.as_array().unwrap();
+    assert_eq!(games.len(), 1, "{list}");
+    let id = games[0]["game_id"].as_u64().unwrap();
+    assert_eq!(games[0]["status"], "challenger_won");
+    assert_eq!(
+        games[0]["challenger"],
+        hex0x(env.chain.signer(4).address().as_slice())
+    );
+    // The lie is in op 0's output, so the bisection ends there.
+    assert_eq!(
+        (games[0]["lo"].as_u64(), games[0]["hi"].as_u64()),
+        (Some(0), Some(1))
+    );
+    assert_eq!(games[0]["step_op"], 0);
+    assert_ne!(games[0]["claimed"], games[0]["actual"], "{list}");
+
+    let (status, detail) = get(&app, &format!("/v1/games/{id}")).await;
+    assert_eq!(status, StatusCode::OK, "{detail}");
+    let kinds: Vec<&str> = detail["moves"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.first(), Some(&"opened"), "{detail}");
+    assert_eq!(kinds.last(), Some(&"resolved"), "{detail}");
+    assert!(
+        kinds.contains(&"step_proven") && kinds.contains(&"element_named"),
+        "{kinds:?}"
+    );
+    let n = env.model.op_count();
+    let bisections = kinds.iter().filter(|k| **k == "trace_bisected").count();
+    assert!(bisections <= (n as f64).log2().ceil() as usize, "{kinds:?}");
+
+    // The overturned job is open again, its void result gone.
+    let (_, j) = get(&app, &format!("/v1/jobs/{job}")).await;
+    assert_eq!(j["status"], "open", "{j}");
+    assert_eq!(j["worker"], Value::Null, "{j}");
+    let (_, m) = get(&app, "/metrics").await;
+    assert!(
+        m.as_str()
+            .unwrap()
+            .contains("vouch_games{status=\"challenger_won\"} 1"),
+        "{m}"
+    );
+
+    // Bad ids and filters get precise errors.
+    let (status, e) = get(&app, "/v1/games/99").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(error_of(&e), "game 99 not found");
+    let (status, e) = get(&app, "/v1/games?status=won").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(error_of(&e).contains("unknown status \"won\""), "{e}");
+    let (status, e) = get(&app, "/v1/games/x").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{e}");
+}

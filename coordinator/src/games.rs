@@ -1,0 +1,346 @@
+//! The `games` and `game_moves` tables: dispute games folded from the market's game events, read by
+//! the API so anyone can watch a bisection narrow without an RPC endpoint of their own.
+
+use crate::{
+    columns::{hex_bytes, to_i64, to_u64, u256_to_i64},
+    error::{CoordinatorError, Result},
+};
+use serde::{Deserialize, Serialize};
+use sqlx::{AnyConnection, AnyPool, Row, any::AnyRow};
+use vouch_chain::{
+    GameStatus,
+    bindings::JobMarket::{
+        ChallengeOpened, ElementNamed, GameResolved, StepProven, TensorBisected, TraceBisected,
+    },
+};
+
+/// A game as served by the API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GameRecord {
+    /// Game id.
+    pub game_id: u64,
+    /// The disputed job.
+    pub job_id: u64,
+    /// Which of the job's results (1 for the first).
+    pub attempt: u64,
+    /// Who challenged.
+    pub challenger: String,
+    /// The challenger's bond, in wei.
+    pub bond_wei: String,
+    /// Lifecycle status.
+    pub status: GameStatus,
+    /// Phase 1: σ_lo agreed …
+    pub lo: u64,
+    /// … σ_hi disputed. Once `hi = lo + 1`, op `lo` is the disputed step.
+    pub hi: u64,
+    /// Phase 2: depth reached in the disputed tensor's tree.
+    pub tensor_depth: Option<u64>,
+    /// Phase 2: index at that depth.
+    pub tensor_index: Option<u64>,
+    /// The named byte of the disputed leaf.
+    pub element_offset: Option<u64>,
+    /// Phase 3: the op the contract executed.
+    pub step_op: Option<u64>,
+    /// Phase 3: the element (absent for a padding element, whose true value is 0).
+    pub step_element: Option<u64>,
+    /// Phase 3: the defender's value.
+    pub claimed: Option<i64>,
+    /// Phase 3: the true value.
+    pub actual: Option<i64>,
+    /// Credited to the challenger at resolution, in wei.
+    pub challenger_paid_wei: Option<String>,
+    /// Credited to the defender at resolution, in wei.
+    pub defender_paid_wei: Option<String>,
+    /// Burned at resolution, in wei.
+    pub burned_wei: Option<String>,
+    /// Block of the challenge.
+    pub opened_block: u64,
+    /// Block of the resolution.
+    pub resolved_block: Option<u64>,
+}
+
+/// One move of a game, in chain order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GameMove {
+    /// Block of the move.
+    pub block: u64,
+    /// `opened`, `trace_bisected`, `tensor_bisected`, `element_named`, `step_proven` or `resolved`.
+    pub kind: String,
+    /// What the move says.
+    pub detail: String,
+}
+
+const COLUMNS: &str = "id, job_id, attempt, challenger, bond_wei, status, lo, hi, tensor_depth, tensor_index, \
+    element_offset, step_op, step_element, claimed, actual, challenger_paid_wei, defender_paid_wei, burned_wei, \
+    opened_block, resolved_block";
+
+fn opt_u64(row: &AnyRow, col: &str) -> Result<Option<u64>> {
+    let v: Option<i64> = row.try_get(col)?;
+    v.map(to_u64).transpose()
+}
+
+impl GameRecord {
+    fn from_row(row: &AnyRow) -> Result<Self> {
+        let status: String = row.try_get("status")?;
+        Ok(Self {
+            game_id: to_u64(row.try_get("id")?)?,
+            job_id: to_u64(row.try_get("job_id")?)?,
+            attempt: to_u64(row.try_get("attempt")?)?,
+            challenger: row.try_get("challenger")?,
+            bond_wei: row.try_get("bond_wei")?,
+            status: GameStatus::parse(&status)
+                .ok_or_else(|| CoordinatorError::Invalid(format!("games.status = {status}")))?,
+            lo: to_u64(row.try_get("lo")?)?,
+            hi: to_u64(row.try_get("hi")?)?,
+            tensor_depth: opt_u64(row, "tensor_depth")?,
+            tensor_index: opt_u64(row, "tensor_index")?,
+            element_offset: opt_u64(row, "element_offset")?,
+            step_op: opt_u64(row, "step_op")?,
+            step_element: opt_u64(row, "step_element")?,
+            claimed: row.try_get("claimed")?,
+            actual: row.try_get("actual")?,
+            challenger_paid_wei: row.try_get("challenger_paid_wei")?,
+            defender_paid_wei: row.try_get("defender_paid_wei")?,
+            burned_wei: row.try_get("burned_wei")?,
+            opened_block: to_u64(row.try_get("opened_block")?)?,
+            resolved_block: opt_u64(row, "resolved_block")?,
+        })
+    }
+}
+
+/// Where an event sits in the chain: its block and log index (the key of a move).
+#[derive(Debug, Clone, Copy)]
+pub struct At {
+    /// Block number.
+    pub block: u64,
+    /// Position in the block.
+    pub log_index: u64,
+}
+
+async fn record_move(
+    conn: &mut AnyConnection,
+    game: i64,
+    at: At,
+    kind: &str,
+    detail: String,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO game_moves (game_id, block, log_index, kind, detail) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (game_id, block, log_index) DO NOTHING",
+    )
+    .bind(game)
+    .bind(to_i64(at.block)?)
+    .bind(to_i64(at.log_index)?)
+    .bind(kind)
+    .bind(detail)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// `ChallengeOpened`: inserts the game as active, bisecting σ_0 … σ_n (n from the job's model).
+pub async fn opened(conn: &mut AnyConnection, e: &ChallengeOpened, at: At) -> Result<()> {
+    let game = u256_to_i64(e.gameId)?;
+    let n: Option<i64> = sqlx::query_scalar(
+        "SELECT m.op_count FROM jobs j JOIN models m ON m.id = j.model_id WHERE j.id = $1",
+    )
+    .bind(u256_to_i64(e.jobId)?)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let n = n.ok_or_else(|| {
+        CoordinatorError::Invalid(format!("game {} on job {} never posted", e.gameId, e.jobId))
+    })?;
+    sqlx::query(
+        "INSERT INTO games (id, job_id, attempt, challenger, bond_wei, status, lo, hi, opened_block) \
+         VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(game)
+    .bind(u256_to_i64(e.jobId)?)
+    .bind(i64::from(e.attempt))
+    .bind(hex_bytes(e.challenger.as_slice()))
+    .bind(e.bond.to_string())
+    .bind(GameStatus::Active.as_str())
+    .bind(n)
+    .bind(to_i64(at.block)?)
+    .execute(&mut *conn)
+    .await?;
+    let detail = format!(
+        "{} challenged result {} of job {} with {} wei",
+        hex_bytes(e.challenger.as_slice()),
+        e.attempt,
+        e.jobId,
+        e.bond
+    );
+    record_move(conn, game, at, "opened", detail).await
+}
+
+/// `TraceBisected`: the new (lo, hi).
+pub async fn trace_bisected(conn: &mut AnyConnection, e: &TraceBisected, at: At) -> Result<()> {
+    let game = u256_to_i64(e.gameId)?;
+    sqlx::query("UPDATE games SET lo = $2, hi = $3 WHERE id = $1")
+        .bind(game)
+        .bind(i64::from(e.lo))
+        .bind(i64::from(e.hi))
+        .execute(&mut *conn)
+        .await?;
+    let detail = if e.hi == e.lo + 1 {
+        format!(
+            "σ_{} agreed, σ_{} disputed: op {} is the disputed step",
+            e.lo, e.hi, e.lo
+        )
+    } else {
+        format!("σ_{} agreed, σ_{} disputed", e.lo, e.hi)
+    };
+    record_move(conn, game, at, "trace_bisected", detail).await
+}
+
+/// `TensorBisected`: the position reached in the disputed tensor.
+pub async fn tensor_bisected(conn: &mut AnyConnection, e: &TensorBisected, at: At) -> Result<()> {
+    let game = u256_to_i64(e.gameId)?;
+    sqlx::query("UPDATE games SET tensor_depth = $2, tensor_index = $3 WHERE id = $1")
+        .bind(game)
+        .bind(i64::from(e.depth))
+        .bind(to_i64(e.index)?)
+        .execute(&mut *conn)
+        .await?;
+    let detail = format!("node {} of depth {} ({})", e.index, e.depth, e.node);
+    record_move(conn, game, at, "tensor_bisected", detail).await
+}
+
+/// `ElementNamed`: the byte of the leaf whose element the contract will compute.
+pub async fn element_named(conn: &mut AnyConnection, e: &ElementNamed, at: At) -> Result<()> {
+    let game = u256_to_i64(e.gameId)?;
+    sqlx::query("UPDATE games SET element_offset = $2 WHERE id = $1")
+        .bind(game)
+        .bind(i64::from(e.offset))
+        .execute(&mut *conn)
+        .await?;
+    let detail = format!("byte {} of the disputed leaf", e.offset);
+    record_move(conn, game, at, "element_named", detail).await
+}
+
+/// `StepProven`: what the contract computed.
+pub async fn step_proven(conn: &mut AnyConnection, e: &StepProven, at: At) -> Result<()> {
+    let game = u256_to_i64(e.gameId)?;
+    // `type(uint256).max` marks a padding element.
+    let element = (e.element != alloy::primitives::U256::MAX)
+        .then(|| u256_to_i64(e.element))
+        .transpose()?;
+    sqlx::query(
+        "UPDATE games SET step_op = $2, step_element = $3, claimed = $4, actual = $5 WHERE id = $1",
+    )
+    .bind(game)
+    .bind(i64::from(e.k))
+    .bind(element)
+    .bind(i64::from(e.claimed))
+    .bind(i64::from(e.actual))
+    .execute(&mut *conn)
+    .await?;
+    let what = element.map_or("a padding element".to_owned(), |el| format!("element {el}"));
+    let detail = format!(
+        "op {}, {what}: the defender claimed {}, the contract computed {}",
+        e.k, e.claimed, e.actual
+    );
+    record_move(conn, game, at, "step_proven", detail).await
+}
+
+/// `GameResolved`: the outcome and the money.
+pub async fn resolved(conn: &mut AnyConnection, e: &GameResolved, at: At) -> Result<()> {
+    let game = u256_to_i64(e.gameId)?;
+    let status = GameStatus::from_u8(e.status)
+        .ok_or_else(|| CoordinatorError::Invalid(format!("game status {}", e.status)))?;
+    sqlx::query(
+        "UPDATE games SET status = $2, challenger_paid_wei = $3, defender_paid_wei = $4, burned_wei = $5, \
+         resolved_block = $6 WHERE id = $1",
+    )
+    .bind(game)
+    .bind(status.as_str())
+    .bind(e.challengerPaid.to_string())
+    .bind(e.defenderPaid.to_string())
+    .bind(e.burned.to_string())
+    .bind(to_i64(at.block)?)
+    .execute(&mut *conn)
+    .await?;
+    let detail = format!(
+        "{}: challenger credited {} wei, defender {} wei, {} wei burned",
+        status.as_str(),
+        e.challengerPaid,
+        e.defenderPaid,
+        e.burned
+    );
+    record_move(conn, game, at, "resolved", detail).await
+}
+
+/// Which games to list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GameFilter {
+    /// Only games in this status.
+    pub status: Option<GameStatus>,
+    /// Only games on this job.
+    pub job_id: Option<u64>,
+    /// At most this many.
+    pub limit: u32,
+}
+
+/// Games matching `filter`, newest first.
+pub async fn list(pool: &AnyPool, filter: GameFilter) -> Result<Vec<GameRecord>> {
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM games WHERE ($1 = '' OR status = $1) AND ($2 < 0 OR job_id = $2) \
+         ORDER BY id DESC LIMIT $3"
+    ));
+    sqlx::query(sql)
+        .bind(filter.status.map_or("", GameStatus::as_str))
+        .bind(filter.job_id.map(to_i64).transpose()?.unwrap_or(-1))
+        .bind(i64::from(filter.limit))
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(GameRecord::from_row)
+        .collect()
+}
+
+/// One game with its moves in chain order.
+pub async fn get(pool: &AnyPool, id: u64) -> Result<Option<(GameRecord, Vec<GameMove>)>> {
+    let sql = sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM games WHERE id = $1"));
+    let Some(row) = sqlx::query(sql)
+        .bind(to_i64(id)?)
+        .fetch_optional(pool)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let moves = sqlx::query(
+        "SELECT block, kind, detail FROM game_moves WHERE game_id = $1 ORDER BY block, log_index",
+    )
+    .bind(to_i64(id)?)
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(GameMove {
+            block: to_u64(r.try_get("block")?)?,
+            kind: r.try_get("kind")?,
+            detail: r.try_get("detail")?,
+        })
+    })
+    .collect::<Result<Vec<_>>>()?;
+    Ok(Some((GameRecord::from_row(&row)?, moves)))
+}
+
+/// Number of games in each status (every status listed, zeros included).
+pub async fn count_by_status(pool: &AnyPool) -> Result<Vec<(GameStatus, u64)>> {
+    let rows: Vec<(String, i64)> =
+        sqlx::query_as("SELECT status, COUNT(*) FROM games GROUP BY status")
+            .fetch_all(pool)
+            .await?;
+    GameStatus::ALL
+        .into_iter()
+        .map(|s| {
+            let n = rows
+                .iter()
+                .find(|(name, _)| name == s.as_str())
+                .map_or(0, |(_, n)| *n);
+            Ok((s, to_u64(n)?))
+        })
+        .collect()
+}
