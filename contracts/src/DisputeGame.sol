@@ -150,7 +150,7 @@ abstract contract DisputeGame is IDisputeGame, Guarded {
         bytes32 key = _resultKey(jobId, job.attempt);
         ResultDispute storage d = _disputes[key];
         if (d.opCount == 0) {
-            uint32 n = _registry().getModel(job.modelId).opCount;
+            uint32 n = _registry().opCount(job.modelId);
             d.opCount = n;
             d.sigma0 = _sigma0(job.inputRoot, n);
         }

@@ -233,6 +233,11 @@ contract ModelRegistry is IModelRegistry {
     }
 
     /// @inheritdoc IModelRegistry
+    function opCount(uint256 modelId) external view returns (uint32) {
+        return _requireModel(modelId).opCount;
+    }
+
+    /// @inheritdoc IModelRegistry
     function publication(uint256 modelId) external view returns (uint32 op, uint32 leafCount) {
         _requireModel(modelId);
         Publication storage p = _publications[modelId];

@@ -100,6 +100,9 @@ interface IModelRegistry {
             uint16 royaltyBps
         );
 
+    /// @notice The model's op count n (cheap: unlike `getModel`, it copies no metadata URI). Reverts `UnknownModel`.
+    function opCount(uint256 modelId) external view returns (uint32);
+
     /// @notice Publication progress: the op being published and the number of its leaves so far.
     /// For an Active model `op == opCount` and `leafCount == 0`.
     function publication(uint256 modelId) external view returns (uint32 op, uint32 leafCount);
