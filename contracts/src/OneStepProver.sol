@@ -319,9 +319,10 @@ contract OneStepProver is IOneStepProver {
         (uint32 sealedOps,) = registry.publication(modelId);
         // INVARIANT: only a model whose every op was published and matched its registered root is executed. A Retired
         // model was Active iff all its ops are sealed: sealing the last op activates the model or reverts.
-        if (status != ModelStatus.Active && !(status == ModelStatus.Retired && sealedOps == registry.opCount(modelId))) revert ModelNotActive(
-            modelId, status
-        );
+        if (status != ModelStatus.Active && !(status == ModelStatus.Retired && sealedOps == registry.opCount(modelId)))
+        {
+            revert ModelNotActive(modelId, status);
+        }
         // INVARIANT: op k exists (n = sealedOps ops).
         if (k >= sealedOps) revert OpOutOfRange(modelId, k, sealedOps);
         ctx = Context({modelId: modelId, k: k, slotCount: uint256(sealedOps) + 1, stateRoot: stateRoot, input: input});

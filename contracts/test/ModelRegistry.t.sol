@@ -591,6 +591,19 @@ contract ModelRegistryTest is Base {
         registry.opRoot(5, 0);
     }
 
+    // ----- opCount -----
+
+    function test_opCount_registeredModel_succeeds() public {
+        uint256 id = _register();
+        assertEq(uint256(registry.opCount(id)), 2, "pending: the registered count");
+        assertEq(uint256(registry.opCount(_registerActive())), 2, "active");
+    }
+
+    function test_opCount_unknownModel_reverts() public {
+        vm.expectRevert(abi.encodeWithSelector(UnknownModel.selector, 5));
+        registry.opCount(5);
+    }
+
     // ----- opSpec -----
 
     function test_opSpec_eachSealedOpsSpec_succeeds() public {
