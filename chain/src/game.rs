@@ -167,6 +167,35 @@ impl Market {
         self.contract().burned().call().await.map_err(call_err)
     }
 
+    /// The games `challenger` opened on `job_id`, as (game id, attempt), from the `ChallengeOpened`
+    /// events (so an agent that crashed right after challenging finds its game again).
+    pub async fn games_opened_by(
+        &self,
+        challenger: Address,
+        job_id: U256,
+    ) -> Result<Vec<(U256, u32)>> {
+        use alloy::{providers::Provider, rpc::types::Filter, sol_types::SolEvent};
+        let filter = Filter::new()
+            .address(self.deployment().market)
+            .event_signature(JobMarket::ChallengeOpened::SIGNATURE_HASH)
+            .topic2(B256::from(job_id))
+            .topic3(challenger.into_word())
+            .from_block(self.deployment().start_block);
+        let logs = self
+            .client()
+            .provider()
+            .get_logs(&filter)
+            .await
+            .map_err(crate::client::classify)?;
+        logs.iter()
+            .map(|log| {
+                let e = JobMarket::ChallengeOpened::decode_log_data(log.data())
+                    .map_err(|e| ChainError::Decode(e.to_string()))?;
+                Ok((e.gameId, e.attempt))
+            })
+            .collect()
+    }
+
     /// Reads a game.
     pub async fn game(&self, id: U256) -> Result<GameView> {
         let g = self.contract().getGame(id).call().await.map_err(call_err)?;

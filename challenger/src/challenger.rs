@@ -231,8 +231,20 @@ impl Challenger {
             return Ok(false);
         }
         trace.persist(&self.trace_path(job))?;
-        let (game, _) = self.market.challenge(job, self.bond).await?;
-        tracing::warn!(game = %game, job = %job, worker = %j.worker, "challenged: commitments differ from our re-run");
+        // A restart replays the events after the last saved cursor: a result challenged just before a
+        // crash is found again on chain and played, never challenged twice.
+        let mine = self.market.games_opened_by(self.address(), job).await?;
+        let game = match mine.iter().find(|(_, a)| *a == attempt) {
+            Some(&(game, _)) => {
+                tracing::info!(game = %game, job = %job, "resuming our game on this result");
+                game
+            }
+            None => {
+                let (game, _) = self.market.challenge(job, self.bond).await?;
+                tracing::warn!(game = %game, job = %job, worker = %j.worker, "challenged: commitments differ from our re-run");
+                game
+            }
+        };
         let as_u64 = |v: U256| {
             u64::try_from(v).map_err(|_| ChallengerError::Inconsistent(format!("id {v}")))
         };

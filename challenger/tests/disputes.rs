@@ -342,3 +342,24 @@ async fn every_lying_challenger_loses_to_an_honest_worker() {
     }
     std::fs::remove_dir_all(&net.dir).unwrap();
 }
+
+#[tokio::test]
+async fn a_challenger_that_lost_its_state_after_challenging_resumes_its_game() {
+    let mut rng = StdRng::seed_from_u64(seed());
+    let net = net(&mut rng, "crash").await;
+    let mut worker = net.worker(3, Some(Lie::WrongOutput)).await;
+    let mut challenger = net.challenger(2, Strategy::Honest).await;
+    let me = challenger.address();
+    let job = net.post(&mut rng).await;
+    assert_eq!(worker.step().await.unwrap().submitted, 1);
+    assert_eq!(challenger.step().await.unwrap().challenged, 1);
+    // The process dies before its state file records the game: a fresh one replays the events.
+    drop(challenger);
+    std::fs::remove_file(net.dir.join("challenger-2/state.json")).unwrap();
+    let mut challenger = net.challenger(2, Strategy::Honest).await;
+    let (won, lost) = play_out(&net, &mut worker, &mut challenger, None).await;
+    assert_eq!((won, lost), (1, 0), "it found its game and won it");
+    let games = net.market(0).await.games_opened_by(me, job).await.unwrap();
+    assert_eq!(games.len(), 1, "and never challenged twice: {games:?}");
+    std::fs::remove_dir_all(&net.dir).unwrap();
+}
