@@ -11,6 +11,7 @@ pub mod events;
 pub mod game;
 pub mod market;
 pub mod models;
+pub mod prover;
 pub mod registry;
 
 pub use client::{ChainClient, ChainConfig};
