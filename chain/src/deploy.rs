@@ -25,10 +25,11 @@ pub struct MarketParams {
     pub burn_bps: u16,
 }
 
-/// Gas a defender spends on a whole game at worst (PROTOCOL §6.7, docs/GAS.md): the opening reveal, one
-/// state reveal per trace round, the transition, one node reveal per tensor level and the leaf, for the
-/// largest models we list (≤ 64 ops, tensors ≤ 2^20 leaves), rounded up.
-pub const DEFENDER_GAME_GAS: u64 = 2_000_000;
+/// Gas a defender spends on a whole game at worst (PROTOCOL §6.7, docs/GAS.md "Whole disputes"): the
+/// opening reveal (87k), a state reveal per trace round (82k, ≤ 6 rounds for ≤ 64 ops), the transition
+/// (89k) and a node reveal per tensor level (100k, ≤ 20 levels for tensors ≤ 2^20 leaves) plus the leaf
+/// (77k): ≈ 2.75M, rounded up.
+pub const DEFENDER_GAME_GAS: u64 = 3_000_000;
 
 impl MarketParams {
     /// A market with this window and result bond, and game parameters derived from them: the challenger

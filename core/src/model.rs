@@ -621,6 +621,15 @@ impl Model {
                     }
                 }
             }
+            // A dispute on this op must be decidable: its one step has to fit a block.
+            let gas = crate::dispute::step_gas_bound(self, k);
+            if gas > crate::dispute::MAX_STEP_GAS {
+                return bad(format!(
+                    "its one-step proof could need {gas} gas, more than the {} a dispute may use \
+                     (read a smaller window, or a dense input as [1, 1, K])",
+                    crate::dispute::MAX_STEP_GAS
+                ));
+            }
         }
         Ok(())
     }

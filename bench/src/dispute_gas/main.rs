@@ -134,6 +134,17 @@ async fn main() -> anyhow::Result<()> {
     if !args.quick {
         let mut rng = StdRng::seed_from_u64(1);
         for (i, probe) in limits::probes().into_iter().enumerate() {
+            // Registration now refuses what cannot be disputed (Model::validate's one-step bound), and
+            // the agents refuse to fetch it: report the bound instead of playing.
+            let bound = vouch_core::dispute::step_gas_bound(&probe.model, 0);
+            if bound > vouch_core::dispute::MAX_STEP_GAS {
+                eprintln!(
+                    "probe {}: refused at registration, one-step bound {bound} gas > {}",
+                    probe.name,
+                    vouch_core::dispute::MAX_STEP_GAS
+                );
+                continue;
+            }
             let input = random::random_input(&mut rng, &probe.model);
             let lie = Lie::WrongElement {
                 step: 0,

@@ -22,11 +22,13 @@
 //! [`Party`] is one side's view of its own run, the same type for the defender (which may be lying)
 //! and the challenger. Everything here is pure: no I/O, no clocks, no chain.
 
+mod gas;
 mod moves;
 mod party;
 mod position;
 mod witness;
 
+pub use gas::{MAX_STEP_GAS, step_gas_bound};
 pub use moves::{
     Opening, StateReveal, Transition, check_children, check_leaf, check_opening,
     check_state_reveal, check_transition,
