@@ -32,25 +32,30 @@ pub struct MarketParams {
 pub const DEFENDER_GAME_GAS: u64 = 3_000_000;
 
 impl MarketParams {
-    /// A market with this window and result bond, and game parameters derived from them: the challenger
-    /// bond pays the defender's gas for a whole game at `gas_price_wei` plus 1 % of the result bond (the
-    /// cost of having it locked for the game), clocks of one window each with a 10-minute extension, half
-    /// of every losing bond burned.
+    /// A market with this window and result bond, and game parameters derived from them: half of every
+    /// losing bond burned, a challenger bond whose unburned half pays the defender's gas for a whole game
+    /// at `gas_price_wei` plus 1 % of the result bond (the cost of having it locked for the game), clocks
+    /// of one window each with a 10-minute extension.
     pub fn new(challenge_window: u64, result_bond: U256, gas_price_wei: u128) -> Self {
+        let burn_bps = 5000;
         Self {
             challenge_window,
             result_bond,
-            challenge_bond: Self::challenge_bond_for(result_bond, gas_price_wei),
+            challenge_bond: Self::challenge_bond_for(result_bond, gas_price_wei, burn_bps),
             game_clock: challenge_window.max(60),
             clock_extension: 600,
-            burn_bps: 5000,
+            burn_bps,
         }
     }
 
-    /// The challenger bond that covers a defender's whole game at `gas_price_wei`, plus 1 % of the
-    /// worker's bond for locking it while the game runs.
-    pub fn challenge_bond_for(result_bond: U256, gas_price_wei: u128) -> U256 {
-        U256::from(DEFENDER_GAME_GAS) * U256::from(gas_price_wei) + result_bond / U256::from(100)
+    /// The challenger bond whose part that reaches the defender when the challenger loses (all but
+    /// `burn_bps`) covers the defender's whole game at `gas_price_wei` plus 1 % of the worker's bond for
+    /// locking it while the game runs: `(gas · price + bond / 100) · 10000 / (10000 − burn_bps)`, rounded up.
+    pub fn challenge_bond_for(result_bond: U256, gas_price_wei: u128, burn_bps: u16) -> U256 {
+        let cost = U256::from(DEFENDER_GAME_GAS) * U256::from(gas_price_wei)
+            + result_bond / U256::from(100);
+        let kept = U256::from(10_000 - u64::from(burn_bps.min(9_999)));
+        (cost * U256::from(10_000)).div_ceil(kept)
     }
 }
 
@@ -101,4 +106,33 @@ pub async fn deploy(client: &ChainClient, params: MarketParams) -> Result<Deploy
         prover,
         start_block,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_unburned_part_of_a_lost_challenger_bond_pays_the_defence() {
+        let result_bond = U256::from(10u64.pow(18));
+        for (price, burn) in [
+            (1u128, 5000u16),
+            (10_000_000_000, 5000),
+            (10_000_000_000, 7500),
+        ] {
+            let bond = MarketParams::challenge_bond_for(result_bond, price, burn);
+            let to_defender = bond - bond * U256::from(burn) / U256::from(10_000);
+            let cost =
+                U256::from(DEFENDER_GAME_GAS) * U256::from(price) + result_bond / U256::from(100);
+            assert!(
+                to_defender >= cost,
+                "{to_defender} < {cost} at {price} wei, {burn} bps"
+            );
+            // …and not much more: the gross-up is exact up to rounding.
+            assert!(
+                to_defender - cost <= U256::from(1),
+                "{to_defender} vs {cost}"
+            );
+        }
+    }
 }

@@ -24,6 +24,7 @@ import {
     UnknownGame,
     WrongBond,
     WrongPhase,
+    ZeroClockExtension,
     ZeroProver
 } from "./lib/Errors.sol";
 import {Guarded} from "./lib/Guarded.sol";
@@ -104,6 +105,9 @@ abstract contract DisputeGame is IDisputeGame, Guarded {
         if (address(prover_) == address(0)) revert ZeroProver();
         // INVARIANT: at least half of every losing bond is burned (self-challenges and sock puppets lose money).
         if (config.burnBps < MIN_BURN_BPS || config.burnBps > BPS) revert BurnTooLow(config.burnBps, MIN_BURN_BPS);
+        // INVARIANT: every move has time to land (in production the clocks must also exceed the chain's
+        // forced-inclusion delay, PROTOCOL §6.6; that is the deployer's to check).
+        if (config.clockExtension == 0) revert ZeroClockExtension();
         prover = prover_;
         challengeBond = config.challengeBond;
         gameClock = config.gameClock;

@@ -31,6 +31,7 @@ import {
     UnknownJob,
     WrongBond,
     WrongPhase,
+    ZeroClockExtension,
     ZeroProver
 } from "../src/lib/Errors.sol";
 import {
@@ -310,6 +311,13 @@ contract DisputeGameTest is DisputeGameFixture {
         MarketConfig memory c = Configs.market(WINDOW, BOND);
         c.burnBps = 10_001;
         vm.expectRevert(abi.encodeWithSelector(BurnTooLow.selector, uint16(10_001), uint16(5000)));
+        new JobMarket(registry, prover, c);
+    }
+
+    function test_constructor_zeroClockExtension_reverts() public {
+        MarketConfig memory c = Configs.market(WINDOW, BOND);
+        c.clockExtension = 0;
+        vm.expectRevert(abi.encodeWithSelector(ZeroClockExtension.selector));
         new JobMarket(registry, prover, c);
     }
 

@@ -119,6 +119,9 @@ error ZeroProver();
 /// @notice `burnBps` must lie in [MIN_BURN_BPS, 10_000].
 error BurnTooLow(uint16 burnBps, uint16 min);
 
+/// @notice A game needs a nonzero clock extension: with none, a side could lose one second after its turn began.
+error ZeroClockExtension();
+
 /// @notice Only a submitted result (not settled, not overturned) can be disputed or revealed.
 error ResultNotSubmitted(uint256 jobId, JobStatus status);
 
