@@ -2,6 +2,7 @@
 //! with explicit nonces and timeouts, deployment, the event stream agents consume, model
 //! publication/retrieval, and typed market calls. Reverts arrive as the contracts' custom errors.
 
+pub mod agent;
 pub mod anvil;
 pub mod bindings;
 pub mod client;

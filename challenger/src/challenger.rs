@@ -17,9 +17,9 @@ use std::{path::PathBuf, time::Duration};
 use tokio_util::sync::CancellationToken;
 use vouch_chain::{
     ChainClient, ChainConfig, Deployment, EventStream, GameStatus, JobStatus, Market, VouchEvent,
-    bindings::JobMarket::JobMarketEvents, models::ModelCache,
+    agent, bindings::JobMarket::JobMarketEvents, models::ModelCache,
 };
-use vouch_core::{Trace, burn_exec::BurnBackend, commit::tensor_root, dispute::Party, tensor};
+use vouch_core::{Trace, burn_exec::BurnBackend, commit::tensor_root, tensor};
 
 /// How a challenger runs.
 #[derive(Debug, Clone)]
@@ -126,18 +126,10 @@ impl Challenger {
     }
 
     /// Runs steps until `shutdown` is cancelled. A failed step is logged and retried.
-    pub async fn run(mut self, shutdown: CancellationToken) -> Result<()> {
-        loop {
-            match self.step().await {
-                Ok(r) if r != StepReport::default() => tracing::debug!(?r, "step"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "challenger step failed; will retry"),
-            }
-            tokio::select! {
-                () = shutdown.cancelled() => return Ok(()),
-                () = tokio::time::sleep(self.config.poll_interval) => {}
-            }
-        }
+    pub async fn run(self, shutdown: CancellationToken) -> Result<()> {
+        let interval = self.config.poll_interval;
+        agent::run(self, "challenger", interval, shutdown).await;
+        Ok(())
     }
 
     /// One step: check new results, play one move in every game, withdraw, save state.
@@ -276,12 +268,10 @@ impl Challenger {
                 .models
                 .get(&provider, &self.config.deployment, U256::from(g.model))
                 .await?;
-            let trace = Trace::load(&self.trace_path(U256::from(g.job)))?;
-            let party = Party::new(&loaded.model, &trace)?;
             let played = play(
                 &self.market,
                 &loaded.model,
-                &party,
+                &self.trace_path(U256::from(g.job)),
                 game,
                 self.config.strategy,
                 &mut self.rng,
@@ -305,5 +295,14 @@ impl Challenger {
             }
         }
         Ok(())
+    }
+}
+
+impl agent::Agent for Challenger {
+    type Report = StepReport;
+    type Error = ChallengerError;
+
+    async fn step(&mut self) -> Result<StepReport> {
+        Challenger::step(self).await
     }
 }

@@ -6,9 +6,10 @@
 use crate::{error::Result, strategy::Strategy};
 use alloy::primitives::U256;
 use rand::Rng;
+use std::path::Path;
 use vouch_chain::{GamePhase, GameStatus, Market, Revert, bindings::JobMarket::JobMarketErrors};
 use vouch_core::{
-    CoreError, Model,
+    CoreError, Model, Trace,
     dispute::{Element, Party, Side, StepWitness, TensorPosition, verify_step},
 };
 
@@ -39,11 +40,12 @@ fn not_timed_out(e: &vouch_chain::ChainError) -> bool {
     )
 }
 
-/// Plays one move of game `game` with `strategy`, as `party` (the challenger's own trace).
+/// Plays one move of game `game` with `strategy`, from the challenger's own trace at `trace` (read,
+/// and its trees built, only when the challenger is to move).
 pub async fn play(
     market: &Market,
     model: &Model,
-    party: &Party<'_>,
+    trace: &Path,
     game: U256,
     strategy: Strategy,
     rng: &mut impl Rng,
@@ -72,6 +74,8 @@ pub async fn play(
     if strategy == Strategy::Stall {
         return Ok(Played::Waiting);
     }
+    let trace = Trace::load(trace)?;
+    let party = Party::new(model, &trace)?;
     let random = strategy == Strategy::Dishonest;
     let (job, attempt, k, mv) = (g.job_id, g.attempt, g.lo as usize, g.moves);
     match g.phase {

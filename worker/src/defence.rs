@@ -5,6 +5,7 @@
 
 use crate::error::Result;
 use alloy::primitives::U256;
+use std::path::Path;
 use vouch_chain::{
     GameStatus, Market, PendingReveal, Revert, bindings::JobMarket::JobMarketErrors,
 };
@@ -25,9 +26,10 @@ pub enum Defended {
     Over(GameStatus),
 }
 
-/// Answers game `game` once: reveals what it waits for from `trace`, or claims a timeout win when
-/// the challenger ran out of time.
-pub async fn defend(market: &Market, model: &Model, trace: &Trace, game: U256) -> Result<Defended> {
+/// Answers game `game` once: reveals what it waits for from the trace stored at `trace` (read, and
+/// its trees built, only when a reveal is due), or claims a timeout win when the challenger ran out
+/// of time.
+pub async fn defend(market: &Market, model: &Model, trace: &Path, game: U256) -> Result<Defended> {
     let g = market.game(game).await?;
     if g.status != GameStatus::Active {
         return Ok(Defended::Over(g.status));
@@ -50,7 +52,8 @@ pub async fn defend(market: &Market, model: &Model, trace: &Trace, game: U256) -
             Err(e) => Err(e.into()),
         };
     };
-    let party = Party::new(model, trace)?;
+    let trace = Trace::load(trace)?;
+    let party = Party::new(model, &trace)?;
     let job = g.job_id;
     let pos = TensorPosition {
         depth: u32::from(g.depth),

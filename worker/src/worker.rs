@@ -16,7 +16,7 @@ use std::{path::PathBuf, time::Duration};
 use tokio_util::sync::CancellationToken;
 use vouch_chain::{
     ChainClient, ChainConfig, ChainError, Deployment, EventStream, JobStatus, Market, Revert,
-    VouchEvent,
+    VouchEvent, agent,
     bindings::JobMarket::{JobMarketErrors, JobMarketEvents},
     models::ModelCache,
 };
@@ -139,18 +139,10 @@ impl Worker {
     }
 
     /// Runs steps until `shutdown` is cancelled. A failed step is logged and retried.
-    pub async fn run(mut self, shutdown: CancellationToken) -> Result<()> {
-        loop {
-            match self.step().await {
-                Ok(r) if r != StepReport::default() => tracing::debug!(?r, "step"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "worker step failed; will retry"),
-            }
-            tokio::select! {
-                () = shutdown.cancelled() => return Ok(()),
-                () = tokio::time::sleep(self.config.poll_interval) => {}
-            }
-        }
+    pub async fn run(self, shutdown: CancellationToken) -> Result<()> {
+        let interval = self.config.poll_interval;
+        agent::run(self, "worker", interval, shutdown).await;
+        Ok(())
     }
 
     /// One step: handle new events, finalize what is due, withdraw, save state.
@@ -288,18 +280,17 @@ impl Worker {
                 .models
                 .get(&provider, &self.config.deployment, U256::from(g.model))
                 .await?;
-            let trace = match Trace::load(&self.trace_path(U256::from(g.job))) {
-                Ok(t) => t,
-                Err(e) => {
-                    tracing::error!(game = %game, job = g.job, error = %e, "no stored trace: cannot defend");
-                    self.state.games.remove(&id);
-                    continue;
-                }
-            };
+            let trace = self.trace_path(U256::from(g.job));
             match defend(&self.market, &loaded.model, &trace, game).await {
                 Ok(Defended::Playing { revealed: r }) => revealed += usize::from(r),
                 Ok(Defended::Over(status)) => {
                     tracing::info!(game = %game, job = g.job, status = status.as_str(), "game over");
+                    self.state.games.remove(&id);
+                }
+                Err(WorkerError::Core(vouch_core::CoreError::Io(e)))
+                    if e.kind() == std::io::ErrorKind::NotFound =>
+                {
+                    tracing::error!(game = %game, job = g.job, error = %e, "no stored trace: cannot defend");
                     self.state.games.remove(&id);
                 }
                 Err(e) if is_transient(&e) => return Err(e),
@@ -431,5 +422,14 @@ impl Worker {
         self.market.withdraw().await?;
         tracing::info!(amount_wei = %credit, "withdrew earnings");
         Ok(credit)
+    }
+}
+
+impl agent::Agent for Worker {
+    type Report = StepReport;
+    type Error = WorkerError;
+
+    async fn step(&mut self) -> Result<StepReport> {
+        Worker::step(self).await
     }
 }
