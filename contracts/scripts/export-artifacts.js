@@ -8,7 +8,7 @@ const fs = require('fs');
 const path = require('path');
 
 const root = path.resolve(__dirname, '..');
-const CONTRACTS = ['ModelRegistry', 'JobMarket', 'OneStepProver'];
+const CONTRACTS = ['ModelRegistry', 'JobMarket', 'DisputeGame', 'OneStepProver'];
 
 fs.mkdirSync(path.join(root, 'artifacts'), { recursive: true });
 for (const name of CONTRACTS) {

@@ -2,9 +2,11 @@
 pragma solidity 0.8.37;
 
 import {IDisputeGame} from "./interfaces/IDisputeGame.sol";
+import {IJobMarket} from "./interfaces/IJobMarket.sol";
 import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
 import {IOneStepProver, StepWitness} from "./interfaces/IOneStepProver.sol";
 import {
+    AmountTooLarge,
     BurnTooLow,
     ChallengeWindowClosed,
     ChallengerOutOfTime,
@@ -12,15 +14,16 @@ import {
     GameNotActive,
     NoDispute,
     NotChallenger,
+    NotMarket,
     NotTimedOut,
     NothingRevealed,
+    OffsetOutOfRange,
     ResultNotOverturned,
     ResultNotSubmitted,
     ResultOverturnedAlready,
     RevealMismatch,
     SelfChallenge,
     StaleMove,
-    StateIndexOutOfRange,
     UnknownGame,
     WrongBond,
     WrongPhase,
@@ -39,17 +42,21 @@ import {
     MarketConfig,
     ResultDispute,
     RevealKind,
-    TensorShape
+    TensorShape,
+    Tree
 } from "./lib/Types.sol";
 
 /// @title DisputeGame
-/// @notice The dissection game of PROTOCOL §6, over the results of the market that inherits it. The market
-/// provides the jobs, the ledger of credits and the re-opening of a job whose result is overturned.
-/// @dev Money: a game holds its challenger's `bond` while Active. Resolution moves it (and, when the worker loses,
-/// the worker's bond) into credits and `burned`; see `_challengerLoses`, `_defenderLoses`, `claimMoot`. Reveals
-/// are cached per result (job, attempt) with the time they landed, so the chess clocks charge each side exactly
-/// the time its data was missing even when another game's transaction supplied it.
-abstract contract DisputeGame is IDisputeGame, Guarded {
+/// @notice The walk game of PROTOCOL §6 over the results of the market that deploys it: down the defender's final
+/// state σ_n to the first slot the challenger disputes, down that slot's tensor to one leaf, then one element
+/// recomputed on chain. The market keeps the jobs and the one ledger of credits; this contract keeps the games.
+/// @dev Money: `address(this).balance` == Σ bond of Active games + Σ `poolLeft` of overturned results + `burned`.
+/// A challenge brings a bond in; `market.overturn` sends the worker's bond in (burned part to `burned`, the rest to
+/// the pool); every payment leaves through `market.creditFromGame`, by exactly what it takes off a term. The pool's
+/// division dust is burned when the last game owed a share is paid, so a fully resolved result leaves nothing.
+/// Reveals are cached per result (job, attempt) with the time they first landed, so the chess clocks charge each side
+/// exactly the time its data was missing even when another game's transaction supplied it.
+contract DisputeGame is IDisputeGame, Guarded {
     /// @notice Basis points in 100 %.
     uint256 internal constant BPS = 10_000;
 
@@ -59,21 +66,33 @@ abstract contract DisputeGame is IDisputeGame, Guarded {
     /// @notice Bytes in a tensor leaf.
     uint256 internal constant LEAF_BYTES = 32;
 
-    /// @notice A revealed value and when it landed (`at` is zero while nothing was revealed).
+    /// @notice Amounts the share rule multiplies by move counts stay below this bound, so no product overflows.
+    uint256 internal constant MAX_AMOUNT = type(uint128).max;
+
+    /// @notice A revealed value and when it landed (`landedAt` is zero while nothing was revealed).
     struct Revealed {
         bytes32 value;
-        uint64 at;
+        uint64 landedAt;
     }
 
-    /// @notice Revealed children of a tensor node.
+    /// @notice Revealed children of a node and when they landed.
     struct Children {
         bytes32 left;
         bytes32 right;
-        uint64 at;
+        uint64 landedAt;
     }
 
     /// @inheritdoc IDisputeGame
+    IJobMarket public immutable market;
+
+    /// @notice The registry the market's models live in (op specs give the disputed tensor's shape).
+    IModelRegistry internal immutable registry;
+
+    /// @inheritdoc IDisputeGame
     IOneStepProver public immutable prover;
+
+    /// @notice The market's challenge window (a copy: games open while `block.timestamp < submittedAt + window`).
+    uint64 internal immutable challengeWindow;
 
     /// @inheritdoc IDisputeGame
     uint256 public immutable challengeBond;
@@ -88,6 +107,9 @@ abstract contract DisputeGame is IDisputeGame, Guarded {
     uint16 public immutable burnBps;
 
     /// @inheritdoc IDisputeGame
+    uint256 public immutable moveReward;
+
+    /// @inheritdoc IDisputeGame
     uint256 public burned;
 
     /// @inheritdoc IDisputeGame
@@ -95,44 +117,39 @@ abstract contract DisputeGame is IDisputeGame, Guarded {
 
     mapping(uint256 gameId => Game) internal _games;
     mapping(bytes32 result => ResultDispute) internal _disputes;
-    mapping(bytes32 result => mapping(uint256 index => Revealed)) internal _states;
-    mapping(bytes32 result => mapping(uint256 k => Revealed)) internal _transitions;
+    mapping(bytes32 result => Revealed) internal _openings;
     mapping(bytes32 result => mapping(bytes32 node => Children)) internal _children;
+    mapping(bytes32 result => mapping(bytes32 leaf => Revealed)) internal _slots;
     mapping(bytes32 result => mapping(bytes32 leaf => Revealed)) internal _leaves;
 
-    constructor(IOneStepProver prover_, MarketConfig memory config) {
-        // INVARIANT: phase 3 can always be decided.
+    /// @notice Deployed by the market (`msg.sender`), whose results it disputes and whose ledger it credits.
+    constructor(IModelRegistry registry_, IOneStepProver prover_, MarketConfig memory config) {
+        // INVARIANT: phase Step can always be decided.
         if (address(prover_) == address(0)) revert ZeroProver();
         // INVARIANT: at least half of every losing bond is burned (self-challenges and sock puppets lose money).
         if (config.burnBps < MIN_BURN_BPS || config.burnBps > BPS) revert BurnTooLow(config.burnBps, MIN_BURN_BPS);
         // INVARIANT: every move has time to land (in production the clocks must also exceed the chain's
-        // forced-inclusion delay, PROTOCOL §6.6; that is the deployer's to check).
+        // forced-inclusion delay, PROTOCOL §6.5; that is the deployer's to check).
         if (config.clockExtension == 0) revert ZeroClockExtension();
+        // INVARIANT: the share rule's products (an amount times a move count < 2^64) cannot overflow.
+        if (config.resultBond > MAX_AMOUNT) revert AmountTooLarge(config.resultBond);
+        if (config.moveReward > MAX_AMOUNT) revert AmountTooLarge(config.moveReward);
+        market = IJobMarket(msg.sender);
+        registry = registry_;
         prover = prover_;
+        challengeWindow = config.challengeWindow;
         challengeBond = config.challengeBond;
         gameClock = config.gameClock;
         clockExtension = config.clockExtension;
         burnBps = config.burnBps;
+        moveReward = config.moveReward;
     }
 
-    // -----------------------------------------------------------------------------------------------------
-    // Hooks the market implements
-    // -----------------------------------------------------------------------------------------------------
-
-    /// @notice The job with this id (reverts `UnknownJob` for an unknown id).
-    function _job(uint256 jobId) internal view virtual returns (Job storage);
-
-    /// @notice The registry the market's models live in.
-    function _registry() internal view virtual returns (IModelRegistry);
-
-    /// @notice The market's challenge window.
-    function _challengeWindow() internal view virtual returns (uint64);
-
-    /// @notice Adds `amount` to what `account` can withdraw.
-    function _credit(address account, uint256 amount) internal virtual;
-
-    /// @notice Voids the job's current result and re-opens the job; returns the worker's bond it released.
-    function _reopen(Job storage job) internal virtual returns (uint256 bond);
+    /// @notice The worker's bond of an overturned result, sent by `market.overturn`.
+    receive() external payable {
+        // INVARIANT: no wei arrives that the books do not count (a bond comes with `challenge`, a pool from here).
+        if (msg.sender != address(market)) revert NotMarket(msg.sender);
+    }
 
     // -----------------------------------------------------------------------------------------------------
     // Opening
@@ -140,10 +157,10 @@ abstract contract DisputeGame is IDisputeGame, Guarded {
 
     /// @inheritdoc IDisputeGame
     function challenge(uint256 jobId) external payable nonReentrant returns (uint256 gameId) {
-        Job storage job = _job(jobId);
+        Job memory job = market.getJob(jobId);
         // INVARIANT: only a submitted, unsettled result is disputed.
         if (job.status != JobStatus.Submitted) revert ResultNotSubmitted(jobId, job.status);
-        uint64 endsAt = job.submittedAt + _challengeWindow();
+        uint64 endsAt = job.submittedAt + challengeWindow;
         // INVARIANT: challenges open strictly inside the window (`<` challenges, `>=` settles).
         if (block.timestamp >= endsAt) revert ChallengeWindowClosed(jobId, endsAt);
         // INVARIANT: every game is backed by exactly one challenger bond.
@@ -151,13 +168,8 @@ abstract contract DisputeGame is IDisputeGame, Guarded {
         // INVARIANT: a worker cannot dispute its own result from its own account (it would stall for free).
         if (msg.sender == job.worker) revert SelfChallenge(jobId);
 
-        bytes32 key = _resultKey(jobId, job.attempt);
-        ResultDispute storage d = _disputes[key];
-        if (d.opCount == 0) {
-            uint32 n = _registry().opCount(job.modelId);
-            d.opCount = n;
-            d.sigma0 = _sigma0(job.inputRoot, n);
-        }
+        ResultDispute storage d = _disputes[_resultKey(jobId, job.attempt)];
+        if (d.opCount == 0) d.opCount = registry.opCount(job.modelId);
         d.openGames += 1;
 
         gameId = ++gameCount;
@@ -168,13 +180,11 @@ abstract contract DisputeGame is IDisputeGame, Guarded {
         g.challenger = msg.sender;
         g.defender = job.worker;
         g.bond = msg.value;
-        g.hi = d.opCount;
+        g.leafDepth = uint8(LibMerkle.ceilLog2(uint256(d.opCount) + 1));
         g.lastMoveAt = uint64(block.timestamp);
         g.defenderLeft = gameClock;
         g.challengerLeft = gameClock;
         emit ChallengeOpened(gameId, jobId, job.attempt, msg.sender, msg.value);
-        // A one-op model has nothing to bisect: the disputed op is op 0.
-        if (d.opCount == 1) _enterTensorPhase(g, job.modelId);
     }
 
     // -----------------------------------------------------------------------------------------------------
@@ -182,82 +192,51 @@ abstract contract DisputeGame is IDisputeGame, Guarded {
     // -----------------------------------------------------------------------------------------------------
 
     /// @inheritdoc IDisputeGame
-    function revealState(
-        uint256 jobId,
-        uint32 index,
-        bytes32 stateRoot,
-        bytes32[] calldata tracePath,
-        bytes32[] calldata outputPath
-    ) external {
-        (Job storage job, bytes32 key, ResultDispute storage d) = _disputedResult(jobId);
-        uint256 n = d.opCount;
-        // INVARIANT: σ_0 is the contract's own; only σ_1 … σ_n are the worker's claims.
-        if (index == 0 || index > n) revert StateIndexOutOfRange(index, n);
-        bytes32 leaf = LibMerkle.leafWord(LibMerkle.TAG_TRACE, stateRoot);
-        // INVARIANT: the revealed state is the worker's, at exactly this index of its trace.
-        _expect(LibMerkle.climb(LibMerkle.TAG_TRACE, leaf, index, tracePath, n + 1), job.traceRoot);
-        if (index == n) {
-            bytes32 output = LibMerkle.leafWord(LibMerkle.TAG_STATE, job.outputRoot);
-            // INVARIANT: the output follows from the trace: slot n of σ_n is the posted output root.
-            _expect(LibMerkle.climb(LibMerkle.TAG_STATE, output, n, outputPath, n + 1), stateRoot);
-        }
-        // INVARIANT: a repeated reveal keeps the first landing time (replaying the defender's own data must
-        // not make it look late, nor buy a stalling challenger time).
-        if (_states[key][index].at == 0) _states[key][index] = Revealed(stateRoot, uint64(block.timestamp));
-        emit StateRevealed(jobId, job.attempt, index, stateRoot);
+    function revealOpening(uint256 jobId, bytes32 finalState, bytes32[] calldata outputPath) external {
+        Job memory job = market.getJob(jobId);
+        bytes32 key = _disputed(jobId, job.status, job.attempt);
+        // INVARIANT: the final state is the one the result's worker committed to (a copied trace root opens for nobody
+        // but the account that first posted it).
+        _expect(LibMerkle.traceLeaf(job.worker, finalState), job.traceRoot);
+        uint256 n = _disputes[key].opCount;
+        bytes32 output = LibMerkle.leafWord(LibMerkle.TAG_STATE, job.outputRoot);
+        // INVARIANT: the output follows from the trace: slot n of σ_n is the posted output root.
+        _expect(LibMerkle.climb(LibMerkle.TAG_STATE, output, n, outputPath, n + 1), finalState);
+        // INVARIANT: a repeated reveal keeps the first landing time (replaying the defender's own data must not make
+        // it look late, nor buy a stalling challenger time).
+        if (_openings[key].landedAt == 0) _openings[key] = Revealed(finalState, uint64(block.timestamp));
+        emit OpeningRevealed(jobId, job.attempt, finalState);
     }
 
     /// @inheritdoc IDisputeGame
-    function revealTransition(uint256 jobId, uint32 k, bytes32 tensorRoot, bytes32[] calldata statePath) external {
-        (Job storage job, bytes32 key, ResultDispute storage d) = _disputedResult(jobId);
-        uint256 n = d.opCount;
-        // INVARIANT: op k exists (it writes slot k + 1 ≤ n).
-        if (k >= n) revert StateIndexOutOfRange(k, n);
-        Revealed storage next = _states[key][k + 1];
-        // INVARIANT: σ_{k+1} is the worker's revealed claim.
-        if (next.at == 0) revert NothingRevealed(RevealKind.State, k + 1);
-        _checkSlotUpdate(_agreedState(key, d, k), next.value, k + 1, tensorRoot, statePath, n + 1);
+    function revealNode(uint256 jobId, Tree tree, bytes32 node, bytes32 left, bytes32 right) external {
+        (uint32 attempt, bytes32 key) = _current(jobId);
+        uint8 tag = tree == Tree.State ? LibMerkle.TAG_STATE : LibMerkle.TAG_TENSOR;
+        // INVARIANT: the children are the node's preimage in its tree (the tags keep the two trees apart).
+        _expect(LibMerkle.node(tag, left, right), node);
         // INVARIANT: a repeated reveal keeps the first landing time.
-        if (_transitions[key][k].at == 0) _transitions[key][k] = Revealed(tensorRoot, uint64(block.timestamp));
-        emit TransitionRevealed(jobId, job.attempt, k, tensorRoot);
-    }
-
-    /// @notice Checks that `before` and `afterwards` differ exactly in slot `slot`, which is empty in `before`
-    /// and holds `tensorRoot` in `afterwards` (one path serves both, so no other slot changed).
-    function _checkSlotUpdate(
-        bytes32 before,
-        bytes32 afterwards,
-        uint32 slot,
-        bytes32 tensorRoot,
-        bytes32[] calldata statePath,
-        uint256 slots
-    ) internal pure {
-        bytes32 empty = LibMerkle.leafWord(LibMerkle.TAG_STATE, bytes32(0));
-        // INVARIANT: slot k + 1 was empty in σ_k: the path reproduces σ_k with an empty slot …
-        _expect(LibMerkle.climb(LibMerkle.TAG_STATE, empty, slot, statePath, slots), before);
-        bytes32 written = LibMerkle.leafWord(LibMerkle.TAG_STATE, tensorRoot);
-        // INVARIANT: … and the same path gives σ_{k+1} with `tensorRoot` there, so no other slot changed.
-        _expect(LibMerkle.climb(LibMerkle.TAG_STATE, written, slot, statePath, slots), afterwards);
+        if (_children[key][node].landedAt == 0) _children[key][node] = Children(left, right, uint64(block.timestamp));
+        emit NodeRevealed(jobId, attempt, tree, node, left, right);
     }
 
     /// @inheritdoc IDisputeGame
-    function revealNode(uint256 jobId, bytes32 node, bytes32 left, bytes32 right) external {
-        (Job storage job, bytes32 key,) = _disputedResult(jobId);
-        // INVARIANT: the children are the node's preimage in the tensor tree.
-        _expect(LibMerkle.node(LibMerkle.TAG_TENSOR, left, right), node);
+    function revealSlot(uint256 jobId, bytes32 leaf, bytes32 tensorRoot) external {
+        (uint32 attempt, bytes32 key) = _current(jobId);
+        // INVARIANT: the tensor root is the state leaf's preimage.
+        _expect(LibMerkle.leafWord(LibMerkle.TAG_STATE, tensorRoot), leaf);
         // INVARIANT: a repeated reveal keeps the first landing time.
-        if (_children[key][node].at == 0) _children[key][node] = Children(left, right, uint64(block.timestamp));
-        emit NodeRevealed(jobId, job.attempt, node, left, right);
+        if (_slots[key][leaf].landedAt == 0) _slots[key][leaf] = Revealed(tensorRoot, uint64(block.timestamp));
+        emit SlotRevealed(jobId, attempt, leaf, tensorRoot);
     }
 
     /// @inheritdoc IDisputeGame
     function revealLeaf(uint256 jobId, bytes32 leaf, bytes32 data) external {
-        (Job storage job, bytes32 key,) = _disputedResult(jobId);
+        (uint32 attempt, bytes32 key) = _current(jobId);
         // INVARIANT: the data is the leaf's preimage in the tensor tree.
         _expect(LibMerkle.leafWord(LibMerkle.TAG_TENSOR, data), leaf);
         // INVARIANT: a repeated reveal keeps the first landing time.
-        if (_leaves[key][leaf].at == 0) _leaves[key][leaf] = Revealed(data, uint64(block.timestamp));
-        emit LeafRevealed(jobId, job.attempt, leaf, data);
+        if (_leaves[key][leaf].landedAt == 0) _leaves[key][leaf] = Revealed(data, uint64(block.timestamp));
+        emit LeafRevealed(jobId, attempt, leaf, data);
     }
 
     // -----------------------------------------------------------------------------------------------------
@@ -265,32 +244,25 @@ abstract contract DisputeGame is IDisputeGame, Guarded {
     // -----------------------------------------------------------------------------------------------------
 
     /// @inheritdoc IDisputeGame
-    function bisect(uint256 gameId, uint32 move, bool agree) external nonReentrant {
-        Game storage g = _challengerMove(gameId, move, GamePhase.Bisect);
-        if (agree) g.lo = (g.lo + g.hi) / 2;
-        else g.hi = (g.lo + g.hi) / 2;
-        emit TraceBisected(gameId, g.lo, g.hi);
-        if (g.hi - g.lo == 1) _enterTensorPhase(g, _job(g.jobId).modelId);
-    }
-
-    /// @inheritdoc IDisputeGame
     function pick(uint256 gameId, uint32 move, bool right) external nonReentrant {
-        Game storage g = _challengerMove(gameId, move, GamePhase.Tensor);
-        // INVARIANT: phase 2 stops at the leaf level; the leaf is named, not split.
-        if (g.depth >= g.leafDepth) revert WrongPhase(gameId, g.phase);
-        Children storage c = _children[_resultKey(g.jobId, g.attempt)][_tensorNode(g)];
-        g.node = right ? c.right : c.left;
+        (Game storage g, bytes32 key) = _challengerMove(gameId, move);
+        // INVARIANT: a walk stops at its tree's leaves: a tensor leaf is named, not split.
+        if (g.depth == g.leafDepth) revert WrongPhase(gameId, g.phase);
+        Children storage c = _children[key][_position(g, key)];
+        bytes32 child = right ? c.right : c.left;
+        g.node = child;
         g.depth += 1;
         g.index = (g.index << 1) | (right ? 1 : 0);
-        emit TensorBisected(gameId, g.depth, g.index, g.node);
+        emit Descended(gameId, g.phase, g.depth, g.index, child);
+        if (g.phase == GamePhase.Slots && g.depth == g.leafDepth) _reachSlot(gameId, g, key);
     }
 
     /// @inheritdoc IDisputeGame
     function nameElement(uint256 gameId, uint32 move, uint8 offset) external nonReentrant {
-        Game storage g = _challengerMove(gameId, move, GamePhase.Tensor);
-        // INVARIANT: an element is named only in a revealed leaf, and inside it.
-        if (g.depth != g.leafDepth) revert WrongPhase(gameId, g.phase);
-        if (offset >= LEAF_BYTES) revert StateIndexOutOfRange(offset, LEAF_BYTES - 1);
+        (Game storage g,) = _challengerMove(gameId, move);
+        // INVARIANT: an element is named only in a revealed tensor leaf, and inside it.
+        if (g.phase != GamePhase.Tensor || g.depth != g.leafDepth) revert WrongPhase(gameId, g.phase);
+        if (offset >= LEAF_BYTES) revert OffsetOutOfRange(offset);
         g.offset = offset;
         g.phase = GamePhase.Step;
         emit ElementNamed(gameId, offset);
@@ -298,23 +270,24 @@ abstract contract DisputeGame is IDisputeGame, Guarded {
 
     /// @inheritdoc IDisputeGame
     function step(uint256 gameId, StepWitness calldata witness) external nonReentrant {
-        Game storage g = _activeGame(gameId);
+        (Game storage g, bytes32 key) = _activeGame(gameId);
         // INVARIANT: the one step runs only on a named element.
         if (g.phase != GamePhase.Step) revert WrongPhase(gameId, g.phase);
-        // INVARIANT: phase 3 is the challenger's move, on its clock.
-        uint64 spent = uint64(block.timestamp) - g.lastMoveAt;
-        if (spent > _allowance(g.challengerLeft)) revert ChallengerOutOfTime(gameId);
+        // INVARIANT: the step is the challenger's move, on its clock.
+        if (uint64(block.timestamp) - g.lastMoveAt > _allowance(g.challengerLeft)) revert ChallengerOutOfTime(gameId);
+        // The step is a challenger move too (whoever relays it): the share rule pays for it.
+        g.moves += 1;
+        _disputes[key].activeMoves += 1;
 
-        bytes32 key = _resultKey(g.jobId, g.attempt);
-        uint32 k = g.lo;
-        int8 claimed = int8(uint8(_leaves[key][_tensorNode(g)].value[g.offset]));
-        uint256 modelId = _job(g.jobId).modelId;
+        uint32 k = g.slot - 1;
+        int8 claimed = int8(uint8(_leaves[key][_position(g, key)].value[g.offset]));
+        (,, uint256 modelId) = market.jobState(g.jobId);
         (bool padding, uint256 e) = _element(modelId, k, g.index, g.offset);
-        int8 actual =
-            padding ? int8(0) : prover.trueElement(modelId, k, _agreedState(key, _disputes[key], k), e, witness);
+        // The operand slots (≤ k < slot) are proven against the defender's own final state.
+        int8 actual = padding ? int8(0) : prover.trueElement(modelId, k, _openings[key].value, e, witness);
         emit StepProven(gameId, k, padding ? type(uint256).max : e, claimed, actual);
-        if (claimed != actual) _defenderLoses(gameId, g);
-        else _challengerLoses(gameId, g);
+        if (claimed != actual) _defenderLoses(gameId, g, key);
+        else _challengerLoses(gameId, g, key);
     }
 
     // -----------------------------------------------------------------------------------------------------
@@ -323,19 +296,19 @@ abstract contract DisputeGame is IDisputeGame, Guarded {
 
     /// @inheritdoc IDisputeGame
     function timeout(uint256 gameId) external nonReentrant {
-        Game storage g = _activeGame(gameId);
-        (bool ready, uint64 readyAt) = _ready(g);
+        (Game storage g, bytes32 key) = _activeGame(gameId);
+        (RevealKind kind,,, uint64 readyAt) = _wait(g, key);
         uint64 now_ = uint64(block.timestamp);
-        if (!ready) {
+        if (kind != RevealKind.None) {
             // INVARIANT: the defender loses once its data has been missing for longer than it had.
-            if (now_ - g.lastMoveAt > _allowance(g.defenderLeft)) return _defenderLoses(gameId, g);
+            if (now_ - g.lastMoveAt > _allowance(g.defenderLeft)) return _defenderLoses(gameId, g, key);
             revert NotTimedOut(gameId);
         }
         uint64 start = readyAt > g.lastMoveAt ? readyAt : g.lastMoveAt;
         // INVARIANT: data that landed after the defender's time ran out does not save it.
-        if (start - g.lastMoveAt > _allowance(g.defenderLeft)) return _defenderLoses(gameId, g);
+        if (start - g.lastMoveAt > _allowance(g.defenderLeft)) return _defenderLoses(gameId, g, key);
         // INVARIANT: the challenger loses once it has had the move for longer than it had.
-        if (now_ - start > _allowance(g.challengerLeft)) return _challengerLoses(gameId, g);
+        if (now_ - start > _allowance(g.challengerLeft)) return _challengerLoses(gameId, g, key);
         revert NotTimedOut(gameId);
     }
 
@@ -347,44 +320,90 @@ abstract contract DisputeGame is IDisputeGame, Guarded {
         ResultDispute storage d = _disputes[_resultKey(g.jobId, g.attempt)];
         // INVARIANT: a game becomes moot only when another game overturned its result.
         if (!d.overturned) revert ResultNotOverturned(g.jobId, g.attempt);
-        uint256 paid = g.bond + d.share;
         g.status = GameStatus.Moot;
-        d.openGames -= 1;
-        _credit(g.challenger, paid);
-        emit GameResolved(gameId, GameStatus.Moot, paid, 0, 0);
+        (uint256 paid, uint256 dust) = _payShare(d, g);
+        emit GameResolved(gameId, GameStatus.Moot, paid, 0, dust);
     }
 
-    /// @notice The challenger lost: half (`burnBps`) of its bond is burned, the rest goes to the defender.
-    function _challengerLoses(uint256 gameId, Game storage g) internal {
+    /// @notice Walk reached leaf j = `g.index` of the final state. Slot 0 must be leaf(0x02, inputRoot) and a padding
+    /// slot (j > n) leaf(0x02, 0): decided here. An op slot starts the walk down its tensor (op j − 1's output).
+    function _reachSlot(uint256 gameId, Game storage g, bytes32 key) internal {
+        // casting to 'uint32' is safe because the index is below 2^leafDepth = 2^⌈log2(n + 1)⌉ ≤ 2^32 (n is a uint32).
+        // forge-lint: disable-next-line(unsafe-typecast)
+        uint32 j = uint32(g.index);
+        uint32 n = _disputes[key].opCount;
+        emit SlotDisputed(gameId, j);
+        if (j == 0 || j > n) {
+            bytes32 slotRoot = j == 0 ? market.getJob(g.jobId).inputRoot : bytes32(0);
+            // INVARIANT: a slot no op writes holds what the contract knows it must (the input, or nothing).
+            if (g.node == LibMerkle.leafWord(LibMerkle.TAG_STATE, slotRoot)) _challengerLoses(gameId, g, key);
+            else _defenderLoses(gameId, g, key);
+            return;
+        }
+        (,, uint256 modelId) = market.jobState(g.jobId);
+        TensorShape memory out = LibOp.outShape(registry.opSpec(modelId, j - 1));
+        g.phase = GamePhase.Tensor;
+        g.slot = j;
+        g.leafDepth = uint8(LibMerkle.ceilLog2(uint256(out.h) * out.w * _leavesPerRow(out.c)));
+        g.depth = 0;
+        g.index = 0;
+    }
+
+    /// @notice The challenger lost: `burnBps` of its bond is burned, the rest goes to the defender.
+    function _challengerLoses(uint256 gameId, Game storage g, bytes32 key) internal {
         uint256 burn = g.bond * burnBps / BPS;
         uint256 toDefender = g.bond - burn;
         g.status = GameStatus.DefenderWon;
-        _disputes[_resultKey(g.jobId, g.attempt)].openGames -= 1;
+        ResultDispute storage d = _disputes[key];
+        d.openGames -= 1;
+        d.activeMoves -= g.moves;
         burned += burn;
-        _credit(g.defender, toDefender);
+        market.creditFromGame{value: toDefender}(g.defender);
         emit GameResolved(gameId, GameStatus.DefenderWon, 0, toDefender, burn);
     }
 
-    /// @notice The defender lost: its result is overturned and the job re-opened. `burnBps` of the worker's bond is
-    /// burned; the rest is split equally among the games open now (this one included; the others claim with
-    /// `claimMoot`), the division's remainder burned too.
-    function _defenderLoses(uint256 gameId, Game storage g) internal {
-        Job storage job = _job(g.jobId);
-        bytes32 key = _resultKey(g.jobId, g.attempt);
+    /// @notice The defender lost: its result is overturned, the job re-opened and the worker's bond sent here.
+    /// `burnBps` of it is burned; the rest is the pool the share rule splits among the games Active now (this one,
+    /// paid at once, and the others, paid by `claimMoot`).
+    function _defenderLoses(uint256 gameId, Game storage g, bytes32 key) internal {
         ResultDispute storage d = _disputes[key];
-        uint256 workerBond = _reopen(job);
-        uint256 shared = workerBond - workerBond * burnBps / BPS;
-        uint256 share = shared / d.openGames;
-        uint256 burn = workerBond - share * d.openGames;
+        uint256 workerBond = market.overturn(g.jobId, g.attempt);
+        uint256 burn = workerBond * burnBps / BPS;
+        uint256 pool = workerBond - burn;
         d.overturned = true;
-        d.share = share;
-        d.openGames -= 1;
+        d.sharers = d.openGames;
+        d.pool = pool;
+        d.poolLeft = pool;
         burned += burn;
         g.status = GameStatus.ChallengerWon;
-        uint256 paid = g.bond + share;
-        _credit(g.challenger, paid);
-        emit ResultOverturned(g.jobId, g.attempt, share, burn);
-        emit GameResolved(gameId, GameStatus.ChallengerWon, paid, 0, burn);
+        emit ResultOverturned(g.jobId, g.attempt, pool, burn);
+        (uint256 paid, uint256 dust) = _payShare(d, g);
+        emit GameResolved(gameId, GameStatus.ChallengerWon, paid, 0, burn + dust);
+    }
+
+    /// @notice Pays game `g` of overturned result `d` its bond and its share; the last game paid also burns the pool's
+    /// division dust. Returns what was paid and burned.
+    function _payShare(ResultDispute storage d, Game storage g) internal returns (uint256 paid, uint256 dust) {
+        uint256 share = _share(d, g.moves);
+        // No underflow: the shares of the N games sum to at most the pool (PROTOCOL §6.5).
+        d.poolLeft -= share;
+        d.openGames -= 1;
+        if (d.openGames == 0) {
+            dust = d.poolLeft;
+            d.poolLeft = 0;
+            burned += dust;
+        }
+        paid = g.bond + share;
+        market.creditFromGame{value: paid}(g.challenger);
+    }
+
+    /// @notice The share rule (PROTOCOL §6.5): what a game with `moves` challenger moves is owed of an overturned
+    /// result's pool P, shared by N games with M moves in all, C = M·moveReward: `moves·moveReward + ⌊(P − C)/N⌋` if
+    /// C ≤ P, else `⌊moves·P/M⌋` (then M > 0).
+    function _share(ResultDispute storage d, uint64 moves) internal view returns (uint256) {
+        uint256 cost = uint256(d.activeMoves) * moveReward;
+        if (cost <= d.pool) return uint256(moves) * moveReward + (d.pool - cost) / d.sharers;
+        return uint256(moves) * d.pool / d.activeMoves;
     }
 
     // -----------------------------------------------------------------------------------------------------
@@ -405,22 +424,21 @@ abstract contract DisputeGame is IDisputeGame, Guarded {
     }
 
     /// @inheritdoc IDisputeGame
-    function pendingReveal(uint256 gameId) external view returns (RevealKind kind, uint32 index, bytes32 hash) {
+    function openGames(uint256 jobId, uint32 attempt) external view returns (uint32) {
+        return _disputes[_resultKey(jobId, attempt)].openGames;
+    }
+
+    /// @inheritdoc IDisputeGame
+    function pendingReveal(uint256 gameId) external view returns (RevealKind kind, Tree tree, bytes32 hash) {
         Game storage g = _games[gameId];
-        if (g.status != GameStatus.Active || _disputes[_resultKey(g.jobId, g.attempt)].overturned) {
-            return (RevealKind.None, 0, bytes32(0));
-        }
-        return _missing(g);
+        bytes32 key = _resultKey(g.jobId, g.attempt);
+        if (g.status != GameStatus.Active || _disputes[key].overturned) return (RevealKind.None, Tree.State, 0);
+        (kind, tree, hash,) = _wait(g, key);
     }
 
     /// @inheritdoc IDisputeGame
-    function revealedState(uint256 jobId, uint32 attempt, uint32 index) external view returns (bytes32) {
-        return _states[_resultKey(jobId, attempt)][index].value;
-    }
-
-    /// @inheritdoc IDisputeGame
-    function revealedTransition(uint256 jobId, uint32 attempt, uint32 k) external view returns (bytes32) {
-        return _transitions[_resultKey(jobId, attempt)][k].value;
+    function revealedOpening(uint256 jobId, uint32 attempt) external view returns (bytes32) {
+        return _openings[_resultKey(jobId, attempt)].value;
     }
 
     /// @inheritdoc IDisputeGame
@@ -434,9 +452,15 @@ abstract contract DisputeGame is IDisputeGame, Guarded {
     }
 
     /// @inheritdoc IDisputeGame
+    function revealedSlot(uint256 jobId, uint32 attempt, bytes32 leaf) external view returns (bool, bytes32) {
+        Revealed storage r = _slots[_resultKey(jobId, attempt)][leaf];
+        return (r.landedAt != 0, r.value);
+    }
+
+    /// @inheritdoc IDisputeGame
     function revealedLeaf(uint256 jobId, uint32 attempt, bytes32 leaf) external view returns (bool, bytes32) {
         Revealed storage r = _leaves[_resultKey(jobId, attempt)][leaf];
-        return (r.at != 0, r.value);
+        return (r.landedAt != 0, r.value);
     }
 
     // -----------------------------------------------------------------------------------------------------
@@ -448,48 +472,44 @@ abstract contract DisputeGame is IDisputeGame, Guarded {
         return keccak256(abi.encode(jobId, attempt));
     }
 
-    /// @notice How many games on result `attempt` of `jobId` are still Active (a result settles only at zero).
-    function _openGames(uint256 jobId, uint32 attempt) internal view returns (uint32) {
-        return _disputes[_resultKey(jobId, attempt)].openGames;
-    }
-
-    /// @notice The job's current result, its key and its dispute, which must have been challenged.
-    function _disputedResult(uint256 jobId)
-        internal
-        view
-        returns (Job storage job, bytes32 key, ResultDispute storage d)
-    {
-        job = _job(jobId);
+    /// @notice The key of the job's current result, which must be submitted and challenged.
+    function _disputed(uint256 jobId, JobStatus status, uint32 attempt) internal view returns (bytes32 key) {
         // INVARIANT: reveals concern a live, challenged result (they are cached for its games only).
-        if (job.status != JobStatus.Submitted) revert ResultNotSubmitted(jobId, job.status);
-        key = _resultKey(jobId, job.attempt);
-        d = _disputes[key];
-        if (d.opCount == 0) revert NoDispute(jobId, job.attempt);
+        if (status != JobStatus.Submitted) revert ResultNotSubmitted(jobId, status);
+        key = _resultKey(jobId, attempt);
+        if (_disputes[key].opCount == 0) revert NoDispute(jobId, attempt);
     }
 
-    /// @notice An Active game on a result that still stands.
-    function _activeGame(uint256 gameId) internal view returns (Game storage g) {
+    /// @notice The job's current result number and key (it must be submitted and challenged).
+    function _current(uint256 jobId) internal view returns (uint32 attempt, bytes32 key) {
+        JobStatus status;
+        (status, attempt,) = market.jobState(jobId);
+        key = _disputed(jobId, status, attempt);
+    }
+
+    /// @notice An Active game on a result that still stands, and its result's key.
+    function _activeGame(uint256 gameId) internal view returns (Game storage g, bytes32 key) {
         g = _games[gameId];
         // INVARIANT: only Active games move or resolve.
         if (g.status != GameStatus.Active) revert GameNotActive(gameId, g.status);
+        key = _resultKey(g.jobId, g.attempt);
         // INVARIANT: once a result is overturned its other games can only be claimed as moot.
-        if (_disputes[_resultKey(g.jobId, g.attempt)].overturned) revert ResultOverturnedAlready(g.jobId, g.attempt);
+        if (_disputes[key].overturned) revert ResultOverturnedAlready(g.jobId, g.attempt);
     }
 
-    /// @notice Checks a challenger move (`move` names the position, the phase is `phase`, the defender's data is
+    /// @notice Checks a challenger walk move (`move` names the position, the game is walking, the defender's data is
     /// there), charges both clocks and counts the move.
-    function _challengerMove(uint256 gameId, uint32 move, GamePhase phase) internal returns (Game storage g) {
-        g = _activeGame(gameId);
+    function _challengerMove(uint256 gameId, uint32 move) internal returns (Game storage g, bytes32 key) {
+        (g, key) = _activeGame(gameId);
         // INVARIANT: only the challenger chooses where the game goes.
         if (msg.sender != g.challenger) revert NotChallenger(gameId, msg.sender);
         // INVARIANT: the move answers the position it names (no stale or reorged move lands elsewhere).
         if (move != g.moves) revert StaleMove(gameId, move, g.moves);
-        if (g.phase != phase) revert WrongPhase(gameId, g.phase);
-        (bool ready, uint64 readyAt) = _ready(g);
-        if (!ready) {
-            (RevealKind kind, uint32 index,) = _missing(g);
-            revert NothingRevealed(kind, index);
-        }
+        // INVARIANT: the walk is over once an element is named (only the step is left).
+        if (g.phase == GamePhase.Step) revert WrongPhase(gameId, g.phase);
+        (RevealKind kind,, bytes32 hash, uint64 readyAt) = _wait(g, key);
+        // INVARIANT: the challenger moves only on the defender's revealed data.
+        if (kind != RevealKind.None) revert NothingRevealed(kind, hash);
         uint64 start = readyAt > g.lastMoveAt ? readyAt : g.lastMoveAt;
         uint64 defenderSpent = start - g.lastMoveAt;
         uint64 challengerSpent = uint64(block.timestamp) - start;
@@ -501,6 +521,7 @@ abstract contract DisputeGame is IDisputeGame, Guarded {
         g.challengerLeft = _spend(g.challengerLeft, challengerSpent);
         g.lastMoveAt = uint64(block.timestamp);
         g.moves += 1;
+        _disputes[key].activeMoves += 1;
     }
 
     /// @notice The most a side with `left` seconds on its clock may take for one move.
@@ -513,63 +534,41 @@ abstract contract DisputeGame is IDisputeGame, Guarded {
         return spent < left ? left - spent : 0;
     }
 
-    /// @notice Whether the defender's data for the current position is all revealed, and when the last of it landed.
-    function _ready(Game storage g) internal view returns (bool ready, uint64 readyAt) {
-        bytes32 key = _resultKey(g.jobId, g.attempt);
-        if (g.phase == GamePhase.Step) return (true, g.lastMoveAt);
-        if (g.phase == GamePhase.Bisect) {
-            uint64 hiAt = _states[key][g.hi].at;
-            uint64 midAt = _states[key][(g.lo + g.hi) / 2].at;
-            if (hiAt == 0 || midAt == 0) return (false, 0);
-            return (true, hiAt > midAt ? hiAt : midAt);
-        }
-        uint64 rootAt = g.lastMoveAt;
+    /// @notice The defender's hash at the game's position: at depth 0 the revealed final state (Slots) or the revealed
+    /// tensor root of the disputed slot (Tensor, Step); below it the node the challenger picked.
+    function _position(Game storage g, bytes32 key) internal view returns (bytes32) {
+        if (g.depth != 0) return g.node;
+        if (g.phase == GamePhase.Slots) return _openings[key].value;
+        return _slots[key][g.node].value;
+    }
+
+    /// @notice What the position waits for from the defender: the first missing reveal (`kind`, the `tree` of a node,
+    /// the `hash` to reveal), or `RevealKind.None` and `readyAt`, when the last of its data landed.
+    function _wait(Game storage g, bytes32 key)
+        internal
+        view
+        returns (RevealKind kind, Tree tree, bytes32 hash, uint64 readyAt)
+    {
+        if (g.phase == GamePhase.Step) return (RevealKind.None, Tree.State, 0, g.lastMoveAt);
+        tree = g.phase == GamePhase.Slots ? Tree.State : Tree.Tensor;
+        bytes32 node = g.node;
         if (g.depth == 0) {
-            rootAt = _transitions[key][g.lo].at;
-            if (rootAt == 0) return (false, 0);
+            Revealed storage root = tree == Tree.State ? _openings[key] : _slots[key][node];
+            if (root.landedAt == 0) {
+                return tree == Tree.State
+                    ? (RevealKind.Opening, Tree.State, bytes32(0), uint64(0))
+                    : (RevealKind.Slot, Tree.State, node, uint64(0));
+            }
+            node = root.value;
+            readyAt = root.landedAt;
         }
-        bytes32 node = _tensorNode(g);
-        uint64 at = g.depth < g.leafDepth ? _children[key][node].at : _leaves[key][node].at;
-        if (at == 0) return (false, 0);
-        return (true, at > rootAt ? at : rootAt);
-    }
-
-    /// @notice The first reveal the current position lacks (`RevealKind.None` when the challenger is to move).
-    function _missing(Game storage g) internal view returns (RevealKind kind, uint32 index, bytes32 hash) {
-        bytes32 key = _resultKey(g.jobId, g.attempt);
-        if (g.phase == GamePhase.Step) return (RevealKind.None, 0, bytes32(0));
-        if (g.phase == GamePhase.Bisect) {
-            if (_states[key][g.hi].at == 0) return (RevealKind.State, g.hi, bytes32(0));
-            uint32 mid = (g.lo + g.hi) / 2;
-            if (_states[key][mid].at == 0) return (RevealKind.State, mid, bytes32(0));
-            return (RevealKind.None, 0, bytes32(0));
+        uint64 landedAt = g.depth < g.leafDepth ? _children[key][node].landedAt : _leaves[key][node].landedAt;
+        if (landedAt == 0) {
+            return g.depth < g.leafDepth
+                ? (RevealKind.Node, tree, node, uint64(0))
+                : (RevealKind.Leaf, Tree.Tensor, node, uint64(0));
         }
-        if (g.depth == 0 && _transitions[key][g.lo].at == 0) {
-            // The transition is proven against the revealed σ_{k+1} (σ_n, with the output, for k + 1 = n).
-            if (_states[key][g.lo + 1].at == 0) return (RevealKind.State, g.lo + 1, bytes32(0));
-            return (RevealKind.Transition, g.lo, bytes32(0));
-        }
-        bytes32 node = _tensorNode(g);
-        if (g.depth < g.leafDepth) {
-            if (_children[key][node].at == 0) return (RevealKind.Node, 0, node);
-        } else if (_leaves[key][node].at == 0) {
-            return (RevealKind.Leaf, 0, node);
-        }
-        return (RevealKind.None, 0, bytes32(0));
-    }
-
-    /// @notice The defender's hash at the game's tensor position (the revealed transition at depth 0).
-    function _tensorNode(Game storage g) internal view returns (bytes32) {
-        if (g.depth == 0) return _transitions[_resultKey(g.jobId, g.attempt)][g.lo].value;
-        return g.node;
-    }
-
-    /// @notice Phase 1 is over (σ_lo agreed, σ_lo+1 disputed): phase 2 starts at the root of slot lo + 1's tensor.
-    function _enterTensorPhase(Game storage g, uint256 modelId) internal {
-        TensorShape memory out = LibOp.outShape(_registry().opSpec(modelId, g.lo));
-        uint256 leafCount = uint256(out.h) * out.w * _leavesPerRow(out.c);
-        g.phase = GamePhase.Tensor;
-        g.leafDepth = uint8(LibMerkle.ceilLog2(leafCount));
+        return (RevealKind.None, Tree.State, 0, landedAt > readyAt ? landedAt : readyAt);
     }
 
     /// @notice The element at byte `offset` of leaf `leafIndex` of op k's output: `padding` when it lies past the
@@ -579,7 +578,7 @@ abstract contract DisputeGame is IDisputeGame, Guarded {
         view
         returns (bool padding, uint256 e)
     {
-        TensorShape memory out = LibOp.outShape(_registry().opSpec(modelId, k));
+        TensorShape memory out = LibOp.outShape(registry.opSpec(modelId, k));
         uint256 lpr = _leavesPerRow(out.c);
         uint256 row = leafIndex / lpr;
         uint256 channel = (leafIndex % lpr) * LEAF_BYTES + offset;
@@ -590,26 +589,6 @@ abstract contract DisputeGame is IDisputeGame, Guarded {
     /// @notice Leaves a row of `c` elements occupies: ⌈c / 32⌉.
     function _leavesPerRow(uint32 c) internal pure returns (uint256) {
         return (uint256(c) + LEAF_BYTES - 1) / LEAF_BYTES;
-    }
-
-    /// @notice The agreed state σ_k: the contract's σ_0, or the defender's revealed σ_k the challenger agreed to.
-    function _agreedState(bytes32 key, ResultDispute storage d, uint32 k) internal view returns (bytes32) {
-        if (k == 0) return d.sigma0;
-        Revealed storage r = _states[key][k];
-        // INVARIANT: an agreed state was revealed (bisection only agrees to revealed states).
-        if (r.at == 0) revert NothingRevealed(RevealKind.State, k);
-        return r.value;
-    }
-
-    /// @notice σ_0: the state tree over n + 1 slots with slot 0 = `inputRoot` and every other slot empty.
-    function _sigma0(bytes32 inputRoot, uint256 n) internal pure returns (bytes32 h) {
-        uint256 depth = LibMerkle.ceilLog2(n + 1);
-        h = LibMerkle.leafWord(LibMerkle.TAG_STATE, inputRoot);
-        bytes32 empty = LibMerkle.leafWord(LibMerkle.TAG_STATE, bytes32(0));
-        for (uint256 i = 0; i < depth; ++i) {
-            h = LibMerkle.node(LibMerkle.TAG_STATE, h, empty);
-            empty = LibMerkle.node(LibMerkle.TAG_STATE, empty, empty);
-        }
     }
 
     /// @notice Reverts `RevealMismatch` unless `computed == expected`.

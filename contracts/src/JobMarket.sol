@@ -2,6 +2,7 @@
 pragma solidity 0.8.37;
 
 import {DisputeGame} from "./DisputeGame.sol";
+import {IDisputeGame} from "./interfaces/IDisputeGame.sol";
 import {IJobMarket} from "./interfaces/IJobMarket.sol";
 import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
 import {IOneStepProver} from "./interfaces/IOneStepProver.sol";
@@ -15,6 +16,8 @@ import {
     JobNotOpen,
     JobNotSubmitted,
     ModelNotActive,
+    NotCurrentResult,
+    NotGame,
     NothingToWithdraw,
     OutputLengthMismatch,
     OutputRootMismatch,
@@ -24,17 +27,21 @@ import {
     WrongFee,
     ZeroRegistry
 } from "./lib/Errors.sol";
+import {Guarded} from "./lib/Guarded.sol";
 import {LibTensor} from "./lib/LibTensor.sol";
 import {Job, JobStatus, MarketConfig, ModelStatus, TensorShape} from "./lib/Types.sol";
 
 /// @title JobMarket
-/// @notice Posts jobs, takes results with bonds, disputes them (DisputeGame, PROTOCOL §6) and settles the ones
-/// that stand after the challenge window (PROTOCOL §5.2).
+/// @notice Posts jobs, takes results with bonds and settles the ones that stand after the challenge window
+/// (PROTOCOL §5.2). Results are disputed in the market's own `DisputeGame` (PROTOCOL §6), which the constructor deploys.
 /// @dev Solvency: `address(this).balance` == Σ credits + Σ fee of Open and Submitted jobs + Σ bond of Submitted
-/// jobs + Σ bond of Active games + Σ share of Active games on overturned results + `burned`. Every transition
-/// moves an amount from one term to another; only `postJob`, `submitResult`, `challenge` (in) and `withdraw`
-/// (out) change the balance, each by exactly the term it changes.
-contract JobMarket is IJobMarket, DisputeGame {
+/// jobs. Every transition moves an amount from one term to another; only `postJob`, `submitResult`,
+/// `creditFromGame` (in), `overturn` (out, to the game) and `withdraw` (out) change the balance, each by exactly the
+/// term it changes. The game keeps its own books (challenger bonds, pools owed, burned wei).
+contract JobMarket is IJobMarket, Guarded {
+    /// @notice Basis points in 100 %.
+    uint256 internal constant BPS = 10_000;
+
     /// @inheritdoc IJobMarket
     IModelRegistry public immutable registry;
 
@@ -45,6 +52,9 @@ contract JobMarket is IJobMarket, DisputeGame {
     uint256 public immutable resultBond;
 
     /// @inheritdoc IJobMarket
+    IDisputeGame public immutable game;
+
+    /// @inheritdoc IJobMarket
     uint256 public jobCount;
 
     /// @inheritdoc IJobMarket
@@ -52,14 +62,20 @@ contract JobMarket is IJobMarket, DisputeGame {
 
     mapping(uint256 jobId => Job) internal _jobs;
 
-    constructor(IModelRegistry registry_, IOneStepProver prover_, MarketConfig memory config)
-        DisputeGame(prover_, config)
-    {
+    /// @notice Deploys the market and its dispute game (which checks the game parameters of `config`).
+    constructor(IModelRegistry registry_, IOneStepProver prover_, MarketConfig memory config) {
         // INVARIANT: the market always has a registry to read models from.
         if (address(registry_) == address(0)) revert ZeroRegistry();
         registry = registry_;
         challengeWindow = config.challengeWindow;
         resultBond = config.resultBond;
+        game = new DisputeGame(registry_, prover_, config);
+    }
+
+    modifier onlyGame() {
+        // INVARIANT: only the market's own game moves game money into credits or voids a result.
+        if (msg.sender != address(game)) revert NotGame(msg.sender);
+        _;
     }
 
     /// @inheritdoc IJobMarket
@@ -148,7 +164,7 @@ contract JobMarket is IJobMarket, DisputeGame {
         uint64 endsAt = job.submittedAt + challengeWindow;
         // INVARIANT: a result settles only after its whole challenge window (`<` challenges, `>=` settles).
         if (block.timestamp < endsAt) revert ChallengeWindowOpen(jobId, endsAt);
-        uint32 open = _openGames(jobId, job.attempt);
+        uint32 open = game.openGames(jobId, job.attempt);
         // INVARIANT: a result settles only once every game on it is decided (a lost game re-opens the job).
         if (open != 0) revert GamesOpen(jobId, open);
 
@@ -204,23 +220,22 @@ contract JobMarket is IJobMarket, DisputeGame {
         if (job.status == JobStatus.None) revert UnknownJob(jobId);
     }
 
-    function _job(uint256 jobId) internal view override returns (Job storage) {
-        return _requireJob(jobId);
+    /// @inheritdoc IJobMarket
+    function jobState(uint256 jobId) external view returns (JobStatus status, uint32 attempt, uint256 modelId) {
+        Job storage job = _requireJob(jobId);
+        return (job.status, job.attempt, job.modelId);
     }
 
-    function _registry() internal view override returns (IModelRegistry) {
-        return registry;
+    /// @inheritdoc IJobMarket
+    function creditFromGame(address account) external payable onlyGame nonReentrant {
+        credits[account] += msg.value;
     }
 
-    function _challengeWindow() internal view override returns (uint64) {
-        return challengeWindow;
-    }
-
-    function _credit(address account, uint256 amount) internal override {
-        credits[account] += amount;
-    }
-
-    function _reopen(Job storage job) internal override returns (uint256 bond) {
+    /// @inheritdoc IJobMarket
+    function overturn(uint256 jobId, uint32 attempt) external onlyGame nonReentrant returns (uint256 bond) {
+        Job storage job = _requireJob(jobId);
+        // INVARIANT: only the job's current, submitted result is voided (its bond is still escrowed here).
+        if (job.status != JobStatus.Submitted || job.attempt != attempt) revert NotCurrentResult(jobId, attempt);
         bond = job.bond;
         // The fee stays escrowed for the next worker (or the poster's refund at the deadline).
         job.status = JobStatus.Open;
@@ -229,5 +244,8 @@ contract JobMarket is IJobMarket, DisputeGame {
         job.bond = 0;
         job.outputRoot = bytes32(0);
         job.traceRoot = bytes32(0);
+        (bool ok,) = address(game).call{value: bond}("");
+        // INVARIANT: the bond reaches the game, or nothing changes.
+        if (!ok) revert TransferFailed();
     }
 }

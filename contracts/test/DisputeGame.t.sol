@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 pragma solidity 0.8.37;
 
+import {DisputeGame} from "../src/DisputeGame.sol";
 import {JobMarket} from "../src/JobMarket.sol";
 import {ModelRegistry} from "../src/ModelRegistry.sol";
 import {OneStepProver} from "../src/OneStepProver.sol";
 import {IDisputeGame} from "../src/interfaces/IDisputeGame.sol";
 import {IOneStepProver, StepWitness} from "../src/interfaces/IOneStepProver.sol";
 import {
+    AmountTooLarge,
     BurnTooLow,
     ChallengeWindowClosed,
     ChallengerOutOfTime,
@@ -15,8 +17,12 @@ import {
     GamesOpen,
     NoDispute,
     NotChallenger,
+    NotCurrentResult,
+    NotGame,
+    NotMarket,
     NotTimedOut,
     NothingRevealed,
+    OffsetOutOfRange,
     PathLengthMismatch,
     ResultNotOverturned,
     ResultNotSubmitted,
@@ -26,7 +32,6 @@ import {
     SelfChallenge,
     SlotRootMismatch,
     StaleMove,
-    StateIndexOutOfRange,
     UnknownGame,
     UnknownJob,
     WrongBond,
@@ -42,7 +47,8 @@ import {
     JobStatus,
     MarketConfig,
     ResultDispute,
-    RevealKind
+    RevealKind,
+    Tree
 } from "../src/lib/Types.sol";
 import {ClampChain, ClampModel, Trace} from "./utils/ClampChain.sol";
 import {Configs} from "./utils/Configs.sol";
@@ -54,8 +60,9 @@ interface VmPartialRevert {
     function expectPartialRevert(bytes4 selector) external;
 }
 
-/// @notice Shared setup: a real registry, prover and market, four Active clamp-chain models (5 ops over [1, 1, 40],
-/// 1 and 2 ops over [1, 1, 40], 3 ops over [2, 3, 5]), and the accounts whose credits the solvency check sums.
+/// @notice Shared setup: a real registry, prover, market and its game, four Active clamp-chain models (5 ops over
+/// [1, 1, 40]: 6 state slots, 2 of them padding; 1 and 2 ops over [1, 1, 40]; 3 ops over [2, 3, 5]: 4 slots, a tensor
+/// of 6 leaves padded to 8), and the accounts whose credits the solvency check sums.
 abstract contract DisputeGameFixture is GameDriver {
     VmPartialRevert internal constant vmx = VmPartialRevert(address(vm));
 
@@ -88,12 +95,15 @@ abstract contract DisputeGameFixture is GameDriver {
     uint256 internal constant CB = Configs.CHALLENGE_BOND;
     uint64 internal constant CLOCK = Configs.GAME_CLOCK;
     uint64 internal constant EXT = Configs.CLOCK_EXTENSION;
+    uint256 internal constant MR = Configs.MOVE_REWARD;
+    /// @dev The pool of an overturned result: the unburned half of the worker's bond.
+    uint256 internal constant POOL = BOND / 2;
 
     function setUp() public virtual {
         vm.warp(START);
         registry = new ModelRegistry();
         prover = new OneStepProver(registry);
-        market = new JobMarket(registry, prover, Configs.market(WINDOW, BOND));
+        useMarket(new JobMarket(registry, prover, Configs.market(WINDOW, BOND)));
         owner = _account("owner");
         poster = _account("poster");
         worker = _account("worker");
@@ -157,19 +167,19 @@ abstract contract DisputeGameFixture is GameDriver {
         jobId = market.postJob{value: FEE}(modelId, input, DEADLINE);
     }
 
-    /// @notice Submits trace `t` with its own slot n as the output.
+    /// @notice Submits trace `t` by `by`: its own slot n as the output, its trace root bound to `by`.
     function _submit(uint256 jobId, Trace memory t, address by) internal {
-        _submitOutput(jobId, t, ClampChain.decode(t.shape, t.words[t.n]), by);
+        _submitAs(jobId, t, ClampChain.decode(t.shape, t.words[t.n]), ClampChain.traceRoot(t, by), by);
     }
 
-    function _submitOutput(uint256 jobId, Trace memory t, bytes memory output, address by) internal {
+    function _submitAs(uint256 jobId, Trace memory t, bytes memory output, bytes32 traceRoot, address by) internal {
         vm.prank(by);
-        market.submitResult{value: BOND}(jobId, Reference.tensorRoot(output, t.shape.c), t.traceRoot, output);
+        market.submitResult{value: BOND}(jobId, Reference.tensorRoot(output, t.shape.c), traceRoot, output);
     }
 
     function _challenge(uint256 jobId, address by) internal returns (uint256 gameId) {
         vm.prank(by);
-        gameId = market.challenge{value: CB}(jobId);
+        gameId = game.challenge{value: CB}(jobId);
     }
 
     /// @notice A posted job on the 5-op model with its honest trace (the worker's lie is built by the test).
@@ -211,39 +221,53 @@ abstract contract DisputeGameFixture is GameDriver {
         ClampChain.seal(t);
     }
 
+    /// @notice The honest trace of `m` on `input` with junk in padding slot `slot` (> n) of its final state.
+    function _baitAt(ClampModel memory m, bytes memory input, uint256 slot, bytes32 junk)
+        internal
+        pure
+        returns (Trace memory t)
+    {
+        t = ClampChain.honest(m, input);
+        t.stateLeaves[slot] = Reference.leaf(2, abi.encodePacked(junk));
+        ClampChain.sealState(t);
+    }
+
     // ----- money -----
 
     function _credit(address a) internal view returns (uint256) {
         return market.credits(a);
     }
 
-    /// @notice balance == Σ credits + Σ fees of Open/Submitted jobs + Σ bonds of Submitted jobs + Σ bonds of Active
-    /// games + Σ unclaimed moot shares + burned.
+    /// @notice Both contracts hold exactly what their books say. Market: Σ credits + Σ fees of Open/Submitted jobs +
+    /// Σ bonds of Submitted jobs. Game: Σ bonds of Active games + Σ pool left of overturned results + burned.
     function _assertSolvent() internal view {
-        uint256 sum = market.burned();
+        uint256 marketSum;
         for (uint256 i = 0; i < accounts.length; ++i) {
-            sum += market.credits(accounts[i]);
+            marketSum += market.credits(accounts[i]);
         }
+        uint256 gameSum = game.burned();
         for (uint256 id = 1; id <= market.jobCount(); ++id) {
             Job memory job = market.getJob(id);
-            if (job.status == JobStatus.Open) sum += job.fee;
-            if (job.status == JobStatus.Submitted) sum += job.fee + job.bond;
+            if (job.status == JobStatus.Open) marketSum += job.fee;
+            if (job.status == JobStatus.Submitted) marketSum += job.fee + job.bond;
+            for (uint32 a = 1; a <= job.attempt; ++a) {
+                gameSum += game.getDispute(id, a).poolLeft;
+            }
         }
-        for (uint256 id = 1; id <= market.gameCount(); ++id) {
-            Game memory g = market.getGame(id);
-            if (g.status != GameStatus.Active) continue;
-            ResultDispute memory d = market.getDispute(g.jobId, g.attempt);
-            sum += g.bond + (d.overturned ? d.share : 0);
+        for (uint256 id = 1; id <= game.gameCount(); ++id) {
+            Game memory g = game.getGame(id);
+            if (g.status == GameStatus.Active) gameSum += g.bond;
         }
-        assertEq(address(market).balance, sum, "balance = credits + escrows + bonds + moot shares + burned");
+        assertEq(address(market).balance, marketSum, "market balance = credits + fees + result bonds");
+        assertEq(address(game).balance, gameSum, "game balance = active bonds + pools left + burned");
     }
 
     function _status(uint256 gameId) internal view returns (GameStatus) {
-        return market.getGame(gameId).status;
+        return game.getGame(gameId).status;
     }
 
     /// @notice The worker lost the only game on job `jobId`: the job is Open again (attempt kept), half the bond
-    /// burned, the other half and the bond to the challenger.
+    /// burned, the other half (the whole pool) and its bond to the challenger.
     function _assertOverturnedSingle(uint256 jobId, uint256 gameId, address winner, uint256 burnedBefore)
         internal
         view
@@ -251,16 +275,17 @@ abstract contract DisputeGameFixture is GameDriver {
         assertEq(uint256(_status(gameId)), uint256(GameStatus.ChallengerWon), "challenger won");
         Job memory job = market.getJob(jobId);
         assertEq(uint256(job.status), uint256(JobStatus.Open), "job re-opened");
-        assertEq(job.attempt, 1, "attempt kept");
         assertEq(job.worker, address(0), "no worker");
         assertEq(job.bond, 0, "bond released");
         assertEq(job.fee, FEE, "fee still escrowed");
-        ResultDispute memory d = market.getDispute(jobId, 1);
+        ResultDispute memory d = game.getDispute(jobId, job.attempt);
         assertTrue(d.overturned, "overturned");
         assertEq(d.openGames, 0, "no game open");
-        assertEq(d.share, BOND / 2, "one game takes the whole unburned half");
-        assertEq(_credit(winner), CB + BOND / 2, "challenger: bond back + half the worker's bond");
-        assertEq(market.burned() - burnedBefore, BOND / 2, "half the worker's bond burned");
+        assertEq(d.sharers, 1, "one game shares");
+        assertEq(d.pool, POOL, "the pool is the unburned half");
+        assertEq(d.poolLeft, 0, "paid out");
+        assertEq(_credit(winner), CB + POOL, "challenger: bond back + the whole pool");
+        assertEq(game.burned() - burnedBefore, BOND / 2, "half the worker's bond burned");
         _assertSolvent();
     }
 
@@ -271,7 +296,7 @@ abstract contract DisputeGameFixture is GameDriver {
     {
         assertEq(uint256(_status(gameId)), uint256(GameStatus.DefenderWon), "defender won");
         assertEq(_credit(defender) - defenderBefore, CB / 2, "defender: half the challenger's bond");
-        assertEq(market.burned() - burnedBefore, CB / 2, "half the challenger's bond burned");
+        assertEq(game.burned() - burnedBefore, CB / 2, "half the challenger's bond burned");
         _assertSolvent();
     }
 
@@ -287,12 +312,55 @@ abstract contract DisputeGameFixture is GameDriver {
         assertEq(uint256(market.getJob(jobId).status), uint256(JobStatus.Settled), "settled");
         _assertSolvent();
     }
+
+    /// @notice Plays until the game reaches `phase` (the defender's reveals for it not yet sent).
+    function _playUntil(uint256 gameId, Trace memory theirs, Trace memory mine, GamePhase phase) internal {
+        for (uint256 i = 0; i < MAX_TURNS; ++i) {
+            if (game.getGame(gameId).phase == phase) return;
+            vm.warp(block.timestamp + 1);
+            defend(gameId, theirs);
+            attack(gameId, mine);
+        }
+        revert("phase not reached");
+    }
+
+    /// @notice Plays until the tensor walk reached the leaf (the leaf not yet revealed).
+    function _playUntilLeaf(uint256 gameId, Trace memory theirs, Trace memory mine) internal {
+        _playUntil(gameId, theirs, mine, GamePhase.Tensor);
+        for (uint256 i = 0; i < MAX_TURNS; ++i) {
+            Game memory g = game.getGame(gameId);
+            if (g.depth == g.leafDepth) {
+                // At the leaf: send what is missing before it (the slot's root, at depth 0), not the leaf.
+                (RevealKind kind, Tree tree, bytes32 hash) = game.pendingReveal(gameId);
+                while (kind != RevealKind.Leaf) {
+                    if (kind == RevealKind.None) revert("leaf already revealed");
+                    reveal(gameId, theirs, kind, tree, hash);
+                    (kind, tree, hash) = game.pendingReveal(gameId);
+                }
+                return;
+            }
+            vm.warp(block.timestamp + 1);
+            defend(gameId, theirs);
+            attack(gameId, mine);
+        }
+        revert("leaf not reached");
+    }
+
+    /// @notice Opens `count` games on `jobId`, each by a fresh account.
+    function _openMany(uint256 jobId, uint256 count) internal returns (uint256[] memory games) {
+        games = new uint256[](count);
+        for (uint256 i = 0; i < count; ++i) {
+            address c = _account(string(abi.encodePacked("challenger-", bytes1(uint8(65 + i)))));
+            games[i] = _challenge(jobId, c);
+        }
+    }
 }
 
-/// @notice Opening, every reveal, every move, the one step, timeouts, moot claims and their revert paths.
+/// @notice The split of market and game, opening, every reveal, every move, the one step, timeouts, moot claims and
+/// their revert paths.
 contract DisputeGameTest is DisputeGameFixture {
     // =====================================================================================================
-    // constructor
+    // constructor and the market/game split
     // =====================================================================================================
 
     function test_constructor_zeroProver_reverts() public {
@@ -321,16 +389,80 @@ contract DisputeGameTest is DisputeGameFixture {
         new JobMarket(registry, prover, c);
     }
 
+    function test_constructor_resultBondTooLarge_reverts() public {
+        uint256 tooLarge = uint256(type(uint128).max) + 1;
+        vm.expectRevert(abi.encodeWithSelector(AmountTooLarge.selector, tooLarge));
+        new JobMarket(registry, prover, Configs.market(WINDOW, tooLarge));
+    }
+
+    function test_constructor_moveRewardTooLarge_reverts() public {
+        MarketConfig memory c = Configs.market(WINDOW, BOND);
+        c.moveReward = uint256(type(uint128).max) + 1;
+        vm.expectRevert(abi.encodeWithSelector(AmountTooLarge.selector, c.moveReward));
+        new JobMarket(registry, prover, c);
+        c.moveReward = type(uint128).max;
+        new JobMarket(registry, prover, c);
+    }
+
     function test_constructor_gameGetters_succeeds() public view {
-        assertEq(address(market.prover()), address(prover), "prover");
+        assertEq(address(market.game()), address(game), "the market's game");
+        assertEq(address(game.market()), address(market), "the game's market");
+        assertEq(address(game.prover()), address(prover), "prover");
         assertEq(address(prover.registry()), address(registry), "prover reads the market's registry");
-        assertEq(market.challengeBond(), CB, "challenge bond");
-        assertEq(market.gameClock(), CLOCK, "clock");
-        assertEq(market.clockExtension(), EXT, "extension");
-        assertEq(market.burnBps(), Configs.BURN_BPS, "burn");
-        assertEq(market.MIN_BURN_BPS(), 5000, "min burn");
-        assertEq(market.burned(), 0, "nothing burned");
-        assertEq(market.gameCount(), 0, "no games");
+        assertEq(game.challengeBond(), CB, "challenge bond");
+        assertEq(game.gameClock(), CLOCK, "clock");
+        assertEq(game.clockExtension(), EXT, "extension");
+        assertEq(game.burnBps(), Configs.BURN_BPS, "burn");
+        assertEq(game.moveReward(), MR, "move reward");
+        assertEq(game.MIN_BURN_BPS(), 5000, "min burn");
+        assertEq(game.burned(), 0, "nothing burned");
+        assertEq(game.gameCount(), 0, "no games");
+    }
+
+    function test_receive_notMarket_reverts() public {
+        vm.prank(anyone);
+        (bool ok, bytes memory err) = address(game).call{value: 1}("");
+        assertTrue(!ok, "refused");
+        assertEq(err, abi.encodeWithSelector(NotMarket.selector, anyone), "NotMarket");
+        assertEq(address(game).balance, 0, "nothing arrived");
+    }
+
+    function test_creditFromGame_notGame_reverts() public {
+        vm.prank(anyone);
+        vm.expectRevert(abi.encodeWithSelector(NotGame.selector, anyone));
+        market.creditFromGame{value: 1}(anyone);
+    }
+
+    function test_overturn_notGame_reverts() public {
+        (uint256 jobId,,) = _honestGame5();
+        vm.prank(challenger);
+        vm.expectRevert(abi.encodeWithSelector(NotGame.selector, challenger));
+        market.overturn(jobId, 1);
+    }
+
+    function test_overturn_notCurrentResult_reverts() public {
+        (uint256 jobId,,) = _honestGame5();
+        vm.startPrank(address(game));
+        vm.expectRevert(abi.encodeWithSelector(NotCurrentResult.selector, jobId, uint32(2)));
+        market.overturn(jobId, 2);
+        vm.stopPrank();
+        (uint256 open,,,) = _job5();
+        vm.prank(address(game));
+        vm.expectRevert(abi.encodeWithSelector(NotCurrentResult.selector, open, uint32(0)));
+        market.overturn(open, 0);
+    }
+
+    function test_jobState_unknownJob_reverts() public {
+        vm.expectRevert(abi.encodeWithSelector(UnknownJob.selector, 99));
+        market.jobState(99);
+    }
+
+    function test_jobState_readsCurrentResult_succeeds() public {
+        (uint256 jobId,,) = _honestGame5();
+        (JobStatus status, uint32 attempt, uint256 modelId) = market.jobState(jobId);
+        assertEq(uint256(status), uint256(JobStatus.Submitted), "status");
+        assertEq(attempt, 1, "attempt");
+        assertEq(modelId, m5Id, "model");
     }
 
     // =====================================================================================================
@@ -341,57 +473,55 @@ contract DisputeGameTest is DisputeGameFixture {
         (uint256 jobId,,, Trace memory h) = _job5();
         _submit(jobId, h, worker);
         vm.warp(START + 100);
-        uint256 balanceBefore = address(market).balance;
-        vm.expectEmit(address(market));
+        uint256 balanceBefore = address(game).balance;
+        vm.expectEmit(address(game));
         emit IDisputeGame.ChallengeOpened(1, jobId, 1, challenger, CB);
         uint256 gameId = _challenge(jobId, challenger);
         assertEq(gameId, 1, "first game id");
-        assertEq(market.gameCount(), 1, "count");
-        assertEq(address(market).balance, balanceBefore + CB, "bond escrowed");
+        assertEq(game.gameCount(), 1, "count");
+        assertEq(address(game).balance, balanceBefore + CB, "bond escrowed in the game");
 
-        Game memory g = market.getGame(gameId);
+        Game memory g = game.getGame(gameId);
         assertEq(g.jobId, jobId, "job");
         assertEq(g.attempt, 1, "attempt");
         assertEq(uint256(g.status), uint256(GameStatus.Active), "active");
-        assertEq(uint256(g.phase), uint256(GamePhase.Bisect), "bisect");
+        assertEq(uint256(g.phase), uint256(GamePhase.Slots), "walks the final state");
         assertEq(g.challenger, challenger, "challenger");
         assertEq(g.defender, worker, "defender");
         assertEq(g.bond, CB, "bond");
-        assertEq(g.lo, 0, "lo");
-        assertEq(g.hi, 5, "hi = n");
         assertEq(g.moves, 0, "moves");
+        assertEq(g.slot, 0, "no slot yet");
+        assertEq(g.leafDepth, 3, "6 slots: depth 3");
+        assertEq(g.depth, 0, "at the root");
+        assertEq(g.index, 0, "index");
+        assertEq(g.node, bytes32(0), "the opening holds the root");
         assertEq(g.lastMoveAt, START + 100, "clock starts");
         assertEq(g.defenderLeft, CLOCK, "defender clock");
         assertEq(g.challengerLeft, CLOCK, "challenger clock");
 
-        ResultDispute memory d = market.getDispute(jobId, 1);
+        ResultDispute memory d = game.getDispute(jobId, 1);
         assertEq(d.opCount, 5, "n");
         assertEq(d.openGames, 1, "one open");
+        assertEq(game.openGames(jobId, 1), 1, "openGames view");
         assertTrue(!d.overturned, "stands");
-        assertEq(d.sigma0, h.sigma[0], "sigma0 = the honest state 0");
-        assertEq(d.sigma0, ClampChain.sigma0(market.getJob(jobId).inputRoot, 5), "sigma0 from the input root");
+        assertEq(d.activeMoves, 0, "no moves");
 
-        (RevealKind kind, uint32 index, bytes32 hash) = market.pendingReveal(gameId);
-        assertEq(uint256(kind), uint256(RevealKind.State), "waits for a state");
-        assertEq(index, 5, "the opening reveal: sigma_n");
+        (RevealKind kind, Tree tree, bytes32 hash) = game.pendingReveal(gameId);
+        assertEq(uint256(kind), uint256(RevealKind.Opening), "waits for the opening");
+        assertEq(uint256(tree), uint256(Tree.State), "state tree");
         assertEq(hash, bytes32(0), "no hash");
         _assertSolvent();
     }
 
-    function test_challenge_oneOpModel_startsInTensorPhase_succeeds() public {
+    function test_challenge_oneOpModel_walksTwoSlots_succeeds() public {
         ClampModel memory m = _m1();
         Trace memory h = ClampChain.honest(m, _input(m, 1));
         uint256 jobId = _post(m1Id, _input(m, 1));
         _submit(jobId, h, worker);
         uint256 gameId = _challenge(jobId, challenger);
-        Game memory g = market.getGame(gameId);
-        assertEq(uint256(g.phase), uint256(GamePhase.Tensor), "nothing to bisect");
-        assertEq(g.lo, 0, "op 0 disputed");
-        assertEq(g.hi, 1, "hi");
-        assertEq(g.leafDepth, 1, "[1,1,40]: two leaves");
-        (RevealKind kind, uint32 index,) = market.pendingReveal(gameId);
-        assertEq(uint256(kind), uint256(RevealKind.State), "sigma_1 first (the transition is proven against it)");
-        assertEq(index, 1, "sigma_n");
+        Game memory g = game.getGame(gameId);
+        assertEq(uint256(g.phase), uint256(GamePhase.Slots), "slots first");
+        assertEq(g.leafDepth, 1, "2 slots: one pick");
     }
 
     function test_challenge_bondTooLow_reverts() public {
@@ -399,7 +529,7 @@ contract DisputeGameTest is DisputeGameFixture {
         _submit(jobId, h, worker);
         vm.prank(challenger);
         vm.expectRevert(abi.encodeWithSelector(WrongBond.selector, CB - 1, CB));
-        market.challenge{value: CB - 1}(jobId);
+        game.challenge{value: CB - 1}(jobId);
     }
 
     function test_challenge_bondTooHigh_reverts() public {
@@ -407,7 +537,7 @@ contract DisputeGameTest is DisputeGameFixture {
         _submit(jobId, h, worker);
         vm.prank(challenger);
         vm.expectRevert(abi.encodeWithSelector(WrongBond.selector, CB + 1, CB));
-        market.challenge{value: CB + 1}(jobId);
+        game.challenge{value: CB + 1}(jobId);
     }
 
     function test_challenge_atWindowEnd_reverts() public {
@@ -416,7 +546,7 @@ contract DisputeGameTest is DisputeGameFixture {
         vm.warp(START + WINDOW);
         vm.prank(challenger);
         vm.expectRevert(abi.encodeWithSelector(ChallengeWindowClosed.selector, jobId, START + WINDOW));
-        market.challenge{value: CB}(jobId);
+        game.challenge{value: CB}(jobId);
     }
 
     function test_challenge_justBeforeWindowEnd_succeeds() public {
@@ -432,14 +562,14 @@ contract DisputeGameTest is DisputeGameFixture {
         _submit(jobId, h, worker);
         vm.prank(worker);
         vm.expectRevert(abi.encodeWithSelector(SelfChallenge.selector, jobId));
-        market.challenge{value: CB}(jobId);
+        game.challenge{value: CB}(jobId);
     }
 
     function test_challenge_openJob_reverts() public {
         (uint256 jobId,,,) = _job5();
         vm.prank(challenger);
         vm.expectRevert(abi.encodeWithSelector(ResultNotSubmitted.selector, jobId, JobStatus.Open));
-        market.challenge{value: CB}(jobId);
+        game.challenge{value: CB}(jobId);
     }
 
     function test_challenge_settledJob_reverts() public {
@@ -449,13 +579,13 @@ contract DisputeGameTest is DisputeGameFixture {
         market.finalize(jobId);
         vm.prank(challenger);
         vm.expectRevert(abi.encodeWithSelector(ResultNotSubmitted.selector, jobId, JobStatus.Settled));
-        market.challenge{value: CB}(jobId);
+        game.challenge{value: CB}(jobId);
     }
 
     function test_challenge_unknownJob_reverts() public {
         vm.prank(challenger);
         vm.expectRevert(abi.encodeWithSelector(UnknownJob.selector, 99));
-        market.challenge{value: CB}(99);
+        game.challenge{value: CB}(99);
     }
 
     function test_challenge_overturnedResult_reverts() public {
@@ -463,7 +593,7 @@ contract DisputeGameTest is DisputeGameFixture {
         play(gameId, lie, h);
         vm.prank(challenger2);
         vm.expectRevert(abi.encodeWithSelector(ResultNotSubmitted.selector, jobId, JobStatus.Open));
-        market.challenge{value: CB}(jobId);
+        game.challenge{value: CB}(jobId);
     }
 
     function test_challenge_severalGamesOneResult_succeeds() public {
@@ -474,218 +604,164 @@ contract DisputeGameTest is DisputeGameFixture {
         uint256 c = _challenge(jobId, challenger2);
         assertEq(b, a + 1, "ids");
         assertEq(c, a + 2, "ids");
-        assertEq(market.getDispute(jobId, 1).openGames, 3, "each game independent, even the same challenger's");
+        assertEq(game.getDispute(jobId, 1).openGames, 3, "each game independent, even the same challenger's");
         _assertSolvent();
     }
 
     // =====================================================================================================
-    // revealState
+    // revealOpening
     // =====================================================================================================
 
-    function test_revealState_unknownJob_reverts() public {
+    function test_revealOpening_unknownJob_reverts() public {
         vm.expectRevert(abi.encodeWithSelector(UnknownJob.selector, 99));
-        market.revealState(99, 1, bytes32(0), new bytes32[](0), new bytes32[](0));
+        game.revealOpening(99, bytes32(0), new bytes32[](0));
     }
 
-    function test_revealState_openJob_reverts() public {
+    function test_revealOpening_openJob_reverts() public {
         (uint256 jobId,,,) = _job5();
         vm.expectRevert(abi.encodeWithSelector(ResultNotSubmitted.selector, jobId, JobStatus.Open));
-        market.revealState(jobId, 1, bytes32(0), new bytes32[](0), new bytes32[](0));
+        game.revealOpening(jobId, bytes32(0), new bytes32[](0));
     }
 
-    function test_revealState_noDispute_reverts() public {
+    function test_revealOpening_noDispute_reverts() public {
         (uint256 jobId,,, Trace memory h) = _job5();
         _submit(jobId, h, worker);
         vm.expectRevert(abi.encodeWithSelector(NoDispute.selector, jobId, uint32(1)));
-        market.revealState(jobId, 2, h.sigma[2], ClampChain.tracePath(h, 2), new bytes32[](0));
+        game.revealOpening(jobId, h.finalState, ClampChain.statePath(h, 5));
     }
 
-    function test_revealState_indexZero_reverts() public {
+    function test_revealOpening_wrongFinalState_reverts() public {
         (uint256 jobId,, Trace memory h) = _honestGame5();
-        vm.expectRevert(abi.encodeWithSelector(StateIndexOutOfRange.selector, 0, 5));
-        market.revealState(jobId, 0, h.sigma[0], ClampChain.tracePath(h, 0), new bytes32[](0));
+        bytes32 wrong = keccak256("not sigma n");
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                RevealMismatch.selector,
+                Reference.leaf(3, abi.encodePacked(worker, wrong)),
+                ClampChain.traceRoot(h, worker)
+            )
+        );
+        game.revealOpening(jobId, wrong, ClampChain.statePath(h, 5));
     }
 
-    function test_revealState_indexPastOpCount_reverts() public {
-        (uint256 jobId,, Trace memory h) = _honestGame5();
-        vm.expectRevert(abi.encodeWithSelector(StateIndexOutOfRange.selector, 6, 5));
-        market.revealState(jobId, 6, h.sigma[5], ClampChain.tracePath(h, 5), new bytes32[](0));
+    function test_revealOpening_otherWorkersRoot_reverts() public {
+        // The result's trace root binds σ_n to worker2, but worker posted it: nobody can open it.
+        (uint256 jobId,,, Trace memory h) = _job5();
+        bytes32 root = ClampChain.traceRoot(h, worker2);
+        _submitAs(jobId, h, ClampChain.decode(h.shape, h.words[5]), root, worker);
+        _challenge(jobId, challenger);
+        bytes32[] memory p = ClampChain.statePath(h, 5);
+        vm.prank(worker);
+        vm.expectRevert(abi.encodeWithSelector(RevealMismatch.selector, ClampChain.traceRoot(h, worker), root));
+        game.revealOpening(jobId, h.finalState, p);
+        vm.prank(worker2);
+        vm.expectRevert(abi.encodeWithSelector(RevealMismatch.selector, ClampChain.traceRoot(h, worker), root));
+        game.revealOpening(jobId, h.finalState, p);
     }
 
-    function test_revealState_wrongRoot_reverts() public {
+    function test_revealOpening_outputPathWrong_reverts() public {
         (uint256 jobId,, Trace memory h) = _honestGame5();
-        bytes32 wrong = keccak256("not sigma 2");
-        bytes32 computed = _traceRootWith(h, 2, wrong);
-        vm.expectRevert(abi.encodeWithSelector(RevealMismatch.selector, computed, h.traceRoot));
-        market.revealState(jobId, 2, wrong, ClampChain.tracePath(h, 2), new bytes32[](0));
-    }
-
-    function test_revealState_otherIndex_reverts() public {
-        (uint256 jobId,, Trace memory h) = _honestGame5();
-        // σ_3 with its own path, claimed at index 2.
+        // σ_5 is the worker's, but the path is slot 4's: slot 5 of σ_5 is not shown to be the output.
         vmx.expectPartialRevert(RevealMismatch.selector);
-        market.revealState(jobId, 2, h.sigma[3], ClampChain.tracePath(h, 3), new bytes32[](0));
+        game.revealOpening(jobId, h.finalState, ClampChain.statePath(h, 4));
     }
 
-    function test_revealState_shortPath_reverts() public {
-        (uint256 jobId,, Trace memory h) = _honestGame5();
-        bytes32[] memory full = ClampChain.tracePath(h, 2);
-        bytes32[] memory short = new bytes32[](2);
-        short[0] = full[0];
-        short[1] = full[1];
-        vm.expectRevert(abi.encodeWithSelector(PathLengthMismatch.selector, 2, 3));
-        market.revealState(jobId, 2, h.sigma[2], short, new bytes32[](0));
-    }
-
-    function test_revealState_outputPathWrong_reverts() public {
-        (uint256 jobId,, Trace memory h) = _honestGame5();
-        // σ_5 is in the trace, but the output path is slot 4's: slot 5 of σ_5 is not shown to be the output.
-        vmx.expectPartialRevert(RevealMismatch.selector);
-        market.revealState(jobId, 5, h.sigma[5], ClampChain.tracePath(h, 5), ClampChain.statePath(h, 5, 4));
-    }
-
-    function test_revealState_outputPathMissing_reverts() public {
+    function test_revealOpening_outputPathMissing_reverts() public {
         (uint256 jobId,, Trace memory h) = _honestGame5();
         vm.expectRevert(abi.encodeWithSelector(PathLengthMismatch.selector, 0, 3));
-        market.revealState(jobId, 5, h.sigma[5], ClampChain.tracePath(h, 5), new bytes32[](0));
+        game.revealOpening(jobId, h.finalState, new bytes32[](0));
     }
 
-    function test_revealState_byAnyone_succeeds() public {
+    function test_revealOpening_byAnyone_succeeds() public {
         (uint256 jobId, uint256 gameId, Trace memory h) = _honestGame5();
-        vm.expectEmit(address(market));
-        emit IDisputeGame.StateRevealed(jobId, 1, 5, h.sigma[5]);
+        vm.expectEmit(address(game));
+        emit IDisputeGame.OpeningRevealed(jobId, 1, h.finalState);
         vm.prank(anyone);
-        market.revealState(jobId, 5, h.sigma[5], ClampChain.tracePath(h, 5), ClampChain.statePath(h, 5, 5));
-        assertEq(market.revealedState(jobId, 1, 5), h.sigma[5], "cached");
-        (RevealKind kind, uint32 index,) = market.pendingReveal(gameId);
-        assertEq(uint256(kind), uint256(RevealKind.State), "then the midpoint");
-        assertEq(index, 2, "mid = (0 + 5) / 2");
+        game.revealOpening(jobId, h.finalState, ClampChain.statePath(h, 5));
+        assertEq(game.revealedOpening(jobId, 1), h.finalState, "cached");
+        (RevealKind kind, Tree tree, bytes32 hash) = game.pendingReveal(gameId);
+        assertEq(uint256(kind), uint256(RevealKind.Node), "then the root's children");
+        assertEq(uint256(tree), uint256(Tree.State), "of the state tree");
+        assertEq(hash, h.finalState, "the root");
     }
 
     // =====================================================================================================
-    // revealTransition
-    // =====================================================================================================
-
-    function test_revealTransition_noDispute_reverts() public {
-        (uint256 jobId,,, Trace memory h) = _job5();
-        _submit(jobId, h, worker);
-        vm.expectRevert(abi.encodeWithSelector(NoDispute.selector, jobId, uint32(1)));
-        market.revealTransition(jobId, 0, h.slotRoots[1], ClampChain.statePath(h, 1, 1));
-    }
-
-    function test_revealTransition_opPastLast_reverts() public {
-        (uint256 jobId,, Trace memory h) = _honestGame5();
-        vm.expectRevert(abi.encodeWithSelector(StateIndexOutOfRange.selector, 5, 5));
-        market.revealTransition(jobId, 5, h.slotRoots[5], ClampChain.statePath(h, 5, 5));
-    }
-
-    function test_revealTransition_afterStateMissing_reverts() public {
-        (uint256 jobId,, Trace memory h) = _honestGame5();
-        vm.expectRevert(abi.encodeWithSelector(NothingRevealed.selector, RevealKind.State, 1));
-        market.revealTransition(jobId, 0, h.slotRoots[1], ClampChain.statePath(h, 1, 1));
-    }
-
-    function test_revealTransition_beforeStateMissing_reverts() public {
-        (uint256 jobId,, Trace memory h) = _honestGame5();
-        market.revealState(jobId, 2, h.sigma[2], ClampChain.tracePath(h, 2), new bytes32[](0));
-        vm.expectRevert(abi.encodeWithSelector(NothingRevealed.selector, RevealKind.State, 1));
-        market.revealTransition(jobId, 1, h.slotRoots[2], ClampChain.statePath(h, 2, 2));
-    }
-
-    function test_revealTransition_slotNotEmptyBefore_reverts() public {
-        (uint256 jobId,, Trace memory h) = _honestGame5();
-        market.revealState(jobId, 2, h.sigma[2], ClampChain.tracePath(h, 2), new bytes32[](0));
-        market.revealState(jobId, 1, h.sigma[1], ClampChain.tracePath(h, 1), new bytes32[](0));
-        // A path whose siblings are not σ_1's: an empty slot 2 does not climb to σ_1.
-        bytes32[] memory p = ClampChain.statePath(h, 2, 2);
-        p[0] = keccak256("other sibling");
-        vmx.expectPartialRevert(RevealMismatch.selector);
-        market.revealTransition(jobId, 1, h.slotRoots[2], p);
-    }
-
-    function test_revealTransition_wrongTensorRoot_reverts() public {
-        (uint256 jobId,, Trace memory h) = _honestGame5();
-        market.revealState(jobId, 2, h.sigma[2], ClampChain.tracePath(h, 2), new bytes32[](0));
-        market.revealState(jobId, 1, h.sigma[1], ClampChain.tracePath(h, 1), new bytes32[](0));
-        bytes32[] memory p = ClampChain.statePath(h, 2, 2);
-        bytes32 wrong = keccak256("other tensor");
-        // The empty slot climbs to σ_1; `wrong` climbs to something else than σ_2.
-        h.slotRoots[2] = wrong;
-        bytes32 computed = ClampChain.merkle(2, ClampChain.stateLeaves(h, 2));
-        vm.expectRevert(abi.encodeWithSelector(RevealMismatch.selector, computed, h.sigma[2]));
-        market.revealTransition(jobId, 1, wrong, p);
-    }
-
-    function test_revealTransition_changesAnotherSlot_reverts() public {
-        (uint256 jobId,,, Trace memory h) = _job5();
-        // A trace whose σ_2 also rewrote slot 0 (every other state honest).
-        Trace memory bad = ClampChain.honest(_m5(), _input(_m5(), 0x5eed));
-        bad.slotRoots[0] = keccak256("rewritten input");
-        bytes32 sigma2 = ClampChain.merkle(2, ClampChain.stateLeaves(bad, 2));
-        bytes32[] memory traceLeaves = new bytes32[](8);
-        for (uint256 i = 0; i < 8; ++i) {
-            bytes32 s = i == 2 ? sigma2 : (i <= 5 ? h.sigma[i] : bytes32(0));
-            traceLeaves[i] = Reference.leaf(3, abi.encodePacked(s));
-        }
-        Trace memory posted = ClampChain.honest(_m5(), _input(_m5(), 0x5eed));
-        posted.traceRoot = ClampChain.merkle(3, traceLeaves);
-        _submit(jobId, posted, worker);
-        _challenge(jobId, challenger);
-        market.revealState(jobId, 1, h.sigma[1], ClampChain.path(3, traceLeaves, 1), new bytes32[](0));
-        market.revealState(jobId, 2, sigma2, ClampChain.path(3, traceLeaves, 2), new bytes32[](0));
-        // The path of slot 2 in the posted σ_2 does not give σ_1 with slot 2 empty …
-        vmx.expectPartialRevert(RevealMismatch.selector);
-        market.revealTransition(jobId, 1, bad.slotRoots[2], ClampChain.statePath(bad, 2, 2));
-        // … and σ_1's path gives σ_1, but not the posted σ_2: no single-slot write explains it.
-        vmx.expectPartialRevert(RevealMismatch.selector);
-        market.revealTransition(jobId, 1, h.slotRoots[2], ClampChain.statePath(h, 2, 2));
-    }
-
-    // =====================================================================================================
-    // revealNode / revealLeaf
+    // revealNode / revealSlot / revealLeaf
     // =====================================================================================================
 
     function test_revealNode_noDispute_reverts() public {
         (uint256 jobId,,, Trace memory h) = _job5();
         _submit(jobId, h, worker);
         vm.expectRevert(abi.encodeWithSelector(NoDispute.selector, jobId, uint32(1)));
-        market.revealNode(jobId, bytes32(0), bytes32(0), bytes32(0));
+        game.revealNode(jobId, Tree.State, h.finalState, ClampChain.stateNode(h, 1, 0), ClampChain.stateNode(h, 1, 1));
     }
 
     function test_revealNode_wrongChildren_reverts() public {
         (uint256 jobId,, Trace memory h) = _honestGame5();
-        bytes32 node = h.slotRoots[3];
-        bytes32 left = ClampChain.tensorNode(h.words[3], 1, 0);
-        bytes32 wrongRight = keccak256("right");
-        vm.expectRevert(abi.encodeWithSelector(RevealMismatch.selector, Reference.node(1, left, wrongRight), node));
-        market.revealNode(jobId, node, left, wrongRight);
+        bytes32 left = ClampChain.stateNode(h, 1, 0);
+        bytes32 right = ClampChain.stateNode(h, 1, 1);
+        vm.expectRevert(abi.encodeWithSelector(RevealMismatch.selector, Reference.node(2, right, left), h.finalState));
+        game.revealNode(jobId, Tree.State, h.finalState, right, left);
+        bytes32 root = h.slotRoots[3];
+        vmx.expectPartialRevert(RevealMismatch.selector);
+        game.revealNode(jobId, Tree.Tensor, root, keccak256("l"), keccak256("r"));
     }
 
-    function test_revealNode_swappedChildren_reverts() public {
+    function test_revealNode_otherTreesTag_reverts() public {
         (uint256 jobId,, Trace memory h) = _honestGame5();
-        bytes32 left = ClampChain.tensorNode(h.words[3], 1, 0);
-        bytes32 right = ClampChain.tensorNode(h.words[3], 1, 1);
-        vmx.expectPartialRevert(RevealMismatch.selector);
-        market.revealNode(jobId, h.slotRoots[3], right, left);
+        bytes32 left = ClampChain.stateNode(h, 1, 0);
+        bytes32 right = ClampChain.stateNode(h, 1, 1);
+        // A state node's children, claimed as a tensor node's: the tags keep the trees apart.
+        vm.expectRevert(abi.encodeWithSelector(RevealMismatch.selector, Reference.node(1, left, right), h.finalState));
+        game.revealNode(jobId, Tree.Tensor, h.finalState, left, right);
     }
 
     function test_revealNode_cached_succeeds() public {
         (uint256 jobId,, Trace memory h) = _honestGame5();
         bytes32 left = ClampChain.tensorNode(h.words[3], 1, 0);
         bytes32 right = ClampChain.tensorNode(h.words[3], 1, 1);
-        vm.expectEmit(address(market));
-        emit IDisputeGame.NodeRevealed(jobId, 1, h.slotRoots[3], left, right);
-        market.revealNode(jobId, h.slotRoots[3], left, right);
-        (bytes32 l, bytes32 r) = market.revealedNode(jobId, 1, h.slotRoots[3]);
+        vm.expectEmit(address(game));
+        emit IDisputeGame.NodeRevealed(jobId, 1, Tree.Tensor, h.slotRoots[3], left, right);
+        game.revealNode(jobId, Tree.Tensor, h.slotRoots[3], left, right);
+        (bytes32 l, bytes32 r) = game.revealedNode(jobId, 1, h.slotRoots[3]);
         assertEq(l, left, "left");
         assertEq(r, right, "right");
+    }
+
+    function test_revealSlot_noDispute_reverts() public {
+        (uint256 jobId,,, Trace memory h) = _job5();
+        _submit(jobId, h, worker);
+        vm.expectRevert(abi.encodeWithSelector(NoDispute.selector, jobId, uint32(1)));
+        game.revealSlot(jobId, h.stateLeaves[2], h.slotRoots[2]);
+    }
+
+    function test_revealSlot_wrongRoot_reverts() public {
+        (uint256 jobId,, Trace memory h) = _honestGame5();
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                RevealMismatch.selector, Reference.leaf(2, abi.encodePacked(h.slotRoots[3])), h.stateLeaves[2]
+            )
+        );
+        game.revealSlot(jobId, h.stateLeaves[2], h.slotRoots[3]);
+    }
+
+    function test_revealSlot_cached_succeeds() public {
+        (uint256 jobId,, Trace memory h) = _honestGame5();
+        (bool known,) = game.revealedSlot(jobId, 1, h.stateLeaves[2]);
+        assertTrue(!known, "not yet");
+        vm.expectEmit(address(game));
+        emit IDisputeGame.SlotRevealed(jobId, 1, h.stateLeaves[2], h.slotRoots[2]);
+        game.revealSlot(jobId, h.stateLeaves[2], h.slotRoots[2]);
+        bytes32 root;
+        (known, root) = game.revealedSlot(jobId, 1, h.stateLeaves[2]);
+        assertTrue(known, "revealed");
+        assertEq(root, h.slotRoots[2], "tensor root");
     }
 
     function test_revealLeaf_noDispute_reverts() public {
         (uint256 jobId,,, Trace memory h) = _job5();
         _submit(jobId, h, worker);
         vm.expectRevert(abi.encodeWithSelector(NoDispute.selector, jobId, uint32(1)));
-        market.revealLeaf(jobId, bytes32(0), bytes32(0));
+        game.revealLeaf(jobId, bytes32(0), bytes32(0));
     }
 
     function test_revealLeaf_wrongData_reverts() public {
@@ -695,299 +771,296 @@ contract DisputeGameTest is DisputeGameFixture {
         vm.expectRevert(
             abi.encodeWithSelector(RevealMismatch.selector, Reference.leaf(1, abi.encodePacked(wrong)), leaf)
         );
-        market.revealLeaf(jobId, leaf, wrong);
+        game.revealLeaf(jobId, leaf, wrong);
     }
 
     function test_revealLeaf_cached_succeeds() public {
         (uint256 jobId,, Trace memory h) = _honestGame5();
         bytes32 leaf = ClampChain.tensorNode(h.words[3], 1, 1);
-        (bool known,) = market.revealedLeaf(jobId, 1, leaf);
+        (bool known,) = game.revealedLeaf(jobId, 1, leaf);
         assertTrue(!known, "not yet");
-        market.revealLeaf(jobId, leaf, h.words[3][1]);
+        vm.expectEmit(address(game));
+        emit IDisputeGame.LeafRevealed(jobId, 1, leaf, h.words[3][1]);
+        game.revealLeaf(jobId, leaf, h.words[3][1]);
         bytes32 data;
-        (known, data) = market.revealedLeaf(jobId, 1, leaf);
+        (known, data) = game.revealedLeaf(jobId, 1, leaf);
         assertTrue(known, "revealed");
         assertEq(data, h.words[3][1], "data");
     }
 
     // =====================================================================================================
-    // bisect
+    // pick (both walks)
     // =====================================================================================================
 
     function test_getGame_unknownGame_reverts() public {
         vm.expectRevert(abi.encodeWithSelector(UnknownGame.selector, 99));
-        market.getGame(99);
+        game.getGame(99);
     }
 
-    function test_bisect_unknownGame_reverts() public {
+    function test_pick_unknownGame_reverts() public {
         vm.prank(challenger);
         vm.expectRevert(abi.encodeWithSelector(GameNotActive.selector, 99, GameStatus.None));
-        market.bisect(99, 0, true);
+        game.pick(99, 0, true);
     }
 
-    function test_bisect_notChallenger_reverts() public {
+    function test_pick_notChallenger_reverts() public {
         (, uint256 gameId, Trace memory h) = _honestGame5();
         defend(gameId, h);
         vm.prank(anyone);
         vm.expectRevert(abi.encodeWithSelector(NotChallenger.selector, gameId, anyone));
-        market.bisect(gameId, 0, true);
+        game.pick(gameId, 0, true);
         vm.prank(worker);
         vm.expectRevert(abi.encodeWithSelector(NotChallenger.selector, gameId, worker));
-        market.bisect(gameId, 0, true);
+        game.pick(gameId, 0, true);
     }
 
-    function test_bisect_staleMove_reverts() public {
+    function test_pick_staleMove_reverts() public {
         (, uint256 gameId, Trace memory h) = _honestGame5();
         defend(gameId, h);
         vm.prank(challenger);
-        market.bisect(gameId, 0, true);
+        game.pick(gameId, 0, true);
         defend(gameId, h);
         vm.prank(challenger);
         vm.expectRevert(abi.encodeWithSelector(StaleMove.selector, gameId, 0, 1));
-        market.bisect(gameId, 0, true);
+        game.pick(gameId, 0, true);
         vm.prank(challenger);
         vm.expectRevert(abi.encodeWithSelector(StaleMove.selector, gameId, 2, 1));
-        market.bisect(gameId, 2, true);
-    }
-
-    function test_bisect_nothingRevealed_reverts() public {
-        (uint256 jobId, uint256 gameId, Trace memory h) = _honestGame5();
-        vm.prank(challenger);
-        vm.expectRevert(abi.encodeWithSelector(NothingRevealed.selector, RevealKind.State, 5));
-        market.bisect(gameId, 0, true);
-        market.revealState(jobId, 5, h.sigma[5], ClampChain.tracePath(h, 5), ClampChain.statePath(h, 5, 5));
-        vm.prank(challenger);
-        vm.expectRevert(abi.encodeWithSelector(NothingRevealed.selector, RevealKind.State, 2));
-        market.bisect(gameId, 0, true);
-    }
-
-    function test_bisect_tensorPhase_reverts() public {
-        (, uint256 gameId, Trace memory lie, Trace memory h) = _lyingGame5();
-        _playUntil(gameId, lie, h, GamePhase.Tensor);
-        defend(gameId, lie);
-        uint32 moves = market.getGame(gameId).moves;
-        vm.prank(challenger);
-        vm.expectRevert(abi.encodeWithSelector(WrongPhase.selector, gameId, GamePhase.Tensor));
-        market.bisect(gameId, moves, true);
-    }
-
-    function test_bisect_chargesClocks_succeeds() public {
-        (, uint256 gameId, Trace memory h) = _honestGame5();
-        vm.warp(START + 100);
-        defend(gameId, h);
-        vm.warp(START + 300);
-        vm.expectEmit(address(market));
-        emit IDisputeGame.TraceBisected(gameId, 2, 5);
-        vm.prank(challenger);
-        market.bisect(gameId, 0, true);
-        Game memory g = market.getGame(gameId);
-        assertEq(g.defenderLeft, CLOCK - 100, "defender charged until its data landed");
-        assertEq(g.challengerLeft, CLOCK - 200, "challenger charged from then");
-        assertEq(g.lastMoveAt, START + 300, "last move");
-        assertEq(g.moves, 1, "one move");
-        assertEq(g.lo, 2, "agreed sigma_2");
-        assertEq(g.hi, 5, "hi");
-    }
-
-    function test_bisect_defenderOutOfTime_reverts() public {
-        (uint256 jobId, uint256 gameId, Trace memory h) = _honestGame5();
-        vm.warp(START + CLOCK + 1);
-        defend(gameId, h); // the reveals still land (they are cached), but too late for this game
-        vm.prank(challenger);
-        vm.expectRevert(abi.encodeWithSelector(DefenderOutOfTime.selector, gameId));
-        market.bisect(gameId, 0, true);
-        uint256 burnedBefore = market.burned();
-        market.timeout(gameId);
-        _assertOverturnedSingle(jobId, gameId, challenger, burnedBefore);
-    }
-
-    function test_bisect_defenderJustInTime_succeeds() public {
-        (, uint256 gameId, Trace memory h) = _honestGame5();
-        vm.warp(START + CLOCK);
-        defend(gameId, h);
-        vm.prank(challenger);
-        market.bisect(gameId, 0, true);
-        assertEq(market.getGame(gameId).defenderLeft, 0, "spent its whole clock");
-    }
-
-    function test_bisect_challengerOutOfTime_reverts() public {
-        (, uint256 gameId, Trace memory h) = _honestGame5();
-        defend(gameId, h);
-        vm.warp(START + CLOCK + 1);
-        vm.prank(challenger);
-        vm.expectRevert(abi.encodeWithSelector(ChallengerOutOfTime.selector, gameId));
-        market.bisect(gameId, 0, true);
-    }
-
-    function test_bisect_resolvedGame_reverts() public {
-        (, uint256 gameId, Trace memory h) = _honestGame5();
-        play(gameId, h, h);
-        vm.prank(challenger);
-        vm.expectRevert(abi.encodeWithSelector(GameNotActive.selector, gameId, GameStatus.DefenderWon));
-        market.bisect(gameId, 0, true);
-    }
-
-    function test_bisect_mootGame_reverts() public {
-        (uint256 jobId, uint256 gameId, Trace memory lie, Trace memory h) = _lyingGame5();
-        uint256 other = _challenge(jobId, challenger2);
-        play(gameId, lie, h);
-        vm.prank(challenger2);
-        vm.expectRevert(abi.encodeWithSelector(ResultOverturnedAlready.selector, jobId, uint32(1)));
-        market.bisect(other, 0, true);
-    }
-
-    // =====================================================================================================
-    // pick / nameElement
-    // =====================================================================================================
-
-    function test_pick_bisectPhase_reverts() public {
-        (, uint256 gameId, Trace memory h) = _honestGame5();
-        defend(gameId, h);
-        vm.prank(challenger);
-        vm.expectRevert(abi.encodeWithSelector(WrongPhase.selector, gameId, GamePhase.Bisect));
-        market.pick(gameId, 0, true);
+        game.pick(gameId, 2, true);
     }
 
     function test_pick_nothingRevealed_reverts() public {
+        (uint256 jobId, uint256 gameId, Trace memory h) = _honestGame5();
+        vm.prank(challenger);
+        vm.expectRevert(abi.encodeWithSelector(NothingRevealed.selector, RevealKind.Opening, bytes32(0)));
+        game.pick(gameId, 0, true);
+        game.revealOpening(jobId, h.finalState, ClampChain.statePath(h, 5));
+        vm.prank(challenger);
+        vm.expectRevert(abi.encodeWithSelector(NothingRevealed.selector, RevealKind.Node, h.finalState));
+        game.pick(gameId, 0, true);
+    }
+
+    function test_pick_tensorWalkNothingRevealed_reverts() public {
         (uint256 jobId, uint256 gameId, Trace memory lie, Trace memory h) = _lyingGame5();
         _playUntil(gameId, lie, h, GamePhase.Tensor);
-        Game memory g = market.getGame(gameId);
-        assertEq(g.lo, 4, "op 4 disputed");
-        // σ_5 is revealed already (opening move), so the transition is what is missing.
+        Game memory g = game.getGame(gameId);
+        assertEq(g.slot, 5, "slot 5 disputed");
+        assertEq(g.node, lie.stateLeaves[5], "at its state leaf");
         vm.prank(challenger);
-        vm.expectRevert(abi.encodeWithSelector(NothingRevealed.selector, RevealKind.Transition, 4));
-        market.pick(gameId, g.moves, false);
-        market.revealTransition(jobId, 4, lie.slotRoots[5], ClampChain.statePath(lie, 5, 5));
+        vm.expectRevert(abi.encodeWithSelector(NothingRevealed.selector, RevealKind.Slot, lie.stateLeaves[5]));
+        game.pick(gameId, g.moves, false);
+        (RevealKind kind, Tree tree, bytes32 hash) = game.pendingReveal(gameId);
+        assertEq(uint256(kind), uint256(RevealKind.Slot), "pending: the slot");
+        assertEq(uint256(tree), uint256(Tree.State), "a state leaf");
+        assertEq(hash, lie.stateLeaves[5], "its hash");
+        game.revealSlot(jobId, lie.stateLeaves[5], lie.slotRoots[5]);
         vm.prank(challenger);
-        vm.expectRevert(abi.encodeWithSelector(NothingRevealed.selector, RevealKind.Node, 0));
-        market.pick(gameId, g.moves, false);
+        vm.expectRevert(abi.encodeWithSelector(NothingRevealed.selector, RevealKind.Node, lie.slotRoots[5]));
+        game.pick(gameId, g.moves, false);
+        (kind, tree, hash) = game.pendingReveal(gameId);
+        assertEq(uint256(tree), uint256(Tree.Tensor), "then a tensor node");
+    }
+
+    function test_pick_stepPhase_reverts() public {
+        (, uint256 gameId, Trace memory lie, Trace memory h) = _lyingGame5();
+        _playUntil(gameId, lie, h, GamePhase.Step);
+        uint32 moves = game.getGame(gameId).moves;
+        vm.prank(challenger);
+        vm.expectRevert(abi.encodeWithSelector(WrongPhase.selector, gameId, GamePhase.Step));
+        game.pick(gameId, moves, false);
     }
 
     function test_pick_atLeafDepth_reverts() public {
         (, uint256 gameId, Trace memory lie, Trace memory h) = _lyingGame5();
         _playUntilLeaf(gameId, lie, h);
         defend(gameId, lie);
-        uint32 moves = market.getGame(gameId).moves;
+        uint32 moves = game.getGame(gameId).moves;
         vm.prank(challenger);
         vm.expectRevert(abi.encodeWithSelector(WrongPhase.selector, gameId, GamePhase.Tensor));
-        market.pick(gameId, moves, false);
+        game.pick(gameId, moves, false);
     }
 
-    function test_pick_movesDown_succeeds() public {
+    function test_pick_chargesClocks_succeeds() public {
+        (uint256 jobId, uint256 gameId, Trace memory h) = _honestGame5();
+        vm.warp(START + 100);
+        defend(gameId, h);
+        vm.warp(START + 300);
+        vm.expectEmit(address(game));
+        emit IDisputeGame.Descended(gameId, GamePhase.Slots, 1, 1, ClampChain.stateNode(h, 1, 1));
+        vm.prank(challenger);
+        game.pick(gameId, 0, true);
+        Game memory g = game.getGame(gameId);
+        assertEq(g.defenderLeft, CLOCK - 100, "defender charged until its data landed");
+        assertEq(g.challengerLeft, CLOCK - 200, "challenger charged from then");
+        assertEq(g.lastMoveAt, START + 300, "last move");
+        assertEq(g.moves, 1, "one move");
+        assertEq(g.depth, 1, "depth");
+        assertEq(g.index, 1, "right");
+        assertEq(g.node, ClampChain.stateNode(h, 1, 1), "node");
+        assertEq(game.getDispute(jobId, 1).activeMoves, 1, "counted for the share rule");
+    }
+
+    function test_pick_defenderOutOfTime_reverts() public {
+        (uint256 jobId, uint256 gameId, Trace memory h) = _honestGame5();
+        vm.warp(START + CLOCK + 1);
+        defend(gameId, h); // the reveals still land (they are cached), but too late for this game
+        vm.prank(challenger);
+        vm.expectRevert(abi.encodeWithSelector(DefenderOutOfTime.selector, gameId));
+        game.pick(gameId, 0, true);
+        uint256 burnedBefore = game.burned();
+        game.timeout(gameId);
+        _assertOverturnedSingle(jobId, gameId, challenger, burnedBefore);
+    }
+
+    function test_pick_defenderJustInTime_succeeds() public {
+        (, uint256 gameId, Trace memory h) = _honestGame5();
+        vm.warp(START + CLOCK);
+        defend(gameId, h);
+        vm.prank(challenger);
+        game.pick(gameId, 0, true);
+        assertEq(game.getGame(gameId).defenderLeft, 0, "spent its whole clock");
+    }
+
+    function test_pick_challengerOutOfTime_reverts() public {
+        (, uint256 gameId, Trace memory h) = _honestGame5();
+        defend(gameId, h);
+        vm.warp(START + CLOCK + 1);
+        vm.prank(challenger);
+        vm.expectRevert(abi.encodeWithSelector(ChallengerOutOfTime.selector, gameId));
+        game.pick(gameId, 0, true);
+    }
+
+    function test_pick_resolvedGame_reverts() public {
+        (, uint256 gameId, Trace memory h) = _honestGame5();
+        play(gameId, h, h);
+        vm.prank(challenger);
+        vm.expectRevert(abi.encodeWithSelector(GameNotActive.selector, gameId, GameStatus.DefenderWon));
+        game.pick(gameId, 0, true);
+    }
+
+    function test_pick_mootGame_reverts() public {
+        (uint256 jobId, uint256 gameId, Trace memory lie, Trace memory h) = _lyingGame5();
+        uint256 other = _challenge(jobId, challenger2);
+        play(gameId, lie, h);
+        vm.prank(challenger2);
+        vm.expectRevert(abi.encodeWithSelector(ResultOverturnedAlready.selector, jobId, uint32(1)));
+        game.pick(other, 0, true);
+    }
+
+    function test_pick_reachesOpSlot_startsTensorWalk_succeeds() public {
+        (, uint256 gameId, Trace memory lie, Trace memory h) = _lyingGame5();
+        for (uint256 i = 0; i < 2; ++i) {
+            defend(gameId, lie);
+            attack(gameId, h);
+        }
+        defend(gameId, lie);
+        vm.expectEmit(address(game));
+        emit IDisputeGame.Descended(gameId, GamePhase.Slots, 3, 5, lie.stateLeaves[5]);
+        vm.expectEmit(address(game));
+        emit IDisputeGame.SlotDisputed(gameId, 5);
+        attack(gameId, h);
+        Game memory g = game.getGame(gameId);
+        assertEq(uint256(g.phase), uint256(GamePhase.Tensor), "tensor walk");
+        assertEq(g.slot, 5, "the output slot: op 4's");
+        assertEq(g.leafDepth, 1, "[1, 1, 40]: two leaves");
+        assertEq(g.depth, 0, "at the tensor's root");
+        assertEq(g.index, 0, "index");
+        assertEq(g.moves, 3, "three picks down six slots");
+    }
+
+    function test_pick_tensorMovesDown_succeeds() public {
         (, uint256 gameId, Trace memory lie, Trace memory h) = _lyingGame5();
         _playUntil(gameId, lie, h, GamePhase.Tensor);
         defend(gameId, lie);
-        Game memory g = market.getGame(gameId);
+        Game memory g = game.getGame(gameId);
         // The lie is at element 3: leaf 0, the left child.
         bytes32 left = ClampChain.tensorNode(lie.words[5], 1, 0);
-        vm.expectEmit(address(market));
-        emit IDisputeGame.TensorBisected(gameId, 1, 0, left);
+        vm.expectEmit(address(game));
+        emit IDisputeGame.Descended(gameId, GamePhase.Tensor, 1, 0, left);
         vm.prank(challenger);
-        market.pick(gameId, g.moves, false);
-        g = market.getGame(gameId);
+        game.pick(gameId, g.moves, false);
+        g = game.getGame(gameId);
         assertEq(g.depth, 1, "depth");
         assertEq(g.index, 0, "index");
         assertEq(g.node, left, "node");
     }
 
-    function test_pick_notChallenger_reverts() public {
-        (, uint256 gameId, Trace memory lie, Trace memory h) = _lyingGame5();
-        _playUntil(gameId, lie, h, GamePhase.Tensor);
-        defend(gameId, lie);
-        uint32 moves = market.getGame(gameId).moves;
-        vm.prank(worker);
-        vm.expectRevert(abi.encodeWithSelector(NotChallenger.selector, gameId, worker));
-        market.pick(gameId, moves, false);
-    }
-
-    function test_pick_staleMove_reverts() public {
-        (, uint256 gameId, Trace memory lie, Trace memory h) = _lyingGame5();
-        _playUntil(gameId, lie, h, GamePhase.Tensor);
-        defend(gameId, lie);
-        uint32 moves = market.getGame(gameId).moves;
-        vm.prank(challenger);
-        vm.expectRevert(abi.encodeWithSelector(StaleMove.selector, gameId, moves - 1, moves));
-        market.pick(gameId, moves - 1, false);
-    }
-
-    function test_pick_defenderOutOfTime_reverts() public {
-        (uint256 jobId, uint256 gameId, Trace memory lie, Trace memory h) = _lyingGame5();
-        _playUntil(gameId, lie, h, GamePhase.Tensor);
-        Game memory g = market.getGame(gameId);
-        // The transition and the root's children land after the defender's clock ran out.
-        vm.warp(g.lastMoveAt + g.defenderLeft + 1);
-        defend(gameId, lie);
-        vm.prank(challenger);
-        vm.expectRevert(abi.encodeWithSelector(DefenderOutOfTime.selector, gameId));
-        market.pick(gameId, g.moves, false);
-        market.timeout(gameId);
-        _assertOverturnedSingle(jobId, gameId, challenger, 0);
-    }
+    // =====================================================================================================
+    // nameElement
+    // =====================================================================================================
 
     function test_nameElement_staleMove_reverts() public {
         (, uint256 gameId, Trace memory lie, Trace memory h) = _lyingGame5();
         _playUntilLeaf(gameId, lie, h);
         defend(gameId, lie);
-        uint32 moves = market.getGame(gameId).moves;
+        uint32 moves = game.getGame(gameId).moves;
         vm.prank(challenger);
         vm.expectRevert(abi.encodeWithSelector(StaleMove.selector, gameId, moves + 1, moves));
-        market.nameElement(gameId, moves + 1, 3);
+        game.nameElement(gameId, moves + 1, 3);
         vm.prank(anyone);
         vm.expectRevert(abi.encodeWithSelector(NotChallenger.selector, gameId, anyone));
-        market.nameElement(gameId, moves, 3);
+        game.nameElement(gameId, moves, 3);
+    }
+
+    function test_nameElement_slotsPhase_reverts() public {
+        (, uint256 gameId, Trace memory h) = _honestGame5();
+        defend(gameId, h);
+        vm.prank(challenger);
+        vm.expectRevert(abi.encodeWithSelector(WrongPhase.selector, gameId, GamePhase.Slots));
+        game.nameElement(gameId, 0, 0);
     }
 
     function test_nameElement_aboveLeafDepth_reverts() public {
         (, uint256 gameId, Trace memory lie, Trace memory h) = _lyingGame5();
         _playUntil(gameId, lie, h, GamePhase.Tensor);
         defend(gameId, lie);
-        uint32 moves = market.getGame(gameId).moves;
+        uint32 moves = game.getGame(gameId).moves;
         vm.prank(challenger);
         vm.expectRevert(abi.encodeWithSelector(WrongPhase.selector, gameId, GamePhase.Tensor));
-        market.nameElement(gameId, moves, 0);
+        game.nameElement(gameId, moves, 0);
     }
 
     function test_nameElement_leafNotRevealed_reverts() public {
         (, uint256 gameId, Trace memory lie, Trace memory h) = _lyingGame5();
         _playUntilLeaf(gameId, lie, h);
-        uint32 moves = market.getGame(gameId).moves;
+        uint32 moves = game.getGame(gameId).moves;
+        bytes32 leaf = ClampChain.tensorNode(lie.words[5], 1, 0);
         vm.prank(challenger);
-        vm.expectRevert(abi.encodeWithSelector(NothingRevealed.selector, RevealKind.Leaf, 0));
-        market.nameElement(gameId, moves, 3);
+        vm.expectRevert(abi.encodeWithSelector(NothingRevealed.selector, RevealKind.Leaf, leaf));
+        game.nameElement(gameId, moves, 3);
     }
 
     function test_nameElement_offsetOutOfRange_reverts() public {
         (, uint256 gameId, Trace memory lie, Trace memory h) = _lyingGame5();
         _playUntilLeaf(gameId, lie, h);
         defend(gameId, lie);
-        uint32 moves = market.getGame(gameId).moves;
+        uint32 moves = game.getGame(gameId).moves;
         vm.prank(challenger);
-        vm.expectRevert(abi.encodeWithSelector(StateIndexOutOfRange.selector, 32, 31));
-        market.nameElement(gameId, moves, 32);
+        vm.expectRevert(abi.encodeWithSelector(OffsetOutOfRange.selector, uint8(32)));
+        game.nameElement(gameId, moves, 32);
     }
 
     function test_nameElement_stepPhase_reverts() public {
         (, uint256 gameId, Trace memory lie, Trace memory h) = _lyingGame5();
         _playUntil(gameId, lie, h, GamePhase.Step);
-        uint32 moves = market.getGame(gameId).moves;
+        uint32 moves = game.getGame(gameId).moves;
         vm.prank(challenger);
         vm.expectRevert(abi.encodeWithSelector(WrongPhase.selector, gameId, GamePhase.Step));
-        market.nameElement(gameId, moves, 3);
+        game.nameElement(gameId, moves, 3);
     }
 
     function test_nameElement_entersStep_succeeds() public {
         (, uint256 gameId, Trace memory lie, Trace memory h) = _lyingGame5();
         _playUntilLeaf(gameId, lie, h);
         defend(gameId, lie);
-        uint32 moves = market.getGame(gameId).moves;
-        vm.expectEmit(address(market));
+        uint32 moves = game.getGame(gameId).moves;
+        vm.expectEmit(address(game));
         emit IDisputeGame.ElementNamed(gameId, 3);
         vm.prank(challenger);
-        market.nameElement(gameId, moves, 3);
-        Game memory g = market.getGame(gameId);
+        game.nameElement(gameId, moves, 3);
+        Game memory g = game.getGame(gameId);
         assertEq(uint256(g.phase), uint256(GamePhase.Step), "step");
         assertEq(g.offset, 3, "offset");
-        (RevealKind kind,,) = market.pendingReveal(gameId);
+        (RevealKind kind,,) = game.pendingReveal(gameId);
         assertEq(uint256(kind), uint256(RevealKind.None), "the defender has nothing to do");
     }
 
@@ -998,65 +1071,84 @@ contract DisputeGameTest is DisputeGameFixture {
     function test_step_unknownGame_reverts() public {
         StepWitness memory w;
         vm.expectRevert(abi.encodeWithSelector(GameNotActive.selector, 99, GameStatus.None));
-        market.step(99, w);
+        game.step(99, w);
     }
 
     function test_step_beforeElementNamed_reverts() public {
         (, uint256 gameId,) = _honestGame5();
         StepWitness memory w;
-        vm.expectRevert(abi.encodeWithSelector(WrongPhase.selector, gameId, GamePhase.Bisect));
-        market.step(gameId, w);
+        vm.expectRevert(abi.encodeWithSelector(WrongPhase.selector, gameId, GamePhase.Slots));
+        game.step(gameId, w);
     }
 
     function test_step_challengerOutOfTime_reverts() public {
         (, uint256 gameId, Trace memory lie, Trace memory h) = _lyingGame5();
         _playUntil(gameId, lie, h, GamePhase.Step);
-        Game memory g = market.getGame(gameId);
+        Game memory g = game.getGame(gameId);
         StepWitness memory w = witness(h, g);
         uint64 allowance = g.challengerLeft > EXT ? g.challengerLeft : EXT;
         vm.warp(g.lastMoveAt + allowance + 1);
         vm.prank(challenger);
         vm.expectRevert(abi.encodeWithSelector(ChallengerOutOfTime.selector, gameId));
-        market.step(gameId, w);
+        game.step(gameId, w);
         // Even against a liar: the defender wins by the challenger's timeout.
-        uint256 burnedBefore = market.burned();
-        market.timeout(gameId);
+        uint256 burnedBefore = game.burned();
+        game.timeout(gameId);
         _assertDefended(gameId, worker, 0, burnedBefore);
     }
 
     function test_step_justInTime_succeeds() public {
         (uint256 jobId, uint256 gameId, Trace memory lie, Trace memory h) = _lyingGame5();
         _playUntil(gameId, lie, h, GamePhase.Step);
-        Game memory g = market.getGame(gameId);
+        Game memory g = game.getGame(gameId);
         uint64 allowance = g.challengerLeft > EXT ? g.challengerLeft : EXT;
         vm.warp(g.lastMoveAt + allowance);
-        uint256 burnedBefore = market.burned();
+        uint256 burnedBefore = game.burned();
         attack(gameId, h);
         _assertOverturnedSingle(jobId, gameId, challenger, burnedBefore);
+        assertEq(game.getGame(gameId).moves, 6, "three slot picks, a tensor pick, the naming and the step");
     }
 
     function test_step_wrongSlotProof_reverts() public {
         (uint256 jobId, uint256 gameId, Trace memory lie, Trace memory h) = _lyingGame5();
         _playUntil(gameId, lie, h, GamePhase.Step);
-        Game memory g = market.getGame(gameId);
+        Game memory g = game.getGame(gameId);
         StepWitness memory w = witness(h, g);
         w.slots[0].root = h.slotRoots[3]; // slot 3's root posing as slot 4's
         vmx.expectPartialRevert(SlotRootMismatch.selector);
-        market.step(gameId, w);
+        game.step(gameId, w);
         assertEq(uint256(_status(gameId)), uint256(GameStatus.Active), "a bad witness decides nothing");
         // The right witness still wins.
-        uint256 burnedBefore = market.burned();
+        uint256 burnedBefore = game.burned();
         attack(gameId, h);
         _assertOverturnedSingle(jobId, gameId, challenger, burnedBefore);
+    }
+
+    function test_step_pathInOwnFinalState_reverts() public {
+        // A lie in slot 3 propagated to 4 and 5: the defender's σ_n differs right of the walk to slot 3, so the
+        // operand slot 2 must be proven with the defender's revealed nodes, not the challenger's own tree.
+        (uint256 jobId, ClampModel memory m, bytes memory input, Trace memory h) = _job5();
+        Trace memory lie = _lieAt(m, input, 3, 7, true);
+        _submit(jobId, lie, worker);
+        uint256 gameId = _challenge(jobId, challenger);
+        _playUntil(gameId, lie, h, GamePhase.Step);
+        Game memory g = game.getGame(gameId);
+        assertEq(g.slot, 3, "slot 3");
+        StepWitness memory w = witness(h, g);
+        w.slots[0].path = ClampChain.statePath(h, 2);
+        vm.expectRevert(abi.encodeWithSelector(SlotRootMismatch.selector, uint16(2), h.finalState, lie.finalState));
+        game.step(gameId, w);
+        attack(gameId, h);
+        _assertOverturnedSingle(jobId, gameId, challenger, 0);
     }
 
     function test_step_wrongRow_reverts() public {
         (, uint256 gameId, Trace memory lie, Trace memory h) = _lyingGame5();
         _playUntil(gameId, lie, h, GamePhase.Step);
-        StepWitness memory w = witness(h, market.getGame(gameId));
+        StepWitness memory w = witness(h, game.getGame(gameId));
         w.rows[0].data[3] = bytes1(uint8(w.rows[0].data[3]) ^ 0x40); // not slot 4's row
         vmx.expectPartialRevert(RowRootMismatch.selector);
-        market.step(gameId, w);
+        game.step(gameId, w);
         assertEq(uint256(_status(gameId)), uint256(GameStatus.Active), "still active");
     }
 
@@ -1065,9 +1157,30 @@ contract DisputeGameTest is DisputeGameFixture {
         _playUntil(gameId, lie, h, GamePhase.Step);
         int8 claimed = ClampChain.element(lie.shape, lie.words[5], 3);
         int8 actual = ClampChain.element(h.shape, h.words[5], 3);
-        vm.expectEmit(address(market));
+        vm.expectEmit(address(game));
         emit IDisputeGame.StepProven(gameId, 4, 3, claimed, actual);
         attack(gameId, h);
+    }
+
+    function test_step_relayedWinningStep_paysChallenger_succeeds() public {
+        (uint256 jobId, uint256 gameId, Trace memory lie, Trace memory h) = _lyingGame5();
+        _playUntil(gameId, lie, h, GamePhase.Step);
+        attackAs(gameId, h, relayer);
+        _assertOverturnedSingle(jobId, gameId, challenger, 0);
+        assertEq(_credit(relayer), 0, "the relayer earns nothing");
+    }
+
+    function test_step_relayedLosingStep_paysDefender_succeeds() public {
+        // A challenger holding a lie in slot 3 disputes an honest result and loses at the step.
+        (uint256 jobId, ClampModel memory m, bytes memory input, Trace memory h) = _job5();
+        _submit(jobId, h, worker);
+        uint256 gameId = _challenge(jobId, challenger);
+        Trace memory mine = _lieAt(m, input, 3, 30, true);
+        _playUntil(gameId, h, mine, GamePhase.Step);
+        attackAs(gameId, mine, relayer);
+        _assertDefended(gameId, worker, 0, 0);
+        assertEq(_credit(relayer), 0, "the relayer earns nothing");
+        assertEq(_credit(challenger), 0, "the challenger lost");
     }
 
     // =====================================================================================================
@@ -1076,14 +1189,14 @@ contract DisputeGameTest is DisputeGameFixture {
 
     function test_timeout_unknownGame_reverts() public {
         vm.expectRevert(abi.encodeWithSelector(GameNotActive.selector, 99, GameStatus.None));
-        market.timeout(99);
+        game.timeout(99);
     }
 
     function test_timeout_defenderSilentNotYet_reverts() public {
         (, uint256 gameId,) = _honestGame5();
         vm.warp(START + CLOCK);
         vm.expectRevert(abi.encodeWithSelector(NotTimedOut.selector, gameId));
-        market.timeout(gameId);
+        game.timeout(gameId);
     }
 
     function test_timeout_challengerToMoveNotYet_reverts() public {
@@ -1092,14 +1205,14 @@ contract DisputeGameTest is DisputeGameFixture {
         defend(gameId, h);
         vm.warp(START + 50 + CLOCK);
         vm.expectRevert(abi.encodeWithSelector(NotTimedOut.selector, gameId));
-        market.timeout(gameId);
+        game.timeout(gameId);
     }
 
     function test_timeout_resolvedGame_reverts() public {
         (, uint256 gameId, Trace memory h) = _honestGame5();
         play(gameId, h, h);
         vm.expectRevert(abi.encodeWithSelector(GameNotActive.selector, gameId, GameStatus.DefenderWon));
-        market.timeout(gameId);
+        game.timeout(gameId);
     }
 
     function test_timeout_mootGame_reverts() public {
@@ -1108,7 +1221,7 @@ contract DisputeGameTest is DisputeGameFixture {
         play(gameId, lie, h);
         vm.warp(block.timestamp + 10 * CLOCK);
         vm.expectRevert(abi.encodeWithSelector(ResultOverturnedAlready.selector, jobId, uint32(1)));
-        market.timeout(other);
+        game.timeout(other);
     }
 
     function test_timeout_lateRevealStillLoses_succeeds() public {
@@ -1116,54 +1229,58 @@ contract DisputeGameTest is DisputeGameFixture {
         vm.warp(START + CLOCK + 1);
         defend(gameId, h); // lands after the defender's time ran out
         vm.warp(START + CLOCK + 5);
-        uint256 burnedBefore = market.burned();
-        market.timeout(gameId);
+        uint256 burnedBefore = game.burned();
+        game.timeout(gameId);
         _assertOverturnedSingle(jobId, gameId, challenger, burnedBefore);
     }
 
     function test_timeout_stepPhaseChallengerLoses_succeeds() public {
         (, uint256 gameId, Trace memory lie, Trace memory h) = _lyingGame5();
         _playUntil(gameId, lie, h, GamePhase.Step);
-        Game memory g = market.getGame(gameId);
+        Game memory g = game.getGame(gameId);
         uint64 allowance = g.challengerLeft > EXT ? g.challengerLeft : EXT;
         vm.warp(g.lastMoveAt + allowance);
         vm.expectRevert(abi.encodeWithSelector(NotTimedOut.selector, gameId));
-        market.timeout(gameId);
+        game.timeout(gameId);
         vm.warp(g.lastMoveAt + allowance + 1);
-        uint256 burnedBefore = market.burned();
-        market.timeout(gameId);
+        uint256 burnedBefore = game.burned();
+        game.timeout(gameId);
         _assertDefended(gameId, worker, 0, burnedBefore);
     }
 
     /// @notice A reveal that is already cached, sent again later by anyone (here: the challenger, replaying the
     /// defender's own data from its events), must not move the time the data landed: the defender answered on time
     /// and the challenger, who then sat on its move past its clock, must lose.
-    function test_timeout_replayedRevealDoesNotChargeDefender_succeeds() public {
+    function test_timeout_replayedOpeningDoesNotChargeDefender_succeeds() public {
         (uint256 jobId, uint256 gameId, Trace memory h) = _honestGame5();
         vm.warp(START + 10);
-        defend(gameId, h); // σ_5 and σ_2, on time
+        defend(gameId, h); // the opening and the root's children, on time
         vm.warp(START + 10 + CLOCK + 1);
-        // The challenger re-sends σ_2 (public data): it is the same value, revealed again.
+        bytes32[] memory p = ClampChain.statePath(h, 5);
         vm.prank(challenger);
-        market.revealState(jobId, 2, h.sigma[2], ClampChain.tracePath(h, 2), new bytes32[](0));
-        uint256 burnedBefore = market.burned();
-        market.timeout(gameId);
+        game.revealOpening(jobId, h.finalState, p);
+        vm.prank(challenger);
+        game.revealNode(jobId, Tree.State, h.finalState, ClampChain.stateNode(h, 1, 0), ClampChain.stateNode(h, 1, 1));
+        uint256 burnedBefore = game.burned();
+        game.timeout(gameId);
         assertEq(uint256(_status(gameId)), uint256(GameStatus.DefenderWon), "the stalling challenger loses");
         _assertDefended(gameId, worker, 0, burnedBefore);
     }
 
-    /// @notice The same for a node reveal replayed in phase 2.
-    function test_timeout_replayedNodeDoesNotChargeDefender_succeeds() public {
+    /// @notice The same for a slot and a tensor node replayed in the tensor walk.
+    function test_timeout_replayedSlotDoesNotChargeDefender_succeeds() public {
         (uint256 jobId, uint256 gameId, Trace memory lie, Trace memory h) = _lyingGame5();
         _playUntil(gameId, lie, h, GamePhase.Tensor);
-        defend(gameId, lie); // transition and the root's children, on time
-        Game memory g = market.getGame(gameId);
+        defend(gameId, lie); // the slot's root and its children, on time
+        Game memory g = game.getGame(gameId);
         vm.warp(g.lastMoveAt + CLOCK + EXT + 1);
-        bytes32 root = lie.slotRoots[5];
-        (bytes32 l, bytes32 r) = market.revealedNode(jobId, 1, root);
-        vm.prank(challenger);
-        market.revealNode(jobId, root, l, r);
-        market.timeout(gameId);
+        (, bytes32 root) = game.revealedSlot(jobId, 1, g.node);
+        (bytes32 l, bytes32 r) = game.revealedNode(jobId, 1, root);
+        vm.startPrank(challenger);
+        game.revealSlot(jobId, g.node, root);
+        game.revealNode(jobId, Tree.Tensor, root, l, r);
+        vm.stopPrank();
+        game.timeout(gameId);
         assertEq(uint256(_status(gameId)), uint256(GameStatus.DefenderWon), "the stalling challenger loses");
     }
 
@@ -1173,29 +1290,29 @@ contract DisputeGameTest is DisputeGameFixture {
 
     function test_claimMoot_unknownGame_reverts() public {
         vm.expectRevert(abi.encodeWithSelector(GameNotActive.selector, 99, GameStatus.None));
-        market.claimMoot(99);
+        game.claimMoot(99);
     }
 
     function test_claimMoot_standingResult_reverts() public {
         (uint256 jobId, uint256 gameId,) = _honestGame5();
         vm.expectRevert(abi.encodeWithSelector(ResultNotOverturned.selector, jobId, uint32(1)));
-        market.claimMoot(gameId);
+        game.claimMoot(gameId);
     }
 
     function test_claimMoot_winnerGame_reverts() public {
         (, uint256 gameId, Trace memory lie, Trace memory h) = _lyingGame5();
         play(gameId, lie, h);
         vm.expectRevert(abi.encodeWithSelector(GameNotActive.selector, gameId, GameStatus.ChallengerWon));
-        market.claimMoot(gameId);
+        game.claimMoot(gameId);
     }
 
     function test_claimMoot_twice_reverts() public {
         (uint256 jobId, uint256 gameId, Trace memory lie, Trace memory h) = _lyingGame5();
         uint256 other = _challenge(jobId, challenger2);
         play(gameId, lie, h);
-        market.claimMoot(other);
+        game.claimMoot(other);
         vm.expectRevert(abi.encodeWithSelector(GameNotActive.selector, other, GameStatus.Moot));
-        market.claimMoot(other);
+        game.claimMoot(other);
     }
 
     function test_finalize_gameOpen_reverts() public {
@@ -1222,22 +1339,27 @@ contract DisputeGameTest is DisputeGameFixture {
         play(other, h, h);
         _finalizeAndCheck(jobId, worker, _credit(worker));
     }
+}
 
+/// @notice Whole games: every lie class loses to an honest challenger and every lying challenger to an honest worker,
+/// with every balance exact to the wei; copied results; the share rule against sock puppets; many games on one result;
+/// clocks and extensions.
+contract DisputeGameGamesTest is DisputeGameFixture {
     // =====================================================================================================
-    // Full games
+    // Lying workers
     // =====================================================================================================
 
-    function test_game_lieInLastSlot_challengerWins_succeeds() public {
+    function test_game_wrongOutput_challengerWins_succeeds() public {
         (uint256 jobId, uint256 gameId, Trace memory lie, Trace memory h) = _lyingGame5();
-        uint256 balanceBefore = address(market).balance;
+        uint256 before = address(market).balance + address(game).balance;
         assertEq(uint256(play(gameId, lie, h)), uint256(GameStatus.ChallengerWon), "liar loses");
-        Game memory g = market.getGame(gameId);
-        assertEq(g.lo, 4, "disputed op: the last");
+        Game memory g = game.getGame(gameId);
+        assertEq(g.slot, 5, "disputed slot: the output");
         assertEq(uint256(g.phase), uint256(GamePhase.Step), "decided by the step");
         _assertOverturnedSingle(jobId, gameId, challenger, 0);
-        assertEq(market.burned(), BOND / 2, "burned()");
+        assertEq(game.burned(), BOND / 2, "burned()");
         assertEq(_credit(worker), 0, "liar gets nothing");
-        assertEq(address(market).balance, balanceBefore, "nothing left the market");
+        assertEq(address(market).balance + address(game).balance, before, "nothing left the contracts");
 
         // The job is open again: another worker submits the honest result, which settles.
         _submit(jobId, h, worker2);
@@ -1248,7 +1370,7 @@ contract DisputeGameTest is DisputeGameFixture {
 
         vm.prank(challenger);
         market.withdraw();
-        assertEq(challenger.balance, 100 ether - CB + CB + BOND / 2, "challenger withdrew its winnings");
+        assertEq(challenger.balance, 100 ether - CB + CB + POOL, "challenger withdrew its winnings");
         _assertSolvent();
     }
 
@@ -1256,74 +1378,133 @@ contract DisputeGameTest is DisputeGameFixture {
         (uint256 jobId, ClampModel memory m, bytes memory input, Trace memory h) = _job5();
         Trace memory lie = _lieAt(m, input, 2, 7, true);
         assertTrue(lie.slotRoots[5] != h.slotRoots[5], "the lie reached the output");
-        for (uint32 k = 3; k < 5; ++k) {
-            assertEq(
-                ClampChain.tensorRoot(ClampChain.clampStep(m.shape, lie.words[k], m.lo[k], m.hi[k])),
-                lie.slotRoots[k + 1],
-                "consistent after the lie"
-            );
-        }
         _submit(jobId, lie, worker);
         uint256 gameId = _challenge(jobId, challenger);
         assertEq(uint256(play(gameId, lie, h)), uint256(GameStatus.ChallengerWon), "liar loses");
-        Game memory g = market.getGame(gameId);
-        assertEq(g.lo, 1, "disputed op 1 (writes slot 2, the first wrong one)");
-        assertEq(g.hi, 2, "hi");
+        Game memory g = game.getGame(gameId);
+        assertEq(g.slot, 2, "the first wrong slot: op 1's");
         assertEq(g.index, 0, "leaf 0 (element 7)");
         assertEq(g.offset, 7, "element 7");
         _assertOverturnedSingle(jobId, gameId, challenger, 0);
     }
 
-    function test_game_traceOnOtherInput_defenderCannotRevealTransition_succeeds() public {
+    function test_game_junkInMiddleSlotLaterSlotsRight_challengerWins_succeeds() public {
+        // Slot 2 holds junk, but slots 3..5 (the output included) are the honest ones: only the walk's leftmost rule
+        // finds the junk, and op 1 recomputed on the honest slot 1 exposes it.
+        (uint256 jobId, ClampModel memory m, bytes memory input, Trace memory h) = _job5();
+        Trace memory lie = _lieAt(m, input, 2, 7, false);
+        for (uint256 j = 3; j <= 5; ++j) {
+            assertEq(lie.slotRoots[j], h.slotRoots[j], "later slots honest");
+        }
+        _submit(jobId, lie, worker);
+        uint256 gameId = _challenge(jobId, challenger);
+        assertEq(uint256(play(gameId, lie, h)), uint256(GameStatus.ChallengerWon), "liar loses");
+        assertEq(game.getGame(gameId).slot, 2, "the junk slot");
+        _assertOverturnedSingle(jobId, gameId, challenger, 0);
+    }
+
+    function test_game_wrongInputSlot_decidedAtSlotZero_succeeds() public {
         (uint256 jobId, ClampModel memory m, bytes memory input, Trace memory h) = _job5();
         bytes memory other = bytes.concat(input);
         other[0] = bytes1(uint8(other[0]) ^ 0x01);
         Trace memory lie = ClampChain.honest(m, other);
         _submit(jobId, lie, worker);
         uint256 gameId = _challenge(jobId, challenger);
-        // Every σ_k ≥ 1 holds the wrong input: the challenger disagrees down to op 0.
-        _playUntil(gameId, lie, h, GamePhase.Tensor);
-        Game memory g = market.getGame(gameId);
-        assertEq(g.lo, 0, "op 0");
-        (RevealKind kind, uint32 index,) = market.pendingReveal(gameId);
-        assertEq(uint256(kind), uint256(RevealKind.Transition), "transition 0 asked");
-        assertEq(index, 0, "k = 0");
-        // σ_1 of the lie does not follow from the contract's σ_0 by writing slot 1 only.
+        _playUntilSlotLeaf(gameId, lie, h);
+        vm.expectEmit(address(game));
+        emit IDisputeGame.SlotDisputed(gameId, 0);
+        vm.expectEmit(address(game));
+        emit IDisputeGame.ResultOverturned(jobId, 1, POOL, BOND / 2);
+        attack(gameId, h);
+        Game memory g = game.getGame(gameId);
+        assertEq(g.index, 0, "slot 0");
+        assertEq(uint256(g.phase), uint256(GamePhase.Slots), "decided without a tensor walk");
+        assertEq(g.moves, 3, "three picks");
+        _assertOverturnedSingle(jobId, gameId, challenger, 0);
+    }
+
+    function test_game_baitInPaddingSlot_decidedAtOnce_succeeds() public {
+        // Honest output and honest slots 0..5; junk in padding slot 6 of the 8-leaf state tree.
+        (uint256 jobId, ClampModel memory m, bytes memory input, Trace memory h) = _job5();
+        Trace memory bait = _baitAt(m, input, 6, keccak256("bait"));
+        assertEq(bait.slotRoots[5], h.slotRoots[5], "the output is right");
+        _submit(jobId, bait, worker);
+        assertTrue(market.getJob(jobId).traceRoot != ClampChain.traceRoot(h, worker), "the root differs: challenge");
+        uint256 gameId = _challenge(jobId, challenger);
+        _playUntilSlotLeaf(gameId, bait, h);
+        vm.expectEmit(address(game));
+        emit IDisputeGame.SlotDisputed(gameId, 6);
+        attack(gameId, h);
+        assertEq(game.getGame(gameId).index, 6, "padding slot 6");
+        _assertOverturnedSingle(jobId, gameId, challenger, 0);
+        // The honest result settles afterwards.
+        _submit(jobId, h, worker2);
+        _finalizeAndCheck(jobId, worker2, 0);
+    }
+
+    function test_game_unopenableTraceRoot_defenderTimesOut_succeeds() public {
+        (uint256 jobId,,, Trace memory h) = _job5();
+        _submitAs(jobId, h, ClampChain.decode(h.shape, h.words[5]), keccak256("junk"), worker);
+        uint256 gameId = _challenge(jobId, challenger);
+        bytes32[] memory p = ClampChain.statePath(h, 5);
         vm.prank(worker);
         vmx.expectPartialRevert(RevealMismatch.selector);
-        market.revealTransition(jobId, 0, lie.slotRoots[1], ClampChain.statePath(lie, 1, 1));
-        vm.prank(worker);
-        vmx.expectPartialRevert(RevealMismatch.selector);
-        market.revealTransition(jobId, 0, lie.slotRoots[1], ClampChain.statePath(h, 1, 1));
-        vm.warp(g.lastMoveAt + g.defenderLeft);
+        game.revealOpening(jobId, h.finalState, p);
+        vm.warp(START + CLOCK);
         vm.expectRevert(abi.encodeWithSelector(NotTimedOut.selector, gameId));
-        market.timeout(gameId);
-        vm.warp(g.lastMoveAt + g.defenderLeft + 1);
-        market.timeout(gameId);
+        game.timeout(gameId);
+        vm.warp(START + CLOCK + 1);
+        game.timeout(gameId);
         _assertOverturnedSingle(jobId, gameId, challenger, 0);
     }
 
     function test_game_outputNotInTrace_defenderTimesOut_succeeds() public {
         (uint256 jobId,,, Trace memory h) = _job5();
-        // The worker posts the honest output with a trace whose σ_5 holds something else in slot 5.
+        // The worker posts the honest output with a final state whose slot 5 holds something else.
         Trace memory lie = ClampChain.honest(_m5(), _input(_m5(), 0x5eed));
         ClampChain.setElement(lie.shape, lie.words[5], 0, ClampChain.element(lie.shape, lie.words[5], 0) ^ int8(1));
         ClampChain.seal(lie);
-        _submitOutput(jobId, lie, ClampChain.decode(h.shape, h.words[5]), worker);
+        _submitAs(jobId, lie, ClampChain.decode(h.shape, h.words[5]), ClampChain.traceRoot(lie, worker), worker);
         uint256 gameId = _challenge(jobId, challenger);
-        // The opening reveal is impossible: σ_5 is in the trace, but its slot 5 is not the posted output.
+        // The opening is impossible: σ_n is the worker's, but its slot n is not the posted output.
+        bytes32[] memory p = ClampChain.statePath(lie, 5);
         vm.prank(worker);
         vmx.expectPartialRevert(RevealMismatch.selector);
-        market.revealState(jobId, 5, lie.sigma[5], ClampChain.tracePath(lie, 5), ClampChain.statePath(lie, 5, 5));
-        // Other states can be revealed, but the game waits for σ_5.
-        vm.prank(worker);
-        market.revealState(jobId, 2, lie.sigma[2], ClampChain.tracePath(lie, 2), new bytes32[](0));
+        game.revealOpening(jobId, lie.finalState, p);
         vm.prank(challenger);
-        vm.expectRevert(abi.encodeWithSelector(NothingRevealed.selector, RevealKind.State, 5));
-        market.bisect(gameId, 0, true);
+        vm.expectRevert(abi.encodeWithSelector(NothingRevealed.selector, RevealKind.Opening, bytes32(0)));
+        game.pick(gameId, 0, false);
         vm.warp(START + CLOCK + 1);
-        market.timeout(gameId);
+        game.timeout(gameId);
         _assertOverturnedSingle(jobId, gameId, challenger, 0);
+    }
+
+    function test_game_copiedResult_copierSlashed_honestSettles_succeeds() public {
+        address copier = _account("copier");
+        (uint256 jobId,,, Trace memory h) = _job5();
+        bytes memory output = ClampChain.decode(h.shape, h.words[5]);
+        bytes32 honestRoot = ClampChain.traceRoot(h, worker);
+        // The copier front-runs the honest worker's submitResult with the same (outputRoot, traceRoot).
+        _submitAs(jobId, h, output, honestRoot, copier);
+        assertEq(market.getJob(jobId).worker, copier, "the copy landed first");
+        // The honest challenger's own root for this worker is leaf(0x03, copier ‖ σ_n): it differs, so it challenges.
+        assertTrue(ClampChain.traceRoot(h, copier) != honestRoot, "the copy commits to nothing the copier can open");
+        uint256 gameId = _challenge(jobId, challenger);
+        bytes32[] memory p = ClampChain.statePath(h, 5);
+        vm.prank(copier);
+        vm.expectRevert(abi.encodeWithSelector(RevealMismatch.selector, ClampChain.traceRoot(h, copier), honestRoot));
+        game.revealOpening(jobId, h.finalState, p);
+        // The copier runs out of clock and is slashed; the job re-opens.
+        vm.warp(START + CLOCK + 1);
+        game.timeout(gameId);
+        _assertOverturnedSingle(jobId, gameId, challenger, 0);
+        assertEq(_credit(copier), 0, "the copier gets nothing");
+        assertEq(copier.balance, 100 ether - BOND, "the copier lost its whole bond");
+        // The honest worker submits again; its root is its own, nobody challenges, and it settles.
+        _submit(jobId, h, worker);
+        assertEq(market.getJob(jobId).traceRoot, ClampChain.traceRoot(h, worker), "bound to the honest worker");
+        _finalizeAndCheck(jobId, worker, 0);
+        assertEq(market.getJob(jobId).attempt, 2, "settled on the second result");
     }
 
     function test_game_lieInPaddingChannel_emptyWitness_succeeds() public {
@@ -1336,15 +1517,15 @@ contract DisputeGameTest is DisputeGameFixture {
         _submit(jobId, lie, worker);
         uint256 gameId = _challenge(jobId, challenger);
         _playUntil(gameId, lie, h, GamePhase.Step);
-        Game memory g = market.getGame(gameId);
-        assertEq(g.lo, 2, "op 2 wrote slot 3");
+        Game memory g = game.getGame(gameId);
+        assertEq(g.slot, 3, "op 2 wrote slot 3");
         assertEq(g.index, 1, "leaf 1");
         assertEq(g.offset, 18, "channel 50");
         StepWitness memory empty;
-        vm.expectEmit(address(market));
+        vm.expectEmit(address(game));
         emit IDisputeGame.StepProven(gameId, 2, type(uint256).max, 0x2a, 0);
         vm.prank(challenger);
-        market.step(gameId, empty);
+        game.step(gameId, empty);
         _assertOverturnedSingle(jobId, gameId, challenger, 0);
     }
 
@@ -1360,8 +1541,8 @@ contract DisputeGameTest is DisputeGameFixture {
         _submit(jobId, lie, worker);
         uint256 gameId = _challenge(jobId, challenger);
         _playUntil(gameId, lie, h, GamePhase.Step);
-        Game memory g = market.getGame(gameId);
-        assertEq(g.lo, 1, "op 1 wrote slot 2");
+        Game memory g = game.getGame(gameId);
+        assertEq(g.slot, 2, "op 1 wrote slot 2");
         assertEq(g.leafDepth, 3, "8 leaves");
         assertEq(g.index, 7, "the padding leaf");
         assertEq(uint256(play(gameId, lie, h)), uint256(GameStatus.ChallengerWon), "liar loses");
@@ -1378,7 +1559,7 @@ contract DisputeGameTest is DisputeGameFixture {
         _submit(jobId, lie, worker);
         uint256 gameId = _challenge(jobId, challenger);
         assertEq(uint256(play(gameId, lie, h)), uint256(GameStatus.ChallengerWon), "liar loses");
-        Game memory g = market.getGame(gameId);
+        Game memory g = game.getGame(gameId);
         assertEq(g.index, 4, "row 4's leaf");
         assertEq(g.offset, 3, "channel 3");
         _assertOverturnedSingle(jobId, gameId, challenger, 0);
@@ -1394,8 +1575,8 @@ contract DisputeGameTest is DisputeGameFixture {
         _submit(jobId, lie, worker);
         uint256 gameId = _challenge(jobId, challenger);
         assertEq(uint256(play(gameId, lie, h)), uint256(GameStatus.ChallengerWon), "liar loses");
-        Game memory g = market.getGame(gameId);
-        assertEq(g.moves, 2, "one pick, one name: nothing to bisect");
+        Game memory g = game.getGame(gameId);
+        assertEq(g.moves, 4, "one slot pick, one tensor pick, the naming, the step");
         assertEq(g.index, 1, "leaf 1");
         assertEq(g.offset, 3, "channel 35");
         _assertOverturnedSingle(jobId, gameId, challenger, 0);
@@ -1417,7 +1598,7 @@ contract DisputeGameTest is DisputeGameFixture {
         _submit(jobId, lie, worker);
         uint256 gameId = _challenge(jobId, challenger);
         assertEq(uint256(play(gameId, lie, h)), uint256(GameStatus.ChallengerWon), "liar loses");
-        assertEq(market.getGame(gameId).lo, 0, "op 0");
+        assertEq(game.getGame(gameId).slot, 1, "op 0");
         _assertOverturnedSingle(jobId, gameId, challenger, 0);
 
         _submit(jobId, h, worker2);
@@ -1426,15 +1607,42 @@ contract DisputeGameTest is DisputeGameFixture {
         _assertDefended(again, worker2, 0, BOND / 2);
     }
 
+    function test_game_defenderStalls_timesOut_succeeds() public {
+        (uint256 jobId, uint256 gameId, Trace memory h) = _honestGame5();
+        Trace memory mine = _lieAt(_m5(), _input(_m5(), 0x5eed), 4, 1, true);
+        // The (honest) defender answers twice, then goes silent; even an honest worker loses by its clock.
+        for (uint256 i = 0; i < 2; ++i) {
+            vm.warp(block.timestamp + 100);
+            defend(gameId, h);
+            attack(gameId, mine);
+        }
+        Game memory g = game.getGame(gameId);
+        assertEq(g.defenderLeft, CLOCK - 200, "charged its 200 s");
+        vm.warp(g.lastMoveAt + g.defenderLeft);
+        vm.expectRevert(abi.encodeWithSelector(NotTimedOut.selector, gameId));
+        game.timeout(gameId);
+        vm.warp(g.lastMoveAt + g.defenderLeft + 1);
+        vm.prank(anyone);
+        game.timeout(gameId);
+        _assertOverturnedSingle(jobId, gameId, challenger, 0);
+        assertEq(_credit(anyone), 0, "the caller of timeout gets nothing");
+    }
+
+    // =====================================================================================================
+    // Lying challengers
+    // =====================================================================================================
+
     function test_game_challengerDisputesCorrectResult_loses_succeeds() public {
         (uint256 jobId, uint256 gameId, Trace memory h) = _honestGame5();
-        // The challenger holds the same (honest) trace: it agrees everywhere and names an element that is right.
-        assertEq(uint256(play(gameId, h, h)), uint256(GameStatus.DefenderWon), "challenger loses at the step");
-        Game memory g = market.getGame(gameId);
-        assertEq(g.lo, 4, "agreed down to the last op");
-        assertEq(uint256(g.phase), uint256(GamePhase.Step), "decided by the step");
+        // The challenger holds the same (honest) trace: every side agrees, it walks right to padding slot 7.
+        assertEq(uint256(play(gameId, h, h)), uint256(GameStatus.DefenderWon), "challenger loses at the padding slot");
+        Game memory g = game.getGame(gameId);
+        assertEq(g.index, 7, "padding slot 7");
+        assertEq(g.moves, 3, "three picks");
+        assertEq(uint256(g.phase), uint256(GamePhase.Slots), "decided in the walk");
+        assertEq(game.getDispute(jobId, 1).activeMoves, 0, "a lost game's moves leave the sum");
         _assertDefended(gameId, worker, 0, 0);
-        assertEq(market.burned(), CB / 2, "burned()");
+        assertEq(game.burned(), CB / 2, "burned()");
         _finalizeAndCheck(jobId, worker, CB / 2);
     }
 
@@ -1444,9 +1652,31 @@ contract DisputeGameTest is DisputeGameFixture {
         uint256 gameId = _challenge(jobId, challenger);
         Trace memory mine = _lieAt(m, input, 3, 30, true);
         assertEq(uint256(play(gameId, h, mine)), uint256(GameStatus.DefenderWon), "lying challenger loses");
-        assertEq(market.getGame(gameId).lo, 2, "narrowed to its own lie");
+        assertEq(game.getGame(gameId).slot, 3, "walked to its own lie");
         _assertDefended(gameId, worker, 0, 0);
         _finalizeAndCheck(jobId, worker, CB / 2);
+    }
+
+    function test_game_lyingChallengerWrongInput_losesAtSlotZero_succeeds() public {
+        (uint256 jobId, ClampModel memory m, bytes memory input, Trace memory h) = _job5();
+        _submit(jobId, h, worker);
+        uint256 gameId = _challenge(jobId, challenger);
+        bytes memory other = bytes.concat(input);
+        other[3] = bytes1(uint8(other[3]) ^ 0x10);
+        Trace memory mine = ClampChain.honest(m, other);
+        assertEq(uint256(play(gameId, h, mine)), uint256(GameStatus.DefenderWon), "lying challenger loses");
+        assertEq(game.getGame(gameId).index, 0, "slot 0 holds the job's input");
+        _assertDefended(gameId, worker, 0, 0);
+    }
+
+    function test_game_lyingChallengerBait_losesAtPaddingSlot_succeeds() public {
+        (uint256 jobId, ClampModel memory m, bytes memory input, Trace memory h) = _job5();
+        _submit(jobId, h, worker);
+        uint256 gameId = _challenge(jobId, challenger);
+        Trace memory mine = _baitAt(m, input, 6, keccak256("my bait"));
+        assertEq(uint256(play(gameId, h, mine)), uint256(GameStatus.DefenderWon), "lying challenger loses");
+        assertEq(game.getGame(gameId).index, 6, "the defender's padding slot is empty");
+        _assertDefended(gameId, worker, 0, 0);
     }
 
     function test_game_challengerStalls_timesOut_succeeds() public {
@@ -1459,228 +1689,19 @@ contract DisputeGameTest is DisputeGameFixture {
         }
         vm.warp(block.timestamp + 5);
         defend(gameId, lie);
-        Game memory g = market.getGame(gameId);
+        Game memory g = game.getGame(gameId);
         assertEq(g.challengerLeft, CLOCK - 120, "charged its two minutes");
         uint256 readyAt = block.timestamp;
         vm.warp(readyAt + g.challengerLeft);
         vm.expectRevert(abi.encodeWithSelector(NotTimedOut.selector, gameId));
-        market.timeout(gameId);
+        game.timeout(gameId);
         vm.warp(readyAt + g.challengerLeft + 1);
         vm.prank(anyone);
-        market.timeout(gameId);
+        game.timeout(gameId);
         _assertDefended(gameId, worker, 0, 0);
         assertEq(_credit(anyone), 0, "the caller of timeout gets nothing");
         // Nothing else is open: the lying result settles (nobody else checked it in time).
         _finalizeAndCheck(jobId, worker, CB / 2);
-    }
-
-    function test_game_defenderStalls_timesOut_succeeds() public {
-        (uint256 jobId, uint256 gameId, Trace memory h) = _honestGame5();
-        Trace memory mine = _lieAt(_m5(), _input(_m5(), 0x5eed), 4, 1, true);
-        // The (honest) defender answers twice, then goes silent; even an honest worker loses by its clock.
-        for (uint256 i = 0; i < 2; ++i) {
-            vm.warp(block.timestamp + 100);
-            defend(gameId, h);
-            attack(gameId, mine);
-        }
-        Game memory g = market.getGame(gameId);
-        assertEq(g.defenderLeft, CLOCK - 200, "charged its 200 s");
-        vm.warp(g.lastMoveAt + g.defenderLeft);
-        vm.expectRevert(abi.encodeWithSelector(NotTimedOut.selector, gameId));
-        market.timeout(gameId);
-        vm.warp(g.lastMoveAt + g.defenderLeft + 1);
-        vm.prank(anyone);
-        market.timeout(gameId);
-        _assertOverturnedSingle(jobId, gameId, challenger, 0);
-        assertEq(_credit(anyone), 0, "the caller of timeout gets nothing");
-    }
-
-    // ----- several games on one result -----
-
-    function test_game_overturnedWithThreeOpen_sharesSplit_succeeds() public {
-        (uint256 jobId, uint256 gameId, Trace memory lie, Trace memory h) = _lyingGame5();
-        uint256 b = _challenge(jobId, challenger2);
-        uint256 c = _challenge(jobId, challenger3);
-        assertEq(uint256(play(gameId, lie, h)), uint256(GameStatus.ChallengerWon), "first game overturns");
-        uint256 share = (BOND - BOND / 2) / 3;
-        uint256 burn = BOND - 3 * share;
-        assertEq(burn, BOND / 2 + 1, "half the bond and the division's remainder");
-        ResultDispute memory d = market.getDispute(jobId, 1);
-        assertEq(d.share, share, "share");
-        assertEq(d.openGames, 2, "two left to claim");
-        assertEq(market.burned(), burn, "burned");
-        assertEq(_credit(challenger), CB + share, "winner: bond + share");
-        assertEq(_credit(challenger2), 0, "not yet claimed");
-        _assertSolvent();
-
-        // The others can no longer move, only claim.
-        vm.prank(challenger2);
-        vm.expectRevert(abi.encodeWithSelector(ResultOverturnedAlready.selector, jobId, uint32(1)));
-        market.bisect(b, 0, true);
-        (RevealKind kind,,) = market.pendingReveal(b);
-        assertEq(uint256(kind), uint256(RevealKind.None), "nothing pending on a moot game");
-
-        // Anyone can claim for them; the money goes to the challengers.
-        vm.expectEmit(address(market));
-        emit IDisputeGame.GameResolved(b, GameStatus.Moot, CB + share, 0, 0);
-        vm.prank(anyone);
-        market.claimMoot(b);
-        assertEq(_credit(challenger2), CB + share, "b: bond + share");
-        _assertSolvent();
-        market.claimMoot(c);
-        assertEq(_credit(challenger3), CB + share, "c: bond + share");
-        assertEq(market.getDispute(jobId, 1).openGames, 0, "all claimed");
-        assertEq(_credit(anyone), 0, "claimer gets nothing");
-        assertEq(_credit(worker), 0, "liar gets nothing");
-        _assertSolvent();
-
-        // The job re-opened with its attempt kept; the next result is a new dispute.
-        Job memory job = market.getJob(jobId);
-        assertEq(uint256(job.status), uint256(JobStatus.Open), "open");
-        assertEq(job.attempt, 1, "attempt kept");
-        _submit(jobId, h, worker2);
-        assertEq(market.getJob(jobId).attempt, 2, "attempt 2");
-        assertEq(market.getDispute(jobId, 2).opCount, 0, "no dispute on attempt 2 yet");
-        _finalizeAndCheck(jobId, worker2, 0);
-    }
-
-    function test_game_decidedGamesBeforeOverturnKeepTheirOutcome_succeeds() public {
-        // Game a: a lying challenger loses against the lying worker (its lie is elsewhere); then game b overturns.
-        (uint256 jobId, ClampModel memory m, bytes memory input, Trace memory h) = _job5();
-        Trace memory lie = _lieAt(m, input, 5, 3, false);
-        _submit(jobId, lie, worker);
-        uint256 a = _challenge(jobId, challenger);
-        uint256 b = _challenge(jobId, challenger2);
-        // Challenger a agrees with the lie (it holds the same lying trace) and loses at the step.
-        assertEq(uint256(play(a, lie, lie)), uint256(GameStatus.DefenderWon), "a loses");
-        assertEq(_credit(worker), CB / 2, "liar won game a");
-        assertEq(uint256(play(b, lie, h)), uint256(GameStatus.ChallengerWon), "b overturns");
-        ResultDispute memory d = market.getDispute(jobId, 1);
-        assertEq(d.share, BOND / 2, "only b was open: it takes the whole half");
-        assertEq(_credit(challenger2), CB + BOND / 2, "b paid");
-        assertEq(market.burned(), CB / 2 + BOND / 2, "a's half and the worker's half");
-        _assertSolvent();
-    }
-
-    function test_game_twentyChallengersSameLie_defenderRevealsOnce_succeeds() public {
-        (uint256 jobId, ClampModel memory m, bytes memory input, Trace memory h) = _job5();
-        _submit(jobId, h, worker);
-        Trace memory mine = _lieAt(m, input, 3, 9, true);
-        uint256[] memory games = _openTwenty(jobId);
-        uint256 first;
-        for (uint256 i = 0; i < 20; ++i) {
-            uint256 before = defenderReveals;
-            assertEq(uint256(play(games[i], h, mine)), uint256(GameStatus.DefenderWon), "every challenger loses");
-            if (i == 0) first = defenderReveals - before;
-            else assertEq(defenderReveals - before, 0, "later games are answered by the cache");
-        }
-        // One game: σ_5, σ_2, σ_3, transition 2, the root's children, the leaf.
-        assertEq(first, 6, "one game's reveals");
-        assertEq(defenderReveals, 6, "twenty games cost the defender one game's reveals");
-        assertEq(_credit(worker), 20 * (CB / 2), "half of every bond");
-        assertEq(market.burned(), 20 * (CB / 2), "half of every bond burned");
-        _assertSolvent();
-        _finalizeAndCheck(jobId, worker, 20 * (CB / 2));
-    }
-
-    function test_game_twentyChallengersDifferentLies_revealsBoundedByPositions_succeeds() public {
-        (uint256 jobId, ClampModel memory m, bytes memory input, Trace memory h) = _job5();
-        _submit(jobId, h, worker);
-        uint256[] memory games = _openTwenty(jobId);
-        // Played round-robin, one turn per game per round, so the reveals of different games interleave.
-        Trace[] memory mine = new Trace[](20);
-        for (uint256 i = 0; i < 20; ++i) {
-            // Lies in slots 1..5, in both leaves.
-            // forge-lint: disable-next-line(unsafe-typecast)
-            mine[i] = _lieAt(m, input, uint32(1 + i % 5), (i * 7) % 40, i % 2 == 0);
-        }
-        for (uint256 round = 0; round < 50; ++round) {
-            vm.warp(block.timestamp + 1);
-            for (uint256 i = 0; i < 20; ++i) {
-                if (!live(games[i])) continue;
-                (RevealKind kind,,) = market.pendingReveal(games[i]);
-                if (kind != RevealKind.None) defend(games[i], h);
-                else attack(games[i], mine[i]);
-            }
-        }
-        for (uint256 i = 0; i < 20; ++i) {
-            assertEq(uint256(_status(games[i])), uint256(GameStatus.DefenderWon), "every challenger loses");
-        }
-        // Distinct positions: σ_1..σ_5, transitions 0..4, each slot's root (one inner node) and its two leaves.
-        uint256 positions = 5 + 5 + 5 + 5 * 2;
-        log("defender reveals for 20 games", defenderReveals);
-        vm.assertLe(defenderReveals, positions, "bounded by the distinct positions");
-        assertTrue(defenderReveals < 20 * 6, "far below one game's reveals per game");
-        _assertSolvent();
-        _finalizeAndCheck(jobId, worker, 20 * (CB / 2));
-    }
-
-    // ----- relaying, clocks, self-challenges -----
-
-    function test_step_relayedWinningStep_paysChallenger_succeeds() public {
-        (uint256 jobId, uint256 gameId, Trace memory lie, Trace memory h) = _lyingGame5();
-        _playUntil(gameId, lie, h, GamePhase.Step);
-        attackAs(gameId, h, relayer);
-        _assertOverturnedSingle(jobId, gameId, challenger, 0);
-        assertEq(_credit(relayer), 0, "the relayer earns nothing");
-    }
-
-    function test_step_relayedLosingStep_paysDefender_succeeds() public {
-        (, uint256 gameId, Trace memory h) = _honestGame5();
-        _playUntil(gameId, h, h, GamePhase.Step);
-        attackAs(gameId, h, relayer);
-        _assertDefended(gameId, worker, 0, 0);
-        assertEq(_credit(relayer), 0, "the relayer earns nothing");
-        assertEq(_credit(challenger), 0, "the challenger lost");
-    }
-
-    function test_clock_challengerBelowExtension_getsExtension_succeeds() public {
-        (, uint256 gameId, Trace memory lie, Trace memory h) = _lyingGame5();
-        defend(gameId, lie);
-        // The challenger spends all but 60 s of its clock on its first move.
-        vm.warp(START + CLOCK - 60);
-        attack(gameId, h);
-        assertEq(market.getGame(gameId).challengerLeft, 60, "60 s left");
-        defend(gameId, lie);
-        // Its next move may still take the whole extension (more than the 60 s left) …
-        vm.warp(block.timestamp + EXT);
-        attack(gameId, h);
-        Game memory g = market.getGame(gameId);
-        assertEq(g.challengerLeft, 0, "a move inside the extension empties the clock");
-        // … and every further move gets the extension again, but no more.
-        defend(gameId, lie);
-        uint256 readyAt = block.timestamp;
-        vm.warp(readyAt + EXT + 1);
-        vm.prank(challenger);
-        vm.expectRevert(abi.encodeWithSelector(ChallengerOutOfTime.selector, gameId));
-        market.bisect(gameId, g.moves, true);
-        vm.warp(readyAt + EXT);
-        attack(gameId, h);
-        assertEq(uint256(_status(gameId)), uint256(GameStatus.Active), "still playing on extensions");
-        assertEq(uint256(play(gameId, lie, h)), uint256(GameStatus.ChallengerWon), "and wins");
-    }
-
-    function test_clock_defenderBelowExtension_getsExtension_succeeds() public {
-        (, uint256 gameId, Trace memory h) = _honestGame5();
-        Trace memory mine = _lieAt(_m5(), _input(_m5(), 0x5eed), 4, 1, true);
-        // The defender spends all but 30 s of its clock on the opening reveals.
-        vm.warp(START + CLOCK - 30);
-        defend(gameId, h);
-        attack(gameId, mine);
-        assertEq(market.getGame(gameId).defenderLeft, 30, "30 s left");
-        // It still has the whole extension for its next reveal.
-        uint64 last = market.getGame(gameId).lastMoveAt;
-        vm.warp(last + EXT);
-        vm.expectRevert(abi.encodeWithSelector(NotTimedOut.selector, gameId));
-        market.timeout(gameId);
-        defend(gameId, h);
-        attack(gameId, mine);
-        Game memory g = market.getGame(gameId);
-        assertEq(g.defenderLeft, 0, "emptied");
-        // Past the extension it loses.
-        vm.warp(g.lastMoveAt + EXT + 1);
-        market.timeout(gameId);
-        assertEq(uint256(_status(gameId)), uint256(GameStatus.ChallengerWon), "out of extension");
     }
 
     function test_game_workerChallengesItselfAndDefends_losesMoney_succeeds() public {
@@ -1697,7 +1718,7 @@ contract DisputeGameTest is DisputeGameFixture {
         uint256 royalty = FEE * ROYALTY_BPS / 10_000;
         assertEq(worker.balance + worker2.balance, wealthBefore + BOND + FEE - royalty - CB / 2, "half a bond lost");
         assertEq(_credit(worker2), 0, "nothing for the puppet");
-        assertEq(market.burned(), CB / 2, "burned");
+        assertEq(game.burned(), CB / 2, "burned");
         _assertSolvent();
     }
 
@@ -1708,16 +1729,288 @@ contract DisputeGameTest is DisputeGameFixture {
         uint256 wealthBefore = worker.balance + worker2.balance + BOND; // the bond is the worker's money
         uint256 gameId = _challenge(jobId, worker2);
         vm.warp(START + CLOCK + 1);
-        market.timeout(gameId);
+        game.timeout(gameId);
         vm.prank(worker2);
         market.withdraw();
         assertEq(worker.balance + worker2.balance, wealthBefore - BOND / 2, "half the worker's bond lost");
         assertEq(uint256(market.getJob(jobId).status), uint256(JobStatus.Open), "and the job");
-        assertEq(market.burned(), BOND / 2, "burned");
+        assertEq(game.burned(), BOND / 2, "burned");
         _assertSolvent();
     }
 
-    // ----- fuzz -----
+    // =====================================================================================================
+    // Several games on one result: the share rule
+    // =====================================================================================================
+
+    function test_game_overturnedWithThreeOpen_shareRule_succeeds() public {
+        (uint256 jobId, uint256 gameId, Trace memory lie, Trace memory h) = _lyingGame5();
+        uint256 b = _challenge(jobId, challenger2);
+        uint256 c = _challenge(jobId, challenger3);
+        _playUntil(gameId, lie, h, GamePhase.Step);
+        vm.expectEmit(address(game));
+        emit IDisputeGame.ResultOverturned(jobId, 1, POOL, BOND / 2);
+        vm.expectEmit(address(game));
+        emit IDisputeGame.GameResolved(gameId, GameStatus.ChallengerWon, CB + 123_333_333_333_333_333, 0, BOND / 2);
+        attack(gameId, h);
+        // N = 3, M = 6 (the winner's), C = 0.06 ether ≤ P = 0.25 ether: moves·r + ⌊(P − C)/3⌋ each.
+        ResultDispute memory d = game.getDispute(jobId, 1);
+        assertEq(d.sharers, 3, "N");
+        assertEq(d.activeMoves, 6, "M");
+        assertEq(d.pool, POOL, "P");
+        assertEq(d.openGames, 2, "two left to claim");
+        assertEq(_credit(challenger), CB + 123_333_333_333_333_333, "winner: bond + 6 moves + a third of the rest");
+        assertEq(d.poolLeft, POOL - 123_333_333_333_333_333, "owed to the moot games");
+        assertEq(_credit(challenger2), 0, "not yet claimed");
+        assertEq(game.burned(), BOND / 2, "the dust is not burned yet");
+        _assertSolvent();
+
+        // The others can no longer move, only claim.
+        vm.prank(challenger2);
+        vm.expectRevert(abi.encodeWithSelector(ResultOverturnedAlready.selector, jobId, uint32(1)));
+        game.pick(b, 0, true);
+        (RevealKind kind,,) = game.pendingReveal(b);
+        assertEq(uint256(kind), uint256(RevealKind.None), "nothing pending on a moot game");
+
+        // Anyone can claim for them; the money goes to the challengers; the last claim burns the dust.
+        vm.expectEmit(address(game));
+        emit IDisputeGame.GameResolved(b, GameStatus.Moot, CB + 63_333_333_333_333_333, 0, 0);
+        vm.prank(anyone);
+        game.claimMoot(b);
+        assertEq(_credit(challenger2), CB + 63_333_333_333_333_333, "b: bond + a third of the rest");
+        _assertSolvent();
+        vm.expectEmit(address(game));
+        emit IDisputeGame.GameResolved(c, GameStatus.Moot, CB + 63_333_333_333_333_333, 0, 1);
+        game.claimMoot(c);
+        assertEq(_credit(challenger3), CB + 63_333_333_333_333_333, "c: bond + a third of the rest");
+        d = game.getDispute(jobId, 1);
+        assertEq(d.openGames, 0, "all claimed");
+        assertEq(d.poolLeft, 0, "nothing left of the pool");
+        assertEq(game.burned(), BOND / 2 + 1, "half the bond and one wei of dust");
+        assertEq(address(game).balance, game.burned(), "the game holds only burned wei");
+        assertEq(_credit(anyone), 0, "claimer gets nothing");
+        assertEq(_credit(worker), 0, "liar gets nothing");
+        _assertSolvent();
+
+        // The job re-opened with its attempt kept; the next result is a new dispute.
+        Job memory job = market.getJob(jobId);
+        assertEq(uint256(job.status), uint256(JobStatus.Open), "open");
+        assertEq(job.attempt, 1, "attempt kept");
+        _submit(jobId, h, worker2);
+        assertEq(market.getJob(jobId).attempt, 2, "attempt 2");
+        assertEq(game.getDispute(jobId, 2).opCount, 0, "no dispute on attempt 2 yet");
+        _finalizeAndCheck(jobId, worker2, 0);
+    }
+
+    function test_game_decidedGamesBeforeOverturnKeepTheirOutcome_succeeds() public {
+        // Game a: a challenger holding the liar's own trace loses; then game b overturns.
+        (uint256 jobId, ClampModel memory m, bytes memory input, Trace memory h) = _job5();
+        Trace memory lie = _lieAt(m, input, 5, 3, false);
+        _submit(jobId, lie, worker);
+        uint256 a = _challenge(jobId, challenger);
+        uint256 b = _challenge(jobId, challenger2);
+        assertEq(uint256(play(a, lie, lie)), uint256(GameStatus.DefenderWon), "a loses");
+        assertEq(_credit(worker), CB / 2, "liar won game a");
+        assertEq(game.getDispute(jobId, 1).activeMoves, 0, "a's three moves left the sum");
+        assertEq(uint256(play(b, lie, h)), uint256(GameStatus.ChallengerWon), "b overturns");
+        ResultDispute memory d = game.getDispute(jobId, 1);
+        assertEq(d.sharers, 1, "only b was open");
+        assertEq(d.activeMoves, 6, "b's moves only");
+        assertEq(_credit(challenger2), CB + POOL, "b takes the whole pool");
+        assertEq(game.burned(), CB / 2 + BOND / 2, "a's half and the worker's half");
+        _assertSolvent();
+    }
+
+    /// @notice Sock puppets that make few moves: C ≤ P, so the honest challenger is repaid all its moves and more.
+    function test_game_sockPuppetsFewMoves_honestRepaidItsMoves_succeeds() public {
+        (uint256 jobId, uint256 gameId, Trace memory lie, Trace memory h) = _lyingGame5();
+        address puppet = _account("puppet");
+        uint256[] memory puppets = new uint256[](2);
+        puppets[0] = _challenge(jobId, puppet);
+        puppets[1] = _challenge(jobId, puppet);
+        _movePuppet(puppets[0], lie, h, 3);
+        _movePuppet(puppets[1], lie, h, 5);
+        assertEq(uint256(play(gameId, lie, h)), uint256(GameStatus.ChallengerWon), "honest challenger overturns");
+        // N = 3, M = 6 + 3 + 5 = 14, C = 0.14 ether ≤ P: moves·r + ⌊0.11 ether / 3⌋ each, 2 wei of dust.
+        assertEq(_credit(challenger), CB + 96_666_666_666_666_666, "honest: bond + 6 moves + a third of the rest");
+        vm.assertLe(6 * MR, _credit(challenger) - CB, "at least its moves' worth");
+        game.claimMoot(puppets[0]);
+        game.claimMoot(puppets[1]);
+        assertEq(_credit(puppet), 2 * CB + 66_666_666_666_666_666 + 86_666_666_666_666_666, "puppets: bonds + shares");
+        assertEq(game.burned(), BOND / 2 + 2, "half the bond and the dust");
+        assertEq(address(game).balance, game.burned(), "0 wei unaccounted");
+        _assertSolvent();
+    }
+
+    /// @notice Sock puppets that make many moves: C > P, pro rata. The honest challenger gets less than its moves'
+    /// worth only because the puppets made moves worth more than the pool less the honest moves, and every puppet is
+    /// repaid less than its own moves' worth.
+    function test_game_sockPuppetsManyMoves_proRata_succeeds() public {
+        (uint256 jobId, uint256 gameId, Trace memory lie, Trace memory h) = _lyingGame5();
+        address puppet = _account("puppet");
+        uint256[] memory puppets = new uint256[](5);
+        for (uint256 i = 0; i < 5; ++i) {
+            puppets[i] = _challenge(jobId, puppet);
+            _movePuppet(puppets[i], lie, h, 5);
+        }
+        assertEq(uint256(play(gameId, lie, h)), uint256(GameStatus.ChallengerWon), "honest challenger overturns");
+        // N = 6, M = 6 + 25 = 31, C = 0.31 ether > P = 0.25 ether: ⌊moves·P/M⌋ each, 2 wei of dust.
+        assertEq(_credit(challenger), CB + 48_387_096_774_193_548, "honest: bond + 6/31 of the pool");
+        // The puppets' 25 moves are worth 0.25 ether, more than the pool less the honest moves (0.19 ether).
+        for (uint256 i = 0; i < 5; ++i) {
+            game.claimMoot(puppets[i]);
+        }
+        assertEq(_credit(puppet), 5 * (CB + 40_322_580_645_161_290), "puppets: bonds + 5/31 of the pool each");
+        assertTrue(40_322_580_645_161_290 < 5 * MR, "each puppet is repaid less than its moves' worth");
+        assertEq(game.burned(), BOND / 2 + 2, "half the bond and the dust");
+        assertEq(address(game).balance, game.burned(), "0 wei unaccounted");
+        _assertSolvent();
+    }
+
+    /// @notice The share rule for any number of puppets making any number of moves: payouts sum to the pool less the
+    /// dust (burned, < N wei), and the honest challenger is repaid its moves' worth unless the puppets' moves are worth
+    /// more than the pool less that.
+    function testFuzz_game_sockPuppets_shareRule_succeeds(uint256 count, uint256 movesSeed) public {
+        count = bound(count, 1, 6);
+        (uint256 jobId, uint256 gameId, Trace memory lie, Trace memory h) = _lyingGame5();
+        uint256[] memory puppets = new uint256[](count);
+        uint256 puppetMoves;
+        for (uint256 i = 0; i < count; ++i) {
+            puppets[i] = _challenge(jobId, _account(string(abi.encodePacked("puppet-", bytes1(uint8(65 + i))))));
+            uint256 s = (movesSeed >> (8 * i)) % 6;
+            _movePuppet(puppets[i], lie, h, s);
+            puppetMoves += s;
+        }
+        play(gameId, lie, h);
+        uint256 honestShare = _credit(challenger) - CB;
+        uint256 total = honestShare;
+        bool cheap = (6 + puppetMoves) * MR <= POOL;
+        for (uint256 i = 0; i < count; ++i) {
+            game.claimMoot(puppets[i]);
+            Game memory g = game.getGame(puppets[i]);
+            uint256 share = _credit(g.challenger) - CB;
+            total += share;
+            // A puppet is repaid its moves' worth while C ≤ P, and less once its side made C > P.
+            if (cheap) vm.assertLe(g.moves * MR, share, "puppet repaid its moves");
+            else if (g.moves > 0) assertTrue(share < g.moves * MR, "puppet repaid less than its moves' worth");
+        }
+        uint256 dust = game.burned() - BOND / 2;
+        assertEq(total + dust, POOL, "shares + dust = the pool");
+        vm.assertLe(dust, count, "dust below N");
+        // The honest challenger is repaid its moves' worth unless the puppets' moves are worth more than the rest.
+        if (cheap) vm.assertLe(6 * MR, honestShare, "honest repaid its moves");
+        else assertEq(honestShare, 6 * POOL / (6 + puppetMoves), "pro rata");
+        assertEq(address(game).balance, game.burned(), "0 wei unaccounted");
+        _assertSolvent();
+    }
+
+    function test_game_twentyChallengersSameLie_defenderRevealsOnce_succeeds() public {
+        (uint256 jobId, ClampModel memory m, bytes memory input, Trace memory h) = _job5();
+        _submit(jobId, h, worker);
+        Trace memory mine = _lieAt(m, input, 3, 9, true);
+        uint256[] memory games = _openMany(jobId, 20);
+        uint256 first;
+        for (uint256 i = 0; i < 20; ++i) {
+            uint256 before = defenderReveals;
+            assertEq(uint256(play(games[i], h, mine)), uint256(GameStatus.DefenderWon), "every challenger loses");
+            if (i == 0) first = defenderReveals - before;
+            else assertEq(defenderReveals - before, 0, "later games are answered by the cache");
+        }
+        // One game: the opening, three state nodes, slot 3's root, its root's children, the leaf.
+        assertEq(first, 7, "one game's reveals");
+        assertEq(defenderReveals, 7, "twenty games cost the defender one game's reveals");
+        assertEq(_credit(worker), 20 * (CB / 2), "half of every bond");
+        assertEq(game.burned(), 20 * (CB / 2), "half of every bond burned");
+        _assertSolvent();
+        _finalizeAndCheck(jobId, worker, 20 * (CB / 2));
+    }
+
+    function test_game_twentyChallengersDifferentLies_revealsBoundedByPositions_succeeds() public {
+        (uint256 jobId, ClampModel memory m, bytes memory input, Trace memory h) = _job5();
+        _submit(jobId, h, worker);
+        uint256[] memory games = _openMany(jobId, 20);
+        // Played round-robin, one turn per game per round, so the reveals of different games interleave.
+        Trace[] memory mine = new Trace[](20);
+        for (uint256 i = 0; i < 20; ++i) {
+            // Lies in slots 1..5, in both leaves.
+            // forge-lint: disable-next-line(unsafe-typecast)
+            mine[i] = _lieAt(m, input, uint32(1 + i % 5), (i * 7) % 40, i % 2 == 0);
+        }
+        for (uint256 round = 0; round < 50; ++round) {
+            vm.warp(block.timestamp + 1);
+            for (uint256 i = 0; i < 20; ++i) {
+                if (!live(games[i])) continue;
+                (RevealKind kind,,) = game.pendingReveal(games[i]);
+                if (kind != RevealKind.None) defend(games[i], h);
+                else attack(games[i], mine[i]);
+            }
+        }
+        for (uint256 i = 0; i < 20; ++i) {
+            assertEq(uint256(_status(games[i])), uint256(GameStatus.DefenderWon), "every challenger loses");
+        }
+        // Distinct positions: the opening, 7 inner state nodes, slots 1..5, each slot's root and its two leaves.
+        uint256 positions = 1 + 7 + 5 + 5 + 5 * 2;
+        log("defender reveals for 20 games", defenderReveals);
+        vm.assertLe(defenderReveals, positions, "bounded by the distinct positions");
+        _assertSolvent();
+        _finalizeAndCheck(jobId, worker, 20 * (CB / 2));
+    }
+
+    // =====================================================================================================
+    // Clocks
+    // =====================================================================================================
+
+    function test_clock_challengerBelowExtension_getsExtension_succeeds() public {
+        (, uint256 gameId, Trace memory lie, Trace memory h) = _lyingGame5();
+        defend(gameId, lie);
+        // The challenger spends all but 60 s of its clock on its first move.
+        vm.warp(START + CLOCK - 60);
+        attack(gameId, h);
+        assertEq(game.getGame(gameId).challengerLeft, 60, "60 s left");
+        defend(gameId, lie);
+        // Its next move may still take the whole extension (more than the 60 s left) …
+        vm.warp(block.timestamp + EXT);
+        attack(gameId, h);
+        Game memory g = game.getGame(gameId);
+        assertEq(g.challengerLeft, 0, "a move inside the extension empties the clock");
+        // … and every further move gets the extension again, but no more.
+        defend(gameId, lie);
+        uint256 readyAt = block.timestamp;
+        vm.warp(readyAt + EXT + 1);
+        vm.prank(challenger);
+        vm.expectRevert(abi.encodeWithSelector(ChallengerOutOfTime.selector, gameId));
+        game.pick(gameId, g.moves, true);
+        vm.warp(readyAt + EXT);
+        attack(gameId, h);
+        assertEq(uint256(_status(gameId)), uint256(GameStatus.Active), "still playing on extensions");
+        assertEq(uint256(play(gameId, lie, h)), uint256(GameStatus.ChallengerWon), "and wins");
+    }
+
+    function test_clock_defenderBelowExtension_getsExtension_succeeds() public {
+        (, uint256 gameId, Trace memory h) = _honestGame5();
+        Trace memory mine = _lieAt(_m5(), _input(_m5(), 0x5eed), 4, 1, true);
+        // The defender spends all but 30 s of its clock on the opening reveals.
+        vm.warp(START + CLOCK - 30);
+        defend(gameId, h);
+        attack(gameId, mine);
+        assertEq(game.getGame(gameId).defenderLeft, 30, "30 s left");
+        // It still has the whole extension for its next reveal.
+        uint64 last = game.getGame(gameId).lastMoveAt;
+        vm.warp(last + EXT);
+        vm.expectRevert(abi.encodeWithSelector(NotTimedOut.selector, gameId));
+        game.timeout(gameId);
+        defend(gameId, h);
+        attack(gameId, mine);
+        Game memory g = game.getGame(gameId);
+        assertEq(g.defenderLeft, 0, "emptied");
+        // Past the extension it loses.
+        vm.warp(g.lastMoveAt + EXT + 1);
+        game.timeout(gameId);
+        assertEq(uint256(_status(gameId)), uint256(GameStatus.ChallengerWon), "out of extension");
+    }
+
+    // =====================================================================================================
+    // Fuzz
+    // =====================================================================================================
 
     function testFuzz_game_workerLiesAnywhere_challengerWins_succeeds(
         uint256 slotSeed,
@@ -1737,7 +2030,19 @@ contract DisputeGameTest is DisputeGameFixture {
         _submit(jobId, lie, worker);
         uint256 gameId = _challenge(jobId, challenger);
         assertEq(uint256(play(gameId, lie, h)), uint256(GameStatus.ChallengerWon), "liar loses");
-        assertEq(market.getGame(gameId).lo, slot - 1, "the op that wrote the lie");
+        assertEq(game.getGame(gameId).slot, slot, "the slot that holds the lie");
+        _assertOverturnedSingle(jobId, gameId, challenger, 0);
+    }
+
+    function testFuzz_game_baitAnyPaddingSlot_challengerWins_succeeds(bool seven, bytes32 junk) public {
+        (uint256 jobId, ClampModel memory m, bytes memory input, Trace memory h) = _job5();
+        vm.assume(junk != bytes32(0));
+        uint256 slot = seven ? 7 : 6;
+        Trace memory bait = _baitAt(m, input, slot, junk);
+        _submit(jobId, bait, worker);
+        uint256 gameId = _challenge(jobId, challenger);
+        assertEq(uint256(play(gameId, bait, h)), uint256(GameStatus.ChallengerWon), "bait loses");
+        assertEq(game.getGame(gameId).index, slot, "the bait slot");
         _assertOverturnedSingle(jobId, gameId, challenger, 0);
     }
 
@@ -1749,7 +2054,7 @@ contract DisputeGameTest is DisputeGameFixture {
     ) public {
         (uint256 jobId, ClampModel memory m, bytes memory input, Trace memory h) = _job5();
         // forge-lint: disable-next-line(unsafe-typecast)
-        uint32 slot = uint32(bound(slotSeed, 1, 5));
+        uint32 slot = uint32(bound(slotSeed, 0, 5));
         e = bound(e, 0, 39);
         Trace memory mine = ClampChain.honest(m, input);
         vm.assume(int8(value) != ClampChain.element(mine.shape, mine.words[slot], e));
@@ -1786,8 +2091,8 @@ contract DisputeGameTest is DisputeGameFixture {
         _submit(jobId, lie, worker);
         uint256 gameId = _challenge(jobId, challenger);
         assertEq(uint256(play(gameId, lie, h)), uint256(GameStatus.ChallengerWon), "liar loses");
-        Game memory g = market.getGame(gameId);
-        assertEq(g.lo, slot - 1, "the op that wrote the lie");
+        Game memory g = game.getGame(gameId);
+        assertEq(g.slot, slot, "the slot that holds the lie");
         assertEq(g.index, leaf, "the lying leaf");
         assertEq(g.offset, offset, "the lying byte");
         _assertOverturnedSingle(jobId, gameId, challenger, 0);
@@ -1797,53 +2102,25 @@ contract DisputeGameTest is DisputeGameFixture {
     // helpers
     // =====================================================================================================
 
-    /// @notice The trace root of `t` with σ_index replaced by `value` (what a wrong state reveal climbs to).
-    function _traceRootWith(Trace memory t, uint256 index, bytes32 value) internal pure returns (bytes32) {
-        bytes32[] memory leaves = new bytes32[](t.n + 1);
-        for (uint256 i = 0; i <= t.n; ++i) {
-            leaves[i] = Reference.leaf(3, abi.encodePacked(i == index ? value : t.sigma[i]));
-        }
-        return ClampChain.merkle(3, ClampChain.pad(leaves, Reference.leaf(3, abi.encodePacked(bytes32(0)))));
-    }
-
-    /// @notice Plays until the game reaches `phase` (the defender's reveals for it not yet sent).
-    function _playUntil(uint256 gameId, Trace memory theirs, Trace memory mine, GamePhase phase) internal {
+    /// @notice Plays the final-state walk until one pick is left (the defender's reveals for it sent).
+    function _playUntilSlotLeaf(uint256 gameId, Trace memory theirs, Trace memory mine) internal {
         for (uint256 i = 0; i < MAX_TURNS; ++i) {
-            if (market.getGame(gameId).phase == phase) return;
             vm.warp(block.timestamp + 1);
             defend(gameId, theirs);
+            Game memory g = game.getGame(gameId);
+            if (g.depth + 1 == g.leafDepth) return;
             attack(gameId, mine);
         }
-        revert("phase not reached");
+        revert("slot leaf not reached");
     }
 
-    /// @notice Plays until phase 2 reached the leaf (the leaf not yet revealed).
-    function _playUntilLeaf(uint256 gameId, Trace memory theirs, Trace memory mine) internal {
-        _playUntil(gameId, theirs, mine, GamePhase.Tensor);
-        for (uint256 i = 0; i < MAX_TURNS; ++i) {
-            Game memory g = market.getGame(gameId);
-            if (g.depth == g.leafDepth) {
-                // At the leaf: send what is missing before it (the transition, at depth 0), not the leaf.
-                (RevealKind kind, uint32 index, bytes32 hash) = market.pendingReveal(gameId);
-                while (kind != RevealKind.Leaf) {
-                    if (kind == RevealKind.None) revert("leaf already revealed");
-                    reveal(gameId, theirs, kind, index, hash);
-                    (kind, index, hash) = market.pendingReveal(gameId);
-                }
-                return;
-            }
+    /// @notice A sock puppet's game: `count` (≤ 5) challenger moves toward the real lie, never the winning step.
+    function _movePuppet(uint256 gameId, Trace memory lie, Trace memory h, uint256 count) internal {
+        for (uint256 i = 0; i < count; ++i) {
             vm.warp(block.timestamp + 1);
-            defend(gameId, theirs);
-            attack(gameId, mine);
+            defend(gameId, lie);
+            attack(gameId, h);
         }
-        revert("leaf not reached");
-    }
-
-    function _openTwenty(uint256 jobId) internal returns (uint256[] memory games) {
-        games = new uint256[](20);
-        for (uint256 i = 0; i < 20; ++i) {
-            address c = _account(string(abi.encodePacked("challenger-", bytes1(uint8(65 + i)))));
-            games[i] = _challenge(jobId, c);
-        }
+        assertEq(game.getGame(gameId).moves, count, "puppet moves");
     }
 }

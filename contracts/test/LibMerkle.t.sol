@@ -87,6 +87,21 @@ contract LibMerkleTest is Base {
         assertTrue(LibMerkle.node(0x03, l, r) != LibMerkle.leaf(0x03, abi.encodePacked(l, r)), "leaf != node");
     }
 
+    function test_traceLeaf_pinnedVector_succeeds() public pure {
+        // js-sha3: keccak256(0x00 ‖ 0x03 ‖ 0xabab…ab (20 bytes) ‖ 0x00…2a (32 bytes)), 54 bytes.
+        address worker = 0xABaBaBaBABabABabAbAbABAbABabababaBaBABaB;
+        bytes32 expected = 0x0e29968cbe18699914ad7c34c29f7ba31205ea8a3d928993d1f10220adeeb411;
+        assertEq(LibMerkle.traceLeaf(worker, bytes32(uint256(0x2a))), expected, "trace leaf");
+    }
+
+    function testFuzz_traceLeaf_isLeafOfWorkerAndState_succeeds(address worker, bytes32 finalState) public pure {
+        assertEq(
+            LibMerkle.traceLeaf(worker, finalState),
+            Reference.leaf(0x03, abi.encodePacked(worker, finalState)),
+            "leaf(0x03, worker, finalState)"
+        );
+    }
+
     function testFuzz_leafCalldata_matchesMemory_succeeds(uint8 tag, bytes calldata data) public pure {
         assertEq(LibMerkle.leafCalldata(tag, data), Reference.leaf(tag, data), "calldata leaf");
         assertEq(LibMerkle.leaf(tag, data), Reference.leaf(tag, data), "memory leaf");

@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 pragma solidity 0.8.37;
 
-import {Job} from "../lib/Types.sol";
+import {Job, JobStatus} from "../lib/Types.sol";
+import {IDisputeGame} from "./IDisputeGame.sol";
 import {IModelRegistry} from "./IModelRegistry.sol";
 
 /// @title IJobMarket
 /// @notice Inference jobs with optimistic verification (PROTOCOL §5.2). A poster escrows the model's fee
 /// with the input bytes; a worker posts the output (hashed on chain), a trace root and a bond; after the
 /// challenge window anyone finalizes: the worker is credited the fee minus the owner's royalty plus its bond.
-/// Money leaves only through `withdraw` (pull payments).
+/// Results are disputed in the market's own `DisputeGame` (`game()`, deployed by the constructor), which credits
+/// its parties here. Money leaves only through `withdraw` (pull payments).
 interface IJobMarket {
     /// @notice A job was posted; `input` is the full input tensor, `inputRoot` its tensor root (rows of the
     /// model's input `c` bytes).
@@ -64,7 +66,8 @@ interface IJobMarket {
     /// (`msg.value` must equal `resultBond`). The caller becomes the job's worker.
     /// @param outputRoot Must equal `tensorRoot(output, c)`, `c` the model's output row length when the job was
     /// posted (else `OutputRootMismatch`).
-    /// @param traceRoot The root over the states σ_0 … σ_n (PROTOCOL §3); checked only in a dispute.
+    /// @param traceRoot leaf(0x03, worker ‖ σ_n), σ_n the final state of the run (PROTOCOL §3); checked only in a
+    /// dispute, where only the account that posted it can open it.
     /// @param output The output tensor, row-major: exactly `h·w·c` bytes of the model's output shape when the job
     /// was posted (else `OutputLengthMismatch`).
     function submitResult(uint256 jobId, bytes32 outputRoot, bytes32 traceRoot, bytes calldata output) external payable;
@@ -87,6 +90,21 @@ interface IJobMarket {
 
     /// @notice The number of jobs ever posted (the highest id).
     function jobCount() external view returns (uint256);
+
+    /// @notice What the dispute game reads of a job on every reveal and step (cheaper than `getJob`): its status,
+    /// its current result number and its model. Reverts `UnknownJob` for an id never posted.
+    function jobState(uint256 jobId) external view returns (JobStatus status, uint32 attempt, uint256 modelId);
+
+    /// @notice The dispute game of this market (PROTOCOL §6), deployed by its constructor.
+    function game() external view returns (IDisputeGame);
+
+    /// @notice Game only: adds `msg.value` to what `account` can withdraw (the game pays its parties here).
+    function creditFromGame(address account) external payable;
+
+    /// @notice Game only, when the worker of result `attempt` of `jobId` lost a game: voids the result, re-opens the
+    /// job (the fee stays escrowed, the deadline stands) and sends the worker's bond to the game.
+    /// @return bond The worker's bond, in wei, sent to the game.
+    function overturn(uint256 jobId, uint32 attempt) external returns (uint256 bond);
 
     /// @notice The tensor root (PROTOCOL §3) of `data` in rows of `rowLen` bytes (a shape's `c`), as the contract
     /// computes it. Reverts `EmptyTree` for empty data, `RaggedTensor` if `rowLen` is zero or does not divide

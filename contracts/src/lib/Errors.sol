@@ -109,12 +109,24 @@ error Reentrancy();
 /// @notice A settlement was attempted while games on the result are still open.
 error GamesOpen(uint256 jobId, uint32 openGames);
 
+/// @notice Only the market's dispute game may credit accounts from game money or overturn a result.
+error NotGame(address caller);
+
+/// @notice The game overturned a result that is not the job's current, submitted one (a game bug; never expected).
+error NotCurrentResult(uint256 jobId, uint32 attempt);
+
 // ---------------------------------------------------------------------------------------------------------
 // DisputeGame
 // ---------------------------------------------------------------------------------------------------------
 
-/// @notice The prover address given to the market is zero.
+/// @notice The prover address given to the market (and its game) is zero.
 error ZeroProver();
+
+/// @notice An amount parameter of 2^128 wei or more (the share rule multiplies amounts by move counts).
+error AmountTooLarge(uint256 amount);
+
+/// @notice Only the market sends the game wei outside a challenge (the bond of an overturned result).
+error NotMarket(address caller);
 
 /// @notice `burnBps` must lie in [MIN_BURN_BPS, 10_000].
 error BurnTooLow(uint16 burnBps, uint16 min);
@@ -155,14 +167,15 @@ error StaleMove(uint256 gameId, uint32 move, uint32 expected);
 /// @notice The move does not fit the game's phase or position.
 error WrongPhase(uint256 gameId, GamePhase phase);
 
-/// @notice The position still waits for the defender's reveal `kind` (at state/op `index`).
-error NothingRevealed(RevealKind kind, uint256 index);
+/// @notice The position still waits for the defender's reveal `kind` of `hash` (the node, state leaf or tensor leaf;
+/// zero for the opening).
+error NothingRevealed(RevealKind kind, bytes32 hash);
 
 /// @notice A reveal did not hash to what it must: `computed` ≠ `expected`.
 error RevealMismatch(bytes32 computed, bytes32 expected);
 
-/// @notice An index outside `[.., max]`.
-error StateIndexOutOfRange(uint256 index, uint256 max);
+/// @notice `nameElement` named byte `offset` of a 32-byte leaf (it must be < 32).
+error OffsetOutOfRange(uint8 offset);
 
 /// @notice The defender's data arrived (or is still missing) past its clock: it has lost (`timeout`).
 error DefenderOutOfTime(uint256 gameId);

@@ -60,6 +60,18 @@ library LibMerkle {
         }
     }
 
+    /// @notice The trace root of a result (PROTOCOL §3): leaf(0x03, worker ‖ finalState), 54 bytes hashed, so the
+    /// final state a result commits to is bound to the account that posted it.
+    function traceLeaf(address worker, bytes32 finalState) internal pure returns (bytes32 h) {
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, shl(240, TAG_TRACE)) // 0x00 ‖ 0x03
+            mstore(add(ptr, 2), shl(96, worker)) // bytes 2..21: the address
+            mstore(add(ptr, 22), finalState) // bytes 22..53
+            h := keccak256(ptr, 54)
+        }
+    }
+
     /// @notice node(tag, left, right).
     function node(uint8 tag, bytes32 left, bytes32 right) internal pure returns (bytes32 h) {
         assembly ("memory-safe") {

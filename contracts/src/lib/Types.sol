@@ -77,18 +77,19 @@ struct Job {
     bytes32 inputRoot;
     /// @dev `tensorRoot(output, outputRowLen)`, checked by the contract against the posted output bytes.
     bytes32 outputRoot;
-    /// @dev The worker's trace root over σ_0 … σ_n (checked only in a dispute).
+    /// @dev The worker's trace root `leaf(0x03, worker ‖ σ_n)` (PROTOCOL §3; checked only in a dispute).
     bytes32 traceRoot;
     /// @dev How many results were ever submitted for this job (the current one is number `attempt`); games and
     /// reveals belong to one attempt.
     uint32 attempt;
 }
 
-/// @notice Deployment parameters of a market (PROTOCOL §6.7). All amounts in wei, all durations in seconds.
+/// @notice Deployment parameters of a market and its dispute game (PROTOCOL §6.6). All amounts in wei, all durations
+/// in seconds.
 struct MarketConfig {
     /// @dev A result can be challenged while `block.timestamp < submittedAt + challengeWindow`.
     uint64 challengeWindow;
-    /// @dev The bond a worker escrows with every result.
+    /// @dev The bond a worker escrows with every result (< 2^128).
     uint256 resultBond;
     /// @dev The bond a challenger escrows with every game (sized from the defender's gas for a whole game).
     uint256 challengeBond;
@@ -98,11 +99,14 @@ struct MarketConfig {
     uint64 clockExtension;
     /// @dev Share of a losing bond that is burned, in basis points (≥ 5_000).
     uint16 burnBps;
+    /// @dev What the share rule (PROTOCOL §6.5) repays a game per challenger move, in wei (< 2^128): the gas of the
+    /// costliest challenger move times an assumed gas price.
+    uint256 moveReward;
 }
 
 /// @notice Lifecycle of a dispute game. Active --(defender loses)--> ChallengerWon;
 /// Active --(challenger loses)--> DefenderWon; Active --(another game overturned the result)--> Moot (bond
-/// refunded with a share of the worker's bond, `claimMoot`).
+/// refunded with its share of the worker's bond, `claimMoot`).
 enum GameStatus {
     None,
     Active,
@@ -111,22 +115,29 @@ enum GameStatus {
     Moot
 }
 
-/// @notice Where an Active game stands (PROTOCOL §6): bisecting the trace, bisecting the disputed tensor down to a
-/// leaf (and naming an element of it), or waiting for the one-step proof of the named element.
+/// @notice The two trees a game walks (PROTOCOL §6): the defender's final state σ_n (tag 0x02, one leaf per slot) and
+/// the tensor of the disputed slot (tag 0x01).
+enum Tree {
+    State,
+    Tensor
+}
+
+/// @notice Where an Active game stands (PROTOCOL §6): walking the final state down to one slot, walking that slot's
+/// tensor down to one leaf (and naming an element of it), or waiting for the one-step proof of the named element.
 enum GamePhase {
-    Bisect,
+    Slots,
     Tensor,
     Step
 }
 
 /// @notice What the position of an Active game waits for from the defender before the challenger can move.
-/// `State`: σ_index (`revealState`); `Transition`: the tensor root of slot index + 1 (`revealTransition`);
-/// `Node`: the children of tensor node `hash` (`revealNode`); `Leaf`: the 32 bytes of leaf `hash` (`revealLeaf`).
+/// `Opening`: the final state (`revealOpening`); `Node`: the children of node `hash` (`revealNode`); `Slot`: the
+/// tensor root in state leaf `hash` (`revealSlot`); `Leaf`: the 32 bytes of tensor leaf `hash` (`revealLeaf`).
 enum RevealKind {
     None,
-    State,
-    Transition,
+    Opening,
     Node,
+    Slot,
     Leaf
 }
 
@@ -141,19 +152,20 @@ struct Game {
     address defender;
     /// @dev The challenger's escrowed bond.
     uint256 bond;
-    /// @dev Phase 1: σ_lo is agreed, σ_hi disputed (σ_0 is the contract's own). Afterwards the disputed op is `lo`.
-    uint32 lo;
-    uint32 hi;
-    /// @dev The number of challenger moves made; every challenger move names the move it makes, so a stale or
-    /// reorged transaction cannot land on another position.
+    /// @dev The number of challenger moves made (picks, the naming and the step); every move names the count it
+    /// answers, so a stale or reorged transaction cannot land on another position. The share rule pays per move.
     uint32 moves;
-    /// @dev Phase 2: depth D of slot lo + 1's tensor tree, and the position (depth, index) reached.
+    /// @dev Phases Tensor and Step: the disputed slot j (op k = j − 1 wrote it).
+    uint32 slot;
+    /// @dev The depth of the tree being walked (Slots: ⌈log2(n + 1)⌉; Tensor: ⌈log2⌉ of the slot tensor's leaves),
+    /// and the position (depth, index) reached in it.
     uint8 leafDepth;
     uint8 depth;
     uint64 index;
-    /// @dev Phase 2: the defender's hash at (depth, index); zero at depth 0 (the revealed transition holds it).
+    /// @dev The defender's hash at (depth, index). At depth 0 of Slots: zero (the revealed final state is the
+    /// position); at depth 0 of Tensor: the slot's state leaf (its revealed tensor root is the position).
     bytes32 node;
-    /// @dev Phase 3: the named element's byte offset in its leaf.
+    /// @dev Phase Step: the named element's byte offset in its leaf.
     uint8 offset;
     /// @dev Chess clocks: when the last challenger move (or the challenge) happened and each side's time left.
     uint64 lastMoveAt;
@@ -163,15 +175,19 @@ struct Game {
 
 /// @notice The dispute state of one result (job, attempt), shared by all its games.
 struct ResultDispute {
-    /// @dev The model's op count n (the state table has n + 1 slots, the trace n + 1 states); zero until the
-    /// first challenge.
+    /// @dev The model's op count n (the final state has n + 1 slots); zero until the first challenge.
     uint32 opCount;
     /// @dev Games on this result that are still Active.
     uint32 openGames;
     /// @dev Set when the worker lost a game: the job re-opened and every other Active game is Moot.
     bool overturned;
-    /// @dev σ_0, computed by the contract from the job's input root at the first challenge.
-    bytes32 sigma0;
-    /// @dev Once overturned: what each game open at that moment receives on top of its own bond.
-    uint256 share;
+    /// @dev Once overturned: N, the games Active at that moment (the winner included), each owed a share.
+    uint32 sharers;
+    /// @dev Σ moves of the Active games; frozen at the overturn (M of the share rule).
+    uint64 activeMoves;
+    /// @dev Once overturned: the pool P (the worker's bond less the burn) the share rule splits.
+    uint256 pool;
+    /// @dev What is left of the pool: owed to the moot games not yet claimed, and the division's dust, burned when
+    /// the last of them is paid.
+    uint256 poolLeft;
 }

@@ -18,17 +18,20 @@ struct ClampModel {
 }
 
 /// @notice A trace as a worker (or a challenger) holds it: every slot's tensor as the data words of its tensor tree
-/// (PROTOCOL §3: 32 bytes per leaf, rows aligned to leaves, padded to a power of two), and the commitments over them.
-/// A lie is any edit of `words` (a real element, a padding channel, even a padding leaf) before `seal`.
+/// (PROTOCOL §3: 32 bytes per leaf, rows aligned to leaves, padded to a power of two), and the final state over them.
+/// A lie is any edit of `words` (a real element, a padding channel, even a padding leaf) before `seal`, or of
+/// `stateLeaves` (a padding slot, say) before `sealState`.
 struct Trace {
     TensorShape shape;
     uint32 n;
     /// @dev words[i]: the leaves' 32-byte data of slot i's tensor tree, 2^depth of them (padding leaves included).
     bytes32[][] words;
     bytes32[] slotRoots;
-    /// @dev σ_0 … σ_n: σ_k is the state tree over n + 1 slots with slots 0..k filled.
-    bytes32[] sigma;
-    bytes32 traceRoot;
+    /// @dev The leaves of σ_n's state tree: leaf(0x02, slotRoots[i]) for i ≤ n, then padding leaves leaf(0x02, 0) up
+    /// to a power of two.
+    bytes32[] stateLeaves;
+    /// @dev σ_n: the root over `stateLeaves`.
+    bytes32 finalState;
 }
 
 /// @notice Builds clamp-chain models and their traces, and every commitment and Merkle path a dispute game over
@@ -217,20 +220,27 @@ library ClampChain {
         w[leaf] = bytes32(word);
     }
 
-    /// @notice Computes every slot root, σ_0 … σ_n and the trace root from `words`.
+    /// @notice Computes every slot root, the state leaves and σ_n from `words`.
     function seal(Trace memory t) internal pure {
         uint256 slots = uint256(t.n) + 1;
         t.slotRoots = new bytes32[](slots);
+        bytes32[] memory leaves = new bytes32[](slots);
         for (uint256 i = 0; i < slots; ++i) {
             t.slotRoots[i] = tensorRoot(t.words[i]);
+            leaves[i] = Reference.leaf(TAG_STATE, abi.encodePacked(t.slotRoots[i]));
         }
-        t.sigma = new bytes32[](slots);
-        bytes32[] memory traceLeaves = new bytes32[](slots);
-        for (uint256 k = 0; k < slots; ++k) {
-            t.sigma[k] = merkle(TAG_STATE, stateLeaves(t, k));
-            traceLeaves[k] = Reference.leaf(TAG_TRACE, abi.encodePacked(t.sigma[k]));
-        }
-        t.traceRoot = merkle(TAG_TRACE, pad(traceLeaves, Reference.leaf(TAG_TRACE, abi.encodePacked(bytes32(0)))));
+        t.stateLeaves = pad(leaves, Reference.leaf(TAG_STATE, abi.encodePacked(bytes32(0))));
+        sealState(t);
+    }
+
+    /// @notice Recomputes σ_n from `stateLeaves` (after a direct edit of a state leaf).
+    function sealState(Trace memory t) internal pure {
+        t.finalState = merkle(TAG_STATE, t.stateLeaves);
+    }
+
+    /// @notice The trace root `worker` posts for `t`: leaf(0x03, worker ‖ σ_n) (PROTOCOL §3).
+    function traceRoot(Trace memory t, address worker) internal pure returns (bytes32) {
+        return Reference.leaf(TAG_TRACE, abi.encodePacked(worker, t.finalState));
     }
 
     // ------------------------------------------------------------------------------------------------------
@@ -271,39 +281,19 @@ library ClampChain {
         }
     }
 
-    /// @notice The state tree leaves of σ_k, padded to a power of two.
-    function stateLeaves(Trace memory t, uint256 k) internal pure returns (bytes32[] memory leaves) {
-        uint256 slots = uint256(t.n) + 1;
-        leaves = new bytes32[](slots);
-        for (uint256 i = 0; i < slots; ++i) {
-            leaves[i] = Reference.leaf(TAG_STATE, abi.encodePacked(i <= k ? t.slotRoots[i] : bytes32(0)));
-        }
-        leaves = pad(leaves, Reference.leaf(TAG_STATE, abi.encodePacked(bytes32(0))));
+    /// @notice The state tree's depth ⌈log2(n + 1)⌉.
+    function stateDepth(Trace memory t) internal pure returns (uint256) {
+        return log2(t.stateLeaves.length);
     }
 
-    /// @notice The path of slot `slot` in σ_k.
-    function statePath(Trace memory t, uint256 k, uint256 slot) internal pure returns (bytes32[] memory) {
-        return path(TAG_STATE, stateLeaves(t, k), slot);
+    /// @notice The node at (`d`, `index`) of σ_n's state tree (d = 0: σ_n; d = depth: a state leaf).
+    function stateNode(Trace memory t, uint256 d, uint256 index) internal pure returns (bytes32) {
+        return subtree(TAG_STATE, t.stateLeaves, d, index);
     }
 
-    /// @notice The path of σ_index in the trace tree.
-    function tracePath(Trace memory t, uint256 index) internal pure returns (bytes32[] memory) {
-        uint256 slots = uint256(t.n) + 1;
-        bytes32[] memory leaves = new bytes32[](slots);
-        for (uint256 i = 0; i < slots; ++i) {
-            leaves[i] = Reference.leaf(TAG_TRACE, abi.encodePacked(t.sigma[i]));
-        }
-        return path(TAG_TRACE, pad(leaves, Reference.leaf(TAG_TRACE, abi.encodePacked(bytes32(0)))), index);
-    }
-
-    /// @notice σ over n + 1 slots with only slot 0 = `inputRoot` (what the contract computes at the first challenge).
-    function sigma0(bytes32 inputRoot, uint32 n) internal pure returns (bytes32) {
-        uint256 slots = uint256(n) + 1;
-        bytes32[] memory leaves = new bytes32[](slots);
-        for (uint256 i = 0; i < slots; ++i) {
-            leaves[i] = Reference.leaf(TAG_STATE, abi.encodePacked(i == 0 ? inputRoot : bytes32(0)));
-        }
-        return merkle(TAG_STATE, pad(leaves, Reference.leaf(TAG_STATE, abi.encodePacked(bytes32(0)))));
+    /// @notice The path of slot `slot` in σ_n.
+    function statePath(Trace memory t, uint256 slot) internal pure returns (bytes32[] memory) {
+        return path(TAG_STATE, t.stateLeaves, slot);
     }
 
     /// @notice `leaves` extended with `padLeaf` to the next power of two.

@@ -9,6 +9,8 @@ library Configs {
     uint64 internal constant GAME_CLOCK = 1 hours;
     uint64 internal constant CLOCK_EXTENSION = 10 minutes;
     uint16 internal constant BURN_BPS = 5000;
+    /// @dev Per challenger move (PROTOCOL §6.5): 25 moves are worth the unburned half of a 0.5 ether result bond.
+    uint256 internal constant MOVE_REWARD = 0.01 ether;
 
     function market(uint64 window, uint256 resultBond) internal pure returns (MarketConfig memory) {
         return MarketConfig({
@@ -17,7 +19,8 @@ library Configs {
             challengeBond: CHALLENGE_BOND,
             gameClock: GAME_CLOCK,
             clockExtension: CLOCK_EXTENSION,
-            burnBps: BURN_BPS
+            burnBps: BURN_BPS,
+            moveReward: MOVE_REWARD
         });
     }
 }
