@@ -1589,6 +1589,32 @@ contract DisputeGameGamesTest is DisputeGameFixture {
         _finalizeAndCheck(jobId, worker2, CB / 2);
     }
 
+    function test_game_oneLeafTensor_leafIsTheRoot_succeeds() public {
+        // [1, 1, 16]: one tensor leaf, so the tensor walk has no pick: the slot's root is the leaf to name.
+        ClampModel memory m = ClampChain.narrowing(ClampChain.shape(1, 1, 16), 2);
+        uint256 id = _activate(m);
+        bytes memory input = _input(m, 14);
+        Trace memory h = ClampChain.honest(m, input);
+        Trace memory lie = _lieAt(m, input, 2, 4, false);
+        uint256 jobId = _post(id, input);
+        _submit(jobId, lie, worker);
+        uint256 gameId = _challenge(jobId, challenger);
+        _playUntil(gameId, lie, h, GamePhase.Tensor);
+        Game memory g = game.getGame(gameId);
+        assertEq(g.slot, 2, "slot 2");
+        assertEq(g.leafDepth, 0, "one leaf");
+        vm.prank(worker);
+        game.revealSlot(jobId, g.node, lie.slotRoots[2]);
+        (RevealKind kind,, bytes32 hash) = game.pendingReveal(gameId);
+        assertEq(uint256(kind), uint256(RevealKind.Leaf), "the root is the leaf");
+        assertEq(hash, lie.slotRoots[2], "its hash");
+        assertEq(uint256(play(gameId, lie, h)), uint256(GameStatus.ChallengerWon), "liar loses");
+        g = game.getGame(gameId);
+        assertEq(g.offset, 4, "element 4");
+        assertEq(g.moves, 4, "two slot picks, the naming, the step");
+        _assertOverturnedSingle(jobId, gameId, challenger, 0);
+    }
+
     function test_game_twoOpModel_bothOutcomes_succeeds() public {
         ClampModel memory m = _m2();
         bytes memory input = _input(m, 12);
