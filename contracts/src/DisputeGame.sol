@@ -332,6 +332,7 @@ contract DisputeGame is IDisputeGame, Guarded {
         // forge-lint: disable-next-line(unsafe-typecast)
         uint32 j = uint32(g.index);
         uint32 n = _disputes[key].opCount;
+        g.slot = j;
         emit SlotDisputed(gameId, j);
         if (j == 0 || j > n) {
             bytes32 slotRoot = j == 0 ? market.getJob(g.jobId).inputRoot : bytes32(0);
@@ -343,7 +344,6 @@ contract DisputeGame is IDisputeGame, Guarded {
         (,, uint256 modelId) = market.jobState(g.jobId);
         TensorShape memory out = LibOp.outShape(registry.opSpec(modelId, j - 1));
         g.phase = GamePhase.Tensor;
-        g.slot = j;
         g.leafDepth = uint8(LibMerkle.ceilLog2(uint256(out.h) * out.w * _leavesPerRow(out.c)));
         g.depth = 0;
         g.index = 0;

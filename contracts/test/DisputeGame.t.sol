@@ -727,6 +727,27 @@ contract DisputeGameTest is DisputeGameFixture {
         assertEq(r, right, "right");
     }
 
+    function test_revealNode_unknownJob_reverts() public {
+        vm.expectRevert(abi.encodeWithSelector(UnknownJob.selector, 99));
+        game.revealNode(99, Tree.State, bytes32(0), bytes32(0), bytes32(0));
+    }
+
+    function test_revealSlot_overturnedResult_reverts() public {
+        (uint256 jobId, uint256 gameId, Trace memory lie, Trace memory h) = _lyingGame5();
+        play(gameId, lie, h);
+        vm.expectRevert(abi.encodeWithSelector(ResultNotSubmitted.selector, jobId, JobStatus.Open));
+        game.revealSlot(jobId, lie.stateLeaves[5], lie.slotRoots[5]);
+    }
+
+    function test_revealLeaf_settledResult_reverts() public {
+        (uint256 jobId,,, Trace memory h) = _job5();
+        _submit(jobId, h, worker);
+        vm.warp(START + WINDOW);
+        market.finalize(jobId);
+        vm.expectRevert(abi.encodeWithSelector(ResultNotSubmitted.selector, jobId, JobStatus.Settled));
+        game.revealLeaf(jobId, bytes32(0), bytes32(0));
+    }
+
     function test_revealSlot_noDispute_reverts() public {
         (uint256 jobId,,, Trace memory h) = _job5();
         _submit(jobId, h, worker);
@@ -1417,7 +1438,8 @@ contract DisputeGameGamesTest is DisputeGameFixture {
         emit IDisputeGame.ResultOverturned(jobId, 1, POOL, BOND / 2);
         attack(gameId, h);
         Game memory g = game.getGame(gameId);
-        assertEq(g.index, 0, "slot 0");
+        assertEq(g.index, 0, "leaf 0");
+        assertEq(g.slot, 0, "slot 0");
         assertEq(uint256(g.phase), uint256(GamePhase.Slots), "decided without a tensor walk");
         assertEq(g.moves, 3, "three picks");
         _assertOverturnedSingle(jobId, gameId, challenger, 0);
@@ -1435,7 +1457,7 @@ contract DisputeGameGamesTest is DisputeGameFixture {
         vm.expectEmit(address(game));
         emit IDisputeGame.SlotDisputed(gameId, 6);
         attack(gameId, h);
-        assertEq(game.getGame(gameId).index, 6, "padding slot 6");
+        assertEq(game.getGame(gameId).slot, 6, "padding slot 6");
         _assertOverturnedSingle(jobId, gameId, challenger, 0);
         // The honest result settles afterwards.
         _submit(jobId, h, worker2);
@@ -1663,7 +1685,7 @@ contract DisputeGameGamesTest is DisputeGameFixture {
         // The challenger holds the same (honest) trace: every side agrees, it walks right to padding slot 7.
         assertEq(uint256(play(gameId, h, h)), uint256(GameStatus.DefenderWon), "challenger loses at the padding slot");
         Game memory g = game.getGame(gameId);
-        assertEq(g.index, 7, "padding slot 7");
+        assertEq(g.slot, 7, "padding slot 7");
         assertEq(g.moves, 3, "three picks");
         assertEq(uint256(g.phase), uint256(GamePhase.Slots), "decided in the walk");
         assertEq(game.getDispute(jobId, 1).activeMoves, 0, "a lost game's moves leave the sum");
@@ -2068,7 +2090,7 @@ contract DisputeGameGamesTest is DisputeGameFixture {
         _submit(jobId, bait, worker);
         uint256 gameId = _challenge(jobId, challenger);
         assertEq(uint256(play(gameId, bait, h)), uint256(GameStatus.ChallengerWon), "bait loses");
-        assertEq(game.getGame(gameId).index, slot, "the bait slot");
+        assertEq(game.getGame(gameId).slot, slot, "the bait slot");
         _assertOverturnedSingle(jobId, gameId, challenger, 0);
     }
 

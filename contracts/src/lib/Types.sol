@@ -155,7 +155,8 @@ struct Game {
     /// @dev The number of challenger moves made (picks, the naming and the step); every move names the count it
     /// answers, so a stale or reorged transaction cannot land on another position. The share rule pays per move.
     uint32 moves;
-    /// @dev Phases Tensor and Step: the disputed slot j (op k = j − 1 wrote it).
+    /// @dev The slot j the final-state walk reached (zero before): an op slot (1 ≤ j ≤ n, op k = j − 1 wrote it) in
+    /// phases Tensor and Step; slot 0 or a padding slot (j > n) only in a game it decided.
     uint32 slot;
     /// @dev The depth of the tree being walked (Slots: ⌈log2(n + 1)⌉; Tensor: ⌈log2⌉ of the slot tensor's leaves),
     /// and the position (depth, index) reached in it.
