@@ -214,12 +214,6 @@ contract JobMarket is IJobMarket, Guarded {
         return LibTensor.tensorRoot(data, rowLen);
     }
 
-    function _requireJob(uint256 jobId) internal view returns (Job storage job) {
-        job = _jobs[jobId];
-        // INVARIANT: only posted jobs are read or changed.
-        if (job.status == JobStatus.None) revert UnknownJob(jobId);
-    }
-
     /// @inheritdoc IJobMarket
     function jobState(uint256 jobId) external view returns (JobStatus status, uint32 attempt, uint256 modelId) {
         Job storage job = _requireJob(jobId);
@@ -247,5 +241,12 @@ contract JobMarket is IJobMarket, Guarded {
         (bool ok,) = address(game).call{value: bond}("");
         // INVARIANT: the bond reaches the game, or nothing changes.
         if (!ok) revert TransferFailed();
+    }
+
+    /// @notice The job with this id; reverts `UnknownJob` for an id never posted.
+    function _requireJob(uint256 jobId) internal view returns (Job storage job) {
+        job = _jobs[jobId];
+        // INVARIANT: only posted jobs are read or changed.
+        if (job.status == JobStatus.None) revert UnknownJob(jobId);
     }
 }
