@@ -18,3 +18,9 @@ alloy::sol!(
     OneStepProver,
     "../contracts/artifacts/OneStepProver.json"
 );
+
+alloy::sol!(
+    #[sol(rpc, all_derives)]
+    DisputeGame,
+    "../contracts/artifacts/DisputeGame.json"
+);

@@ -2,13 +2,15 @@
 
 use crate::{
     bindings::{JobMarket, ModelRegistry, OneStepProver},
+    market::call_err,
     client::ChainClient,
     error::{ChainError, Result},
 };
 use alloy::primitives::{Address, U256};
 use serde::{Deserialize, Serialize};
+use vouch_core::dispute::{CHALLENGER_MOVE_GAS, DEFENDER_GAME_GAS};
 
-/// Deployment parameters of the market (PROTOCOL.md §5.2, §6.7).
+/// Deployment parameters of the market (PROTOCOL.md §5.2, §6.6, §6.8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MarketParams {
     /// Seconds after submission during which a result can be challenged.
@@ -23,13 +25,10 @@ pub struct MarketParams {
     pub clock_extension: u64,
     /// Share of a losing bond that is burned, in basis points (≥ 5000).
     pub burn_bps: u16,
+    /// What the share rule repays a game per challenger move when a result is overturned, in wei
+    /// (PROTOCOL §6.5): the gas of the costliest challenger move at the assumed gas price.
+    pub move_reward: U256,
 }
-
-/// Gas a defender spends on a whole game at worst (PROTOCOL §6.7, docs/GAS.md "Whole disputes"): the
-/// opening reveal (87k), a state reveal per trace round (82k, ≤ 6 rounds for ≤ 64 ops), the transition
-/// (89k) and a node reveal per tensor level (100k, ≤ 20 levels for tensors ≤ 2^20 leaves) plus the leaf
-/// (77k): ≈ 2.75M, rounded up.
-pub const DEFENDER_GAME_GAS: u64 = 3_000_000;
 
 impl MarketParams {
     /// A market with this window and result bond, and game parameters derived from them: half of every
@@ -45,6 +44,7 @@ impl MarketParams {
             game_clock: challenge_window.max(60),
             clock_extension: 600,
             burn_bps,
+            move_reward: U256::from(CHALLENGER_MOVE_GAS) * U256::from(gas_price_wei),
         }
     }
 
@@ -64,15 +64,18 @@ impl MarketParams {
 pub struct Deployment {
     /// The `ModelRegistry`.
     pub registry: Address,
-    /// The `JobMarket` (with its dispute game).
+    /// The `JobMarket`.
     pub market: Address,
+    /// The `DisputeGame` the market deployed in its constructor.
+    pub game: Address,
     /// The `OneStepProver` the market's games call in phase 3.
     pub prover: Address,
     /// Block of the first deployment transaction.
     pub start_block: u64,
 }
 
-/// Deploys a registry, a one-step prover reading it, and a market bound to both.
+/// Deploys a registry, a one-step prover reading it, and a market bound to both (which deploys its
+/// dispute game).
 pub async fn deploy(client: &ChainClient, params: MarketParams) -> Result<Deployment> {
     let provider = client.provider();
     let created = |receipt: alloy::rpc::types::TransactionReceipt, what: &str| {
@@ -96,13 +99,20 @@ pub async fn deploy(client: &ChainClient, params: MarketParams) -> Result<Deploy
         gameClock: params.game_clock,
         clockExtension: params.clock_extension,
         burnBps: params.burn_bps,
+        moveReward: params.move_reward,
     };
     let tx =
         JobMarket::deploy_builder(provider, registry, prover, config).into_transaction_request();
     let market = created(client.send(tx).await?, "market")?;
+    let game = JobMarket::new(market, provider)
+        .game()
+        .call()
+        .await
+        .map_err(call_err)?;
     Ok(Deployment {
         registry,
         market,
+        game,
         prover,
         start_block,
     })

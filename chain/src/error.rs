@@ -1,8 +1,8 @@
 //! The crate's error type, with contract reverts decoded into the contracts' own custom errors.
 
 use crate::bindings::{
-    JobMarket::JobMarketErrors, ModelRegistry::ModelRegistryErrors,
-    OneStepProver::OneStepProverErrors,
+    DisputeGame::DisputeGameErrors, JobMarket::JobMarketErrors,
+    ModelRegistry::ModelRegistryErrors, OneStepProver::OneStepProverErrors,
 };
 use alloy::primitives::{B256, Bytes};
 
@@ -11,6 +11,8 @@ use alloy::primitives::{B256, Bytes};
 pub enum Revert {
     /// A `JobMarket` custom error.
     Market(JobMarketErrors),
+    /// A `DisputeGame` custom error (one the market's ABI does not also declare).
+    Game(DisputeGameErrors),
     /// A `ModelRegistry` custom error.
     Registry(ModelRegistryErrors),
     /// A `OneStepProver` custom error (a phase-3 witness that does not prove what it must).
@@ -25,6 +27,8 @@ impl Revert {
         use alloy::sol_types::SolInterface;
         if let Ok(e) = JobMarketErrors::abi_decode(data) {
             Revert::Market(e)
+        } else if let Ok(e) = DisputeGameErrors::abi_decode(data) {
+            Revert::Game(e)
         } else if let Ok(e) = ModelRegistryErrors::abi_decode(data) {
             Revert::Registry(e)
         } else if let Ok(e) = OneStepProverErrors::abi_decode(data) {
@@ -39,6 +43,7 @@ impl std::fmt::Display for Revert {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Revert::Market(e) => write!(f, "{e:?}"),
+            Revert::Game(e) => write!(f, "{e:?}"),
             Revert::Registry(e) => write!(f, "{e:?}"),
             Revert::Prover(e) => write!(f, "{e:?}"),
             Revert::Unknown(d) => write!(f, "unknown revert data {d}"),

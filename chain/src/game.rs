@@ -1,13 +1,14 @@
-//! Typed calls to the market's dispute game (PROTOCOL §6): challenge, the defender's reveals, the
-//! challenger's moves, the one step, timeouts, moot claims, and the reads both sides play from.
+//! Typed calls to the deployment's `DisputeGame` (PROTOCOL §6): challenge, the defender's reveals,
+//! the challenger's moves, the one step, timeouts, moot claims, and the reads both sides play from.
 
 use crate::{
-    bindings::JobMarket,
+    bindings::DisputeGame,
     error::{ChainError, Result},
     market::{Market, call_err},
 };
 use alloy::{
     primitives::{Address, B256, U256},
+    providers::DynProvider,
     rpc::types::TransactionReceipt,
 };
 use serde::{Deserialize, Serialize};
@@ -63,27 +64,76 @@ impl GameStatus {
     }
 }
 
-/// Where an Active game stands.
+/// Where an Active game stands (PROTOCOL §6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum GamePhase {
-    /// Phase 1: bisecting the trace.
-    Bisect,
-    /// Phase 2: bisecting the disputed tensor, then naming an element of its leaf.
+    /// Walking the defender's final state down to one slot.
+    Slots,
+    /// Walking the disputed slot's tensor down to one leaf, then naming an element of it.
     Tensor,
-    /// Phase 3: waiting for the one-step proof of the named element.
+    /// Waiting for the one-step proof of the named element.
     Step,
+}
+
+impl GamePhase {
+    /// From the contract's `GamePhase` enum value.
+    pub fn from_u8(v: u8) -> Option<Self> {
+        match v {
+            0 => Some(Self::Slots),
+            1 => Some(Self::Tensor),
+            2 => Some(Self::Step),
+            _ => None,
+        }
+    }
+
+    /// Lower-case name, as logged and served.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Slots => "slots",
+            Self::Tensor => "tensor",
+            Self::Step => "step",
+        }
+    }
+}
+
+/// Which of the defender's trees a node belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tree {
+    /// The final state: one leaf per slot.
+    State,
+    /// A slot's tensor.
+    Tensor,
+}
+
+impl Tree {
+    /// From the contract's `Tree` enum value.
+    pub fn from_u8(v: u8) -> Option<Self> {
+        match v {
+            0 => Some(Self::State),
+            1 => Some(Self::Tensor),
+            _ => None,
+        }
+    }
+
+    fn to_u8(self) -> u8 {
+        match self {
+            Self::State => 0,
+            Self::Tensor => 1,
+        }
+    }
 }
 
 /// What a game waits for from its defender (`pendingReveal`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PendingReveal {
-    /// σ_index (for index n, with the output binding).
-    State(u32),
-    /// The tensor root of slot k + 1 with its one-slot update path.
-    Transition(u32),
-    /// The children of a tensor node.
-    Node(B256),
+    /// The final state σ_n, with the output binding.
+    Opening,
+    /// The children of a node of the final state or of a tensor.
+    Node(Tree, B256),
+    /// The tensor root a slot leaf of the final state holds.
+    Slot(B256),
     /// The 32 bytes of a tensor leaf.
     Leaf(B256),
 }
@@ -107,21 +157,20 @@ pub struct GameView {
     pub defender: Address,
     /// The challenger's bond.
     pub bond: U256,
-    /// Phase 1: σ_lo agreed (afterwards: the disputed op k).
-    pub lo: u32,
-    /// Phase 1: σ_hi disputed.
-    pub hi: u32,
     /// Challenger moves made (the next move must name this number).
     pub moves: u32,
-    /// Depth of the disputed tensor's tree.
+    /// The slot the final-state walk reached (zero before): op `slot − 1` is disputed.
+    pub slot: u32,
+    /// Depth of the tree being walked.
     pub leaf_depth: u8,
-    /// Phase 2 position: depth from the root …
+    /// Position in it: depth from the root …
     pub depth: u8,
     /// … and index at that depth.
     pub index: u64,
-    /// The defender's hash at that position (zero at depth 0).
+    /// The defender's hash at that position (zero at depth 0 of the state walk; the slot leaf at
+    /// depth 0 of the tensor walk).
     pub node: B256,
-    /// Phase 3: the named byte in the leaf.
+    /// Phase Step: the named byte in the leaf.
     pub offset: u8,
     /// When the last challenger move (or the challenge) landed.
     pub last_move_at: u64,
@@ -129,6 +178,13 @@ pub struct GameView {
     pub defender_left: u64,
     /// Challenger's clock, seconds.
     pub challenger_left: u64,
+}
+
+impl GameView {
+    /// The op whose output is disputed (the walk reached its slot `k + 1`), once known.
+    pub fn disputed_op(&self) -> Option<usize> {
+        (self.phase != GamePhase::Slots && self.slot > 0).then(|| self.slot as usize - 1)
+    }
 }
 
 /// The dispute state of one result.
@@ -140,31 +196,39 @@ pub struct ResultDispute {
     pub open_games: u32,
     /// Whether the worker lost a game.
     pub overturned: bool,
-    /// σ_0 as the contract computed it.
-    pub sigma0: B256,
-    /// What each game open at the overturn receives on top of its bond.
-    pub share: U256,
+    /// Once overturned: the games that share the pool.
+    pub sharers: u32,
+    /// Σ moves of the Active games (frozen at the overturn).
+    pub active_moves: u64,
+    /// Once overturned: the worker's bond less the burn.
+    pub pool: U256,
+    /// What is left of the pool, owed to moot games not yet claimed.
+    pub pool_left: U256,
 }
 
 impl Market {
+    pub(crate) fn game_contract(&self) -> DisputeGame::DisputeGameInstance<&DynProvider> {
+        DisputeGame::new(self.deployment().game, self.client().provider())
+    }
+
     /// Challenges the current result of `job_id` with `bond`; returns the game id.
     pub async fn challenge(&self, job_id: U256, bond: U256) -> Result<(U256, TransactionReceipt)> {
         let tx = self
-            .contract()
+            .game_contract()
             .challenge(job_id)
             .value(bond)
             .into_transaction_request();
         let receipt = self.client().send(tx).await?;
         let id = receipt
-            .decoded_log::<JobMarket::ChallengeOpened>()
+            .decoded_log::<DisputeGame::ChallengeOpened>()
             .ok_or_else(|| ChainError::Decode("no ChallengeOpened log".into()))?
             .gameId;
         Ok((id, receipt))
     }
 
-    /// Wei burned by the market so far (slashed bonds' burned halves).
+    /// Wei burned by the dispute game so far (slashed bonds' burned parts).
     pub async fn burned(&self) -> Result<U256> {
-        self.contract().burned().call().await.map_err(call_err)
+        self.game_contract().burned().call().await.map_err(call_err)
     }
 
     /// The games `challenger` opened on `job_id`, as (game id, attempt), from the `ChallengeOpened`
@@ -176,8 +240,8 @@ impl Market {
     ) -> Result<Vec<(U256, u32)>> {
         use alloy::{providers::Provider, rpc::types::Filter, sol_types::SolEvent};
         let filter = Filter::new()
-            .address(self.deployment().market)
-            .event_signature(JobMarket::ChallengeOpened::SIGNATURE_HASH)
+            .address(self.deployment().game)
+            .event_signature(DisputeGame::ChallengeOpened::SIGNATURE_HASH)
             .topic2(B256::from(job_id))
             .topic3(challenger.into_word())
             .from_block(self.deployment().start_block);
@@ -189,7 +253,7 @@ impl Market {
             .map_err(crate::client::classify)?;
         logs.iter()
             .map(|log| {
-                let e = JobMarket::ChallengeOpened::decode_log_data(log.data())
+                let e = DisputeGame::ChallengeOpened::decode_log_data(log.data())
                     .map_err(|e| ChainError::Decode(e.to_string()))?;
                 Ok((e.gameId, e.attempt))
             })
@@ -198,26 +262,25 @@ impl Market {
 
     /// Reads a game.
     pub async fn game(&self, id: U256) -> Result<GameView> {
-        let g = self.contract().getGame(id).call().await.map_err(call_err)?;
-        let phase = match g.phase {
-            0 => GamePhase::Bisect,
-            1 => GamePhase::Tensor,
-            2 => GamePhase::Step,
-            p => return Err(ChainError::Decode(format!("game phase {p}"))),
-        };
+        let g = self
+            .game_contract()
+            .getGame(id)
+            .call()
+            .await
+            .map_err(call_err)?;
         Ok(GameView {
             id,
             job_id: g.jobId,
             attempt: g.attempt,
             status: GameStatus::from_u8(g.status)
                 .ok_or_else(|| ChainError::Decode(format!("game status {}", g.status)))?,
-            phase,
+            phase: GamePhase::from_u8(g.phase)
+                .ok_or_else(|| ChainError::Decode(format!("game phase {}", g.phase)))?,
             challenger: g.challenger,
             defender: g.defender,
             bond: g.bond,
-            lo: g.lo,
-            hi: g.hi,
             moves: g.moves,
+            slot: g.slot,
             leaf_depth: g.leafDepth,
             depth: g.depth,
             index: g.index,
@@ -232,7 +295,7 @@ impl Market {
     /// The dispute state of result `attempt` of `job_id`.
     pub async fn dispute(&self, job_id: U256, attempt: u32) -> Result<ResultDispute> {
         let d = self
-            .contract()
+            .game_contract()
             .getDispute(job_id, attempt)
             .call()
             .await
@@ -241,8 +304,10 @@ impl Market {
             op_count: d.opCount,
             open_games: d.openGames,
             overturned: d.overturned,
-            sigma0: d.sigma0,
-            share: d.share,
+            sharers: d.sharers,
+            active_moves: d.activeMoves,
+            pool: d.pool,
+            pool_left: d.poolLeft,
         })
     }
 
@@ -250,63 +315,64 @@ impl Market {
     /// game is over).
     pub async fn pending_reveal(&self, id: U256) -> Result<Option<PendingReveal>> {
         let r = self
-            .contract()
+            .game_contract()
             .pendingReveal(id)
             .call()
             .await
             .map_err(call_err)?;
+        let tree = Tree::from_u8(r.tree)
+            .ok_or_else(|| ChainError::Decode(format!("tree {}", r.tree)))?;
         Ok(match r.kind {
             0 => None,
-            1 => Some(PendingReveal::State(r.index)),
-            2 => Some(PendingReveal::Transition(r.index)),
-            3 => Some(PendingReveal::Node(r.hash)),
+            1 => Some(PendingReveal::Opening),
+            2 => Some(PendingReveal::Node(tree, r.hash)),
+            3 => Some(PendingReveal::Slot(r.hash)),
             4 => Some(PendingReveal::Leaf(r.hash)),
             k => return Err(ChainError::Decode(format!("reveal kind {k}"))),
         })
     }
 
-    /// Reveals σ_index of the current result of `job_id` (`output_path` only for index n).
-    pub async fn reveal_state(
+    /// Reveals the final state σ_n of the current result of `job_id`, with the path of the output
+    /// (slot n) in it.
+    pub async fn reveal_opening(
         &self,
         job_id: U256,
-        index: u32,
-        state_root: B256,
-        trace_path: Vec<B256>,
+        final_state: B256,
         output_path: Vec<B256>,
     ) -> Result<TransactionReceipt> {
         let tx = self
-            .contract()
-            .revealState(job_id, index, state_root, trace_path, output_path)
+            .game_contract()
+            .revealOpening(job_id, final_state, output_path)
             .into_transaction_request();
         self.client().send(tx).await
     }
 
-    /// Reveals the tensor root of slot k + 1 with its one-slot update path.
-    pub async fn reveal_transition(
-        &self,
-        job_id: U256,
-        k: u32,
-        tensor_root: B256,
-        state_path: Vec<B256>,
-    ) -> Result<TransactionReceipt> {
-        let tx = self
-            .contract()
-            .revealTransition(job_id, k, tensor_root, state_path)
-            .into_transaction_request();
-        self.client().send(tx).await
-    }
-
-    /// Reveals the children of a tensor node.
+    /// Reveals the children of a node of the final state or of a tensor.
     pub async fn reveal_node(
         &self,
         job_id: U256,
+        tree: Tree,
         node: B256,
         left: B256,
         right: B256,
     ) -> Result<TransactionReceipt> {
         let tx = self
-            .contract()
-            .revealNode(job_id, node, left, right)
+            .game_contract()
+            .revealNode(job_id, tree.to_u8(), node, left, right)
+            .into_transaction_request();
+        self.client().send(tx).await
+    }
+
+    /// Reveals the tensor root held by a slot leaf of the final state.
+    pub async fn reveal_slot(
+        &self,
+        job_id: U256,
+        leaf: B256,
+        tensor_root: B256,
+    ) -> Result<TransactionReceipt> {
+        let tx = self
+            .game_contract()
+            .revealSlot(job_id, leaf, tensor_root)
             .into_transaction_request();
         self.client().send(tx).await
     }
@@ -319,22 +385,22 @@ impl Market {
         data: [u8; 32],
     ) -> Result<TransactionReceipt> {
         let tx = self
-            .contract()
+            .game_contract()
             .revealLeaf(job_id, leaf, B256::from(data))
             .into_transaction_request();
         self.client().send(tx).await
     }
 
-    /// The revealed σ_index of a result (zero when not revealed).
-    pub async fn revealed_state(&self, job_id: U256, attempt: u32, index: u32) -> Result<B256> {
-        self.contract()
-            .revealedState(job_id, attempt, index)
+    /// The revealed final state of a result (zero when not revealed).
+    pub async fn revealed_opening(&self, job_id: U256, attempt: u32) -> Result<B256> {
+        self.game_contract()
+            .revealedOpening(job_id, attempt)
             .call()
             .await
             .map_err(call_err)
     }
 
-    /// The revealed children of a tensor node of a result.
+    /// The revealed children of a node of a result (zeros when not revealed).
     pub async fn revealed_node(
         &self,
         job_id: U256,
@@ -342,12 +408,28 @@ impl Market {
         node: B256,
     ) -> Result<(B256, B256)> {
         let r = self
-            .contract()
+            .game_contract()
             .revealedNode(job_id, attempt, node)
             .call()
             .await
             .map_err(call_err)?;
         Ok((r.left, r.right))
+    }
+
+    /// The revealed tensor root of a slot leaf of a result, if it was revealed.
+    pub async fn revealed_slot(
+        &self,
+        job_id: U256,
+        attempt: u32,
+        leaf: B256,
+    ) -> Result<Option<B256>> {
+        let r = self
+            .game_contract()
+            .revealedSlot(job_id, attempt, leaf)
+            .call()
+            .await
+            .map_err(call_err)?;
+        Ok(r._0.then_some(r._1))
     }
 
     /// The revealed data of a tensor leaf of a result, if it was revealed.
@@ -358,7 +440,7 @@ impl Market {
         leaf: B256,
     ) -> Result<Option<[u8; 32]>> {
         let r = self
-            .contract()
+            .game_contract()
             .revealedLeaf(job_id, attempt, leaf)
             .call()
             .await
@@ -366,34 +448,16 @@ impl Market {
         Ok(r._0.then_some(r._1.0))
     }
 
-    /// The revealed tensor root of slot k + 1 of a result (zero when not revealed).
-    pub async fn revealed_transition(&self, job_id: U256, attempt: u32, k: u32) -> Result<B256> {
-        self.contract()
-            .revealedTransition(job_id, attempt, k)
-            .call()
-            .await
-            .map_err(call_err)
-    }
-
-    /// Phase 1: agree or disagree with the revealed σ_mid.
-    pub async fn bisect(&self, game: U256, mv: u32, agree: bool) -> Result<TransactionReceipt> {
-        let tx = self
-            .contract()
-            .bisect(game, mv, agree)
-            .into_transaction_request();
-        self.client().send(tx).await
-    }
-
-    /// Phase 2: go down to the right (or left) child.
+    /// Goes down to the right (or left) child, in either walk.
     pub async fn pick(&self, game: U256, mv: u32, right: bool) -> Result<TransactionReceipt> {
         let tx = self
-            .contract()
+            .game_contract()
             .pick(game, mv, right)
             .into_transaction_request();
         self.client().send(tx).await
     }
 
-    /// Phase 2 at the leaf: name the element at byte `offset`.
+    /// At the tensor leaf: names the element at byte `offset`.
     pub async fn name_element(
         &self,
         game: U256,
@@ -401,16 +465,16 @@ impl Market {
         offset: u8,
     ) -> Result<TransactionReceipt> {
         let tx = self
-            .contract()
+            .game_contract()
             .nameElement(game, mv, offset)
             .into_transaction_request();
         self.client().send(tx).await
     }
 
-    /// Phase 3: the one step, with its witness (empty for a padding element).
+    /// The one step, with its witness (empty for a padding element).
     pub async fn step(&self, game: U256, witness: &StepWitness) -> Result<TransactionReceipt> {
         let tx = self
-            .contract()
+            .game_contract()
             .step(game, witness.into())
             .into_transaction_request();
         self.client().send(tx).await
@@ -418,15 +482,16 @@ impl Market {
 
     /// Resolves a game whose side to move ran out of time.
     pub async fn timeout(&self, game: U256) -> Result<TransactionReceipt> {
-        self.client()
-            .send(self.contract().timeout(game).into_transaction_request())
-            .await
+        let tx = self.game_contract().timeout(game).into_transaction_request();
+        self.client().send(tx).await
     }
 
     /// Claims the bond and share of a game made moot by another game's win.
     pub async fn claim_moot(&self, game: U256) -> Result<TransactionReceipt> {
-        self.client()
-            .send(self.contract().claimMoot(game).into_transaction_request())
-            .await
+        let tx = self
+            .game_contract()
+            .claimMoot(game)
+            .into_transaction_request();
+        self.client().send(tx).await
     }
 }

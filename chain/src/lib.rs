@@ -19,5 +19,5 @@ pub use client::{ChainClient, ChainConfig};
 pub use deploy::{Deployment, MarketParams, deploy};
 pub use error::{ChainError, Result, Revert};
 pub use events::{ChainEvent, EventStream, VouchEvent};
-pub use game::{GamePhase, GameStatus, GameView, PendingReveal, ResultDispute};
+pub use game::{GamePhase, GameStatus, GameView, PendingReveal, ResultDispute, Tree};
 pub use market::{JobStatus, JobView, Market};

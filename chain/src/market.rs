@@ -117,14 +117,15 @@ impl Market {
 
     /// The deployment's parameters, read from the market.
     pub async fn params(&self) -> Result<MarketParams> {
-        let c = self.contract();
+        let (c, g) = (self.contract(), self.game_contract());
         Ok(MarketParams {
             challenge_window: c.challengeWindow().call().await.map_err(call_err)?,
             result_bond: c.resultBond().call().await.map_err(call_err)?,
-            challenge_bond: c.challengeBond().call().await.map_err(call_err)?,
-            game_clock: c.gameClock().call().await.map_err(call_err)?,
-            clock_extension: c.clockExtension().call().await.map_err(call_err)?,
-            burn_bps: c.burnBps().call().await.map_err(call_err)?,
+            challenge_bond: g.challengeBond().call().await.map_err(call_err)?,
+            game_clock: g.gameClock().call().await.map_err(call_err)?,
+            clock_extension: g.clockExtension().call().await.map_err(call_err)?,
+            burn_bps: g.burnBps().call().await.map_err(call_err)?,
+            move_reward: g.moveReward().call().await.map_err(call_err)?,
         })
     }
 

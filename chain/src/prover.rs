@@ -1,9 +1,9 @@
-//! The one-step prover (PROTOCOL §6.5): the phase-3 witness as the contracts take it, and a typed
+//! The one-step prover (PROTOCOL §6.4): the phase-3 witness as the contracts take it, and a typed
 //! `OneStepProver.trueElement` call, the on-chain twin of `vouch_core::dispute::verify_step` (a
 //! challenger can pre-check its step against the chain itself, for free).
 
 use crate::{
-    bindings::{JobMarket, OneStepProver},
+    bindings::{DisputeGame, OneStepProver},
     deploy::Deployment,
     error::Result,
     market::call_err,
@@ -15,7 +15,7 @@ use alloy::{
 use vouch_core::dispute::StepWitness;
 
 /// `From<&StepWitness>` for the `StepWitness` of each listed binding module. `sol!` generates the
-/// ABI struct once per contract that uses it (the market's `step`, the prover's `trueElement`); the
+/// ABI struct once per contract that uses it (the game's `step`, the prover's `trueElement`); the
 /// types are identical field for field, so one body serves all of them.
 macro_rules! impl_sol_witness {
     ($($binding:ident),+ $(,)?) => {$(
@@ -47,10 +47,10 @@ macro_rules! impl_sol_witness {
     )+};
 }
 
-impl_sol_witness!(JobMarket, OneStepProver);
+impl_sol_witness!(DisputeGame, OneStepProver);
 
 /// The true value of element `e` of op `k`'s output (slot `k + 1`) of model `model_id` when the
-/// state after `k` ops is `sigma_k`, as the deployment's `OneStepProver` computes it from `witness`
+/// state the operands are proven against is `state_root` (in a game: the defender's final state), as the deployment's `OneStepProver` computes it from `witness`
 /// (an `eth_call`: nothing is sent). A witness that does not prove what it must is
 /// [`ChainError::Reverted`](crate::ChainError::Reverted) with a [`Revert::Prover`](crate::Revert::Prover).
 pub async fn true_element(
@@ -58,12 +58,12 @@ pub async fn true_element(
     deployment: &Deployment,
     model_id: U256,
     k: u32,
-    sigma_k: B256,
+    state_root: B256,
     e: usize,
     witness: &StepWitness,
 ) -> Result<i8> {
     OneStepProver::new(deployment.prover, provider)
-        .trueElement(model_id, k, sigma_k, U256::from(e), witness.into())
+        .trueElement(model_id, k, state_root, U256::from(e), witness.into())
         .call()
         .await
         .map_err(call_err)
