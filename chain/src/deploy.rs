@@ -25,11 +25,9 @@ pub struct MarketParams {
     pub burn_bps: u16,
 }
 
-/// Gas a defender spends on a whole game at worst (PROTOCOL §6.7, docs/GAS.md "Whole disputes"): the
-/// opening reveal (87k), a state reveal per trace round (82k, ≤ 6 rounds for ≤ 64 ops), the transition
-/// (89k) and a node reveal per tensor level (100k, ≤ 20 levels for tensors ≤ 2^20 leaves) plus the leaf
-/// (77k): ≈ 2.75M, rounded up.
-pub const DEFENDER_GAME_GAS: u64 = 3_000_000;
+/// Gas a defender spends on a whole game at worst, derived from the limits every listed model keeps
+/// (PROTOCOL §6.8, `vouch_core::dispute::defender_game_gas`).
+pub use vouch_core::dispute::DEFENDER_GAME_GAS;
 
 impl MarketParams {
     /// A market with this window and result bond, and game parameters derived from them: half of every
