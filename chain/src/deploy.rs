@@ -8,7 +8,7 @@ use crate::{
 };
 use alloy::primitives::{Address, U256};
 use serde::{Deserialize, Serialize};
-use vouch_core::dispute::{CHALLENGER_MOVE_GAS, DEFENDER_GAME_GAS};
+use vouch_core::dispute::CHALLENGER_MOVE_GAS;
 
 /// Deployment parameters of the market (PROTOCOL.md §5.2, §6.6, §6.8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,6 +29,10 @@ pub struct MarketParams {
     /// (PROTOCOL §6.5): the gas of the costliest challenger move at the assumed gas price.
     pub move_reward: U256,
 }
+
+/// Gas a defender spends on a whole game at worst, derived from the limits every listed model keeps
+/// (PROTOCOL §6.8, `vouch_core::dispute::defender_game_gas`).
+pub use vouch_core::dispute::DEFENDER_GAME_GAS;
 
 impl MarketParams {
     /// A market with this window and result bond, and game parameters derived from them: half of every

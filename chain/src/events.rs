@@ -5,7 +5,10 @@
 //! what they derived from the events, which makes a restart resume exactly where it stopped.
 
 use crate::{
-    bindings::{JobMarket::JobMarketEvents, ModelRegistry::ModelRegistryEvents},
+    bindings::{
+        DisputeGame::DisputeGameEvents, JobMarket::JobMarketEvents,
+        ModelRegistry::ModelRegistryEvents,
+    },
     client::classify,
     deploy::Deployment,
     error::{ChainError, Result},
@@ -24,6 +27,8 @@ pub enum VouchEvent {
     Market(JobMarketEvents),
     /// Emitted by the `ModelRegistry`.
     Registry(ModelRegistryEvents),
+    /// Emitted by the `DisputeGame`.
+    Game(DisputeGameEvents),
 }
 
 /// An event with where it happened.
@@ -50,6 +55,11 @@ pub fn decode_log(deployment: &Deployment, log: &Log) -> Result<Option<ChainEven
     } else if log.address() == deployment.registry {
         VouchEvent::Registry(
             ModelRegistryEvents::decode_raw_log(topics, data)
+                .map_err(|e| ChainError::Decode(e.to_string()))?,
+        )
+    } else if log.address() == deployment.game {
+        VouchEvent::Game(
+            DisputeGameEvents::decode_raw_log(topics, data)
                 .map_err(|e| ChainError::Decode(e.to_string()))?,
         )
     } else {
@@ -107,7 +117,11 @@ impl EventStream {
         }
         let to = safe.min(self.next_block + self.max_range - 1);
         let filter = Filter::new()
-            .address(vec![self.deployment.registry, self.deployment.market])
+            .address(vec![
+                self.deployment.registry,
+                self.deployment.market,
+                self.deployment.game,
+            ])
             .from_block(self.next_block)
             .to_block(to);
         let logs = self.provider.get_logs(&filter).await.map_err(classify)?;

@@ -77,6 +77,14 @@ pub enum GamePhase {
 }
 
 impl GamePhase {
+    /// Every phase, in game order.
+    pub const ALL: [Self; 3] = [Self::Slots, Self::Tensor, Self::Step];
+
+    /// A name from [`GamePhase::as_str`].
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+
     /// From the contract's `GamePhase` enum value.
     pub fn from_u8(v: u8) -> Option<Self> {
         match v {

@@ -10,12 +10,18 @@ import {
     ModelRootMismatch,
     NoLeaves,
     NotModelOwner,
+    OpOutputShape,
+    OperandNotWritten,
     RoyaltyTooHigh,
+    StepCalldataTooLarge,
+    StepGasTooHigh,
     UnknownModel,
     WrongOp
 } from "./lib/Errors.sol";
+import {LibLimits, StepCost} from "./lib/LibLimits.sol";
 import {Frontier, LibMerkle} from "./lib/LibMerkle.sol";
 import {LibModel} from "./lib/LibModel.sol";
+import {LibOp, OpSpec} from "./lib/LibOp.sol";
 import {Model, ModelStatus, TensorShape} from "./lib/Types.sol";
 
 /// @title ModelRegistry
@@ -26,9 +32,6 @@ contract ModelRegistry is IModelRegistry {
 
     /// @notice 100 % in basis points.
     uint16 public constant MAX_ROYALTY_BPS = 10_000;
-
-    /// @notice The most elements (`h·w·c`) an input or output tensor may have: 2^22 (4 MiB of int8).
-    uint256 internal constant MAX_TENSOR_ELEMENTS = 1 << 22;
 
     /// @notice A model as stored: the fields of `Model`, packed into 5 slots (`Model` itself would take 9, as
     /// every nested struct starts a new slot). Slot 0 and slot 2 hold everything `modelTerms` needs but the fee.
@@ -83,11 +86,12 @@ contract ModelRegistry is IModelRegistry {
             // < 2^96: no overflow in uint256.
             uint256 inputLen = uint256(input.h) * input.w * input.c;
             uint256 outputLen = uint256(output.h) * output.w * output.c;
-            // INVARIANT: every model has an op, and input and output tensors of 1 to 2^22 elements (tensor roots
-            // need m ≥ 1; a zero dimension makes the element count zero). The bound keeps every length in uint32.
+            // INVARIANT: every model has 1 to MAX_OPS ops (so the state tree is at most 20 deep, PROTOCOL §6.8), and
+            // input and output tensors of 1 to 2^22 elements (tensor roots need m ≥ 1; a zero dimension makes the
+            // element count zero). The bound keeps every length in uint32.
             if (
-                opCount == 0 || inputLen == 0 || outputLen == 0 || inputLen > MAX_TENSOR_ELEMENTS
-                    || outputLen > MAX_TENSOR_ELEMENTS
+                opCount == 0 || opCount > LibLimits.MAX_OPS || inputLen == 0 || outputLen == 0
+                    || inputLen > LibLimits.MAX_TENSOR_ELEMENTS || outputLen > LibLimits.MAX_TENSOR_ELEMENTS
             ) {
                 revert InvalidModelShape(opCount, _saturate64(inputLen), _saturate64(outputLen));
             }
@@ -144,6 +148,7 @@ contract ModelRegistry is IModelRegistry {
         if (op != p.op) revert WrongOp(modelId, op, p.op);
         // INVARIANT: an op tree has at least its spec leaf (m ≥ 1).
         if (p.opTree.count == 0) revert EmptyOp(modelId, op);
+        _checkStep(modelId, model, op, p.opTree.count);
 
         bytes32 root = p.opTree.root(LibMerkle.TAG_OP, LibModel.OP_PAD_LEAF);
         _opRoots[modelId][op] = root;
@@ -256,6 +261,39 @@ contract ModelRegistry is IModelRegistry {
     function opSpec(uint256 modelId, uint32 op) external view returns (bytes memory) {
         _requireModel(modelId);
         return op < _publications[modelId].op ? _opSpecs[modelId][op] : bytes("");
+    }
+
+    /// @dev Refuses op `op` unless a dispute on it stays decidable (PROTOCOL §6.8): a well-formed spec, an output of
+    /// 1 to 2^22 elements, operands already written, and a worst one-step transaction within the calldata and gas
+    /// caps. Reads the op's spec and its operands' shapes (the model's input, or an earlier op's spec).
+    function _checkStep(uint256 modelId, ModelRecord storage model, uint32 op, uint256 opLeaves) internal view {
+        OpSpec memory spec = LibOp.decode(_opSpecs[modelId][op]);
+        uint256 outLen = LibOp.elementCount(spec.out);
+        // INVARIANT: every slot tensor has 1 to 2^22 elements, so its tree is at most MAX_TENSOR_DEPTH deep.
+        if (outLen == 0 || outLen > LibLimits.MAX_TENSOR_ELEMENTS) {
+            revert OpOutputShape(modelId, op, spec.out.h, spec.out.w, spec.out.c);
+        }
+        TensorShape memory a = _slotShape(modelId, model, op, spec.input);
+        TensorShape memory b = spec.code == LibOp.ADD ? _slotShape(modelId, model, op, spec.inputB) : a;
+        StepCost memory cost = LibLimits.worstStep(spec, a, b, model.opCount, opLeaves);
+        // INVARIANT: the worst step of every op fits a transaction geth-family txpools relay (PROTOCOL §6.8).
+        if (cost.calldataBytes > LibLimits.MAX_STEP_CALLDATA) {
+            revert StepCalldataTooLarge(modelId, op, cost.calldataBytes, LibLimits.MAX_STEP_CALLDATA);
+        }
+        uint256 gasBound = LibLimits.stepGas(cost);
+        // INVARIANT: the worst step of every op fits well inside a block and EIP-7825's per-transaction cap.
+        if (gasBound > LibLimits.MAX_STEP_GAS) revert StepGasTooHigh(modelId, op, gasBound, LibLimits.MAX_STEP_GAS);
+    }
+
+    /// @dev The shape of slot `slot`, read by op `op`: the model's input for slot 0, else the output of op slot − 1.
+    function _slotShape(uint256 modelId, ModelRecord storage model, uint32 op, uint16 slot)
+        internal
+        view
+        returns (TensorShape memory)
+    {
+        // INVARIANT: op k reads only slots ≤ k (PROTOCOL §2), whose shapes are fixed by now.
+        if (slot > op) revert OperandNotWritten(modelId, op, slot);
+        return slot == 0 ? _inputShape(model) : LibOp.outShape(_opSpecs[modelId][slot - 1]);
     }
 
     function _requireModel(uint256 modelId) internal view returns (ModelRecord storage model) {

@@ -1,5 +1,5 @@
-//! The `games` and `game_moves` tables: dispute games folded from the market's game events, read by
-//! the API so anyone can watch a bisection narrow without an RPC endpoint of their own.
+//! The `games` and `game_moves` tables: dispute games folded from the `DisputeGame`'s events, read by
+//! the API so anyone can watch a game walk down to one element without an RPC endpoint of their own.
 
 use crate::{
     columns::{hex_bytes, to_i64, to_u64, u256_to_i64},
@@ -8,9 +8,9 @@ use crate::{
 use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, AnyPool, Row, any::AnyRow};
 use vouch_chain::{
-    GameStatus,
-    bindings::JobMarket::{
-        ChallengeOpened, ElementNamed, GameResolved, StepProven, TensorBisected, TraceBisected,
+    GamePhase, GameStatus,
+    bindings::DisputeGame::{
+        ChallengeOpened, Descended, ElementNamed, GameResolved, SlotDisputed, StepProven,
     },
 };
 
@@ -29,14 +29,14 @@ pub struct GameRecord {
     pub bond_wei: String,
     /// Lifecycle status.
     pub status: GameStatus,
-    /// Phase 1: σ_lo agreed …
-    pub lo: u64,
-    /// … σ_hi disputed. Once `hi = lo + 1`, op `lo` is the disputed step.
-    pub hi: u64,
-    /// Phase 2: depth reached in the disputed tensor's tree.
-    pub tensor_depth: Option<u64>,
-    /// Phase 2: index at that depth.
-    pub tensor_index: Option<u64>,
+    /// Where the game stands: walking the final state, walking the disputed tensor, or the one step.
+    pub phase: GamePhase,
+    /// The slot the final-state walk reached (op `slot − 1` is disputed); absent before.
+    pub slot: Option<u64>,
+    /// Depth reached in the tree being walked.
+    pub depth: u64,
+    /// Index of the node reached at that depth.
+    pub index: u64,
     /// The named byte of the disputed leaf.
     pub element_offset: Option<u64>,
     /// Phase 3: the op the contract executed.
@@ -64,13 +64,13 @@ pub struct GameRecord {
 pub struct GameMove {
     /// Block of the move.
     pub block: u64,
-    /// `opened`, `trace_bisected`, `tensor_bisected`, `element_named`, `step_proven` or `resolved`.
+    /// `opened`, `descended`, `slot_disputed`, `element_named`, `step_proven` or `resolved`.
     pub kind: String,
     /// What the move says.
     pub detail: String,
 }
 
-const COLUMNS: &str = "id, job_id, attempt, challenger, bond_wei, status, lo, hi, tensor_depth, tensor_index, \
+const COLUMNS: &str = "id, job_id, attempt, challenger, bond_wei, status, phase, slot, depth, node_index, \
     element_offset, step_op, step_element, claimed, actual, challenger_paid_wei, defender_paid_wei, burned_wei, \
     opened_block, resolved_block";
 
@@ -82,6 +82,7 @@ fn opt_u64(row: &AnyRow, col: &str) -> Result<Option<u64>> {
 impl GameRecord {
     fn from_row(row: &AnyRow) -> Result<Self> {
         let status: String = row.try_get("status")?;
+        let phase: String = row.try_get("phase")?;
         Ok(Self {
             game_id: to_u64(row.try_get("id")?)?,
             job_id: to_u64(row.try_get("job_id")?)?,
@@ -90,10 +91,11 @@ impl GameRecord {
             bond_wei: row.try_get("bond_wei")?,
             status: GameStatus::parse(&status)
                 .ok_or_else(|| CoordinatorError::Invalid(format!("games.status = {status}")))?,
-            lo: to_u64(row.try_get("lo")?)?,
-            hi: to_u64(row.try_get("hi")?)?,
-            tensor_depth: opt_u64(row, "tensor_depth")?,
-            tensor_index: opt_u64(row, "tensor_index")?,
+            phase: GamePhase::parse(&phase)
+                .ok_or_else(|| CoordinatorError::Invalid(format!("games.phase = {phase}")))?,
+            slot: opt_u64(row, "slot")?,
+            depth: to_u64(row.try_get("depth")?)?,
+            index: to_u64(row.try_get("node_index")?)?,
             element_offset: opt_u64(row, "element_offset")?,
             step_op: opt_u64(row, "step_op")?,
             step_element: opt_u64(row, "step_element")?,
@@ -138,21 +140,12 @@ async fn record_move(
     Ok(())
 }
 
-/// `ChallengeOpened`: inserts the game as active, bisecting σ_0 … σ_n (n from the job's model).
+/// `ChallengeOpened`: inserts the game as active, at the root of the defender's final state.
 pub async fn opened(conn: &mut AnyConnection, e: &ChallengeOpened, at: At) -> Result<()> {
     let game = u256_to_i64(e.gameId)?;
-    let n: Option<i64> = sqlx::query_scalar(
-        "SELECT m.op_count FROM jobs j JOIN models m ON m.id = j.model_id WHERE j.id = $1",
-    )
-    .bind(u256_to_i64(e.jobId)?)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let n = n.ok_or_else(|| {
-        CoordinatorError::Invalid(format!("game {} on job {} never posted", e.gameId, e.jobId))
-    })?;
     sqlx::query(
-        "INSERT INTO games (id, job_id, attempt, challenger, bond_wei, status, lo, hi, opened_block) \
-         VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8) ON CONFLICT (id) DO NOTHING",
+        "INSERT INTO games (id, job_id, attempt, challenger, bond_wei, status, phase, depth, node_index, \
+         opened_block) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 0, $8) ON CONFLICT (id) DO NOTHING",
     )
     .bind(game)
     .bind(u256_to_i64(e.jobId)?)
@@ -160,7 +153,7 @@ pub async fn opened(conn: &mut AnyConnection, e: &ChallengeOpened, at: At) -> Re
     .bind(hex_bytes(e.challenger.as_slice()))
     .bind(e.bond.to_string())
     .bind(GameStatus::Active.as_str())
-    .bind(n)
+    .bind(GamePhase::Slots.as_str())
     .bind(to_i64(at.block)?)
     .execute(&mut *conn)
     .await?;
@@ -174,45 +167,79 @@ pub async fn opened(conn: &mut AnyConnection, e: &ChallengeOpened, at: At) -> Re
     record_move(conn, game, at, "opened", detail).await
 }
 
-/// `TraceBisected`: the new (lo, hi).
-pub async fn trace_bisected(conn: &mut AnyConnection, e: &TraceBisected, at: At) -> Result<()> {
+/// `Descended`: the position the challenger's pick reached, in the final state or in the tensor.
+pub async fn descended(conn: &mut AnyConnection, e: &Descended, at: At) -> Result<()> {
     let game = u256_to_i64(e.gameId)?;
-    sqlx::query("UPDATE games SET lo = $2, hi = $3 WHERE id = $1")
+    let phase = GamePhase::from_u8(e.phase)
+        .ok_or_else(|| CoordinatorError::Invalid(format!("game phase {}", e.phase)))?;
+    sqlx::query("UPDATE games SET phase = $2, depth = $3, node_index = $4 WHERE id = $1")
         .bind(game)
-        .bind(i64::from(e.lo))
-        .bind(i64::from(e.hi))
-        .execute(&mut *conn)
-        .await?;
-    let detail = if e.hi == e.lo + 1 {
-        format!(
-            "σ_{} agreed, σ_{} disputed: op {} is the disputed step",
-            e.lo, e.hi, e.lo
-        )
-    } else {
-        format!("σ_{} agreed, σ_{} disputed", e.lo, e.hi)
-    };
-    record_move(conn, game, at, "trace_bisected", detail).await
-}
-
-/// `TensorBisected`: the position reached in the disputed tensor.
-pub async fn tensor_bisected(conn: &mut AnyConnection, e: &TensorBisected, at: At) -> Result<()> {
-    let game = u256_to_i64(e.gameId)?;
-    sqlx::query("UPDATE games SET tensor_depth = $2, tensor_index = $3 WHERE id = $1")
-        .bind(game)
+        .bind(phase.as_str())
         .bind(i64::from(e.depth))
         .bind(to_i64(e.index)?)
         .execute(&mut *conn)
         .await?;
-    let detail = format!("node {} of depth {} ({})", e.index, e.depth, e.node);
-    record_move(conn, game, at, "tensor_bisected", detail).await
+    let tree = match phase {
+        GamePhase::Slots => "the final state",
+        GamePhase::Tensor | GamePhase::Step => "the disputed tensor",
+    };
+    let detail = format!("node {} at depth {} of {tree} ({})", e.index, e.depth, e.node);
+    record_move(conn, game, at, "descended", detail).await
+}
+
+/// `SlotDisputed`: the final-state walk reached slot `j`. Slot 0 (the input) and padding slots are
+/// decided on the spot (a `GameResolved` follows); an op's slot starts the walk down its tensor.
+pub async fn slot_disputed(conn: &mut AnyConnection, e: &SlotDisputed, at: At) -> Result<()> {
+    let game = u256_to_i64(e.gameId)?;
+    let n: Option<i64> = sqlx::query_scalar(
+        "SELECT m.op_count FROM games g JOIN jobs j ON j.id = g.job_id JOIN models m ON m.id = j.model_id \
+         WHERE g.id = $1",
+    )
+    .bind(game)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let n = n.ok_or_else(|| CoordinatorError::Invalid(format!("game {} never opened", e.gameId)))?;
+    let j = i64::from(e.slot);
+    let (phase, detail) = if j == 0 {
+        (
+            GamePhase::Slots,
+            "slot 0 disputed: the contract checks it against the job's input".to_owned(),
+        )
+    } else if j > n {
+        (
+            GamePhase::Slots,
+            format!("padding slot {j} disputed: the contract checks it is empty"),
+        )
+    } else {
+        (
+            GamePhase::Tensor,
+            format!("every slot before {j} agreed: op {} is the disputed step", j - 1),
+        )
+    };
+    let walk = if phase == GamePhase::Tensor {
+        ", depth = 0, node_index = 0"
+    } else {
+        ""
+    };
+    let sql = sqlx::AssertSqlSafe(format!(
+        "UPDATE games SET phase = $2, slot = $3{walk} WHERE id = $1"
+    ));
+    sqlx::query(sql)
+        .bind(game)
+        .bind(phase.as_str())
+        .bind(j)
+        .execute(&mut *conn)
+        .await?;
+    record_move(conn, game, at, "slot_disputed", detail).await
 }
 
 /// `ElementNamed`: the byte of the leaf whose element the contract will compute.
 pub async fn element_named(conn: &mut AnyConnection, e: &ElementNamed, at: At) -> Result<()> {
     let game = u256_to_i64(e.gameId)?;
-    sqlx::query("UPDATE games SET element_offset = $2 WHERE id = $1")
+    sqlx::query("UPDATE games SET phase = $3, element_offset = $2 WHERE id = $1")
         .bind(game)
         .bind(i64::from(e.offset))
+        .bind(GamePhase::Step.as_str())
         .execute(&mut *conn)
         .await?;
     let detail = format!("byte {} of the disputed leaf", e.offset);

@@ -14,7 +14,10 @@ use std::time::Duration;
 use tokio::sync::watch;
 use vouch_chain::{
     ChainEvent, Deployment, EventStream, VouchEvent,
-    bindings::{JobMarket::JobMarketEvents, ModelRegistry::ModelRegistryEvents},
+    bindings::{
+        DisputeGame::DisputeGameEvents, JobMarket::JobMarketEvents,
+        ModelRegistry::ModelRegistryEvents,
+    },
     events::decode_log,
 };
 
@@ -61,13 +64,16 @@ pub async fn apply_event(conn: &mut AnyConnection, event: &ChainEvent) -> Result
             JobMarketEvents::ResultSubmitted(e) => jobs::result_submitted(conn, e, block).await,
             JobMarketEvents::JobSettled(e) => jobs::settled(conn, e, block).await,
             JobMarketEvents::JobRefunded(e) => jobs::refunded(conn, e, block).await,
-            JobMarketEvents::ResultOverturned(e) => jobs::overturned(conn, e, block).await,
-            JobMarketEvents::ChallengeOpened(e) => games::opened(conn, e, at).await,
-            JobMarketEvents::TraceBisected(e) => games::trace_bisected(conn, e, at).await,
-            JobMarketEvents::TensorBisected(e) => games::tensor_bisected(conn, e, at).await,
-            JobMarketEvents::ElementNamed(e) => games::element_named(conn, e, at).await,
-            JobMarketEvents::StepProven(e) => games::step_proven(conn, e, at).await,
-            JobMarketEvents::GameResolved(e) => games::resolved(conn, e, at).await,
+            _ => Ok(()),
+        },
+        VouchEvent::Game(e) => match e {
+            DisputeGameEvents::ResultOverturned(e) => jobs::overturned(conn, e, block).await,
+            DisputeGameEvents::ChallengeOpened(e) => games::opened(conn, e, at).await,
+            DisputeGameEvents::Descended(e) => games::descended(conn, e, at).await,
+            DisputeGameEvents::SlotDisputed(e) => games::slot_disputed(conn, e, at).await,
+            DisputeGameEvents::ElementNamed(e) => games::element_named(conn, e, at).await,
+            DisputeGameEvents::StepProven(e) => games::step_proven(conn, e, at).await,
+            DisputeGameEvents::GameResolved(e) => games::resolved(conn, e, at).await,
             _ => Ok(()),
         },
     }

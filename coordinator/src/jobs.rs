@@ -11,7 +11,10 @@ use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, AnyPool, Row, any::AnyRow};
 use vouch_chain::{
     JobStatus,
-    bindings::JobMarket::{JobPosted, JobRefunded, JobSettled, ResultOverturned, ResultSubmitted},
+    bindings::{
+        DisputeGame::ResultOverturned,
+        JobMarket::{JobPosted, JobRefunded, JobSettled, ResultSubmitted},
+    },
 };
 
 /// A job as served by the API.

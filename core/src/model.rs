@@ -27,8 +27,17 @@ pub const MODEL_MAGIC: &[u8; 8] = b"VOUCHM02";
 pub const MAX_K: usize = 1 << 16;
 /// Largest tensor a model may take or produce.
 pub const MAX_TENSOR_LEN: usize = 1 << 22;
-/// Most ops in one model.
-pub const MAX_OPS: usize = 4096;
+/// Deepest tensor tree: a tensor has at most as many leaves as elements, so at most
+/// [`MAX_TENSOR_LEN`] leaves (PROTOCOL.md §6.8).
+pub const MAX_TENSOR_DEPTH: u32 = 22;
+/// Most ops in one model: 2^20 − 1 (about 10^6 steps, room for a language model's generation), so
+/// the state tree of `n + 1` slots is at most [`MAX_STATE_DEPTH`] deep (PROTOCOL.md §6.8).
+pub const MAX_OPS: usize = (1 << 20) - 1;
+/// Deepest state tree: `⌈log2(MAX_OPS + 1)⌉`.
+pub const MAX_STATE_DEPTH: u32 = 20;
+
+const _: () = assert!(1 << MAX_TENSOR_DEPTH == MAX_TENSOR_LEN);
+const _: () = assert!((MAX_OPS + 1).next_power_of_two().trailing_zeros() == MAX_STATE_DEPTH);
 
 /// How real numbers map to a tensor's int8 elements: `real = scale · (q − zero_point)`.
 ///
@@ -472,6 +481,15 @@ impl Model {
         self.ops.last().map_or(self.input_zero, |op| op.z_out)
     }
 
+    /// Shape of slot `i`: the input for slot 0, else the output of op `i − 1`.
+    pub fn slot_shape(&self, i: usize) -> Shape {
+        if i == 0 {
+            self.input
+        } else {
+            self.ops[i - 1].out
+        }
+    }
+
     /// `(shape, zero point)` of every slot, input first.
     pub fn slots(&self) -> Vec<(Shape, i8)> {
         std::iter::once((self.input, self.input_zero))
@@ -621,8 +639,17 @@ impl Model {
                     }
                 }
             }
-            // A dispute on this op must be decidable: its one step has to fit a block.
-            let gas = crate::dispute::step_gas_bound(self, k);
+            // A dispute on this op must be decidable: its one step has to reach a block and fit it.
+            let step = crate::dispute::worst_step(self, k);
+            if step.calldata_bytes > crate::dispute::MAX_STEP_CALLDATA {
+                return bad(format!(
+                    "its one-step transaction could need {} bytes of calldata, more than the {} \
+                     txpools relay (read a smaller window or fewer channels, or split a wide dense layer)",
+                    step.calldata_bytes,
+                    crate::dispute::MAX_STEP_CALLDATA
+                ));
+            }
+            let gas = step.gas_bound();
             if gas > crate::dispute::MAX_STEP_GAS {
                 return bad(format!(
                     "its one-step proof could need {gas} gas, more than the {} a dispute may use \
@@ -673,7 +700,8 @@ impl Model {
                 "op count {op_count} out of range"
             )));
         }
-        let mut ops = Vec::with_capacity(op_count);
+        // Not `with_capacity(op_count)`: the count is the file's word, not yet backed by bytes.
+        let mut ops = Vec::new();
         for k in 0..op_count {
             let leaf_count = r.u32()? as usize;
             let leaves = (0..leaf_count)

@@ -43,7 +43,7 @@ interface IModelRegistry {
 
     /// @notice Registers a model as Pending, owned by the caller.
     /// @param root The model root (PROTOCOL §3) the publication must reproduce.
-    /// @param opCount Number of ops (≥ 1).
+    /// @param opCount Number of ops, 1 to `MAX_OPS` = 2^20 − 1 (PROTOCOL §6.8), else `InvalidModelShape`.
     /// @param input Input tensor shape `[H, W, C]`: every dimension ≥ 1 and `h·w·c` ≤ 2^22, else the call reverts
     /// `InvalidModelShape`. A job's input is `h·w·c` bytes, committed in rows of `c` bytes.
     /// @param inputZero Zero point of the input tensor (committed in the model root).
@@ -72,6 +72,12 @@ interface IModelRegistry {
     /// Sealing the last op computes the v2 model root (PROTOCOL §3: op count, input shape, input zero point,
     /// output shape and the root over the op tree roots) and activates the model, or reverts
     /// `ModelRootMismatch(computed, registered)`. Owner only.
+    /// Every op is refused unless a dispute on it stays decidable (PROTOCOL §6.8): its spec must be well-formed
+    /// (`BadSpecLength`, `UnknownOpCode`), its output hold 1 to 2^22 elements (`OpOutputShape`), its operands be slots
+    /// already written (`OperandNotWritten`), and the one-step transaction of its worst element need at most
+    /// `MAX_STEP_CALLDATA` = 98,304 bytes of calldata (`StepCalldataTooLarge`) and a gas bound of at most
+    /// `MAX_STEP_GAS` = 15,000,000 (`StepGasTooHigh`); both counted by `LibLimits` from the shapes, the op count and
+    /// the op's leaf count, as `vouch_core::dispute` counts them.
     function sealOp(uint256 modelId, uint32 op) external;
 
     /// @notice Discards all publication progress of a Pending model (e.g. after a root mismatch). Owner only.

@@ -261,3 +261,17 @@ error AvgPoolTapOutside(uint256 oy, uint256 ox);
 /// @notice A dense or conv accumulator outside i32, which the registration bound excludes (an invalid model;
 /// the reference interpreter refuses it too).
 error AccumulatorOverflow(int256 acc);
+
+/// @notice Op `op` of model `modelId` writes a tensor of shape [h, w, c]: outside 1 to 2^22 elements (PROTOCOL §6.8).
+error OpOutputShape(uint256 modelId, uint32 op, uint32 h, uint32 w, uint32 c);
+
+/// @notice Op `op` of model `modelId` reads slot `slot`, which no earlier op wrote (op k reads only slots ≤ k).
+error OperandNotWritten(uint256 modelId, uint32 op, uint16 slot);
+
+/// @notice The worst one-step transaction of op `op` of model `modelId` needs `size` bytes of calldata, above `cap`
+/// (PROTOCOL §6.8): txpools would drop it, so a dispute on the op could not be decided.
+error StepCalldataTooLarge(uint256 modelId, uint32 op, uint256 size, uint256 cap);
+
+/// @notice The gas bound of the worst one-step transaction of op `op` of model `modelId` is `gasBound`, above `cap`
+/// (PROTOCOL §6.8): a dispute on the op could not be decided.
+error StepGasTooHigh(uint256 modelId, uint32 op, uint256 gasBound, uint256 cap);

@@ -28,7 +28,10 @@ mod party;
 mod position;
 mod witness;
 
-pub use gas::{MAX_STEP_GAS, step_gas_bound};
+pub use gas::{
+    CHALLENGER_MOVE_GAS, DEFENDER_GAME_GAS, MAX_STEP_CALLDATA, MAX_STEP_GAS, StepCost,
+    defender_game_gas, step_calldata_bytes, step_gas_bound, worst_step,
+};
 pub use moves::{
     Opening, StateReveal, Transition, check_children, check_leaf, check_opening,
     check_state_reveal, check_transition,
