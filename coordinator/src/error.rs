@@ -81,6 +81,7 @@ impl IntoResponse for ApiError {
 pub fn describe_revert(revert: &Revert) -> String {
     let debug = match revert {
         Revert::Market(e) => format!("{e:?}"),
+        Revert::Game(e) => format!("{e:?}"),
         Revert::Registry(e) => format!("{e:?}"),
         Revert::Prover(e) => format!("{e:?}"),
         Revert::Unknown(data) => return format!("unknown revert data {data}"),
