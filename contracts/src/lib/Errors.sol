@@ -261,3 +261,17 @@ error AvgPoolTapOutside(uint256 oy, uint256 ox);
 /// @notice A dense or conv accumulator outside i32, which the registration bound excludes (an invalid model;
 /// the reference interpreter refuses it too).
 error AccumulatorOverflow(int256 acc);
+
+// ---------------------------------------------------------------------------------------------------------
+// Consumer callbacks (JobMarket, PROTOCOL §5.4)
+// ---------------------------------------------------------------------------------------------------------
+
+/// @notice A callback job asked for `gasLimit` gas for its callback; it must lie in [1, `max`].
+error CallbackGasOutOfRange(uint256 gasLimit, uint256 max);
+
+/// @notice `finalize` was sent with `available` gas left before the callback, less than the `required` that lets the
+/// callback have its whole gas limit under EIP-150's 63/64 rule (the finalizer cannot starve the callback).
+error InsufficientCallbackGas(uint256 available, uint256 required);
+
+/// @notice The job has status `status`, not Settled: it has no settled output yet.
+error JobNotSettled(uint256 jobId, JobStatus status);
