@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# CI gate for contracts/: formatting, tests, code size headroom, and committed artifacts that match the sources.
+# CI gate for contracts/: formatting, tests, code size headroom, complete error ABIs, and committed artifacts that
+# match the sources.
 # Fails when a deployable contract's runtime code exceeds MAX_RUNTIME bytes (EIP-170 allows 24,576; we keep 2 KiB
 # spare for what comes next), when artifacts/ differs from what build.sh produces, or is not committed at all.
 set -euo pipefail
@@ -9,6 +10,8 @@ MAX_RUNTIME=22528
 # Every artifact the Rust crates load (keep in step with scripts/export-artifacts.js).
 ARTIFACTS=(ModelRegistry JobMarket DisputeGame OneStepProver)
 ./build.sh
+# Every custom error a JobMarket call can revert with (its own and those it passes through) is in its ABI.
+node scripts/check-errors.js JobMarket
 "$FORGE" fmt --check
 "$FORGE" test
 # Sizes of everything outside test/ and script/ (those hold test-only contracts no one deploys).

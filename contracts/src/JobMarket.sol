@@ -6,14 +6,18 @@ import {IDisputeGame} from "./interfaces/IDisputeGame.sol";
 import {IJobMarket} from "./interfaces/IJobMarket.sol";
 import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
 import {IOneStepProver} from "./interfaces/IOneStepProver.sol";
+import {IVouchConsumer} from "./interfaces/IVouchConsumer.sol";
 import {
+    CallbackGasOutOfRange,
     ChallengeWindowOpen,
     DeadlineInPast,
     DeadlineNotReached,
     GamesOpen,
     InputLengthMismatch,
+    InsufficientCallbackGas,
     JobExpired,
     JobNotOpen,
+    JobNotSettled,
     JobNotSubmitted,
     ModelNotActive,
     NotCurrentResult,
@@ -37,10 +41,19 @@ import {Job, JobStatus, MarketConfig, ModelStatus, TensorShape} from "./lib/Type
 /// @dev Solvency: `address(this).balance` == Σ credits + Σ fee of Open and Submitted jobs + Σ bond of Submitted
 /// jobs. Every transition moves an amount from one term to another; only `postJob`, `submitResult`,
 /// `creditFromGame` (in), `overturn` (out, to the game) and `withdraw` (out) change the balance, each by exactly the
-/// term it changes. The game keeps its own books (challenger bonds, pools owed, burned wei).
+/// term it changes. The game keeps its own books (challenger bonds, pools owed, burned wei). A consumer callback
+/// (PROTOCOL §5.4) runs last in `finalize`, after every state change and credit, under the reentrancy lock, with
+/// exactly its gas limit and no return data copied: nothing it does can undo or block a settlement.
 contract JobMarket is IJobMarket, Guarded {
     /// @notice Basis points in 100 %.
     uint256 internal constant BPS = 10_000;
+
+    /// @notice The most gas a job's callback may ask for (`maxCallbackGas()`).
+    uint32 internal constant MAX_CALLBACK_GAS = 1_000_000;
+
+    /// @notice Gas kept on top of a callback's limit and its 1/64 (EIP-150) when `finalize` checks `gasleft()`: the
+    /// CALL itself (a cold account, 2,600) and what follows it (the `CallbackDelivered` log).
+    uint256 internal constant CALLBACK_GAS_RESERVE = 10_000;
 
     /// @inheritdoc IJobMarket
     IModelRegistry public immutable registry;
@@ -60,7 +73,13 @@ contract JobMarket is IJobMarket, Guarded {
     /// @inheritdoc IJobMarket
     mapping(address account => uint256) public credits;
 
+    /// @inheritdoc IJobMarket
+    mapping(uint256 jobId => uint32) public callbackGasLimit;
+
     mapping(uint256 jobId => Job) internal _jobs;
+
+    /// @notice The output of the current result of a callback job (what `finalize` hands the consumer).
+    mapping(uint256 jobId => bytes) internal _callbackOutput;
 
     /// @notice Deploys the market and its dispute game (which checks the game parameters of `config`).
     constructor(IModelRegistry registry_, IOneStepProver prover_, MarketConfig memory config) {
@@ -85,6 +104,171 @@ contract JobMarket is IJobMarket, Guarded {
         nonReentrant
         returns (uint256 jobId)
     {
+        return _post(modelId, input, deadline);
+    }
+
+    /// @inheritdoc IJobMarket
+    function postJobWithCallback(uint256 modelId, bytes calldata input, uint64 deadline, uint32 gasLimit)
+        external
+        payable
+        nonReentrant
+        returns (uint256 jobId)
+    {
+        // INVARIANT: a callback has some gas and never more than a finalizer can be asked to supply.
+        if (gasLimit == 0 || gasLimit > MAX_CALLBACK_GAS) revert CallbackGasOutOfRange(gasLimit, MAX_CALLBACK_GAS);
+        jobId = _post(modelId, input, deadline);
+        callbackGasLimit[jobId] = gasLimit;
+        emit CallbackRequested(jobId, msg.sender, gasLimit);
+    }
+
+    /// @inheritdoc IJobMarket
+    function submitResult(uint256 jobId, bytes32 outputRoot, bytes32 traceRoot, bytes calldata output)
+        external
+        payable
+        nonReentrant
+    {
+        Job storage job = _requireJob(jobId);
+        // INVARIANT: one result per job.
+        if (job.status != JobStatus.Open) revert JobNotOpen(jobId, job.status);
+        // INVARIANT: a result arrives strictly before the deadline (refunds start at the deadline).
+        if (block.timestamp >= job.deadline) revert JobExpired(jobId, job.deadline);
+        // INVARIANT: every result is backed by exactly one bond.
+        if (msg.value != resultBond) revert WrongBond(msg.value, resultBond);
+        // INVARIANT: the output has the model's shape.
+        if (output.length != job.outputLen) revert OutputLengthMismatch(output.length, job.outputLen);
+        bytes32 computed = LibTensor.tensorRoot(output, job.outputRowLen);
+        // INVARIANT: the output root is the output's, so the posted bytes are what a dispute is about.
+        if (computed != outputRoot) revert OutputRootMismatch(computed, outputRoot);
+
+        uint64 submittedAt = uint64(block.timestamp);
+        job.attempt += 1;
+        job.status = JobStatus.Submitted;
+        job.worker = msg.sender;
+        job.submittedAt = submittedAt;
+        job.bond = msg.value;
+        job.outputRoot = outputRoot;
+        job.traceRoot = traceRoot;
+        // A callback job keeps its output for `finalize` to hand over (overwritten by the next attempt's).
+        if (callbackGasLimit[jobId] != 0) _callbackOutput[jobId] = output;
+        emit ResultSubmitted(jobId, job.attempt, msg.sender, outputRoot, traceRoot, output, submittedAt);
+    }
+
+    /// @inheritdoc IJobMarket
+    function finalize(uint256 jobId) external nonReentrant {
+        Job storage job = _requireJob(jobId);
+        // INVARIANT: only a submitted result settles, and exactly once.
+        if (job.status != JobStatus.Submitted) revert JobNotSubmitted(jobId, job.status);
+        uint64 endsAt = job.submittedAt + challengeWindow;
+        // INVARIANT: a result settles only after its whole challenge window (`<` challenges, `>=` settles).
+        if (block.timestamp < endsAt) revert ChallengeWindowOpen(jobId, endsAt);
+        uint32 open = game.openGames(jobId, job.attempt);
+        // INVARIANT: a result settles only once every game on it is decided (a lost game re-opens the job).
+        if (open != 0) revert GamesOpen(jobId, open);
+
+        uint256 fee = job.fee;
+        uint256 royalty = fee * job.royaltyBps / BPS;
+        uint256 workerPayout = fee - royalty + job.bond;
+        address worker = job.worker;
+        bytes32 outputRoot = job.outputRoot;
+        job.status = JobStatus.Settled;
+        credits[worker] += workerPayout;
+        credits[job.modelOwner] += royalty;
+        emit JobSettled(jobId, job.attempt, worker, outputRoot, workerPayout, royalty);
+        uint32 gasLimit = callbackGasLimit[jobId];
+        // Last, after every state change and credit: the consumer's callback (PROTOCOL §5.4).
+        if (gasLimit != 0) _deliver(jobId, job.poster, gasLimit, outputRoot);
+    }
+
+    /// @inheritdoc IJobMarket
+    function refundExpired(uint256 jobId) external nonReentrant {
+        Job storage job = _requireJob(jobId);
+        // INVARIANT: only a job without a result is refunded, and exactly once.
+        if (job.status != JobStatus.Open) revert JobNotOpen(jobId, job.status);
+        // INVARIANT: the poster gets its fee back only once no result can arrive any more.
+        if (block.timestamp < job.deadline) revert DeadlineNotReached(jobId, job.deadline);
+
+        uint256 amount = job.fee;
+        job.status = JobStatus.Expired;
+        credits[job.poster] += amount;
+        emit JobRefunded(jobId, job.poster, amount);
+    }
+
+    /// @inheritdoc IJobMarket
+    function withdraw() external nonReentrant {
+        uint256 amount = credits[msg.sender];
+        // INVARIANT: a withdrawal moves money.
+        if (amount == 0) revert NothingToWithdraw();
+        // INVARIANT: the credit is gone before any money leaves (checks-effects-interactions).
+        credits[msg.sender] = 0;
+        emit Withdrawn(msg.sender, amount);
+        (bool ok,) = msg.sender.call{value: amount}("");
+        // INVARIANT: a failed transfer reverts, restoring the credit.
+        if (!ok) revert TransferFailed();
+    }
+
+    /// @inheritdoc IJobMarket
+    function getJob(uint256 jobId) external view returns (Job memory) {
+        return _requireJob(jobId);
+    }
+
+    /// @inheritdoc IJobMarket
+    function maxCallbackGas() external pure returns (uint32) {
+        return MAX_CALLBACK_GAS;
+    }
+
+    /// @inheritdoc IJobMarket
+    function settledOutputRoot(uint256 jobId) external view returns (bytes32) {
+        Job storage job = _requireJob(jobId);
+        // INVARIANT: only a settled output is final (an Open or Submitted one can still be overturned).
+        if (job.status != JobStatus.Settled) revert JobNotSettled(jobId, job.status);
+        return job.outputRoot;
+    }
+
+    /// @inheritdoc IJobMarket
+    function isSettledOutput(uint256 jobId, bytes calldata output) external view returns (bool) {
+        Job storage job = _jobs[jobId];
+        // The length check first: the tensor root of bytes of the output's length cannot revert.
+        return job.status == JobStatus.Settled && output.length == job.outputLen
+            && LibTensor.tensorRoot(output, job.outputRowLen) == job.outputRoot;
+    }
+
+    /// @inheritdoc IJobMarket
+    function tensorRoot(bytes calldata data, uint256 rowLen) external pure returns (bytes32) {
+        return LibTensor.tensorRoot(data, rowLen);
+    }
+
+    /// @inheritdoc IJobMarket
+    function jobState(uint256 jobId) external view returns (JobStatus status, uint32 attempt, uint256 modelId) {
+        Job storage job = _requireJob(jobId);
+        return (job.status, job.attempt, job.modelId);
+    }
+
+    /// @inheritdoc IJobMarket
+    function creditFromGame(address account) external payable onlyGame nonReentrant {
+        credits[account] += msg.value;
+    }
+
+    /// @inheritdoc IJobMarket
+    function overturn(uint256 jobId, uint32 attempt) external onlyGame nonReentrant returns (uint256 bond) {
+        Job storage job = _requireJob(jobId);
+        // INVARIANT: only the job's current, submitted result is voided (its bond is still escrowed here).
+        if (job.status != JobStatus.Submitted || job.attempt != attempt) revert NotCurrentResult(jobId, attempt);
+        bond = job.bond;
+        // The fee stays escrowed for the next worker (or the poster's refund at the deadline).
+        job.status = JobStatus.Open;
+        job.worker = address(0);
+        job.submittedAt = 0;
+        job.bond = 0;
+        job.outputRoot = bytes32(0);
+        job.traceRoot = bytes32(0);
+        (bool ok,) = address(game).call{value: bond}("");
+        // INVARIANT: the bond reaches the game, or nothing changes.
+        if (!ok) revert TransferFailed();
+    }
+
+    /// @notice Posts a job for `msg.sender` (PROTOCOL §5.2): checks the model's terms, escrows the fee, snapshots
+    /// the terms and commits to the input.
+    function _post(uint256 modelId, bytes calldata input, uint64 deadline) internal returns (uint256 jobId) {
         jobId = ++jobCount;
         Job storage job = _jobs[jobId];
         uint256 fee;
@@ -126,121 +310,20 @@ contract JobMarket is IJobMarket, Guarded {
         emit JobPosted(jobId, modelId, msg.sender, fee, deadline, inputRoot, input);
     }
 
-    /// @inheritdoc IJobMarket
-    function submitResult(uint256 jobId, bytes32 outputRoot, bytes32 traceRoot, bytes calldata output)
-        external
-        payable
-        nonReentrant
-    {
-        Job storage job = _requireJob(jobId);
-        // INVARIANT: one result per job.
-        if (job.status != JobStatus.Open) revert JobNotOpen(jobId, job.status);
-        // INVARIANT: a result arrives strictly before the deadline (refunds start at the deadline).
-        if (block.timestamp >= job.deadline) revert JobExpired(jobId, job.deadline);
-        // INVARIANT: every result is backed by exactly one bond.
-        if (msg.value != resultBond) revert WrongBond(msg.value, resultBond);
-        // INVARIANT: the output has the model's shape.
-        if (output.length != job.outputLen) revert OutputLengthMismatch(output.length, job.outputLen);
-        bytes32 computed = LibTensor.tensorRoot(output, job.outputRowLen);
-        // INVARIANT: the output root is the output's, so the posted bytes are what a dispute is about.
-        if (computed != outputRoot) revert OutputRootMismatch(computed, outputRoot);
-
-        uint64 submittedAt = uint64(block.timestamp);
-        job.attempt += 1;
-        job.status = JobStatus.Submitted;
-        job.worker = msg.sender;
-        job.submittedAt = submittedAt;
-        job.bond = msg.value;
-        job.outputRoot = outputRoot;
-        job.traceRoot = traceRoot;
-        emit ResultSubmitted(jobId, job.attempt, msg.sender, outputRoot, traceRoot, output, submittedAt);
-    }
-
-    /// @inheritdoc IJobMarket
-    function finalize(uint256 jobId) external nonReentrant {
-        Job storage job = _requireJob(jobId);
-        // INVARIANT: only a submitted result settles, and exactly once.
-        if (job.status != JobStatus.Submitted) revert JobNotSubmitted(jobId, job.status);
-        uint64 endsAt = job.submittedAt + challengeWindow;
-        // INVARIANT: a result settles only after its whole challenge window (`<` challenges, `>=` settles).
-        if (block.timestamp < endsAt) revert ChallengeWindowOpen(jobId, endsAt);
-        uint32 open = game.openGames(jobId, job.attempt);
-        // INVARIANT: a result settles only once every game on it is decided (a lost game re-opens the job).
-        if (open != 0) revert GamesOpen(jobId, open);
-
-        uint256 fee = job.fee;
-        uint256 royalty = fee * job.royaltyBps / BPS;
-        uint256 workerPayout = fee - royalty + job.bond;
-        job.status = JobStatus.Settled;
-        credits[job.worker] += workerPayout;
-        credits[job.modelOwner] += royalty;
-        emit JobSettled(jobId, job.worker, workerPayout, royalty);
-    }
-
-    /// @inheritdoc IJobMarket
-    function refundExpired(uint256 jobId) external nonReentrant {
-        Job storage job = _requireJob(jobId);
-        // INVARIANT: only a job without a result is refunded, and exactly once.
-        if (job.status != JobStatus.Open) revert JobNotOpen(jobId, job.status);
-        // INVARIANT: the poster gets its fee back only once no result can arrive any more.
-        if (block.timestamp < job.deadline) revert DeadlineNotReached(jobId, job.deadline);
-
-        uint256 amount = job.fee;
-        job.status = JobStatus.Expired;
-        credits[job.poster] += amount;
-        emit JobRefunded(jobId, job.poster, amount);
-    }
-
-    /// @inheritdoc IJobMarket
-    function withdraw() external nonReentrant {
-        uint256 amount = credits[msg.sender];
-        // INVARIANT: a withdrawal moves money.
-        if (amount == 0) revert NothingToWithdraw();
-        // INVARIANT: the credit is gone before any money leaves (checks-effects-interactions).
-        credits[msg.sender] = 0;
-        emit Withdrawn(msg.sender, amount);
-        (bool ok,) = msg.sender.call{value: amount}("");
-        // INVARIANT: a failed transfer reverts, restoring the credit.
-        if (!ok) revert TransferFailed();
-    }
-
-    /// @inheritdoc IJobMarket
-    function getJob(uint256 jobId) external view returns (Job memory) {
-        return _requireJob(jobId);
-    }
-
-    /// @inheritdoc IJobMarket
-    function tensorRoot(bytes calldata data, uint256 rowLen) external pure returns (bytes32) {
-        return LibTensor.tensorRoot(data, rowLen);
-    }
-
-    /// @inheritdoc IJobMarket
-    function jobState(uint256 jobId) external view returns (JobStatus status, uint32 attempt, uint256 modelId) {
-        Job storage job = _requireJob(jobId);
-        return (job.status, job.attempt, job.modelId);
-    }
-
-    /// @inheritdoc IJobMarket
-    function creditFromGame(address account) external payable onlyGame nonReentrant {
-        credits[account] += msg.value;
-    }
-
-    /// @inheritdoc IJobMarket
-    function overturn(uint256 jobId, uint32 attempt) external onlyGame nonReentrant returns (uint256 bond) {
-        Job storage job = _requireJob(jobId);
-        // INVARIANT: only the job's current, submitted result is voided (its bond is still escrowed here).
-        if (job.status != JobStatus.Submitted || job.attempt != attempt) revert NotCurrentResult(jobId, attempt);
-        bond = job.bond;
-        // The fee stays escrowed for the next worker (or the poster's refund at the deadline).
-        job.status = JobStatus.Open;
-        job.worker = address(0);
-        job.submittedAt = 0;
-        job.bond = 0;
-        job.outputRoot = bytes32(0);
-        job.traceRoot = bytes32(0);
-        (bool ok,) = address(game).call{value: bond}("");
-        // INVARIANT: the bond reaches the game, or nothing changes.
-        if (!ok) revert TransferFailed();
+    /// @notice Calls the consumer of settled job `jobId` with exactly `gasLimit` gas and reports the outcome. The call
+    /// is raw (no code-size check, no return data copied), so neither a missing contract, a revert, a return-data
+    /// bomb nor an out-of-gas can make `finalize` revert; re-entering the market fails on the lock.
+    function _deliver(uint256 jobId, address consumer, uint256 gasLimit, bytes32 outputRoot) internal {
+        bytes memory data = abi.encodeCall(IVouchConsumer.onVouchResult, (jobId, _callbackOutput[jobId], outputRoot));
+        // INVARIANT: the finalizer cannot starve the callback: the CALL forwards at most 63/64 of what is left
+        // (EIP-150), so it needs `gasLimit + gasLimit / 63 + 1` after its own cost, which the reserve covers.
+        uint256 required = gasLimit + gasLimit / 63 + CALLBACK_GAS_RESERVE;
+        if (gasleft() < required) revert InsufficientCallbackGas(gasleft(), required);
+        bool success;
+        assembly ("memory-safe") {
+            success := call(gasLimit, consumer, 0, add(data, 0x20), mload(data), 0, 0)
+        }
+        emit CallbackDelivered(jobId, consumer, success);
     }
 
     /// @notice The job with this id; reverts `UnknownJob` for an id never posted.

@@ -161,7 +161,7 @@ contract JobMarketTest is JobMarketFixture {
         vm.warp(START + 10 + WINDOW);
         uint256 royalty = 0.15 ether;
         vm.expectEmit(address(market));
-        emit IJobMarket.JobSettled(jobId, worker, 1 ether - royalty + BOND, royalty);
+        emit IJobMarket.JobSettled(jobId, 1, worker, outputRoot, 1 ether - royalty + BOND, royalty);
         vm.prank(anyone);
         market.finalize(jobId);
         assertEq(uint256(market.getJob(jobId).status), uint256(JobStatus.Settled), "settled");

@@ -275,3 +275,17 @@ error StepCalldataTooLarge(uint256 modelId, uint32 op, uint256 size, uint256 cap
 /// @notice The gas bound of the worst one-step transaction of op `op` of model `modelId` is `gasBound`, above `cap`
 /// (PROTOCOL §6.8): a dispute on the op could not be decided.
 error StepGasTooHigh(uint256 modelId, uint32 op, uint256 gasBound, uint256 cap);
+
+// ---------------------------------------------------------------------------------------------------------
+// Consumer callbacks (JobMarket, PROTOCOL §5.4)
+// ---------------------------------------------------------------------------------------------------------
+
+/// @notice A callback job asked for `gasLimit` gas for its callback; it must lie in [1, `max`].
+error CallbackGasOutOfRange(uint256 gasLimit, uint256 max);
+
+/// @notice `finalize` was sent with `available` gas left before the callback, less than the `required` that lets the
+/// callback have its whole gas limit under EIP-150's 63/64 rule (the finalizer cannot starve the callback).
+error InsufficientCallbackGas(uint256 available, uint256 required);
+
+/// @notice The job has status `status`, not Settled: it has no settled output yet.
+error JobNotSettled(uint256 jobId, JobStatus status);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 pragma solidity 0.8.37;
 
-/// @notice Lifecycle of a listed model. `None` is the value of an id that was never registered.
+/// @notice Lifecycle of a listed model. `None` is the value of an id that was never registered. ABI `uint8`:
+/// 0 None, 1 Pending, 2 Active, 3 Retired.
 /// Pending --(last op sealed with the registered root)--> Active; Pending | Active --(retire)--> Retired.
 enum ModelStatus {
     None,
@@ -43,7 +44,7 @@ struct Model {
 
 /// @notice Lifecycle of a job. Open --(submitResult)--> Submitted --(finalize, no game open)--> Settled;
 /// Submitted --(a game lost by the worker)--> Open (the result is overturned, the job re-opens);
-/// Open --(refundExpired)--> Expired.
+/// Open --(refundExpired)--> Expired. ABI `uint8`: 0 None (never posted), 1 Open, 2 Submitted, 3 Settled, 4 Expired.
 enum JobStatus {
     None,
     Open,

@@ -7,21 +7,26 @@ import {IOneStepProver} from "../../src/interfaces/IOneStepProver.sol";
 import {Job, JobStatus} from "../../src/lib/Types.sol";
 import {Base} from "../Base.t.sol";
 import {Configs} from "../utils/Configs.sol";
+import {GasBombConsumer, RecordingConsumer, ReentrantConsumer, RevertingConsumer} from "../utils/Consumers.sol";
 import {DenseReluModel, ModelFixture} from "../utils/ModelFixture.sol";
 import {Reference} from "../utils/Reference.sol";
 
-/// @notice Drives the market with valid moves of a few actors: post, submit, finalize, refund, withdraw,
-/// reprice, and the passing of time. Ghost variables count the money that went in and out.
+/// @notice Drives the market with valid moves of a few actors: post (plain, or with a callback to a recording, a
+/// reverting, a gas-burning or a reentrant consumer), submit, finalize, refund, withdraw, reprice, and the passing of
+/// time. Ghost variables count the money that went in and out, and the settled jobs of the recording consumer.
 contract MarketHandler is Base {
     JobMarket internal immutable market;
     ModelRegistry internal immutable registry;
     uint256 internal immutable modelId;
     address internal immutable owner;
     address[] internal actors;
+    address[] internal consumers;
+    RecordingConsumer public immutable recording;
 
     uint256 public ghostDeposited;
     uint256 public ghostWithdrawn;
     uint256 public calls;
+    uint256 public ghostRecordingSettled;
 
     constructor(JobMarket market_, ModelRegistry registry_, uint256 modelId_, address owner_) {
         market = market_;
@@ -32,6 +37,28 @@ contract MarketHandler is Base {
         for (uint256 i = 0; i < 4; ++i) {
             actors.push(vm.addr(0xa11ce + i));
         }
+        recording = new RecordingConsumer(market_);
+        consumers.push(address(recording));
+        consumers.push(address(new RevertingConsumer(market_)));
+        consumers.push(address(new GasBombConsumer(market_, false)));
+        consumers.push(address(new ReentrantConsumer(market_, modelId_, false)));
+        // Consumers hold credits too (refunds) and withdraw them like anyone.
+        for (uint256 i = 0; i < consumers.length; ++i) {
+            actors.push(consumers[i]);
+        }
+    }
+
+    function postCallbackJob(uint256 consumerSeed, uint256 inputSeed, uint256 deadlineDelta, uint256 gasSeed) external {
+        address consumer = consumers[consumerSeed % consumers.length];
+        uint256 fee = registry.getModel(modelId).fee;
+        uint64 deadline = uint64(block.timestamp + bound(deadlineDelta, 1, 3 days));
+        // The recording consumer asks for enough gas to record; the others for anything the market allows.
+        uint32 gasLimit = consumer == address(recording) ? 500_000 : uint32(bound(gasSeed, 1, market.maxCallbackGas()));
+        vm.deal(consumer, consumer.balance + fee);
+        vm.prank(consumer);
+        market.postJobWithCallback{value: fee}(modelId, randomBytes(inputSeed, 64), deadline, gasLimit);
+        ghostDeposited += fee;
+        ++calls;
     }
 
     function postJob(uint256 actorSeed, uint256 inputSeed, uint256 deadlineDelta) external {
@@ -70,6 +97,8 @@ contract MarketHandler is Base {
         uint256 endsAt = job.submittedAt + market.challengeWindow();
         if (block.timestamp < endsAt) vm.warp(endsAt);
         market.finalize(jobId);
+        // The recording consumer also posts plain jobs (it is an actor): only its callback jobs call it back.
+        if (job.poster == address(recording) && market.callbackGasLimit(jobId) != 0) ++ghostRecordingSettled;
         ++calls;
     }
 
@@ -165,7 +194,7 @@ contract JobMarketSolvencyInvariantTest is Base {
     }
 
     function targetSelectors() public view returns (FuzzSelector[] memory targets) {
-        bytes4[] memory selectors = new bytes4[](7);
+        bytes4[] memory selectors = new bytes4[](8);
         selectors[0] = MarketHandler.postJob.selector;
         selectors[1] = MarketHandler.submitResult.selector;
         selectors[2] = MarketHandler.finalize.selector;
@@ -173,12 +202,18 @@ contract JobMarketSolvencyInvariantTest is Base {
         selectors[4] = MarketHandler.withdraw.selector;
         selectors[5] = MarketHandler.setPrice.selector;
         selectors[6] = MarketHandler.warp.selector;
+        selectors[7] = MarketHandler.postCallbackJob.selector;
         targets = new FuzzSelector[](1);
         targets[0] = FuzzSelector({addr: address(handler), selectors: selectors});
     }
 
     function invariant_balanceEqualsCreditsPlusEscrow() public view {
         assertEq(address(market).balance, handler.sumCredits() + handler.escrow(), "balance = credits + escrow");
+    }
+
+    /// @notice Every settled callback job called its consumer exactly once, and nothing else did.
+    function invariant_callbackOncePerSettledJob() public view {
+        assertEq(handler.recording().calls(), handler.ghostRecordingSettled(), "one callback per settlement");
     }
 
     function invariant_balanceEqualsDepositsMinusWithdrawals() public view {
