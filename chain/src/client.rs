@@ -1,15 +1,17 @@
-//! A signing client: one account, explicit nonces that resync from the chain, a timeout on every
-//! pending transaction, and reverts decoded into the contracts' typed errors.
+//! A signing client: one account, explicit nonces allocated locally and pipelined (many transactions
+//! in flight at once) that resync from the chain on any failure, a timeout on every pending
+//! transaction, and reverts decoded into the contracts' typed errors.
 
 use crate::error::{ChainError, Result, Revert};
 use alloy::{
-    network::{EthereumWallet, TransactionBuilder},
+    network::{Ethereum, EthereumWallet, TransactionBuilder},
     primitives::{Address, U256},
-    providers::{DynProvider, Provider, ProviderBuilder},
+    providers::{DynProvider, PendingTransactionBuilder, Provider, ProviderBuilder},
     rpc::types::{TransactionReceipt, TransactionRequest},
     signers::local::PrivateKeySigner,
     transports::{RpcError, TransportErrorKind},
 };
+use futures::future::join_all;
 use std::{sync::Arc, time::Duration};
 use tokio::sync::Mutex;
 
@@ -109,13 +111,70 @@ impl ChainClient {
     /// Sends `tx` from this account and waits for its receipt.
     ///
     /// Gas is estimated first, so a call that would revert fails here with its decoded custom error
-    /// and no nonce is spent. Transactions from one client are sent one at a time; any failure
-    /// resyncs the nonce from the chain.
+    /// and no nonce is spent. Sends from one client (also from concurrent tasks) are pipelined: the
+    /// nonce is taken and the transaction broadcast under a short lock, and the receipt awaited
+    /// without it. Any failure resyncs the nonce from the chain.
     pub async fn send(&self, tx: TransactionRequest) -> Result<TransactionReceipt> {
+        self.send_all(vec![tx])
+            .await
+            .pop()
+            .expect("one transaction, one result")
+    }
+
+    /// Sends `txs` with consecutive nonces in this order (the first gets the lowest), without waiting
+    /// for one to land before the next goes out, then awaits every receipt concurrently. One result
+    /// per transaction, in order: a transaction whose gas estimate reverts is not sent (no nonce
+    /// spent) and the others still go out.
+    pub async fn send_all(&self, txs: Vec<TransactionRequest>) -> Vec<Result<TransactionReceipt>> {
         let provider = self.provider();
-        let mut next = self.inner.nonce.lock().await;
-        let tx = tx.with_from(self.address());
-        let gas = provider.estimate_gas(tx.clone()).await.map_err(classify)?;
+        let from = self.address();
+        let estimated = join_all(txs.into_iter().map(|tx| async move {
+            let tx = tx.with_from(from);
+            let gas = provider.estimate_gas(tx.clone()).await.map_err(classify)?;
+            Ok(tx.with_gas_limit(gas + gas / 4 + 10_000))
+        }))
+        .await;
+        let mut sent = Vec::with_capacity(estimated.len());
+        {
+            let mut next = self.inner.nonce.lock().await;
+            for tx in estimated {
+                sent.push(match tx {
+                    Ok(tx) => self.broadcast(&mut next, tx).await,
+                    Err(e) => Err(e),
+                });
+            }
+        }
+        join_all(sent.into_iter().map(|p| async move {
+            let pending = p?;
+            let hash = *pending.tx_hash();
+            let receipt = pending
+                .with_timeout(Some(self.inner.tx_timeout))
+                .get_receipt()
+                .await;
+            match receipt {
+                Ok(r) if r.status() => Ok(r),
+                Ok(_) => Err(ChainError::RevertedOnChain(hash)),
+                Err(e) => {
+                    *self.inner.nonce.lock().await = None;
+                    tracing::warn!(%hash, error = %e, "no receipt");
+                    Err(ChainError::Timeout {
+                        hash,
+                        secs: self.inner.tx_timeout.as_secs(),
+                    })
+                }
+            }
+        }))
+        .await
+    }
+
+    /// Gives `tx` the next nonce (resynced from the chain's pending count when unknown) and broadcasts
+    /// it; on failure the nonce is forgotten, so the next transaction resyncs.
+    async fn broadcast(
+        &self,
+        next: &mut Option<u64>,
+        tx: TransactionRequest,
+    ) -> Result<PendingTransactionBuilder<Ethereum>> {
+        let provider = self.provider();
         let nonce = match *next {
             Some(n) => n,
             None => provider
@@ -124,34 +183,15 @@ impl ChainClient {
                 .await
                 .map_err(classify)?,
         };
-        let tx = tx.with_nonce(nonce).with_gas_limit(gas + gas / 4 + 10_000);
-        let pending = match provider.send_transaction(tx).await {
-            Ok(p) => p,
+        match provider.send_transaction(tx.with_nonce(nonce)).await {
+            Ok(p) => {
+                *next = Some(nonce + 1);
+                Ok(p)
+            }
             Err(e) => {
                 *next = None;
-                return Err(classify(e));
+                Err(classify(e))
             }
-        };
-        *next = Some(nonce + 1);
-        let hash = *pending.tx_hash();
-        let receipt = pending
-            .with_timeout(Some(self.inner.tx_timeout))
-            .get_receipt()
-            .await;
-        let receipt = match receipt {
-            Ok(r) => r,
-            Err(e) => {
-                *next = None;
-                tracing::warn!(%hash, error = %e, "no receipt");
-                return Err(ChainError::Timeout {
-                    hash,
-                    secs: self.inner.tx_timeout.as_secs(),
-                });
-            }
-        };
-        if !receipt.status() {
-            return Err(ChainError::RevertedOnChain(hash));
         }
-        Ok(receipt)
     }
 }

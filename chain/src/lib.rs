@@ -2,7 +2,6 @@
 //! with explicit nonces and timeouts, deployment, the event stream agents consume, model
 //! publication/retrieval, and typed market calls. Reverts arrive as the contracts' custom errors.
 
-pub mod agent;
 pub mod anvil;
 pub mod bindings;
 pub mod client;
@@ -11,7 +10,6 @@ pub mod error;
 pub mod events;
 pub mod game;
 pub mod market;
-pub mod models;
 pub mod prover;
 pub mod registry;
 

@@ -1,9 +1,11 @@
-//! The challenger loop: follow results, re-run the sampled ones, challenge the wrong ones, play
-//! every game one move per step, withdraw the winnings.
+//! The challenger: a check loop (follow results, re-run the sampled ones off the event loop,
+//! challenge the wrong ones) and a play loop of its own ([`Player`]: one move per game per poll,
+//! withdrawals). An event that fails for good is recorded and skipped, never retried into a crash
+//! loop.
 
 use crate::{
     error::{ChallengerError, Result},
-    play::{Played, play},
+    player::{PlayReport, Player},
     sample::Sampler,
     state::{ChallengerState, PlayedGame},
     strategy::Strategy,
@@ -15,11 +17,12 @@ use alloy::{
 use rand::{SeedableRng, rngs::StdRng};
 use std::{path::PathBuf, time::Duration};
 use tokio_util::sync::CancellationToken;
+use vouch_agent::{Cursor, Inference, ModelCache, Policy, Run, StateFile, TraceStore};
 use vouch_chain::{
-    ChainClient, ChainConfig, Deployment, EventStream, GameStatus, JobStatus, Market, VouchEvent,
-    agent, bindings::JobMarket::JobMarketEvents, models::ModelCache,
+    ChainClient, ChainConfig, Deployment, EventStream, JobStatus, Market, VouchEvent,
+    bindings::JobMarket::JobMarketEvents,
 };
-use vouch_core::{Trace, burn_exec::BurnBackend, commit::tensor_root, tensor};
+use vouch_core::burn_exec::BurnBackend;
 
 /// How a challenger runs.
 #[derive(Debug, Clone)]
@@ -38,6 +41,8 @@ pub struct ChallengerConfig {
     pub sample_rate: f64,
     /// Secret key of the sampler (workers must not learn it).
     pub sample_key: B256,
+    /// Which models and jobs it re-runs, and what one model may cost.
+    pub policy: Policy,
     /// Burn backend that re-runs the models.
     pub backend: BurnBackend,
     /// How it plays (honest outside tests and the demo).
@@ -51,6 +56,10 @@ pub struct StepReport {
     pub checked: usize,
     /// Games opened.
     pub challenged: usize,
+    /// Results skipped by the operator's policy (model or fee).
+    pub skipped: usize,
+    /// Events that failed for good, recorded and skipped.
+    pub failed: usize,
     /// Moves sent (the one step included).
     pub moves: usize,
     /// Games won (the defender lost).
@@ -61,86 +70,125 @@ pub struct StepReport {
     pub withdrawn: U256,
 }
 
-/// A running challenger.
+/// A running challenger: its check loop and its play loop.
 #[derive(Debug)]
 pub struct Challenger {
+    checker: Checker,
+    player: Player,
+}
+
+/// The check loop.
+#[derive(Debug)]
+struct Checker {
     config: ChallengerConfig,
     market: Market,
-    models: ModelCache,
-    state: ChallengerState,
+    inference: Inference,
+    traces: TraceStore,
+    state: StateFile<ChallengerState>,
     sampler: Sampler,
     bond: U256,
     window: u64,
-    rng: StdRng,
 }
 
 impl Challenger {
-    /// Connects, reads the market's parameters and loads the state from `data_dir`.
+    /// Connects, reads the market's parameters and loads both loops' state from `data_dir`.
     pub async fn new(config: ChallengerConfig, signer: PrivateKeySigner) -> Result<Self> {
         std::fs::create_dir_all(&config.data_dir)?;
         let client = ChainClient::connect(&config.chain, signer).await?;
         let market = Market::new(client, config.deployment);
         let params = market.params().await?;
-        let state = ChallengerState::load_or_new(
-            &config.data_dir.join("state.json"),
-            config.deployment.start_block,
+        let state = StateFile::load_or(&config.data_dir.join("state.json"), || ChallengerState {
+            cursor: Cursor::at(config.deployment.start_block),
+        })?;
+        let traces = TraceStore::new(config.data_dir.join("traces"));
+        let models = |policy: Policy| {
+            ModelCache::new(config.data_dir.join("models"), config.backend, policy)
+        };
+        let player = Player::new(
+            market.clone(),
+            config.confirmations,
+            config.strategy,
+            &config.data_dir,
+            traces.clone(),
+            models(Policy::default()),
+            state.state.cursor.next_block,
+            StdRng::seed_from_u64(u64::from_be_bytes(
+                config.sample_key[..8].try_into().expect("8 bytes"),
+            )),
         )?;
-        let models = ModelCache::new(config.data_dir.join("models"), config.backend);
         tracing::info!(
             address = %market.client().address(),
             challenge_bond = %params.challenge_bond,
             sample_rate = config.sample_rate,
             strategy = ?config.strategy,
-            games = state.games.len(),
+            games = player.games().count(),
+            policy = ?config.policy,
             "challenger ready"
         );
         Ok(Self {
-            sampler: Sampler::new(config.sample_key, config.sample_rate),
-            rng: StdRng::seed_from_u64(u64::from_be_bytes(
-                config.sample_key[..8].try_into().expect("8 bytes"),
-            )),
-            config,
-            market,
-            models,
-            state,
-            bond: params.challenge_bond,
-            window: params.challenge_window,
+            checker: Checker {
+                sampler: Sampler::new(config.sample_key, config.sample_rate),
+                inference: Inference::new(models(config.policy.clone())),
+                config,
+                market,
+                traces,
+                state,
+                bond: params.challenge_bond,
+                window: params.challenge_window,
+            },
+            player,
         })
     }
 
     /// The challenger's account.
     pub fn address(&self) -> Address {
-        self.market.client().address()
+        self.checker.market.client().address()
     }
 
     /// The games being played (id → game).
     pub fn games(&self) -> impl Iterator<Item = (&String, &PlayedGame)> {
-        self.state.games.iter()
+        self.player.games()
     }
 
-    fn trace_path(&self, job: U256) -> PathBuf {
-        self.config
-            .data_dir
-            .join("traces")
-            .join(format!("job-{job}.trace"))
-    }
-
-    /// Runs steps until `shutdown` is cancelled. A failed step is logged and retried.
+    /// Runs the check loop and the play loop, each on its own task, until `shutdown` is cancelled.
+    /// A failed step is logged and retried.
     pub async fn run(self, shutdown: CancellationToken) -> Result<()> {
-        let interval = self.config.poll_interval;
-        agent::run(self, "challenger", interval, shutdown).await;
-        Ok(())
+        let interval = self.checker.config.poll_interval;
+        let play = tokio::spawn(vouch_agent::run(
+            self.player,
+            "play",
+            interval,
+            shutdown.clone(),
+        ));
+        vouch_agent::run(self.checker, "challenger", interval, shutdown).await;
+        play.await
+            .map_err(|e| ChallengerError::Task(format!("play loop: {e}")))
     }
 
-    /// One step: check new results, play one move in every game, withdraw, save state.
+    /// One step of each loop, one after the other (tests and tools that drive it by hand).
     pub async fn step(&mut self) -> Result<StepReport> {
+        let mut report = self.checker.step().await?;
+        let p: PlayReport = self.player.step().await?;
+        report.moves = p.moves;
+        report.won = p.won;
+        report.lost = p.lost;
+        report.withdrawn = p.withdrawn;
+        Ok(report)
+    }
+}
+
+impl Checker {
+    fn address(&self) -> Address {
+        self.market.client().address()
+    }
+
+    /// One step: check the new results.
+    async fn step(&mut self) -> Result<StepReport> {
         let mut report = StepReport::default();
-        let mut saved = self.state.clone();
-        let provider = self.market.client().provider().clone();
         let mut stream = EventStream::new(
-            provider,
+            self.market.client().provider().clone(),
             self.config.deployment,
-            self.state.next_block,
+            self.state.state.cursor.next_block,
             self.config.confirmations,
         );
         for ev in stream.poll().await? {
@@ -150,159 +198,97 @@ impl Challenger {
             if e.worker == self.address() || !self.sampler.picks(e.jobId, e.attempt) {
                 continue;
             }
+            let key = format!("result-{}-{}", e.jobId, e.attempt);
             match self
-                .check(e.jobId, e.attempt, e.traceRoot, e.outputRoot)
+                .check(
+                    &key,
+                    e.jobId,
+                    e.attempt,
+                    e.traceRoot,
+                    e.outputRoot,
+                    &mut report,
+                )
                 .await
             {
-                Ok(opened) => {
-                    report.checked += 1;
-                    report.challenged += usize::from(opened);
+                Ok(()) => {}
+                Err(err) if err.is_transient() => return Err(err),
+                Err(err) => {
+                    tracing::error!(event = key, block = ev.block, error = %err, "result check failed: recorded and skipped");
+                    self.state.state.cursor.fail(&key, &err);
+                    report.failed += 1;
                 }
-                Err(e) if e.is_transient() => return Err(e),
-                Err(err) => tracing::warn!(job = %e.jobId, error = %err, "skipping result"),
             }
         }
-        self.state.next_block = stream.next_block();
-        self.save_if_changed(&mut saved)?;
-        self.play_games(&mut report).await?;
-        self.save_if_changed(&mut saved)?;
-        let credit = self.market.credits(self.address()).await?;
-        if !credit.is_zero() {
-            self.market.withdraw().await?;
-            tracing::info!(amount_wei = %credit, "withdrew winnings");
-            report.withdrawn = credit;
-        }
+        self.state.state.cursor.next_block = stream.next_block();
+        self.state.save_if_changed()?;
         Ok(report)
     }
 
-    fn save_if_changed(&self, saved: &mut ChallengerState) -> Result<()> {
-        if self.state != *saved {
-            self.state.save(&self.config.data_dir.join("state.json"))?;
-            *saved = self.state.clone();
-        }
-        Ok(())
-    }
-
     /// Re-runs result `attempt` of `job` and challenges it if its commitments differ from ours (or
-    /// always, for a lying strategy). Returns whether a game was opened.
+    /// always, for a lying strategy).
     async fn check(
         &mut self,
+        key: &str,
         job: U256,
         attempt: u32,
         trace_root: B256,
         output_root: B256,
-    ) -> Result<bool> {
+        report: &mut StepReport,
+    ) -> Result<()> {
         let j = self.market.job(job).await?;
         if j.status != JobStatus::Submitted || j.attempt != attempt {
-            return Ok(false);
+            return Ok(());
         }
-        let provider = self.market.client().provider().clone();
-        let loaded = self
-            .models
-            .get(&provider, &self.config.deployment, j.model_id)
-            .await?;
-        let input = tensor::from_bytes(&self.market.job_input(job).await?);
-        if tensor_root(&input, loaded.model.input.c as usize) != j.input_root {
-            return Err(ChallengerError::Inconsistent(format!(
-                "job {job}: input does not hash to its input root"
-            )));
+        let input = self.market.job_input(job).await?;
+        // The re-run may take the process down: mark it first (see `vouch_agent::state`).
+        if !self.state.state.cursor.start(key) {
+            report.failed += 1;
+            return Ok(());
         }
-        let run = loaded.clone();
-        let trace: Trace = tokio::task::spawn_blocking(move || run.burn.run(&input))
-            .await
-            .map_err(|e| ChallengerError::Inconsistent(format!("re-run failed: {e}")))??;
+        self.state.save_if_changed()?;
+        let run = self.inference.run_job(&self.market, &j, &input).await;
+        self.state.state.cursor.finish(key);
+        let trace = match run? {
+            Run::Ran { trace, .. } => trace,
+            Run::Skipped(skip) => {
+                skip.log(job);
+                report.skipped += 1;
+                return Ok(());
+            }
+        };
+        report.checked += 1;
         let ours = trace.commitments();
         let honest = ours.trace_root == trace_root && ours.output_root == output_root;
         tracing::info!(job = %job, attempt, honest, "re-ran result");
         if honest && !self.config.strategy.challenges_correct() {
-            return Ok(false);
+            return Ok(());
         }
         let now = self.market.chain_time().await?;
         if now >= j.submitted_at + self.window {
             tracing::warn!(job = %job, "window closed before the re-run finished");
-            return Ok(false);
+            return Ok(());
         }
-        trace.persist(&self.trace_path(job))?;
+        // The trace is on disk before the game exists: the play loop may pick the game up at once.
+        self.traces.persist(job, attempt, &trace)?;
         // A restart replays the events after the last saved cursor: a result challenged just before a
-        // crash is found again on chain and played, never challenged twice.
+        // crash is found again on chain (and played by the play loop), never challenged twice.
         let mine = self.market.games_opened_by(self.address(), job).await?;
-        let game = match mine.iter().find(|(_, a)| *a == attempt) {
-            Some(&(game, _)) => {
-                tracing::info!(game = %game, job = %job, "resuming our game on this result");
-                game
-            }
-            None => {
-                let (game, _) = self.market.challenge(job, self.bond).await?;
-                tracing::warn!(game = %game, job = %job, worker = %j.worker, "challenged: commitments differ from our re-run");
-                game
-            }
-        };
-        let as_u64 = |v: U256| {
-            u64::try_from(v).map_err(|_| ChallengerError::Inconsistent(format!("id {v}")))
-        };
-        self.state.games.insert(
-            game.to_string(),
-            PlayedGame {
-                job: as_u64(job)?,
-                model: as_u64(j.model_id)?,
-            },
-        );
-        Ok(true)
-    }
-
-    /// Plays one move in every game.
-    async fn play_games(&mut self, report: &mut StepReport) -> Result<()> {
-        let games: Vec<(String, PlayedGame)> = self
-            .state
-            .games
-            .iter()
-            .map(|(k, v)| (k.clone(), *v))
-            .collect();
-        for (id, g) in games {
-            let game: U256 = id.parse().map_err(|_| ChallengerError::State {
-                path: "state.json".into(),
-                reason: format!("bad game id {id}"),
-            })?;
-            let provider = self.market.client().provider().clone();
-            let loaded = self
-                .models
-                .get(&provider, &self.config.deployment, U256::from(g.model))
-                .await?;
-            let played = play(
-                &self.market,
-                &loaded.model,
-                &self.trace_path(U256::from(g.job)),
-                game,
-                self.config.strategy,
-                &mut self.rng,
-            )
-            .await;
-            match played {
-                Ok(Played::Moved) => report.moves += 1,
-                Ok(Played::Waiting) => {}
-                Ok(Played::Over(status)) => {
-                    match status {
-                        GameStatus::ChallengerWon => report.won += 1,
-                        GameStatus::DefenderWon => report.lost += 1,
-                        GameStatus::Active | GameStatus::Moot => {}
-                    }
-                    tracing::info!(game = %game, job = g.job, status = status.as_str(), "game over");
-                    self.state.games.remove(&id);
-                    let _ = std::fs::remove_file(self.trace_path(U256::from(g.job)));
-                }
-                Err(e) if e.is_transient() => return Err(e),
-                Err(e) => tracing::warn!(game = %game, error = %e, "move failed; will retry"),
-            }
+        if let Some((game, _)) = mine.iter().find(|(_, a)| *a == attempt) {
+            tracing::info!(game = %game, job = %job, "already challenged this result");
+            return Ok(());
         }
+        let (game, _) = self.market.challenge(job, self.bond).await?;
+        tracing::warn!(game = %game, job = %job, attempt, worker = %j.worker, "challenged: commitments differ from our re-run");
+        report.challenged += 1;
         Ok(())
     }
 }
 
-impl agent::Agent for Challenger {
+impl vouch_agent::Agent for Checker {
     type Report = StepReport;
     type Error = ChallengerError;
 
     async fn step(&mut self) -> Result<StepReport> {
-        Challenger::step(self).await
+        Checker::step(self).await
     }
 }

@@ -9,13 +9,14 @@ use alloy::{
 };
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use std::{path::PathBuf, time::Duration};
+use vouch_agent::Cursor;
 use vouch_chain::{
     ChainClient, ChainConfig, Deployment, JobStatus, Market, MarketParams, anvil,
     anvil::LocalChain, deploy, registry,
 };
 use vouch_challenger::{Challenger, ChallengerConfig, Strategy};
 use vouch_core::{Model, burn_exec::BurnBackend, random, tensor};
-use vouch_worker::{Lie, Worker, WorkerConfig, state::WorkerState};
+use vouch_worker::{Lie, Policy, Worker, WorkerConfig, state::WorkerState};
 
 const ETH: u64 = 1_000_000_000_000_000_000;
 const WINDOW: u64 = 600;
@@ -86,12 +87,11 @@ impl Net {
                 .await
                 .unwrap();
             std::fs::create_dir_all(&data_dir).unwrap();
-            WorkerState {
-                next_block: head + 1,
+            let fresh = WorkerState {
+                cursor: Cursor::at(head + 1),
                 ..WorkerState::default()
-            }
-            .save(&state)
-            .unwrap();
+            };
+            vouch_core::durable::write_json(&state, &fresh).unwrap();
         }
         let config = WorkerConfig {
             chain: self.config.clone(),
@@ -99,7 +99,7 @@ impl Net {
             data_dir,
             confirmations: 0,
             poll_interval: Duration::from_millis(20),
-            models: None,
+            policy: Policy::default(),
             backend: BurnBackend::Flex,
             lie,
         };
@@ -117,6 +117,7 @@ impl Net {
             poll_interval: Duration::from_millis(20),
             sample_rate: 1.0,
             sample_key: B256::repeat_byte(account as u8),
+            policy: Policy::default(),
             backend: BurnBackend::Flex,
             strategy,
         };
@@ -293,6 +294,7 @@ async fn every_lying_challenger_loses_to_an_honest_worker() {
                 poll_interval: Duration::from_millis(20),
                 sample_rate: 1.0,
                 sample_key: B256::repeat_byte(i as u8 + 1),
+                policy: Policy::default(),
                 backend: BurnBackend::Flex,
                 strategy,
             };
@@ -353,13 +355,121 @@ async fn a_challenger_that_lost_its_state_after_challenging_resumes_its_game() {
     let job = net.post(&mut rng).await;
     assert_eq!(worker.step().await.unwrap().submitted, 1);
     assert_eq!(challenger.step().await.unwrap().challenged, 1);
-    // The process dies before its state file records the game: a fresh one replays the events.
+    // The process dies before its state files record the game: a fresh one replays the events.
     drop(challenger);
     std::fs::remove_file(net.dir.join("challenger-2/state.json")).unwrap();
+    std::fs::remove_file(net.dir.join("challenger-2/games.json")).unwrap();
     let mut challenger = net.challenger(2, Strategy::Honest).await;
     let (won, lost) = play_out(&net, &mut worker, &mut challenger, None).await;
     assert_eq!((won, lost), (1, 0), "it found its game and won it");
     let games = net.market(0).await.games_opened_by(me, job).await.unwrap();
     assert_eq!(games.len(), 1, "and never challenged twice: {games:?}");
+    std::fs::remove_dir_all(&net.dir).unwrap();
+}
+
+/// Item 6 of the hardening issue: a challenger's trace belongs to one result (job, attempt), so the end
+/// of a game on attempt 1 never takes the trace a game on attempt 2 plays from.
+///
+/// Two honest challengers dispute a lie (attempt 1). The second wins; the first's game turns moot,
+/// but it does not look before a second liar has answered the re-opened job (attempt 2) and it has
+/// challenged that too. Only then does it claim the moot game (which ends it) and play on: it wins
+/// attempt 2, and every balance moves to the wei.
+#[tokio::test]
+async fn a_challenger_wins_a_lie_on_the_next_attempt_while_its_moot_game_ends() {
+    let mut rng = StdRng::seed_from_u64(seed());
+    let net = net(&mut rng, "attempts").await;
+    let provider = net.market(0).await.client().provider().clone();
+    let mut first = net.worker(5, Some(Lie::WrongOutput)).await;
+    let mut second = net.worker(6, Some(Lie::Consistent { step: 0 })).await;
+    let mut slow = net.challenger(2, Strategy::Honest).await;
+    let mut quick = net.challenger(4, Strategy::Honest).await;
+    let addresses = [
+        slow.address(),
+        quick.address(),
+        first.address(),
+        second.address(),
+    ];
+    let start = provider.get_block_number().await.unwrap() + 1;
+    let mut before = Vec::new();
+    for a in addresses {
+        before.push(provider.get_balance(a).await.unwrap());
+    }
+    let burned_before = net.market(0).await.burned().await.unwrap();
+
+    let job = net.post(&mut rng).await;
+    assert_eq!(first.step().await.unwrap().submitted, 1, "attempt 1 posted");
+    assert_eq!(second.step().await.unwrap().submitted, 0, "taken already");
+    assert_eq!(slow.step().await.unwrap().challenged, 1);
+    assert_eq!(quick.step().await.unwrap().challenged, 1);
+    // The quick challenger plays attempt 1 out against the first liar; the slow one sleeps (the
+    // chain's clock is never moved, so the sleeper's clock does not run out).
+    let mut won = 0;
+    for _ in 0..400 {
+        first.step().await.unwrap();
+        won += quick.step().await.unwrap().won;
+        if quick.games().count() == 0 {
+            break;
+        }
+    }
+    assert_eq!(won, 1, "attempt 1 overturned");
+    let market = net.market(0).await;
+    assert_eq!(market.job(job).await.unwrap().status, JobStatus::Open);
+    // The second liar answers the re-opened job; the first does not answer it again.
+    assert_eq!(first.step().await.unwrap().submitted, 0);
+    assert_eq!(
+        second.step().await.unwrap().submitted,
+        1,
+        "attempt 2 posted"
+    );
+    assert_eq!(market.job(job).await.unwrap().attempt, 2);
+    // The slow challenger wakes up: it checks attempt 2, challenges it, finds its attempt-1 game
+    // moot and claims it, in one step; then it plays attempt 2 out.
+    let s = slow.step().await.unwrap();
+    assert_eq!(s.challenged, 1, "attempt 2 challenged");
+    assert_eq!(
+        slow.games().count(),
+        1,
+        "the moot game ended, the new one is on"
+    );
+    let dir = net.dir.join("challenger-2/traces");
+    assert!(
+        dir.join(format!("job-{job}-2.trace")).is_file(),
+        "attempt 2's trace kept"
+    );
+    assert!(
+        !dir.join(format!("job-{job}-1.trace")).exists(),
+        "attempt 1's trace dropped"
+    );
+    let (won, lost) = play_out(&net, &mut second, &mut slow, None).await;
+    assert_eq!((won, lost), (1, 0), "the slow challenger wins attempt 2");
+    assert_eq!(market.job(job).await.unwrap().status, JobStatus::Open);
+    assert_eq!(market.job(job).await.unwrap().attempt, 2);
+
+    // Money: each overturn burns its share of the worker's bond and splits the rest among the games
+    // open at the first loss: two on attempt 1, one on attempt 2.
+    let bond = net.params.result_bond;
+    let half = bond - bond * U256::from(net.params.burn_bps) / U256::from(10_000);
+    let share1 = market.dispute(job, 1).await.unwrap().share;
+    let share2 = market.dispute(job, 2).await.unwrap().share;
+    assert_eq!(share1, half / U256::from(2));
+    assert_eq!(share2, half);
+    let burned = market.burned().await.unwrap() - burned_before;
+    assert_eq!(
+        burned,
+        (bond - half) * U256::from(2) + (half - share1 * U256::from(2))
+    );
+    let gas = gas_spent(&provider, start, &addresses).await;
+    let mut after = Vec::new();
+    for a in addresses {
+        after.push(provider.get_balance(a).await.unwrap());
+    }
+    assert_eq!(
+        after[0],
+        before[0] + share1 + share2 - gas[0],
+        "slow challenger"
+    );
+    assert_eq!(after[1], before[1] + share1 - gas[1], "quick challenger");
+    assert_eq!(after[2], before[2] - bond - gas[2], "first liar");
+    assert_eq!(after[3], before[3] - bond - gas[3], "second liar");
     std::fs::remove_dir_all(&net.dir).unwrap();
 }

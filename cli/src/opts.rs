@@ -72,3 +72,61 @@ impl DeploymentOpts {
 pub(crate) fn parse_wei(s: &str) -> Result<alloy::primitives::U256, String> {
     s.parse().map_err(|e| format!("not a wei amount: {e}"))
 }
+
+/// Which models and jobs an agent serves, and the most one model may cost it. A model is measured
+/// from its published shapes and ops before anything is allocated for it; a model over any limit is
+/// never loaded, and each skipped model or job gets one log line that says why.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct PolicyOpts {
+    /// Serve only these model ids (repeat the flag, or a comma-separated list in the environment
+    /// variable). Default: every model within the limits below.
+    #[arg(long = "model", env = "VOUCH_MODELS", value_delimiter = ',')]
+    pub(crate) models: Vec<alloy::primitives::U256>,
+    /// Refuse models with more weights than this.
+    #[arg(long, env = "VOUCH_MAX_PARAMS")]
+    pub(crate) max_params: Option<u64>,
+    /// Refuse models whose one run needs more multiply-accumulates (pool taps included) than this.
+    #[arg(long, env = "VOUCH_MAX_MACS")]
+    pub(crate) max_macs: Option<u64>,
+    /// Refuse models that could need more memory than this to load and run once, trace, commitments
+    /// and dispute trees included (MiB; estimated from the model's shapes, an upper bound). Keep it
+    /// below the memory the process may use.
+    #[arg(long, env = "VOUCH_MAX_MEMORY_MIB", default_value_t = 4096)]
+    pub(crate) max_memory_mib: u64,
+    /// Refuse models whose trace (every intermediate tensor of one run, kept on disk until the
+    /// result settles) is larger than this (MiB).
+    #[arg(long, env = "VOUCH_MAX_TRACE_MIB", default_value_t = 1024)]
+    pub(crate) max_trace_mib: u64,
+    /// Seconds one inference may take: models estimated slower are refused, and a run past it is
+    /// abandoned (the job is recorded as failed and skipped).
+    #[arg(long, env = "VOUCH_INFERENCE_TIMEOUT_SECS", default_value_t = 60)]
+    pub(crate) inference_timeout_secs: u64,
+    /// Elementary operations per second this machine sustains at the least (MACs, gathered taps,
+    /// elementwise ops): turns a model's work into its time estimate.
+    #[arg(long, env = "VOUCH_WORK_PER_SEC", default_value_t = 20_000_000)]
+    pub(crate) work_per_sec: u64,
+    /// Skip jobs that pay less than this (wei).
+    #[arg(long, env = "VOUCH_MIN_FEE", default_value = "0", value_parser = parse_wei)]
+    pub(crate) min_fee: alloy::primitives::U256,
+    /// Skip jobs that pay less than this per multiply-accumulate of their model (wei).
+    #[arg(long, env = "VOUCH_MIN_FEE_PER_MAC", default_value = "0", value_parser = parse_wei)]
+    pub(crate) min_fee_per_mac: alloy::primitives::U256,
+}
+
+impl PolicyOpts {
+    pub(crate) fn policy(&self) -> vouch_agent::Policy {
+        vouch_agent::Policy {
+            models: (!self.models.is_empty()).then(|| self.models.clone()),
+            max_params: self.max_params,
+            max_macs: self.max_macs,
+            budget: vouch_agent::Budget {
+                memory_bytes: self.max_memory_mib.saturating_mul(1 << 20),
+                trace_bytes: self.max_trace_mib.saturating_mul(1 << 20),
+                time: Duration::from_secs(self.inference_timeout_secs),
+                work_per_sec: self.work_per_sec,
+            },
+            min_fee: self.min_fee,
+            min_fee_per_mac: self.min_fee_per_mac,
+        }
+    }
+}

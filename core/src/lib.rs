@@ -3,6 +3,7 @@
 //! the keccak256 commitments to tensors, states, traces and models, and the dispute game's positions,
 //! moves and one-step witnesses (see `docs/PROTOCOL.md`).
 
+#[cfg(feature = "burn")]
 pub mod burn_exec;
 pub mod commit;
 pub mod dispute;

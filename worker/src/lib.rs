@@ -1,14 +1,19 @@
-//! The Vouch worker: watches the market for jobs, fetches and verifies models from the chain, runs
-//! them with Burn, stores and fsyncs each trace, posts results with a bond, then finalizes and
-//! withdraws when the challenge window has passed. Restart-safe: state lives in its data directory
-//! and every action is checked against the chain first.
+//! The Vouch worker: watches the market for jobs, fetches and verifies models from the chain, serves
+//! those its operator opted into (within a resource budget checked before loading), runs them with
+//! Burn off the event loop, stores and fsyncs each trace, posts results with a bond, then finalizes
+//! and withdraws when the challenge window has passed. A defence loop of its own answers every game
+//! against its results. Restart-safe: state lives in its data directory and every action is checked
+//! against the chain first. Built on `vouch-agent`.
 
 pub mod defence;
+pub mod defender;
 pub mod error;
 pub mod lie;
 pub mod state;
 pub mod worker;
 
+pub use defender::{DefenceReport, Defender};
 pub use error::{Result, WorkerError};
 pub use lie::Lie;
+pub use vouch_agent::{Budget, Policy};
 pub use worker::{StepReport, Worker, WorkerConfig};

@@ -13,7 +13,7 @@ use vouch_chain::{
     bindings::JobMarket::JobMarketErrors, deploy, registry,
 };
 use vouch_core::{burn_exec::BurnBackend, random, reference, tensor};
-use vouch_worker::{Worker, WorkerConfig};
+use vouch_worker::{Policy, Worker, WorkerConfig};
 
 const ETH: u64 = 1_000_000_000_000_000_000;
 
@@ -92,7 +92,7 @@ async fn a_job_settles_and_everyone_is_paid_to_the_wei() {
         data_dir: dir.clone(),
         confirmations: 0,
         poll_interval: Duration::from_millis(50),
-        models: None,
+        policy: Policy::default(),
         backend: BurnBackend::Flex,
         lie: None,
     };
@@ -108,7 +108,7 @@ async fn a_job_settles_and_everyone_is_paid_to_the_wei() {
     assert_eq!(job.output_root, expected.output_root);
     assert_eq!(job.trace_root, expected.trace_root);
     assert!(
-        dir.join(format!("traces/job-{job_id}.trace")).is_file(),
+        dir.join(format!("traces/job-{job_id}-1.trace")).is_file(),
         "trace persisted"
     );
 
@@ -150,7 +150,7 @@ async fn a_job_settles_and_everyone_is_paid_to_the_wei() {
     assert_eq!(report.withdrawn, fee - royalty + bond);
     assert_eq!(market.job(job_id).await.unwrap().status, JobStatus::Settled);
     assert!(
-        !dir.join(format!("traces/job-{job_id}.trace")).exists(),
+        !dir.join(format!("traces/job-{job_id}-1.trace")).exists(),
         "trace dropped after settlement"
     );
 

@@ -1,11 +1,10 @@
 //! `vouch challenger`: the challenger daemon.
 
-use crate::opts::{DeploymentOpts, KeyOpts, RpcOpts};
+use crate::opts::{DeploymentOpts, KeyOpts, PolicyOpts, RpcOpts};
 use alloy::primitives::B256;
 use anyhow::Context;
 use clap::Args;
 use std::{path::PathBuf, time::Duration};
-use tokio_util::sync::CancellationToken;
 use vouch_challenger::{Challenger, ChallengerConfig, Strategy};
 use vouch_core::burn_exec::BurnBackend;
 
@@ -15,6 +14,10 @@ use vouch_core::burn_exec::BurnBackend;
 /// Which results are re-run is decided by `--sample-rate` and the secret `--sample-key`, so workers
 /// cannot predict it. State (event cursor, games), our own traces and cached models live in
 /// `--data-dir`; the challenger can be stopped and restarted at any time, also in the middle of a game.
+/// Games are played on a loop of their own that no re-run can delay.
+///
+/// It re-runs only the models and jobs its policy admits (`--model`, the `--max-*` limits, the
+/// minimum fees); anything else gets one log line saying why and is skipped.
 #[derive(Debug, Args)]
 pub(crate) struct ChallengerArgs {
     #[command(flatten)]
@@ -39,6 +42,8 @@ pub(crate) struct ChallengerArgs {
     /// Secret 32-byte hex key that picks the sample (default: derived from the signing key).
     #[arg(long, env = "VOUCH_SAMPLE_KEY", hide_env_values = true)]
     sample_key: Option<B256>,
+    #[command(flatten)]
+    policy: PolicyOpts,
 }
 
 impl ChallengerArgs {
@@ -58,20 +63,15 @@ impl ChallengerArgs {
             poll_interval: Duration::from_millis(self.rpc.poll_ms),
             sample_rate: self.sample_rate,
             sample_key,
+            policy: self.policy.policy(),
             backend: BurnBackend::Flex,
             strategy: Strategy::Honest,
         };
         let challenger = Challenger::new(config, signer)
             .await
             .context("starting the challenger")?;
-        let shutdown = CancellationToken::new();
-        let stop = shutdown.clone();
-        tokio::spawn(async move {
-            let _ = tokio::signal::ctrl_c().await;
-            stop.cancel();
-        });
         challenger
-            .run(shutdown)
+            .run(vouch_agent::shutdown_on_signal())
             .await
             .context("challenger stopped")?;
         Ok(())

@@ -148,7 +148,10 @@ impl DevArgs {
                 data_dir: self.data_dir.join(name),
                 confirmations: 0,
                 poll_interval: Duration::from_millis(200),
-                models,
+                policy: vouch_agent::Policy {
+                    models,
+                    ..vouch_agent::Policy::default()
+                },
                 backend: BurnBackend::Flex,
                 lie,
             };
@@ -161,6 +164,7 @@ impl DevArgs {
                 poll_interval: Duration::from_millis(200),
                 sample_rate: 1.0,
                 sample_key: alloy::primitives::keccak256(b"vouch dev challenger"),
+                policy: vouch_agent::Policy::default(),
                 backend: BurnBackend::Flex,
                 strategy: Strategy::Honest,
             },

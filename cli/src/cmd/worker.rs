@@ -1,19 +1,21 @@
 //! `vouch worker`: the worker daemon.
 
-use crate::opts::{DeploymentOpts, KeyOpts, RpcOpts};
-use alloy::primitives::U256;
+use crate::opts::{DeploymentOpts, KeyOpts, PolicyOpts, RpcOpts};
 use anyhow::Context;
 use clap::Args;
 use std::{path::PathBuf, time::Duration};
-use tokio_util::sync::CancellationToken;
 use vouch_core::burn_exec::BurnBackend;
 use vouch_worker::{Worker, WorkerConfig};
 
 /// Run a worker: answer jobs with results computed on Burn, post bonds, collect fees.
 ///
-/// State (event cursor, pending results, games being defended), traces and cached models live in
-/// `--data-dir`; the worker can be stopped and restarted at any time, also in the middle of a
-/// dispute: it answers every challenge to its results from the stored trace.
+/// State (event cursor, pending results, games being defended, events that failed), traces and
+/// cached models live in `--data-dir`; the worker can be stopped and restarted at any time, also in
+/// the middle of a dispute: it answers every challenge to its results from the stored trace, on a
+/// loop of its own that no inference can delay.
+///
+/// It serves only the models and jobs its policy admits (`--model`, the `--max-*` limits, the
+/// minimum fees); anything else gets one log line saying why and is skipped.
 #[derive(Debug, Args)]
 pub(crate) struct WorkerArgs {
     #[command(flatten)]
@@ -28,9 +30,8 @@ pub(crate) struct WorkerArgs {
     /// Blocks an event needs on top of it before the worker acts on it.
     #[arg(long, env = "VOUCH_CONFIRMATIONS", default_value_t = 0)]
     confirmations: u64,
-    /// Serve only these model ids (repeat the flag); default: every model.
-    #[arg(long = "model")]
-    models: Vec<U256>,
+    #[command(flatten)]
+    policy: PolicyOpts,
 }
 
 impl WorkerArgs {
@@ -41,20 +42,17 @@ impl WorkerArgs {
             data_dir: self.data_dir,
             confirmations: self.confirmations,
             poll_interval: Duration::from_millis(self.rpc.poll_ms),
-            models: (!self.models.is_empty()).then_some(self.models),
+            policy: self.policy.policy(),
             backend: BurnBackend::Flex,
             lie: None,
         };
         let worker = Worker::new(config, self.key.signer()?)
             .await
             .context("starting the worker")?;
-        let shutdown = CancellationToken::new();
-        let stop = shutdown.clone();
-        tokio::spawn(async move {
-            let _ = tokio::signal::ctrl_c().await;
-            stop.cancel();
-        });
-        worker.run(shutdown).await.context("worker stopped")?;
+        worker
+            .run(vouch_agent::shutdown_on_signal())
+            .await
+            .context("worker stopped")?;
         Ok(())
     }
 }

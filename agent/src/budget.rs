@@ -1,0 +1,349 @@
+//! What serving a model costs, computed from its ops and shapes alone, before anything is allocated.
+//!
+//! A model that passes `Model::validate` can still be poison: a chain of clamps over a 4 MiB tensor
+//! writes a 16 GiB trace, and a cascade of large max-pools makes the Burn loader build tens of GiB of
+//! gather indices. [`Footprint::of`] sums, op by op, every buffer the Burn loader and a run allocate
+//! (weights, gather indices, every slot on the device, the largest temporary of any op, the read-back
+//! trace, its commitment trees and a dispute party over it); [`Budget::check`] refuses a model whose
+//! footprint exceeds the operator's limits, so it is never fetched onto the device.
+//!
+//! The constants below are upper bounds per element of what `vouch_core::burn_exec` keeps (host copies
+//! included); they over-estimate rather than under-estimate.
+
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+use vouch_core::{Model, model::OpKind};
+
+/// Bytes per weight while loading: the i64 staging vector plus the device tensor (i32 or f32).
+const BYTES_PER_WEIGHT: u64 = 12;
+/// Bytes per weight row besides its weights: bias, requantization parameters and thresholds.
+const BYTES_PER_ROW: u64 = 64;
+/// Bytes per gather index: the i64 staging vector plus the device tensor (i64 at most).
+const BYTES_PER_TAP: u64 = 16;
+/// Bytes per slot element kept for a run: the device tensor (i32) for the whole run, its read-back
+/// i32 copy, the trace's i8 slot and its per-input copy, the file image, the commitment trees
+/// (a 32-byte leaf and its parents per 32 elements) and a dispute party's copy of all of it.
+const BYTES_PER_SLOT_ELEMENT: u64 = 4 + 4 + 1 + 1 + 1 + 3 + 6;
+/// Bytes per element of an op's temporaries (gathered taps in i32 and f32, accumulators in i64 and
+/// the requantization's intermediates).
+const BYTES_PER_TEMP_ELEMENT: u64 = 24;
+
+/// What one model costs to load and run once, from its shapes and ops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Footprint {
+    /// Weights (every dense and conv weight).
+    pub params: u64,
+    /// Multiply-accumulates of one run (dense and conv), plus the taps of the pools.
+    pub macs: u64,
+    /// Elements of every slot, input included: the bytes of one trace.
+    pub trace_bytes: u64,
+    /// Gather indices the loader builds for the window ops.
+    pub taps: u64,
+    /// Peak memory of loading and running it once, with its trace, commitments and a dispute party.
+    pub memory_bytes: u64,
+    /// Elementary operations of one run (MACs, gathered taps, elementwise work), for the time estimate.
+    pub work: u64,
+}
+
+impl Footprint {
+    /// The footprint of `model` (saturating: a hostile model cannot overflow the estimate).
+    pub fn of(model: &Model) -> Self {
+        let slots = model.slots();
+        let mut f = Footprint::default();
+        let mut load = 0u64;
+        let mut temp_peak = 0u64;
+        let len = |k: usize| slots[k].0.len() as u64;
+        for op in &model.ops {
+            let out = op.out.len() as u64;
+            let (taps, macs, weights, rows, temp) = match &op.kind {
+                OpKind::Dense { rows, .. } => {
+                    let k = rows.first().map_or(0, |r| r.weights.len()) as u64;
+                    let n = rows.len() as u64;
+                    (0, k * n, k * n, n, k + n)
+                }
+                OpKind::Conv2d { rows, .. } => {
+                    let k = rows.first().map_or(0, |r| r.weights.len()) as u64;
+                    let n = rows.len() as u64;
+                    let positions = op.out.rows() as u64;
+                    // One gather index per (output position, tap, input channel) = positions · K.
+                    let taps = positions.saturating_mul(k);
+                    (
+                        taps,
+                        taps.saturating_mul(n),
+                        k * n,
+                        n,
+                        taps.saturating_add(positions.saturating_mul(n)),
+                    )
+                }
+                OpKind::MaxPool { window, .. } | OpKind::AvgPool { window, .. } => {
+                    let w = u64::from(window.kh) * u64::from(window.kw);
+                    let taps = out.saturating_mul(w);
+                    (taps, taps, 0, 1, taps.saturating_add(out))
+                }
+                OpKind::Clamp { .. } | OpKind::Add { .. } | OpKind::Reshape { .. } => {
+                    (0, 0, 0, 0, out.saturating_mul(2))
+                }
+            };
+            f.params = f.params.saturating_add(weights);
+            f.macs = f.macs.saturating_add(macs);
+            f.taps = f.taps.saturating_add(taps);
+            f.work = f
+                .work
+                .saturating_add(macs)
+                .saturating_add(taps)
+                .saturating_add(out);
+            load = load
+                .saturating_add(weights.saturating_mul(BYTES_PER_WEIGHT))
+                .saturating_add(rows.saturating_mul(BYTES_PER_ROW))
+                .saturating_add(taps.saturating_mul(BYTES_PER_TAP));
+            temp_peak = temp_peak.max(temp.saturating_mul(BYTES_PER_TEMP_ELEMENT));
+        }
+        f.trace_bytes = (0..slots.len()).map(len).fold(0u64, u64::saturating_add);
+        f.memory_bytes = load
+            .saturating_add(temp_peak)
+            .saturating_add(f.trace_bytes.saturating_mul(BYTES_PER_SLOT_ELEMENT));
+        f
+    }
+}
+
+/// The most one model may cost this agent. A model over any limit is never loaded.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Budget {
+    /// Peak memory of loading and running one model once ([`Footprint::memory_bytes`]).
+    pub memory_bytes: u64,
+    /// Bytes of one trace on disk ([`Footprint::trace_bytes`]).
+    pub trace_bytes: u64,
+    /// Wall time one inference may take; the estimate must fit, and a run past it is abandoned.
+    pub time: Duration,
+    /// Elementary operations per second this machine sustains at the least (turns
+    /// [`Footprint::work`] into a time estimate).
+    pub work_per_sec: u64,
+}
+
+impl Default for Budget {
+    /// 4 GiB of memory, 1 GiB of trace, 60 s per inference at ≥ 20 M operations per second.
+    fn default() -> Self {
+        Self {
+            memory_bytes: 4 << 30,
+            trace_bytes: 1 << 30,
+            time: Duration::from_secs(60),
+            work_per_sec: 20_000_000,
+        }
+    }
+}
+
+impl Budget {
+    /// The estimated wall time of one run of a model with footprint `f`.
+    pub fn estimated_time(&self, f: &Footprint) -> Duration {
+        Duration::from_secs_f64(f.work as f64 / self.work_per_sec.max(1) as f64)
+    }
+
+    /// Why a model with footprint `f` does not fit, or `None` when it does.
+    pub fn check(&self, f: &Footprint) -> Option<String> {
+        if f.memory_bytes > self.memory_bytes {
+            return Some(format!(
+                "needs about {} MiB of memory to load and run, the budget is {} MiB",
+                f.memory_bytes >> 20,
+                self.memory_bytes >> 20
+            ));
+        }
+        if f.trace_bytes > self.trace_bytes {
+            return Some(format!(
+                "writes a {} MiB trace, the budget is {} MiB",
+                f.trace_bytes >> 20,
+                self.trace_bytes >> 20
+            ));
+        }
+        let t = self.estimated_time(f);
+        if t > self.time {
+            return Some(format!(
+                "needs about {:.0} s per inference ({} operations), the budget is {} s",
+                t.as_secs_f64(),
+                f.work,
+                self.time.as_secs()
+            ));
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng, rngs::StdRng};
+    use vouch_core::{
+        Shape,
+        model::{ModelMeta, Op, WeightRow, Window},
+        quant::Requant,
+        random, reference,
+    };
+
+    fn window(k: u8) -> Window {
+        Window {
+            kh: k,
+            kw: k,
+            sh: 1,
+            sw: 1,
+            pt: 0,
+            pl: 0,
+        }
+    }
+
+    fn model(input: Shape, ops: Vec<Op>) -> Model {
+        let m = Model {
+            input,
+            input_zero: 0,
+            ops,
+            meta: ModelMeta {
+                name: "poison".into(),
+                input_scale: 1.0,
+                output_scale: 1.0,
+                labels: Vec::new(),
+            },
+        };
+        m.validate().expect("the poison passes validation");
+        m
+    }
+
+    /// A 1×1 conv from slot 0 ([64, 64, 1]) to `channels` channels.
+    fn widen(channels: u32) -> Op {
+        Op {
+            out: Shape::new(64, 64, channels),
+            z_out: 0,
+            kind: OpKind::Conv2d {
+                input: 0,
+                z_x: 0,
+                lo: -128,
+                hi: 127,
+                window: window(1),
+                rows: (0..channels)
+                    .map(|_| WeightRow {
+                        bias: 0,
+                        requant: Requant {
+                            multiplier: 1 << 30,
+                            shift: 31,
+                        },
+                        weights: vec![1],
+                    })
+                    .collect(),
+            },
+        }
+    }
+
+    #[test]
+    fn the_trace_estimate_is_the_trace() {
+        let seed: u64 = rand::rng().random();
+        eprintln!("seed {seed}");
+        let mut rng = StdRng::seed_from_u64(seed);
+        for _ in 0..20 {
+            let m = random::random_any_model(&mut rng);
+            let input = random::random_input(&mut rng, &m);
+            let trace = reference::run(&m, &input).unwrap();
+            let bytes: usize = trace.slots().iter().map(Vec::len).sum();
+            let f = Footprint::of(&m);
+            assert_eq!(f.trace_bytes, bytes as u64);
+            assert!(f.memory_bytes >= f.trace_bytes * BYTES_PER_SLOT_ELEMENT);
+            assert_eq!(Budget::default().check(&f), None, "small models fit");
+        }
+    }
+
+    #[test]
+    fn the_issues_poison_models_are_refused_before_loading() {
+        // A chain of clamps over a 4 MiB tensor: a 16 GiB trace.
+        let mut ops = vec![widen(1024)];
+        for k in 0..4_000u16 {
+            ops.push(Op {
+                out: Shape::new(64, 64, 1024),
+                z_out: 0,
+                kind: OpKind::Clamp {
+                    input: k + 1,
+                    lo: -100,
+                    hi: 100,
+                },
+            });
+        }
+        let clamps = Footprint::of(&model(Shape::new(64, 64, 1), ops));
+        assert!(clamps.trace_bytes > 16_000 << 20, "{clamps:?}");
+        let why = Budget::default().check(&clamps).unwrap();
+        assert!(why.contains("memory"), "{why}");
+
+        // [64, 64, 1] → 1×1 conv to 64 channels → reshape [512, 512, 1] → 48 max-pools 24×24: the
+        // gather indices alone take about 54 GiB, the trace only 11 MiB.
+        let mut ops = vec![
+            widen(64),
+            Op {
+                out: Shape::new(512, 512, 1),
+                z_out: 0,
+                kind: OpKind::Reshape { input: 1 },
+            },
+        ];
+        for _ in 0..48 {
+            ops.push(Op {
+                out: Shape::new(489, 489, 1),
+                z_out: 0,
+                kind: OpKind::MaxPool {
+                    input: 2,
+                    window: window(24),
+                },
+            });
+        }
+        let pools = Footprint::of(&model(Shape::new(64, 64, 1), ops));
+        assert_eq!(pools.taps, 48 * 489 * 489 * 576 + 64 * 64);
+        assert!(pools.memory_bytes > 54 << 30, "{pools:?}");
+        assert!(pools.trace_bytes < 16 << 20);
+        let why = Budget::default().check(&pools).unwrap();
+        assert!(why.contains("memory"), "{why}");
+    }
+
+    #[test]
+    fn the_example_models_fit_the_default_budget() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../models");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "vouch") {
+                let f = Footprint::of(&Model::load(&path).unwrap());
+                assert_eq!(
+                    Budget::default().check(&f),
+                    None,
+                    "{}: {f:?}",
+                    path.display()
+                );
+                seen += 1;
+            }
+        }
+        assert!(seen >= 5, "{seen} example models");
+    }
+
+    #[test]
+    fn each_limit_of_the_budget_refuses_on_its_own() {
+        let f = Footprint {
+            memory_bytes: 100,
+            trace_bytes: 10,
+            work: 1_000,
+            ..Footprint::default()
+        };
+        let fits = Budget {
+            memory_bytes: 100,
+            trace_bytes: 10,
+            time: Duration::from_secs(1),
+            work_per_sec: 1_000,
+        };
+        assert_eq!(fits.check(&f), None, "limits are inclusive");
+        let memory = Budget {
+            memory_bytes: 99,
+            ..fits
+        };
+        assert!(memory.check(&f).unwrap().contains("memory"));
+        let trace = Budget {
+            trace_bytes: 9,
+            ..fits
+        };
+        assert!(trace.check(&f).unwrap().contains("trace"));
+        let time = Budget {
+            work_per_sec: 999,
+            ..fits
+        };
+        assert!(time.check(&f).unwrap().contains("per inference"));
+    }
+}

@@ -1,0 +1,24 @@
+//! What the Vouch worker and challenger share: the agent loop and its shutdown, the durable state
+//! (event cursor, failed events, save-if-changed), the trace store keyed by (job, attempt), the model
+//! cache with the operator's policy and the resource budget checked before a model is loaded, the
+//! re-run of a job off the event loop with a timeout, error classification, and withdrawal.
+
+pub mod budget;
+pub mod daemon;
+pub mod error;
+pub mod inference;
+pub mod models;
+pub mod parties;
+pub mod policy;
+pub mod state;
+pub mod traces;
+
+pub use budget::{Budget, Footprint};
+pub use daemon::{Agent, run, shutdown_on_signal, withdraw};
+pub use error::{AgentError, Result};
+pub use inference::{Inference, Run, Skip};
+pub use models::{Admission, LoadedModel, ModelCache};
+pub use parties::Parties;
+pub use policy::Policy;
+pub use state::{Cursor, StateFile};
+pub use traces::TraceStore;

@@ -1,0 +1,196 @@
+//! The play loop: a loop of its own (no re-run the check loop does can delay a move on the clock)
+//! that finds every game this challenger opened and plays one move in each per poll, then
+//! withdraws what it won.
+
+use crate::{
+    error::{ChallengerError, Result},
+    play::{Played, play},
+    state::{PlayState, PlayedGame},
+    strategy::Strategy,
+};
+use alloy::primitives::U256;
+use rand::rngs::StdRng;
+use std::path::Path;
+use vouch_agent::{Cursor, ModelCache, StateFile, TraceStore};
+use vouch_chain::{
+    EventStream, GameStatus, Market, VouchEvent, bindings::JobMarket::JobMarketEvents,
+};
+
+/// What one play poll did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct PlayReport {
+    /// Games found (opened by this challenger).
+    pub opened: usize,
+    /// Moves sent (the one step included).
+    pub moves: usize,
+    /// Games won (the defender lost).
+    pub won: usize,
+    /// Games lost.
+    pub lost: usize,
+    /// Wei withdrawn.
+    pub withdrawn: U256,
+}
+
+/// The challenger's play loop.
+#[derive(Debug)]
+pub struct Player {
+    market: Market,
+    confirmations: u64,
+    strategy: Strategy,
+    models: ModelCache,
+    traces: TraceStore,
+    state: StateFile<PlayState>,
+    rng: StdRng,
+}
+
+impl Player {
+    /// A play loop for `market`'s account, its state in `data_dir/games.json` (a fresh one starts at
+    /// block `start_block`).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        market: Market,
+        confirmations: u64,
+        strategy: Strategy,
+        data_dir: &Path,
+        traces: TraceStore,
+        models: ModelCache,
+        start_block: u64,
+        rng: StdRng,
+    ) -> Result<Self> {
+        let state = StateFile::load_or(&data_dir.join("games.json"), || PlayState {
+            cursor: Cursor::at(start_block),
+            ..PlayState::default()
+        })?;
+        Ok(Self {
+            market,
+            confirmations,
+            strategy,
+            models,
+            traces,
+            state,
+            rng,
+        })
+    }
+
+    /// The games being played (id → game).
+    pub fn games(&self) -> impl Iterator<Item = (&String, &PlayedGame)> {
+        self.state.state.games.iter()
+    }
+
+    /// One poll: find the games this challenger opened, play one move in each, withdraw.
+    pub async fn step(&mut self) -> Result<PlayReport> {
+        let mut report = PlayReport {
+            opened: self.find_games().await?,
+            ..PlayReport::default()
+        };
+        self.state.save_if_changed()?;
+        self.play_games(&mut report).await?;
+        self.state.save_if_changed()?;
+        report.withdrawn = vouch_agent::withdraw(&self.market).await?;
+        Ok(report)
+    }
+
+    /// Follows `ChallengeOpened` by this account (so a game opened just before a crash is found).
+    async fn find_games(&mut self) -> Result<usize> {
+        let mut stream = EventStream::new(
+            self.market.client().provider().clone(),
+            *self.market.deployment(),
+            self.state.state.cursor.next_block,
+            self.confirmations,
+        );
+        let mut opened = 0;
+        for ev in stream.poll().await? {
+            let VouchEvent::Market(JobMarketEvents::ChallengeOpened(e)) = ev.event else {
+                continue;
+            };
+            if e.challenger != self.market.client().address() {
+                continue;
+            }
+            let j = self.market.job(e.jobId).await?;
+            let as_u64 = |v: U256| {
+                u64::try_from(v).map_err(|_| ChallengerError::Inconsistent(format!("id {v}")))
+            };
+            self.state.state.games.insert(
+                e.gameId.to_string(),
+                PlayedGame {
+                    job: as_u64(e.jobId)?,
+                    attempt: e.attempt,
+                    model: as_u64(j.model_id)?,
+                },
+            );
+            opened += 1;
+        }
+        self.state.state.cursor.next_block = stream.next_block();
+        Ok(opened)
+    }
+
+    /// Plays one move in every game.
+    async fn play_games(&mut self, report: &mut PlayReport) -> Result<()> {
+        let games: Vec<(String, PlayedGame)> = self
+            .state
+            .state
+            .games
+            .iter()
+            .map(|(k, v)| (k.clone(), *v))
+            .collect();
+        for (id, g) in games {
+            let game: U256 = id.parse().map_err(|_| ChallengerError::State {
+                path: "games.json".into(),
+                reason: format!("bad game id {id}"),
+            })?;
+            let model = self
+                .models
+                .model(
+                    self.market.client().provider(),
+                    self.market.deployment(),
+                    U256::from(g.model),
+                )
+                .await?;
+            let (job, attempt) = (U256::from(g.job), g.attempt);
+            let played = play(
+                &self.market,
+                &model,
+                &self.traces.path(job, attempt),
+                game,
+                self.strategy,
+                &mut self.rng,
+            )
+            .await;
+            match played {
+                Ok(Played::Moved) => report.moves += 1,
+                Ok(Played::Waiting) => {}
+                Ok(Played::Over(status)) => {
+                    match status {
+                        GameStatus::ChallengerWon => report.won += 1,
+                        GameStatus::DefenderWon => report.lost += 1,
+                        GameStatus::Active | GameStatus::Moot => {}
+                    }
+                    tracing::info!(game = %game, job = g.job, attempt, status = status.as_str(), "game over");
+                    self.state.state.games.remove(&id);
+                    // The trace belongs to this result only; another game on it may still need it.
+                    if !self
+                        .state
+                        .state
+                        .games
+                        .values()
+                        .any(|o| o.job == g.job && o.attempt == attempt)
+                    {
+                        self.traces.remove(job, attempt);
+                    }
+                }
+                Err(e) if e.is_transient() => return Err(e),
+                Err(e) => tracing::warn!(game = %game, error = %e, "move failed; will retry"),
+            }
+        }
+        Ok(())
+    }
+}
+
+impl vouch_agent::Agent for Player {
+    type Report = PlayReport;
+    type Error = ChallengerError;
+
+    async fn step(&mut self) -> Result<PlayReport> {
+        Player::step(self).await
+    }
+}
