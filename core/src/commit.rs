@@ -1,10 +1,10 @@
-//! Commitments to tensors, states, traces and models (PROTOCOL.md §3).
+//! Commitments to tensors, the final state, the trace root and models (PROTOCOL.md §3).
 
 use crate::{
     merkle::{MerkleTree, Tag, leaf_hash, merkle_root},
     model::{Model, Op},
 };
-use alloy_primitives::{B256, Keccak256};
+use alloy_primitives::{Address, B256, Keccak256};
 
 /// Elements (bytes) per tensor leaf.
 pub const TENSOR_LEAF_BYTES: usize = 32;
@@ -55,72 +55,26 @@ pub fn tensor_root(data: &[i8], row_len: usize) -> B256 {
     tensor_tree(data, row_len).root()
 }
 
-/// The state tree over `slots` (slot roots; `B256::ZERO` marks an empty slot).
-pub fn state_tree(slots: &[B256]) -> MerkleTree {
-    let leaves = slots
-        .iter()
-        .map(|s| leaf_hash(Tag::State, s.as_slice()))
-        .collect();
-    MerkleTree::new(
-        Tag::State,
-        leaves,
-        leaf_hash(Tag::State, B256::ZERO.as_slice()),
-    )
+/// The leaf of a slot in the state tree: `leaf(0x02, slotRoot)` (an empty or padding slot is
+/// `slotRoot = 0`).
+pub fn state_leaf(slot_root: &B256) -> B256 {
+    leaf_hash(Tag::State, slot_root.as_slice())
 }
 
-/// The state table after `k` ops: the `n + 1` slot roots of a full run with slots `k + 1..=n` emptied.
-///
-/// # Panics
-/// If `k` is not a slot index (`k ≥ slot_roots.len()`).
-pub fn state_table(slot_roots: &[B256], k: usize) -> Vec<B256> {
-    let mut slots = vec![B256::ZERO; slot_roots.len()];
-    slots[..=k].copy_from_slice(&slot_roots[..=k]);
-    slots
+/// The final state tree σ_n over the `n + 1` slot roots of a whole run (slot 0 the input, slot `i`
+/// what op `i − 1` wrote), padded with [`state_leaf`]`(0)`.
+pub fn state_tree(slot_roots: &[B256]) -> MerkleTree {
+    let leaves = slot_roots.iter().map(state_leaf).collect();
+    MerkleTree::new(Tag::State, leaves, state_leaf(&B256::ZERO))
 }
 
-/// σ_k for every k = 0..=n, given the `n + 1` slot tensor roots of a full run.
-pub fn state_roots(slot_roots: &[B256]) -> Vec<B256> {
-    (0..slot_roots.len())
-        .map(|k| state_tree(&state_table(slot_roots, k)).root())
-        .collect()
-}
-
-/// σ_0 of a model with `n` ops on an input whose tensor root is `input_root`: what the contract
-/// computes itself from the job's input.
-pub fn sigma0(input_root: B256, n: usize) -> B256 {
-    let mut slots = vec![B256::ZERO; n + 1];
-    slots[0] = input_root;
-    state_tree(&slots).root()
-}
-
-/// The state-tree path (siblings) of `slot` in the state whose table is `slots` (`n + 1` roots, see
-/// [`state_table`]), or `None` if `slot` is not a slot.
-pub fn state_path(slots: &[B256], slot: usize) -> Option<Vec<B256>> {
-    state_tree(slots).proof(slot)
-}
-
-/// The path `P` of the phase 1→2 transition at step `k` (op `k` writes slot `k + 1`): the siblings of
-/// slot `k + 1`, identical in σ_k and σ_{k+1}, so that `climb(leaf(0x02, 0…0), k + 1, P) = σ_k` and
-/// `climb(leaf(0x02, T), k + 1, P) = σ_{k+1}`. `None` unless `k + 1` is a slot of `slot_roots` (the
-/// `n + 1` slot roots of a full run).
-pub fn transition_path(slot_roots: &[B256], k: usize) -> Option<Vec<B256>> {
-    if k + 1 >= slot_roots.len() {
-        return None;
-    }
-    state_path(&state_table(slot_roots, k), k + 1)
-}
-
-/// The trace tree over σ_0 … σ_n.
-pub fn trace_tree(state_roots: &[B256]) -> MerkleTree {
-    let leaves = state_roots
-        .iter()
-        .map(|s| leaf_hash(Tag::Trace, s.as_slice()))
-        .collect();
-    MerkleTree::new(
-        Tag::Trace,
-        leaves,
-        leaf_hash(Tag::Trace, B256::ZERO.as_slice()),
-    )
+/// The trace root a worker posts: `leaf(0x03, worker ‖ σ_n)`, the final state bound to the account
+/// that posts it (PROTOCOL.md §3).
+pub fn trace_root(worker: Address, final_state: B256) -> B256 {
+    let mut data = [0u8; 52];
+    data[..20].copy_from_slice(worker.as_slice());
+    data[20..].copy_from_slice(final_state.as_slice());
+    leaf_hash(Tag::Trace, &data)
 }
 
 /// The tree of one op: leaf 0 is its spec, leaf `1 + r` its weight row `r` ([`Op::leaves`]), padded
@@ -162,7 +116,6 @@ pub fn model_root(model: &Model) -> B256 {
 mod tests {
     use super::*;
     use crate::merkle::{climb, node_hash};
-    use proptest::prelude::*;
 
     #[test]
     fn tensor_root_by_hand() {
@@ -213,45 +166,41 @@ mod tests {
     }
 
     #[test]
-    fn sigma0_is_the_first_state_root() {
-        let slots: Vec<B256> = (1..=5u8).map(B256::repeat_byte).collect();
-        assert_eq!(sigma0(slots[0], 4), state_roots(&slots)[0]);
-        assert_ne!(sigma0(slots[0], 3), state_roots(&slots)[0]);
-    }
-
-    proptest! {
-        #[test]
-        fn transition_path_climbs_to_both_states(n in 1usize..40, salt: u8, pick in 0usize..40) {
-            let slots: Vec<B256> = (0..=n)
-                .map(|i| leaf_hash(Tag::Tensor, &[salt, i as u8]))
-                .collect();
-            let sigma = state_roots(&slots);
-            let k = pick % n;
-            let path = transition_path(&slots, k).unwrap();
-            let empty = leaf_hash(Tag::State, B256::ZERO.as_slice());
-            let t = leaf_hash(Tag::State, slots[k + 1].as_slice());
-            prop_assert_eq!(climb(Tag::State, empty, k + 1, &path, n + 1), Some(sigma[k]));
-            prop_assert_eq!(climb(Tag::State, t, k + 1, &path, n + 1), Some(sigma[k + 1]));
-            prop_assert_eq!(transition_path(&slots, n), None);
-            // Every filled slot of σ_k opens against σ_k.
-            let table = state_table(&slots, k);
-            for (s, root) in slots.iter().enumerate().take(k + 1) {
-                let p = state_path(&table, s).unwrap();
-                let leaf = leaf_hash(Tag::State, root.as_slice());
-                prop_assert_eq!(climb(Tag::State, leaf, s, &p, n + 1), Some(sigma[k]));
-            }
-            prop_assert_eq!(state_path(&table, n + 1), None);
-        }
+    fn trace_root_by_hand() {
+        let worker = Address::repeat_byte(0xab);
+        let sigma = B256::repeat_byte(0x17);
+        let mut pre = vec![0x00, 0x03];
+        pre.extend([0xab; 20]);
+        pre.extend([0x17; 32]);
+        assert_eq!(trace_root(worker, sigma), alloy_primitives::keccak256(&pre));
+        assert_ne!(
+            trace_root(Address::repeat_byte(0xac), sigma),
+            trace_root(worker, sigma)
+        );
+        assert_ne!(
+            trace_root(worker, B256::repeat_byte(0x18)),
+            trace_root(worker, sigma)
+        );
     }
 
     #[test]
-    fn state_roots_fill_one_slot_per_step() {
-        let slots: Vec<B256> = (1..=4u8).map(B256::repeat_byte).collect();
-        let roots = state_roots(&slots);
-        assert_eq!(roots.len(), 4);
-        let expect1 = state_tree(&[slots[0], slots[1], B256::ZERO, B256::ZERO]).root();
-        assert_eq!(roots[1], expect1);
-        assert_eq!(roots[3], state_tree(&slots).root());
-        assert!(roots.windows(2).all(|w| w[0] != w[1]));
+    fn the_state_tree_pads_with_the_empty_slot() {
+        // Three slots pad to four with leaf(0x02, 0).
+        let slots: Vec<B256> = (1..=3u8).map(B256::repeat_byte).collect();
+        let l = |s: &B256| leaf_hash(Tag::State, s.as_slice());
+        let expect = node_hash(
+            Tag::State,
+            &node_hash(Tag::State, &l(&slots[0]), &l(&slots[1])),
+            &node_hash(Tag::State, &l(&slots[2]), &l(&B256::ZERO)),
+        );
+        assert_eq!(state_tree(&slots).root(), expect);
+        assert_eq!(state_leaf(&slots[1]), l(&slots[1]));
+        // Every slot opens against the root at exactly the tree's depth.
+        let tree = state_tree(&slots);
+        for (i, s) in slots.iter().enumerate() {
+            let path = tree.proof(i).unwrap();
+            assert_eq!(climb(Tag::State, state_leaf(s), i, &path, 3), Some(expect));
+        }
+        assert_eq!(tree.proof(3), None);
     }
 }

@@ -53,13 +53,17 @@ pub enum CoreError {
     /// or data this op does not read.
     #[error("malformed one-step witness: {0}")]
     MalformedWitness(String),
-    /// A move that the game's position does not allow (answering a bisection that has already ended).
+    /// A move that the game's position does not allow (a walk of the wrong length).
     #[error("invalid move: {0}")]
     InvalidMove(String),
     /// The other party revealed exactly our own values where the game needs a difference: an honest
     /// party never meets this against a commitment it disputes.
     #[error("nothing to dispute: {0}")]
     NoDifference(String),
+    /// The other side asked for a node, leaf or slot this party's trees do not hold or cannot open
+    /// (a replaced state leaf): the game asks about a commitment that is not this party's.
+    #[error("not in our commitment: {0}")]
+    NotOurs(String),
     /// Reading or writing a file failed.
     #[error(transparent)]
     Io(#[from] std::io::Error),

@@ -1,7 +1,7 @@
 //! Vouch's shared vocabulary, with no I/O beyond reading and writing its own files: the canonical
 //! quantized model, the reference interpreter (the executable spec), bit-identical execution on Burn,
-//! the keccak256 commitments to tensors, states, traces and models, and the dispute game's positions,
-//! moves and one-step witnesses (see `docs/PROTOCOL.md`).
+//! the keccak256 commitments to tensors, final states, trace roots and models, and the dispute game's
+//! positions, moves and one-step witnesses (see `docs/PROTOCOL.md`).
 
 #[cfg(feature = "burn")]
 pub mod burn_exec;
@@ -18,7 +18,7 @@ pub mod shape;
 pub mod tensor;
 pub mod trace;
 
-pub use alloy_primitives::B256;
+pub use alloy_primitives::{Address, B256};
 pub use error::{CoreError, Result};
 pub use model::Model;
 pub use shape::Shape;

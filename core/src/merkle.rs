@@ -19,7 +19,7 @@ pub enum Tag {
     Tensor = 0x01,
     /// State table: one leaf per slot, holding that slot's tensor root.
     State = 0x02,
-    /// Trace: one leaf per state root σ_0 … σ_n.
+    /// Trace root: one leaf, no tree, `leaf(0x03, worker ‖ σ_n)`.
     Trace = 0x03,
     /// One op of a model: its spec, then its weight rows.
     Op = 0x04,
@@ -52,6 +52,7 @@ pub fn depth_for(leaf_count: usize) -> u32 {
 /// A fully materialised tree: every level, leaves first, padded to a power of two.
 #[derive(Debug, Clone)]
 pub struct MerkleTree {
+    tag: Tag,
     leaf_count: usize,
     /// `levels[0]` are the (padded) leaves, the last level is `[root]`.
     levels: Vec<Vec<B256>>,
@@ -75,7 +76,11 @@ impl MerkleTree {
                 .collect();
             levels.push(above);
         }
-        Self { leaf_count, levels }
+        Self {
+            tag,
+            leaf_count,
+            levels,
+        }
     }
 
     /// The root.
@@ -110,6 +115,36 @@ impl MerkleTree {
             self.node(depth + 1, 2 * index)?,
             self.node(depth + 1, 2 * index + 1)?,
         ))
+    }
+
+    /// The shallowest, then leftmost, position `(depth, index)` of a node or leaf whose hash is `hash`,
+    /// or `None` if the tree holds none. Equal hashes have equal preimages, so any occurrence has the
+    /// same children (or leaf data). A scan of the levels from the root down: cost proportional to the
+    /// nodes above and on the level found.
+    pub fn find(&self, hash: &B256) -> Option<(u32, usize)> {
+        self.levels
+            .iter()
+            .rev()
+            .enumerate()
+            .find_map(|(d, level)| level.iter().position(|h| h == hash).map(|i| (d as u32, i)))
+    }
+
+    /// Replaces leaf `index` of the padded tree (`index < 2^depth`, padding positions included) with
+    /// `leaf` and rehashes its ancestors (`depth` hashes). The leaf count is unchanged. `false` (and
+    /// nothing changed) when `index` is outside the padded tree.
+    pub fn set_leaf(&mut self, index: usize, leaf: B256) -> bool {
+        if index >= self.levels[0].len() {
+            return false;
+        }
+        self.levels[0][index] = leaf;
+        let mut i = index;
+        for level in 1..self.levels.len() {
+            i >>= 1;
+            let below = &self.levels[level - 1];
+            let parent = node_hash(self.tag, &below[2 * i], &below[2 * i + 1]);
+            self.levels[level][i] = parent;
+        }
+        true
     }
 
     /// The siblings from leaf `index` up to the root, or `None` if `index` is not a real leaf.
@@ -237,6 +272,31 @@ mod tests {
                 }
                 prop_assert_eq!(tree.children(d, 1 << d), None);
             }
+        }
+
+        #[test]
+        fn find_and_set_leaf_agree_with_a_rebuilt_tree(n in 1usize..300, salt: u8, pick: usize) {
+            let mut tree = MerkleTree::new(Tag::State, leaves(n, salt), B256::repeat_byte(7));
+            let depth = tree.depth();
+            let padded = n.next_power_of_two();
+            let i = pick % padded;
+            // Every node is found where it is, or at an earlier position with the same hash.
+            let (d, j) = tree.find(&tree.node(depth, i).unwrap()).unwrap();
+            prop_assert_eq!(tree.node(d, j), tree.node(depth, i));
+            prop_assert_eq!(tree.find(&tree.root()), Some((0, 0)));
+            prop_assert_eq!(tree.find(&B256::repeat_byte(8)), None);
+            // Replacing a leaf (padding included) is rebuilding the tree with it.
+            let junk = B256::repeat_byte(9);
+            let mut all = leaves(n, salt);
+            all.resize(padded, B256::repeat_byte(7));
+            all[i] = junk;
+            let rebuilt = MerkleTree::new(Tag::State, all, B256::ZERO);
+            prop_assert!(tree.set_leaf(i, junk));
+            prop_assert_eq!(tree.root(), rebuilt.root());
+            prop_assert_eq!(tree.leaf_count(), n);
+            prop_assert_eq!(tree.find(&junk), Some((depth, i)));
+            prop_assert!(!tree.set_leaf(padded, junk));
+            prop_assert_eq!(tree.root(), rebuilt.root());
         }
 
         #[test]

@@ -1,11 +1,11 @@
 //! The execution trace: every slot tensor of one run, its commitments, and its file on disk.
 
 use crate::{
-    commit::{state_roots, tensor_root, trace_tree},
+    commit::{state_tree, tensor_root, trace_root},
     error::{CoreError, Result},
     shape::Shape,
 };
-use alloy_primitives::B256;
+use alloy_primitives::{Address, B256};
 use std::path::Path;
 
 /// Magic bytes that open a trace file.
@@ -18,17 +18,40 @@ pub struct Trace {
     slots: Vec<Vec<i8>>,
 }
 
-/// The commitments a worker posts and defends.
+/// The commitments of a run: what a worker posts (the output root, and the final state bound to
+/// itself by [`Commitments::trace_root`]) and defends.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Commitments {
-    /// Tensor root of each slot.
+    /// Tensor root of each slot, input first (`n + 1`).
     pub slot_roots: Vec<B256>,
-    /// σ_0 … σ_n.
-    pub state_roots: Vec<B256>,
-    /// Root over the state roots.
-    pub trace_root: B256,
+    /// σ_n, the root of the state tree over the slot roots.
+    pub final_state: B256,
     /// Tensor root of the last slot.
     pub output_root: B256,
+}
+
+impl Commitments {
+    /// The commitments of a run whose slots have these tensor roots (input first, at least one): an
+    /// honest run's ([`Trace::commitments`]) or any slot table an adversary chooses.
+    ///
+    /// # Panics
+    /// If `slot_roots` is empty.
+    pub fn from_slot_roots(slot_roots: Vec<B256>) -> Self {
+        let final_state = state_tree(&slot_roots).root();
+        let output_root = *slot_roots
+            .last()
+            .expect("a run has at least the input slot");
+        Self {
+            slot_roots,
+            final_state,
+            output_root,
+        }
+    }
+
+    /// The trace root `worker` posts for this run: `leaf(0x03, worker ‖ σ_n)`.
+    pub fn trace_root(&self, worker: Address) -> B256 {
+        trace_root(worker, self.final_state)
+    }
 }
 
 impl Trace {
@@ -80,25 +103,24 @@ impl Trace {
         })
     }
 
-    /// Computes every commitment of this trace.
-    pub fn commitments(&self) -> Commitments {
-        let slot_roots: Vec<B256> = self
-            .slots
+    /// The tensor root of every slot, input first (rows of each slot's `C` elements).
+    pub fn slot_roots(&self) -> Vec<B256> {
+        self.slots
             .iter()
             .zip(&self.shapes)
             .map(|(t, s)| tensor_root(t, s.c as usize))
-            .collect();
-        let state_roots = state_roots(&slot_roots);
-        let trace_root = trace_tree(&state_roots).root();
-        let output_root = *slot_roots
-            .last()
-            .expect("a trace has at least the input slot");
-        Commitments {
-            slot_roots,
-            state_roots,
-            trace_root,
-            output_root,
-        }
+            .collect()
+    }
+
+    /// Computes every commitment of this trace: one tensor root per slot, then the state tree over
+    /// them (`O(n)` hashes beside the data's).
+    pub fn commitments(&self) -> Commitments {
+        Commitments::from_slot_roots(self.slot_roots())
+    }
+
+    /// The slot tensors, taken out of the trace (input first).
+    pub fn into_slots(self) -> Vec<Vec<i8>> {
+        self.slots
     }
 
     /// Serialises the trace: magic, slot count, then each slot as `shape (3 × u32) ‖ bytes`.
@@ -195,13 +217,18 @@ mod tests {
             vec![vec![1; 40], vec![2; 10], vec![3; 10]],
         );
         let c = t.commitments();
-        assert_eq!(c.state_roots.len(), 3);
+        assert_eq!(c.slot_roots.len(), 3);
         assert_eq!(c.output_root, c.slot_roots[2]);
+        assert_eq!(c.final_state, state_tree(&c.slot_roots).root());
+        let worker = Address::repeat_byte(1);
+        assert_eq!(c.trace_root(worker), trace_root(worker, c.final_state));
+        assert_ne!(c.trace_root(worker), c.trace_root(Address::repeat_byte(2)));
         let mut changed = t.slots().to_vec();
         changed[1][9] = 0;
         let c2 = t.with_slots(changed).commitments();
         assert_eq!(c2.output_root, c.output_root);
-        assert_ne!(c2.trace_root, c.trace_root);
-        assert_eq!(c2.state_roots[0], c.state_roots[0]);
+        assert_eq!(c2.slot_roots[0], c.slot_roots[0]);
+        assert_ne!(c2.final_state, c.final_state);
+        assert_ne!(c2.trace_root(worker), c.trace_root(worker));
     }
 }

@@ -1,57 +1,72 @@
-//! One side of a dispute: a model and the run it stands by, with every value it reveals as defender and
-//! every choice it makes as challenger.
+//! One side of a dispute: the run it stands by, with every value it reveals as defender and every
+//! choice it makes as challenger (PROTOCOL.md §6).
 
 use super::{
-    moves::{Opening, StateReveal, Transition},
-    position::{Element, Side, TensorPosition, element_of_leaf, tensor_depth},
+    moves::Opening,
+    position::{Element, Position, Side, element_of_leaf, tensor_depth},
     witness::{RowProof, SlotProof, StepWitness},
 };
 use crate::{
     commit::{
-        TENSOR_LEAF_BYTES, leaves_per_row, op_tree, state_path, state_roots, state_table,
-        state_tree, tensor_leaves, tensor_tree_of_leaves, trace_tree, transition_path,
+        TENSOR_LEAF_BYTES, leaves_per_row, op_tree, state_leaf, state_tree, tensor_tree,
+        tensor_tree_of_leaves, trace_root,
     },
     error::{CoreError, Result},
-    merkle::MerkleTree,
+    merkle::{MerkleTree, Tag, node_hash},
     model::{Model, Op, WeightRow},
     reference::{ElementInputs, element_with},
     shape::Shape,
     tensor,
     trace::Trace,
 };
-use alloy_primitives::B256;
-use std::cell::{Cell, RefCell};
+use alloy_primitives::{Address, B256};
+use std::{
+    cell::{Cell, RefCell},
+    sync::OnceLock,
+};
 
 /// One 32-byte tensor leaf.
 type Leaf = [u8; TENSOR_LEAF_BYTES];
 
-/// One party's view of a run of `model`: every slot tensor, its tree, the state roots and the trace
-/// tree. The worker defends from its own trace (which may lie), a challenger decides from its honest
+/// The revealed children `(left, right)` of each node on a walk down the state tree, root first: the
+/// defender's values the challenger saw, `D_s` pairs for a walk that reached a leaf.
+pub type Walk = [(B256, B256)];
+
+/// One party's view of a run of a model: every slot tensor, the slot roots and the final state tree
+/// σ_n. The worker defends from its own trace (which may lie), a challenger decides from its honest
 /// re-run; both use this type, and neither side's values are trusted by the other.
 ///
-/// Steps are numbered by op: step `k` is op `k`, which writes slot `k + 1`; phase-2 positions and
-/// leaves are in the tree of slot `k + 1`.
+/// Built once per trace with `O(n)` hashes beside the tensor data's (each slot's root, then the state
+/// tree); a slot's tensor tree is built the first time the game needs it and kept. Slots are numbered
+/// as in the state table: slot 0 is the input, slot `j = k + 1` what op `k` wrote. `Send + Sync`, so
+/// one party can answer many games at once.
 #[derive(Debug, Clone)]
-pub struct Party<'m> {
-    model: &'m Model,
+pub struct Party {
+    /// `n`, the model's op count.
+    n: usize,
     /// Shape of every slot, input first.
     shapes: Vec<Shape>,
     /// The real elements of every slot, `[H·W·C]` each.
     data: Vec<Vec<i8>>,
-    /// The committed leaves of every slot (at least the real ones, at most the padded tree's).
-    leaves: Vec<Vec<Leaf>>,
-    /// The tensor tree of every slot.
-    trees: Vec<MerkleTree>,
+    /// A slot's committed leaves when they are not the canonical ones of its data (adversaries that
+    /// commit junk in padding); `None` for the canonical leaves.
+    committed: Vec<Option<Vec<Leaf>>>,
+    /// Each slot's tensor tree, built on first use.
+    tensors: Vec<OnceLock<MerkleTree>>,
     slot_roots: Vec<B256>,
-    /// σ_0 … σ_n.
-    state_roots: Vec<B256>,
-    trace: MerkleTree,
+    /// The final state's tree over the slot roots (a leaf may be replaced: [`Party::with_state_leaf`]).
+    state: MerkleTree,
 }
 
-impl<'m> Party<'m> {
+/// The shape of every slot of `model`, input first.
+fn slot_shapes(model: &Model) -> Vec<Shape> {
+    model.slots().into_iter().map(|(s, _)| s).collect()
+}
+
+impl Party {
     /// The party that stands by `trace`, a run of `model` (slot shapes must be the model's).
-    pub fn new(model: &'m Model, trace: &Trace) -> Result<Self> {
-        let shapes: Vec<Shape> = model.slots().into_iter().map(|(s, _)| s).collect();
+    pub fn new(model: &Model, trace: Trace) -> Result<Self> {
+        let shapes = slot_shapes(model);
         if trace.shapes() != shapes.as_slice() {
             return Err(CoreError::Trace(format!(
                 "the trace has {} slots of shapes {:?}, the model's are {:?}",
@@ -60,24 +75,22 @@ impl<'m> Party<'m> {
                 shapes
             )));
         }
-        let leaves = trace
-            .slots()
-            .iter()
-            .zip(&shapes)
-            .map(|(slot, shape)| tensor_leaves(slot, shape.c as usize))
-            .collect();
-        Ok(Self::build(model, shapes, trace.slots().to_vec(), leaves))
+        let slot_roots = trace.slot_roots();
+        let committed = vec![None; shapes.len()];
+        Ok(Self::build(
+            shapes,
+            trace.into_slots(),
+            committed,
+            slot_roots,
+        ))
     }
 
     /// The party that commits to `leaves` for every slot of a run of `model`, including leaves past the
     /// real ones, with any bytes in their padding. For tests and adversaries: an honest party is
     /// [`Party::new`]. Slot `s`'s leaf list must hold at least its `H·W·⌈C/32⌉` real leaves and at most
     /// the padded tree's `2^D`; its elements are read from the real leaves.
-    pub fn from_leaves(
-        model: &'m Model,
-        leaves: Vec<Vec<[u8; TENSOR_LEAF_BYTES]>>,
-    ) -> Result<Self> {
-        let shapes: Vec<Shape> = model.slots().into_iter().map(|(s, _)| s).collect();
+    pub fn from_leaves(model: &Model, leaves: Vec<Vec<Leaf>>) -> Result<Self> {
+        let shapes = slot_shapes(model);
         if leaves.len() != shapes.len() {
             return Err(CoreError::Trace(format!(
                 "leaves for {} slots, the model has {}",
@@ -102,34 +115,54 @@ impl<'m> Party<'m> {
                 .collect();
             data.push(elements);
         }
-        Ok(Self::build(model, shapes, data, leaves))
+        let slot_roots = leaves
+            .iter()
+            .map(|l| tensor_tree_of_leaves(l).root())
+            .collect();
+        let committed = leaves.into_iter().map(Some).collect();
+        Ok(Self::build(shapes, data, committed, slot_roots))
     }
 
     fn build(
-        model: &'m Model,
         shapes: Vec<Shape>,
         data: Vec<Vec<i8>>,
-        leaves: Vec<Vec<Leaf>>,
+        committed: Vec<Option<Vec<Leaf>>>,
+        slot_roots: Vec<B256>,
     ) -> Self {
-        let trees: Vec<MerkleTree> = leaves.iter().map(|l| tensor_tree_of_leaves(l)).collect();
-        let slot_roots: Vec<B256> = trees.iter().map(MerkleTree::root).collect();
-        let state_roots = state_roots(&slot_roots);
-        let trace = trace_tree(&state_roots);
+        let state = state_tree(&slot_roots);
         Self {
-            model,
+            n: shapes.len() - 1,
+            tensors: shapes.iter().map(|_| OnceLock::new()).collect(),
             shapes,
             data,
-            leaves,
-            trees,
+            committed,
             slot_roots,
-            state_roots,
-            trace,
+            state,
         }
     }
 
-    /// The model.
-    pub fn model(&self) -> &'m Model {
-        self.model
+    /// The same party with leaf `j` of its final state's tree replaced by `leaf`, any hash: junk in a
+    /// padding slot (`j > n`), or a slot it cannot open. For tests and adversaries; `j < 2^D_s`.
+    pub fn with_state_leaf(mut self, j: usize, leaf: B256) -> Result<Self> {
+        let leaves = 1usize << self.state.depth();
+        if !self.state.set_leaf(j, leaf) {
+            return Err(CoreError::OutOfRange {
+                what: "state leaf",
+                index: j,
+                limit: leaves,
+            });
+        }
+        Ok(self)
+    }
+
+    /// `n`, the model's op count (the state tree has `n + 1` slots).
+    pub fn op_count(&self) -> usize {
+        self.n
+    }
+
+    /// The shape of every slot, input first.
+    pub fn shapes(&self) -> &[Shape] {
+        &self.shapes
     }
 
     /// The tensor root of every slot, input first (`n + 1`).
@@ -137,109 +170,123 @@ impl<'m> Party<'m> {
         &self.slot_roots
     }
 
-    /// σ_0 … σ_n.
-    pub fn state_roots(&self) -> &[B256] {
-        &self.state_roots
-    }
-
-    /// The trace root this party posts (defender) or would post (challenger).
-    pub fn trace_root(&self) -> B256 {
-        self.trace.root()
+    /// σ_n, the root of this party's final state tree.
+    pub fn final_state(&self) -> B256 {
+        self.state.root()
     }
 
     /// The tensor root of the output, slot `n`.
     pub fn output_root(&self) -> B256 {
-        *self
-            .slot_roots
-            .last()
-            .expect("a run has at least the input slot")
+        self.slot_roots[self.n]
     }
 
-    /// σ_i, for `i ≤ n`.
-    pub fn state_root(&self, i: usize) -> Result<B256> {
-        self.state_roots
-            .get(i)
-            .copied()
-            .ok_or(CoreError::OutOfRange {
-                what: "state index",
-                index: i,
-                limit: self.state_roots.len(),
-            })
+    /// The trace root `worker` posts (defender) or would post (challenger): `leaf(0x03, worker ‖ σ_n)`.
+    pub fn trace_root(&self, worker: Address) -> B256 {
+        trace_root(worker, self.final_state())
     }
 
-    /// This party's value of element `e` of op `k`'s output (slot `k + 1`): what it claims there.
-    pub fn element(&self, k: usize, e: usize) -> Result<i8> {
-        let slot = self.written_slot(k)?;
-        self.data[slot]
-            .get(e)
-            .copied()
-            .ok_or(CoreError::OutOfRange {
-                what: "element",
-                index: e,
-                limit: self.data[slot].len(),
-            })
+    /// Depth `D_s` of the state tree.
+    pub fn state_depth(&self) -> u32 {
+        self.state.depth()
+    }
+
+    /// Depth `D_t` of the tree of slot `slot` ([`tensor_depth`] of its shape).
+    pub fn tensor_depth(&self, slot: usize) -> Result<u32> {
+        Ok(tensor_depth(self.shapes[self.slot(slot)?]))
+    }
+
+    /// This party's value of element `e` of slot `slot`: what it claims there.
+    pub fn element(&self, slot: usize, e: usize) -> Result<i8> {
+        let data = &self.data[self.slot(slot)?];
+        data.get(e).copied().ok_or(CoreError::OutOfRange {
+            what: "element",
+            index: e,
+            limit: data.len(),
+        })
+    }
+
+    /// The node at `pos` of the final state tree.
+    pub fn state_node(&self, pos: Position) -> Result<B256> {
+        node_at(&self.state, pos)
+    }
+
+    /// The node at `pos` of the tree of slot `slot`.
+    pub fn tensor_node(&self, slot: usize, pos: Position) -> Result<B256> {
+        node_at(self.tensor(slot)?, pos)
     }
 
     // ----- the defender's reveals -----
 
-    /// The opening move: σ_n with its trace path, and the state path of the output slot `n` in σ_n.
+    /// The opening reveal: σ_n and the state path of the output slot `n`.
     pub fn opening(&self) -> Opening {
-        let n = self.model.op_count();
         Opening {
-            state: self.state_reveal(n).expect("σ_n exists"),
-            output_path: state_path(&self.slot_roots, n).expect("slot n exists"),
+            final_state: self.final_state(),
+            output_path: self.state.proof(self.n).expect("slot n is a leaf"),
         }
     }
 
-    /// Phase 1: σ_i with its path in this party's trace tree.
-    pub fn state_reveal(&self, i: usize) -> Result<StateReveal> {
-        Ok(StateReveal {
-            index: i,
-            root: self.state_root(i)?,
-            path: self
-                .trace
-                .proof(i)
-                .expect("every state root is a trace leaf"),
-        })
+    /// The children `(left, right)` of the inner node `node` of the final state tree (what
+    /// `revealNode(Tree.State, node, …)` sends).
+    pub fn state_children(&self, node: &B256) -> Result<(B256, B256)> {
+        children_of(&self.state, node, "state")
     }
 
-    /// Phase 1→2 at step `k`: the tensor root `T` of slot `k + 1` and the siblings `P` of that slot in
-    /// σ_k and σ_{k+1}.
-    pub fn transition(&self, k: usize) -> Result<Transition> {
-        let slot = self.written_slot(k)?;
-        Ok(Transition {
-            step: k,
-            tensor_root: self.slot_roots[slot],
-            path: transition_path(&self.slot_roots, k).expect("slot k + 1 exists"),
-        })
-    }
-
-    /// Phase 2: the node at `pos` in the tree of slot `k + 1`.
-    pub fn node(&self, k: usize, pos: TensorPosition) -> Result<B256> {
-        let tree = &self.trees[self.written_slot(k)?];
-        tree.node(pos.depth, pos.index)
-            .ok_or_else(|| position_error(tree.depth(), pos))
-    }
-
-    /// Phase 2: the children `(left, right)` of the inner node at `pos` in the tree of slot `k + 1`.
-    pub fn children(&self, k: usize, pos: TensorPosition) -> Result<(B256, B256)> {
-        let tree = &self.trees[self.written_slot(k)?];
-        if pos.is_leaf(tree.depth()) {
-            return Err(CoreError::OutOfRange {
-                what: "inner-node depth",
-                index: pos.depth as usize,
-                limit: tree.depth() as usize,
-            });
+    /// The tensor root under the state leaf `leaf` (what `revealSlot` sends). An error for a leaf this
+    /// party cannot open: a padding leaf, or one replaced by [`Party::with_state_leaf`].
+    pub fn slot_root(&self, leaf: &B256) -> Result<B256> {
+        let depth = self.state.depth();
+        match self.state.find(leaf) {
+            Some((d, j)) if d == depth && j <= self.n && self.state_leaf_is_slot(j) => {
+                Ok(self.slot_roots[j])
+            }
+            _ => Err(CoreError::NotOurs(format!("slot leaf {leaf}"))),
         }
-        tree.children(pos.depth, pos.index)
-            .ok_or_else(|| position_error(tree.depth(), pos))
     }
 
-    /// Phase 2, at the bottom: the 32 bytes of leaf `leaf` of slot `k + 1` (zero for a padding leaf of
-    /// an honest tree).
-    pub fn leaf(&self, k: usize, leaf: usize) -> Result<[u8; TENSOR_LEAF_BYTES]> {
-        let slot = self.written_slot(k)?;
-        let leaves = 1usize << self.trees[slot].depth();
+    /// The children `(left, right)` of the inner node `node` of the tree of slot `slot` (what
+    /// `revealNode(Tree.Tensor, node, …)` sends).
+    pub fn tensor_children(&self, slot: usize, node: &B256) -> Result<(B256, B256)> {
+        children_of(self.tensor(slot)?, node, "tensor")
+    }
+
+    /// The 32 bytes of the leaf `node` of the tree of slot `slot` (what `revealLeaf` sends; zero for
+    /// a padding leaf of an honest tree).
+    pub fn tensor_leaf(&self, slot: usize, node: &B256) -> Result<Leaf> {
+        let tree = self.tensor(slot)?;
+        match tree.find(node) {
+            Some((d, i)) if d == tree.depth() => Ok(self.leaf_bytes(slot, i)),
+            _ => Err(CoreError::NotOurs(format!(
+                "tensor leaf {node} of slot {slot}"
+            ))),
+        }
+    }
+
+    // ----- the challenger's decisions -----
+
+    /// Phase Slots: the side to descend at `pos` of the state tree, given the defender's revealed
+    /// children: the leftmost whose hash differs from this party's, so every slot left of the walk is
+    /// this party's own. [`CoreError::NoDifference`] if neither differs, which an honest challenger
+    /// never meets below a node it disputes.
+    pub fn pick_state(&self, pos: Position, left: B256, right: B256) -> Result<Side> {
+        pick(&self.state, pos, left, right, "the state tree")
+    }
+
+    /// Phase Tensor: the side to descend at `pos` of the tree of slot `slot`: the first whose hash
+    /// differs from this party's ([`CoreError::NoDifference`] if neither does).
+    pub fn pick_tensor(&self, slot: usize, pos: Position, left: B256, right: B256) -> Result<Side> {
+        pick(
+            self.tensor(slot)?,
+            pos,
+            left,
+            right,
+            &format!("the tree of slot {slot}"),
+        )
+    }
+
+    /// At the bottom of phase Tensor: the first byte offset where the defender's revealed `bytes` of
+    /// leaf `leaf` of slot `slot` differ from this party's ([`CoreError::NoDifference`] if none does).
+    pub fn differing_offset(&self, slot: usize, leaf: usize, bytes: &Leaf) -> Result<usize> {
+        let leaves = 1usize << self.tensor_depth(slot)?;
         if leaf >= leaves {
             return Err(CoreError::OutOfRange {
                 what: "tensor leaf",
@@ -247,24 +294,76 @@ impl<'m> Party<'m> {
                 limit: leaves,
             });
         }
-        Ok(self.leaves[slot]
-            .get(leaf)
-            .copied()
-            .unwrap_or([0; TENSOR_LEAF_BYTES]))
+        let own = self.leaf_bytes(slot, leaf);
+        own.iter()
+            .zip(bytes)
+            .position(|(a, b)| a != b)
+            .ok_or_else(|| {
+                CoreError::NoDifference(format!(
+                    "leaf {leaf} of slot {slot} is ours, byte for byte"
+                ))
+            })
     }
 
-    /// Phase 3: the witness for element `e` of op `k`'s output, proven against this party's σ_k (so it
-    /// verifies when σ_k is the agreed state and this party's slots `0..=k` are what it committed).
-    pub fn witness(&self, k: usize, e: usize) -> Result<StepWitness> {
-        let slot = self.written_slot(k)?;
-        let op = &self.model.ops[k];
-        if e >= self.data[slot].len() {
+    /// The element byte `o` of leaf `leaf` of slot `slot` stands for ([`element_of_leaf`] on its
+    /// shape).
+    pub fn element_of_leaf(&self, slot: usize, leaf: usize, o: usize) -> Result<Element> {
+        element_of_leaf(self.shapes[self.slot(slot)?], leaf, o)
+    }
+
+    /// This party's own walk to state leaf `j`: the children of each node on its path, root first.
+    /// What an honest defender reveals on the way to `j`; with it [`Party::witness`] proves against
+    /// this party's own σ_n.
+    pub fn state_walk(&self, j: usize) -> Result<Vec<(B256, B256)>> {
+        let depth = self.state.depth();
+        let leaf = Position { depth, index: j };
+        if !leaf.is_in(depth) {
+            return Err(CoreError::OutOfRange {
+                what: "state leaf",
+                index: j,
+                limit: 1 << depth,
+            });
+        }
+        Ok((0..depth)
+            .map(|d| {
+                let pos = leaf.ancestor(d).expect("above the leaf");
+                self.state
+                    .children(pos.depth, pos.index)
+                    .expect("an inner node on the path")
+            })
+            .collect())
+    }
+
+    /// Phase Step: the witness for element `e` of op `k` (slot `j = k + 1`) of `model` (the model this
+    /// party ran), proven against the defender's σ_n seen through `walk`, its revealed children on
+    /// the way down to leaf `j` (root first, `D_s` pairs). Each operand slot `s < j` gets a state path
+    /// that takes, at each level, the defender's revealed child where the path meets the walk and this
+    /// party's own node where it runs left of it (those subtrees were agreed: the walk went right of
+    /// them). Verifies against the defender's σ_n when this party's slots left of `j` are the
+    /// defender's, which the leftmost-difference walk guarantees.
+    pub fn witness(&self, model: &Model, k: usize, e: usize, walk: &Walk) -> Result<StepWitness> {
+        if model.op_count() != self.n || slot_shapes(model) != self.shapes {
+            return Err(CoreError::Trace(
+                "the model's slots are not this party's".into(),
+            ));
+        }
+        if k >= self.n {
+            return Err(CoreError::OutOfRange {
+                what: "step",
+                index: k,
+                limit: self.n,
+            });
+        }
+        let j = k + 1;
+        let op = &model.ops[k];
+        if e >= self.data[j].len() {
             return Err(CoreError::OutOfRange {
                 what: "element",
                 index: e,
-                limit: self.data[slot].len(),
+                limit: self.data[j].len(),
             });
         }
+        self.check_walk(j, walk)?;
         let operands = op.kind.inputs();
         if let Some(&late) = operands.iter().find(|&&s| s > k) {
             return Err(CoreError::InvalidOp {
@@ -272,12 +371,11 @@ impl<'m> Party<'m> {
                 reason: format!("reads slot {late}, only slots 0..={k} exist yet"),
             });
         }
-        let state = state_tree(&state_table(&self.slot_roots, k));
         let slots = operands
             .iter()
             .map(|&s| SlotProof {
                 root: self.slot_roots[s],
-                path: state.proof(s).expect("an operand is a slot"),
+                path: self.state_path_beside(s, j, walk),
             })
             .collect();
         let reads = Recorder {
@@ -315,83 +413,116 @@ impl<'m> Party<'m> {
         })
     }
 
-    // ----- the challenger's decisions -----
-
-    /// Phase 1: whether this party's σ_i equals the revealed `root`.
-    pub fn agrees_with_state(&self, i: usize, root: B256) -> Result<bool> {
-        Ok(self.state_root(i)? == root)
-    }
-
-    /// Phase 2: the side to descend at `pos` of slot `k + 1`'s tree, given the defender's revealed
-    /// children: the first whose hash differs from this party's. [`CoreError::NoDifference`] if neither
-    /// does, which an honest challenger never meets below a node it disputes.
-    pub fn pick(&self, k: usize, pos: TensorPosition, left: B256, right: B256) -> Result<Side> {
-        let (own_left, own_right) = self.children(k, pos)?;
-        if left != own_left {
-            Ok(Side::Left)
-        } else if right != own_right {
-            Ok(Side::Right)
-        } else {
-            Err(CoreError::NoDifference(format!(
-                "both children of node ({}, {}) of step {k} are ours",
-                pos.depth, pos.index
-            )))
-        }
-    }
-
-    /// Phase 2, at the bottom: the first byte offset `j` where the defender's revealed bytes of leaf
-    /// `leaf` of slot `k + 1` differ from this party's. [`CoreError::NoDifference`] if they are equal.
-    pub fn differing_offset(
-        &self,
-        k: usize,
-        leaf: usize,
-        bytes: &[u8; TENSOR_LEAF_BYTES],
-    ) -> Result<usize> {
-        let own = self.leaf(k, leaf)?;
-        own.iter()
-            .zip(bytes)
-            .position(|(a, b)| a != b)
-            .ok_or_else(|| {
-                CoreError::NoDifference(format!("leaf {leaf} of step {k} is ours, byte for byte"))
-            })
-    }
-
-    /// The element byte `j` of leaf `leaf` of slot `k + 1` stands for ([`element_of_leaf`] on op `k`'s
-    /// output shape).
-    pub fn element_of_leaf(&self, k: usize, leaf: usize, j: usize) -> Result<Element> {
-        element_of_leaf(self.shapes[self.written_slot(k)?], leaf, j)
-    }
-
-    /// Depth `D` of the tree of slot `k + 1` ([`tensor_depth`] of op `k`'s output shape).
-    pub fn tensor_depth(&self, k: usize) -> Result<u32> {
-        Ok(tensor_depth(self.shapes[self.written_slot(k)?]))
-    }
-
     // ----- helpers -----
 
-    /// The slot step `k` writes, `k + 1`, or an error if op `k` does not exist.
-    fn written_slot(&self, k: usize) -> Result<usize> {
-        let n = self.model.op_count();
-        if k >= n {
+    /// `slot` if it is one (`≤ n`), else an error.
+    fn slot(&self, slot: usize) -> Result<usize> {
+        if slot > self.n {
             return Err(CoreError::OutOfRange {
-                what: "step",
-                index: k,
-                limit: n,
+                what: "slot",
+                index: slot,
+                limit: self.n + 1,
             });
         }
-        Ok(k + 1)
+        Ok(slot)
+    }
+
+    /// The tensor tree of `slot`, built on first use.
+    fn tensor(&self, slot: usize) -> Result<&MerkleTree> {
+        let slot = self.slot(slot)?;
+        Ok(
+            self.tensors[slot].get_or_init(|| match &self.committed[slot] {
+                Some(leaves) => tensor_tree_of_leaves(leaves),
+                None => tensor_tree(&self.data[slot], self.shapes[slot].c as usize),
+            }),
+        )
+    }
+
+    /// Whether state leaf `j` (a slot) is still `leaf(0x02, slotRoot_j)`, not replaced.
+    fn state_leaf_is_slot(&self, j: usize) -> bool {
+        let depth = self.state.depth();
+        self.state.node(depth, j) == Some(state_leaf(&self.slot_roots[j]))
+    }
+
+    /// The committed bytes of leaf `index` of slot `slot` (`index < 2^D_t`): zero past the leaves.
+    fn leaf_bytes(&self, slot: usize, index: usize) -> Leaf {
+        if let Some(leaves) = &self.committed[slot] {
+            return leaves.get(index).copied().unwrap_or([0; TENSOR_LEAF_BYTES]);
+        }
+        let c = self.shapes[slot].c as usize;
+        let lpr = leaves_per_row(c);
+        let (row, part) = (index / lpr, index % lpr);
+        let mut leaf = [0; TENSOR_LEAF_BYTES];
+        if row < self.shapes[slot].rows() {
+            let start = part * TENSOR_LEAF_BYTES;
+            let bytes = &self.data[slot][row * c..][start..c.min(start + TENSOR_LEAF_BYTES)];
+            for (dst, &b) in leaf.iter_mut().zip(bytes) {
+                *dst = b as u8;
+            }
+        }
+        leaf
+    }
+
+    /// Checks that `walk` is a walk down a state tree to leaf `j`: `D_s` pairs, each pair hashing to
+    /// the child the walk took from the pair above.
+    fn check_walk(&self, j: usize, walk: &Walk) -> Result<()> {
+        let depth = self.state.depth();
+        if walk.len() != depth as usize {
+            return Err(CoreError::InvalidMove(format!(
+                "a walk of {} pairs to a state leaf, the state tree has depth {depth}",
+                walk.len()
+            )));
+        }
+        let leaf = Position { depth, index: j };
+        for d in 1..depth {
+            let (l, r) = walk[d as usize - 1];
+            let taken = match leaf.ancestor(d).and_then(Position::side) {
+                Some(Side::Right) => r,
+                _ => l,
+            };
+            let (cl, cr) = walk[d as usize];
+            if node_hash(Tag::State, &cl, &cr) != taken {
+                return Err(CoreError::ProofMismatch(format!(
+                    "revealed state children at depth {d} of the walk to slot {j}"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The state path (siblings, leaf first) of slot `s < j` in the defender's σ_n, seen through its
+    /// `walk` to leaf `j`: where `s`'s parent lies on the walk, the sibling is the revealed child
+    /// opposite `s`'s ancestor; below that, `s`'s subtree is left of the walk and this party's own.
+    fn state_path_beside(&self, s: usize, j: usize, walk: &Walk) -> Vec<B256> {
+        let depth = self.state.depth();
+        let (own, target) = (Position { depth, index: s }, Position { depth, index: j });
+        (1..=depth)
+            .rev()
+            .map(|d| {
+                let node = own.ancestor(d).expect("above the leaf");
+                if own.ancestor(d - 1) == target.ancestor(d - 1) {
+                    let (l, r) = walk[d as usize - 1];
+                    if node.side() == Some(Side::Left) {
+                        r
+                    } else {
+                        l
+                    }
+                } else {
+                    self.state
+                        .node(d, node.index ^ 1)
+                        .expect("a sibling in the tree")
+                }
+            })
+            .collect()
     }
 
     /// Row `row` of slot `slot` with the tensor paths of its leaves, concatenated.
     fn row_proof(&self, slot: usize, row: usize) -> RowProof {
         let c = self.shapes[slot].c as usize;
         let lpr = leaves_per_row(c);
+        let tree = self.tensor(slot).expect("an operand is a slot");
         let path = (row * lpr..(row + 1) * lpr)
-            .flat_map(|leaf| {
-                self.trees[slot]
-                    .proof(leaf)
-                    .expect("a row's leaves are real")
-            })
+            .flat_map(|leaf| tree.proof(leaf).expect("a row's leaves are real"))
             .collect();
         RowProof {
             data: tensor::to_bytes(&self.data[slot][row * c..][..c]),
@@ -400,20 +531,54 @@ impl<'m> Party<'m> {
     }
 }
 
-/// The error for a node `pos` that is not in a tree of depth `depth`.
-fn position_error(depth: u32, pos: TensorPosition) -> CoreError {
-    if pos.depth > depth {
-        CoreError::OutOfRange {
-            what: "node depth",
+/// The node at `pos` of `tree`, or an error naming what is out of range.
+fn node_at(tree: &MerkleTree, pos: Position) -> Result<B256> {
+    tree.node(pos.depth, pos.index).ok_or_else(|| {
+        if pos.depth > tree.depth() {
+            CoreError::OutOfRange {
+                what: "node depth",
+                index: pos.depth as usize,
+                limit: tree.depth() as usize + 1,
+            }
+        } else {
+            CoreError::OutOfRange {
+                what: "node index",
+                index: pos.index,
+                limit: 1 << pos.depth,
+            }
+        }
+    })
+}
+
+/// The children of the inner node with hash `node` in `tree`.
+fn children_of(tree: &MerkleTree, node: &B256, what: &str) -> Result<(B256, B256)> {
+    tree.find(node)
+        .and_then(|(d, i)| tree.children(d, i))
+        .ok_or_else(|| CoreError::NotOurs(format!("inner node {node} of the {what} tree")))
+}
+
+/// The first child of `pos` in `tree` whose hash differs from the revealed one, left first.
+fn pick(tree: &MerkleTree, pos: Position, left: B256, right: B256, what: &str) -> Result<Side> {
+    node_at(tree, pos)?;
+    if pos.is_leaf(tree.depth()) {
+        return Err(CoreError::OutOfRange {
+            what: "inner-node depth",
             index: pos.depth as usize,
-            limit: depth as usize + 1,
-        }
+            limit: tree.depth() as usize,
+        });
+    }
+    let (own_left, own_right) = tree
+        .children(pos.depth, pos.index)
+        .expect("an inner node in the tree");
+    if left != own_left {
+        Ok(Side::Left)
+    } else if right != own_right {
+        Ok(Side::Right)
     } else {
-        CoreError::OutOfRange {
-            what: "node index",
-            index: pos.index,
-            limit: 1 << pos.depth,
-        }
+        Err(CoreError::NoDifference(format!(
+            "both children of node ({}, {}) of {what} are ours",
+            pos.depth, pos.index
+        )))
     }
 }
 
@@ -471,7 +636,8 @@ impl ElementInputs for Recorder<'_> {
 mod tests {
     use super::*;
     use crate::{
-        dispute::{check_opening, check_transition, verify_step},
+        commit::{state_leaf, tensor_leaves},
+        dispute::{Tree, check_node, check_opening, check_slot, verify_step},
         model::{ModelMeta, OpKind, Operand, Window},
         quant::Requant,
         reference,
@@ -524,17 +690,34 @@ mod tests {
         model(Shape::new(2, 2, 1), vec![conv])
     }
 
+    /// `count` clamps in a chain over a `[1, 1, 3]` vector, each reading the slot before.
+    fn clamps(count: usize) -> Model {
+        let ops = (0..count)
+            .map(|k| Op {
+                out: Shape::vector(3),
+                z_out: 0,
+                kind: OpKind::Clamp {
+                    input: k as u16,
+                    lo: -100 + k as i8,
+                    hi: 100 - k as i8,
+                },
+            })
+            .collect();
+        model(Shape::vector(3), ops)
+    }
+
     #[test]
     fn a_corner_conv_witness_carries_only_the_taps_inside() {
         let m = padded_conv();
         let trace = reference::run(&m, &[10, 20, 30, 40]).unwrap();
-        let party = Party::new(&m, &trace).unwrap();
+        let party = Party::new(&m, trace.clone()).unwrap();
+        let walk = party.state_walk(1).unwrap();
         // Output (0, 0): only tap (1, 1) lands inside, on input pixel (0, 0).
-        let w = party.witness(0, 0).unwrap();
+        let w = party.witness(&m, 0, 0, &walk).unwrap();
         assert_eq!(w.rows.len(), 1);
         assert_eq!(w.rows[0].data, vec![10]);
         // Output (1, 1): all four taps, row-major, on pixels (0, 0), (0, 1), (1, 0), (1, 1).
-        let w = party.witness(0, 4).unwrap();
+        let w = party.witness(&m, 0, 4, &walk).unwrap();
         let data: Vec<Vec<u8>> = w.rows.iter().map(|r| r.data.clone()).collect();
         assert_eq!(data, vec![vec![10], vec![20], vec![30], vec![40]]);
         // Depth 2 input tree (4 leaves): two siblings per row, one slot path of depth 1.
@@ -542,10 +725,7 @@ mod tests {
         assert_eq!(w.slots[0].path.len(), 1);
         assert_eq!(w.weights, m.ops[0].leaves()[1]);
         // (3 + 10 − 40 + 90 − 160) / 2 = −48.5 → −48.
-        assert_eq!(
-            verify_step(&m, 0, party.state_roots()[0], 4, &w).unwrap(),
-            -48
-        );
+        assert_eq!(verify_step(&m, 0, party.final_state(), 4, &w).unwrap(), -48);
         assert_eq!(trace.slots()[1][4], -48);
     }
 
@@ -570,84 +750,223 @@ mod tests {
         let m = model(Shape::vector(3), vec![add]);
         let trace = reference::run(&m, &[5, -7, 100]).unwrap();
         assert_eq!(trace.output(), &[5, -7, 100]);
-        let party = Party::new(&m, &trace).unwrap();
-        let w = party.witness(0, 1).unwrap();
+        let party = Party::new(&m, trace).unwrap();
+        let w = party
+            .witness(&m, 0, 1, &party.state_walk(1).unwrap())
+            .unwrap();
         assert_eq!((w.slots.len(), w.rows.len()), (2, 2));
         assert_eq!(w.slots[0], w.slots[1]);
         assert_eq!(w.rows[0], w.rows[1]);
-        assert_eq!(
-            verify_step(&m, 0, party.state_roots()[0], 1, &w).unwrap(),
-            -7
-        );
-        // Opening and transition of a one-op model.
+        assert_eq!(verify_step(&m, 0, party.final_state(), 1, &w).unwrap(), -7);
+        // The opening of a one-op model, bound to its worker.
+        let worker = Address::repeat_byte(5);
         let opening = party.opening();
-        check_opening(1, party.trace_root(), party.output_root(), &opening).unwrap();
-        let t = party.transition(0).unwrap();
-        let sigma = party.state_roots();
-        check_transition(1, sigma[0], sigma[1], &t).unwrap();
-        assert!(check_transition(1, sigma[1], sigma[1], &t).is_err());
+        check_opening(
+            1,
+            worker,
+            party.trace_root(worker),
+            party.output_root(),
+            &opening,
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn reveals_by_hash_are_the_trees_nodes() {
+        let m = clamps(6);
+        let trace = reference::run(&m, &[120, -120, 3]).unwrap();
+        let c = trace.commitments();
+        let party = Party::new(&m, trace).unwrap();
+        assert_eq!(party.final_state(), c.final_state);
+        assert_eq!(party.slot_roots(), c.slot_roots.as_slice());
+        assert_eq!(party.output_root(), c.output_root);
+        // Seven slots: depth 3, leaf 7 is padding.
+        assert_eq!(party.state_depth(), 3);
+        for j in 0..8 {
+            let walk = party.state_walk(j).unwrap();
+            let mut node = party.final_state();
+            let mut pos = Position::ROOT;
+            for (d, &(l, r)) in walk.iter().enumerate() {
+                assert_eq!(party.state_children(&node).unwrap(), (l, r));
+                check_node(Tree::State, node, l, r).unwrap();
+                let side = if (j >> (2 - d)) & 1 == 1 {
+                    Side::Right
+                } else {
+                    Side::Left
+                };
+                pos = pos.child(side);
+                node = if side == Side::Right { r } else { l };
+                assert_eq!(party.state_node(pos).unwrap(), node);
+            }
+            assert!(
+                party.state_children(&node).is_err(),
+                "a leaf has no children"
+            );
+            if j <= 6 {
+                let root = party.slot_root(&node).unwrap();
+                check_slot(node, root).unwrap();
+                assert_eq!(root, party.slot_roots()[j]);
+            } else {
+                assert_eq!(node, state_leaf(&B256::ZERO));
+                assert!(matches!(party.slot_root(&node), Err(CoreError::NotOurs(_))));
+            }
+        }
+        assert!(party.state_walk(8).is_err());
+        // Tensor reveals by hash: slot 3 is [1, 1, 3], one leaf, depth 0.
+        let root = party.slot_roots()[3];
+        assert_eq!(party.tensor_depth(3).unwrap(), 0);
+        let bytes = party.tensor_leaf(3, &root).unwrap();
+        assert_eq!(&bytes[..3], &tensor::to_bytes(&party.data[3])[..]);
+        assert!(party.tensor_children(3, &root).is_err());
+        assert!(party.tensor_leaf(3, &B256::ZERO).is_err());
+        assert!(party.tensor_leaf(7, &root).is_err());
+    }
+
+    #[test]
+    fn a_walk_that_is_not_a_chain_is_refused() {
+        let m = clamps(6);
+        let trace = reference::run(&m, &[120, -120, 3]).unwrap();
+        let party = Party::new(&m, trace).unwrap();
+        let walk = party.state_walk(5).unwrap();
+        party.witness(&m, 4, 0, &walk).unwrap();
+        let mut broken = walk.clone();
+        broken[2].0 = B256::repeat_byte(1);
+        assert!(matches!(
+            party.witness(&m, 4, 0, &broken),
+            Err(CoreError::ProofMismatch(_))
+        ));
+        assert!(matches!(
+            party.witness(&m, 4, 0, &walk[1..]),
+            Err(CoreError::InvalidMove(_))
+        ));
+        // A walk to another leaf does not chain on the way to slot 5.
+        assert!(
+            party
+                .witness(&m, 4, 0, &party.state_walk(2).unwrap())
+                .is_err()
+        );
+        // Another model's slots.
+        assert!(matches!(
+            party.witness(&clamps(5), 4, 0, &walk),
+            Err(CoreError::Trace(_))
+        ));
     }
 
     #[test]
     fn own_values_leave_nothing_to_dispute() {
         let m = padded_conv();
         let trace = reference::run(&m, &[1, 2, 3, 4]).unwrap();
-        let party = Party::new(&m, &trace).unwrap();
-        let (l, r) = party.children(0, TensorPosition::ROOT).unwrap();
+        let party = Party::new(&m, trace).unwrap();
+        let root = Position::ROOT;
+        let (l, r) = party.tensor_children(1, &party.slot_roots()[1]).unwrap();
         assert!(matches!(
-            party.pick(0, TensorPosition::ROOT, l, r),
+            party.pick_tensor(1, root, l, r),
             Err(CoreError::NoDifference(_))
         ));
         assert_eq!(
-            party.pick(0, TensorPosition::ROOT, l, B256::ZERO).unwrap(),
+            party.pick_tensor(1, root, l, B256::ZERO).unwrap(),
             Side::Right
         );
         assert_eq!(
-            party.pick(0, TensorPosition::ROOT, B256::ZERO, r).unwrap(),
+            party.pick_tensor(1, root, B256::ZERO, r).unwrap(),
             Side::Left
         );
-        let leaf = party.leaf(0, 3).unwrap();
+        assert_eq!(
+            party.pick_tensor(1, root, B256::ZERO, B256::ZERO).unwrap(),
+            Side::Left
+        );
+        let (l, r) = party.state_children(&party.final_state()).unwrap();
         assert!(matches!(
-            party.differing_offset(0, 3, &leaf),
+            party.pick_state(root, l, r),
+            Err(CoreError::NoDifference(_))
+        ));
+        assert_eq!(party.pick_state(root, l, B256::ZERO).unwrap(), Side::Right);
+        assert_eq!(
+            party.pick_state(root, B256::ZERO, B256::ZERO).unwrap(),
+            Side::Left
+        );
+        let leaf = party.leaf_bytes(1, 3);
+        assert!(matches!(
+            party.differing_offset(1, 3, &leaf),
             Err(CoreError::NoDifference(_))
         ));
         let mut other = leaf;
         other[7] ^= 1;
-        assert_eq!(party.differing_offset(0, 3, &other).unwrap(), 7);
-        assert!(party.agrees_with_state(1, party.state_roots()[1]).unwrap());
-        assert!(!party.agrees_with_state(1, party.state_roots()[0]).unwrap());
+        assert_eq!(party.differing_offset(1, 3, &other).unwrap(), 7);
     }
 
     #[test]
     fn positions_outside_the_game_are_errors() {
         let m = padded_conv();
         let trace = reference::run(&m, &[1, 2, 3, 4]).unwrap();
-        let party = Party::new(&m, &trace).unwrap();
+        let party = Party::new(&m, trace).unwrap();
         // Slot 1 is [3, 3, 1]: 9 leaves, depth 4, 16 leaf positions.
-        assert_eq!(party.tensor_depth(0).unwrap(), 4);
-        let leaf = TensorPosition {
+        assert_eq!(party.tensor_depth(1).unwrap(), 4);
+        let leaf = Position {
             depth: 4,
             index: 15,
         };
-        assert!(party.node(0, leaf).is_ok());
-        assert_eq!(party.leaf(0, 15).unwrap(), [0; TENSOR_LEAF_BYTES]);
-        assert!(party.children(0, leaf).is_err());
+        assert!(party.tensor_node(1, leaf).is_ok());
+        assert_eq!(party.leaf_bytes(1, 15), [0; TENSOR_LEAF_BYTES]);
+        let padding = party.tensor_node(1, leaf).unwrap();
+        assert_eq!(
+            party.tensor_leaf(1, &padding).unwrap(),
+            [0; TENSOR_LEAF_BYTES]
+        );
+        assert!(party.pick_tensor(1, leaf, B256::ZERO, B256::ZERO).is_err());
+        let below = Position { depth: 5, index: 0 };
+        assert!(party.tensor_node(1, below).is_err());
+        assert!(party.pick_tensor(1, below, B256::ZERO, B256::ZERO).is_err());
+        let outside = Position { depth: 2, index: 4 };
+        assert!(party.tensor_node(1, outside).is_err());
         assert!(
             party
-                .node(0, TensorPosition { depth: 5, index: 0 })
+                .pick_state(Position { depth: 1, index: 0 }, B256::ZERO, B256::ZERO)
                 .is_err()
         );
         assert!(
             party
-                .node(0, TensorPosition { depth: 2, index: 4 })
+                .differing_offset(1, 16, &[0; TENSOR_LEAF_BYTES])
                 .is_err()
         );
-        assert!(party.leaf(0, 16).is_err());
-        assert!(party.transition(1).is_err());
-        assert!(party.witness(1, 0).is_err());
-        assert!(party.witness(0, 9).is_err());
-        assert!(party.state_reveal(2).is_err());
-        assert!(party.element_of_leaf(0, 16, 0).is_err());
+        assert!(party.tensor_depth(2).is_err());
+        assert!(party.element(2, 0).is_err());
+        assert!(party.element(1, 9).is_err());
+        let walk = party.state_walk(1).unwrap();
+        assert!(matches!(
+            party.witness(&m, 1, 0, &walk),
+            Err(CoreError::OutOfRange { what: "step", .. })
+        ));
+        assert!(party.witness(&m, 0, 9, &walk).is_err());
+        assert!(party.element_of_leaf(1, 16, 0).is_err());
+        assert!(party.with_state_leaf(2, B256::ZERO).is_err());
+    }
+
+    #[test]
+    fn a_replaced_state_leaf_changes_the_final_state_and_cannot_be_opened() {
+        let m = clamps(4);
+        let trace = reference::run(&m, &[120, -120, 3]).unwrap();
+        let honest = Party::new(&m, trace).unwrap();
+        let junk = state_leaf(&B256::repeat_byte(9));
+        // Five slots, depth 3: leaf 6 is padding.
+        let liar = honest.clone().with_state_leaf(6, junk).unwrap();
+        assert_ne!(liar.final_state(), honest.final_state());
+        assert_eq!(liar.output_root(), honest.output_root());
+        let walk = liar.state_walk(6).unwrap();
+        assert_eq!(walk.last().unwrap().0, junk);
+        assert!(liar.slot_root(&junk).is_err());
+        // A replaced slot leaf opens to nothing either, though the slot's data is still there.
+        let liar = honest.clone().with_state_leaf(2, junk).unwrap();
+        assert!(liar.slot_root(&junk).is_err());
+        assert!(
+            liar.slot_root(&state_leaf(&honest.slot_roots()[2]))
+                .is_err()
+        );
+        assert_eq!(
+            liar.slot_root(&state_leaf(&honest.slot_roots()[3]))
+                .unwrap(),
+            honest.slot_roots()[3]
+        );
     }
 
     #[test]
@@ -661,7 +980,7 @@ mod tests {
             .map(|(d, s)| tensor_leaves(d, s.c as usize))
             .collect();
         let party = Party::from_leaves(&m, leaves.clone()).unwrap();
-        assert_eq!(party.trace_root(), trace.commitments().trace_root);
+        assert_eq!(party.final_state(), trace.commitments().final_state);
         let mut short = leaves.clone();
         short[1].pop();
         assert!(Party::from_leaves(&m, short).is_err());
@@ -672,13 +991,19 @@ mod tests {
         let mut padded = leaves;
         padded[1].resize(16, [0; TENSOR_LEAF_BYTES]);
         let same = Party::from_leaves(&m, padded).unwrap();
-        assert_eq!(same.trace_root(), party.trace_root());
+        assert_eq!(same.final_state(), party.final_state());
         // A trace whose shapes are not the model's.
         let mut wrong = padded_conv();
         wrong.input = Shape::vector(4);
         assert!(matches!(
-            Party::new(&wrong, &trace),
+            Party::new(&wrong, trace),
             Err(CoreError::Trace(_))
         ));
+    }
+
+    #[test]
+    fn a_party_is_shared_across_threads() {
+        fn shared<T: Send + Sync>() {}
+        shared::<Party>();
     }
 }

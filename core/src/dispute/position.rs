@@ -1,77 +1,34 @@
-//! Positions of the game: the trace interval of phase 1, tensor-tree nodes of phase 2, and the element a
-//! leaf byte stands for (PROTOCOL.md §6).
+//! Positions of the game (PROTOCOL.md §6): nodes of the final state's tree (phase Slots) and of the
+//! disputed tensor's tree (phase Tensor), what a state leaf stands for, and the element a tensor-leaf
+//! byte stands for.
 
 use crate::{
     commit::{TENSOR_LEAF_BYTES, leaves_per_row},
     error::{CoreError, Result},
-    merkle::depth_for,
+    merkle::{Tag, depth_for},
     shape::Shape,
 };
 
-/// Phase 1: the interval `(lo, hi)` of the trace where σ_lo is agreed and σ_hi disputed.
-///
-/// Starts at `(0, n)` (σ_0 is the contract's own, σ_n the defender's opening claim); each round the
-/// defender reveals σ_mid with `mid = ⌊(lo + hi) / 2⌋` and the challenger's answer moves `lo` (agree)
-/// or `hi` (disagree) to `mid`. It ends at `hi = lo + 1`: op `k = lo` is disputed. At most
-/// `⌈log2 n⌉` rounds ([`TraceBisection::max_rounds`]); at least `⌊log2 n⌋`.
+/// The two trees a game walks down (`Tree` in the contracts).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct TraceBisection {
-    lo: usize,
-    hi: usize,
+pub enum Tree {
+    /// The defender's final state σ_n: one leaf per slot (phase Slots).
+    State,
+    /// The tensor of the disputed slot (phase Tensor).
+    Tensor,
 }
 
-impl TraceBisection {
-    /// The opening interval `(0, n)` of a model with `n ≥ 1` ops.
-    pub fn new(n: usize) -> Result<Self> {
-        if n == 0 {
-            return Err(CoreError::InvalidModel(
-                "a model without ops has nothing to dispute".into(),
-            ));
+impl Tree {
+    /// The domain tag of its nodes and leaves.
+    pub fn tag(self) -> Tag {
+        match self {
+            Tree::State => Tag::State,
+            Tree::Tensor => Tag::Tensor,
         }
-        Ok(Self { lo: 0, hi: n })
-    }
-
-    /// Index of the last agreed state root.
-    pub fn lo(&self) -> usize {
-        self.lo
-    }
-
-    /// Index of the first disputed state root.
-    pub fn hi(&self) -> usize {
-        self.hi
-    }
-
-    /// The index `⌊(lo + hi) / 2⌋` whose state root the defender must reveal next, or `None` once the
-    /// bisection has ended. Always strictly between `lo` and `hi`, so never 0 or `n`.
-    pub fn mid(&self) -> Option<usize> {
-        (self.hi - self.lo >= 2).then(|| (self.lo + self.hi) / 2)
-    }
-
-    /// The disputed step `k` (op `k`, writing slot `k + 1`) once the bisection has ended.
-    pub fn step(&self) -> Option<usize> {
-        (self.hi == self.lo + 1).then_some(self.lo)
-    }
-
-    /// The interval after the challenger's answer to σ_mid: `agrees` moves `lo` to `mid`, otherwise
-    /// `hi` moves to `mid`. An error once the bisection has ended.
-    pub fn answer(self, agrees: bool) -> Result<Self> {
-        let mid = self.mid().ok_or_else(|| {
-            CoreError::InvalidMove(format!("the trace bisection has ended at step {}", self.lo))
-        })?;
-        Ok(if agrees {
-            Self { lo: mid, ..self }
-        } else {
-            Self { hi: mid, ..self }
-        })
-    }
-
-    /// The most rounds phase 1 can take for `n` ops: `⌈log2 n⌉`.
-    pub fn max_rounds(n: usize) -> u32 {
-        depth_for(n)
     }
 }
 
-/// Which child of a tensor-tree node.
+/// Which child of a node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Side {
     /// The child at index `2i`.
@@ -80,18 +37,18 @@ pub enum Side {
     Right,
 }
 
-/// Phase 2: a node of the disputed tensor's tree, `depth` levels below the root (0 is the root, the
-/// tree's depth `D` the leaves) and `index` from the left on its level (`index < 2^depth`).
+/// A node of a tree, `depth` levels below the root (0 is the root, the tree's depth `D` the leaves)
+/// and `index` from the left on its level (`index < 2^depth`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct TensorPosition {
+pub struct Position {
     /// Levels below the root.
     pub depth: u32,
     /// Index on its level, from the left.
     pub index: usize,
 }
 
-impl TensorPosition {
-    /// The root, where phase 2 starts.
+impl Position {
+    /// The root, where each walk starts.
     pub const ROOT: Self = Self { depth: 0, index: 0 };
 
     /// The child on `side`: `(depth + 1, 2·index + side)`.
@@ -100,6 +57,24 @@ impl TensorPosition {
             depth: self.depth + 1,
             index: 2 * self.index + usize::from(side == Side::Right),
         }
+    }
+
+    /// Its ancestor at `depth` (itself at its own depth), or `None` below it.
+    pub fn ancestor(self, depth: u32) -> Option<Self> {
+        let up = self.depth.checked_sub(depth)?;
+        Some(Self {
+            depth,
+            index: self.index >> up,
+        })
+    }
+
+    /// Which child of its parent it is; `None` for the root.
+    pub fn side(self) -> Option<Side> {
+        (self.depth > 0).then_some(if self.index & 1 == 1 {
+            Side::Right
+        } else {
+            Side::Left
+        })
     }
 
     /// Whether this is a leaf of a tree of depth `tree_depth`.
@@ -111,6 +86,40 @@ impl TensorPosition {
     pub fn is_in(self, tree_depth: u32) -> bool {
         self.depth <= tree_depth && self.index.checked_shr(self.depth).unwrap_or(0) == 0
     }
+}
+
+/// Depth `D_s = ⌈log2(n + 1)⌉` of the state tree of a model of `n` ops: the rounds of phase Slots.
+pub fn state_depth(n: usize) -> u32 {
+    depth_for(n + 1)
+}
+
+/// What leaf `j` of the state tree of a model of `n` ops stands for, which decides how the game goes
+/// on when the walk reaches it (PROTOCOL.md §6.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Slot {
+    /// `j = 0`: the job's input; the contract compares the leaf with `leaf(0x02, inputRoot)`.
+    Input,
+    /// `1 ≤ j ≤ n`: the output of op `k = j − 1`, disputed in phase Tensor.
+    Op(usize),
+    /// `j > n`: padding; the contract compares the leaf with `leaf(0x02, 0)`.
+    Padding,
+}
+
+/// What state leaf `j` is in a model of `n` ops ([`Slot`]); an error for `j ≥ 2^D_s`.
+pub fn slot_of_leaf(n: usize, j: usize) -> Result<Slot> {
+    let leaves = 1usize << state_depth(n);
+    Ok(match j {
+        _ if j >= leaves => {
+            return Err(CoreError::OutOfRange {
+                what: "state leaf",
+                index: j,
+                limit: leaves,
+            });
+        }
+        0 => Slot::Input,
+        _ if j <= n => Slot::Op(j - 1),
+        _ => Slot::Padding,
+    })
 }
 
 /// Depth `D` of the tree of a tensor of `shape` `[H, W, C]`: `⌈log2(H·W·⌈C/32⌉)⌉`, the number of
@@ -164,28 +173,23 @@ mod tests {
     use crate::commit::tensor_leaves;
     use proptest::prelude::*;
 
-    /// Plays phase 1 against a boundary: σ_i is agreed exactly when `i < first_disputed`.
-    fn bisect(n: usize, first_disputed: usize) -> (usize, u32) {
-        let mut b = TraceBisection::new(n).unwrap();
-        let mut rounds = 0;
-        while let Some(mid) = b.mid() {
-            assert!(b.lo() < mid && mid < b.hi() && mid != 0 && mid != n);
-            b = b.answer(mid < first_disputed).unwrap();
-            rounds += 1;
-        }
-        (b.step().unwrap(), rounds)
-    }
-
     #[test]
-    fn small_bisections_by_hand() {
-        assert_eq!(bisect(1, 1), (0, 0));
-        // n = 3: mid 1; agreeing leaves (1, 3) and one more round, disagreeing ends at (0, 1).
-        assert_eq!(bisect(3, 1), (0, 1));
-        assert_eq!(bisect(3, 3), (2, 2));
-        assert_eq!(bisect(8, 5), (4, 3));
-        assert!(TraceBisection::new(0).is_err());
-        let done = TraceBisection::new(1).unwrap();
-        assert!(matches!(done.answer(true), Err(CoreError::InvalidMove(_))));
+    fn state_leaves_by_hand() {
+        // n = 4: five slots, depth 3, leaves 5..8 are padding.
+        assert_eq!(state_depth(4), 3);
+        assert_eq!(state_depth(1), 1);
+        assert_eq!(state_depth(3), 2);
+        assert_eq!(slot_of_leaf(4, 0).unwrap(), Slot::Input);
+        assert_eq!(slot_of_leaf(4, 1).unwrap(), Slot::Op(0));
+        assert_eq!(slot_of_leaf(4, 4).unwrap(), Slot::Op(3));
+        assert_eq!(slot_of_leaf(4, 5).unwrap(), Slot::Padding);
+        assert_eq!(slot_of_leaf(4, 7).unwrap(), Slot::Padding);
+        assert!(slot_of_leaf(4, 8).is_err());
+        // n = 3: exactly four slots, no padding.
+        assert_eq!(slot_of_leaf(3, 3).unwrap(), Slot::Op(2));
+        assert!(slot_of_leaf(3, 4).is_err());
+        assert_eq!(Tree::State.tag(), Tag::State);
+        assert_eq!(Tree::Tensor.tag(), Tag::Tensor);
     }
 
     #[test]
@@ -207,30 +211,25 @@ mod tests {
 
     proptest! {
         #[test]
-        fn bisection_ends_at_the_first_disputed_step(n in 1usize..5000, pick in 0usize..5000) {
-            // σ_0 is the contract's own, so the first disputed index is at least 1.
-            let first = 1 + pick % n;
-            let (k, rounds) = bisect(n, first);
-            prop_assert_eq!(k, first - 1);
-            prop_assert!(rounds <= TraceBisection::max_rounds(n));
-            prop_assert!(rounds >= n.ilog2());
-            if n.is_power_of_two() {
-                prop_assert_eq!(rounds, TraceBisection::max_rounds(n));
-            }
-        }
-
-        #[test]
         fn descending_by_the_bits_of_a_leaf_reaches_it(depth in 0u32..24, pick: usize) {
             let leaf = pick & ((1usize << depth) - 1);
-            let mut pos = TensorPosition::ROOT;
+            let mut pos = Position::ROOT;
+            let mut path = vec![pos];
             for level in (0..depth).rev() {
                 prop_assert!(!pos.is_leaf(depth) && pos.is_in(depth));
                 let side = if (leaf >> level) & 1 == 1 { Side::Right } else { Side::Left };
                 pos = pos.child(side);
+                prop_assert_eq!(pos.side(), Some(side));
+                path.push(pos);
             }
             prop_assert!(pos.is_leaf(depth) && pos.is_in(depth));
             prop_assert_eq!(pos.index, leaf);
             prop_assert!(!pos.child(Side::Left).is_in(depth));
+            prop_assert_eq!(Position::ROOT.side(), None);
+            for (d, node) in path.iter().enumerate() {
+                prop_assert_eq!(pos.ancestor(d as u32), Some(*node));
+            }
+            prop_assert_eq!(Position::ROOT.ancestor(1), None);
         }
 
         #[test]

@@ -1,4 +1,4 @@
-//! The one-step witness (phase 3, PROTOCOL.md §6.5; `StepWitness` in
+//! The one-step witness (phase Step, PROTOCOL.md §6.4; `StepWitness` in
 //! `contracts/src/interfaces/IOneStepProver.sol`) and a Rust verifier that checks what the contract
 //! checks and computes the element from the witness data alone.
 
@@ -14,13 +14,13 @@ use crate::{
 use alloy_primitives::B256;
 use std::cell::{Cell, OnceCell};
 
-/// A slot's tensor root in the agreed state σ_k with its state-tree path (`⌈log2(n + 1)⌉` siblings).
-/// The slot index is not part of it: it comes from the op spec.
+/// An operand slot's tensor root with its path in the defender's final state σ_n (`⌈log2(n + 1)⌉`
+/// siblings). The slot index is not part of it: it comes from the op spec.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SlotProof {
     /// The slot's tensor root.
     pub root: B256,
-    /// Siblings of the slot in the state tree of σ_k.
+    /// Siblings of the slot in the state tree of σ_n.
     pub path: Vec<B256>,
 }
 
@@ -72,10 +72,11 @@ impl StepWitness {
     }
 }
 
-/// The true value of element `e` of op `k`'s output (slot `k + 1`) when the agreed state after `k` ops
-/// is `sigma_k`, computed from `witness` alone after checking every proof in it, as the contract's
-/// one-step prover does: slot roots against σ_k, rows and the dense input against their slot roots,
-/// the weight row against op `k`'s root.
+/// The true value of element `e` of op `k`'s output (slot `k + 1`) given the defender's final state
+/// `final_state` (σ_n), computed from `witness` alone after checking every proof in it, as the
+/// contract's one-step prover does: operand slot roots against σ_n (op `k` reads only slots `≤ k`,
+/// the ones the walk agreed on), rows and the dense input against their slot roots, the weight row
+/// against op `k`'s root.
 ///
 /// Stricter than needed in one way: data the op does not read (an input for a conv, weights for a
 /// pool, rows past the last one read) is an error, so every byte of an accepted witness matters.
@@ -83,7 +84,7 @@ impl StepWitness {
 pub fn verify_step(
     model: &Model,
     k: usize,
-    sigma_k: B256,
+    final_state: B256,
     e: usize,
     witness: &StepWitness,
 ) -> Result<i8> {
@@ -119,9 +120,9 @@ pub fn verify_step(
             });
         }
         let leaf = leaf_hash(Tag::State, proof.root.as_slice());
-        if climb(Tag::State, leaf, slot, &proof.path, n + 1) != Some(sigma_k) {
+        if climb(Tag::State, leaf, slot, &proof.path, n + 1) != Some(final_state) {
             return Err(CoreError::ProofMismatch(format!(
-                "state path of slot {slot} in σ_{k}"
+                "state path of slot {slot} in σ_n"
             )));
         }
         checked.push(Operand {
@@ -150,7 +151,7 @@ pub fn verify_step(
     Ok(value)
 }
 
-/// An operand slot whose root is proven against σ_k.
+/// An operand slot whose root is proven against σ_n.
 struct Operand {
     slot: usize,
     shape: Shape,
@@ -365,14 +366,16 @@ mod tests {
         let m = add_then_clamp();
         let input: Vec<i8> = (0..40).map(|i| i as i8 - 20).collect();
         let trace = reference::run(&m, &input).unwrap();
-        let party = Party::new(&m, &trace).unwrap();
+        let party = Party::new(&m, trace.clone()).unwrap();
         // [1, 1, 40]: one row of two leaves, depth 1: each row proof has 2 · 1 siblings.
-        let w = party.witness(1, 35).unwrap();
+        let w = party
+            .witness(&m, 1, 35, &party.state_walk(2).unwrap())
+            .unwrap();
         assert_eq!(w.rows.len(), 1);
         assert_eq!(w.rows[0].data.len(), 40);
         assert_eq!(w.rows[0].path.len(), 2);
         assert_eq!(
-            verify_step(&m, 1, party.state_roots()[1], 35, &w).unwrap(),
+            verify_step(&m, 1, party.final_state(), 35, &w).unwrap(),
             trace.slots()[2][35]
         );
         assert!(w.data_len() > 40 + 3 * 32);
@@ -382,16 +385,20 @@ mod tests {
     fn an_invalid_model_is_an_error_not_a_panic() {
         let m = add_then_clamp();
         let trace = reference::run(&m, &[7; 40]).unwrap();
-        let party = Party::new(&m, &trace).unwrap();
-        let sigma = party.state_roots();
-        let clamp = party.witness(1, 3).unwrap();
-        let add = party.witness(0, 3).unwrap();
+        let party = Party::new(&m, trace).unwrap();
+        let sigma = party.final_state();
+        let clamp = party
+            .witness(&m, 1, 3, &party.state_walk(2).unwrap())
+            .unwrap();
+        let add = party
+            .witness(&m, 0, 3, &party.state_walk(1).unwrap())
+            .unwrap();
         let mut bad = m.clone();
         if let OpKind::Clamp { lo, .. } = &mut bad.ops[1].kind {
             *lo = 11;
         }
         assert!(matches!(
-            verify_step(&bad, 1, sigma[1], 3, &clamp),
+            verify_step(&bad, 1, sigma, 3, &clamp),
             Err(CoreError::InvalidModel(_))
         ));
         let mut bad = m.clone();
@@ -399,13 +406,13 @@ mod tests {
             *shift = 0;
         }
         assert!(matches!(
-            verify_step(&bad, 0, sigma[0], 3, &add),
+            verify_step(&bad, 0, sigma, 3, &add),
             Err(CoreError::InvalidModel(_))
         ));
         let mut bad = m.clone();
         bad.ops[1].out = Shape::new(2, 1, 20);
         assert!(matches!(
-            verify_step(&bad, 1, sigma[1], 3, &clamp),
+            verify_step(&bad, 1, sigma, 3, &clamp),
             Err(CoreError::InvalidModel(_))
         ));
     }
