@@ -1,18 +1,11 @@
 //! Dispute parties kept across polls: one [`Party`] per trace (a result, keyed by job and attempt),
 //! built once from the stored trace and reused for every move of every game on that result, in a
 //! cache bounded by count (least recently used first out).
-//!
-//! A `Party` borrows its model. The models it borrows are interned for the life of the process, one
-//! per model id: an agent only plays on models its policy admitted, so this is bounded by the
-//! operator's choice of models, and it holds the canonical model only (never the Burn weights).
 
 use crate::error::Result;
 use alloy::primitives::U256;
-use std::{
-    collections::{HashMap, VecDeque},
-    sync::Arc,
-};
-use vouch_core::{Model, Trace, dispute::Party};
+use std::collections::VecDeque;
+use vouch_core::dispute::Party;
 
 /// Which result a trace backs: (job, attempt).
 pub type ResultKey = (U256, u32);
@@ -21,9 +14,8 @@ pub type ResultKey = (U256, u32);
 #[derive(Debug)]
 pub struct Parties {
     capacity: usize,
-    models: HashMap<U256, &'static Model>,
     /// Least recently used first.
-    entries: VecDeque<(ResultKey, Party<'static>)>,
+    entries: VecDeque<(ResultKey, Party)>,
     built: u64,
 }
 
@@ -32,7 +24,6 @@ impl Parties {
     pub fn new(capacity: usize) -> Self {
         Self {
             capacity: capacity.max(1),
-            models: HashMap::new(),
             entries: VecDeque::new(),
             built: 0,
         }
@@ -43,25 +34,14 @@ impl Parties {
         self.built
     }
 
-    /// The party of result `key` on model `model_id`: from the cache, or built from `load()` (the
-    /// stored trace) and `model`, evicting the least recently used one past capacity.
-    pub fn get(
-        &mut self,
-        key: ResultKey,
-        model_id: U256,
-        model: &Arc<Model>,
-        load: impl FnOnce() -> Result<Trace>,
-    ) -> Result<&Party<'static>> {
+    /// The party of result `key`: from the cache, or built by `build()` (from the stored trace),
+    /// evicting the least recently used one past capacity.
+    pub fn get(&mut self, key: ResultKey, build: impl FnOnce() -> Result<Party>) -> Result<&Party> {
         if let Some(i) = self.entries.iter().position(|(k, _)| *k == key) {
             let entry = self.entries.remove(i).expect("index from position");
             self.entries.push_back(entry);
         } else {
-            let model: &'static Model = *self
-                .models
-                .entry(model_id)
-                .or_insert_with(|| Box::leak(Box::new(Model::clone(model))));
-            let trace = load()?;
-            let party = Party::new(model, &trace)?;
+            let party = build()?;
             self.built += 1;
             if self.entries.len() == self.capacity {
                 self.entries.pop_front();
@@ -86,44 +66,43 @@ mod tests {
     #[test]
     fn builds_each_party_once_and_evicts_the_least_recently_used() {
         let mut rng = StdRng::seed_from_u64(3);
-        let model = Arc::new(random::random_model(&mut rng, &[8, 4]));
+        let model = random::random_model(&mut rng, &[8, 4]);
         let input = random::random_input(&mut rng, &model);
         let trace = reference::run(&model, &input).unwrap();
         let mut parties = Parties::new(2);
         let key = |j: u64, a: u32| (U256::from(j), a);
+        let build = || Ok(Party::new(&model, trace.clone())?);
         let root = parties
-            .get(key(1, 1), U256::ZERO, &model, || Ok(trace.clone()))
+            .get(key(1, 1), build)
             .unwrap()
-            .trace_root();
-        assert_eq!(root, trace.commitments().trace_root);
+            .final_state();
+        assert_eq!(root, trace.commitments().final_state);
         // Cached: the loader is not called again.
         parties
-            .get(key(1, 1), U256::ZERO, &model, || panic!("rebuilt"))
+            .get(key(1, 1), || panic!("rebuilt"))
             .unwrap();
         parties
-            .get(key(1, 2), U256::ZERO, &model, || Ok(trace.clone()))
+            .get(key(1, 2), build)
             .unwrap();
         // Full at two: (2, 1) evicts (1, 1), the least recently used.
         parties
-            .get(key(2, 1), U256::ZERO, &model, || Ok(trace.clone()))
+            .get(key(2, 1), build)
             .unwrap();
         assert_eq!(parties.built(), 3);
         parties
-            .get(key(1, 2), U256::ZERO, &model, || {
-                panic!("evicted too early")
-            })
+            .get(key(1, 2), || panic!("evicted too early"))
             .unwrap();
         parties
-            .get(key(1, 1), U256::ZERO, &model, || Ok(trace.clone()))
+            .get(key(1, 1), build)
             .unwrap();
         assert_eq!(parties.built(), 4, "(1, 1) was the least recently used");
         parties.forget(key(1, 1));
         parties
-            .get(key(1, 1), U256::ZERO, &model, || Ok(trace.clone()))
+            .get(key(1, 1), build)
             .unwrap();
         assert_eq!(parties.built(), 5);
         // A missing trace is an error, and nothing is cached for it.
-        let missing = parties.get(key(9, 1), U256::ZERO, &model, || {
+        let missing = parties.get(key(9, 1), || {
             Err(std::io::Error::from(std::io::ErrorKind::NotFound).into())
         });
         assert!(missing.unwrap_err().is_not_found());

@@ -257,8 +257,9 @@ impl Checker {
             }
         };
         report.checked += 1;
+        // Our trace root is bound to the result's worker, as its own must be (PROTOCOL §3).
         let ours = trace.commitments();
-        let honest = ours.trace_root == trace_root && ours.output_root == output_root;
+        let honest = ours.trace_root(j.worker) == trace_root && ours.output_root == output_root;
         tracing::info!(job = %job, attempt, honest, "re-ran result");
         if honest && !self.config.strategy.challenges_correct() {
             return Ok(());

@@ -1,16 +1,19 @@
-//! One challenger move in one game, decided from the challenger's own trace (PROTOCOL §6): agree or
-//! disagree with a revealed state, pick the child that differs from its own tensor, name the byte
-//! of the leaf that differs, then prove that element on chain. Every move names the position it
-//! answers, so a move computed from a stale read cannot land elsewhere.
+//! One challenger move in one game, decided from the challenger's own trace (PROTOCOL §6): pick the
+//! leftmost child of the defender's final state that differs from its own, then a differing child
+//! of the disputed slot's tensor, name the byte of the leaf that differs, then prove that element on
+//! chain. Every move names the position it answers, so a move computed from a stale read cannot
+//! land elsewhere.
 
 use crate::{error::Result, strategy::Strategy};
-use alloy::primitives::U256;
+use alloy::primitives::{B256, U256};
 use rand::Rng;
 use std::path::Path;
-use vouch_chain::{GamePhase, GameStatus, Market, Revert, bindings::JobMarket::JobMarketErrors};
+use vouch_chain::{
+    GamePhase, GameStatus, GameView, Market, Revert, bindings::DisputeGame::DisputeGameErrors,
+};
 use vouch_core::{
     CoreError, Model, Trace,
-    dispute::{Element, Party, Side, StepWitness, TensorPosition, verify_step},
+    dispute::{Element, Party, Position, Side, StepWitness, verify_step},
 };
 
 /// What one call to [`play`] did.
@@ -36,8 +39,26 @@ fn or_no_difference<T>(r: vouch_core::Result<T>, fallback: T) -> Result<T> {
 fn not_timed_out(e: &vouch_chain::ChainError) -> bool {
     matches!(
         e.revert(),
-        Some(Revert::Market(JobMarketErrors::NotTimedOut(_)))
+        Some(Revert::Game(DisputeGameErrors::NotTimedOut(_)))
     )
+}
+
+/// The defender's revealed children at each level of its final state, root first, down the path to
+/// slot leaf `j` (the walk the game took): what the step's operand paths are proven through.
+async fn revealed_walk(market: &Market, g: &GameView, depth: u32) -> Result<Vec<(B256, B256)>> {
+    let j = g.slot as usize;
+    let mut node = market.revealed_opening(g.job_id, g.attempt).await?;
+    let mut walk = Vec::with_capacity(depth as usize);
+    for d in 0..depth {
+        let (left, right) = market.revealed_node(g.job_id, g.attempt, node).await?;
+        node = if (j >> (depth - 1 - d)) & 1 == 1 {
+            right
+        } else {
+            left
+        };
+        walk.push((left, right));
+    }
+    Ok(walk)
 }
 
 /// Plays one move of game `game` with `strategy`, from the challenger's own trace at `trace` (read,
@@ -74,69 +95,75 @@ pub async fn play(
     if strategy == Strategy::Stall {
         return Ok(Played::Waiting);
     }
-    let trace = Trace::load(trace)?;
-    let party = Party::new(model, &trace)?;
+    let party = Party::new(model, Trace::load(trace)?)?;
     let random = strategy == Strategy::Dishonest;
-    let (job, attempt, k, mv) = (g.job_id, g.attempt, g.lo as usize, g.moves);
+    let (job, attempt, mv, slot) = (g.job_id, g.attempt, g.moves, g.slot as usize);
+    let pos = Position {
+        depth: u32::from(g.depth),
+        index: g.index as usize,
+    };
     match g.phase {
-        GamePhase::Bisect => {
-            let mid = (g.lo + g.hi) / 2;
-            let theirs = market.revealed_state(job, attempt, mid).await?;
-            let agree = if random {
-                rng.random()
-            } else {
-                party.agrees_with_state(mid as usize, theirs)?
-            };
-            market.bisect(game, mv, agree).await?;
-            let (lo, hi) = if agree { (mid, g.hi) } else { (g.lo, mid) };
-            tracing::info!(game = %game, job = %job, agree, lo, hi, "bisected the trace: σ_{lo} agreed, σ_{hi} disputed");
-        }
-        GamePhase::Tensor if g.depth < g.leaf_depth => {
+        GamePhase::Slots => {
             let node = if g.depth == 0 {
-                market.revealed_transition(job, attempt, g.lo).await?
+                market.revealed_opening(job, attempt).await?
             } else {
                 g.node
             };
             let (left, right) = market.revealed_node(job, attempt, node).await?;
-            let pos = TensorPosition {
-                depth: u32::from(g.depth),
-                index: g.index as usize,
-            };
-            let go_right = if random {
-                rng.random()
+            let side = if random {
+                if rng.random() { Side::Right } else { Side::Left }
             } else {
                 // Disputing a correct result, no child differs: any side loses the same.
-                or_no_difference(party.pick(k, pos, left, right), Side::Left)? == Side::Right
+                or_no_difference(party.pick_state(pos, left, right), Side::Left)?
             };
-            market.pick(game, mv, go_right).await?;
-            tracing::info!(game = %game, job = %job, op = k, depth = g.depth + 1, right = go_right, "bisected the disputed tensor");
+            market.pick(game, mv, side == Side::Right).await?;
+            tracing::info!(game = %game, job = %job, depth = g.depth + 1, ?side, "walked the final state: every slot left of the walk agreed");
         }
         GamePhase::Tensor => {
+            // At depth 0 the position is the slot's revealed tensor root.
             let node = if g.depth == 0 {
-                market.revealed_transition(job, attempt, g.lo).await?
+                market
+                    .revealed_slot(job, attempt, g.node)
+                    .await?
+                    .unwrap_or_default()
             } else {
                 g.node
             };
-            let Some(theirs) = market.revealed_leaf(job, attempt, node).await? else {
-                return Ok(Played::Waiting);
-            };
-            let offset = if random {
-                rng.random_range(0..32)
+            if g.depth < g.leaf_depth {
+                let (left, right) = market.revealed_node(job, attempt, node).await?;
+                let side = if random {
+                    if rng.random() { Side::Right } else { Side::Left }
+                } else {
+                    or_no_difference(party.pick_tensor(slot, pos, left, right), Side::Left)?
+                };
+                market.pick(game, mv, side == Side::Right).await?;
+                tracing::info!(game = %game, job = %job, slot, depth = g.depth + 1, ?side, "walked the disputed tensor");
             } else {
-                or_no_difference(party.differing_offset(k, g.index as usize, &theirs), 0)? as u8
-            };
-            market.name_element(game, mv, offset).await?;
-            tracing::info!(game = %game, job = %job, op = k, leaf = g.index, offset, "named the disputed element");
+                let Some(theirs) = market.revealed_leaf(job, attempt, node).await? else {
+                    return Ok(Played::Waiting);
+                };
+                let offset = if random {
+                    rng.random_range(0..32)
+                } else {
+                    or_no_difference(party.differing_offset(slot, g.index as usize, &theirs), 0)?
+                        as u8
+                };
+                market.name_element(game, mv, offset).await?;
+                tracing::info!(game = %game, job = %job, slot, leaf = g.index, offset, "named the disputed element");
+            }
         }
         GamePhase::Step => {
-            let witness = match party.element_of_leaf(k, g.index as usize, usize::from(g.offset))? {
+            let k = slot - 1;
+            let witness = match party.element_of_leaf(slot, g.index as usize, usize::from(g.offset))?
+            {
                 Element::Padding => StepWitness::default(),
                 Element::Index(e) => {
-                    let w = party.witness(k, e)?;
+                    let walk = revealed_walk(market, &g, party.state_depth()).await?;
+                    let w = party.witness(model, k, e, &walk)?;
                     // Pre-flight: the witness proves what the contract will check, against the
-                    // agreed σ_k, so the step cannot revert on our data.
-                    let sigma_k = party.state_root(k)?;
-                    let value = verify_step(model, k, sigma_k, e, &w)?;
+                    // defender's final state, so the step cannot revert on our data.
+                    let final_state = market.revealed_opening(job, attempt).await?;
+                    let value = verify_step(model, k, final_state, e, &w)?;
                     tracing::info!(game = %game, job = %job, op = k, element = e, value, "proving the element on chain");
                     w
                 }

@@ -13,7 +13,7 @@ use rand::rngs::StdRng;
 use std::path::Path;
 use vouch_agent::{Cursor, ModelCache, StateFile, TraceStore};
 use vouch_chain::{
-    EventStream, GameStatus, Market, VouchEvent, bindings::JobMarket::JobMarketEvents,
+    EventStream, GameStatus, Market, VouchEvent, bindings::DisputeGame::DisputeGameEvents,
 };
 
 /// What one play poll did.
@@ -100,7 +100,7 @@ impl Player {
         );
         let mut opened = 0;
         for ev in stream.poll().await? {
-            let VouchEvent::Market(JobMarketEvents::ChallengeOpened(e)) = ev.event else {
+            let VouchEvent::Game(DisputeGameEvents::ChallengeOpened(e)) = ev.event else {
                 continue;
             };
             if e.challenger != self.market.client().address() {

@@ -15,8 +15,8 @@ use alloy::{
     rpc::types::TransactionRequest,
     sol_types::SolCall,
 };
-use vouch_chain::{GameStatus, GameView, Market, PendingReveal, bindings::JobMarket};
-use vouch_core::dispute::{Party, TensorPosition};
+use vouch_chain::{GameStatus, GameView, Market, PendingReveal, Tree, bindings::DisputeGame};
+use vouch_core::dispute::Party;
 
 /// Where one game stands for its defender.
 #[derive(Debug, Clone)]
@@ -81,87 +81,71 @@ pub fn deadline(g: &GameView, clock_extension: u64) -> u64 {
         .saturating_add(g.defender_left.max(clock_extension))
 }
 
-fn call(market: Address, data: Vec<u8>) -> TransactionRequest {
-    TransactionRequest::default()
-        .with_to(market)
-        .with_input(data)
+fn call(game: Address, data: Vec<u8>) -> TransactionRequest {
+    TransactionRequest::default().with_to(game).with_input(data)
 }
 
-/// The transaction that claims a timeout win in game `id`.
-pub fn claim_timeout(market: Address, id: U256) -> TransactionRequest {
-    call(market, JobMarket::timeoutCall { gameId: id }.abi_encode())
+/// The transaction to the dispute game at `game` that claims a timeout win in game `id`.
+pub fn claim_timeout(game: Address, id: U256) -> TransactionRequest {
+    call(game, DisputeGame::timeoutCall { gameId: id }.abi_encode())
 }
 
-/// The transaction(s) that answer `need` in game `g`, from `party` (the worker's own trace).
+/// The transaction that answers `need` in game `g` (of the dispute game at `game`), from `party`
+/// (the worker's own trace).
 pub fn answer(
-    market: Address,
-    party: &Party<'_>,
+    game: Address,
+    party: &Party,
     g: &GameView,
     need: PendingReveal,
 ) -> Result<Vec<TransactionRequest>> {
     let job = g.job_id;
-    let n = party.model().op_count();
-    let pos = TensorPosition {
-        depth: u32::from(g.depth),
-        index: g.index as usize,
-    };
+    let slot = g.slot as usize;
     let data = match need {
-        PendingReveal::State(i) if i as usize == n => {
+        PendingReveal::Opening => {
             let o = party.opening();
-            tracing::info!(game = %g.id, job = %job, index = i, "revealing σ_n with the output binding");
-            JobMarket::revealStateCall {
+            tracing::info!(game = %g.id, job = %job, "revealing the final state σ_n with the output binding");
+            DisputeGame::revealOpeningCall {
                 jobId: job,
-                index: i,
-                stateRoot: o.state.root,
-                tracePath: o.state.path,
+                finalState: o.final_state,
                 outputPath: o.output_path,
             }
             .abi_encode()
         }
-        PendingReveal::State(i) => {
-            let r = party.state_reveal(i as usize)?;
-            tracing::info!(game = %g.id, job = %job, index = i, "revealing state σ_{i}");
-            JobMarket::revealStateCall {
+        PendingReveal::Node(tree, node) => {
+            let (left, right) = match tree {
+                Tree::State => party.state_children(&node)?,
+                Tree::Tensor => party.tensor_children(slot, &node)?,
+            };
+            tracing::info!(game = %g.id, job = %job, ?tree, depth = g.depth, index = g.index, "revealing a node");
+            DisputeGame::revealNodeCall {
                 jobId: job,
-                index: i,
-                stateRoot: r.root,
-                tracePath: r.path,
-                outputPath: Vec::new(),
-            }
-            .abi_encode()
-        }
-        PendingReveal::Transition(k) => {
-            let t = party.transition(k as usize)?;
-            tracing::info!(game = %g.id, job = %job, op = k, "revealing the tensor op {k} wrote");
-            JobMarket::revealTransitionCall {
-                jobId: job,
-                k,
-                tensorRoot: t.tensor_root,
-                statePath: t.path,
-            }
-            .abi_encode()
-        }
-        PendingReveal::Node(hash) => {
-            let (left, right) = party.children(g.lo as usize, pos)?;
-            tracing::info!(game = %g.id, job = %job, depth = g.depth, index = g.index, "revealing tensor node");
-            JobMarket::revealNodeCall {
-                jobId: job,
-                node: hash,
+                tree: tree as u8,
+                node,
                 left,
                 right,
             }
             .abi_encode()
         }
-        PendingReveal::Leaf(hash) => {
-            let data = party.leaf(g.lo as usize, g.index as usize)?;
-            tracing::info!(game = %g.id, job = %job, leaf = g.index, "revealing tensor leaf");
-            JobMarket::revealLeafCall {
+        PendingReveal::Slot(leaf) => {
+            let tensor_root = party.slot_root(&leaf)?;
+            tracing::info!(game = %g.id, job = %job, slot, "revealing the tensor root of the disputed slot");
+            DisputeGame::revealSlotCall {
                 jobId: job,
-                leaf: hash,
+                leaf,
+                tensorRoot: tensor_root,
+            }
+            .abi_encode()
+        }
+        PendingReveal::Leaf(leaf) => {
+            let data = party.tensor_leaf(slot, &leaf)?;
+            tracing::info!(game = %g.id, job = %job, slot, leaf = g.index, "revealing a tensor leaf");
+            DisputeGame::revealLeafCall {
+                jobId: job,
+                leaf,
                 data: B256::from(data),
             }
             .abi_encode()
         }
     };
-    Ok(vec![call(market, data)])
+    Ok(vec![call(game, data)])
 }

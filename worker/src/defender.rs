@@ -12,15 +12,17 @@
 use crate::{
     defence::{self, Next},
     error::{Result, WorkerError},
+    lie::Lie,
     state::{DefenceState, DefendedGame},
 };
 use alloy::{primitives::U256, rpc::types::TransactionRequest};
 use futures::future::join_all;
 use std::{collections::HashSet, path::Path};
 use vouch_agent::{Parties, StateFile, TraceStore, models::ModelCache};
+use vouch_core::dispute::Party;
 use vouch_chain::{
     EventStream, GameView, Market, PendingReveal, Revert, VouchEvent,
-    bindings::JobMarket::{JobMarketErrors, JobMarketEvents},
+    bindings::DisputeGame::{DisputeGameErrors, DisputeGameEvents},
 };
 
 /// Traces whose parties stay built across polls.
@@ -66,8 +68,9 @@ pub struct Defender {
     traces: TraceStore,
     parties: Parties,
     state: StateFile<DefenceState>,
-    /// Whether it answers at all (a silent liar does not).
-    answers: bool,
+    /// The lie it defends (tests and the demo only): a silent liar does not answer at all, a bait
+    /// liar defends its planted junk.
+    lie: Option<Lie>,
 }
 
 fn game_id(id: &str) -> Result<U256> {
@@ -89,7 +92,7 @@ impl Defender {
         traces: TraceStore,
         models: ModelCache,
         start_block: u64,
-        answers: bool,
+        lie: Option<Lie>,
     ) -> Result<Self> {
         let state = StateFile::load_or(&data_dir.join("defence.json"), || DefenceState {
             cursor: vouch_agent::Cursor::at(start_block),
@@ -103,7 +106,7 @@ impl Defender {
             traces,
             parties: Parties::new(PARTIES),
             state,
-            answers,
+            lie,
         })
     }
 
@@ -119,7 +122,7 @@ impl Defender {
             ..DefenceReport::default()
         };
         self.state.save_if_changed()?;
-        if self.answers && !self.state.state.games.is_empty() {
+        if self.lie.is_none_or(Lie::defends) && !self.state.state.games.is_empty() {
             self.answer_all(&mut report).await?;
         }
         self.state.save_if_changed()?;
@@ -136,7 +139,7 @@ impl Defender {
         );
         let mut opened = 0;
         for ev in stream.poll().await? {
-            let VouchEvent::Market(JobMarketEvents::ChallengeOpened(e)) = ev.event else {
+            let VouchEvent::Game(DisputeGameEvents::ChallengeOpened(e)) = ev.event else {
                 continue;
             };
             let j = self.market.job(e.jobId).await?;
@@ -198,7 +201,7 @@ impl Defender {
             }
         }
         by_urgency(&mut due);
-        let market = self.market.deployment().market;
+        let game_contract = self.market.deployment().game;
         let mut txs: Vec<(U256, TransactionRequest)> = Vec::new();
         let mut seen = HashSet::new();
         for d in &due {
@@ -212,12 +215,14 @@ impl Defender {
                 )
                 .await?;
             let traces = &self.traces;
-            let party = match self.parties.get(
-                (job, attempt),
-                U256::from(d.game.model),
-                &model,
-                || traces.load(job, attempt),
-            ) {
+            let lie = self.lie;
+            let party = match self.parties.get((job, attempt), || {
+                let party = Party::new(&model, traces.load(job, attempt)?)?;
+                Ok(match lie {
+                    Some(lie) => lie.dress(party)?,
+                    None => party,
+                })
+            }) {
                 Ok(p) => p,
                 Err(e) if e.is_not_found() => {
                     report.missing_traces += 1;
@@ -229,7 +234,7 @@ impl Defender {
                     continue;
                 }
             };
-            match defence::answer(market, party, &d.view, d.need) {
+            match defence::answer(game_contract, party, &d.view, d.need) {
                 Ok(answer) => {
                     for tx in answer {
                         // Another game on the same result may need the very same reveal.
@@ -247,7 +252,7 @@ impl Defender {
         txs.extend(
             claims
                 .into_iter()
-                .map(|id| (id, defence::claim_timeout(market, id))),
+                .map(|id| (id, defence::claim_timeout(game_contract, id))),
         );
         let (ids, txs): (Vec<U256>, Vec<TransactionRequest>) = txs.into_iter().unzip();
         let results = self.market.client().send_all(txs).await;
@@ -286,7 +291,7 @@ impl Defender {
 fn not_timed_out(e: &vouch_chain::ChainError) -> bool {
     matches!(
         e.revert(),
-        Some(Revert::Market(JobMarketErrors::NotTimedOut(_)))
+        Some(Revert::Game(DisputeGameErrors::NotTimedOut(_)))
     )
 }
 

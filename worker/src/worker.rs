@@ -20,9 +20,12 @@ use vouch_agent::{Cursor, Inference, ModelCache, Policy, Run, StateFile, TraceSt
 use vouch_chain::{
     ChainClient, ChainConfig, ChainError, Deployment, EventStream, JobStatus, Market, Revert,
     VouchEvent,
-    bindings::JobMarket::{JobMarketErrors, JobMarketEvents},
+    bindings::{
+        DisputeGame::DisputeGameEvents,
+        JobMarket::{JobMarketErrors, JobMarketEvents},
+    },
 };
-use vouch_core::{burn_exec::BurnBackend, commit::tensor_root, tensor};
+use vouch_core::{burn_exec::BurnBackend, commit::tensor_root, dispute::Party, tensor};
 
 /// How a worker runs.
 #[derive(Debug, Clone)]
@@ -119,7 +122,7 @@ impl Worker {
             traces.clone(),
             models(Policy::default()),
             state.state.cursor.next_block,
-            config.lie.is_none_or(Lie::defends),
+            config.lie,
         )?;
         tracing::info!(
             address = %market.client().address(),
@@ -201,23 +204,22 @@ impl Jobs {
             self.config.confirmations,
         );
         for ev in stream.poll().await? {
-            let VouchEvent::Market(event) = ev.event else {
-                continue;
-            };
-            let (key, handled) = match event {
-                JobMarketEvents::JobPosted(e) => (
+            let (key, handled) = match ev.event {
+                VouchEvent::Market(JobMarketEvents::JobPosted(e)) => (
                     format!("job-{}", e.jobId),
                     self.take_job(e.jobId, &e.input, &mut report).await,
                 ),
-                JobMarketEvents::ResultSubmitted(e) if e.worker == self.address() => {
+                VouchEvent::Market(JobMarketEvents::ResultSubmitted(e))
+                    if e.worker == self.address() =>
+                {
                     self.track(e.jobId, e.attempt, e.submittedAt);
                     continue;
                 }
-                JobMarketEvents::JobSettled(e) if e.worker == self.address() => {
+                VouchEvent::Market(JobMarketEvents::JobSettled(e)) if e.worker == self.address() => {
                     self.forget(e.jobId);
                     continue;
                 }
-                JobMarketEvents::ResultOverturned(e) => (
+                VouchEvent::Game(DisputeGameEvents::ResultOverturned(e)) => (
                     format!("overturned-{}-{}", e.jobId, e.attempt),
                     self.on_overturned(e.jobId, e.attempt, e.burned, &mut report)
                         .await,
@@ -334,7 +336,12 @@ impl Jobs {
                 (trace, output)
             }
         };
-        let c = trace.commitments();
+        let party = Party::new(&loaded.model, trace.clone())?;
+        let party = match self.config.lie {
+            Some(lie) => lie.dress(party)?,
+            None => party,
+        };
+        let trace_root = party.trace_root(self.address());
         // The trace must be on disk before the result that it backs is posted.
         let attempt = job.attempt + 1;
         self.traces.persist(id, attempt, &trace)?;
@@ -342,13 +349,13 @@ impl Jobs {
         let output = tensor::to_bytes(&output);
         match self
             .market
-            .submit_result(id, output_root, c.trace_root, &output, self.bond)
+            .submit_result(id, output_root, trace_root, &output, self.bond)
             .await
         {
             Ok(_) => {
                 let job = self.market.job(id).await?;
                 self.track(id, job.attempt, job.submitted_at);
-                tracing::info!(job = %id, attempt = job.attempt, model = %job.model_id, output_root = %output_root, trace_root = %c.trace_root, "result submitted");
+                tracing::info!(job = %id, attempt = job.attempt, model = %job.model_id, output_root = %output_root, trace_root = %trace_root, "result submitted");
                 report.submitted += 1;
                 Ok(())
             }

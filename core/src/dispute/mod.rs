@@ -33,8 +33,9 @@ mod position;
 mod witness;
 
 pub use gas::{
-    CHALLENGER_MOVE_GAS, DEFENDER_GAME_GAS, MAX_STEP_CALLDATA, MAX_STEP_GAS, StepCost,
-    defender_game_gas, step_calldata_bytes, step_gas_bound, worst_step,
+    CHALLENGER_MOVE_GAS, DEFENDER_GAME_GAS, LEAF_REVEAL_GAS, MAX_STEP_CALLDATA, MAX_STEP_GAS,
+    NAME_ELEMENT_GAS, NODE_REVEAL_GAS, OPENING_GAS, OPENING_GAS_PER_LEVEL, PICK_GAS,
+    SLOT_REVEAL_GAS, StepCost, defender_game_gas, step_calldata_bytes, step_gas_bound, worst_step,
 };
 pub use moves::{
     Opening, StateLeaf, Winner, check_leaf, check_node, check_opening, check_slot, decide_element,
