@@ -110,7 +110,7 @@ fn bench_model(args: &Args, name: &str, data: &str, device: &Device) -> anyhow::
         det.run_batch(&int_refs)
             .expect("runs")
             .iter()
-            .map(|t| t.commitments().trace_root)
+            .map(|t| t.commitments().final_state)
             .collect::<Vec<_>>()
     });
 

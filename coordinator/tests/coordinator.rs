@@ -534,12 +534,13 @@ async fn settlement_flow(env: &Env, rng: &mut StdRng) {
     let trace = reference::run(&env.model, &input).unwrap();
     let c = trace.commitments();
     let worker = env.market_as(2).await;
+    let trace_root = c.trace_root(worker.client().address());
     let output_bytes = tensor::to_bytes(trace.output());
     worker
         .submit_result(
             U256::from(1),
             c.output_root,
-            c.trace_root,
+            trace_root,
             &output_bytes,
             U256::from(BOND),
         )
@@ -550,7 +551,7 @@ async fn settlement_flow(env: &Env, rng: &mut StdRng) {
     assert_eq!(job["status"], "submitted", "{job}");
     assert_eq!(as_tensor(&job["output"]), trace.output());
     assert_eq!(job["output_root"], hex0x(c.output_root.as_slice()));
-    assert_eq!(job["trace_root"], hex0x(c.trace_root.as_slice()));
+    assert_eq!(job["trace_root"], hex0x(trace_root.as_slice()));
     assert_eq!(job["worker"], hex0x(worker.client().address().as_slice()));
     assert_eq!(job["settled"], false);
     assert!(job["submitted_at"].as_u64().is_some());

@@ -231,12 +231,12 @@ impl ModelArgs {
                 let trace = reference::run(&m, &x)?;
                 let c = trace.commitments();
                 println!("model root   {}", model_root(&m));
-                for (k, s) in c.state_roots.iter().enumerate() {
-                    println!("σ_{k:<3}        {s}");
+                for (j, s) in c.slot_roots.iter().enumerate() {
+                    println!("slot {j:<3}     {s}");
                 }
                 println!(
-                    "trace root   {}\noutput root  {}",
-                    c.trace_root, c.output_root
+                    "final state  {}\noutput root  {}\n(the trace root a worker posts is leaf(0x03, worker ‖ final state))",
+                    c.final_state, c.output_root
                 );
                 println!("output       {:?}", trace.output());
                 if let Some(i) = tensor::argmax(trace.output()) {
