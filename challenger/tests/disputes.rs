@@ -168,6 +168,19 @@ async fn gas_spent(provider: &impl Provider, from: u64, accounts: &[Address]) ->
 /// clock past a side's allowance whenever neither moves (a silent or stalling party). Returns the
 /// challenger's wins and losses. `restart` recreates both agents from their data directories
 /// after that many rounds (a crash in the middle of a game).
+/// What the share rule (PROTOCOL §6.5) pays, on top of its bond, a game with `moves` moves that was
+/// Active when the result of `d` was overturned: its moves' cost first, then an equal part of the rest
+/// (or the pool pro rata by moves when it cannot pay every move).
+fn share_rule(d: &vouch_chain::ResultDispute, moves: u32, move_reward: U256) -> U256 {
+    let (pool, total) = (d.pool, U256::from(d.active_moves));
+    let cost = total * move_reward;
+    if cost <= pool {
+        U256::from(moves) * move_reward + (pool - cost) / U256::from(d.sharers)
+    } else {
+        U256::from(moves) * pool / total
+    }
+}
+
 async fn play_out(
     net: &Net,
     worker: &mut Worker,
@@ -445,19 +458,33 @@ async fn a_challenger_wins_a_lie_on_the_next_attempt_while_its_moot_game_ends() 
     assert_eq!(market.job(job).await.unwrap().status, JobStatus::Open);
     assert_eq!(market.job(job).await.unwrap().attempt, 2);
 
-    // Money: each overturn burns its share of the worker's bond and splits the rest among the games
-    // open at the first loss: two on attempt 1, one on attempt 2.
+    // Money: each overturn burns `burnBps` of the worker's bond; the rest, the pool, pays the games open
+    // at the first loss by the share rule (PROTOCOL §6.5): two on attempt 1, one on attempt 2.
     let bond = net.params.result_bond;
-    let half = bond - bond * U256::from(net.params.burn_bps) / U256::from(10_000);
-    let share1 = market.dispute(job, 1).await.unwrap().share;
-    let share2 = market.dispute(job, 2).await.unwrap().share;
-    assert_eq!(share1, half / U256::from(2));
-    assert_eq!(share2, half);
+    let pool = bond - bond * U256::from(net.params.burn_bps) / U256::from(10_000);
+    let games = |who: Address| {
+        let market = &market;
+        async move { market.games_opened_by(who, job).await.unwrap() }
+    };
+    let mut owed = [U256::ZERO; 2];
+    let mut paid_out = U256::ZERO;
+    for attempt in [1, 2] {
+        let d = market.dispute(job, attempt).await.unwrap();
+        assert_eq!(d.pool, pool, "attempt {attempt}'s pool");
+        for (i, who) in [addresses[0], addresses[1]].into_iter().enumerate() {
+            for (game, a) in games(who).await {
+                if a == attempt {
+                    let moves = market.game(game).await.unwrap().moves;
+                    let share = share_rule(&d, moves, net.params.move_reward);
+                    owed[i] += share;
+                    paid_out += share;
+                }
+            }
+        }
+    }
+    let (share_slow, share_quick) = (owed[0], owed[1]);
     let burned = market.burned().await.unwrap() - burned_before;
-    assert_eq!(
-        burned,
-        (bond - half) * U256::from(2) + (half - share1 * U256::from(2))
-    );
+    assert_eq!(burned, (bond - pool) * U256::from(2) + (pool * U256::from(2) - paid_out));
     let gas = gas_spent(&provider, start, &addresses).await;
     let mut after = Vec::new();
     for a in addresses {
@@ -465,10 +492,10 @@ async fn a_challenger_wins_a_lie_on_the_next_attempt_while_its_moot_game_ends() 
     }
     assert_eq!(
         after[0],
-        before[0] + share1 + share2 - gas[0],
+        before[0] + share_slow - gas[0],
         "slow challenger"
     );
-    assert_eq!(after[1], before[1] + share1 - gas[1], "quick challenger");
+    assert_eq!(after[1], before[1] + share_quick - gas[1], "quick challenger");
     assert_eq!(after[2], before[2] - bond - gas[2], "first liar");
     assert_eq!(after[3], before[3] - bond - gas[3], "second liar");
     std::fs::remove_dir_all(&net.dir).unwrap();
