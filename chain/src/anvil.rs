@@ -42,11 +42,28 @@ pub struct LocalChain {
 }
 
 impl LocalChain {
-    /// Starts anvil on a free port (or `port`), with its ten funded development accounts.
+    /// Funded development accounts (enough for a swarm of challengers in tests).
+    pub const ACCOUNTS: usize = 80;
+
+    /// Starts anvil on a free port (or `port`), with [`LocalChain::ACCOUNTS`] funded development
+    /// accounts, mining each transaction as it arrives.
     pub fn start(port: Option<u16>) -> Result<Self> {
-        let mut anvil = Anvil::at(anvil_path()?).arg("--hardfork").arg("cancun");
+        Self::start_with(port, None)
+    }
+
+    /// Like [`LocalChain::start`], but with `block_time` set, mining a block every that many seconds
+    /// instead (transactions wait for it, as on a real chain).
+    pub fn start_with(port: Option<u16>, block_time: Option<u64>) -> Result<Self> {
+        let mut anvil = Anvil::at(anvil_path()?)
+            .arg("--hardfork")
+            .arg("cancun")
+            .arg("--accounts")
+            .arg(Self::ACCOUNTS.to_string());
         if let Some(port) = port {
             anvil = anvil.port(port);
+        }
+        if let Some(secs) = block_time {
+            anvil = anvil.block_time(secs);
         }
         let anvil = anvil
             .try_spawn()

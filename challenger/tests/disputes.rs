@@ -11,7 +11,7 @@ use rand::{Rng, SeedableRng, rngs::StdRng};
 use std::{path::PathBuf, time::Duration};
 use vouch_agent::Cursor;
 use vouch_chain::{
-    ChainClient, ChainConfig, Deployment, JobStatus, Market, MarketParams, anvil,
+    ChainClient, ChainConfig, Deployment, GameStatus, JobStatus, Market, MarketParams, anvil,
     anvil::LocalChain, deploy, registry,
 };
 use vouch_challenger::{Challenger, ChallengerConfig, Strategy};
@@ -41,18 +41,31 @@ fn seed() -> u64 {
     seed
 }
 
+/// A chain that mines every transaction at once, with 300 s clocks (30 s per move at least), and a
+/// random model of every op kind the runtime has.
 async fn net(rng: &mut StdRng, name: &str) -> Net {
-    let chain = LocalChain::start(None).expect("anvil (run `npm ci --prefix contracts`)");
+    let model = random::random_any_model(rng);
+    net_with(rng, name, None, (300, 30), model).await
+}
+
+/// A chain mining every `block_time` seconds (or each transaction at once), with `clocks` (the game
+/// clock and the clock extension, seconds), listing `model`.
+async fn net_with(
+    rng: &mut StdRng,
+    name: &str,
+    block_time: Option<u64>,
+    clocks: (u64, u64),
+    model: Model,
+) -> Net {
+    let chain =
+        LocalChain::start_with(None, block_time).expect("anvil (run `npm ci --prefix contracts`)");
     let config = ChainConfig::local(chain.endpoint());
     let owner = ChainClient::connect(&config, chain.signer(0))
         .await
         .unwrap();
     let mut params = MarketParams::new(WINDOW, U256::from(ETH), 1_000_000_000);
-    params.game_clock = 300;
-    params.clock_extension = 30;
+    (params.game_clock, params.clock_extension) = clocks;
     let deployment = deploy(&owner, params).await.unwrap();
-    // A model of every op kind the runtime has, on random shapes.
-    let model = random::random_any_model(rng);
     let fee = U256::from(ETH / 100);
     let model_id = registry::list_model(&owner, &deployment, &model, fee, 1_000)
         .await
@@ -164,10 +177,6 @@ async fn gas_spent(provider: &impl Provider, from: u64, accounts: &[Address]) ->
     spent
 }
 
-/// Steps the worker and the challenger until the challenger has no game left, moving the chain's
-/// clock past a side's allowance whenever neither moves (a silent or stalling party). Returns the
-/// challenger's wins and losses. `restart` recreates both agents from their data directories
-/// after that many rounds (a crash in the middle of a game).
 /// What the share rule (PROTOCOL §6.5) pays, on top of its bond, a game with `moves` moves that was
 /// Active when the result of `d` was overturned: its moves' cost first, then an equal part of the rest
 /// (or the pool pro rata by moves when it cannot pay every move).
@@ -181,6 +190,10 @@ fn share_rule(d: &vouch_chain::ResultDispute, moves: u32, move_reward: U256) -> 
     }
 }
 
+/// Steps the worker and the challenger until the challenger has no game left, moving the chain's
+/// clock past a side's allowance whenever neither moves (a silent or stalling party). Returns the
+/// challenger's wins and losses. `restart` recreates both agents from their data directories
+/// after that many rounds (a crash in the middle of a game).
 async fn play_out(
     net: &Net,
     worker: &mut Worker,
@@ -232,7 +245,14 @@ async fn every_lying_worker_is_slashed_to_the_wei() {
         },
         Lie::MismatchedOutput,
         Lie::Silent,
+        Lie::InputBait,
+        Lie::PaddingBait,
     ];
+    // Padding bait needs a padding leaf in the final state: n + 1 slots not a power of two.
+    let lies: Vec<Lie> = lies
+        .into_iter()
+        .filter(|l| *l != Lie::PaddingBait || l.bait(n).is_some())
+        .collect();
     let count = lies.len() as u64;
     let provider = net.market(0).await.client().provider().clone();
     let mut challenger = net.challenger(2, Strategy::Honest).await;
@@ -275,11 +295,16 @@ async fn every_lying_worker_is_slashed_to_the_wei() {
         assert_eq!(after[0], before[0] + share - gas[0], "{lie:?}: challenger");
         assert_eq!(after[1], before[1] - bond - gas[1], "{lie:?}: worker");
     }
-    // Nothing is left in the market but the escrowed fees of the re-opened jobs and the burn.
+    // Nothing is left in the market but the escrowed fees of the re-opened jobs, nor in the game but
+    // the burn.
     let market = net.market(0).await;
     assert_eq!(
         provider.get_balance(net.deployment.market).await.unwrap(),
-        net.fee * U256::from(count) + market.burned().await.unwrap()
+        net.fee * U256::from(count)
+    );
+    assert_eq!(
+        provider.get_balance(net.deployment.game).await.unwrap(),
+        market.burned().await.unwrap()
     );
     std::fs::remove_dir_all(&net.dir).unwrap();
 }
@@ -499,4 +524,267 @@ async fn a_challenger_wins_a_lie_on_the_next_attempt_while_its_moot_game_ends() 
     assert_eq!(after[2], before[2] - bond - gas[2], "first liar");
     assert_eq!(after[3], before[3] - bond - gas[3], "second liar");
     std::fs::remove_dir_all(&net.dir).unwrap();
+}
+
+/// Item 2 of the hardening issue: a front-runner copies an honest worker's pending result and lands
+/// it first. Its trace root is bound to the honest worker (`leaf(0x03, worker ‖ σ_n)`), so the copier
+/// can never open it: the honest challenger sees that the root is not what the copier's own run would
+/// post, challenges, and the copier loses on its clock. The job re-opens, the honest worker answers it
+/// and its answer settles. Every balance moves to the wei.
+#[tokio::test]
+async fn a_copied_result_is_slashed_and_the_honest_answer_settles() {
+    let mut rng = StdRng::seed_from_u64(seed());
+    let net = net(&mut rng, "copier").await;
+    let provider = net.market(0).await.client().provider().clone();
+    let mut honest = net.worker(3, None).await;
+    let copier = net.market(4).await;
+    let mut challenger = net.challenger(2, Strategy::Honest).await;
+    let addresses = [
+        challenger.address(),
+        honest.address(),
+        copier.client().address(),
+    ];
+    let start = provider.get_block_number().await.unwrap() + 1;
+    let mut before = Vec::new();
+    for a in addresses {
+        before.push(provider.get_balance(a).await.unwrap());
+    }
+    let burned_before = copier.burned().await.unwrap();
+
+    let job = net.post(&mut rng).await;
+    // What the honest worker's pending transaction carries, as a front-runner reads it: its output
+    // and its commitments, the trace root bound to the honest worker.
+    let input = tensor::from_bytes(&copier.job_input(job).await.unwrap());
+    let trace = vouch_core::reference::run(&net.model, &input).unwrap();
+    let c = trace.commitments();
+    let bond = net.params.result_bond;
+    copier
+        .submit_result(
+            job,
+            c.output_root,
+            c.trace_root(honest.address()),
+            &tensor::to_bytes(trace.output()),
+            bond,
+        )
+        .await
+        .unwrap();
+    assert_eq!(honest.step().await.unwrap().submitted, 0, "the copy landed first");
+    assert_eq!(challenger.step().await.unwrap().challenged, 1, "the copy is challenged");
+    // The copier has nothing to answer with; once its clock runs out the challenger claims the game.
+    let mut won = 0;
+    for _ in 0..20 {
+        let s = challenger.step().await.unwrap();
+        won += s.won;
+        if challenger.games().count() == 0 {
+            break;
+        }
+        anvil::increase_time(&provider, net.params.game_clock + 1)
+            .await
+            .unwrap();
+    }
+    assert_eq!(won, 1, "the copier lost on its clock");
+    let market = net.market(0).await;
+    assert_eq!(market.job(job).await.unwrap().status, JobStatus::Open);
+    // The honest worker answers the re-opened job; the challenger re-runs it and finds it right.
+    assert_eq!(honest.step().await.unwrap().submitted, 1, "attempt 2 posted");
+    let j = market.job(job).await.unwrap();
+    assert_eq!((j.attempt, j.worker), (2, honest.address()));
+    assert_eq!(challenger.step().await.unwrap().challenged, 0);
+    anvil::increase_time(&provider, WINDOW + 1).await.unwrap();
+    for _ in 0..5 {
+        honest.step().await.unwrap();
+        if market.job(job).await.unwrap().status == JobStatus::Settled {
+            break;
+        }
+    }
+    assert_eq!(market.job(job).await.unwrap().status, JobStatus::Settled);
+    assert_eq!(market.job(job).await.unwrap().output_root, c.output_root);
+
+    // Money: the copier's bond is slashed (the pool goes to the only game), the honest worker is paid.
+    let pool = bond - bond * U256::from(net.params.burn_bps) / U256::from(10_000);
+    assert_eq!(market.burned().await.unwrap() - burned_before, bond - pool);
+    let royalty = net.fee * U256::from(1_000) / U256::from(10_000);
+    let gas = gas_spent(&provider, start, &addresses).await;
+    let mut after = Vec::new();
+    for a in addresses {
+        after.push(provider.get_balance(a).await.unwrap());
+    }
+    assert_eq!(after[0], before[0] + pool - gas[0], "challenger");
+    assert_eq!(after[1], before[1] + net.fee - royalty - gas[1], "honest worker");
+    assert_eq!(after[2], before[2] - bond - gas[2], "copier");
+    std::fs::remove_dir_all(&net.dir).unwrap();
+}
+
+/// Item 5 of the hardening issue: fifty games opened at once against one honest result, each
+/// walking its own random path (slot, tensor leaf, element), on a chain that mines one block a second
+/// with 8-second clocks. A defender that answered one game per block would leave the fiftieth game's
+/// clock 40 s late; the real worker answers every game of a round together (one cached party, nonces
+/// pipelined, most urgent clock first) and wins all fifty. Every move's gas stays under the constants
+/// the bonds are derived from, and the defender's balance moves to the wei.
+#[tokio::test]
+async fn an_honest_worker_wins_fifty_games_at_once() {
+    const GAMES: usize = 50;
+    const CLOCK: u64 = 8;
+    let mut rng = StdRng::seed_from_u64(seed());
+    // Seven dense layers of 64 (13 ops: 14 slots, padding to 16; two leaves per tensor).
+    let model = random::random_model(&mut rng, &[64, 64, 64, 64, 64, 64, 64, 64]);
+    let net = net_with(&mut rng, "swarm", Some(1), (CLOCK, CLOCK), model).await;
+    let provider = net.market(0).await.client().provider().clone();
+    let worker = net.worker(3, None).await;
+    let defender = worker.address();
+    let before = provider.get_balance(defender).await.unwrap();
+    let start = provider.get_block_number().await.unwrap() + 1;
+    let job = net.post(&mut rng).await;
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let running = tokio::spawn(worker.run(shutdown.clone()));
+    let market = net.market(0).await;
+    while market.job(job).await.unwrap().status != JobStatus::Submitted {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Every challenger re-runs the job itself: the honest trace, on disk once.
+    let input = tensor::from_bytes(&market.job_input(job).await.unwrap());
+    let trace = vouch_core::reference::run(&net.model, &input).unwrap();
+    let trace_path = net.dir.join("honest.trace");
+    std::fs::create_dir_all(&net.dir).unwrap();
+    trace.persist(&trace_path).unwrap();
+
+    let begun = std::time::Instant::now();
+    let mut players = Vec::new();
+    for i in 0..GAMES {
+        let market = net.market(10 + i).await;
+        let (game, _) = market.challenge(job, net.params.challenge_bond).await.unwrap();
+        let (model, path, seed) = (net.model.clone(), trace_path.clone(), rng.random::<u64>());
+        players.push(tokio::spawn(async move {
+            let mut rng = StdRng::seed_from_u64(seed);
+            loop {
+                let played = vouch_challenger::play::play(
+                    &market,
+                    &model,
+                    &path,
+                    game,
+                    Strategy::Dishonest,
+                    &mut rng,
+                )
+                .await
+                .unwrap();
+                if let vouch_challenger::play::Played::Over(status) = played {
+                    let g = market.game(game).await.unwrap();
+                    return (status, (g.slot, g.index, g.offset));
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }));
+    }
+    let mut ends = std::collections::HashSet::new();
+    for p in players {
+        let (status, end) = p.await.unwrap();
+        assert_eq!(status, GameStatus::DefenderWon, "a game ended at {end:?}");
+        ends.insert(end);
+    }
+    let wall = begun.elapsed();
+    shutdown.cancel();
+    running.await.unwrap().unwrap();
+    assert!(ends.len() >= GAMES * 4 / 5, "the games took {} paths only", ends.len());
+
+    // Money: each lost challenger bond pays the defender all but its burn.
+    let bond = net.params.challenge_bond;
+    let to_defender = bond - bond * U256::from(net.params.burn_bps) / U256::from(10_000);
+    let gas = gas_spent(&provider, start, &[defender]).await[0];
+    let after = provider.get_balance(defender).await.unwrap() + market.credits(defender).await.unwrap();
+    assert_eq!(
+        after + gas + net.params.result_bond,
+        before + to_defender * U256::from(GAMES),
+        "the defender's balance, its bond still locked"
+    );
+    let per_kind = gas_by_call(&provider, start, net.deployment.game).await;
+    eprintln!(
+        "{GAMES} games on {} distinct paths in {:.1} s of wall time; defender gas {} in all, {} per game",
+        ends.len(),
+        wall.as_secs_f64(),
+        gas_used_by(&provider, start, defender).await,
+        gas_used_by(&provider, start, defender).await / GAMES as u64
+    );
+    use vouch_core::dispute as d;
+    let depth = d::state_depth(net.model.op_count()) as u64;
+    for (name, max, bound) in [
+        ("revealOpening", per_kind.opening, d::OPENING_GAS + d::OPENING_GAS_PER_LEVEL * depth),
+        ("revealNode", per_kind.node, d::NODE_REVEAL_GAS),
+        ("revealSlot", per_kind.slot, d::SLOT_REVEAL_GAS),
+        ("revealLeaf", per_kind.leaf, d::LEAF_REVEAL_GAS),
+        ("pick", per_kind.pick, d::PICK_GAS),
+        ("nameElement", per_kind.name, d::NAME_ELEMENT_GAS),
+    ] {
+        eprintln!("{name}: at most {max} gas (bound {bound})");
+        assert!(max > 0, "{name} never happened");
+        assert!(max <= bound, "{name} used {max} gas, above the {bound} the bonds assume");
+    }
+    std::fs::remove_dir_all(&net.dir).unwrap();
+}
+
+/// The most gas any transaction of each game move kind used, sent to the game at `game` in blocks
+/// `from..`.
+#[derive(Debug, Default)]
+struct MoveGas {
+    opening: u64,
+    node: u64,
+    slot: u64,
+    leaf: u64,
+    pick: u64,
+    name: u64,
+}
+
+async fn gas_by_call(provider: &impl Provider, from: u64, game: Address) -> MoveGas {
+    use alloy::{network::TransactionResponse, sol_types::SolCall};
+    use vouch_chain::bindings::DisputeGame as G;
+    let head = provider.get_block_number().await.unwrap();
+    let mut gas = MoveGas::default();
+    for n in from..=head {
+        let block = provider
+            .get_block_by_number(BlockNumberOrTag::Number(n))
+            .full()
+            .await
+            .unwrap()
+            .unwrap();
+        for tx in block.transactions.into_transactions() {
+            if tx.to() != Some(game) {
+                continue;
+            }
+            let receipt = provider
+                .get_transaction_receipt(tx.tx_hash())
+                .await
+                .unwrap()
+                .unwrap();
+            let input = alloy::consensus::Transaction::input(&tx);
+            let slot = match <[u8; 4]>::try_from(&input[..4]).unwrap() {
+                G::revealOpeningCall::SELECTOR => &mut gas.opening,
+                G::revealNodeCall::SELECTOR => &mut gas.node,
+                G::revealSlotCall::SELECTOR => &mut gas.slot,
+                G::revealLeafCall::SELECTOR => &mut gas.leaf,
+                G::pickCall::SELECTOR => &mut gas.pick,
+                G::nameElementCall::SELECTOR => &mut gas.name,
+                _ => continue,
+            };
+            *slot = (*slot).max(receipt.gas_used);
+        }
+    }
+    gas
+}
+
+/// Gas `account` used in blocks `from..`.
+async fn gas_used_by(provider: &impl Provider, from: u64, account: Address) -> u64 {
+    let head = provider.get_block_number().await.unwrap();
+    let mut used = 0;
+    for n in from..=head {
+        let receipts = provider
+            .get_block_receipts(BlockNumberOrTag::Number(n).into())
+            .await
+            .unwrap()
+            .unwrap_or_default();
+        used += receipts
+            .iter()
+            .filter(|r| r.from == account)
+            .map(|r| r.gas_used)
+            .sum::<u64>();
+    }
+    used
 }

@@ -532,11 +532,12 @@ contract JobMarketShapesTest is JobMarketFixture {
         imageId = _activate(ModelFixture.denseRelu(0x1a6e, ModelFixture.shape(8, 8, 1), 10), FEE);
     }
 
-    /// @dev A model whose only published op is an opaque leaf: enough for the market, which reads only shapes.
+    /// @dev A model whose only op is a reshape of the input into the output shape: enough for the market, which
+    /// reads only shapes (the registry refuses a spec that does not decode).
     function _activateShapes(TensorShape memory input, TensorShape memory output) internal returns (uint256 id) {
         bytes[][] memory ops = new bytes[][](1);
         ops[0] = new bytes[](1);
-        ops[0][0] = hex"07";
+        ops[0][0] = abi.encodePacked(uint8(7), output.h, output.w, output.c, int8(0), uint16(0));
         vm.startPrank(owner);
         id = registry.registerModel(Reference.modelRoot(input, 0, output, ops), 1, input, 0, output, FEE, 0, "");
         registry.publishLeaves(id, 0, ops[0]);

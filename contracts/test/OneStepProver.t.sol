@@ -16,12 +16,12 @@ import {
     LeafIndexOutOfRange,
     ModelNotActive,
     OpOutOfRange,
+    OperandNotWritten,
     OperandShapeMismatch,
     PathLengthMismatch,
     RowLengthMismatch,
     RowPathLengthMismatch,
     RowRootMismatch,
-    SlotNotReadable,
     SlotRootMismatch,
     UnexpectedWitnessData,
     UnknownModel,
@@ -57,7 +57,20 @@ abstract contract ProverFixture is Base {
         return _activateRaw(m.input, m.inputZero, OpFixture.output(m), OpFixture.allLeaves(m));
     }
 
-    /// @notice Activates a model given as raw op leaves (which need not be valid ops: the registry does not parse).
+    /// @notice Registers a 1-op model given as raw leaves and publishes them, without sealing.
+    function _publishRaw(TensorShape memory input, int8 inputZero, TensorShape memory output, bytes[][] memory ops)
+        internal
+        returns (uint256 id)
+    {
+        vm.startPrank(owner);
+        id = registry.registerModel(
+            Reference.modelRoot(input, inputZero, output, ops), 1, input, inputZero, output, 0, 0, ""
+        );
+        registry.publishLeaves(id, 0, ops[0]);
+        vm.stopPrank();
+    }
+
+    /// @notice Activates a model given as raw op leaves (specs that decode; the registry parses no more than that).
     function _activateRaw(TensorShape memory input, int8 inputZero, TensorShape memory output, bytes[][] memory ops)
         internal
         returns (uint256 id)
@@ -547,15 +560,16 @@ contract OneStepProverTest is ProverFixture {
         _prove(everyOpId, a, 5, w);
     }
 
-    function test_trueElement_slotNotReadable_reverts() public {
-        // Op 0 claims to read slot 1, which it writes itself.
+    function test_sealOp_slotNotReadable_reverts() public {
+        // Op 0 claims to read slot 1, which it writes itself: the registry refuses it at seal time, so the
+        // prover's own `SlotNotReadable` check is defence in depth, unreachable through the registry.
         TensorShape memory s = OpFixture.shape(1, 1, 4);
         TestModel memory m = OpFixture.model(s, 0, OpFixture.one(OpFixture.clamp(1, s, 0, -128, 127)));
-        uint256 id = _activate(m);
-        Agreed memory a = Witness.agree(m, _randomSlots(m, 1), 1);
-        a.k = 0;
-        vm.expectRevert(abi.encodeWithSelector(SlotNotReadable.selector, 1, 0));
-        _prove(id, a, 0, Witness.build(a, 0));
+        bytes[][] memory ops = OpFixture.allLeaves(m);
+        uint256 id = _publishRaw(s, 0, OpFixture.output(m), ops);
+        vm.expectRevert(abi.encodeWithSelector(OperandNotWritten.selector, id, 0, 1));
+        vm.prank(owner);
+        registry.sealOp(id, 0);
     }
 
     function test_trueElement_tooFewSlots_reverts() public {
@@ -746,21 +760,22 @@ contract OneStepProverTest is ProverFixture {
         _prove(everyOpId, a, 5, w);
     }
 
-    // ----- invalid models (the registry does not parse ops; the prover refuses what the reference refuses) -----
+    // ----- invalid models (the registry refuses specs that do not decode; the prover refuses what the reference
+    // refuses) -----
 
-    function test_trueElement_unknownOpCode_reverts() public {
+    function test_sealOp_unknownOpCode_reverts() public {
         bytes[][] memory ops = new bytes[][](1);
         ops[0] = new bytes[](1);
         ops[0][0] = hex"08000000010000000100000004000000";
-        _expectInvalid(ops, abi.encodeWithSelector(UnknownOpCode.selector, 8));
+        _expectRefusedAtSeal(ops, abi.encodeWithSelector(UnknownOpCode.selector, 8));
     }
 
-    function test_trueElement_badSpecLength_reverts() public {
+    function test_sealOp_badSpecLength_reverts() public {
         TensorShape memory s = OpFixture.shape(1, 1, 4);
         bytes[][] memory ops = new bytes[][](1);
         ops[0] = new bytes[](1);
         ops[0][0] = bytes.concat(OpFixture.spec(OpFixture.clamp(0, s, 0, -1, 1)), hex"00");
-        _expectInvalid(ops, abi.encodeWithSelector(BadSpecLength.selector, 3, 19, 18));
+        _expectRefusedAtSeal(ops, abi.encodeWithSelector(BadSpecLength.selector, 3, 19, 18));
     }
 
     function test_trueElement_invalidClamp_reverts() public {
@@ -883,13 +898,14 @@ contract OneStepProverTest is ProverFixture {
         _prove(id, a, 0, w);
     }
 
-    /// @notice Activates a 1-op model given as raw leaves over a [1, 1, 4] input and expects `err` for any witness.
-    function _expectInvalid(bytes[][] memory ops, bytes memory err) internal {
+    /// @notice Publishes a 1-op model given as raw leaves over a [1, 1, 4] input and expects its seal to revert with
+    /// `err`: a spec that does not decode never reaches the prover.
+    function _expectRefusedAtSeal(bytes[][] memory ops, bytes memory err) internal {
         TensorShape memory s = OpFixture.shape(1, 1, 4);
-        uint256 id = _activateRaw(s, 0, s, ops);
+        uint256 id = _publishRaw(s, 0, s, ops);
         vm.expectRevert(err);
-        StepWitness memory w;
-        prover.trueElement(id, 0, bytes32(0), 0, w);
+        vm.prank(owner);
+        registry.sealOp(id, 0);
     }
 
     function _drop(bytes32[] memory a) internal pure returns (bytes32[] memory b) {

@@ -106,7 +106,7 @@ async fn a_job_settles_and_everyone_is_paid_to_the_wei() {
     assert_eq!(job.worker, accounts[2]);
     let expected = reference::run(&model, &input).unwrap().commitments();
     assert_eq!(job.output_root, expected.output_root);
-    assert_eq!(job.trace_root, expected.trace_root);
+    assert_eq!(job.trace_root, expected.trace_root(accounts[2]));
     assert!(
         dir.join(format!("traces/job-{job_id}-1.trace")).is_file(),
         "trace persisted"
@@ -126,7 +126,7 @@ async fn a_job_settles_and_everyone_is_paid_to_the_wei() {
         .submit_result(
             job_id,
             expected.output_root,
-            expected.trace_root,
+            expected.trace_root(accounts[2]),
             &[0; 10],
             bond,
         )
