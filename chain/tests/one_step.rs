@@ -20,7 +20,7 @@ use vouch_chain::{
 use vouch_core::{
     B256, Model, Shape, Trace,
     commit::op_root,
-    dispute::{Party, StepWitness, verify_step},
+    dispute::{Party, Position, StepWitness, verify_step},
     model::{ModelMeta, Op, OpKind, Operand, WeightRow, Window},
     quant::Requant,
     random::{random_any_model, random_input},
@@ -195,13 +195,14 @@ async fn check_model(
     let mut problems = Vec::new();
     for input in inputs {
         let trace = reference::run(model, input).unwrap();
-        let party = Party::new(model, &trace).unwrap();
+        let party = Party::new(model, trace.clone()).unwrap();
         let slots = view(&trace);
         for (k, op) in model.ops.iter().enumerate() {
-            let sigma = party.state_root(k).unwrap();
+            let sigma = party.final_state();
+            let walk = party.state_walk(k + 1).unwrap();
             for e in elements(rng, op.out) {
                 let value = reference::element(op, &slots, e);
-                let witness = party.witness(k, e).unwrap();
+                let witness = party.witness(model, k, e, &walk).unwrap();
                 match verify_step(model, k, sigma, e, &witness) {
                     Ok(v) if v == value => {}
                     other => problems.push(format!(
@@ -639,7 +640,7 @@ fn inject(
     rng: &mut impl Rng,
     fault: Fault,
     model: &Model,
-    party: &Party<'_>,
+    party: &Party,
     honest: &Call,
 ) -> Option<(Call, Expect)> {
     let op = &model.ops[honest.k];
@@ -720,7 +721,10 @@ fn inject(
             }
         }
         Fault::State => {
-            call.sigma = party.state_root(call.k + 1).unwrap();
+            // Any other root: the left half of the final state's tree.
+            call.sigma = party
+                .state_node(Position { depth: 1, index: 0 })
+                .unwrap();
             Expect::Slot {
                 slot: operands[0],
                 state: call.sigma,
@@ -742,7 +746,7 @@ async fn a_faulty_witness_reverts_with_a_typed_error() {
     for (m, model) in models.iter().enumerate() {
         let id = list(&client, &deployment, model).await;
         let trace = reference::run(model, &random_input(&mut rng, model)).unwrap();
-        let party = Party::new(model, &trace).unwrap();
+        let party = Party::new(model, trace.clone()).unwrap();
         let n = model.op_count();
         let mut calls = Vec::new();
         let mut expects = Vec::new();
@@ -751,8 +755,10 @@ async fn a_faulty_witness_reverts_with_a_typed_error() {
             let honest = Call {
                 k,
                 e,
-                sigma: party.state_root(k).unwrap(),
-                witness: party.witness(k, e).unwrap(),
+                sigma: party.final_state(),
+                witness: party
+                    .witness(model, k, e, &party.state_walk(k + 1).unwrap())
+                    .unwrap(),
             };
             for fault in FAULTS {
                 if let Some((call, expect)) = inject(&mut rng, fault, model, &party, &honest) {

@@ -81,12 +81,15 @@ fn step_calldata_is_the_abi_length_of_the_worst_witness() {
     for _ in 0..12 {
         let model = random_any_model(&mut rng);
         let trace = reference::run(&model, &random_input(&mut rng, &model)).unwrap();
-        let party = Party::new(&model, &trace).unwrap();
+        let party = Party::new(&model, trace.clone()).unwrap();
         for (k, op) in model.ops.iter().enumerate() {
             // The witness depends on the pixel, not the channel: the largest over all pixels.
             let c = op.out.c as usize;
             let largest = (0..op.out.rows())
-                .map(|p| step_calldata(&party.witness(k, p * c).unwrap()))
+                .map(|p| {
+                    let walk = party.state_walk(k + 1).unwrap();
+                    step_calldata(&party.witness(&model, k, p * c, &walk).unwrap())
+                })
                 .max()
                 .unwrap();
             assert_eq!(

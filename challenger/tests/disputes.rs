@@ -734,7 +734,7 @@ struct MoveGas {
 }
 
 async fn gas_by_call(provider: &impl Provider, from: u64, game: Address) -> MoveGas {
-    use alloy::{network::TransactionResponse, sol_types::SolCall};
+    use alloy::{consensus::Transaction, network::TransactionResponse, sol_types::SolCall};
     use vouch_chain::bindings::DisputeGame as G;
     let head = provider.get_block_number().await.unwrap();
     let mut gas = MoveGas::default();
@@ -754,7 +754,7 @@ async fn gas_by_call(provider: &impl Provider, from: u64, game: Address) -> Move
                 .await
                 .unwrap()
                 .unwrap();
-            let input = alloy::consensus::Transaction::input(&tx);
+            let input = tx.input();
             let slot = match <[u8; 4]>::try_from(&input[..4]).unwrap() {
                 G::revealOpeningCall::SELECTOR => &mut gas.opening,
                 G::revealNodeCall::SELECTOR => &mut gas.node,

@@ -316,13 +316,12 @@ mod tests {
             job_id: U256::from(1),
             attempt: 1,
             status: GameStatus::Active,
-            phase: GamePhase::Bisect,
+            phase: GamePhase::Slots,
             challenger: Address::ZERO,
             defender: Address::ZERO,
             bond: U256::ZERO,
-            lo: 0,
-            hi: 4,
             moves: 0,
+            slot: 0,
             leaf_depth: 0,
             depth: 0,
             index: 0,
@@ -341,7 +340,7 @@ mod tests {
                 model: 1,
             },
             view: game,
-            need: PendingReveal::State(2),
+            need: PendingReveal::Opening,
         }
     }
 
