@@ -160,6 +160,7 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     let _ = std::fs::remove_dir_all(&scratch);
+    let probe_count = probes.len();
 
     let profile = if cfg!(debug_assertions) {
         "debug"
@@ -188,10 +189,16 @@ async fn main() -> anyhow::Result<()> {
         steps_table(&all)
     );
     if !probes.is_empty() {
+        let every: Vec<Played> = all.into_iter().chain(probes).collect();
+        println!(
+            "### Gas per transaction (every game: the above, one per op, the probes)\n\n{}",
+            kinds_table(&every)
+        );
+        let probes = &every[every.len() - probe_count..];
         println!(
             "### Toward the format's limits (one-op models, block gas limit raised to {})\n\n{}",
             report::gas(limits::PROBE_GAS_LIMIT),
-            limits_table(&probes)
+            limits_table(probes)
         );
     }
     Ok(())
