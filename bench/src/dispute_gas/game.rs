@@ -18,7 +18,7 @@ use std::{
 };
 use vouch_chain::{
     ChainClient, ChainConfig, GameStatus, Market, MarketParams, anvil,
-    bindings::{JobMarket, OneStepProver},
+    bindings::{DisputeGame, OneStepProver},
     deploy, registry,
 };
 use vouch_challenger::{Challenger, ChallengerConfig, Strategy};
@@ -43,8 +43,9 @@ const MAX_TURNS: usize = 400;
 pub(crate) struct Game {
     /// Final status; `None` if the game did not end within [`MAX_TURNS`].
     pub(crate) status: Option<GameStatus>,
-    /// The disputed op k: the op the one step executed (where phase 1 stopped, if it did not).
-    pub(crate) op: usize,
+    /// The disputed op k: the op the one step executed (`None` if the walk never reached an op's
+    /// slot).
+    pub(crate) op: Option<usize>,
     /// The element of slot k + 1 the step proved; `None` if no step was sent.
     pub(crate) element: Option<Element>,
     /// Gas of `OneStepProver.trueElement` called alone with the step's witness, as its own
@@ -173,27 +174,23 @@ pub(crate) async fn play(
     };
     let game_id: U256 = game_id.parse().context("game id")?;
     let head = provider.get_block_number().await?;
-    let txs = ledger(&provider, deployment.market, first_block, head).await?;
+    let txs = ledger(&provider, &deployment, first_block, head).await?;
 
     let g = poster.game(game_id).await?;
-    let op = g.lo as usize;
+    let op = g.disputed_op();
     let witness = txs.iter().find_map(|t| t.witness.as_ref());
-    let element = match witness {
-        Some(_) => Some(element_of_leaf(
+    let element = match (op, witness) {
+        (Some(op), Some(_)) => Some(element_of_leaf(
             model.ops[op].out,
             g.index as usize,
             usize::from(g.offset),
         )?),
-        None => None,
+        _ => None,
     };
-    let prover_gas = match (element, witness) {
-        (Some(Element::Index(e)), Some(witness)) => {
-            let sigma_k = if op == 0 {
-                poster.dispute(g.job_id, g.attempt).await?.sigma0
-            } else {
-                poster.revealed_state(g.job_id, g.attempt, g.lo).await?
-            };
-            Some(prover_gas(&poster, model_id, g.lo, sigma_k, e, witness).await?)
+    let prover_gas = match (op, element, witness) {
+        (Some(op), Some(Element::Index(e)), Some(witness)) => {
+            let final_state = poster.revealed_opening(g.job_id, g.attempt).await?;
+            Some(prover_gas(&poster, model_id, op as u32, final_state, e, witness).await?)
         }
         _ => None,
     };
@@ -210,22 +207,22 @@ pub(crate) async fn play(
     })
 }
 
-/// Gas of `trueElement(model_id, k, sigma_k, e, witness)` sent to the prover as its own
+/// Gas of `trueElement(model_id, k, final_state, e, witness)` sent to the prover as its own
 /// transaction (estimated; the call is a view, so nothing is mined).
 async fn prover_gas(
     market: &Market,
     model_id: U256,
     k: u32,
-    sigma_k: B256,
+    final_state: B256,
     e: usize,
-    witness: &JobMarket::StepWitness,
+    witness: &DisputeGame::StepWitness,
 ) -> anyhow::Result<u64> {
-    // The market's and the prover's `StepWitness` are one Solidity struct bound twice.
+    // The game's and the prover's `StepWitness` are one Solidity struct bound twice.
     let witness = OneStepProver::StepWitness::abi_decode(&witness.abi_encode())?;
     let call = OneStepProver::trueElementCall {
         modelId: model_id,
         k,
-        stateRoot: sigma_k,
+        stateRoot: final_state,
         e: U256::from(e),
         witness,
     };

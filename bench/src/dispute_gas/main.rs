@@ -134,15 +134,10 @@ async fn main() -> anyhow::Result<()> {
     if !args.quick {
         let mut rng = StdRng::seed_from_u64(1);
         for (i, probe) in limits::probes().into_iter().enumerate() {
-            // Registration now refuses what cannot be disputed (Model::validate's one-step bound), and
-            // the agents refuse to fetch it: report the bound instead of playing.
-            let bound = vouch_core::dispute::step_gas_bound(&probe.model, 0);
-            if bound > vouch_core::dispute::MAX_STEP_GAS {
-                eprintln!(
-                    "probe {}: refused at registration, one-step bound {bound} gas > {}",
-                    probe.name,
-                    vouch_core::dispute::MAX_STEP_GAS
-                );
+            // Registration refuses what cannot be disputed (Model::validate: the step's calldata
+            // cap and its gas bound), and the agents refuse to fetch it: say why instead of playing.
+            if let Err(e) = probe.model.validate() {
+                eprintln!("probe {}: refused at registration: {e}", probe.name);
                 continue;
             }
             let input = random::random_input(&mut rng, &probe.model);
@@ -165,6 +160,7 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     let _ = std::fs::remove_dir_all(&scratch);
+    let probe_count = probes.len();
 
     let profile = if cfg!(debug_assertions) {
         "debug"
@@ -193,10 +189,16 @@ async fn main() -> anyhow::Result<()> {
         steps_table(&all)
     );
     if !probes.is_empty() {
+        let every: Vec<Played> = all.into_iter().chain(probes).collect();
+        println!(
+            "### Gas per transaction (every game: the above, one per op, the probes)\n\n{}",
+            kinds_table(&every)
+        );
+        let probes = &every[every.len() - probe_count..];
         println!(
             "### Toward the format's limits (one-op models, block gas limit raised to {})\n\n{}",
             report::gas(limits::PROBE_GAS_LIMIT),
-            limits_table(&probes)
+            limits_table(probes)
         );
     }
     Ok(())
@@ -216,18 +218,21 @@ async fn play(
         .await
         .with_context(|| format!("{name}: lie {lie:?}"))?;
     let _ = std::fs::remove_dir_all(dir);
+    let (op_kind, k) = game.op.map_or(("none", 0), |op| {
+        (model.ops[op].kind.name(), reduction(model, op))
+    });
     let p = Played {
         model: name.to_string(),
         ops: model.op_count(),
         case,
-        op_kind: model.ops[game.op].kind.name(),
-        k: reduction(model, game.op),
+        op_kind,
+        k,
         game,
     };
     eprintln!(
         "{name}: lie at op {} -> step at op {} ({}), game gas {}, {:.2} s",
         p.case,
-        p.game.op,
+        p.op(),
         p.op_kind,
         report::gas(p.defender_gas() + p.challenger_gas()),
         p.game.wall.as_secs_f64()

@@ -18,9 +18,9 @@ pub(crate) struct Played {
     pub(crate) ops: usize,
     /// What the case was (`middle`, `last`, `op 3`).
     pub(crate) case: String,
-    /// The op kind of the op the step executed.
+    /// The op kind of the disputed op ("none" if the walk never reached an op's slot).
     pub(crate) op_kind: &'static str,
-    /// That op's reduction size K (see [`reduction`]).
+    /// That op's reduction size K (see [`reduction`]; 0 without a disputed op).
     pub(crate) k: usize,
     /// The game.
     pub(crate) game: Game,
@@ -111,10 +111,15 @@ impl Played {
         }
     }
 
+    /// The disputed op's index, or "–".
+    pub(crate) fn op(&self) -> String {
+        self.game.op.map_or_else(|| "–".into(), |op| op.to_string())
+    }
+
     fn step_cell(&self) -> String {
         format!(
             "{} {} (K {}), {}",
-            self.game.op,
+            self.op(),
             self.op_kind,
             self.k,
             self.element()
@@ -131,7 +136,7 @@ impl Played {
 /// One line per game.
 pub(crate) fn games_table(played: &[Played]) -> String {
     let mut s = String::from(
-        "| model | n | lie at op | step: op, kind (K), element | rows read | phase-1 bisects | phase-2 picks | game txs | step calldata | step gas | defender gas | challenger gas | game gas | wall time | result |\n\
+        "| model | n | lie at op | step: op, kind (K), element | rows read | D_s (state picks) | D_t (tensor picks) | game txs | step calldata | step gas | defender gas | challenger gas | game gas | wall time | result |\n\
          |---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n",
     );
     for p in played {
@@ -145,8 +150,8 @@ pub(crate) fn games_table(played: &[Played]) -> String {
             p.case,
             p.step_cell(),
             p.rows_read(),
-            p.count(TxKind::Bisect),
-            p.count(TxKind::Pick),
+            p.count(TxKind::PickState),
+            p.count(TxKind::PickTensor),
             p.game_txs(),
             step.map_or(0, |t| t.calldata),
             gas(step.map_or(0, |t| t.gas)),
@@ -184,12 +189,7 @@ pub(crate) fn kinds_table(played: &[Played]) -> String {
         let (bmin, bmax) = (b.iter().min().unwrap_or(&0), b.iter().max().unwrap_or(&0));
         let sender = match kind {
             TxKind::PostJob => "dApp",
-            TxKind::SubmitResult
-            | TxKind::RevealOpening
-            | TxKind::RevealState
-            | TxKind::RevealTransition
-            | TxKind::RevealNode
-            | TxKind::RevealLeaf => "defender",
+            k if k.by_defender() => "defender",
             _ => "challenger",
         };
         let _ = writeln!(
@@ -230,7 +230,7 @@ pub(crate) fn steps_table(played: &[Played]) -> String {
             s,
             "| {kind} | {} op {}, {} | {} | {} | {} B | {} B | {} | {} |",
             p.model,
-            p.game.op,
+            p.op(),
             p.element(),
             p.k,
             w.map_or(0, |w| w.rows.len()),
