@@ -684,7 +684,8 @@ async fn an_honest_worker_wins_fifty_games_at_once() {
     let wall = begun.elapsed();
     shutdown.cancel();
     running.await.unwrap().unwrap();
-    assert!(ends.len() >= GAMES * 4 / 5, "the games took {} paths only", ends.len());
+    // The challengers pick at random: most walks end apart (slot 0 and padding end many at once).
+    assert!(ends.len() >= GAMES / 2, "the games took {} paths only", ends.len());
 
     // Money: each lost challenger bond pays the defender all but its burn.
     let bond = net.params.challenge_bond;
