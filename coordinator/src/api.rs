@@ -21,7 +21,7 @@ use axum::{
     body::Bytes,
     extract::{FromRequest, MatchedPath, Path, Query, Request, State},
     handler::Handler,
-    http::{HeaderMap, Method, StatusCode, header},
+    http::{HeaderMap, Method, StatusCode, Uri, header},
     middleware::{self, Next},
     response::{IntoResponse, Response},
     routing::{MethodFilter, MethodRouter, on},
@@ -122,11 +122,40 @@ pub fn route_table() -> Vec<(&'static str, Method)> {
 /// The API's routes over `state`, with the shared layers (`crate::http`).
 pub fn router(state: AppState) -> Router {
     let config = state.config.clone();
-    let router = routes()
+    let table = route_table();
+    let mut router = routes()
         .into_iter()
         .fold(Router::new(), |router, (path, _, handler)| {
             router.route(path, handler)
-        })
+        });
+    // Each path answers the methods it lacks with a JSON 405 and its `Allow` list.
+    let mut paths: Vec<&'static str> = table.iter().map(|(p, _)| *p).collect();
+    paths.dedup();
+    for path in paths {
+        let mut allowed: Vec<String> = table
+            .iter()
+            .filter(|(p, _)| *p == path)
+            .flat_map(|(_, m)| {
+                let head = (*m == Method::GET).then(|| Method::HEAD.to_string());
+                std::iter::once(m.to_string()).chain(head)
+            })
+            .collect();
+        allowed.sort();
+        let allow = allowed.join(", ");
+        router = router.route(
+            path,
+            MethodRouter::new().fallback(move |method: Method, uri: Uri| async move {
+                ApiError::MethodNotAllowed {
+                    message: format!(
+                        "method {method} is not allowed on {}; allowed: {allow}",
+                        uri.path()
+                    ),
+                    allow,
+                }
+            }),
+        );
+    }
+    let router = router
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -140,11 +169,7 @@ pub fn router(state: AppState) -> Router {
 pub const OPENAPI: &str = include_str!("openapi.json");
 
 async fn openapi() -> Response {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        OPENAPI,
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
 }
 
 /// `GET /v1/deployment` answer: where the contracts are.
@@ -256,14 +281,11 @@ async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
 
 /// A non-negative integer parameter named `name`, at most [`MAX_ID`].
 fn parse_number(name: &str, raw: &str) -> Result<u64, ApiError> {
-    raw.parse()
-        .ok()
-        .filter(|n| *n <= MAX_ID)
-        .ok_or_else(|| {
-            ApiError::BadRequest(format!(
-                "{name} must be an integer from 0 to {MAX_ID}, got {raw:?}"
-            ))
-        })
+    raw.parse().ok().filter(|n| *n <= MAX_ID).ok_or_else(|| {
+        ApiError::BadRequest(format!(
+            "{name} must be an integer from 0 to {MAX_ID}, got {raw:?}"
+        ))
+    })
 }
 
 /// A path id.
@@ -603,7 +625,9 @@ mod tests {
         assert!(parse_filter(q(None, Some("0"))).is_err());
         assert!(parse_filter(q(None, Some("-1"))).is_err());
         assert_eq!(
-            parse_filter(q(None, Some(&MAX_ID.to_string()))).unwrap().limit,
+            parse_filter(q(None, Some(&MAX_ID.to_string())))
+                .unwrap()
+                .limit,
             MAX_LIST_LIMIT
         );
         assert!(parse_filter(q(None, Some(&(MAX_ID + 1).to_string()))).is_err());
@@ -624,7 +648,11 @@ mod tests {
         ] {
             let e = parse_id("job", raw).unwrap_err();
             assert_eq!(e.status(), StatusCode::BAD_REQUEST);
-            assert!(e.to_string().starts_with("job id must be an integer from 0 to 9223372036854775807"), "{e}");
+            assert!(
+                e.to_string()
+                    .starts_with("job id must be an integer from 0 to 9223372036854775807"),
+                "{e}"
+            );
         }
     }
 
@@ -632,7 +660,11 @@ mod tests {
     fn deadlines_count_from_the_later_clock() {
         let ttl = Duration::from_secs(600);
         assert_eq!(job_deadline(1_000, 5_000, ttl), 5_600, "stale block");
-        assert_eq!(job_deadline(9_000, 5_000, ttl), 9_600, "clock behind the chain");
+        assert_eq!(
+            job_deadline(9_000, 5_000, ttl),
+            9_600,
+            "clock behind the chain"
+        );
         assert_eq!(job_deadline(u64::MAX, 0, ttl), u64::MAX);
     }
 }

@@ -45,6 +45,14 @@ pub enum ApiError {
     /// 409: the request conflicts with on-chain state (inactive model, contract revert).
     #[error("{0}")]
     Conflict(String),
+    /// 405: the path exists, the method does not (`Allow` lists the ones that do).
+    #[error("{message}")]
+    MethodNotAllowed {
+        /// What was refused.
+        message: String,
+        /// The path's methods, comma-separated.
+        allow: String,
+    },
     /// 408: the request body stalled for longer than the configured timeout.
     #[error("{0}")]
     RequestTimeout(String),
@@ -82,6 +90,7 @@ impl ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UriTooLong(_) => StatusCode::URI_TOO_LONG,
@@ -107,6 +116,11 @@ impl IntoResponse for ApiError {
         match &self {
             ApiError::Unauthorized(_) => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            ApiError::MethodNotAllowed { allow, .. } => {
+                if let Ok(v) = HeaderValue::from_str(allow) {
+                    headers.insert(header::ALLOW, v);
+                }
             }
             ApiError::TooManyRequests {
                 retry_after_secs, ..

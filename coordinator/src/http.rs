@@ -75,11 +75,9 @@ fn is_json(headers: &HeaderMap) -> bool {
         .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
 }
 
-/// Every error response carries `{"error": "..."}`: the ones axum makes itself (405, its
-/// extractors' rejections, a caught panic, a body timeout) are rewritten; ours already are.
+/// Every error response carries `{"error": "..."}`: the ones axum and tower-http make themselves
+/// (extractors' rejections, a caught panic) are rewritten; ours already are.
 async fn json_errors(req: Request, next: Next) -> Response {
-    let method = req.method().clone();
-    let path = req.uri().path().to_owned();
     let response = next.run(req).await;
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) || is_json(response.headers()) {
@@ -90,18 +88,8 @@ async fn json_errors(req: Request, next: Next) -> Response {
         .await
         .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
         .unwrap_or_default();
-    let message = if status == StatusCode::METHOD_NOT_ALLOWED {
-        let allow = parts
-            .headers
-            .get(header::ALLOW)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
-        format!("method {method} is not allowed on {path}; allowed: {allow}")
-    } else if status.is_server_error() || text.is_empty() {
-        status
-            .canonical_reason()
-            .unwrap_or("error")
-            .to_lowercase()
+    let message = if status.is_server_error() || text.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_lowercase()
     } else {
         text
     };
@@ -118,10 +106,8 @@ async fn json_errors(req: Request, next: Next) -> Response {
 async fn limit_uri(State(max): State<usize>, req: Request, next: Next) -> Response {
     let len = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
     if len > max {
-        return ApiError::UriTooLong(format!(
-            "request target is {len} bytes; the limit is {max}"
-        ))
-        .into_response();
+        return ApiError::UriTooLong(format!("request target is {len} bytes; the limit is {max}"))
+            .into_response();
     }
     next.run(req).await
 }
@@ -129,7 +115,8 @@ async fn limit_uri(State(max): State<usize>, req: Request, next: Next) -> Respon
 /// `415` for a body-carrying method without `content-type: application/json` (which also keeps
 /// browsers' cross-site form posts out: they cannot send that type without a preflight).
 async fn json_bodies_only(req: Request, next: Next) -> Response {
-    if matches!(*req.method(), Method::POST | Method::PUT | Method::PATCH) && !is_json(req.headers())
+    if matches!(*req.method(), Method::POST | Method::PUT | Method::PATCH)
+        && !is_json(req.headers())
     {
         let got = req
             .headers()
@@ -193,10 +180,8 @@ pub async fn serve_http(
             },
             () = &mut shutdown => break,
         };
-        let conn = http.serve_connection(
-            TokioIo::new(stream),
-            TowerToHyperService::new(app.clone()),
-        );
+        let conn =
+            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
             if let Err(e) = conn.await {

@@ -203,11 +203,7 @@ pub async fn admit(pool: &AnyPool, secret: &str, now: u64) -> Result<Admission> 
     let sql = sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM api_keys WHERE key_hash = $1"
     ));
-    let Some(row) = sqlx::query(sql)
-        .bind(key_hash)
-        .fetch_optional(pool)
-        .await?
-    else {
+    let Some(row) = sqlx::query(sql).bind(key_hash).fetch_optional(pool).await? else {
         return Ok(Admission::Unknown);
     };
     let key = ApiKey::from_row(&row)?;
@@ -253,7 +249,14 @@ pub async fn release(pool: &AnyPool, id: &str, amount: U256) -> Result<()> {
         let key = get(pool, id)
             .await?
             .ok_or_else(|| CoordinatorError::Invalid(format!("api key {id} vanished")))?;
-        if swap_spent(pool, id, key.spent_wei, key.spent_wei.saturating_sub(amount)).await? {
+        if swap_spent(
+            pool,
+            id,
+            key.spent_wei,
+            key.spent_wei.saturating_sub(amount),
+        )
+        .await?
+        {
             return Ok(());
         }
     }
@@ -261,12 +264,11 @@ pub async fn release(pool: &AnyPool, id: &str, amount: U256) -> Result<()> {
 
 /// Sets key `id`'s total to `to` if it is still `from`.
 async fn swap_spent(pool: &AnyPool, id: &str, from: U256, to: U256) -> Result<bool> {
-    let done =
-        sqlx::query("UPDATE api_keys SET spent_wei = $3 WHERE id = $1 AND spent_wei = $2")
-            .bind(id.to_owned())
-            .bind(from.to_string())
-            .bind(to.to_string())
-            .execute(pool)
-            .await?;
+    let done = sqlx::query("UPDATE api_keys SET spent_wei = $3 WHERE id = $1 AND spent_wei = $2")
+        .bind(id.to_owned())
+        .bind(from.to_string())
+        .bind(to.to_string())
+        .execute(pool)
+        .await?;
     Ok(done.rows_affected() == 1)
 }

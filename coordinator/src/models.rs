@@ -350,9 +350,7 @@ mod tests {
         }
         let e = m.input_from_json(&json!([1, 2, 3])).unwrap_err();
         assert!(e.starts_with("input has 3 elements"), "{e}");
-        let e = m
-            .input_from_json(&json!([[1, 2], [3]]))
-            .unwrap_err();
+        let e = m.input_from_json(&json!([[1, 2], [3]])).unwrap_err();
         assert!(e.starts_with("input is ragged"), "{e}");
         let e = m.input_from_json(&json!([1, 300])).unwrap_err();
         assert!(e.contains("300") && e.contains("index 1"), "{e}");

@@ -166,11 +166,7 @@ impl Env {
 
     /// The API with other limits, called with the test key.
     fn app_with(&self, config: ApiConfig) -> Api {
-        let state = AppState::new(
-            self.state.pool.clone(),
-            self.state.market.clone(),
-            config,
-        );
+        let state = AppState::new(self.state.pool.clone(), self.state.market.clone(), config);
         Api {
             app: router(state),
             key: Some(self.key.clone()),
@@ -212,15 +208,10 @@ impl Env {
 
 /// Sends `req` (with the API's key, if it has one) and returns the response's status, headers and
 /// body (JSON, or the text as a JSON string).
-async fn send(
-    api: &Api,
-    mut req: Request<Body>,
-) -> (StatusCode, axum::http::HeaderMap, Value) {
+async fn send(api: &Api, mut req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Value) {
     if let Some(key) = &api.key {
-        req.headers_mut().insert(
-            "authorization",
-            format!("Bearer {key}").parse().unwrap(),
-        );
+        req.headers_mut()
+            .insert("authorization", format!("Bearer {key}").parse().unwrap());
     }
     let resp = api.app.clone().oneshot(req).await.unwrap();
     let status = resp.status();
@@ -307,7 +298,12 @@ async fn http_lists_models_and_posts_jobs() {
 
     // An input nested in exactly the model's shape [1][1][16] flattens row-major.
     let input = env.random_input(&mut rng);
-    let (status, posted) = post(&app, "/v1/jobs", json!({ "model_id": 1, "input": [[input]] })).await;
+    let (status, posted) = post(
+        &app,
+        "/v1/jobs",
+        json!({ "model_id": 1, "input": [[input]] }),
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED, "{posted}");
     assert_eq!(posted["job_id"], 1);
     assert_eq!(posted["status"], "open");
@@ -983,8 +979,22 @@ async fn http_errors_are_json_with_4xx_for_every_bad_number() {
         ("PUT", "/v1/jobs/1", "GET,HEAD"),
         ("PATCH", "/health", "GET,HEAD"),
     ] {
-        let (status, body) = call(&app, method, uri, Some("{}".into())).await;
+        let req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("content-type", "application/json")
+            .body(Body::from("{}"))
+            .unwrap();
+        let (status, headers, body) = send(&app, req).await;
         assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {uri}");
+        let mut allow: Vec<&str> = headers["allow"]
+            .to_str()
+            .unwrap()
+            .split(',')
+            .map(str::trim)
+            .collect();
+        allow.sort_unstable();
+        assert_eq!(allow.join(","), allowed, "Allow header");
         let msg = error_of(&body);
         assert!(
             msg.contains(method) && msg.contains(uri),
@@ -1006,7 +1016,10 @@ async fn http_errors_are_json_with_4xx_for_every_bad_number() {
     assert_eq!(error_of(&body), "no such route");
 
     // 414: a request target over the limit, whatever the route.
-    let long = format!("/v1/jobs/{}", "9".repeat(ApiConfig::default().max_uri_bytes));
+    let long = format!(
+        "/v1/jobs/{}",
+        "9".repeat(ApiConfig::default().max_uri_bytes)
+    );
     let (status, body) = get(&app, &long).await;
     assert_eq!(status, StatusCode::URI_TOO_LONG, "{body}");
     assert!(error_of(&body).contains("limit"), "{body}");
@@ -1077,7 +1090,10 @@ async fn http_takes_json_bodies_only_and_answers_cors_preflights() {
             .uri("/v1/jobs")
             .header("origin", origin)
             .header("access-control-request-method", "POST")
-            .header("access-control-request-headers", "content-type, authorization")
+            .header(
+                "access-control-request-headers",
+                "content-type, authorization",
+            )
             .body(Body::empty())
             .unwrap()
     };
@@ -1085,7 +1101,10 @@ async fn http_takes_json_bodies_only_and_answers_cors_preflights() {
     assert_eq!(status, StatusCode::NO_CONTENT);
     assert_eq!(headers["access-control-allow-origin"], allowed);
     let methods = headers["access-control-allow-methods"].to_str().unwrap();
-    assert!(methods.contains("POST") && methods.contains("GET"), "{methods}");
+    assert!(
+        methods.contains("POST") && methods.contains("GET"),
+        "{methods}"
+    );
     let allowed_headers = headers["access-control-allow-headers"]
         .to_str()
         .unwrap()
@@ -1132,9 +1151,15 @@ async fn http_api_keys_bound_rate_spending_and_fees() {
     // A model priced above the coordinator's maximum fee per job.
     let max_fee = ApiConfig::default().max_fee_wei;
     let dear = random_model(&mut rng, &[16, 8, 4]);
-    let dear_id = list_model(&env.owner, &env.deployment, &dear, max_fee + U256::from(1), 0)
-        .await
-        .unwrap();
+    let dear_id = list_model(
+        &env.owner,
+        &env.deployment,
+        &dear,
+        max_fee + U256::from(1),
+        0,
+    )
+    .await
+    .unwrap();
     env.catch_up().await;
     let pool = &env.state.pool;
     let poster = env.state.market.client().clone();
@@ -1158,8 +1183,16 @@ async fn http_api_keys_bound_rate_spending_and_fees() {
     let revoked = keys::create(pool, "revoked", 10, U256::from(KEY_CAP), unix_now())
         .await
         .unwrap();
-    assert!(keys::revoke(pool, &revoked.key.id, unix_now()).await.unwrap());
-    assert!(!keys::revoke(pool, &revoked.key.id, unix_now()).await.unwrap());
+    assert!(
+        keys::revoke(pool, &revoked.key.id, unix_now())
+            .await
+            .unwrap()
+    );
+    assert!(
+        !keys::revoke(pool, &revoked.key.id, unix_now())
+            .await
+            .unwrap()
+    );
     let (status, _) = post(
         &Api {
             key: Some(revoked.secret.clone()),
@@ -1225,7 +1258,10 @@ async fn http_api_keys_bound_rate_spending_and_fees() {
     let (status, body) = post(&env.app(), "/v1/jobs", job(&mut rng)).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     let after = keys::get(pool, &before.id).await.unwrap().unwrap();
-    assert_eq!(after.spent_wei, before.spent_wei, "released after the revert");
+    assert_eq!(
+        after.spent_wei, before.spent_wei,
+        "released after the revert"
+    );
 
     // The coordinator's account paid exactly the two jobs' fees and gas.
     assert_eq!(poster.balance().await.unwrap(), balance - paid);
@@ -1248,7 +1284,9 @@ async fn http_api_keys_bound_rate_spending_and_fees() {
                 .method("POST")
                 .uri("/v1/jobs")
                 .header("content-type", "application/json")
-                .body(Body::from(json!({ "model_id": 99, "input": [0] }).to_string()))
+                .body(Body::from(
+                    json!({ "model_id": 99, "input": [0] }).to_string(),
+                ))
                 .unwrap();
             let (status, headers, _) = send(&slow_api, req).await;
             statuses.push(status);
@@ -1334,9 +1372,15 @@ async fn keys_flow(pool: &sqlx::AnyPool) {
     assert_eq!(reserved, fits);
     let stored = keys::get(pool, &key.key.id).await.unwrap().unwrap();
     assert_eq!(stored.spent_wei, U256::from(fee * fits));
-    keys::release(pool, &key.key.id, U256::from(fee)).await.unwrap();
+    keys::release(pool, &key.key.id, U256::from(fee))
+        .await
+        .unwrap();
     assert_eq!(
-        keys::get(pool, &key.key.id).await.unwrap().unwrap().spent_wei,
+        keys::get(pool, &key.key.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .spent_wei,
         U256::from(fee * (fits - 1))
     );
 
@@ -1372,11 +1416,17 @@ async fn keys_flow(pool: &sqlx::AnyPool) {
     );
     assert!(keys::revoke(pool, &key.key.id, now).await.unwrap());
     assert_eq!(
-        keys::admit(pool, &key.secret, next_minute + 600).await.unwrap(),
+        keys::admit(pool, &key.secret, next_minute + 600)
+            .await
+            .unwrap(),
         Admission::Revoked
     );
     let listed = keys::list(pool).await.unwrap();
-    assert!(listed.iter().any(|k| k.id == key.key.id && k.revoked_at == Some(now)));
+    assert!(
+        listed
+            .iter()
+            .any(|k| k.id == key.key.id && k.revoked_at == Some(now))
+    );
 }
 
 /// Slow clients are dropped: one that never finishes its headers, one that never sends anything,
@@ -1410,9 +1460,16 @@ async fn served_router_drops_clients_that_stall() {
         let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
         stream.write_all(head.as_bytes()).await.unwrap();
         let mut raw = Vec::new();
-        let read = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut raw)).await;
-        assert!(read.is_ok(), "the server kept a stalled connection for 10 s");
-        (String::from_utf8_lossy(&raw).into_owned(), started.elapsed())
+        let read =
+            tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut raw)).await;
+        assert!(
+            read.is_ok(),
+            "the server kept a stalled connection for 10 s"
+        );
+        (
+            String::from_utf8_lossy(&raw).into_owned(),
+            started.elapsed(),
+        )
     }
     let bounded = |took: Duration| {
         assert!(

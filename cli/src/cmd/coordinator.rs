@@ -55,7 +55,11 @@ pub(crate) struct CoordinatorArgs {
     body_timeout_ms: u64,
     /// Browser origins allowed to call the API (CORS), comma-separated, e.g.
     /// `https://app.example`; none by default.
-    #[arg(long = "cors-origin", env = "VOUCH_CORS_ORIGINS", value_delimiter = ',')]
+    #[arg(
+        long = "cors-origin",
+        env = "VOUCH_CORS_ORIGINS",
+        value_delimiter = ','
+    )]
     cors_origins: Vec<CorsOrigin>,
 }
 
