@@ -17,14 +17,16 @@ use vouch_coordinator::{ApiConfig, CoordinatorConfig, config::CorsOrigin, db, ke
 /// key create`); each key has a rate limit and a spending cap, and no job on a model priced above
 /// `--max-fee-wei` is posted. Several coordinators can share one PostgreSQL database (and its keys).
 #[derive(Debug, Args)]
-#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+#[command(args_conflicts_with_subcommands = true)]
 pub(crate) struct CoordinatorArgs {
     #[command(subcommand)]
     command: Option<CoordinatorCommand>,
     #[command(flatten)]
     rpc: RpcOpts,
-    #[command(flatten)]
-    key: KeyOpts,
+    /// Hex private key of the account that posts jobs and pays their fees (prefer the
+    /// environment variable to the flag). Required to run the daemon, not for `key`.
+    #[arg(long, env = "VOUCH_PRIVATE_KEY", hide_env_values = true)]
+    private_key: Option<String>,
     #[command(flatten)]
     deployment: DeploymentOpts,
     #[command(flatten)]
@@ -183,7 +185,12 @@ impl CoordinatorArgs {
             self.listen,
             self.rpc.config(),
             self.deployment.load()?,
-            self.key.signer()?,
+            KeyOpts {
+                private_key: self.private_key.context(
+                    "VOUCH_PRIVATE_KEY / --private-key is required to run the coordinator",
+                )?,
+            }
+            .signer()?,
         );
         config.confirmations = self.confirmations;
         config.api = ApiConfig {
