@@ -1,13 +1,17 @@
-//! The HTTP API (documented in `docs/API.md`): models and jobs as indexed, posting jobs paid by the
-//! coordinator's account, health and metrics.
+//! The HTTP API (documented in `docs/API.md`, described by `/openapi.json`): models, jobs and games
+//! as indexed, posting jobs paid by the coordinator's account under API keys, the deployment,
+//! health and metrics.
 
 use crate::{
     columns::{hex_bytes, parse_job_status},
+    config::ApiConfig,
     db::load_cursor,
     error::ApiError,
     games::{self, GameFilter, GameMove, GameRecord},
+    http::{body_error, with_layers},
     indexer::{apply_receipt, cursor_name},
     jobs::{self, JobFilter, JobRecord},
+    keys::{self, Admission, ApiKey, Reservation},
     metrics::{Metrics, Snapshot},
     models::{self, ModelRecord},
 };
@@ -15,19 +19,23 @@ use alloy::{primitives::U256, providers::Provider};
 use axum::{
     Json, Router,
     body::Bytes,
-    extract::{
-        DefaultBodyLimit, MatchedPath, Path, Query, Request, State, rejection::BytesRejection,
-    },
-    http::{StatusCode, header},
+    extract::{FromRequest, MatchedPath, Path, Query, Request, State},
+    handler::Handler,
+    http::{HeaderMap, Method, StatusCode, Uri, header},
     middleware::{self, Next},
     response::{IntoResponse, Response},
-    routing::get,
+    routing::{MethodFilter, MethodRouter, on},
 };
 use serde::{Deserialize, Serialize};
 use sqlx::AnyPool;
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::Arc,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+use tokio::sync::OnceCell;
 use vouch_chain::{
-    GameStatus, JobStatus, Market, bindings::JobMarket::JobPosted, registry::ModelStatus,
+    ChainError, GameStatus, JobStatus, Market, bindings::JobMarket::JobPosted,
+    registry::ModelStatus,
 };
 
 /// Longest time to live a job may ask for.
@@ -39,6 +47,9 @@ pub const MAX_LIST_LIMIT: u32 = 500;
 /// Jobs a list request returns when it names no limit.
 pub const DEFAULT_LIST_LIMIT: u32 = 50;
 
+/// Largest id or number a path or query parameter may name: ids are stored as BIGINT.
+pub const MAX_ID: u64 = i64::MAX as u64;
+
 /// What every handler shares.
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -46,28 +57,23 @@ pub struct AppState {
     pub pool: AnyPool,
     /// The market, acting as the coordinator's posting account.
     pub market: Market,
-    /// Time to live of a job whose request names none.
-    pub default_job_ttl: Duration,
-    /// Largest request body accepted, in bytes.
-    pub max_body_bytes: usize,
+    /// The API's limits.
+    pub config: Arc<ApiConfig>,
     /// Request counters.
     pub metrics: Arc<Metrics>,
+    /// The chain id, asked once.
+    chain_id: Arc<OnceCell<u64>>,
 }
 
 impl AppState {
-    /// State over `pool`, posting through `market`.
-    pub fn new(
-        pool: AnyPool,
-        market: Market,
-        default_job_ttl: Duration,
-        max_body_bytes: usize,
-    ) -> Self {
+    /// State over `pool`, posting through `market`, limited by `config`.
+    pub fn new(pool: AnyPool, market: Market, config: ApiConfig) -> Self {
         Self {
             pool,
             market,
-            default_job_ttl,
-            max_body_bytes,
+            config: Arc::new(config),
             metrics: Arc::default(),
+            chain_id: Arc::default(),
         }
     }
 
@@ -77,24 +83,132 @@ impl AppState {
     }
 }
 
-/// The API's routes over `state`.
+/// One route: its path, its method, and the handler.
+type Route = (&'static str, Method, MethodRouter<AppState>);
+
+fn route<H, T>(path: &'static str, method: Method, handler: H) -> Route
+where
+    H: Handler<T, AppState>,
+    T: 'static,
+{
+    let filter = MethodFilter::try_from(method.clone()).expect("a standard method");
+    (path, method, on(filter, handler))
+}
+
+/// Every route. The router is built from this table, and the OpenAPI document is checked against
+/// it.
+fn routes() -> Vec<Route> {
+    vec![
+        route("/health", Method::GET, health),
+        route("/metrics", Method::GET, metrics),
+        route("/openapi.json", Method::GET, openapi),
+        route("/v1/deployment", Method::GET, deployment),
+        route("/v1/models", Method::GET, list_models),
+        route("/v1/models/{id}", Method::GET, get_model),
+        route("/v1/jobs", Method::GET, list_jobs),
+        route("/v1/jobs", Method::POST, post_job),
+        route("/v1/jobs/{id}", Method::GET, get_job),
+        route("/v1/games", Method::GET, list_games),
+        route("/v1/games/{id}", Method::GET, get_game),
+    ]
+}
+
+/// The API's (path, method) pairs, in the order they are declared. `GET` routes answer `HEAD`
+/// too, and every path answers CORS preflights (`OPTIONS`).
+pub fn route_table() -> Vec<(&'static str, Method)> {
+    routes().into_iter().map(|(p, m, _)| (p, m)).collect()
+}
+
+/// The API's routes over `state`, with the shared layers (`crate::http`).
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/health", get(health))
-        .route("/metrics", get(metrics))
-        .route("/v1/models", get(list_models))
-        .route("/v1/models/{id}", get(get_model))
-        .route("/v1/jobs", get(list_jobs).post(post_job))
-        .route("/v1/jobs/{id}", get(get_job))
-        .route("/v1/games", get(list_games))
-        .route("/v1/games/{id}", get(get_game))
+    let config = state.config.clone();
+    let table = route_table();
+    let mut router = routes()
+        .into_iter()
+        .fold(Router::new(), |router, (path, _, handler)| {
+            router.route(path, handler)
+        });
+    // Each path answers the methods it lacks with a JSON 405 and its `Allow` list.
+    let mut paths: Vec<&'static str> = table.iter().map(|(p, _)| *p).collect();
+    paths.dedup();
+    for path in paths {
+        let mut allowed: Vec<String> = table
+            .iter()
+            .filter(|(p, _)| *p == path)
+            .flat_map(|(_, m)| {
+                let head = (*m == Method::GET).then(|| Method::HEAD.to_string());
+                std::iter::once(m.to_string()).chain(head)
+            })
+            .collect();
+        allowed.sort();
+        let allow = allowed.join(", ");
+        router = router.route(
+            path,
+            MethodRouter::new().fallback(move |method: Method, uri: Uri| async move {
+                ApiError::MethodNotAllowed {
+                    message: format!(
+                        "method {method} is not allowed on {}; allowed: {allow}",
+                        uri.path()
+                    ),
+                    allow,
+                }
+            }),
+        );
+    }
+    let router = router
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .layer(middleware::from_fn_with_state(
             state.clone(),
             count_requests,
         ))
-        .layer(DefaultBodyLimit::max(state.max_body_bytes))
-        .with_state(state)
+        .with_state(state);
+    with_layers(router, &config)
+}
+
+/// The OpenAPI 3.1 document of every route.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+}
+
+/// `GET /v1/deployment` answer: where the contracts are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeploymentInfo {
+    /// EIP-155 chain id.
+    pub chain_id: u64,
+    /// The `ModelRegistry`.
+    pub registry: String,
+    /// The `JobMarket`.
+    pub market: String,
+    /// The `OneStepProver`.
+    pub prover: String,
+    // The dispute game's own contract goes here once it has one (PROTOCOL §6).
+    /// Block of the first deployment transaction (where indexing starts).
+    pub start_block: u64,
+}
+
+async fn deployment(State(state): State<AppState>) -> Result<Json<DeploymentInfo>, ApiError> {
+    let chain_id = *state
+        .chain_id
+        .get_or_try_init(|| async {
+            state
+                .market
+                .client()
+                .provider()
+                .get_chain_id()
+                .await
+                .map_err(|e| ApiError::from(ChainError::Rpc(e.to_string())))
+        })
+        .await?;
+    let d = state.market.deployment();
+    Ok(Json(DeploymentInfo {
+        chain_id,
+        registry: hex_bytes(d.registry.as_slice()),
+        market: hex_bytes(d.market.as_slice()),
+        prover: hex_bytes(d.prover.as_slice()),
+        start_block: d.start_block,
+    }))
 }
 
 async fn count_requests(State(state): State<AppState>, req: Request, next: Next) -> Response {
@@ -165,13 +279,18 @@ async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
         .into_response())
 }
 
-/// A path id: a non-negative integer.
-fn parse_id(what: &str, raw: &str) -> Result<u64, ApiError> {
-    raw.parse().map_err(|_| {
+/// A non-negative integer parameter named `name`, at most [`MAX_ID`].
+fn parse_number(name: &str, raw: &str) -> Result<u64, ApiError> {
+    raw.parse().ok().filter(|n| *n <= MAX_ID).ok_or_else(|| {
         ApiError::BadRequest(format!(
-            "{what} id must be a non-negative integer, got {raw:?}"
+            "{name} must be an integer from 0 to {MAX_ID}, got {raw:?}"
         ))
     })
+}
+
+/// A path id.
+fn parse_id(what: &str, raw: &str) -> Result<u64, ApiError> {
+    parse_number(&format!("{what} id"), raw)
 }
 
 async fn list_models(State(state): State<AppState>) -> Result<Json<Vec<ModelRecord>>, ApiError> {
@@ -246,26 +365,21 @@ async fn list_games(
         .transpose()?;
     let filter = GameFilter {
         status,
-        job_id: parse_number("job_id", q.job_id)?,
+        job_id: parse_optional("job_id", q.job_id)?,
         limit: list_limit(q.limit)?,
     };
     Ok(Json(games::list(&state.pool, filter).await?))
 }
 
 /// An optional non-negative integer query parameter.
-fn parse_number(name: &str, raw: Option<String>) -> Result<Option<u64>, ApiError> {
-    raw.map(|r| {
-        r.parse().map_err(|_| {
-            ApiError::BadRequest(format!("{name} must be a non-negative integer, got {r:?}"))
-        })
-    })
-    .transpose()
+fn parse_optional(name: &str, raw: Option<String>) -> Result<Option<u64>, ApiError> {
+    raw.map(|r| parse_number(name, &r)).transpose()
 }
 
 /// The `limit` query parameter: at least 1, default [`DEFAULT_LIST_LIMIT`], capped at
 /// [`MAX_LIST_LIMIT`].
 fn list_limit(raw: Option<String>) -> Result<u32, ApiError> {
-    let limit = parse_number("limit", raw)?.unwrap_or(u64::from(DEFAULT_LIST_LIMIT));
+    let limit = parse_optional("limit", raw)?.unwrap_or(u64::from(DEFAULT_LIST_LIMIT));
     if limit == 0 {
         return Err(ApiError::BadRequest("limit must be at least 1".into()));
     }
@@ -294,8 +408,8 @@ fn parse_filter(q: ListJobsQuery) -> Result<JobFilter, ApiError> {
         .transpose()?;
     Ok(JobFilter {
         status,
-        model_id: parse_number("model_id", q.model_id)?,
-        before: parse_number("before", q.before)?,
+        model_id: parse_optional("model_id", q.model_id)?,
+        before: parse_optional("before", q.before)?,
         limit: list_limit(q.limit)?,
     })
 }
@@ -335,24 +449,70 @@ pub struct JobPostedResponse {
     pub fee_wei: String,
 }
 
+/// Seconds since the Unix epoch, by the wall clock.
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// A job's deadline: `ttl` after the later of the latest block's timestamp and the wall clock, so
+/// a stale latest block (a chain that has not mined for a while) cannot shorten the job's life,
+/// and a clock behind the chain cannot either.
+pub fn job_deadline(block_time: u64, wall_clock: u64, ttl: Duration) -> u64 {
+    block_time.max(wall_clock).saturating_add(ttl.as_secs())
+}
+
+/// The API key in `Authorization: Bearer …`, admitted (and counted) against its rate.
+async fn authorize(state: &AppState, headers: &HeaderMap) -> Result<ApiKey, ApiError> {
+    let secret = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, key)| key.trim())
+        .ok_or_else(|| {
+            ApiError::Unauthorized(
+                "posting a job spends the coordinator's ether: send an API key as \
+                 `Authorization: Bearer vk_…`"
+                    .into(),
+            )
+        })?;
+    match keys::admit(&state.pool, secret, unix_now()).await? {
+        Admission::Admitted(key) => Ok(key),
+        Admission::Unknown | Admission::Revoked => {
+            Err(ApiError::Unauthorized("unknown or revoked API key".into()))
+        }
+        Admission::RateLimited {
+            id,
+            rate_per_minute,
+            retry_after_secs,
+        } => Err(ApiError::TooManyRequests {
+            message: format!(
+                "API key {id} has made its {rate_per_minute} requests this minute; retry in \
+                 {retry_after_secs} s"
+            ),
+            retry_after_secs,
+        }),
+    }
+}
+
 async fn post_job(
     State(state): State<AppState>,
-    body: Result<Bytes, BytesRejection>,
+    req: Request,
 ) -> Result<(StatusCode, Json<JobPostedResponse>), ApiError> {
-    let body = body.map_err(|r| match r.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(format!(
-            "request body exceeds the limit of {} bytes",
-            state.max_body_bytes
-        )),
-        _ => ApiError::BadRequest(r.body_text()),
-    })?;
+    let key = authorize(&state, req.headers()).await?;
+    let body = Bytes::from_request(req, &())
+        .await
+        .map_err(|r| body_error(r, &state.config))?;
     let req: PostJob = serde_json::from_slice(&body)
         .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))?;
+    let model_id = parse_number("model_id", &req.model_id.to_string())?;
 
     // Validate everything before spending gas.
-    let model = models::get(&state.pool, req.model_id)
+    let model = models::get(&state.pool, model_id)
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("model {} not found", req.model_id)))?;
+        .ok_or_else(|| ApiError::NotFound(format!("model {model_id} not found")))?;
     if model.status != ModelStatus::Active {
         let status = crate::columns::model_status_str(model.status);
         return Err(ApiError::Conflict(format!(
@@ -360,19 +520,12 @@ async fn post_job(
             model.id
         )));
     }
-    let input = vouch_core::tensor::parse_json_tensor(&req.input.to_string())
-        .map_err(|e| ApiError::BadRequest(format!("input: {e}")))?;
-    if input.len() != model.input_len as usize {
-        return Err(ApiError::BadRequest(format!(
-            "input has {} elements; model {} expects {}",
-            input.len(),
-            model.id,
-            model.input_len
-        )));
-    }
+    let input = model
+        .input_from_json(&req.input)
+        .map_err(ApiError::BadRequest)?;
     let ttl = req
         .ttl_secs
-        .map_or(state.default_job_ttl, Duration::from_secs);
+        .map_or(state.config.default_job_ttl, Duration::from_secs);
     if ttl.is_zero() || ttl > MAX_JOB_TTL {
         return Err(ApiError::BadRequest(format!(
             "ttl_secs must be between 1 and {}, got {}",
@@ -380,14 +533,41 @@ async fn post_job(
             ttl.as_secs()
         )));
     }
-
-    let deadline = state.market.chain_time().await? + ttl.as_secs();
     let fee = model.fee()?;
+    if fee > state.config.max_fee_wei {
+        return Err(ApiError::Forbidden(format!(
+            "model {} costs {fee} wei a job, above this coordinator's maximum fee of {} wei per job",
+            model.id, state.config.max_fee_wei
+        )));
+    }
+    let deadline = job_deadline(state.market.chain_time().await?, unix_now(), ttl);
+
+    if let Reservation::OverCap { spent_wei, cap_wei } =
+        keys::reserve(&state.pool, &key.id, fee).await?
+    {
+        return Err(ApiError::Forbidden(format!(
+            "API key {} has spent {spent_wei} of its {cap_wei} wei cap; this job costs {fee} wei",
+            key.id
+        )));
+    }
     let input_bytes = vouch_core::tensor::to_bytes(&input);
-    let (job_id, receipt) = state
+    let (job_id, receipt) = match state
         .market
         .post_job(U256::from(model.id), &input_bytes, deadline, fee)
-        .await?;
+        .await
+    {
+        Ok(posted) => posted,
+        Err(e) => {
+            // Reverted before or on chain: the fee was never paid, so the key gets it back. Any
+            // other failure (RPC, timeout) may still be mined: the reservation stays.
+            if matches!(e, ChainError::Reverted(_) | ChainError::RevertedOnChain(_)) {
+                keys::release(&state.pool, &key.id, fee).await?;
+            } else {
+                tracing::warn!(key = %key.id, %fee, error = %e, "postJob failed ambiguously; its fee stays reserved");
+            }
+            return Err(e.into());
+        }
+    };
     // Record it now (through the indexer's own writes), so an immediate GET finds it.
     let mut conn = state.pool.acquire().await?;
     apply_receipt(&mut conn, state.market.deployment(), &receipt).await?;
@@ -395,7 +575,7 @@ async fn post_job(
         .decoded_log::<JobPosted>()
         .ok_or_else(|| ApiError::Internal("postJob receipt without a JobPosted log".into()))?;
     let job_id = crate::columns::u256_to_i64(job_id)? as u64;
-    tracing::info!(job_id, model = model.id, tx = %receipt.transaction_hash, "job posted");
+    tracing::info!(job_id, model = model.id, key = %key.id, tx = %receipt.transaction_hash, "job posted");
     Ok((
         StatusCode::CREATED,
         Json(JobPostedResponse {
@@ -444,5 +624,47 @@ mod tests {
         );
         assert!(parse_filter(q(None, Some("0"))).is_err());
         assert!(parse_filter(q(None, Some("-1"))).is_err());
+        assert_eq!(
+            parse_filter(q(None, Some(&MAX_ID.to_string())))
+                .unwrap()
+                .limit,
+            MAX_LIST_LIMIT
+        );
+        assert!(parse_filter(q(None, Some(&(MAX_ID + 1).to_string()))).is_err());
+    }
+
+    #[test]
+    fn numbers_beyond_bigint_are_refused_by_name() {
+        assert_eq!(parse_id("job", "0").unwrap(), 0);
+        assert_eq!(parse_id("job", &MAX_ID.to_string()).unwrap(), MAX_ID);
+        for raw in [
+            "9223372036854775808",
+            "18446744073709551615",
+            "18446744073709551616",
+            "-1",
+            "1e3",
+            "",
+            " 1",
+        ] {
+            let e = parse_id("job", raw).unwrap_err();
+            assert_eq!(e.status(), StatusCode::BAD_REQUEST);
+            assert!(
+                e.to_string()
+                    .starts_with("job id must be an integer from 0 to 9223372036854775807"),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn deadlines_count_from_the_later_clock() {
+        let ttl = Duration::from_secs(600);
+        assert_eq!(job_deadline(1_000, 5_000, ttl), 5_600, "stale block");
+        assert_eq!(
+            job_deadline(9_000, 5_000, ttl),
+            9_600,
+            "clock behind the chain"
+        );
+        assert_eq!(job_deadline(u64::MAX, 0, ttl), u64::MAX);
     }
 }

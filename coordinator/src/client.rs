@@ -2,7 +2,7 @@
 //! `vouch dev` use to post jobs and read settled results. The response types are the server's own.
 
 use crate::{
-    api::{GameDetail, JobPostedResponse},
+    api::{DeploymentInfo, GameDetail, JobPostedResponse},
     games::GameRecord,
     jobs::JobRecord,
     models::ModelRecord,
@@ -48,6 +48,7 @@ pub enum ClientError {
 pub struct ApiClient {
     base: String,
     http: reqwest::Client,
+    api_key: Option<String>,
 }
 
 impl ApiClient {
@@ -71,7 +72,15 @@ impl ApiClient {
         Ok(Self {
             base: base.trim_end_matches('/').to_owned(),
             http,
+            api_key: None,
         })
+    }
+
+    /// This client, sending `key` (`vk_…`, from `vouch coordinator key create`) with the requests
+    /// that spend: `POST /v1/jobs`.
+    pub fn with_api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(key.into());
+        self
     }
 
     async fn decode<T: serde::de::DeserializeOwned>(
@@ -103,7 +112,8 @@ impl ApiClient {
         .await
     }
 
-    /// `POST /v1/jobs`: `input` is a JSON list (flat or nested) of int8 numbers.
+    /// `POST /v1/jobs`: `input` is a JSON list of int8 numbers, flat or nested in the model's input
+    /// shape. Needs an API key ([`ApiClient::with_api_key`]).
     pub async fn post_job(
         &self,
         model_id: u64,
@@ -112,10 +122,18 @@ impl ApiClient {
     ) -> Result<JobPostedResponse, ClientError> {
         let body =
             serde_json::json!({ "model_id": model_id, "input": input, "ttl_secs": ttl_secs });
+        let mut req = self.http.post(format!("{}/v1/jobs", self.base)).json(&body);
+        if let Some(key) = &self.api_key {
+            req = req.bearer_auth(key);
+        }
+        Self::decode(req.send().await?).await
+    }
+
+    /// `GET /v1/deployment`: the chain id and the contract addresses.
+    pub async fn deployment(&self) -> Result<DeploymentInfo, ClientError> {
         Self::decode(
             self.http
-                .post(format!("{}/v1/jobs", self.base))
-                .json(&body)
+                .get(format!("{}/v1/deployment", self.base))
                 .send()
                 .await?,
         )

@@ -12,6 +12,11 @@ use sqlx::{
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../../migrations/0001_init.sql")),
     (2, "games", include_str!("../../migrations/0002_games.sql")),
+    (
+        3,
+        "api keys",
+        include_str!("../../migrations/0003_api_keys.sql"),
+    ),
 ];
 
 /// The migrator for [`MIGRATIONS`].

@@ -2,7 +2,7 @@
 
 use axum::{
     Json,
-    http::StatusCode,
+    http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use vouch_chain::{ChainError, Revert};
@@ -33,15 +33,46 @@ pub enum ApiError {
     /// 400: the request is malformed; the message says how.
     #[error("{0}")]
     BadRequest(String),
+    /// 401: the request carries no API key, or one that is unknown or revoked.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 403: the key may not spend this much (its cap, or the coordinator's maximum fee per job).
+    #[error("{0}")]
+    Forbidden(String),
     /// 404: the named thing does not exist.
     #[error("{0}")]
     NotFound(String),
     /// 409: the request conflicts with on-chain state (inactive model, contract revert).
     #[error("{0}")]
     Conflict(String),
+    /// 405: the path exists, the method does not (`Allow` lists the ones that do).
+    #[error("{message}")]
+    MethodNotAllowed {
+        /// What was refused.
+        message: String,
+        /// The path's methods, comma-separated.
+        allow: String,
+    },
+    /// 408: the request body stalled for longer than the configured timeout.
+    #[error("{0}")]
+    RequestTimeout(String),
     /// 413: the body is larger than the configured limit.
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// 414: the request target (path and query) is longer than the configured limit.
+    #[error("{0}")]
+    UriTooLong(String),
+    /// 415: a body that is not `application/json`.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// 429: the API key used up its requests for this minute.
+    #[error("{message}")]
+    TooManyRequests {
+        /// What was exceeded.
+        message: String,
+        /// Seconds until the key may try again (`Retry-After`).
+        retry_after_secs: u64,
+    },
     /// 503: a dependency (the chain's RPC endpoint) is unreachable.
     #[error("{0}")]
     Unavailable(String),
@@ -55,9 +86,16 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UriTooLong(_) => StatusCode::URI_TOO_LONG,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -69,11 +107,29 @@ impl IntoResponse for ApiError {
         if let ApiError::Internal(detail) = &self {
             tracing::error!(%detail, "request failed");
         }
-        (
+        let mut response = (
             self.status(),
             Json(serde_json::json!({ "error": self.to_string() })),
         )
-            .into_response()
+            .into_response();
+        let headers = response.headers_mut();
+        match &self {
+            ApiError::Unauthorized(_) => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            ApiError::MethodNotAllowed { allow, .. } => {
+                if let Ok(v) = HeaderValue::from_str(allow) {
+                    headers.insert(header::ALLOW, v);
+                }
+            }
+            ApiError::TooManyRequests {
+                retry_after_secs, ..
+            } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+            }
+            _ => {}
+        }
+        response
     }
 }
 

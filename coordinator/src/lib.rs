@@ -1,7 +1,8 @@
 //! The Vouch coordinator: indexes the contracts' events into SQL (SQLite or PostgreSQL), serves
 //! models and jobs over HTTP, and posts jobs on users' behalf, paying the fee from its own account.
 //!
-//! [`serve`] runs everything; [`router`] is the HTTP API alone, for tests and embedding.
+//! [`serve`] runs everything; [`router`] is the HTTP API alone, for tests and embedding;
+//! [`keys`] makes the API keys that authorize spending.
 
 pub mod api;
 pub mod client;
@@ -10,13 +11,15 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod games;
+pub mod http;
 pub mod indexer;
 pub mod jobs;
+pub mod keys;
 pub mod metrics;
 pub mod models;
 
 pub use api::{AppState, router};
-pub use config::CoordinatorConfig;
+pub use config::{ApiConfig, CoordinatorConfig};
 pub use error::{ApiError, CoordinatorError, Result};
 pub use indexer::Indexer;
 
@@ -73,7 +76,7 @@ pub async fn serve(config: CoordinatorConfig) -> anyhow::Result<CoordinatorHandl
     .await
     .context("loading the indexer cursor")?;
     let market = Market::new(client, config.deployment);
-    let state = AppState::new(pool, market, config.default_job_ttl, config.max_body_bytes);
+    let state = AppState::new(pool, market, config.api.clone());
 
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -83,13 +86,14 @@ pub async fn serve(config: CoordinatorConfig) -> anyhow::Result<CoordinatorHandl
 
     let indexer = tokio::spawn(indexer.run(config.chain.poll_interval, signal.clone()));
     let mut server_signal = signal;
-    let server = tokio::spawn(async move {
-        axum::serve(listener, router(state))
-            .with_graceful_shutdown(async move {
-                let _ = server_signal.wait_for(|stop| *stop).await;
-            })
-            .await
-    });
+    let server = tokio::spawn(http::serve_http(
+        listener,
+        router(state),
+        config.api.header_read_timeout,
+        async move {
+            let _ = server_signal.wait_for(|stop| *stop).await;
+        },
+    ));
     tracing::info!(%local_addr, "coordinator listening");
     Ok(CoordinatorHandle {
         local_addr,

@@ -25,7 +25,7 @@ use vouch_chain::{
     registry::list_model,
 };
 use vouch_coordinator::{
-    AppState, CoordinatorConfig, Indexer, db, indexer::cursor_name, router, serve,
+    ApiConfig, AppState, CoordinatorConfig, Indexer, db, indexer::cursor_name, keys, router, serve,
 };
 use vouch_core::{Model, commit::tensor_root, random::random_model, reference, tensor};
 
@@ -81,7 +81,30 @@ struct Env {
     model_id: U256,
     db_url: String,
     state: AppState,
+    /// An API key allowed [`KEY_CAP`] wei at [`KEY_RATE`] requests a minute.
+    key: String,
     _dir: TempDir,
+}
+
+/// The test key's cap: plenty for every test's jobs.
+const KEY_CAP: u64 = 100 * FEE;
+/// The test key's rate: never reached by the tests that do not test it.
+const KEY_RATE: u32 = 10_000;
+
+/// Seconds since the Unix epoch.
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// The API limits of the tests: a small body limit, the rest as shipped.
+fn test_api_config() -> ApiConfig {
+    ApiConfig {
+        max_body_bytes: BODY_LIMIT,
+        ..ApiConfig::default()
+    }
 }
 
 fn hex0x(b: &[u8]) -> String {
@@ -109,12 +132,11 @@ async fn setup_with(rng: &mut StdRng, db_url: Option<String>) -> Env {
         db_url.unwrap_or_else(|| format!("sqlite://{}", dir.0.join("coordinator.db").display()));
     let pool = db::connect(&db_url).await.unwrap();
     let poster = ChainClient::connect(&cfg, chain.signer(1)).await.unwrap();
-    let state = AppState::new(
-        pool,
-        Market::new(poster, deployment),
-        Duration::from_secs(3600),
-        BODY_LIMIT,
-    );
+    let key = keys::create(&pool, "tests", KEY_RATE, U256::from(KEY_CAP), unix_now())
+        .await
+        .unwrap()
+        .secret;
+    let state = AppState::new(pool, Market::new(poster, deployment), test_api_config());
     Env {
         chain,
         cfg,
@@ -124,13 +146,31 @@ async fn setup_with(rng: &mut StdRng, db_url: Option<String>) -> Env {
         model_id,
         db_url,
         state,
+        key,
         _dir: dir,
     }
 }
 
+/// The router, and the API key its requests carry (if any).
+#[derive(Clone)]
+struct Api {
+    app: Router,
+    key: Option<String>,
+}
+
 impl Env {
-    fn app(&self) -> Router {
-        router(self.state.clone())
+    /// The API as configured by [`setup`], called with the test key.
+    fn app(&self) -> Api {
+        self.app_with(test_api_config())
+    }
+
+    /// The API with other limits, called with the test key.
+    fn app_with(&self, config: ApiConfig) -> Api {
+        let state = AppState::new(self.state.pool.clone(), self.state.market.clone(), config);
+        Api {
+            app: router(state),
+            key: Some(self.key.clone()),
+        }
     }
 
     async fn indexer(&self) -> Indexer {
@@ -166,28 +206,40 @@ impl Env {
     }
 }
 
-async fn call(app: &Router, method: &str, uri: &str, body: Option<String>) -> (StatusCode, Value) {
+/// Sends `req` (with the API's key, if it has one) and returns the response's status, headers and
+/// body (JSON, or the text as a JSON string).
+async fn send(api: &Api, mut req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Value) {
+    if let Some(key) = &api.key {
+        req.headers_mut()
+            .insert("authorization", format!("Bearer {key}").parse().unwrap());
+    }
+    let resp = api.app.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let value = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
+    (status, headers, value)
+}
+
+async fn call(app: &Api, method: &str, uri: &str, body: Option<String>) -> (StatusCode, Value) {
     let req = Request::builder()
         .method(method)
         .uri(uri)
         .header("content-type", "application/json")
         .body(body.map_or_else(Body::empty, Body::from))
         .unwrap();
-    let resp = app.clone().oneshot(req).await.unwrap();
-    let status = resp.status();
-    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
-        .await
-        .unwrap();
-    let value = serde_json::from_slice(&bytes)
-        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
+    let (status, _, value) = send(app, req).await;
     (status, value)
 }
 
-async fn get(app: &Router, uri: &str) -> (StatusCode, Value) {
+async fn get(app: &Api, uri: &str) -> (StatusCode, Value) {
     call(app, "GET", uri, None).await
 }
 
-async fn post(app: &Router, uri: &str, body: Value) -> (StatusCode, Value) {
+async fn post(app: &Api, uri: &str, body: Value) -> (StatusCode, Value) {
     call(app, "POST", uri, Some(body.to_string())).await
 }
 
@@ -244,10 +296,14 @@ async fn http_lists_models_and_posts_jobs() {
         "{health}"
     );
 
-    // A nested input flattens row-major.
+    // An input nested in exactly the model's shape [1][1][16] flattens row-major.
     let input = env.random_input(&mut rng);
-    let nested: Vec<&[i8]> = input.chunks(4).collect();
-    let (status, posted) = post(&app, "/v1/jobs", json!({ "model_id": 1, "input": nested })).await;
+    let (status, posted) = post(
+        &app,
+        "/v1/jobs",
+        json!({ "model_id": 1, "input": [[input]] }),
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED, "{posted}");
     assert_eq!(posted["job_id"], 1);
     assert_eq!(posted["status"], "open");
@@ -361,6 +417,15 @@ async fn http_rejects_bad_requests_precisely() {
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert!(error_of(&body).contains("expects 16"), "{body}");
+
+    // 16 elements, but nested as [4][4] for a [1][1][16] model: refused by shape, not count.
+    let rows: Vec<&[i8]> = good.chunks(4).collect();
+    let (status, body) = post(&app, "/v1/jobs", json!({ "model_id": 1, "input": rows })).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        error_of(&body).contains("nested as [4][4]") && error_of(&body).contains("[1][1][16]"),
+        "{body}"
+    );
 
     let mut bad = good.iter().map(|&v| i64::from(v)).collect::<Vec<_>>();
     bad[5] = 300;
@@ -599,7 +664,7 @@ async fn http_get(addr: SocketAddr, path: &str) -> (u16, Value) {
 }
 
 /// Full snapshot of what the API serves, to compare across restarts.
-async fn snapshot(app: &Router) -> (Value, Value) {
+async fn snapshot(app: &Api) -> (Value, Value) {
     (
         get(app, "/v1/models").await.1,
         get(app, "/v1/jobs?limit=500").await.1,
@@ -842,4 +907,740 @@ async fn http_serves_a_dispute_as_it_narrows() {
     assert!(error_of(&e).contains("unknown status \"won\""), "{e}");
     let (status, e) = get(&app, "/v1/games/x").await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{e}");
+}
+
+/// Every id and number a path or query names, at 2^63 and beyond, negative or not a number, gets a
+/// 400 naming the parameter; every error status, axum's own included, has a JSON body.
+#[tokio::test]
+async fn http_errors_are_json_with_4xx_for_every_bad_number() {
+    let mut rng = StdRng::seed_from_u64(seed());
+    let env = setup(&mut rng).await;
+    env.catch_up().await;
+    let app = env.app();
+
+    let numbered = [
+        ("/v1/models/", "", "model id"),
+        ("/v1/jobs/", "", "job id"),
+        ("/v1/games/", "", "game id"),
+        ("/v1/jobs?model_id=", "", "model_id"),
+        ("/v1/jobs?before=", "", "before"),
+        ("/v1/jobs?limit=", "", "limit"),
+        ("/v1/jobs?status=open&model_id=", "&limit=5", "model_id"),
+        ("/v1/games?job_id=", "", "job_id"),
+        ("/v1/games?limit=", "", "limit"),
+    ];
+    for (prefix, suffix, name) in numbered {
+        for bad in [
+            "9223372036854775808",
+            "18446744073709551615",
+            "18446744073709551616",
+            "99999999999999999999999999999999999999999999",
+            "-1",
+            "1.5",
+            "abc",
+            "%20",
+        ] {
+            let uri = format!("{prefix}{bad}{suffix}");
+            let (status, body) = get(&app, &uri).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
+            assert!(
+                error_of(&body).starts_with(&format!(
+                    "{name} must be an integer from 0 to 9223372036854775807"
+                )),
+                "{uri}: {body}"
+            );
+        }
+        // The largest storable number is a valid request.
+        let uri = format!("{prefix}9223372036854775807{suffix}");
+        let (status, body) = get(&app, &uri).await;
+        assert!(
+            status == StatusCode::OK || status == StatusCode::NOT_FOUND,
+            "{uri}: {status} {body}"
+        );
+    }
+    let (status, body) = post(
+        &app,
+        "/v1/jobs",
+        json!({ "model_id": 9223372036854775808u64, "input": [0] }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(error_of(&body).starts_with("model_id must be"), "{body}");
+    let (status, body) = post(
+        &app,
+        "/v1/jobs",
+        json!({ "model_id": -1, "input": [0], "ttl_secs": -5 }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+
+    // 405 names the allowed methods; an unknown route is a JSON 404.
+    for (method, uri, allowed) in [
+        ("DELETE", "/v1/jobs", "GET,HEAD,POST"),
+        ("POST", "/v1/models", "GET,HEAD"),
+        ("PUT", "/v1/jobs/1", "GET,HEAD"),
+        ("PATCH", "/health", "GET,HEAD"),
+    ] {
+        let req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("content-type", "application/json")
+            .body(Body::from("{}"))
+            .unwrap();
+        let (status, headers, body) = send(&app, req).await;
+        assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {uri}");
+        let mut allow: Vec<&str> = headers["allow"]
+            .to_str()
+            .unwrap()
+            .split(',')
+            .map(str::trim)
+            .collect();
+        allow.sort_unstable();
+        assert_eq!(allow.join(","), allowed, "Allow header");
+        let msg = error_of(&body);
+        assert!(
+            msg.contains(method) && msg.contains(uri),
+            "{method} {uri}: {msg}"
+        );
+        let listed: Vec<&str> = msg
+            .rsplit_once("allowed: ")
+            .unwrap()
+            .1
+            .split(',')
+            .map(str::trim)
+            .collect();
+        let mut listed = listed;
+        listed.sort_unstable();
+        assert_eq!(listed.join(","), allowed, "{msg}");
+    }
+    let (status, body) = get(&app, "/v2/nothing").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(error_of(&body), "no such route");
+
+    // 414: a request target over the limit, whatever the route.
+    let long = format!(
+        "/v1/jobs/{}",
+        "9".repeat(ApiConfig::default().max_uri_bytes)
+    );
+    let (status, body) = get(&app, &long).await;
+    assert_eq!(status, StatusCode::URI_TOO_LONG, "{body}");
+    assert!(error_of(&body).contains("limit"), "{body}");
+    let (status, body) = get(&app, &format!("/nowhere?{}", "a".repeat(9000))).await;
+    assert_eq!(status, StatusCode::URI_TOO_LONG, "{body}");
+
+    // Axum's own rejections come back as JSON too: a path that is not UTF-8, a repeated field.
+    for uri in ["/v1/jobs/%FF", "/v1/jobs?limit=1&limit=2"] {
+        let (status, body) = get(&app, uri).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
+        assert!(!error_of(&body).is_empty(), "{uri}");
+    }
+}
+
+/// Bodies must be JSON (so no cross-site form post can spend), and browsers get CORS only for the
+/// configured origins, with a working preflight.
+#[tokio::test]
+async fn http_takes_json_bodies_only_and_answers_cors_preflights() {
+    let mut rng = StdRng::seed_from_u64(seed());
+    let env = setup(&mut rng).await;
+    env.catch_up().await;
+    let allowed = "https://dapp.example";
+    let app = env.app_with(ApiConfig {
+        cors_origins: vec![allowed.parse().unwrap()],
+        ..test_api_config()
+    });
+    let input = env.random_input(&mut rng);
+    let body = json!({ "model_id": 1, "input": input }).to_string();
+    let balance = env.state.market.client().balance().await.unwrap();
+
+    for content_type in [
+        Some("application/x-www-form-urlencoded"),
+        Some("text/plain"),
+        Some("multipart/form-data; boundary=x"),
+        Some("application/jsonp"),
+        None,
+    ] {
+        let mut req = Request::builder().method("POST").uri("/v1/jobs");
+        if let Some(ct) = content_type {
+            req = req.header("content-type", ct);
+        }
+        let (status, _, body) = send(&app, req.body(Body::from(body.clone())).unwrap()).await;
+        assert_eq!(
+            status,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "{content_type:?}: {body}"
+        );
+        assert!(error_of(&body).contains("application/json"), "{body}");
+    }
+    assert_eq!(
+        env.state.market.client().balance().await.unwrap(),
+        balance,
+        "nothing was spent"
+    );
+    let req = Request::builder()
+        .method("POST")
+        .uri("/v1/jobs")
+        .header("content-type", "Application/JSON; charset=utf-8")
+        .body(Body::from(body.clone()))
+        .unwrap();
+    let (status, _, posted) = send(&app, req).await;
+    assert_eq!(status, StatusCode::CREATED, "{posted}");
+
+    // Preflight from the allowed origin: 204 with the CORS headers.
+    let preflight = |origin: &str| {
+        Request::builder()
+            .method("OPTIONS")
+            .uri("/v1/jobs")
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "content-type, authorization",
+            )
+            .body(Body::empty())
+            .unwrap()
+    };
+    let (status, headers, _) = send(&app, preflight(allowed)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(headers["access-control-allow-origin"], allowed);
+    let methods = headers["access-control-allow-methods"].to_str().unwrap();
+    assert!(
+        methods.contains("POST") && methods.contains("GET"),
+        "{methods}"
+    );
+    let allowed_headers = headers["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    assert!(
+        allowed_headers.contains("authorization") && allowed_headers.contains("content-type"),
+        "{allowed_headers}"
+    );
+    // Another origin: still 204 (not 405), but nothing that lets the browser through.
+    let (status, headers, _) = send(&app, preflight("https://evil.example")).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert!(!headers.contains_key("access-control-allow-origin"));
+    // With no origins configured (the default), no origin is let through.
+    let (status, headers, _) = send(&env.app(), preflight(allowed)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert!(!headers.contains_key("access-control-allow-origin"));
+
+    // Simple requests carry the header for the allowed origin only, errors included.
+    for (origin, expected) in [(allowed, Some(allowed)), ("https://evil.example", None)] {
+        for uri in ["/v1/models", "/v1/jobs/77"] {
+            let req = Request::builder()
+                .uri(uri)
+                .header("origin", origin)
+                .body(Body::empty())
+                .unwrap();
+            let (_, headers, _) = send(&app, req).await;
+            assert_eq!(
+                headers
+                    .get("access-control-allow-origin")
+                    .map(|v| v.to_str().unwrap()),
+                expected,
+                "{origin} {uri}"
+            );
+        }
+    }
+}
+
+/// `POST /v1/jobs` needs a key; each key is held to its rate and cap, every job to the maximum fee,
+/// and what the coordinator's account pays is exactly the fees and gas of the jobs let through.
+#[tokio::test]
+async fn http_api_keys_bound_rate_spending_and_fees() {
+    let mut rng = StdRng::seed_from_u64(seed());
+    let env = setup(&mut rng).await;
+    // A model priced above the coordinator's maximum fee per job.
+    let max_fee = ApiConfig::default().max_fee_wei;
+    let dear = random_model(&mut rng, &[16, 8, 4]);
+    let dear_id = list_model(
+        &env.owner,
+        &env.deployment,
+        &dear,
+        max_fee + U256::from(1),
+        0,
+    )
+    .await
+    .unwrap();
+    env.catch_up().await;
+    let pool = &env.state.pool;
+    let poster = env.state.market.client().clone();
+    let balance = poster.balance().await.unwrap();
+    let job = |rng: &mut StdRng| json!({ "model_id": 1, "input": env.random_input(rng) });
+
+    // No key, a made-up key, a revoked key: 401 with a Bearer challenge.
+    let anonymous = Api {
+        key: None,
+        ..env.app()
+    };
+    let (status, body) = post(&anonymous, "/v1/jobs", job(&mut rng)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert!(error_of(&body).contains("Authorization: Bearer"), "{body}");
+    let forged = Api {
+        key: Some(format!("vk_0000000000000000_{}", "ab".repeat(32))),
+        ..env.app()
+    };
+    let (status, body) = post(&forged, "/v1/jobs", job(&mut rng)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    let revoked = keys::create(pool, "revoked", 10, U256::from(KEY_CAP), unix_now())
+        .await
+        .unwrap();
+    assert!(
+        keys::revoke(pool, &revoked.key.id, unix_now())
+            .await
+            .unwrap()
+    );
+    assert!(
+        !keys::revoke(pool, &revoked.key.id, unix_now())
+            .await
+            .unwrap()
+    );
+    let (status, _) = post(
+        &Api {
+            key: Some(revoked.secret.clone()),
+            ..env.app()
+        },
+        "/v1/jobs",
+        job(&mut rng),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // Reads need no key.
+    assert_eq!(get(&anonymous, "/v1/jobs").await.0, StatusCode::OK);
+
+    // A key capped at two fees: two jobs pass, the third is refused, nothing more is spent.
+    let capped = keys::create(pool, "capped", 100, U256::from(2 * FEE), unix_now())
+        .await
+        .unwrap();
+    let capped_api = Api {
+        key: Some(capped.secret.clone()),
+        ..env.app()
+    };
+    let mut paid = U256::ZERO;
+    for _ in 0..2 {
+        let (status, posted) = post(&capped_api, "/v1/jobs", job(&mut rng)).await;
+        assert_eq!(status, StatusCode::CREATED, "{posted}");
+        let hash = posted["tx_hash"].as_str().unwrap().parse().unwrap();
+        let receipt = alloy::providers::Provider::get_transaction_receipt(poster.provider(), hash)
+            .await
+            .unwrap()
+            .unwrap();
+        paid += U256::from(FEE)
+            + U256::from(receipt.gas_used) * U256::from(receipt.effective_gas_price);
+    }
+    let (status, body) = post(&capped_api, "/v1/jobs", job(&mut rng)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(
+        error_of(&body).contains(&format!("spent {} of its {} wei cap", 2 * FEE, 2 * FEE)),
+        "{body}"
+    );
+    let stored = keys::get(pool, &capped.key.id).await.unwrap().unwrap();
+    assert_eq!(stored.spent_wei, U256::from(2 * FEE));
+
+    // A model dearer than the maximum fee per job: refused for any key, nothing sent.
+    let (status, body) = post(
+        &env.app(),
+        "/v1/jobs",
+        json!({ "model_id": dear_id.to::<u64>(), "input": env.random_input(&mut rng) }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(
+        error_of(&body).contains(&format!("maximum fee of {max_fee} wei")),
+        "{body}"
+    );
+
+    // A reverted post (the price changed on chain, not yet indexed) gives the reservation back.
+    let reprice = env
+        .registry()
+        .setPrice(env.model_id, U256::from(FEE * 2), ROYALTY_BPS)
+        .into_transaction_request();
+    env.owner.send(reprice).await.unwrap();
+    let before = keys::get(pool, env.key_id()).await.unwrap().unwrap();
+    let (status, body) = post(&env.app(), "/v1/jobs", job(&mut rng)).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let after = keys::get(pool, &before.id).await.unwrap().unwrap();
+    assert_eq!(
+        after.spent_wei, before.spent_wei,
+        "released after the revert"
+    );
+
+    // The coordinator's account paid exactly the two jobs' fees and gas.
+    assert_eq!(poster.balance().await.unwrap(), balance - paid);
+
+    // A key allowed 2 requests a minute: the third in the same minute gets 429 with Retry-After.
+    // (Counted before the body is read, so refused requests count too.)
+    loop {
+        let slow = keys::create(pool, "slow", 2, U256::from(KEY_CAP), unix_now())
+            .await
+            .unwrap();
+        let slow_api = Api {
+            key: Some(slow.secret.clone()),
+            ..env.app()
+        };
+        let minute = unix_now() / 60;
+        let mut statuses = Vec::new();
+        let mut retry_after = None;
+        for _ in 0..3 {
+            let req = Request::builder()
+                .method("POST")
+                .uri("/v1/jobs")
+                .header("content-type", "application/json")
+                .body(Body::from(
+                    json!({ "model_id": 99, "input": [0] }).to_string(),
+                ))
+                .unwrap();
+            let (status, headers, _) = send(&slow_api, req).await;
+            statuses.push(status);
+            retry_after = headers.get("retry-after").cloned();
+        }
+        if unix_now() / 60 != minute {
+            continue; // the window turned mid-way: try again within one minute
+        }
+        assert_eq!(
+            statuses,
+            [
+                StatusCode::NOT_FOUND,
+                StatusCode::NOT_FOUND,
+                StatusCode::TOO_MANY_REQUESTS
+            ]
+        );
+        let secs: u64 = retry_after.unwrap().to_str().unwrap().parse().unwrap();
+        assert!((1..=60).contains(&secs), "{secs}");
+        break;
+    }
+}
+
+impl Env {
+    /// The id of the test key (`vk_<id>_<secret>`).
+    fn key_id(&self) -> &str {
+        self.key.split('_').nth(1).unwrap()
+    }
+}
+
+/// Keys' rate windows and caps hold under concurrent requests, on SQLite and (when
+/// `VOUCH_TEST_POSTGRES_URL` is set) on PostgreSQL.
+#[tokio::test]
+async fn keys_hold_their_rate_and_cap_under_concurrency() {
+    let dir = TempDir::new();
+    let sqlite = format!("sqlite://{}", dir.0.join("keys.db").display());
+    keys_flow(&db::connect(&sqlite).await.unwrap()).await;
+    let Ok(base) = std::env::var("VOUCH_TEST_POSTGRES_URL") else {
+        eprintln!("PostgreSQL part skipped: set VOUCH_TEST_POSTGRES_URL");
+        return;
+    };
+    let url = format!(
+        "{}/vouch_keys_{}",
+        base.trim_end_matches('/'),
+        rand::random::<u64>()
+    );
+    sqlx::any::install_default_drivers();
+    <sqlx::Any as sqlx::migrate::MigrateDatabase>::create_database(&url)
+        .await
+        .unwrap();
+    let pool = db::connect(&url).await.unwrap();
+    keys_flow(&pool).await;
+    pool.close().await;
+    <sqlx::Any as sqlx::migrate::MigrateDatabase>::drop_database(&url)
+        .await
+        .unwrap();
+}
+
+async fn keys_flow(pool: &sqlx::AnyPool) {
+    use keys::{Admission, Reservation};
+    let mut rng = StdRng::seed_from_u64(seed());
+    let fee: u64 = rand::Rng::random_range(&mut rng, 1..1_000_000);
+    let fits: u64 = rand::Rng::random_range(&mut rng, 1..8);
+    assert!(
+        keys::create(pool, "zero", 0, U256::ZERO, 0).await.is_err(),
+        "a rate of 0 is refused"
+    );
+    // A cap of `fits` fees and one wei less than the next: 20 concurrent reservations, `fits` pass.
+    let key = keys::create(pool, "cap", 5, U256::from(fee * (fits + 1) - 1), 1_000)
+        .await
+        .unwrap();
+    assert!(key.secret.starts_with(&format!("vk_{}_", key.key.id)));
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let pool = pool.clone();
+            let id = key.key.id.clone();
+            tokio::spawn(async move { keys::reserve(&pool, &id, U256::from(fee)).await.unwrap() })
+        })
+        .collect();
+    let mut reserved = 0;
+    for t in tasks {
+        reserved += u64::from(t.await.unwrap() == Reservation::Reserved);
+    }
+    assert_eq!(reserved, fits);
+    let stored = keys::get(pool, &key.key.id).await.unwrap().unwrap();
+    assert_eq!(stored.spent_wei, U256::from(fee * fits));
+    keys::release(pool, &key.key.id, U256::from(fee))
+        .await
+        .unwrap();
+    assert_eq!(
+        keys::get(pool, &key.key.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .spent_wei,
+        U256::from(fee * (fits - 1))
+    );
+
+    // The rate: 5 a minute, counted atomically across 12 concurrent requests; the next minute
+    // starts a new window.
+    let now = 6_000_000 + rand::Rng::random_range(&mut rng, 0..60);
+    let tasks: Vec<_> = (0..12)
+        .map(|_| {
+            let pool = pool.clone();
+            let secret = key.secret.clone();
+            tokio::spawn(async move { keys::admit(&pool, &secret, now).await.unwrap() })
+        })
+        .collect();
+    let mut admitted = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Admission::Admitted(_) => admitted += 1,
+            Admission::RateLimited {
+                retry_after_secs, ..
+            } => assert_eq!(retry_after_secs, 60 - now % 60),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(admitted, 5);
+    let next_minute = now - now % 60 + 60;
+    assert!(matches!(
+        keys::admit(pool, &key.secret, next_minute).await.unwrap(),
+        Admission::Admitted(_)
+    ));
+    assert_eq!(
+        keys::admit(pool, "vk_nope", now).await.unwrap(),
+        Admission::Unknown
+    );
+    assert!(keys::revoke(pool, &key.key.id, now).await.unwrap());
+    assert_eq!(
+        keys::admit(pool, &key.secret, next_minute + 600)
+            .await
+            .unwrap(),
+        Admission::Revoked
+    );
+    let listed = keys::list(pool).await.unwrap();
+    assert!(
+        listed
+            .iter()
+            .any(|k| k.id == key.key.id && k.revoked_at == Some(now))
+    );
+}
+
+/// Slow clients are dropped: one that never finishes its headers, one that never sends anything,
+/// and one whose body stalls (408). Each bounded in time; a normal request is still served.
+#[tokio::test]
+async fn served_router_drops_clients_that_stall() {
+    let mut rng = StdRng::seed_from_u64(seed());
+    let env = setup(&mut rng).await;
+    let timeout = Duration::from_millis(500);
+    let api = env.app_with(ApiConfig {
+        header_read_timeout: timeout,
+        body_timeout: timeout,
+        ..test_api_config()
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(vouch_coordinator::http::serve_http(
+        listener,
+        api.app.clone(),
+        timeout,
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+
+    // Sends `head`, then waits for the server to answer and close; returns what it sent back and
+    // how long that took.
+    async fn stall(addr: SocketAddr, head: &str) -> (String, Duration) {
+        let started = std::time::Instant::now();
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        stream.write_all(head.as_bytes()).await.unwrap();
+        let mut raw = Vec::new();
+        let read =
+            tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut raw)).await;
+        assert!(
+            read.is_ok(),
+            "the server kept a stalled connection for 10 s"
+        );
+        (
+            String::from_utf8_lossy(&raw).into_owned(),
+            started.elapsed(),
+        )
+    }
+    let bounded = |took: Duration| {
+        assert!(
+            took >= timeout - Duration::from_millis(50) && took < timeout * 6,
+            "closed after {took:?}"
+        )
+    };
+    let (answer, took) = stall(addr, "GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: ").await;
+    assert_eq!(answer, "", "dropped without an answer");
+    bounded(took);
+    let (answer, took) = stall(addr, "").await;
+    assert_eq!(answer, "");
+    bounded(took);
+    let key = env.key.clone();
+    let (answer, took) = stall(
+        addr,
+        &format!(
+            "POST /v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+             Authorization: Bearer {key}\r\nContent-Length: 100\r\n\r\n{{\"model_id\": 1"
+        ),
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    let body = answer.split_once("\r\n\r\n").unwrap().1;
+    let body: Value = serde_json::from_str(body).unwrap();
+    assert!(error_of(&body).contains("stalled"), "{body}");
+    bounded(took);
+
+    let (status, health) = http_get(addr, "/v1/models").await;
+    assert_eq!(status, 200, "{health}");
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .expect("the server stops by itself")
+        .unwrap()
+        .unwrap();
+}
+
+/// The deadline counts from the later of the latest block's timestamp and the wall clock: a chain
+/// that has not mined for a while cannot shorten a job, and a chain ahead of the clock is followed.
+#[tokio::test]
+async fn http_ttl_counts_from_the_later_of_block_and_clock() {
+    let mut rng = StdRng::seed_from_u64(seed());
+    let env = setup(&mut rng).await;
+    env.catch_up().await;
+    let app = env.app();
+    let ttl = 120;
+    // No block is mined while we wait: the latest block's timestamp goes stale.
+    tokio::time::sleep(Duration::from_millis(2_100)).await;
+    let block_time = env.state.market.chain_time().await.unwrap();
+    let before = unix_now();
+    assert!(before >= block_time + 2, "the latest block is stale");
+    let (status, posted) = post(
+        &app,
+        "/v1/jobs",
+        json!({ "model_id": 1, "input": env.random_input(&mut rng), "ttl_secs": ttl }),
+    )
+    .await;
+    let after = unix_now();
+    assert_eq!(status, StatusCode::CREATED, "{posted}");
+    let deadline = posted["deadline"].as_u64().unwrap();
+    assert!(
+        (before + ttl..=after + ttl).contains(&deadline),
+        "{deadline} not in [{}, {}] (block time {block_time})",
+        before + ttl,
+        after + ttl
+    );
+
+    // The chain a day ahead of the clock: the deadline follows the chain.
+    increase_time(env.owner.provider(), 86_400).await.unwrap();
+    let block_time = env.state.market.chain_time().await.unwrap();
+    assert!(block_time > unix_now() + 80_000);
+    let (status, posted) = post(
+        &app,
+        "/v1/jobs",
+        json!({ "model_id": 1, "input": env.random_input(&mut rng), "ttl_secs": ttl }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{posted}");
+    assert_eq!(posted["deadline"].as_u64().unwrap(), block_time + ttl);
+}
+
+/// `GET /v1/deployment` names the chain and the contracts.
+#[tokio::test]
+async fn http_serves_the_deployment() {
+    let mut rng = StdRng::seed_from_u64(seed());
+    let env = setup(&mut rng).await;
+    let (status, d) = get(&env.app(), "/v1/deployment").await;
+    assert_eq!(status, StatusCode::OK, "{d}");
+    let chain_id = alloy::providers::Provider::get_chain_id(env.owner.provider())
+        .await
+        .unwrap();
+    assert_eq!(
+        d,
+        json!({
+            "chain_id": chain_id,
+            "registry": hex0x(env.deployment.registry.as_slice()),
+            "market": hex0x(env.deployment.market.as_slice()),
+            "prover": hex0x(env.deployment.prover.as_slice()),
+            "start_block": env.deployment.start_block,
+        })
+    );
+}
+
+/// `/openapi.json` documents exactly the router's routes and methods: the router is built from
+/// `route_table()`, the document must list the same pairs, and probing the router confirms both
+/// (every documented pair is routed, every other method on a documented path is a 405).
+#[tokio::test]
+async fn openapi_lists_exactly_the_routes() {
+    use std::collections::BTreeSet;
+    let mut rng = StdRng::seed_from_u64(seed());
+    let env = setup(&mut rng).await;
+    env.catch_up().await;
+    let app = env.app();
+    let (status, doc) = get(&app, "/openapi.json").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(doc["openapi"], "3.1.0");
+    let methods = ["get", "post", "put", "patch", "delete"];
+    let documented: BTreeSet<(String, String)> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .unwrap()
+                .keys()
+                .filter(|k| methods.contains(&k.as_str()))
+                .map(move |m| (path.clone(), m.to_uppercase()))
+        })
+        .collect();
+    let routed: BTreeSet<(String, String)> = vouch_coordinator::api::route_table()
+        .into_iter()
+        .map(|(p, m)| (p.to_owned(), m.to_string()))
+        .collect();
+    assert_eq!(documented, routed);
+
+    let paths: BTreeSet<&String> = documented.iter().map(|(p, _)| p).collect();
+    for path in paths {
+        let uri = path.replace("{id}", "1");
+        for method in methods {
+            let method = method.to_uppercase();
+            let (status, body) = call(&app, &method, &uri, Some("{}".into())).await;
+            if documented.contains(&(path.clone(), method.clone())) {
+                assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {uri}");
+                assert!(
+                    body.get("error") != Some(&json!("no such route")),
+                    "{method} {uri}"
+                );
+            } else {
+                assert_eq!(
+                    status,
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "{method} {uri} is routed but not documented"
+                );
+            }
+        }
+        // Every parameterised path documents its parameter.
+        if path.contains("{id}") {
+            let params = &doc["paths"][path.as_str()]["get"]["parameters"];
+            assert_eq!(params[0]["name"], "id", "{path}");
+        }
+    }
+    // Every `$ref` resolves.
+    let text = doc.to_string();
+    for r in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
+        let name = r.split('"').next().unwrap();
+        assert!(
+            doc["components"]["schemas"].get(name).is_some(),
+            "dangling $ref {name}"
+        );
+    }
 }

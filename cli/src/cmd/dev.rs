@@ -10,7 +10,7 @@ use vouch_chain::{
     ChainClient, ChainConfig, JobStatus, Market, MarketParams, anvil::LocalChain, registry,
 };
 use vouch_challenger::{Challenger, ChallengerConfig, Strategy};
-use vouch_coordinator::{CoordinatorConfig, client::ApiClient};
+use vouch_coordinator::{CoordinatorConfig, client::ApiClient, db, keys};
 use vouch_core::{Model, burn_exec::BurnBackend, commit::model_root, random, reference, tensor};
 use vouch_import::{Dataset, quantize_input};
 use vouch_worker::{Lie, Worker, WorkerConfig};
@@ -123,22 +123,37 @@ impl DevArgs {
             model_root(&model)
         );
 
+        let database_url = format!(
+            "sqlite://{}",
+            self.data_dir.join("coordinator.db").display()
+        );
         let mut coordinator = CoordinatorConfig::new(
-            format!(
-                "sqlite://{}",
-                self.data_dir.join("coordinator.db").display()
-            ),
+            database_url.clone(),
             self.http,
             config.clone(),
             deployment,
             chain.signer(POSTER),
         );
-        coordinator.default_job_ttl = Duration::from_secs(600);
+        coordinator.api.default_job_ttl = Duration::from_secs(600);
         let coordinator = vouch_coordinator::serve(coordinator)
             .await
             .context("starting the coordinator")?;
         let api_url = format!("http://{}", coordinator.local_addr());
+        // An API key for the demo jobs (and for the user's own `POST /v1/jobs`): 1 ETH of fees.
+        let api_key = keys::create(
+            &db::connect(&database_url).await?,
+            "vouch dev",
+            600,
+            U256::from(10u64.pow(18)),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)?
+                .as_secs(),
+        )
+        .await
+        .context("creating the dev API key")?
+        .secret;
         println!("coordinator  {api_url}  (GET /v1/jobs, /v1/models, /metrics)");
+        println!("api key      {api_key}  (POST /v1/jobs: Authorization: Bearer …)");
 
         let shutdown = CancellationToken::new();
         let worker_config =
@@ -177,7 +192,7 @@ impl DevArgs {
         let mut tasks: Vec<tokio::task::JoinHandle<anyhow::Result<()>>> =
             vec![tokio::spawn(async move { Ok(challenger.run(stop).await?) })];
 
-        let api = ApiClient::new(&api_url)?;
+        let api = ApiClient::new(&api_url)?.with_api_key(api_key);
         let mut rng = StdRng::seed_from_u64(7);
         let mut inputs = (0..self.jobs + 1).map(|i| match &data {
             Some(d) => {
