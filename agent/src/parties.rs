@@ -72,34 +72,21 @@ mod tests {
         let mut parties = Parties::new(2);
         let key = |j: u64, a: u32| (U256::from(j), a);
         let build = || Ok(Party::new(&model, trace.clone())?);
-        let root = parties
-            .get(key(1, 1), build)
-            .unwrap()
-            .final_state();
+        let root = parties.get(key(1, 1), build).unwrap().final_state();
         assert_eq!(root, trace.commitments().final_state);
         // Cached: the loader is not called again.
-        parties
-            .get(key(1, 1), || panic!("rebuilt"))
-            .unwrap();
-        parties
-            .get(key(1, 2), build)
-            .unwrap();
+        parties.get(key(1, 1), || panic!("rebuilt")).unwrap();
+        parties.get(key(1, 2), build).unwrap();
         // Full at two: (2, 1) evicts (1, 1), the least recently used.
-        parties
-            .get(key(2, 1), build)
-            .unwrap();
+        parties.get(key(2, 1), build).unwrap();
         assert_eq!(parties.built(), 3);
         parties
             .get(key(1, 2), || panic!("evicted too early"))
             .unwrap();
-        parties
-            .get(key(1, 1), build)
-            .unwrap();
+        parties.get(key(1, 1), build).unwrap();
         assert_eq!(parties.built(), 4, "(1, 1) was the least recently used");
         parties.forget(key(1, 1));
-        parties
-            .get(key(1, 1), build)
-            .unwrap();
+        parties.get(key(1, 1), build).unwrap();
         assert_eq!(parties.built(), 5);
         // A missing trace is an error, and nothing is cached for it.
         let missing = parties.get(key(9, 1), || {

@@ -2,9 +2,9 @@
 
 use crate::{
     bindings::{JobMarket, ModelRegistry, OneStepProver},
-    market::call_err,
     client::ChainClient,
     error::{ChainError, Result},
+    market::call_err,
 };
 use alloy::primitives::{Address, U256};
 use serde::{Deserialize, Serialize};

@@ -1,8 +1,8 @@
 //! The crate's error type, with contract reverts decoded into the contracts' own custom errors.
 
 use crate::bindings::{
-    DisputeGame::DisputeGameErrors, JobMarket::JobMarketErrors,
-    ModelRegistry::ModelRegistryErrors, OneStepProver::OneStepProverErrors,
+    DisputeGame::DisputeGameErrors, JobMarket::JobMarketErrors, ModelRegistry::ModelRegistryErrors,
+    OneStepProver::OneStepProverErrors,
 };
 use alloy::primitives::{B256, Bytes};
 

@@ -328,8 +328,8 @@ impl Market {
             .call()
             .await
             .map_err(call_err)?;
-        let tree = Tree::from_u8(r.tree)
-            .ok_or_else(|| ChainError::Decode(format!("tree {}", r.tree)))?;
+        let tree =
+            Tree::from_u8(r.tree).ok_or_else(|| ChainError::Decode(format!("tree {}", r.tree)))?;
         Ok(match r.kind {
             0 => None,
             1 => Some(PendingReveal::Opening),
@@ -490,7 +490,10 @@ impl Market {
 
     /// Resolves a game whose side to move ran out of time.
     pub async fn timeout(&self, game: U256) -> Result<TransactionReceipt> {
-        let tx = self.game_contract().timeout(game).into_transaction_request();
+        let tx = self
+            .game_contract()
+            .timeout(game)
+            .into_transaction_request();
         self.client().send(tx).await
     }
 

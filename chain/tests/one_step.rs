@@ -722,9 +722,7 @@ fn inject(
         }
         Fault::State => {
             // Any other root: the left half of the final state's tree.
-            call.sigma = party
-                .state_node(Position { depth: 1, index: 0 })
-                .unwrap();
+            call.sigma = party.state_node(Position { depth: 1, index: 0 }).unwrap();
             Expect::Slot {
                 slot: operands[0],
                 state: call.sigma,

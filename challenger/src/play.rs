@@ -111,7 +111,11 @@ pub async fn play(
             };
             let (left, right) = market.revealed_node(job, attempt, node).await?;
             let side = if random {
-                if rng.random() { Side::Right } else { Side::Left }
+                if rng.random() {
+                    Side::Right
+                } else {
+                    Side::Left
+                }
             } else {
                 // Disputing a correct result, no child differs: any side loses the same.
                 or_no_difference(party.pick_state(pos, left, right), Side::Left)?
@@ -132,7 +136,11 @@ pub async fn play(
             if g.depth < g.leaf_depth {
                 let (left, right) = market.revealed_node(job, attempt, node).await?;
                 let side = if random {
-                    if rng.random() { Side::Right } else { Side::Left }
+                    if rng.random() {
+                        Side::Right
+                    } else {
+                        Side::Left
+                    }
                 } else {
                     or_no_difference(party.pick_tensor(slot, pos, left, right), Side::Left)?
                 };
@@ -154,8 +162,11 @@ pub async fn play(
         }
         GamePhase::Step => {
             let k = slot - 1;
-            let witness = match party.element_of_leaf(slot, g.index as usize, usize::from(g.offset))?
-            {
+            let witness = match party.element_of_leaf(
+                slot,
+                g.index as usize,
+                usize::from(g.offset),
+            )? {
                 Element::Padding => StepWitness::default(),
                 Element::Index(e) => {
                     let walk = revealed_walk(market, &g, party.state_depth()).await?;

@@ -509,18 +509,21 @@ async fn a_challenger_wins_a_lie_on_the_next_attempt_while_its_moot_game_ends() 
     }
     let (share_slow, share_quick) = (owed[0], owed[1]);
     let burned = market.burned().await.unwrap() - burned_before;
-    assert_eq!(burned, (bond - pool) * U256::from(2) + (pool * U256::from(2) - paid_out));
+    assert_eq!(
+        burned,
+        (bond - pool) * U256::from(2) + (pool * U256::from(2) - paid_out)
+    );
     let gas = gas_spent(&provider, start, &addresses).await;
     let mut after = Vec::new();
     for a in addresses {
         after.push(provider.get_balance(a).await.unwrap());
     }
+    assert_eq!(after[0], before[0] + share_slow - gas[0], "slow challenger");
     assert_eq!(
-        after[0],
-        before[0] + share_slow - gas[0],
-        "slow challenger"
+        after[1],
+        before[1] + share_quick - gas[1],
+        "quick challenger"
     );
-    assert_eq!(after[1], before[1] + share_quick - gas[1], "quick challenger");
     assert_eq!(after[2], before[2] - bond - gas[2], "first liar");
     assert_eq!(after[3], before[3] - bond - gas[3], "second liar");
     std::fs::remove_dir_all(&net.dir).unwrap();
@@ -568,8 +571,16 @@ async fn a_copied_result_is_slashed_and_the_honest_answer_settles() {
         )
         .await
         .unwrap();
-    assert_eq!(honest.step().await.unwrap().submitted, 0, "the copy landed first");
-    assert_eq!(challenger.step().await.unwrap().challenged, 1, "the copy is challenged");
+    assert_eq!(
+        honest.step().await.unwrap().submitted,
+        0,
+        "the copy landed first"
+    );
+    assert_eq!(
+        challenger.step().await.unwrap().challenged,
+        1,
+        "the copy is challenged"
+    );
     // The copier has nothing to answer with; once its clock runs out the challenger claims the game.
     let mut won = 0;
     for _ in 0..20 {
@@ -586,7 +597,11 @@ async fn a_copied_result_is_slashed_and_the_honest_answer_settles() {
     let market = net.market(0).await;
     assert_eq!(market.job(job).await.unwrap().status, JobStatus::Open);
     // The honest worker answers the re-opened job; the challenger re-runs it and finds it right.
-    assert_eq!(honest.step().await.unwrap().submitted, 1, "attempt 2 posted");
+    assert_eq!(
+        honest.step().await.unwrap().submitted,
+        1,
+        "attempt 2 posted"
+    );
     let j = market.job(job).await.unwrap();
     assert_eq!((j.attempt, j.worker), (2, honest.address()));
     assert_eq!(challenger.step().await.unwrap().challenged, 0);
@@ -610,7 +625,11 @@ async fn a_copied_result_is_slashed_and_the_honest_answer_settles() {
         after.push(provider.get_balance(a).await.unwrap());
     }
     assert_eq!(after[0], before[0] + pool - gas[0], "challenger");
-    assert_eq!(after[1], before[1] + net.fee - royalty - gas[1], "honest worker");
+    assert_eq!(
+        after[1],
+        before[1] + net.fee - royalty - gas[1],
+        "honest worker"
+    );
     assert_eq!(after[2], before[2] - bond - gas[2], "copier");
     std::fs::remove_dir_all(&net.dir).unwrap();
 }
@@ -652,7 +671,10 @@ async fn an_honest_worker_wins_fifty_games_at_once() {
     let mut players = Vec::new();
     for i in 0..GAMES {
         let market = net.market(10 + i).await;
-        let (game, _) = market.challenge(job, net.params.challenge_bond).await.unwrap();
+        let (game, _) = market
+            .challenge(job, net.params.challenge_bond)
+            .await
+            .unwrap();
         let (model, path, seed) = (net.model.clone(), trace_path.clone(), rng.random::<u64>());
         players.push(tokio::spawn(async move {
             let mut rng = StdRng::seed_from_u64(seed);
@@ -685,13 +707,18 @@ async fn an_honest_worker_wins_fifty_games_at_once() {
     shutdown.cancel();
     running.await.unwrap().unwrap();
     // The challengers pick at random: most walks end apart (slot 0 and padding end many at once).
-    assert!(ends.len() >= GAMES / 2, "the games took {} paths only", ends.len());
+    assert!(
+        ends.len() >= GAMES / 2,
+        "the games took {} paths only",
+        ends.len()
+    );
 
     // Money: each lost challenger bond pays the defender all but its burn.
     let bond = net.params.challenge_bond;
     let to_defender = bond - bond * U256::from(net.params.burn_bps) / U256::from(10_000);
     let gas = gas_spent(&provider, start, &[defender]).await[0];
-    let after = provider.get_balance(defender).await.unwrap() + market.credits(defender).await.unwrap();
+    let after =
+        provider.get_balance(defender).await.unwrap() + market.credits(defender).await.unwrap();
     assert_eq!(
         after + gas + net.params.result_bond,
         before + to_defender * U256::from(GAMES),
@@ -708,7 +735,11 @@ async fn an_honest_worker_wins_fifty_games_at_once() {
     use vouch_core::dispute as d;
     let depth = d::state_depth(net.model.op_count()) as u64;
     for (name, max, bound) in [
-        ("revealOpening", per_kind.opening, d::OPENING_GAS + d::OPENING_GAS_PER_LEVEL * depth),
+        (
+            "revealOpening",
+            per_kind.opening,
+            d::OPENING_GAS + d::OPENING_GAS_PER_LEVEL * depth,
+        ),
         ("revealNode", per_kind.node, d::NODE_REVEAL_GAS),
         ("revealSlot", per_kind.slot, d::SLOT_REVEAL_GAS),
         ("revealLeaf", per_kind.leaf, d::LEAF_REVEAL_GAS),
@@ -717,7 +748,10 @@ async fn an_honest_worker_wins_fifty_games_at_once() {
     ] {
         eprintln!("{name}: at most {max} gas (bound {bound})");
         assert!(max > 0, "{name} never happened");
-        assert!(max <= bound, "{name} used {max} gas, above the {bound} the bonds assume");
+        assert!(
+            max <= bound,
+            "{name} used {max} gas, above the {bound} the bonds assume"
+        );
     }
     std::fs::remove_dir_all(&net.dir).unwrap();
 }

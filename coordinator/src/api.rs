@@ -181,9 +181,10 @@ pub struct DeploymentInfo {
     pub registry: String,
     /// The `JobMarket`.
     pub market: String,
+    /// The `DisputeGame` (deployed by the market; PROTOCOL §6).
+    pub game: String,
     /// The `OneStepProver`.
     pub prover: String,
-    // The dispute game's own contract goes here once it has one (PROTOCOL §6).
     /// Block of the first deployment transaction (where indexing starts).
     pub start_block: u64,
 }
@@ -206,6 +207,7 @@ async fn deployment(State(state): State<AppState>) -> Result<Json<DeploymentInfo
         chain_id,
         registry: hex_bytes(d.registry.as_slice()),
         market: hex_bytes(d.market.as_slice()),
+        game: hex_bytes(d.game.as_slice()),
         prover: hex_bytes(d.prover.as_slice()),
         start_block: d.start_block,
     }))

@@ -183,7 +183,10 @@ pub async fn descended(conn: &mut AnyConnection, e: &Descended, at: At) -> Resul
         GamePhase::Slots => "the final state",
         GamePhase::Tensor | GamePhase::Step => "the disputed tensor",
     };
-    let detail = format!("node {} at depth {} of {tree} ({})", e.index, e.depth, e.node);
+    let detail = format!(
+        "node {} at depth {} of {tree} ({})",
+        e.index, e.depth, e.node
+    );
     record_move(conn, game, at, "descended", detail).await
 }
 
@@ -198,7 +201,8 @@ pub async fn slot_disputed(conn: &mut AnyConnection, e: &SlotDisputed, at: At) -
     .bind(game)
     .fetch_optional(&mut *conn)
     .await?;
-    let n = n.ok_or_else(|| CoordinatorError::Invalid(format!("game {} never opened", e.gameId)))?;
+    let n =
+        n.ok_or_else(|| CoordinatorError::Invalid(format!("game {} never opened", e.gameId)))?;
     let j = i64::from(e.slot);
     let (phase, detail) = if j == 0 {
         (
@@ -213,7 +217,10 @@ pub async fn slot_disputed(conn: &mut AnyConnection, e: &SlotDisputed, at: At) -
     } else {
         (
             GamePhase::Tensor,
-            format!("every slot before {j} agreed: op {} is the disputed step", j - 1),
+            format!(
+                "every slot before {j} agreed: op {} is the disputed step",
+                j - 1
+            ),
         )
     };
     let walk = if phase == GamePhase::Tensor {

@@ -860,11 +860,9 @@ async fn http_serves_a_dispute_as_it_narrows() {
         games[0]["challenger"],
         hex0x(env.chain.signer(4).address().as_slice())
     );
-    // The lie is in op 0's output, so the bisection ends there.
-    assert_eq!(
-        (games[0]["lo"].as_u64(), games[0]["hi"].as_u64()),
-        (Some(0), Some(1))
-    );
+    // The lie is in op 0's output (slot 1), so the walk down the final state ends there.
+    assert_eq!(games[0]["slot"].as_u64(), Some(1), "{list}");
+    assert_eq!(games[0]["phase"], "step", "{list}");
     assert_eq!(games[0]["step_op"], 0);
     assert_ne!(games[0]["claimed"], games[0]["actual"], "{list}");
 
@@ -883,8 +881,14 @@ async fn http_serves_a_dispute_as_it_narrows() {
         "{kinds:?}"
     );
     let n = env.model.op_count();
-    let bisections = kinds.iter().filter(|k| **k == "trace_bisected").count();
-    assert!(bisections <= (n as f64).log2().ceil() as usize, "{kinds:?}");
+    // One pick per level of the final state (n + 1 slots), then one per level of the tensor.
+    let depth = vouch_core::dispute::state_depth(n) as usize;
+    let slot_at = kinds.iter().position(|k| *k == "slot_disputed").unwrap();
+    let state_picks = kinds[..slot_at]
+        .iter()
+        .filter(|k| **k == "descended")
+        .count();
+    assert_eq!(state_picks, depth, "{kinds:?}");
 
     // The overturned job is open again, its void result gone.
     let (_, j) = get(&app, &format!("/v1/jobs/{job}")).await;

@@ -19,11 +19,11 @@ use alloy::{primitives::U256, rpc::types::TransactionRequest};
 use futures::future::join_all;
 use std::{collections::HashSet, path::Path};
 use vouch_agent::{Parties, StateFile, TraceStore, models::ModelCache};
-use vouch_core::dispute::Party;
 use vouch_chain::{
     EventStream, GameView, Market, PendingReveal, Revert, VouchEvent,
     bindings::DisputeGame::{DisputeGameErrors, DisputeGameEvents},
 };
+use vouch_core::dispute::Party;
 
 /// Traces whose parties stay built across polls.
 const PARTIES: usize = 8;

@@ -160,7 +160,9 @@ mod tests {
             let worker = alloy::primitives::Address::repeat_byte(7);
             let posted = |lie: Lie| {
                 let f = lie.fabricate(&model, &honest);
-                let party = lie.dress(Party::new(&model, f.trace.clone()).unwrap()).unwrap();
+                let party = lie
+                    .dress(Party::new(&model, f.trace.clone()).unwrap())
+                    .unwrap();
                 (party.trace_root(worker), f)
             };
             let honest_root = Party::new(&model, honest.clone())

@@ -215,7 +215,9 @@ impl Jobs {
                     self.track(e.jobId, e.attempt, e.submittedAt);
                     continue;
                 }
-                VouchEvent::Market(JobMarketEvents::JobSettled(e)) if e.worker == self.address() => {
+                VouchEvent::Market(JobMarketEvents::JobSettled(e))
+                    if e.worker == self.address() =>
+                {
                     self.forget(e.jobId);
                     continue;
                 }

@@ -16,6 +16,9 @@ pub(crate) struct JobArgs {
         global = true
     )]
     coordinator: String,
+    /// API key for posting jobs (`vouch coordinator key create` prints one; `vouch dev` prints its own).
+    #[arg(long, env = "VOUCH_API_KEY", global = true, hide_env_values = true)]
+    api_key: Option<String>,
     #[command(subcommand)]
     command: JobCommand,
 }
@@ -55,7 +58,10 @@ enum JobCommand {
 
 impl JobArgs {
     pub(crate) async fn run(self) -> anyhow::Result<()> {
-        let api = ApiClient::new(&self.coordinator)?;
+        let mut api = ApiClient::new(&self.coordinator)?;
+        if let Some(key) = self.api_key {
+            api = api.with_api_key(key);
+        }
         let (id, wait, timeout) = match self.command {
             JobCommand::Submit {
                 model_id,
