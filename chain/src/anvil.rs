@@ -94,3 +94,29 @@ pub async fn increase_time(provider: &impl Provider, secs: u64) -> Result<()> {
         .map_err(|e| ChainError::Rpc(e.to_string()))?;
     Ok(())
 }
+
+/// Wei each of `accounts` spent on gas in blocks `from..=head`, from the receipts: what a test needs
+/// to hold balances to the wei.
+pub async fn gas_spent(
+    provider: &impl Provider,
+    from: u64,
+    accounts: &[alloy::primitives::Address],
+) -> Result<Vec<alloy::primitives::U256>> {
+    use alloy::{eips::BlockNumberOrTag, primitives::U256};
+    let rpc = |e: alloy::transports::TransportError| ChainError::Rpc(e.to_string());
+    let head = provider.get_block_number().await.map_err(rpc)?;
+    let mut spent = vec![U256::ZERO; accounts.len()];
+    for n in from..=head {
+        let receipts = provider
+            .get_block_receipts(BlockNumberOrTag::Number(n).into())
+            .await
+            .map_err(rpc)?
+            .unwrap_or_default();
+        for r in receipts {
+            if let Some(i) = accounts.iter().position(|a| *a == r.from) {
+                spent[i] += U256::from(r.gas_used) * U256::from(r.effective_gas_price);
+            }
+        }
+    }
+    Ok(spent)
+}

@@ -36,6 +36,23 @@ fn or_no_difference<T>(r: vouch_core::Result<T>, fallback: T) -> Result<T> {
     }
 }
 
+/// The side to walk: a coin flip for a dishonest challenger, else `honest()`'s (disputing a correct
+/// result, no child differs: any side loses the same).
+fn choose(
+    random: bool,
+    rng: &mut impl Rng,
+    honest: impl FnOnce() -> vouch_core::Result<Side>,
+) -> Result<Side> {
+    if random {
+        return Ok(if rng.random() {
+            Side::Right
+        } else {
+            Side::Left
+        });
+    }
+    or_no_difference(honest(), Side::Left)
+}
+
 fn not_timed_out(e: &vouch_chain::ChainError) -> bool {
     matches!(
         e.revert(),
@@ -110,16 +127,7 @@ pub async fn play(
                 g.node
             };
             let (left, right) = market.revealed_node(job, attempt, node).await?;
-            let side = if random {
-                if rng.random() {
-                    Side::Right
-                } else {
-                    Side::Left
-                }
-            } else {
-                // Disputing a correct result, no child differs: any side loses the same.
-                or_no_difference(party.pick_state(pos, left, right), Side::Left)?
-            };
+            let side = choose(random, rng, || party.pick_state(pos, left, right))?;
             market.pick(game, mv, side == Side::Right).await?;
             tracing::info!(game = %game, job = %job, depth = g.depth + 1, ?side, "walked the final state: every slot left of the walk agreed");
         }
@@ -135,15 +143,7 @@ pub async fn play(
             };
             if g.depth < g.leaf_depth {
                 let (left, right) = market.revealed_node(job, attempt, node).await?;
-                let side = if random {
-                    if rng.random() {
-                        Side::Right
-                    } else {
-                        Side::Left
-                    }
-                } else {
-                    or_no_difference(party.pick_tensor(slot, pos, left, right), Side::Left)?
-                };
+                let side = choose(random, rng, || party.pick_tensor(slot, pos, left, right))?;
                 market.pick(game, mv, side == Side::Right).await?;
                 tracing::info!(game = %game, job = %job, slot, depth = g.depth + 1, ?side, "walked the disputed tensor");
             } else {

@@ -158,25 +158,6 @@ impl Net {
     }
 }
 
-/// Wei each account spent on gas in blocks `from..` (from the receipts).
-async fn gas_spent(provider: &impl Provider, from: u64, accounts: &[Address]) -> Vec<U256> {
-    let head = provider.get_block_number().await.unwrap();
-    let mut spent = vec![U256::ZERO; accounts.len()];
-    for n in from..=head {
-        let receipts = provider
-            .get_block_receipts(BlockNumberOrTag::Number(n).into())
-            .await
-            .unwrap()
-            .unwrap_or_default();
-        for r in receipts {
-            if let Some(i) = accounts.iter().position(|a| *a == r.from) {
-                spent[i] += U256::from(r.gas_used) * U256::from(r.effective_gas_price);
-            }
-        }
-    }
-    spent
-}
-
 /// What the share rule (PROTOCOL §6.5) pays, on top of its bond, a game with `moves` moves that was
 /// Active when the result of `d` was overturned: its moves' cost first, then an equal part of the rest
 /// (or the pool pro rata by moves when it cannot pay every move).
@@ -287,7 +268,9 @@ async fn every_lying_worker_is_slashed_to_the_wei() {
             "{lie:?}: half the worker's bond burned"
         );
         // The challenger withdrew its bond back plus the whole unburned half (it was the only game).
-        let gas = gas_spent(&provider, start, &addresses).await;
+        let gas = anvil::gas_spent(&provider, start, &addresses)
+            .await
+            .unwrap();
         let after = [
             provider.get_balance(addresses[0]).await.unwrap(),
             provider.get_balance(addresses[1]).await.unwrap(),
@@ -364,7 +347,9 @@ async fn every_lying_challenger_loses_to_an_honest_worker() {
         let bond = net.params.challenge_bond;
         let half = bond - bond * U256::from(net.params.burn_bps) / U256::from(10_000);
         let royalty = net.fee * U256::from(1_000) / U256::from(10_000);
-        let gas = gas_spent(&provider, start, &addresses).await;
+        let gas = anvil::gas_spent(&provider, start, &addresses)
+            .await
+            .unwrap();
         let after = [
             provider.get_balance(addresses[0]).await.unwrap(),
             provider.get_balance(addresses[1]).await.unwrap(),
@@ -513,7 +498,9 @@ async fn a_challenger_wins_a_lie_on_the_next_attempt_while_its_moot_game_ends() 
         burned,
         (bond - pool) * U256::from(2) + (pool * U256::from(2) - paid_out)
     );
-    let gas = gas_spent(&provider, start, &addresses).await;
+    let gas = anvil::gas_spent(&provider, start, &addresses)
+        .await
+        .unwrap();
     let mut after = Vec::new();
     for a in addresses {
         after.push(provider.get_balance(a).await.unwrap());
@@ -619,7 +606,9 @@ async fn a_copied_result_is_slashed_and_the_honest_answer_settles() {
     let pool = bond - bond * U256::from(net.params.burn_bps) / U256::from(10_000);
     assert_eq!(market.burned().await.unwrap() - burned_before, bond - pool);
     let royalty = net.fee * U256::from(1_000) / U256::from(10_000);
-    let gas = gas_spent(&provider, start, &addresses).await;
+    let gas = anvil::gas_spent(&provider, start, &addresses)
+        .await
+        .unwrap();
     let mut after = Vec::new();
     for a in addresses {
         after.push(provider.get_balance(a).await.unwrap());
@@ -716,7 +705,9 @@ async fn an_honest_worker_wins_fifty_games_at_once() {
     // Money: each lost challenger bond pays the defender all but its burn.
     let bond = net.params.challenge_bond;
     let to_defender = bond - bond * U256::from(net.params.burn_bps) / U256::from(10_000);
-    let gas = gas_spent(&provider, start, &[defender]).await[0];
+    let gas = vouch_chain::anvil::gas_spent(&provider, start, &[defender])
+        .await
+        .unwrap()[0];
     let after =
         provider.get_balance(defender).await.unwrap() + market.credits(defender).await.unwrap();
     assert_eq!(

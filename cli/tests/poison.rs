@@ -9,11 +9,7 @@
 //! slashed to the wei. A worker with no budget dies under the same ceiling, and after a few restarts
 //! records the job as failed and stays up: no crash loop.
 
-use alloy::{
-    eips::BlockNumberOrTag,
-    primitives::{Address, U256},
-    providers::Provider,
-};
+use alloy::{primitives::U256, providers::Provider};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use std::{
     path::{Path, PathBuf},
@@ -160,24 +156,6 @@ impl Daemon {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-async fn gas_spent(provider: &impl Provider, from: u64, accounts: &[Address]) -> Vec<U256> {
-    let head = provider.get_block_number().await.unwrap();
-    let mut spent = vec![U256::ZERO; accounts.len()];
-    for n in from..=head {
-        let receipts = provider
-            .get_block_receipts(BlockNumberOrTag::Number(n).into())
-            .await
-            .unwrap()
-            .unwrap_or_default();
-        for r in receipts {
-            if let Some(i) = accounts.iter().position(|a| *a == r.from) {
-                spent[i] += U256::from(r.gas_used) * U256::from(r.effective_gas_price);
-            }
-        }
-    }
-    spent
 }
 
 #[tokio::test]
@@ -370,7 +348,9 @@ async fn poison_models_are_refused_under_a_memory_ceiling_while_a_liar_is_slashe
     challenger.stop();
 
     // Money to the wei: the liar lost its bond, the challenger won the unburned half.
-    let gas = gas_spent(&provider, start, &accounts).await;
+    let gas = vouch_chain::anvil::gas_spent(&provider, start, &accounts)
+        .await
+        .unwrap();
     let mut after = Vec::new();
     for a in accounts {
         after.push(provider.get_balance(a).await.unwrap());

@@ -1,11 +1,7 @@
 //! The happy path on a real anvil with the real contracts and the real worker loop:
 //! post → submit → window → finalize → withdraw, with every balance checked to the wei.
 
-use alloy::{
-    eips::BlockNumberOrTag,
-    primitives::{Address, U256},
-    providers::Provider,
-};
+use alloy::{primitives::U256, providers::Provider};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use std::time::Duration;
 use vouch_chain::{
@@ -16,25 +12,6 @@ use vouch_core::{burn_exec::BurnBackend, random, reference, tensor};
 use vouch_worker::{Policy, Worker, WorkerConfig};
 
 const ETH: u64 = 1_000_000_000_000_000_000;
-
-/// Wei each account spent on gas since `from` (every transaction it sent, from the receipts).
-async fn gas_spent(provider: &impl Provider, from: u64, accounts: &[Address]) -> Vec<U256> {
-    let head = provider.get_block_number().await.unwrap();
-    let mut spent = vec![U256::ZERO; accounts.len()];
-    for n in from..=head {
-        let receipts = provider
-            .get_block_receipts(BlockNumberOrTag::Number(n).into())
-            .await
-            .unwrap()
-            .unwrap_or_default();
-        for r in receipts {
-            if let Some(i) = accounts.iter().position(|a| *a == r.from) {
-                spent[i] += U256::from(r.gas_used) * U256::from(r.effective_gas_price);
-            }
-        }
-    }
-    spent
-}
 
 #[tokio::test]
 async fn a_job_settles_and_everyone_is_paid_to_the_wei() {
@@ -163,7 +140,7 @@ async fn a_job_settles_and_everyone_is_paid_to_the_wei() {
     owner_market.withdraw().await.unwrap();
 
     // Balances to the wei: each account's change is its payout minus its own gas.
-    let gas = gas_spent(&provider, start, &accounts).await;
+    let gas = anvil::gas_spent(&provider, start, &accounts).await.unwrap();
     let mut after = Vec::new();
     for a in accounts {
         after.push(provider.get_balance(a).await.unwrap());
