@@ -201,7 +201,6 @@ mod tests {
                 labels: Vec::new(),
             },
         };
-        m.validate().expect("the poison passes validation");
         m
     }
 
@@ -262,7 +261,11 @@ mod tests {
                 },
             });
         }
-        let clamps = Footprint::of(&model(Shape::new(64, 64, 1), ops));
+        let clamps = model(Shape::new(64, 64, 1), ops);
+        clamps
+            .validate()
+            .expect("the clamp chain passes validation");
+        let clamps = Footprint::of(&clamps);
         assert!(clamps.trace_bytes > 16_000 << 20, "{clamps:?}");
         let why = Budget::default().check(&clamps).unwrap();
         assert!(why.contains("memory"), "{why}");
@@ -287,7 +290,11 @@ mod tests {
                 },
             });
         }
-        let pools = Footprint::of(&model(Shape::new(64, 64, 1), ops));
+        // Its 24×24 windows now break the 96 KiB step cap, so `validate` refuses it too; the budget
+        // must refuse it on its own all the same (an agent measures before it trusts anything).
+        let pools = model(Shape::new(64, 64, 1), ops);
+        assert!(pools.validate().is_err());
+        let pools = Footprint::of(&pools);
         assert_eq!(pools.taps, 48 * 489 * 489 * 576 + 64 * 64);
         assert!(pools.memory_bytes > 54 << 30, "{pools:?}");
         assert!(pools.trace_bytes < 16 << 20);
