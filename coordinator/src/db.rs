@@ -17,6 +17,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "api keys",
         include_str!("../../migrations/0003_api_keys.sql"),
     ),
+    (
+        4,
+        "walk game",
+        include_str!("../../migrations/0004_walk_game.sql"),
+    ),
 ];
 
 /// The migrator for [`MIGRATIONS`].
