@@ -1574,6 +1574,7 @@ async fn http_serves_the_deployment() {
             "chain_id": chain_id,
             "registry": hex0x(env.deployment.registry.as_slice()),
             "market": hex0x(env.deployment.market.as_slice()),
+            "game": hex0x(env.deployment.game.as_slice()),
             "prover": hex0x(env.deployment.prover.as_slice()),
             "start_block": env.deployment.start_block,
         })
