@@ -363,7 +363,9 @@ async fn poison_models_are_refused_under_a_memory_ceiling_while_a_liar_is_slashe
     // (issue 8, item 4d): under `prlimit` the unbudgeted worker died a fourth time in the first run of
     // this scenario, so it only runs when VOUCH_TEST_CRASH_LOOP is set, as the reproduction to fix.
     if std::env::var_os("VOUCH_TEST_CRASH_LOOP").is_none() {
-        eprintln!("crash-loop scenario skipped (known failing; set VOUCH_TEST_CRASH_LOOP to run it)");
+        eprintln!(
+            "crash-loop scenario skipped (known failing; set VOUCH_TEST_CRASH_LOOP to run it)"
+        );
         std::fs::remove_dir_all(dir).unwrap();
         return;
     }
