@@ -190,7 +190,7 @@ mod tests {
     }
 
     fn model(input: Shape, ops: Vec<Op>) -> Model {
-        let m = Model {
+        Model {
             input,
             input_zero: 0,
             ops,
@@ -200,8 +200,7 @@ mod tests {
                 output_scale: 1.0,
                 labels: Vec::new(),
             },
-        };
-        m
+        }
     }
 
     /// A 1×1 conv from slot 0 ([64, 64, 1]) to `channels` channels.

@@ -3,9 +3,10 @@
 //!
 //! An event that fails for good (its model is refused, its run timed out, it reverts) is recorded
 //! in [`Cursor::failed`] and skipped; the cursor moves on. An event whose handling may take the process
-//! down (an inference) is marked in [`Cursor::running`] durably before it starts: a process that
-//! dies on it and restarts sees the mark, and after [`MAX_TRIES`] starts records the event as failed
-//! instead of dying on it again. No event can put an agent in a crash loop.
+//! down (an inference) is counted in [`Cursor::started`] durably before it starts and uncounted when it
+//! ends: a process that dies on it and restarts sees the count, and after [`MAX_TRIES`] starts records
+//! the event as failed instead of dying on it again. Counts are kept per event, so the safe events a
+//! restart handles before the fatal one cannot reset it. No event can put an agent in a crash loop.
 
 use crate::error::{AgentError, Result};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
@@ -21,15 +22,6 @@ pub const MAX_TRIES: u32 = 3;
 /// Events recorded as failed, at most; the oldest are forgotten first.
 const MAX_FAILED: usize = 1_000;
 
-/// An event being handled, marked before a step that could take the process down.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Running {
-    /// The event ("job-7", "result-7-2", …).
-    pub key: String,
-    /// How many times its handling started.
-    pub tries: u32,
-}
-
 /// The event cursor of an agent and its record of failed events.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cursor {
@@ -38,9 +30,10 @@ pub struct Cursor {
     /// Event key → why it was skipped.
     #[serde(default)]
     pub failed: BTreeMap<String, String>,
-    /// The risky event being handled, if any.
+    /// Risky events whose handling started and never ended (the process died on them), with how
+    /// many times it started. Empty while the agent is idle, unless it died.
     #[serde(default)]
-    pub running: Option<Running>,
+    pub started: BTreeMap<String, u32>,
 }
 
 impl Cursor {
@@ -60,18 +53,13 @@ impl Cursor {
             self.failed.remove(&first);
         }
         self.failed.insert(key.to_string(), reason.to_string());
-        if self.running.as_ref().is_some_and(|r| r.key == key) {
-            self.running = None;
-        }
+        self.started.remove(key);
     }
 
-    /// Marks `key` as running. Returns `false` (and records it as failed) when it already started
+    /// Counts a start of `key`. Returns `false` (and records it as failed) when it already started
     /// [`MAX_TRIES`] times without finishing: the process died on it each time.
     pub fn start(&mut self, key: &str) -> bool {
-        let tries = match &self.running {
-            Some(r) if r.key == key => r.tries + 1,
-            _ => 1,
-        };
+        let tries = self.started.get(key).copied().unwrap_or(0) + 1;
         if tries > MAX_TRIES {
             tracing::error!(
                 event = key,
@@ -81,18 +69,13 @@ impl Cursor {
             self.fail(key, format!("the agent died handling it {MAX_TRIES} times"));
             return false;
         }
-        self.running = Some(Running {
-            key: key.to_string(),
-            tries,
-        });
+        self.started.insert(key.to_string(), tries);
         true
     }
 
-    /// Clears the running mark of `key`.
+    /// Clears the starts of `key`: its handling ended (well or not) without taking the process down.
     pub fn finish(&mut self, key: &str) {
-        if self.running.as_ref().is_some_and(|r| r.key == key) {
-            self.running = None;
-        }
+        self.started.remove(key);
     }
 }
 
@@ -167,12 +150,28 @@ mod tests {
         }
         assert!(!c.start("job-9"), "the fourth start gives up");
         assert!(c.failed.contains_key("job-9"));
-        assert_eq!(c.running, None);
+        assert!(c.started.is_empty());
         // Another event starts afresh, and a finished one leaves no mark.
         assert!(c.start("job-10"));
         c.finish("job-10");
-        assert_eq!(c.running, None);
+        assert!(c.started.is_empty());
         assert!(c.start("job-10"));
-        assert_eq!(c.running.as_ref().unwrap().tries, 1);
+        assert_eq!(c.started["job-10"], 1);
+    }
+
+    #[test]
+    fn safe_events_handled_before_the_fatal_one_do_not_reset_its_count() {
+        let mut c = Cursor::at(0);
+        // Each restart replays the same blocks: a harmless event, then the one the process dies on.
+        for _ in 0..MAX_TRIES {
+            assert!(c.start("job-1"));
+            c.finish("job-1");
+            assert!(c.start("job-2"));
+        }
+        assert!(c.start("job-1"));
+        c.finish("job-1");
+        assert!(!c.start("job-2"), "given up after {MAX_TRIES} deaths");
+        assert!(c.failed.contains_key("job-2") && !c.failed.contains_key("job-1"));
+        assert!(c.started.is_empty());
     }
 }
