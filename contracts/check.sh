@@ -10,8 +10,10 @@ MAX_RUNTIME=22528
 # Every artifact the Rust crates load (keep in step with scripts/export-artifacts.js).
 ARTIFACTS=(ModelRegistry JobMarket DisputeGame OneStepProver)
 ./build.sh
-# Every custom error a JobMarket call can revert with (its own and those it passes through) is in its ABI.
-node scripts/check-errors.js JobMarket
+# Every custom error a call of a deployed contract can revert with (its own and those it passes through) is in its ABI.
+node scripts/check-errors.js "${ARTIFACTS[@]}"
+# Every function, event and error in those ABIs carries a NatSpec @notice (the artifacts keep userdoc and devdoc).
+node scripts/check-natspec.js "${ARTIFACTS[@]}"
 "$FORGE" fmt --check
 "$FORGE" test
 # Sizes of everything outside test/ and script/ (those hold test-only contracts no one deploys).

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Copies the forge artifacts the Rust side loads (`alloy::sol!(JobMarket, "../contracts/artifacts/JobMarket.json")`)
 // from out/ to artifacts/, keeping only what does not depend on the machine, the paths or the set of files
-// compiled with them: abi, bytecode.object, deployedBytecode.object, methodIdentifiers. Source maps, the AST,
-// metadata and ids are dropped so the committed files are small and byte-for-byte reproducible.
+// compiled with them: abi, bytecode.object, deployedBytecode.object, methodIdentifiers, and the NatSpec (userdoc,
+// devdoc: every function, event and error documented, `scripts/check-natspec.js`). Source maps, the AST, the rest
+// of the metadata and ids are dropped so the committed files are small and byte-for-byte reproducible.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -15,8 +16,12 @@ for (const name of CONTRACTS) {
   const src = path.join(root, 'out', `${name}.sol`, `${name}.json`);
   const artifact = JSON.parse(fs.readFileSync(src, 'utf8'));
   const code = (b) => ({ object: b.object, linkReferences: b.linkReferences || {} });
+  // forge's parsed `metadata` drops the events and errors of the NatSpec; solc's raw metadata has them all.
+  const { userdoc, devdoc } = JSON.parse(artifact.rawMetadata).output;
   const kept = {
     abi: artifact.abi,
+    userdoc,
+    devdoc,
     bytecode: code(artifact.bytecode),
     deployedBytecode: code(artifact.deployedBytecode),
     methodIdentifiers: artifact.methodIdentifiers,

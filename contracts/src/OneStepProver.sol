@@ -93,6 +93,7 @@ contract OneStepProver is IOneStepProver {
     /// @inheritdoc IOneStepProver
     IModelRegistry public immutable registry;
 
+    /// @notice Deploys a prover reading op specs, op roots and shapes from `registry_`.
     constructor(IModelRegistry registry_) {
         // INVARIANT: the prover always has a registry to read models from.
         if (address(registry_) == address(0)) revert ZeroRegistry();

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 pragma solidity 0.8.37;
 
-import {Game, GamePhase, GameStatus, ResultDispute, RevealKind, Tree} from "../lib/Types.sol";
+import {Game, GamePhase, GameStatus, ModelStatus, ResultDispute, RevealKind, Tree} from "../lib/Types.sol";
 import {IJobMarket} from "./IJobMarket.sol";
 import {IOneStepProver, StepWitness} from "./IOneStepProver.sol";
 
@@ -14,6 +14,95 @@ import {IOneStepProver, StepWitness} from "./IOneStepProver.sol";
 /// and the contract computes that element itself. Chess clocks bound every game; the side that runs out loses.
 /// Credits go to the market's ledger (`IJobMarket.withdraw`).
 interface IDisputeGame {
+    // -----------------------------------------------------------------------------------------------------
+    // Errors passed through from the contracts the game calls (same signatures as in lib/Errors.sol): the one-step
+    // prover and the registry (`step`), and the market (`creditFromGame`, `overturn`, `jobState`).
+    // `scripts/check-errors.js` checks the list is complete, so this ABI decodes every revert of a game call.
+    // -----------------------------------------------------------------------------------------------------
+
+    /// @notice A dense or conv accumulator outside i32, which the registration bound excludes (an invalid model;
+    /// the reference interpreter refuses it too).
+    error AccumulatorOverflow(int256 acc);
+
+    /// @notice An average-pool window at output pixel (oy, ox) reaches past the input (an invalid model).
+    error AvgPoolTapOutside(uint256 oy, uint256 ox);
+
+    /// @notice Element `e` is not an element of the op's output, which has `count` elements.
+    error ElementOutOfRange(uint256 e, uint256 count);
+
+    /// @notice A Merkle root was asked of zero leaves (PROTOCOL §3 requires m ≥ 1).
+    error EmptyTree();
+
+    /// @notice The dense witness's input tensor has tensor root `computed`, not the input slot's root `slotRoot`.
+    error InputRootMismatch(bytes32 computed, bytes32 slotRoot);
+
+    /// @notice Clamp bounds with `lo > hi`.
+    error InvalidClamp(int8 lo, int8 hi);
+
+    /// @notice A requantization outside `1 ≤ M` (M is an i32) and `1 ≤ s ≤ 62` (PROTOCOL §1.1).
+    error InvalidRequant(int32 multiplier, uint8 shift);
+
+    /// @notice Jobs can only be posted to Active models.
+    error ModelNotActive(uint256 modelId, ModelStatus status);
+
+    /// @notice The game overturned a result that is not the job's current, submitted one (a game bug; never expected).
+    error NotCurrentResult(uint256 jobId, uint32 attempt);
+
+    /// @notice Only the market's dispute game may credit accounts from game money or overturn a result.
+    error NotGame(address caller);
+
+    /// @notice Op `k` is not an op of the model (it has `opCount` ops, 0 … opCount − 1).
+    error OpOutOfRange(uint256 modelId, uint32 k, uint32 opCount);
+
+    /// @notice Operand slot `slot` has shape [h, w, c], which op code `code` cannot read into its output shape (clamp
+    /// and add: equal shapes; pools: equal channels; reshape: equal element counts).
+    error OperandShapeMismatch(uint8 code, uint16 slot, uint32 h, uint32 w, uint32 c);
+
+    /// @notice A tensor's byte length is not a whole number of rows of `rowLen` bytes (or `rowLen` is zero).
+    error RaggedTensor(uint256 length, uint256 rowLen);
+
+    /// @notice Witness row `row` (its position in `rows`) has `length` bytes; the tensor's rows have `expected`.
+    error RowLengthMismatch(uint256 row, uint256 length, uint256 expected);
+
+    /// @notice Witness row `row` has `length` path siblings; its ⌈C/32⌉ leaves need `expected` (depth each).
+    error RowPathLengthMismatch(uint256 row, uint256 length, uint256 expected);
+
+    /// @notice A leaf of witness row `row` climbs to `computed`, not to its slot's tensor root `slotRoot`.
+    error RowRootMismatch(uint256 row, bytes32 computed, bytes32 slotRoot);
+
+    /// @notice Op `k` reads slot `slot`, but only slots 0 … k exist before it runs.
+    error SlotNotReadable(uint16 slot, uint32 k);
+
+    /// @notice The slot proof for `slot` climbs to `computed`, not to the agreed state root.
+    error SlotRootMismatch(uint16 slot, bytes32 computed, bytes32 stateRoot);
+
+    /// @notice Sending the credit to the caller failed (the credit was restored by the revert).
+    error TransferFailed();
+
+    /// @notice The witness carries data the op does not read (`input` off dense, weights off dense and conv2d).
+    error UnexpectedWitnessData(uint8 code);
+
+    /// @notice No job has this id.
+    error UnknownJob(uint256 jobId);
+
+    /// @notice No model has this id.
+    error UnknownModel(uint256 modelId);
+
+    /// @notice The weight row climbs to `computed`, not to the op's root `opRoot` in the registry.
+    error WeightRootMismatch(bytes32 computed, bytes32 opRoot);
+
+    /// @notice The witness's weight row has `length` bytes; the op's rows have `expected` (9 + reduction size).
+    error WeightRowLengthMismatch(uint256 length, uint256 expected);
+
+    /// @notice The dense witness's input tensor has `length` bytes; the input slot's tensor has `expected` elements.
+    error WitnessInputLength(uint256 length, uint256 expected);
+
+    /// @notice The witness has `actual` input rows; the element reads `expected`.
+    error WrongRowCount(uint256 actual, uint256 expected);
+
+    /// @notice The witness has `actual` slot proofs; the op reads `expected` operands.
+    error WrongSlotCount(uint256 actual, uint256 expected);
+
     /// @notice `challenger` opened game `gameId` on result `attempt` of job `jobId`, escrowing `bond`.
     event ChallengeOpened(
         uint256 indexed gameId, uint256 indexed jobId, uint32 attempt, address indexed challenger, uint256 bond
@@ -23,7 +112,8 @@ interface IDisputeGame {
     /// n of it holds the posted output root.
     event OpeningRevealed(uint256 indexed jobId, uint32 attempt, bytes32 finalState);
 
-    /// @notice Node `node` of a `tree` of the result has children `left`, `right`.
+    /// @notice Node `node` of a `tree` of the result has children `left`, `right`. `tree` is a `Tree` (ABI `uint8`):
+    /// 0 State, 1 Tensor.
     event NodeRevealed(uint256 indexed jobId, uint32 attempt, Tree tree, bytes32 node, bytes32 left, bytes32 right);
 
     /// @notice State leaf `leaf` holds the tensor root `tensorRoot` (leaf = leaf(0x02, tensorRoot)).
@@ -47,6 +137,7 @@ interface IDisputeGame {
     event StepProven(uint256 indexed gameId, uint32 k, uint256 element, int8 claimed, int8 actual);
 
     /// @notice Game `gameId` ended with `status`; `challengerPaid` and `defenderPaid` were credited, `burned` burned.
+    /// `status` is a `GameStatus` (ABI `uint8`): 2 ChallengerWon, 3 DefenderWon, 4 Moot.
     event GameResolved(
         uint256 indexed gameId, GameStatus status, uint256 challengerPaid, uint256 defenderPaid, uint256 burned
     );
@@ -122,7 +213,9 @@ interface IDisputeGame {
     /// @notice Pays the challenger of an Active game on an overturned result its bond plus its share. Anyone.
     function claimMoot(uint256 gameId) external;
 
-    /// @notice The game with this id; reverts `UnknownGame` for an id never opened.
+    /// @notice The game with this id; reverts `UnknownGame` for an id never opened. `Game.status` is a `GameStatus`
+    /// (ABI `uint8`): 0 None, 1 Active, 2 ChallengerWon, 3 DefenderWon, 4 Moot; `Game.phase` a `GamePhase`: 0 Slots
+    /// (walking the final state), 1 Tensor (walking the disputed slot's tensor), 2 Step (one-step proof due).
     function getGame(uint256 gameId) external view returns (Game memory);
 
     /// @notice The dispute state of result `attempt` of `jobId`.
@@ -133,7 +226,8 @@ interface IDisputeGame {
 
     /// @notice What an Active game waits for from the defender (`RevealKind.None`: the challenger is to move, or the
     /// game is over): `tree` is the node's tree for `Node`, `hash` the node, state leaf or tensor leaf to reveal (zero
-    /// for `Opening`).
+    /// for `Opening`). `kind` is a `RevealKind` (ABI `uint8`): 0 None, 1 Opening, 2 Node, 3 Slot, 4 Leaf; `tree` a `Tree`:
+    /// 0 State (the final state σ_n), 1 Tensor (the disputed slot's tensor).
     function pendingReveal(uint256 gameId) external view returns (RevealKind kind, Tree tree, bytes32 hash);
 
     /// @notice The revealed final state of a result (zero if not revealed).

@@ -89,11 +89,13 @@ interface IModelRegistry {
     /// @notice Retires the model for good: no new jobs. Jobs already posted run to completion. Owner only.
     function retire(uint256 modelId) external;
 
-    /// @notice The model with this id; reverts `UnknownModel` for an id never registered.
+    /// @notice The model with this id; reverts `UnknownModel` for an id never registered. `Model.status` is a
+    /// `ModelStatus` (ABI `uint8`): 0 None, 1 Pending (being published), 2 Active (takes jobs), 3 Retired.
     function getModel(uint256 modelId) external view returns (Model memory);
 
     /// @notice What a market needs to post a job, without the uri (cheaper than `getModel`): an input has
-    /// `input.h·input.w·input.c` bytes in rows of `input.c`, an output likewise for `output`.
+    /// `input.h·input.w·input.c` bytes in rows of `input.c`, an output likewise for `output`. `status` is a
+    /// `ModelStatus` (ABI `uint8`): 0 None, 1 Pending, 2 Active, 3 Retired.
     function modelTerms(uint256 modelId)
         external
         view

@@ -39,6 +39,9 @@ struct StepWitness {
 /// @notice Computes the true value of one element of one op on chain (phase 3 of a dispute, PROTOCOL §6.5),
 /// from the agreed state σ_k and a witness of data proven against σ_k and the model's op roots.
 interface IOneStepProver {
+    /// @notice Passed through from `ModelRegistry` (same signature as in lib/Errors.sol): no model has this id.
+    error UnknownModel(uint256 modelId);
+
     /// @notice The registry whose op specs, op roots and shapes the prover reads.
     function registry() external view returns (IModelRegistry);
 
