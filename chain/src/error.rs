@@ -11,7 +11,7 @@ use alloy::primitives::{B256, Bytes};
 pub enum Revert {
     /// A `JobMarket` custom error.
     Market(JobMarketErrors),
-    /// A `DisputeGame` custom error (one the market's ABI does not also declare).
+    /// A `DisputeGame` custom error of its own (one no other contract's ABI declares).
     Game(DisputeGameErrors),
     /// A `ModelRegistry` custom error.
     Registry(ModelRegistryErrors),
@@ -25,14 +25,17 @@ impl Revert {
     /// Decodes raw revert data.
     pub fn decode(data: &Bytes) -> Self {
         use alloy::sol_types::SolInterface;
+        // The game's ABI also declares every error it passes through from the prover, the registry and
+        // the market (so a client holding only that ABI decodes them); it is tried last, so those
+        // decode as the contract that raises them.
         if let Ok(e) = JobMarketErrors::abi_decode(data) {
             Revert::Market(e)
-        } else if let Ok(e) = DisputeGameErrors::abi_decode(data) {
-            Revert::Game(e)
         } else if let Ok(e) = ModelRegistryErrors::abi_decode(data) {
             Revert::Registry(e)
         } else if let Ok(e) = OneStepProverErrors::abi_decode(data) {
             Revert::Prover(e)
+        } else if let Ok(e) = DisputeGameErrors::abi_decode(data) {
+            Revert::Game(e)
         } else {
             Revert::Unknown(data.clone())
         }
