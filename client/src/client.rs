@@ -1,12 +1,7 @@
 //! A typed client for the coordinator's HTTP API (`docs/API.md`): what a dApp backend, the CLI and
 //! `vouch dev` use to post jobs and read settled results. The response types are the server's own.
 
-use crate::{
-    api::{DeploymentInfo, GameDetail, JobPostedResponse},
-    games::GameRecord,
-    jobs::JobRecord,
-    models::ModelRecord,
-};
+use crate::{DeploymentInfo, GameDetail, GameRecord, JobPostedResponse, JobRecord, ModelRecord};
 use std::time::Duration;
 
 /// What went wrong calling the API.
@@ -178,7 +173,7 @@ impl ApiClient {
         let start = std::time::Instant::now();
         loop {
             let job = self.job(id).await?;
-            if job.settled || job.status == vouch_chain::JobStatus::Expired {
+            if job.settled || job.status == crate::JobStatus::Expired {
                 return Ok(job);
             }
             if start.elapsed() >= timeout {
