@@ -1,7 +1,9 @@
 //! A typed client for the coordinator's HTTP API (`docs/API.md`): what a dApp backend, the CLI and
 //! `vouch dev` use to post jobs and read settled results. The response types are the server's own.
 
-use crate::{DeploymentInfo, GameDetail, GameRecord, JobPostedResponse, JobRecord, ModelRecord};
+use crate::{
+    DeploymentInfo, GameDetail, GameRecord, JobPostedResponse, JobRecord, ModelRecord, Receipt,
+};
 use std::time::Duration;
 
 /// What went wrong calling the API.
@@ -162,6 +164,17 @@ impl ApiClient {
         Self::decode(
             self.http
                 .get(format!("{}/v1/jobs/{id}", self.base))
+                .send()
+                .await?,
+        )
+        .await
+    }
+
+    /// `GET /v1/jobs/{id}/receipt`: a settled job's receipt (`409` before it settles).
+    pub async fn receipt(&self, id: u64) -> Result<Receipt, ClientError> {
+        Self::decode(
+            self.http
+                .get(format!("{}/v1/jobs/{id}/receipt", self.base))
                 .send()
                 .await?,
         )

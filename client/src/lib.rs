@@ -1,7 +1,8 @@
 //! The coordinator's HTTP API (`docs/API.md`) from the outside: the request and answer types the
 //! coordinator serves, and [`ApiClient`], the typed client a dApp backend or the CLI uses to post
-//! jobs and read settled results. No server, database or executor: only HTTP and the chain's
-//! vocabulary (the statuses).
+//! jobs and read settled results and their receipts. No server, database or executor: only HTTP and
+//! the chain's vocabulary (the statuses, and the [`Receipt`] `vouch_chain::receipt` builds from
+//! chain data alone).
 
 pub mod client;
 pub mod deployment;
@@ -14,4 +15,8 @@ pub use deployment::DeploymentInfo;
 pub use games::{GameDetail, GameMove, GameRecord};
 pub use jobs::{JobPostedResponse, JobRecord};
 pub use models::ModelRecord;
-pub use vouch_chain::{GamePhase, GameStatus, JobStatus, registry::ModelStatus};
+pub use vouch_chain::{
+    GamePhase, GameStatus, JobStatus,
+    receipt::{Attempt, GameOutcome, Receipt, TxRef},
+    registry::ModelStatus,
+};

@@ -34,11 +34,13 @@ use std::{
 };
 use tokio::sync::OnceCell;
 use vouch_chain::{
-    ChainError, GameStatus, JobStatus, Market, bindings::JobMarket::JobPosted,
+    ChainError, GameStatus, JobStatus, Market,
+    bindings::JobMarket::JobPosted,
+    receipt::{self, Lookup},
     registry::ModelStatus,
 };
 use vouch_client::{
-    DeploymentInfo, GameDetail, GameRecord, JobPostedResponse, JobRecord, ModelRecord,
+    DeploymentInfo, GameDetail, GameRecord, JobPostedResponse, JobRecord, ModelRecord, Receipt,
 };
 
 /// Longest time to live a job may ask for.
@@ -111,6 +113,7 @@ fn routes() -> Vec<Route> {
         route("/v1/jobs", Method::GET, list_jobs),
         route("/v1/jobs", Method::POST, post_job),
         route("/v1/jobs/{id}", Method::GET, get_job),
+        route("/v1/jobs/{id}/receipt", Method::GET, get_receipt),
         route("/v1/games", Method::GET, list_games),
         route("/v1/games/{id}", Method::GET, get_game),
     ]
@@ -305,6 +308,24 @@ async fn get_job(
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("job {id} not found")))?;
     Ok(Json(job))
+}
+
+/// A settled job's receipt, read from the chain (its logs and the model's registry entry) rather
+/// than from the index, so it never lags the chain.
+async fn get_receipt(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Receipt>, ApiError> {
+    let id = parse_id("job", &id)?;
+    let provider = state.market.client().provider();
+    match receipt::fetch(provider, state.market.deployment(), id).await? {
+        Lookup::Settled(receipt) => Ok(Json(*receipt)),
+        Lookup::Unknown => Err(ApiError::NotFound(format!("job {id} not found"))),
+        Lookup::Unsettled { status, .. } => Err(ApiError::Conflict(format!(
+            "job {id} is {}, not settled: it has a receipt once it settles",
+            status.as_str()
+        ))),
+    }
 }
 
 async fn get_game(
