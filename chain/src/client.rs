@@ -52,6 +52,28 @@ struct Inner {
     tx_timeout: Duration,
 }
 
+fn rpc_url(config: &ChainConfig) -> Result<alloy::transports::http::reqwest::Url> {
+    config
+        .rpc_url
+        .parse()
+        .map_err(|e| ChainError::Rpc(format!("bad RPC URL {}: {e}", config.rpc_url)))
+}
+
+/// A provider with no account, for reads only (receipts, `vouch verify`). Fails if the endpoint
+/// does not answer.
+pub async fn connect_reader(config: &ChainConfig) -> Result<DynProvider> {
+    let provider = ProviderBuilder::new()
+        .disable_recommended_fillers()
+        .connect_http(rpc_url(config)?);
+    provider.client().set_poll_interval(config.poll_interval);
+    let provider = provider.erased();
+    provider
+        .get_chain_id()
+        .await
+        .map_err(|e| ChainError::Rpc(format!("{}: {e}", config.rpc_url)))?;
+    Ok(provider)
+}
+
 /// Turns a transport error into a [`ChainError`], decoding revert data when there is some.
 pub(crate) fn classify(err: RpcError<TransportErrorKind>) -> ChainError {
     if let Some(data) = err.as_error_resp().and_then(|p| p.as_revert_data()) {
@@ -63,10 +85,7 @@ pub(crate) fn classify(err: RpcError<TransportErrorKind>) -> ChainError {
 impl ChainClient {
     /// Connects to `config.rpc_url` as `signer`. Fails if the endpoint does not answer.
     pub async fn connect(config: &ChainConfig, signer: PrivateKeySigner) -> Result<Self> {
-        let url = config
-            .rpc_url
-            .parse()
-            .map_err(|e| ChainError::Rpc(format!("bad RPC URL {}: {e}", config.rpc_url)))?;
+        let url = rpc_url(config)?;
         let address = signer.address();
         let provider = ProviderBuilder::new()
             .disable_recommended_fillers()

@@ -1,6 +1,6 @@
 //! Vouch on an EVM chain: typed bindings from the committed contract artifacts, a signing client
 //! with explicit nonces and timeouts, deployment, the event stream agents consume, model
-//! publication/retrieval, and typed market calls. Reverts arrive as the contracts' custom errors.
+//! publication/retrieval, typed market calls, and job receipts. Reverts arrive as the contracts' custom errors.
 
 pub mod anvil;
 pub mod bindings;
@@ -11,9 +11,10 @@ pub mod events;
 pub mod game;
 pub mod market;
 pub mod prover;
+pub mod receipt;
 pub mod registry;
 
-pub use client::{ChainClient, ChainConfig};
+pub use client::{ChainClient, ChainConfig, connect_reader};
 pub use deploy::{Deployment, MarketParams, deploy};
 pub use error::{ChainError, Result, Revert};
 pub use events::{ChainEvent, EventStream, VouchEvent};

@@ -34,6 +34,8 @@ enum Command {
     Model(cmd::model::ModelArgs),
     /// Submit jobs and read their results through a coordinator.
     Job(cmd::job::JobArgs),
+    /// Re-run a settled job from chain data alone and check its result; print its receipt.
+    Verify(cmd::verify::VerifyArgs),
 }
 
 #[tokio::main]
@@ -55,6 +57,8 @@ async fn main() -> std::process::ExitCode {
         Command::Challenger(a) => a.run().await,
         Command::Model(a) => a.run().await,
         Command::Job(a) => a.run().await,
+        // Its exit status is its answer (0 matches, 1 differs, 2 nothing checked).
+        Command::Verify(a) => return a.run().await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

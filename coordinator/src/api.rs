@@ -7,13 +7,13 @@ use crate::{
     config::ApiConfig,
     db::load_cursor,
     error::ApiError,
-    games::{self, GameFilter, GameMove, GameRecord},
+    games::{self, GameFilter},
     http::{body_error, with_layers},
     indexer::{apply_receipt, cursor_name},
-    jobs::{self, JobFilter, JobRecord},
+    jobs::{self, JobFilter},
     keys::{self, Admission, ApiKey, Reservation},
     metrics::{Metrics, Snapshot},
-    models::{self, ModelRecord},
+    models,
 };
 use alloy::{primitives::U256, providers::Provider};
 use axum::{
@@ -34,8 +34,13 @@ use std::{
 };
 use tokio::sync::OnceCell;
 use vouch_chain::{
-    ChainError, GameStatus, JobStatus, Market, bindings::JobMarket::JobPosted,
+    ChainError, GameStatus, JobStatus, Market,
+    bindings::JobMarket::JobPosted,
+    receipt::{self, Lookup},
     registry::ModelStatus,
+};
+use vouch_client::{
+    DeploymentInfo, GameDetail, GameRecord, JobPostedResponse, JobRecord, ModelRecord, Receipt,
 };
 
 /// Longest time to live a job may ask for.
@@ -108,6 +113,7 @@ fn routes() -> Vec<Route> {
         route("/v1/jobs", Method::GET, list_jobs),
         route("/v1/jobs", Method::POST, post_job),
         route("/v1/jobs/{id}", Method::GET, get_job),
+        route("/v1/jobs/{id}/receipt", Method::GET, get_receipt),
         route("/v1/games", Method::GET, list_games),
         route("/v1/games/{id}", Method::GET, get_game),
     ]
@@ -170,23 +176,6 @@ pub const OPENAPI: &str = include_str!("openapi.json");
 
 async fn openapi() -> Response {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
-}
-
-/// `GET /v1/deployment` answer: where the contracts are.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DeploymentInfo {
-    /// EIP-155 chain id.
-    pub chain_id: u64,
-    /// The `ModelRegistry`.
-    pub registry: String,
-    /// The `JobMarket`.
-    pub market: String,
-    /// The `DisputeGame` (deployed by the market; PROTOCOL §6).
-    pub game: String,
-    /// The `OneStepProver`.
-    pub prover: String,
-    /// Block of the first deployment transaction (where indexing starts).
-    pub start_block: u64,
 }
 
 async fn deployment(State(state): State<AppState>) -> Result<Json<DeploymentInfo>, ApiError> {
@@ -321,14 +310,22 @@ async fn get_job(
     Ok(Json(job))
 }
 
-/// `GET /v1/games/{id}` answer: the game and its moves in chain order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct GameDetail {
-    /// The game's current state.
-    #[serde(flatten)]
-    pub game: GameRecord,
-    /// Every move so far, oldest first.
-    pub moves: Vec<GameMove>,
+/// A settled job's receipt, read from the chain (its logs and the model's registry entry) rather
+/// than from the index, so it never lags the chain.
+async fn get_receipt(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Receipt>, ApiError> {
+    let id = parse_id("job", &id)?;
+    let provider = state.market.client().provider();
+    match receipt::fetch(provider, state.market.deployment(), id).await? {
+        Lookup::Settled(receipt) => Ok(Json(*receipt)),
+        Lookup::Unknown => Err(ApiError::NotFound(format!("job {id} not found"))),
+        Lookup::Unsettled { status, .. } => Err(ApiError::Conflict(format!(
+            "job {id} is {}, not settled: it has a receipt once it settles",
+            status.as_str()
+        ))),
+    }
 }
 
 async fn get_game(
@@ -434,23 +431,6 @@ struct PostJob {
     ttl_secs: Option<u64>,
 }
 
-/// `POST /v1/jobs` answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct JobPostedResponse {
-    /// The new job's id.
-    pub job_id: u64,
-    /// The `postJob` transaction.
-    pub tx_hash: String,
-    /// Tensor root of the input, computed by the contract.
-    pub input_root: String,
-    /// Always `open`.
-    pub status: JobStatus,
-    /// Unix time after which no result is accepted.
-    pub deadline: u64,
-    /// Fee paid, in wei (decimal).
-    pub fee_wei: String,
-}
-
 /// Seconds since the Unix epoch, by the wall clock.
 fn unix_now() -> u64 {
     SystemTime::now()
@@ -535,7 +515,7 @@ async fn post_job(
             ttl.as_secs()
         )));
     }
-    let fee = model.fee()?;
+    let fee = models::fee(&model)?;
     if fee > state.config.max_fee_wei {
         return Err(ApiError::Forbidden(format!(
             "model {} costs {fee} wei a job, above this coordinator's maximum fee of {} wei per job",

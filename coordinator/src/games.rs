@@ -5,7 +5,6 @@ use crate::{
     columns::{hex_bytes, to_i64, to_u64, u256_to_i64},
     error::{CoordinatorError, Result},
 };
-use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, AnyPool, Row, any::AnyRow};
 use vouch_chain::{
     GamePhase, GameStatus,
@@ -13,62 +12,7 @@ use vouch_chain::{
         ChallengeOpened, Descended, ElementNamed, GameResolved, SlotDisputed, StepProven,
     },
 };
-
-/// A game as served by the API.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct GameRecord {
-    /// Game id.
-    pub game_id: u64,
-    /// The disputed job.
-    pub job_id: u64,
-    /// Which of the job's results (1 for the first).
-    pub attempt: u64,
-    /// Who challenged.
-    pub challenger: String,
-    /// The challenger's bond, in wei.
-    pub bond_wei: String,
-    /// Lifecycle status.
-    pub status: GameStatus,
-    /// Where the game stands: walking the final state, walking the disputed tensor, or the one step.
-    pub phase: GamePhase,
-    /// The slot the final-state walk reached (op `slot − 1` is disputed); absent before.
-    pub slot: Option<u64>,
-    /// Depth reached in the tree being walked.
-    pub depth: u64,
-    /// Index of the node reached at that depth.
-    pub index: u64,
-    /// The named byte of the disputed leaf.
-    pub element_offset: Option<u64>,
-    /// Phase 3: the op the contract executed.
-    pub step_op: Option<u64>,
-    /// Phase 3: the element (absent for a padding element, whose true value is 0).
-    pub step_element: Option<u64>,
-    /// Phase 3: the defender's value.
-    pub claimed: Option<i64>,
-    /// Phase 3: the true value.
-    pub actual: Option<i64>,
-    /// Credited to the challenger at resolution, in wei.
-    pub challenger_paid_wei: Option<String>,
-    /// Credited to the defender at resolution, in wei.
-    pub defender_paid_wei: Option<String>,
-    /// Burned at resolution, in wei.
-    pub burned_wei: Option<String>,
-    /// Block of the challenge.
-    pub opened_block: u64,
-    /// Block of the resolution.
-    pub resolved_block: Option<u64>,
-}
-
-/// One move of a game, in chain order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct GameMove {
-    /// Block of the move.
-    pub block: u64,
-    /// `opened`, `descended`, `slot_disputed`, `element_named`, `step_proven` or `resolved`.
-    pub kind: String,
-    /// What the move says.
-    pub detail: String,
-}
+use vouch_client::{GameMove, GameRecord};
 
 const COLUMNS: &str = "id, job_id, attempt, challenger, bond_wei, status, phase, slot, depth, node_index, \
     element_offset, step_op, step_element, claimed, actual, challenger_paid_wei, defender_paid_wei, burned_wei, \
@@ -79,35 +23,34 @@ fn opt_u64(row: &AnyRow, col: &str) -> Result<Option<u64>> {
     v.map(to_u64).transpose()
 }
 
-impl GameRecord {
-    fn from_row(row: &AnyRow) -> Result<Self> {
-        let status: String = row.try_get("status")?;
-        let phase: String = row.try_get("phase")?;
-        Ok(Self {
-            game_id: to_u64(row.try_get("id")?)?,
-            job_id: to_u64(row.try_get("job_id")?)?,
-            attempt: to_u64(row.try_get("attempt")?)?,
-            challenger: row.try_get("challenger")?,
-            bond_wei: row.try_get("bond_wei")?,
-            status: GameStatus::parse(&status)
-                .ok_or_else(|| CoordinatorError::Invalid(format!("games.status = {status}")))?,
-            phase: GamePhase::parse(&phase)
-                .ok_or_else(|| CoordinatorError::Invalid(format!("games.phase = {phase}")))?,
-            slot: opt_u64(row, "slot")?,
-            depth: to_u64(row.try_get("depth")?)?,
-            index: to_u64(row.try_get("node_index")?)?,
-            element_offset: opt_u64(row, "element_offset")?,
-            step_op: opt_u64(row, "step_op")?,
-            step_element: opt_u64(row, "step_element")?,
-            claimed: row.try_get("claimed")?,
-            actual: row.try_get("actual")?,
-            challenger_paid_wei: row.try_get("challenger_paid_wei")?,
-            defender_paid_wei: row.try_get("defender_paid_wei")?,
-            burned_wei: row.try_get("burned_wei")?,
-            opened_block: to_u64(row.try_get("opened_block")?)?,
-            resolved_block: opt_u64(row, "resolved_block")?,
-        })
-    }
+/// A row of the table, as served.
+fn game_from_row(row: &AnyRow) -> Result<GameRecord> {
+    let status: String = row.try_get("status")?;
+    let phase: String = row.try_get("phase")?;
+    Ok(GameRecord {
+        game_id: to_u64(row.try_get("id")?)?,
+        job_id: to_u64(row.try_get("job_id")?)?,
+        attempt: to_u64(row.try_get("attempt")?)?,
+        challenger: row.try_get("challenger")?,
+        bond_wei: row.try_get("bond_wei")?,
+        status: GameStatus::parse(&status)
+            .ok_or_else(|| CoordinatorError::Invalid(format!("games.status = {status}")))?,
+        phase: GamePhase::parse(&phase)
+            .ok_or_else(|| CoordinatorError::Invalid(format!("games.phase = {phase}")))?,
+        slot: opt_u64(row, "slot")?,
+        depth: to_u64(row.try_get("depth")?)?,
+        index: to_u64(row.try_get("node_index")?)?,
+        element_offset: opt_u64(row, "element_offset")?,
+        step_op: opt_u64(row, "step_op")?,
+        step_element: opt_u64(row, "step_element")?,
+        claimed: row.try_get("claimed")?,
+        actual: row.try_get("actual")?,
+        challenger_paid_wei: row.try_get("challenger_paid_wei")?,
+        defender_paid_wei: row.try_get("defender_paid_wei")?,
+        burned_wei: row.try_get("burned_wei")?,
+        opened_block: to_u64(row.try_get("opened_block")?)?,
+        resolved_block: opt_u64(row, "resolved_block")?,
+    })
 }
 
 /// Where an event sits in the chain: its block and log index (the key of a move).
@@ -329,7 +272,7 @@ pub async fn list(pool: &AnyPool, filter: GameFilter) -> Result<Vec<GameRecord>>
         .fetch_all(pool)
         .await?
         .iter()
-        .map(GameRecord::from_row)
+        .map(game_from_row)
         .collect()
 }
 
@@ -358,7 +301,7 @@ pub async fn get(pool: &AnyPool, id: u64) -> Result<Option<(GameRecord, Vec<Game
         })
     })
     .collect::<Result<Vec<_>>>()?;
-    Ok(Some((GameRecord::from_row(&row)?, moves)))
+    Ok(Some((game_from_row(&row)?, moves)))
 }
 
 /// Number of games in each status (every status listed, zeros included).

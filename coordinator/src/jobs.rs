@@ -7,7 +7,6 @@ use crate::{
     },
     error::{CoordinatorError, Result},
 };
-use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, AnyPool, Row, any::AnyRow};
 use vouch_chain::{
     JobStatus,
@@ -16,83 +15,40 @@ use vouch_chain::{
         JobMarket::{JobPosted, JobRefunded, JobSettled, ResultSubmitted},
     },
 };
-
-/// A job as served by the API.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct JobRecord {
-    /// Job id.
-    pub job_id: u64,
-    /// Model it runs.
-    pub model_id: u64,
-    /// Lifecycle status.
-    pub status: JobStatus,
-    /// Who posted it.
-    pub poster: String,
-    /// Escrowed fee, in wei (decimal).
-    pub fee_wei: String,
-    /// Unix time after which no result is accepted.
-    pub deadline: u64,
-    /// Tensor root of the input.
-    pub input_root: String,
-    /// `[inputLen]` int8 input.
-    pub input: Vec<i8>,
-    /// Who submitted the result.
-    pub worker: Option<String>,
-    /// Tensor root of the output.
-    pub output_root: Option<String>,
-    /// Root of the worker's trace.
-    pub trace_root: Option<String>,
-    /// When the result was submitted (unix time).
-    pub submitted_at: Option<u64>,
-    /// `[outputLen]` int8 output, once submitted.
-    pub output: Option<Vec<i8>>,
-    /// Whether the output is final.
-    pub settled: bool,
-    /// What the worker was credited at settlement, in wei.
-    pub worker_payout_wei: Option<String>,
-    /// What the model owner was credited at settlement, in wei.
-    pub royalty_wei: Option<String>,
-    /// What the poster got back when the job expired, in wei.
-    pub refund_wei: Option<String>,
-    /// The `postJob` transaction.
-    pub posted_tx: String,
-    /// Block of the `postJob` transaction.
-    pub posted_block: u64,
-}
+use vouch_client::JobRecord;
 
 const COLUMNS: &str = "id, model_id, status, poster, fee_wei, deadline, input_root, input_hex, worker, output_root, \
     trace_root, submitted_at, output_hex, worker_payout_wei, royalty_wei, refund_wei, posted_tx, posted_block";
 
-impl JobRecord {
-    fn from_row(row: &AnyRow) -> Result<Self> {
-        let status: String = row.try_get("status")?;
-        let status = parse_job_status(&status)
-            .ok_or_else(|| CoordinatorError::Invalid(format!("jobs.status = {status}")))?;
-        let input_hex: String = row.try_get("input_hex")?;
-        let output_hex: Option<String> = row.try_get("output_hex")?;
-        let submitted_at: Option<i64> = row.try_get("submitted_at")?;
-        Ok(Self {
-            job_id: to_u64(row.try_get("id")?)?,
-            model_id: to_u64(row.try_get("model_id")?)?,
-            status,
-            poster: row.try_get("poster")?,
-            fee_wei: row.try_get("fee_wei")?,
-            deadline: to_u64(row.try_get("deadline")?)?,
-            input_root: row.try_get("input_root")?,
-            input: tensor_from_hex(&input_hex)?,
-            worker: row.try_get("worker")?,
-            output_root: row.try_get("output_root")?,
-            trace_root: row.try_get("trace_root")?,
-            submitted_at: submitted_at.map(to_u64).transpose()?,
-            output: output_hex.as_deref().map(tensor_from_hex).transpose()?,
-            settled: status == JobStatus::Settled,
-            worker_payout_wei: row.try_get("worker_payout_wei")?,
-            royalty_wei: row.try_get("royalty_wei")?,
-            refund_wei: row.try_get("refund_wei")?,
-            posted_tx: row.try_get("posted_tx")?,
-            posted_block: to_u64(row.try_get("posted_block")?)?,
-        })
-    }
+/// A row of the table, as served.
+fn job_from_row(row: &AnyRow) -> Result<JobRecord> {
+    let status: String = row.try_get("status")?;
+    let status = parse_job_status(&status)
+        .ok_or_else(|| CoordinatorError::Invalid(format!("jobs.status = {status}")))?;
+    let input_hex: String = row.try_get("input_hex")?;
+    let output_hex: Option<String> = row.try_get("output_hex")?;
+    let submitted_at: Option<i64> = row.try_get("submitted_at")?;
+    Ok(JobRecord {
+        job_id: to_u64(row.try_get("id")?)?,
+        model_id: to_u64(row.try_get("model_id")?)?,
+        status,
+        poster: row.try_get("poster")?,
+        fee_wei: row.try_get("fee_wei")?,
+        deadline: to_u64(row.try_get("deadline")?)?,
+        input_root: row.try_get("input_root")?,
+        input: tensor_from_hex(&input_hex)?,
+        worker: row.try_get("worker")?,
+        output_root: row.try_get("output_root")?,
+        trace_root: row.try_get("trace_root")?,
+        submitted_at: submitted_at.map(to_u64).transpose()?,
+        output: output_hex.as_deref().map(tensor_from_hex).transpose()?,
+        settled: status == JobStatus::Settled,
+        worker_payout_wei: row.try_get("worker_payout_wei")?,
+        royalty_wei: row.try_get("royalty_wei")?,
+        refund_wei: row.try_get("refund_wei")?,
+        posted_tx: row.try_get("posted_tx")?,
+        posted_block: to_u64(row.try_get("posted_block")?)?,
+    })
 }
 
 /// `JobPosted`: inserts the job as open. Its fields never change on chain, so a replay (or the
@@ -193,7 +149,7 @@ pub async fn get(pool: &AnyPool, id: u64) -> Result<Option<JobRecord>> {
         .bind(to_i64(id)?)
         .fetch_optional(pool)
         .await?;
-    row.as_ref().map(JobRecord::from_row).transpose()
+    row.as_ref().map(job_from_row).transpose()
 }
 
 /// Which jobs to list.
@@ -224,7 +180,7 @@ pub async fn list(pool: &AnyPool, filter: JobFilter) -> Result<Vec<JobRecord>> {
         .fetch_all(pool)
         .await?
         .iter()
-        .map(JobRecord::from_row)
+        .map(job_from_row)
         .collect()
 }
 

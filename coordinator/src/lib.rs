@@ -5,7 +5,6 @@
 //! [`keys`] makes the API keys that authorize spending.
 
 pub mod api;
-pub mod client;
 pub mod columns;
 pub mod config;
 pub mod db;

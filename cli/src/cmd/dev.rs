@@ -10,7 +10,8 @@ use vouch_chain::{
     ChainClient, ChainConfig, JobStatus, Market, MarketParams, anvil::LocalChain, registry,
 };
 use vouch_challenger::{Challenger, ChallengerConfig, Strategy};
-use vouch_coordinator::{CoordinatorConfig, client::ApiClient, db, keys};
+use vouch_client::ApiClient;
+use vouch_coordinator::{CoordinatorConfig, db, keys};
 use vouch_core::{Model, burn_exec::BurnBackend, commit::model_root, random, reference, tensor};
 use vouch_import::{Dataset, quantize_input};
 use vouch_worker::{Lie, Worker, WorkerConfig};

@@ -3,7 +3,7 @@
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use std::{path::PathBuf, time::Duration};
-use vouch_coordinator::client::ApiClient;
+use vouch_client::ApiClient;
 
 /// Submit jobs and read their results through a coordinator.
 #[derive(Debug, Args)]

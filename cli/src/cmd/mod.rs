@@ -6,4 +6,5 @@ pub(crate) mod deploy;
 pub(crate) mod dev;
 pub(crate) mod job;
 pub(crate) mod model;
+pub(crate) mod verify;
 pub(crate) mod worker;

@@ -2,10 +2,7 @@
 //! `vouch dev` use to post jobs and read settled results. The response types are the server's own.
 
 use crate::{
-    api::{DeploymentInfo, GameDetail, JobPostedResponse},
-    games::GameRecord,
-    jobs::JobRecord,
-    models::ModelRecord,
+    DeploymentInfo, GameDetail, GameRecord, JobPostedResponse, JobRecord, ModelRecord, Receipt,
 };
 use std::time::Duration;
 
@@ -173,12 +170,23 @@ impl ApiClient {
         .await
     }
 
+    /// `GET /v1/jobs/{id}/receipt`: a settled job's receipt (`409` before it settles).
+    pub async fn receipt(&self, id: u64) -> Result<Receipt, ClientError> {
+        Self::decode(
+            self.http
+                .get(format!("{}/v1/jobs/{id}/receipt", self.base))
+                .send()
+                .await?,
+        )
+        .await
+    }
+
     /// Polls `GET /v1/jobs/{id}` until the job is settled (or expired), for at most `timeout`.
     pub async fn wait_settled(&self, id: u64, timeout: Duration) -> Result<JobRecord, ClientError> {
         let start = std::time::Instant::now();
         loop {
             let job = self.job(id).await?;
-            if job.settled || job.status == vouch_chain::JobStatus::Expired {
+            if job.settled || job.status == crate::JobStatus::Expired {
                 return Ok(job);
             }
             if start.elapsed() >= timeout {

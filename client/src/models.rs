@@ -1,0 +1,171 @@
+//! Models: `GET /v1/models`, `GET /v1/models/{id}`, and the shapes a job input must have.
+
+use serde::{Deserialize, Serialize};
+use vouch_chain::registry::ModelStatus;
+
+/// A model as served by the API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelRecord {
+    /// Model id.
+    pub id: u64,
+    /// Owner, who receives royalties.
+    pub owner: String,
+    /// Model root (PROTOCOL §3).
+    pub root: String,
+    /// Number of ops.
+    pub op_count: u32,
+    /// Input length in elements.
+    pub input_len: u32,
+    /// Output length in elements.
+    pub output_len: u32,
+    /// Input shape `[H, W, C]`.
+    pub input_shape: [u32; 3],
+    /// Input zero point (clients quantize with it).
+    pub input_zero: i8,
+    /// Output shape `[H, W, C]`.
+    pub output_shape: [u32; 3],
+    /// Fee per job, in wei (decimal).
+    pub fee_wei: String,
+    /// Owner's share of each fee, in basis points.
+    pub royalty_bps: u16,
+    /// Listing status.
+    pub status: ModelStatus,
+    /// Name from the inline metadata (`model-<id>` when the URI carries none).
+    pub name: String,
+    /// Metadata URI as registered.
+    pub uri: String,
+}
+
+impl ModelRecord {
+    /// A job input for this model from JSON: int8 numbers, either flat (`input_len` of them) or
+    /// nested in exactly the model's input shape `[H][W][C]` (row-major). The error says what was
+    /// wrong, for a `400`.
+    pub fn input_from_json(&self, value: &serde_json::Value) -> Result<Vec<i8>, String> {
+        let input = vouch_core::tensor::parse_json_tensor(&value.to_string())
+            .map_err(|e| format!("input: {e}"))?;
+        let [h, w, c] = self.input_shape;
+        let expected = format!(
+            "model {} expects {} elements, flat or nested as [{h}][{w}][{c}]",
+            self.id, self.input_len
+        );
+        match json_shape(value) {
+            None => Err(format!("input is ragged: {expected}")),
+            Some(shape) if shape.is_empty() => Err(format!(
+                "input must be an array of int8 numbers: {expected}"
+            )),
+            Some(shape) if shape.len() == 1 => {
+                if input.len() == self.input_len as usize {
+                    Ok(input)
+                } else {
+                    Err(format!("input has {} elements; {expected}", input.len()))
+                }
+            }
+            Some(shape) if shape == [h as usize, w as usize, c as usize] => Ok(input),
+            Some(shape) => {
+                let nested: String = shape.iter().map(|d| format!("[{d}]")).collect();
+                Err(format!("input is nested as {nested}; {expected}"))
+            }
+        }
+    }
+}
+
+/// The dimensions of a JSON array nested evenly (`[[1, 2], [3, 4]]` → `[2, 2]`, a number → `[]`),
+/// or `None` when sibling arrays differ in shape.
+fn json_shape(value: &serde_json::Value) -> Option<Vec<usize>> {
+    let serde_json::Value::Array(items) = value else {
+        return Some(Vec::new());
+    };
+    let inner = match items.split_first() {
+        None => Vec::new(),
+        Some((first, rest)) => {
+            let inner = json_shape(first)?;
+            if rest.iter().any(|i| json_shape(i).as_ref() != Some(&inner)) {
+                return None;
+            }
+            inner
+        }
+    };
+    Some([vec![items.len()], inner].concat())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn model(shape: [u32; 3]) -> ModelRecord {
+        ModelRecord {
+            id: 1,
+            owner: String::new(),
+            root: String::new(),
+            op_count: 1,
+            input_len: shape.iter().product(),
+            output_len: 1,
+            input_shape: shape,
+            input_zero: 0,
+            output_shape: [1, 1, 1],
+            fee_wei: "0".into(),
+            royalty_bps: 0,
+            status: ModelStatus::Active,
+            name: String::new(),
+            uri: String::new(),
+        }
+    }
+
+    fn nested(dims: &[usize], next: &mut i64) -> serde_json::Value {
+        match dims.split_first() {
+            None => {
+                *next += 1;
+                json!((*next % 256) - 128)
+            }
+            Some((&d, rest)) => {
+                serde_json::Value::Array((0..d).map(|_| nested(rest, next)).collect())
+            }
+        }
+    }
+
+    #[test]
+    fn input_is_checked_against_the_shape_not_only_the_count() {
+        let m = model([8, 8, 1]);
+        let flat: Vec<i8> = (0..64).map(|i| (i + 1 - 128) as i8).collect();
+        assert_eq!(m.input_from_json(&json!(flat)).unwrap(), flat);
+        let exact = nested(&[8, 8, 1], &mut 0);
+        assert_eq!(m.input_from_json(&exact).unwrap(), flat, "row-major");
+        // Every other nesting of 64 elements is refused, with the shape it has.
+        for dims in [
+            &[2, 32][..],
+            &[8, 8],
+            &[1, 8, 8],
+            &[8, 1, 8],
+            &[64, 1],
+            &[1, 64],
+            &[8, 8, 1, 1],
+            &[4, 4, 4],
+        ] {
+            let e = m.input_from_json(&nested(dims, &mut 0)).unwrap_err();
+            let shown: String = dims.iter().map(|d| format!("[{d}]")).collect();
+            assert!(
+                e.contains(&format!("nested as {shown}")) && e.contains("[8][8][1]"),
+                "{dims:?}: {e}"
+            );
+        }
+        let e = m.input_from_json(&json!([1, 2, 3])).unwrap_err();
+        assert!(e.starts_with("input has 3 elements"), "{e}");
+        let e = m.input_from_json(&json!([[1, 2], [3]])).unwrap_err();
+        assert!(e.starts_with("input is ragged"), "{e}");
+        let e = m.input_from_json(&json!([1, 300])).unwrap_err();
+        assert!(e.contains("300") && e.contains("index 1"), "{e}");
+        assert!(m.input_from_json(&json!(5)).is_err());
+        assert!(m.input_from_json(&json!([])).is_err());
+    }
+
+    #[test]
+    fn vectors_take_flat_or_exactly_nested_input() {
+        let m = model([1, 1, 16]);
+        let flat: Vec<i8> = (0..16).collect();
+        assert_eq!(m.input_from_json(&json!(flat)).unwrap(), flat);
+        assert_eq!(m.input_from_json(&json!([[flat]])).unwrap(), flat);
+        let rows: Vec<&[i8]> = flat.chunks(4).collect();
+        assert!(m.input_from_json(&json!(rows)).is_err());
+    }
+}
