@@ -12,8 +12,10 @@ import {
   type WalletClient,
   bytesToHex,
   decodeFunctionData,
+  encodeFunctionData,
   getAddress,
   hexToBytes,
+  isAddress,
   parseEventLogs,
 } from 'viem';
 import { jobMarketAbi, modelRegistryAbi } from './abi/index.js';
@@ -318,22 +320,26 @@ export class VouchClient {
       throw new PreparedTransactionError(`the coordinator's prepared transaction ${why}; it was not sent`);
     };
     if (prepared.chain_id !== chainId) refuse(`is for chain ${prepared.chain_id}, not ${chainId}`);
-    if (getAddress(prepared.to) !== this.market) refuse(`goes to ${prepared.to}, not the market ${this.market}`);
+    if (!isAddress(prepared.to) || getAddress(prepared.to) !== this.market) {
+      refuse(`goes to ${prepared.to}, not the market ${this.market}`);
+    }
+    if (!/^[0-9]+$/.test(String(prepared.value)) || BigInt(prepared.value) !== model.fee) {
+      refuse(`pays ${prepared.value} wei; the model's fee on chain is ${model.fee} wei`);
+    }
     let call;
     try {
       call = decodeFunctionData({ abi: jobMarketAbi, data: prepared.data });
-    } catch (e) {
-      throw new PreparedTransactionError(`the coordinator's prepared transaction is not a market call; it was not sent`, {
-        cause: e,
-      });
+    } catch {
+      return refuse('is not a call of the market');
     }
     if (call.functionName !== 'postJob') return refuse(`calls ${call.functionName}, not postJob`);
     const [calledModel, calledInput, deadline] = call.args;
     if (calledModel !== modelId) refuse(`posts to model ${calledModel}, not ${modelId}`);
     if (calledInput !== bytesToHex(input)) refuse('carries another input');
     if (deadline <= now) refuse(`has a deadline ${deadline} that is not after the chain's time ${now}`);
-    if (BigInt(prepared.value) !== model.fee) {
-      refuse(`pays ${prepared.value} wei; the model's fee on chain is ${model.fee} wei`);
+    // What is sent is exactly the call checked above, byte for byte.
+    if (encodeFunctionData({ abi: jobMarketAbi, functionName: 'postJob', args: call.args }) !== prepared.data.toLowerCase()) {
+      refuse('carries more than the postJob call');
     }
     const hash = await withDecodedErrors(async () => {
       await this.publicClient.simulateContract({
