@@ -173,14 +173,21 @@ export type OutputSource = 'chain' | 'coordinator';
  * coordinator post and pay under an API key.
  */
 export class VouchClient {
+  /** Reads the chain. */
   readonly publicClient: PublicClient;
+  /** The user's wallet, if any. */
   readonly walletClient: Wallet | undefined;
+  /** The `JobMarket` (checksummed). */
   readonly market: Address;
+  /** The coordinator, if any. */
   readonly coordinator: CoordinatorClient | undefined;
+  /** Where event searches start. */
   readonly fromBlock: bigint;
+  /** Milliseconds between polls while waiting. */
   readonly pollIntervalMs: number;
   #registry: Promise<Address> | undefined;
 
+  /** A client of the market at `options.market`; see {@link VouchClient.fromCoordinator} to find it from a coordinator. */
   constructor(options: VouchClientOptions) {
     this.publicClient = options.publicClient;
     this.walletClient = options.walletClient;
