@@ -7,8 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 FORGE=node_modules/.bin/forge
 MAX_RUNTIME=22528
-# Every artifact the Rust crates load (keep in step with scripts/export-artifacts.js).
-ARTIFACTS=(ModelRegistry JobMarket DisputeGame OneStepProver)
+# Every artifact the Rust crates and the SDK load (keep in step with scripts/export-artifacts.js).
+ARTIFACTS=(ModelRegistry JobMarket DisputeGame OneStepProver VouchConsumerExample)
 ./build.sh
 # Every custom error a call of a deployed contract can revert with (its own and those it passes through) is in its ABI.
 node scripts/check-errors.js "${ARTIFACTS[@]}"

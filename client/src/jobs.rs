@@ -1,4 +1,4 @@
-//! Jobs: `GET /v1/jobs`, `GET /v1/jobs/{id}` and `POST /v1/jobs`.
+//! Jobs: `GET /v1/jobs`, `GET /v1/jobs/{id}`, `POST /v1/jobs` and `POST /v1/jobs/prepare`.
 
 use serde::{Deserialize, Serialize};
 use vouch_chain::JobStatus;
@@ -61,4 +61,18 @@ pub struct JobPostedResponse {
     pub deadline: u64,
     /// Fee paid, in wei (decimal).
     pub fee_wei: String,
+}
+
+/// `POST /v1/jobs/prepare` answer: an unsigned transaction (EIP-1193 `eth_sendTransaction` fields
+/// minus `from`, gas and nonce, which the wallet fills in).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreparedJob {
+    /// EIP-155 chain id the transaction is for.
+    pub chain_id: u64,
+    /// The `JobMarket`.
+    pub to: String,
+    /// `postJob(modelId, input, deadline)` calldata.
+    pub data: String,
+    /// The model's fee as indexed, in wei (decimal): the transaction's value.
+    pub value: String,
 }

@@ -13,7 +13,7 @@ pub mod models;
 pub use client::{ApiClient, ClientError};
 pub use deployment::DeploymentInfo;
 pub use games::{GameDetail, GameMove, GameRecord};
-pub use jobs::{JobPostedResponse, JobRecord};
+pub use jobs::{JobPostedResponse, JobRecord, PreparedJob};
 pub use models::ModelRecord;
 pub use vouch_chain::{
     GamePhase, GameStatus, JobStatus,

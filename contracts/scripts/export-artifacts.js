@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Copies the forge artifacts the Rust side loads (`alloy::sol!(JobMarket, "../contracts/artifacts/JobMarket.json")`)
+// Copies the forge artifacts the Rust side and the TypeScript SDK load (`alloy::sol!(JobMarket, …)`, `sdk/scripts/generate-abi.mjs`)
 // from out/ to artifacts/, keeping only what does not depend on the machine, the paths or the set of files
 // compiled with them: abi, bytecode.object, deployedBytecode.object, methodIdentifiers, and the NatSpec (userdoc,
 // devdoc: every function, event and error documented, `scripts/check-natspec.js`). Source maps, the AST, the rest
@@ -9,7 +9,7 @@ const fs = require('fs');
 const path = require('path');
 
 const root = path.resolve(__dirname, '..');
-const CONTRACTS = ['ModelRegistry', 'JobMarket', 'DisputeGame', 'OneStepProver'];
+const CONTRACTS = ['ModelRegistry', 'JobMarket', 'DisputeGame', 'OneStepProver', 'VouchConsumerExample'];
 
 fs.mkdirSync(path.join(root, 'artifacts'), { recursive: true });
 for (const name of CONTRACTS) {

@@ -1,6 +1,6 @@
 //! The HTTP API (documented in `docs/API.md`, described by `/openapi.json`): models, jobs and games
-//! as indexed, posting jobs paid by the coordinator's account under API keys, the deployment,
-//! health and metrics.
+//! as indexed, posting jobs paid by the coordinator's account under API keys, preparing jobs a
+//! user's wallet pays for (`crate::prepare`), the deployment, health and metrics.
 
 use crate::{
     columns::{hex_bytes, parse_job_status},
@@ -14,6 +14,7 @@ use crate::{
     keys::{self, Admission, ApiKey, Reservation},
     metrics::{Metrics, Snapshot},
     models,
+    prepare::prepare_job,
 };
 use alloy::{primitives::U256, providers::Provider};
 use axum::{
@@ -82,6 +83,21 @@ impl AppState {
         }
     }
 
+    /// The chain's EIP-155 id, asked of the RPC endpoint once.
+    pub(crate) async fn chain_id(&self) -> Result<u64, ApiError> {
+        self.chain_id
+            .get_or_try_init(|| async {
+                self.market
+                    .client()
+                    .provider()
+                    .get_chain_id()
+                    .await
+                    .map_err(|e| ApiError::from(ChainError::Rpc(e.to_string())))
+            })
+            .await
+            .copied()
+    }
+
     async fn indexed_block(&self) -> Result<Option<u64>, ApiError> {
         let next = load_cursor(&self.pool, &cursor_name(self.market.deployment())).await?;
         Ok(next.map(|n| n.saturating_sub(1)))
@@ -112,6 +128,7 @@ fn routes() -> Vec<Route> {
         route("/v1/models/{id}", Method::GET, get_model),
         route("/v1/jobs", Method::GET, list_jobs),
         route("/v1/jobs", Method::POST, post_job),
+        route("/v1/jobs/prepare", Method::POST, prepare_job),
         route("/v1/jobs/{id}", Method::GET, get_job),
         route("/v1/jobs/{id}/receipt", Method::GET, get_receipt),
         route("/v1/games", Method::GET, list_games),
@@ -179,21 +196,9 @@ async fn openapi() -> Response {
 }
 
 async fn deployment(State(state): State<AppState>) -> Result<Json<DeploymentInfo>, ApiError> {
-    let chain_id = *state
-        .chain_id
-        .get_or_try_init(|| async {
-            state
-                .market
-                .client()
-                .provider()
-                .get_chain_id()
-                .await
-                .map_err(|e| ApiError::from(ChainError::Rpc(e.to_string())))
-        })
-        .await?;
     let d = state.market.deployment();
     Ok(Json(DeploymentInfo {
-        chain_id,
+        chain_id: state.chain_id().await?,
         registry: hex_bytes(d.registry.as_slice()),
         market: hex_bytes(d.market.as_slice()),
         game: hex_bytes(d.game.as_slice()),
@@ -421,7 +426,7 @@ async fn list_jobs(
     Ok(Json(jobs::list(&state.pool, parse_filter(query)?).await?))
 }
 
-/// `POST /v1/jobs` body.
+/// `POST /v1/jobs` and `POST /v1/jobs/prepare` body.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PostJob {
@@ -479,50 +484,83 @@ async fn authorize(state: &AppState, headers: &HeaderMap) -> Result<ApiKey, ApiE
     }
 }
 
+/// A job request (the body of `POST /v1/jobs` and `POST /v1/jobs/prepare`) checked against the
+/// indexed model: everything both routes refuse before a transaction exists.
+pub(crate) struct JobRequest {
+    /// The model, active.
+    pub(crate) model: ModelRecord,
+    /// The input, `[input_len]` int8 row-major bytes.
+    pub(crate) input: Vec<u8>,
+    /// The job's time to live.
+    pub(crate) ttl: Duration,
+}
+
+impl JobRequest {
+    /// Reads the body of `req` and checks it, in the order `docs/API.md` lists: JSON, model id,
+    /// model known and active, input shape and range, `ttl_secs`.
+    pub(crate) async fn read(state: &AppState, req: Request) -> Result<Self, ApiError> {
+        let body = Bytes::from_request(req, &())
+            .await
+            .map_err(|r| body_error(r, &state.config))?;
+        let req: PostJob = serde_json::from_slice(&body)
+            .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))?;
+        let model_id = parse_number("model_id", &req.model_id.to_string())?;
+        let model = models::get(&state.pool, model_id)
+            .await?
+            .ok_or_else(|| ApiError::NotFound(format!("model {model_id} not found")))?;
+        if model.status != ModelStatus::Active {
+            let status = crate::columns::model_status_str(model.status);
+            return Err(ApiError::Conflict(format!(
+                "model {} is {status}, not active: it takes no jobs",
+                model.id
+            )));
+        }
+        let input = model
+            .input_from_json(&req.input)
+            .map_err(ApiError::BadRequest)?;
+        let ttl = req
+            .ttl_secs
+            .map_or(state.config.default_job_ttl, Duration::from_secs);
+        if ttl.is_zero() || ttl > MAX_JOB_TTL {
+            return Err(ApiError::BadRequest(format!(
+                "ttl_secs must be between 1 and {}, got {}",
+                MAX_JOB_TTL.as_secs(),
+                ttl.as_secs()
+            )));
+        }
+        Ok(Self {
+            model,
+            input: vouch_core::tensor::to_bytes(&input),
+            ttl,
+        })
+    }
+
+    /// The job's deadline, [`job_deadline`] of the chain's latest block and the wall clock.
+    pub(crate) async fn deadline(&self, state: &AppState) -> Result<u64, ApiError> {
+        Ok(job_deadline(
+            state.market.chain_time().await?,
+            unix_now(),
+            self.ttl,
+        ))
+    }
+}
+
 async fn post_job(
     State(state): State<AppState>,
     req: Request,
 ) -> Result<(StatusCode, Json<JobPostedResponse>), ApiError> {
     let key = authorize(&state, req.headers()).await?;
-    let body = Bytes::from_request(req, &())
-        .await
-        .map_err(|r| body_error(r, &state.config))?;
-    let req: PostJob = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))?;
-    let model_id = parse_number("model_id", &req.model_id.to_string())?;
-
     // Validate everything before spending gas.
-    let model = models::get(&state.pool, model_id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("model {model_id} not found")))?;
-    if model.status != ModelStatus::Active {
-        let status = crate::columns::model_status_str(model.status);
-        return Err(ApiError::Conflict(format!(
-            "model {} is {status}, not active: it takes no jobs",
-            model.id
-        )));
-    }
-    let input = model
-        .input_from_json(&req.input)
-        .map_err(ApiError::BadRequest)?;
-    let ttl = req
-        .ttl_secs
-        .map_or(state.config.default_job_ttl, Duration::from_secs);
-    if ttl.is_zero() || ttl > MAX_JOB_TTL {
-        return Err(ApiError::BadRequest(format!(
-            "ttl_secs must be between 1 and {}, got {}",
-            MAX_JOB_TTL.as_secs(),
-            ttl.as_secs()
-        )));
-    }
-    let fee = models::fee(&model)?;
+    let request = JobRequest::read(&state, req).await?;
+    let model = &request.model;
+    let fee = models::fee(model)?;
     if fee > state.config.max_fee_wei {
         return Err(ApiError::Forbidden(format!(
             "model {} costs {fee} wei a job, above this coordinator's maximum fee of {} wei per job",
             model.id, state.config.max_fee_wei
         )));
     }
-    let deadline = job_deadline(state.market.chain_time().await?, unix_now(), ttl);
+    let deadline = request.deadline(&state).await?;
 
     if let Reservation::OverCap { spent_wei, cap_wei } =
         keys::reserve(&state.pool, &key.id, fee).await?
@@ -532,10 +570,9 @@ async fn post_job(
             key.id
         )));
     }
-    let input_bytes = vouch_core::tensor::to_bytes(&input);
     let (job_id, receipt) = match state
         .market
-        .post_job(U256::from(model.id), &input_bytes, deadline, fee)
+        .post_job(U256::from(model.id), &request.input, deadline, fee)
         .await
     {
         Ok(posted) => posted,

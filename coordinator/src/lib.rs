@@ -1,5 +1,6 @@
 //! The Vouch coordinator: indexes the contracts' events into SQL (SQLite or PostgreSQL), serves
-//! models and jobs over HTTP, and posts jobs on users' behalf, paying the fee from its own account.
+//! models and jobs over HTTP, and posts jobs on users' behalf, paying the fee from its own account,
+//! or prepares the transaction for a user's own wallet to send and pay.
 //!
 //! [`serve`] runs everything; [`router`] is the HTTP API alone, for tests and embedding;
 //! [`keys`] makes the API keys that authorize spending.
@@ -16,6 +17,7 @@ pub mod jobs;
 pub mod keys;
 pub mod metrics;
 pub mod models;
+pub mod prepare;
 
 pub use api::{AppState, router};
 pub use config::{ApiConfig, CoordinatorConfig};

@@ -1649,3 +1649,131 @@ async fn openapi_lists_exactly_the_routes() {
         );
     }
 }
+
+/// `POST /v1/jobs/prepare` (user pays): no API key, every bad request refused exactly as `POST
+/// /v1/jobs` refuses it, and the transaction it answers with, sent from a user's own wallet, posts
+/// the job on the user's account and fee; the coordinator's maximum fee (which guards its own
+/// ether) does not apply.
+#[tokio::test]
+async fn http_prepares_jobs_for_the_users_wallet() {
+    use alloy::{
+        primitives::{Bytes, TxKind},
+        rpc::types::TransactionRequest,
+        sol_types::SolCall,
+    };
+    use vouch_chain::bindings::JobMarket::postJobCall;
+
+    let mut rng = StdRng::seed_from_u64(seed());
+    let env = setup(&mut rng).await;
+    let other = random_model(&mut rng, &[16, 8, 4]);
+    let retired = list_model(&env.owner, &env.deployment, &other, U256::from(FEE), 0)
+        .await
+        .unwrap();
+    let retire = env.registry().retire(retired).into_transaction_request();
+    env.owner.send(retire).await.unwrap();
+    env.catch_up().await;
+    // The coordinator would never pay this model's fee itself: user-paid jobs are not its business.
+    let app = env.app_with(ApiConfig {
+        max_fee_wei: U256::from(FEE - 1),
+        ..test_api_config()
+    });
+    let anonymous = Api {
+        key: None,
+        ..app.clone()
+    };
+    let good = env.random_input(&mut rng);
+
+    // The same refusals, word for word, from both routes.
+    let mut bad = good.iter().map(|&v| i64::from(v)).collect::<Vec<_>>();
+    bad[3] = -129;
+    let rows: Vec<&[i8]> = good.chunks(4).collect();
+    let bodies = [
+        json!({ "model_id": 99, "input": good }).to_string(),
+        json!({ "model_id": retired.to::<u64>(), "input": good }).to_string(),
+        json!({ "model_id": 1, "input": [1, 2, 3] }).to_string(),
+        json!({ "model_id": 1, "input": rows }).to_string(),
+        json!({ "model_id": 1, "input": bad }).to_string(),
+        json!({ "model_id": 1, "input": good, "ttl_secs": 0 }).to_string(),
+        json!({ "model_id": 1, "input": good, "fee": 1 }).to_string(),
+        json!({ "input": good }).to_string(),
+        "{\"model_id\": 1, \"input\": [1, 2".to_owned(),
+        json!({ "model_id": 1, "input": vec![0; BODY_LIMIT] }).to_string(),
+    ];
+    for body in bodies {
+        let (want, posted) = call(&app, "POST", "/v1/jobs", Some(body.clone())).await;
+        let (got, prepared) = call(&anonymous, "POST", "/v1/jobs/prepare", Some(body)).await;
+        assert!(want.is_client_error(), "{want} {posted}");
+        assert_eq!((got, &prepared), (want, &posted));
+    }
+    let req = Request::builder()
+        .method("POST")
+        .uri("/v1/jobs/prepare")
+        .header("content-type", "text/plain")
+        .body(Body::from(
+            json!({ "model_id": 1, "input": good }).to_string(),
+        ))
+        .unwrap();
+    assert_eq!(
+        send(&anonymous, req).await.0,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE
+    );
+    // The coordinator refuses to pay the fee itself…
+    let (status, body) = post(&app, "/v1/jobs", json!({ "model_id": 1, "input": good })).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+
+    // …but prepares the job for the user, without a key.
+    let ttl = 300;
+    let before = unix_now().max(env.state.market.chain_time().await.unwrap());
+    let (status, tx) = post(
+        &anonymous,
+        "/v1/jobs/prepare",
+        json!({ "model_id": 1, "input": [[good]], "ttl_secs": ttl }),
+    )
+    .await;
+    let after = unix_now().max(env.state.market.chain_time().await.unwrap());
+    assert_eq!(status, StatusCode::OK, "{tx}");
+    let chain_id = alloy::providers::Provider::get_chain_id(env.owner.provider())
+        .await
+        .unwrap();
+    assert_eq!(tx["chain_id"], chain_id);
+    assert_eq!(tx["to"], hex0x(env.deployment.market.as_slice()));
+    assert_eq!(tx["value"], FEE.to_string());
+    let data: Bytes = tx["data"].as_str().unwrap().parse().unwrap();
+    let call_args = postJobCall::abi_decode(&data).unwrap();
+    assert_eq!(call_args.modelId, env.model_id);
+    assert_eq!(call_args.input.as_ref(), tensor::to_bytes(&good).as_slice());
+    assert!(
+        (before + ttl..=after + ttl).contains(&call_args.deadline),
+        "deadline {} not in [{}, {}]",
+        call_args.deadline,
+        before + ttl,
+        after + ttl
+    );
+    assert_eq!(
+        get(&app, "/v1/jobs").await.1,
+        json!([]),
+        "preparing posts nothing"
+    );
+
+    // The user's wallet sends it as it came, and pays.
+    let user = env.market_as(5).await;
+    let request = TransactionRequest {
+        to: Some(TxKind::Call(tx["to"].as_str().unwrap().parse().unwrap())),
+        input: data.into(),
+        value: Some(tx["value"].as_str().unwrap().parse().unwrap()),
+        ..TransactionRequest::default()
+    };
+    let receipt = user.client().send(request).await.unwrap();
+    assert!(receipt.status());
+    env.catch_up().await;
+    let (status, job) = get(&app, "/v1/jobs/1").await;
+    assert_eq!(status, StatusCode::OK, "{job}");
+    assert_eq!(job["poster"], hex0x(user.client().address().as_slice()));
+    assert_eq!(job["fee_wei"], FEE.to_string());
+    assert_eq!(job["deadline"], call_args.deadline);
+    assert_eq!(as_tensor(&job["input"]), good);
+    assert_eq!(
+        job["input_root"],
+        hex0x(tensor_root(&good, good.len()).as_slice())
+    );
+}

@@ -1,0 +1,47 @@
+//! `POST /v1/jobs/prepare`: the user-pays mode. The coordinator checks a job request exactly as
+//! `POST /v1/jobs` does and answers with the `postJob` transaction for the user's own wallet to
+//! sign, send and pay; it spends nothing and needs no API key.
+
+use crate::{
+    api::{AppState, JobRequest},
+    columns::hex_bytes,
+    error::ApiError,
+    models,
+};
+use alloy::{
+    primitives::{Bytes, U256},
+    sol_types::SolCall,
+};
+use axum::{
+    Json,
+    extract::{Request, State},
+};
+use vouch_chain::bindings::JobMarket::postJobCall;
+use vouch_client::PreparedJob;
+
+/// The `postJob` calldata of a checked request with its deadline.
+fn post_job_calldata(model_id: u64, input: &[u8], deadline: u64) -> Bytes {
+    postJobCall {
+        modelId: U256::from(model_id),
+        input: Bytes::copy_from_slice(input),
+        deadline,
+    }
+    .abi_encode()
+    .into()
+}
+
+/// Checks the body as `POST /v1/jobs` does, then answers with the transaction instead of sending it.
+pub(crate) async fn prepare_job(
+    State(state): State<AppState>,
+    req: Request,
+) -> Result<Json<PreparedJob>, ApiError> {
+    let request = JobRequest::read(&state, req).await?;
+    let deadline = request.deadline(&state).await?;
+    let data = post_job_calldata(request.model.id, &request.input, deadline);
+    Ok(Json(PreparedJob {
+        chain_id: state.chain_id().await?,
+        to: hex_bytes(state.market.deployment().market.as_slice()),
+        data: hex_bytes(&data),
+        value: models::fee(&request.model)?.to_string(),
+    }))
+}
