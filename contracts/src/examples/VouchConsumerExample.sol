@@ -45,6 +45,7 @@ contract VouchConsumerExample is IVouchConsumer {
     /// @notice The answer of each settled job.
     mapping(uint256 jobId => Answer) public answers;
 
+    /// @notice Deploys a consumer of `market_` whose jobs get `callbackGas_` gas for their callback.
     constructor(IJobMarket market_, uint32 callbackGas_) {
         market = market_;
         callbackGas = callbackGas_;

@@ -1151,10 +1151,37 @@ export const disputeGameAbi = [
   },
   {
     "type": "error",
+    "name": "AccumulatorOverflow",
+    "inputs": [
+      {
+        "name": "acc",
+        "type": "int256",
+        "internalType": "int256"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "AmountTooLarge",
     "inputs": [
       {
         "name": "amount",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "AvgPoolTapOutside",
+    "inputs": [
+      {
+        "name": "oy",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "ox",
         "type": "uint256",
         "internalType": "uint256"
       }
@@ -1237,6 +1264,27 @@ export const disputeGameAbi = [
   },
   {
     "type": "error",
+    "name": "ElementOutOfRange",
+    "inputs": [
+      {
+        "name": "e",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "count",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "EmptyTree",
+    "inputs": []
+  },
+  {
+    "type": "error",
     "name": "GameNotActive",
     "inputs": [
       {
@@ -1253,6 +1301,54 @@ export const disputeGameAbi = [
   },
   {
     "type": "error",
+    "name": "InputRootMismatch",
+    "inputs": [
+      {
+        "name": "computed",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "slotRoot",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "InvalidClamp",
+    "inputs": [
+      {
+        "name": "lo",
+        "type": "int8",
+        "internalType": "int8"
+      },
+      {
+        "name": "hi",
+        "type": "int8",
+        "internalType": "int8"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "InvalidRequant",
+    "inputs": [
+      {
+        "name": "multiplier",
+        "type": "int32",
+        "internalType": "int32"
+      },
+      {
+        "name": "shift",
+        "type": "uint8",
+        "internalType": "uint8"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "LeafIndexOutOfRange",
     "inputs": [
       {
@@ -1264,6 +1360,22 @@ export const disputeGameAbi = [
         "name": "leafCount",
         "type": "uint256",
         "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "ModelNotActive",
+    "inputs": [
+      {
+        "name": "modelId",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "status",
+        "type": "uint8",
+        "internalType": "enum ModelStatus"
       }
     ]
   },
@@ -1292,6 +1404,33 @@ export const disputeGameAbi = [
         "type": "uint256",
         "internalType": "uint256"
       },
+      {
+        "name": "caller",
+        "type": "address",
+        "internalType": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "NotCurrentResult",
+    "inputs": [
+      {
+        "name": "jobId",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "attempt",
+        "type": "uint32",
+        "internalType": "uint32"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "NotGame",
+    "inputs": [
       {
         "name": "caller",
         "type": "address",
@@ -1350,6 +1489,58 @@ export const disputeGameAbi = [
   },
   {
     "type": "error",
+    "name": "OpOutOfRange",
+    "inputs": [
+      {
+        "name": "modelId",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "k",
+        "type": "uint32",
+        "internalType": "uint32"
+      },
+      {
+        "name": "opCount",
+        "type": "uint32",
+        "internalType": "uint32"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "OperandShapeMismatch",
+    "inputs": [
+      {
+        "name": "code",
+        "type": "uint8",
+        "internalType": "uint8"
+      },
+      {
+        "name": "slot",
+        "type": "uint16",
+        "internalType": "uint16"
+      },
+      {
+        "name": "h",
+        "type": "uint32",
+        "internalType": "uint32"
+      },
+      {
+        "name": "w",
+        "type": "uint32",
+        "internalType": "uint32"
+      },
+      {
+        "name": "c",
+        "type": "uint32",
+        "internalType": "uint32"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "PathLengthMismatch",
     "inputs": [
       {
@@ -1359,6 +1550,22 @@ export const disputeGameAbi = [
       },
       {
         "name": "depth",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "RaggedTensor",
+    "inputs": [
+      {
+        "name": "length",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "rowLen",
         "type": "uint256",
         "internalType": "uint256"
       }
@@ -1435,12 +1642,112 @@ export const disputeGameAbi = [
   },
   {
     "type": "error",
+    "name": "RowLengthMismatch",
+    "inputs": [
+      {
+        "name": "row",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "length",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "expected",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "RowPathLengthMismatch",
+    "inputs": [
+      {
+        "name": "row",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "length",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "expected",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "RowRootMismatch",
+    "inputs": [
+      {
+        "name": "row",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "computed",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "slotRoot",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "SelfChallenge",
     "inputs": [
       {
         "name": "jobId",
         "type": "uint256",
         "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "SlotNotReadable",
+    "inputs": [
+      {
+        "name": "slot",
+        "type": "uint16",
+        "internalType": "uint16"
+      },
+      {
+        "name": "k",
+        "type": "uint32",
+        "internalType": "uint32"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "SlotRootMismatch",
+    "inputs": [
+      {
+        "name": "slot",
+        "type": "uint16",
+        "internalType": "uint16"
+      },
+      {
+        "name": "computed",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "stateRoot",
+        "type": "bytes32",
+        "internalType": "bytes32"
       }
     ]
   },
@@ -1467,10 +1774,48 @@ export const disputeGameAbi = [
   },
   {
     "type": "error",
+    "name": "TransferFailed",
+    "inputs": []
+  },
+  {
+    "type": "error",
+    "name": "UnexpectedWitnessData",
+    "inputs": [
+      {
+        "name": "code",
+        "type": "uint8",
+        "internalType": "uint8"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "UnknownGame",
     "inputs": [
       {
         "name": "gameId",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "UnknownJob",
+    "inputs": [
+      {
+        "name": "jobId",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "UnknownModel",
+    "inputs": [
+      {
+        "name": "modelId",
         "type": "uint256",
         "internalType": "uint256"
       }
@@ -1484,6 +1829,54 @@ export const disputeGameAbi = [
         "name": "code",
         "type": "uint8",
         "internalType": "uint8"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "WeightRootMismatch",
+    "inputs": [
+      {
+        "name": "computed",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "opRoot",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "WeightRowLengthMismatch",
+    "inputs": [
+      {
+        "name": "length",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "expected",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "WitnessInputLength",
+    "inputs": [
+      {
+        "name": "length",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "expected",
+        "type": "uint256",
+        "internalType": "uint256"
       }
     ]
   },
@@ -1516,6 +1909,38 @@ export const disputeGameAbi = [
         "name": "phase",
         "type": "uint8",
         "internalType": "enum GamePhase"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "WrongRowCount",
+    "inputs": [
+      {
+        "name": "actual",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "expected",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "WrongSlotCount",
+    "inputs": [
+      {
+        "name": "actual",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "expected",
+        "type": "uint256",
+        "internalType": "uint256"
       }
     ]
   },

@@ -462,6 +462,17 @@ export const oneStepProverAbi = [
   },
   {
     "type": "error",
+    "name": "UnknownModel",
+    "inputs": [
+      {
+        "name": "modelId",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "UnknownOpCode",
     "inputs": [
       {
