@@ -81,14 +81,15 @@ def isqrt(n):
     return r
 
 
-def from_scale(scale):
-    """(M, s) with M/2^s ≈ scale, M in [2^30, 2^31) when s ≤ 62 allows (quant.rs `Requant::from_scale`)."""
+def from_scale(scale, mbits=31):
+    """(M, s) with M/2^s ≈ scale, M in [2^(mbits−1), 2^mbits) when s ≤ 62 allows (quant.rs `Requant::from_scale`
+    for mbits = 31; the exact-weight denses use mbits = 16 so that |acc · M| < 2^62 with their i64 accumulators)."""
     assert np.isfinite(scale) and scale > 0
     exp = int(np.floor(np.log2(scale)))
-    s = min(30 - exp, 62)
+    s = min(mbits - 1 - exp, 62)
     assert s >= 1, scale
     m = round(scale * 2.0 ** s)
-    if m >= 2 ** 31:
+    if m >= 2 ** mbits:
         s -= 1
         m = round(scale * 2.0 ** s)
     assert m >= 1
@@ -97,7 +98,7 @@ def from_scale(scale):
 
 def imatmul(a, b):
     """Exact integer matrix product of integer-valued arrays (float64 BLAS, every partial sum < 2^53)."""
-    return np.rint(a.astype(np.float64) @ b.astype(np.float64)).astype(np.int64)
+    return np.rint(np.asarray(a, np.float64) @ np.asarray(b, np.float64)).astype(np.int64)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -242,7 +243,9 @@ DEFAULT = {
     "gu_q": 32767,  # gate and up projections: int16, SiLU as a 65535-entry table
     "p_q": 8191,  # down-projection input, per-token power-of-two scale: 1536·8191·127 < 2^31
     "clip": 1.0,  # static scales: calibration absmax × clip
-    "w_q": 127,  # weight bound (127: int8; a larger value is only a diagnostic of the weight rounding's share)
+    "emb_q": 127,  # embedding gather table bound (127: the head's int8 rows; larger: a separate table, diagnostic)
+    "w_q": 127,
+    "wexact": 1,  # 1: the GGUF's Q4_1 / Q8_0 weights kept exactly as integers (group scales), i64 accumulators  # weight bound (127: int8; a larger value is only a diagnostic of the weight rounding's share)
 }
 
 
@@ -300,8 +303,32 @@ def quant_rows(w, qmax=127):
     return np.clip(np.rint(w / s[:, None]), -qmax, qmax).astype(np.int64), s
 
 
-def mults(scales):
-    ms = [from_scale(float(x)) for x in scales]
+def exact_rows(raw, kind):
+    """The GGUF's own weights as integers, exactly up to a 16-bit rounding of each block's f16 scale and min:
+    Q4_1 (blocks of 32: f16 d, f16 m, 16 bytes of nibbles, w = d·q + m, q in 0..15) → W[n][k] = D_b·q_k + N_b;
+    Q8_0 (f16 d, 32 × int8 q, w = d·q) → W[n][k] = D_b·q_k; with D_b = round(d_b/σ_n), N_b = round(m_b/σ_n),
+    σ_n = max_b max(|d_b|, |m_b|) / 32767 per row. Returns (W int64 [N][K], σ [N])."""
+    rows = raw.shape[0]
+    if kind == "Q4_1":
+        blk = raw.reshape(rows, -1, 20)
+        d = blk[..., 0:2].copy().view(np.float16)[..., 0].astype(np.float64)
+        mn = blk[..., 2:4].copy().view(np.float16)[..., 0].astype(np.float64)
+        qs = blk[..., 4:20].astype(np.int64)
+        q = np.concatenate([qs & 15, qs >> 4], axis=-1)  # element j < 16: low nibble of byte j; else high of j−16
+    else:
+        blk = raw.reshape(rows, -1, 34)
+        d = blk[..., 0:2].copy().view(np.float16)[..., 0].astype(np.float64)
+        mn = np.zeros_like(d)
+        q = blk[..., 2:34].copy().view(np.int8).astype(np.int64)
+    sig = np.maximum(np.abs(d).max(1), np.abs(mn).max(1)) / 32767
+    sig = np.where(sig > 0, sig, 1.0)
+    D = np.rint(d / sig[:, None]).astype(np.int64)
+    N = np.rint(mn / sig[:, None]).astype(np.int64)
+    return (D[..., None] * q + N[..., None]).reshape(rows, -1), sig
+
+
+def mults(scales, mbits=31):
+    ms = [from_scale(float(x), mbits) for x in scales]
     return np.array([a for a, _ in ms], np.int64), np.array([b for _, b in ms], np.int64)
 
 
@@ -318,16 +345,29 @@ def gain(g, c, K=576):
 class IntModel:
     """The canonical integer model: integer weights, (M, s) pairs, gains and tables; nothing float at run time."""
 
-    def __init__(self, m, calib_ids, cfg):
+    def __init__(self, m, calib_ids, cfg, raw=None):
+        """raw: {tensor name: (GGUF block bytes [rows][bytes], type name)}, needed when cfg["wexact"]."""
         self.cfg = cfg
+        exact = bool(cfg["wexact"])
+        mb = 16 if exact else 31
+
+        def wrows(name, wt, c_in):
+            """(W, σ_n·c_in): the integer weight rows of one dense and the real value of one unit of acc_n."""
+            if exact:
+                c = np.atleast_1d(c_in)
+                assert np.all(c == c[0]), "exact weights need a per-tensor input scale"
+                w, sig = exact_rows(*raw[name])
+                return w, sig * c[0]
+            return quant_rows(wt * np.asarray(c_in)[None, :] if np.ndim(c_in) else wt * c_in, cfg["w_q"])
         cal = {}
         float_forward(m, calib_ids, cal)
         K = m.hidden
         clip = cfg["clip"]
         self.eps_term = int(round(K * m.eps * 2.0 ** (2 * RES_FRAC)))
         # embedding (Q8_0 → per-row int8), also the head's weights (tied)
-        self.e8, es = quant_rows(m.embd)
-        self.em, self.es = mults(es * 2.0 ** RES_FRAC)
+        self.e8, es = exact_rows(*raw["token_embd.weight"]) if exact else quant_rows(m.embd)
+        self.eg, eg_s = (self.e8, es) if cfg["emb_q"] == 127 or exact else quant_rows(m.embd, cfg["emb_q"])
+        self.em, self.es = mults(eg_s * 2.0 ** RES_FRAC)
         # RoPE tables
         d = m.head_dim
         theta = m.base ** (-np.arange(0, d, 2, dtype=np.float64) / d)
@@ -356,17 +396,19 @@ class IntModel:
             s_q = max(cal[f"q{L}"].max(), cal[f"qpre{L}"].max()) * clip / cfg["qk_q"]
             s_k = max(cal[f"k{L}"].max(), cal[f"kpre{L}"].max()) * clip / cfg["qk_q"]
             s_v = np.maximum(cal[f"v{L}"] * clip, 1e-6) / cfg["v_q"]  # per channel (kv head, d)
+            if exact:
+                s_v = np.full_like(s_v, s_v.max())  # per tensor: the o projection keeps the GGUF's weights
             for name, wt, out in (("q", b["attn_q"], np.full(576, s_q)), ("k", b["attn_k"], np.full(192, s_k)),
                                   ("v", b["attn_v"], s_v)):
-                w8, sw = quant_rows(wt * c_an[None, :], cfg["w_q"])
+                w8, sw = wrows(f"blk.{L}.attn_{name}.weight", wt, c_an)
                 q[f"w{name}"] = w8
-                q[f"m{name}"], q[f"s{name}"] = mults(sw / out)
+                q[f"m{name}"], q[f"s{name}"] = mults(sw / out, mb)
             q["m_qk"], q["s_qk"] = from_scale(s_q * s_k / np.sqrt(d) * 2 ** SCORE_FRAC)
             # P·V keeps v's per-channel scale: y = round_shift(acc, 15) (M = 1, s = 15)
             q["m_pv"], q["s_pv"] = 1, PROB_FRAC
             c_att = np.concatenate([s_v.reshape(3, 64)[h // 3] for h in range(9)])  # head h reads kv head h // 3
-            w8, sw = quant_rows(b["attn_output"] * c_att[None, :], cfg["w_q"])
-            q["wo"], (q["mo"], q["so"]) = w8, mults(sw * 2.0 ** RES_FRAC)
+            w8, sw = wrows(f"blk.{L}.attn_output.weight", b["attn_output"], c_att)
+            q["wo"], (q["mo"], q["so"]) = w8, mults(sw * 2.0 ** RES_FRAC, mb)
             # FFN
             wgu = np.concatenate([b["ffn_gate"], b["ffn_up"]])
             q["G_fn"], c_fn = norm_gain(b["ffn_norm"], cal[f"fn{L}"], np.abs(wgu).max(0), cfg["norm_q"])
@@ -374,23 +416,29 @@ class IntModel:
             s_g = cal[f"g{L}"].max() * clip / gq
             s_u = cal[f"u{L}"].max() * clip / gq
             for name, wt, out in (("g", b["ffn_gate"], s_g), ("u", b["ffn_up"], s_u)):
-                w8, sw = quant_rows(wt * c_fn[None, :], cfg["w_q"])
+                w8, sw = wrows(f"blk.{L}.ffn_{'gate' if name == 'g' else 'up'}.weight", wt, c_fn)
                 q[f"w{name}"] = w8
-                q[f"m{name}"], q[f"s{name}"] = mults(sw / out)
+                q[f"m{name}"], q[f"s{name}"] = mults(sw / out, mb)
             # SiLU table over the gate's whole range
             xs = np.arange(-gq, gq + 1) * s_g
             silu = xs / (1 + np.exp(-xs))
             s_a = silu.max() / gq
             q["silu"] = np.clip(np.rint(silu / s_a), -gq, gq).astype(np.int64)
             q["silu_off"] = gq
-            w8, sw = quant_rows(b["ffn_down"], cfg["w_q"])
-            q["wd"], (q["md"], q["sd"]) = w8, mults(sw * s_a * s_u * 2.0 ** RES_FRAC)
+            w8, sw = wrows(f"blk.{L}.ffn_down.weight", b["ffn_down"], 1.0)
+            q["wd"], (q["md"], q["sd"]) = w8, mults(sw * s_a * s_u * 2.0 ** RES_FRAC, mb)
             # |a·u| < 2^30 ⇒ e ≤ 30 − bitlen(p_q) (17 at ±8191): the shift s − e stays ≥ 1
             assert q["sd"].min() > 30 - int(cfg["p_q"]).bit_length()
             self.blocks.append(q)
         # final norm → int16 (bounded by final_q), head = the embedding's int8 rows, logits in units 2^-12
         self.G_on, c_on = self._final_gain(m, cal, K)
-        self.mh, self.sh = mults(es * c_on * 2.0 ** LOGIT_FRAC)
+        self.mh, self.sh = mults(es * c_on * 2.0 ** LOGIT_FRAC, mb)
+        # Speed only: keep the int8 weight matrices as integer-valued float64 so that `imatmul` does not convert
+        # them on every call (the values, and so every result, are unchanged).
+        self.e8 = self.e8.astype(np.float64)  # (the gather table self.eg stays int64)
+        for q in self.blocks:
+            for name in ("wq", "wk", "wv", "wo", "wg", "wu", "wd"):
+                q[name] = q[name].astype(np.float64)
 
     def _final_gain(self, m, cal, K):
         a = cal["on"] * self.cfg["clip"]
@@ -403,7 +451,7 @@ class IntModel:
         start = cache[0]["len"] if cache and cache[0] else 0
         T = len(ids)
         pos = np.arange(start, start + T)
-        r = op_embed(np.asarray(ids), self.e8, self.em, self.es)
+        r = op_embed(np.asarray(ids), self.eg, self.em, self.es)
         if collect is not None:
             collect.append(r.copy())
         nq = cfg["norm_q"]
@@ -461,6 +509,7 @@ def main():
     ap.add_argument("--tokens", type=int, default=768, help="held-out tokens (≤ 768)")
     ap.add_argument("--calib", type=int, default=512, help="calibration tokens")
     ap.add_argument("--prompts", type=int, default=10)
+    ap.add_argument("--only", default="", help="comma-separated prompt indices (iteration aid)")
     ap.add_argument("--layers", action="store_true", help="per-block residual error vs float")
     ap.add_argument("--write", action="store_true", help="write int_expected.json")
     ap.add_argument("--set", action="append", default=[], help="design variant, e.g. --set norm_q=16383")
@@ -468,6 +517,9 @@ def main():
     cfg = dict(DEFAULT)
     for kv in args.set:
         k, v = kv.split("=")
+        if k.isupper():  # a module constant, e.g. SCORE_FRAC=8 (iteration aid)
+            globals()[k] = int(v)
+            continue
         cfg[k] = type(DEFAULT[k])(float(v))
     print("config", cfg, flush=True)
     path = pathlib.Path(args.gguf)
@@ -481,7 +533,8 @@ def main():
     t0 = time.time()
     m = fr.Model(reader)
     calib = tok.encode((HERE / "calibration.txt").read_text()).ids[: args.calib]
-    im = IntModel(m, np.array(calib), cfg)
+    raw = {t.name: (np.asarray(t.data), t.tensor_type.name) for t in reader.tensors}
+    im = IntModel(m, np.array(calib), cfg, raw)
     print(f"loaded, calibrated on {len(calib)} tokens and quantized in {time.time() - t0:.1f} s", flush=True)
     exp = json.loads((HERE / "expected.json").read_text())
     ho = exp["heldout"]
@@ -514,14 +567,15 @@ def main():
           f"(ratio {ppl / fppl:.4f}), next-token accuracy {float((am == ids[1:]).mean()):.3f}", flush=True)
     same = 0
     answers = []
-    for pr in exp["prompts"][: args.prompts]:
+    chosen = [int(i) for i in args.only.split(",")] if args.only else range(min(args.prompts, len(exp["prompts"])))
+    for pr in [exp["prompts"][i] for i in chosen]:
         t0 = time.time()
         ans = generate(im, pr["ids"], eos, 16)
         ok = ans[:16] == pr["answer_ids"][:16]
         same += ok
         answers.append(ans)
         print(f"{time.time() - t0:5.1f} s {'=' if ok else '≠'} {pr['prompt']!r} → {tok.decode(ans)!r}", flush=True)
-    print(f"prompts: {same}/{min(args.prompts, len(exp['prompts']))} identical for their first 16 tokens")
+    print(f"prompts: {same}/{len(chosen)} identical for their first 16 tokens")
     print(f"SUMMARY agree={agree:.4f} ppl_ratio={ppl / fppl:.4f} prompts={same}")
     if args.write:
         out = {"config": cfg, "heldout_tokens": n, "heldout_argmax": [int(x) for x in am],
