@@ -107,8 +107,9 @@ def imatmul(a, b):
 def op_embed(ids, e8, em, es):
     """Embedding gather → residual (int32, units 2^-RES_FRAC).
 
-    `r[t][i] = clamp(round_shift(E[id_t][i] · M_{id_t}, s_{id_t}), ±RES_MAX)`; E int8 [vocab][576], one (M, s)
-    per vocabulary row. Witness: the row `id_t` of the table (576 B + 5 B)."""
+    `r[t][i] = clamp(round_shift(E[id_t][i] · M_{id_t}, s_{id_t}), ±RES_MAX)`; E [vocab][576] the Q8_0 rows as
+    integers (`D_b · q`, |E| < 2^22; the head's weights too), one (M, s) per vocabulary row (|E·M| < 2^53).
+    Witness: the row `id_t` of the table (576 B q + 36 B D + 5 B)."""
     return requant(e8[ids], em[ids][:, None], es[ids][:, None], -RES_MAX, RES_MAX)
 
 
@@ -125,11 +126,13 @@ def op_rmsnorm(r, g, f, eps_term, qmax=127):
 
 
 def op_dense(x, w8, m, s, lo, hi, x_shift=None):
-    """Dense: `y[n] = clamp(round_shift(acc_n · M_n, s_n − e), lo, hi)`, `acc_n = Σ_k x[k] · W[n][k]` (int32).
+    """Dense: `y[n] = clamp(round_shift(acc_n · M_n, s_n − e), lo, hi)`, `acc_n = Σ_k x[k] · W[n][k]`.
 
-    x int8 (zero point 0), W int8 [N][K], per-row (M_n, s_n); `e` = the input row's exponent for an input with
-    a per-token power-of-two scale (0 otherwise). Output int8, int16 or residual units (int32).
-    Witness: the input row (K B, + 1 B exponent) and the weight row (K B + 9 B)."""
+    x int16 (zero point 0, |x| ≤ 16383 or 8191); W the GGUF's blocks as integers, `W[n][k] = D[n][k/32]·q[n][k] +
+    N[n][k/32]` (|W| < 2^19 for Q4_1, < 2^22 for the Q8_0 head), acc in i64 (< 2^46), M_n < 2^16 so acc·M < 2^62
+    (variant wexact=0: int8 W, i32 acc, 31-bit M). `e` = the input row's exponent for an input with a per-token
+    power-of-two scale (0 otherwise). Output int16 or residual units (int32) or logits (int32).
+    Witness: the input row (2K B, + 1 B exponent) and the weight row (M, s, D and N per block, q: 365 B at K = 576)."""
     acc = imatmul(x, w8.T)
     sh = s[None, :] if x_shift is None else s[None, :] - x_shift[:, None]
     return requant(acc, m[None, :], sh, lo, hi)
