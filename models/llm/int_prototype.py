@@ -362,12 +362,13 @@ class IntModel:
                 w, sig = exact_rows(*raw[name])
                 return w, sig * c[0]
             return quant_rows(wt * np.asarray(c_in)[None, :] if np.ndim(c_in) else wt * c_in, cfg["w_q"])
+
         cal = {}
         float_forward(m, calib_ids, cal)
         K = m.hidden
         clip = cfg["clip"]
         self.eps_term = int(round(K * m.eps * 2.0 ** (2 * RES_FRAC)))
-        # embedding (Q8_0 → per-row int8), also the head's weights (tied)
+        # embedding (the Q8_0 rows as integers; variant: per-row int8), also the head's weights (tied)
         self.e8, es = exact_rows(*raw["token_embd.weight"]) if exact else quant_rows(m.embd)
         self.eg, eg_s = (self.e8, es) if cfg["emb_q"] == 127 or exact else quant_rows(m.embd, cfg["emb_q"])
         self.em, self.es = mults(eg_s * 2.0 ** RES_FRAC)
@@ -436,12 +437,28 @@ class IntModel:
         # final norm → int16 (bounded by final_q), head = the embedding's int8 rows, logits in units 2^-12
         self.G_on, c_on = self._final_gain(m, cal, K)
         self.mh, self.sh = mults(es * c_on * 2.0 ** LOGIT_FRAC, mb)
+        self.check_bounds()
         # Speed only: keep the int8 weight matrices as integer-valued float64 so that `imatmul` does not convert
         # them on every call (the values, and so every result, are unchanged).
         self.e8 = self.e8.astype(np.float64)  # (the gather table self.eg stays int64)
         for q in self.blocks:
             for name in ("wq", "wk", "wv", "wo", "wg", "wu", "wd"):
                 q[name] = q[name].astype(np.float64)
+
+    def check_bounds(self):
+        """The registration checks of docs/LLM_INT.md §5 for every dense: the worst |acc| = Σ_k B_x · |W[n][k]|
+        stays below 2^53 (exact in float64) and, times M_n, below 2^62 (the i64 rounding step cannot overflow)."""
+        cfg = self.cfg
+        nq, vq, pq, gq = cfg["norm_q"], cfg["v_q"], cfg["p_q"], cfg["gu_q"]
+        for q in self.blocks:
+            for w, mm, bx in (("wq", "mq", nq), ("wk", "mk", nq), ("wv", "mv", nq), ("wo", "mo", vq),
+                              ("wg", "mg", nq), ("wu", "mu", nq), ("wd", "md", pq)):
+                worst = bx * np.abs(q[w]).sum(axis=1)
+                assert worst.max() < 2 ** 53 and (worst * q[mm].astype(np.float64)).max() < 2 ** 62, w
+            assert gq * gq < 2 ** 30  # the product a·u
+        worst = cfg["final_q"] * np.abs(self.e8).sum(axis=1)
+        assert worst.max() < 2 ** 53 and (worst * self.mh.astype(np.float64)).max() < 2 ** 62
+        assert 64 * cfg["qk_q"] ** 2 < 2 ** 31
 
     def _final_gain(self, m, cal, K):
         a = cal["on"] * self.cfg["clip"]
