@@ -530,6 +530,8 @@ def main():
     ap.add_argument("--calib", type=int, default=512, help="calibration tokens")
     ap.add_argument("--prompts", type=int, default=10)
     ap.add_argument("--only", default="", help="comma-separated prompt indices (iteration aid)")
+    ap.add_argument("--forced", action="store_true",
+                    help="also: the integer argmax teacher-forced on each prompt + the float answer's first 16 tokens")
     ap.add_argument("--layers", action="store_true", help="per-block residual error vs float")
     ap.add_argument("--write", action="store_true", help="write int_expected.json")
     ap.add_argument("--set", action="append", default=[], help="design variant, e.g. --set norm_q=16383")
@@ -596,6 +598,17 @@ def main():
         answers.append(ans)
         print(f"{time.time() - t0:5.1f} s {'=' if ok else '≠'} {pr['prompt']!r} → {tok.decode(ans)!r}", flush=True)
     print(f"prompts: {same}/{len(chosen)} identical for their first 16 tokens")
+    if args.forced:
+        hit = total = 0
+        for i in range(len(exp["prompts"])):
+            pr = exp["prompts"][i]
+            ans = pr["answer_ids"][:16]
+            lg = im.forward(np.array(pr["ids"] + ans[:-1]))
+            pred = op_argmax(lg[len(pr["ids"]) - 1:])
+            hit += int((pred == np.array(ans)).sum())
+            total += len(ans)
+            print(f"  forced {i}: {int((pred == np.array(ans)).sum())}/{len(ans)}", flush=True)
+        print(f"teacher-forced on the float answers: {hit}/{total} next tokens equal", flush=True)
     print(f"SUMMARY agree={agree:.4f} ppl_ratio={ppl / fppl:.4f} prompts={same}")
     if args.write:
         out = {"config": cfg, "heldout_tokens": n, "heldout_argmax": [int(x) for x in am],
