@@ -35,6 +35,12 @@ enum Command {
     /// Submit jobs and read their results through a coordinator.
     Job(cmd::job::JobArgs),
     /// Re-run a settled job from chain data alone and check its result; print its receipt.
+    ///
+    /// No coordinator: the job and its result come from the contracts' logs, the model from the
+    /// registry's events (checked against its root). Exit status: 0 when the settled output is what
+    /// the model computes, 1 when it is not (the first differing element is named) or its trace root
+    /// commits to another trace, 2 when there is nothing to check (unknown job, not settled yet) or
+    /// the check could not be made.
     Verify(cmd::verify::VerifyArgs),
 }
 

@@ -620,6 +620,12 @@ async fn settlement_flow(env: &Env, rng: &mut StdRng) {
     assert_eq!(job["worker"], hex0x(worker.client().address().as_slice()));
     assert_eq!(job["settled"], false);
     assert!(job["submitted_at"].as_u64().is_some());
+    let (status, e) = get(&app, "/v1/jobs/1/receipt").await;
+    assert_eq!(status, StatusCode::CONFLICT, "{e}");
+    assert_eq!(
+        error_of(&e),
+        "job 1 is submitted, not settled: it has a receipt once it settles"
+    );
 
     increase_time(env.owner.provider(), WINDOW + 1)
         .await
@@ -639,6 +645,47 @@ async fn settlement_flow(env: &Env, rng: &mut StdRng) {
     assert_eq!(job2["status"], "expired", "{job2}");
     assert_eq!(job2["refund_wei"], FEE.to_string());
     assert_eq!(job2["output"], Value::Null);
+
+    // The receipt, read from the chain, agrees with the index and names every transaction.
+    let (status, receipt) = get(&app, "/v1/jobs/1/receipt").await;
+    assert_eq!(status, StatusCode::OK, "{receipt}");
+    for field in [
+        "input_root",
+        "output_root",
+        "trace_root",
+        "worker",
+        "output",
+    ] {
+        assert_eq!(receipt[field], job[field], "{field}");
+    }
+    assert_eq!(receipt["posted"]["tx_hash"], job["posted_tx"]);
+    assert_eq!(receipt["posted"]["block"], job["posted_block"]);
+    assert_eq!(
+        receipt["model_root"],
+        hex0x(vouch_core::commit::model_root(&env.model).as_slice())
+    );
+    assert_eq!(receipt["output_bytes"], hex0x(&output_bytes));
+    assert_eq!(receipt["worker_payout_wei"], job["worker_payout_wei"]);
+    assert_eq!(
+        receipt["attempts"].as_array().unwrap().len(),
+        1,
+        "{receipt}"
+    );
+    assert_eq!(receipt["attempts"][0]["overturned"], Value::Null);
+    assert_eq!(receipt["games"], json!([]));
+    assert!(
+        receipt["settled"]["block"].as_u64()
+            > receipt["attempts"][0]["submitted"]["block"].as_u64()
+    );
+    let (status, e) = get(&app, "/v1/jobs/2/receipt").await;
+    assert_eq!(status, StatusCode::CONFLICT, "{e}");
+    assert!(
+        error_of(&e).starts_with("job 2 is expired, not settled"),
+        "{e}"
+    );
+    let (status, e) = get(&app, "/v1/jobs/99/receipt").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{e}");
+    assert_eq!(error_of(&e), "job 99 not found");
 
     let (_, settled) = get(&app, "/v1/jobs?status=settled").await;
     assert_eq!(settled.as_array().unwrap().len(), 1);
@@ -900,6 +947,50 @@ async fn http_serves_a_dispute_as_it_narrows() {
             .unwrap()
             .contains("vouch_games{status=\"challenger_won\"} 1"),
         "{m}"
+    );
+
+    // An honest answer to the re-opened job settles; the receipt keeps the overturned result, with
+    // the transaction that overturned it, and the game that did.
+    let trace = reference::run(&env.model, &input).unwrap();
+    let c = trace.commitments();
+    let honest = env.market_as(2).await;
+    let job_id = U256::from(job);
+    honest
+        .submit_result(
+            job_id,
+            c.output_root,
+            c.trace_root(honest.client().address()),
+            &tensor::to_bytes(trace.output()),
+            U256::from(BOND),
+        )
+        .await
+        .unwrap();
+    increase_time(env.owner.provider(), WINDOW + 1)
+        .await
+        .unwrap();
+    honest.finalize(job_id).await.unwrap();
+    let (status, receipt) = get(&app, &format!("/v1/jobs/{job}/receipt")).await;
+    assert_eq!(status, StatusCode::OK, "{receipt}");
+    assert_eq!(receipt["attempt"], 2, "{receipt}");
+    assert_eq!(
+        receipt["worker"],
+        hex0x(honest.client().address().as_slice())
+    );
+    assert_eq!(as_tensor(&receipt["output"]), trace.output());
+    let attempts = receipt["attempts"].as_array().unwrap();
+    assert_eq!(attempts.len(), 2, "{receipt}");
+    assert_eq!(attempts[0]["worker"], hex0x(worker.address().as_slice()));
+    assert!(
+        attempts[0]["overturned"]["tx_hash"].is_string(),
+        "{receipt}"
+    );
+    assert_eq!(attempts[1]["overturned"], Value::Null);
+    assert_eq!(receipt["games"][0]["game_id"], id);
+    assert_eq!(receipt["games"][0]["outcome"], "challenger_won");
+    assert_eq!(receipt["games"][0]["attempt"], 1);
+    assert_eq!(
+        receipt["games"][0]["resolved"], attempts[0]["overturned"],
+        "the step that resolved the game overturned the result"
     );
 
     // Bad ids and filters get precise errors.
