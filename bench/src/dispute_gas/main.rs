@@ -4,7 +4,7 @@
 //! step's op and calldata, and the wall time of each game. Prints markdown tables:
 //!
 //! ```sh
-//! cargo run -p vouch-bench --bin dispute-gas            # ~1 min in debug; --quick: main table only
+//! cargo run -p vouch-bench --bin dispute-gas            # ~1 min in debug; `-- --quick`: main table only
 //! ```
 //!
 //! Each game runs on its own fresh anvil (cancun) with freshly deployed contracts, so every figure
