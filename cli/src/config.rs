@@ -93,14 +93,19 @@ fn with_defaults(cmd: Command, daemon: &str, text: &str) -> anyhow::Result<Comma
     Ok(cmd.mut_subcommand(daemon, |c| set_defaults(c, &defaults)))
 }
 
-/// A TOML value as the strings clap parses: a scalar as one, a list as one per element.
-fn strings(key: &str, value: &toml::Value) -> anyhow::Result<Vec<String>> {
-    let scalar = |v: &toml::Value| match v {
-        toml::Value::String(s) => Ok(s.clone()),
-        toml::Value::Integer(i) => Ok(i.to_string()),
-        toml::Value::Float(f) => Ok(f.to_string()),
-        toml::Value::Boolean(b) => Ok(b.to_string()),
-        _ => bail!("`{key}` must be a string, a number, a boolean or a list of them"),
+/// A TOML value as the strings clap parses: a scalar as one, a list as one per element. Clap takes
+/// default values as `&'static str`; the file is read once per process, so its values are leaked
+/// to live as long as the process.
+fn strings(key: &str, value: &toml::Value) -> anyhow::Result<Vec<&'static str>> {
+    let scalar = |v: &toml::Value| -> anyhow::Result<&'static str> {
+        let s = match v {
+            toml::Value::String(s) => s.clone(),
+            toml::Value::Integer(i) => i.to_string(),
+            toml::Value::Float(f) => f.to_string(),
+            toml::Value::Boolean(b) => b.to_string(),
+            _ => bail!("`{key}` must be a string, a number, a boolean or a list of them"),
+        };
+        Ok(s.leak())
     };
     match value {
         toml::Value::Array(items) => items.iter().map(scalar).collect(),
@@ -109,7 +114,7 @@ fn strings(key: &str, value: &toml::Value) -> anyhow::Result<Vec<String>> {
 }
 
 /// `cmd` and its subcommands with each option named in `defaults` defaulting to its values.
-fn set_defaults(mut cmd: Command, defaults: &[(String, Vec<String>)]) -> Command {
+fn set_defaults(mut cmd: Command, defaults: &[(String, Vec<&'static str>)]) -> Command {
     for (key, values) in defaults {
         let id = cmd
             .get_arguments()
@@ -117,7 +122,7 @@ fn set_defaults(mut cmd: Command, defaults: &[(String, Vec<String>)]) -> Command
             .map(|a| a.get_id().clone());
         if let Some(id) = id {
             cmd = cmd.mut_arg(id, |a| {
-                a.default_values(values.iter().cloned()).required(false)
+                a.default_values(values.iter().copied()).required(false)
             });
         }
     }

@@ -3,11 +3,11 @@
 //! `vouch` binary; the deployment file it then fails to find says which value won.
 
 use std::{
-    path::{Path, PathBuf},
+    path::PathBuf,
     process::{Command, Output},
 };
 
-fn vouch(args: &[&str], env: &[(&str, &Path)]) -> Output {
+fn vouch(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_vouch"));
     for var in ["VOUCH_CONFIG", "VOUCH_DEPLOYMENT", "VOUCH_PRIVATE_KEY"] {
         cmd.env_remove(var);
@@ -55,23 +55,27 @@ fn flags_beat_env_which_beats_the_file_which_beats_the_default() {
     )
     .unwrap();
     let c = config.to_str().unwrap();
+    let key = format!("0x{}", "22".repeat(32));
 
     // Without a file, the built-in default.
-    assert_eq!(looked_for(&vouch(&["worker"], &[])), "deployment.json");
+    assert_eq!(
+        looked_for(&vouch(&["worker"], &[("VOUCH_PRIVATE_KEY", &key)])),
+        "deployment.json"
+    );
     // The file's value, named by the flag or by VOUCH_CONFIG.
     assert_eq!(
         looked_for(&vouch(&["worker", "--config", c], &[])),
         file.display().to_string()
     );
     assert_eq!(
-        looked_for(&vouch(&["worker"], &[("VOUCH_CONFIG", &config)])),
+        looked_for(&vouch(&["worker"], &[("VOUCH_CONFIG", c)])),
         file.display().to_string()
     );
     // The environment over the file.
     assert_eq!(
         looked_for(&vouch(
             &["worker", "--config", c],
-            &[("VOUCH_DEPLOYMENT", &env)]
+            &[("VOUCH_DEPLOYMENT", env.to_str().unwrap())]
         )),
         env.display().to_string()
     );
@@ -85,7 +89,7 @@ fn flags_beat_env_which_beats_the_file_which_beats_the_default() {
                 "--deployment",
                 flag.to_str().unwrap()
             ],
-            &[("VOUCH_DEPLOYMENT", &env)]
+            &[("VOUCH_DEPLOYMENT", env.to_str().unwrap())]
         )),
         flag.display().to_string()
     );

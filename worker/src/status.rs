@@ -9,7 +9,7 @@ use crate::{
 };
 use alloy::primitives::U256;
 use std::{fmt, path::Path};
-use vouch_agent::{Standing, StateFile, standing};
+use vouch_agent::{Standing, StateFile};
 use vouch_chain::{Market, Side};
 
 /// A worker's status.
@@ -34,7 +34,7 @@ pub async fn standing(market: &Market, data_dir: &Path) -> Result<Standing> {
         .keys()
         .map(|id| game_id(id))
         .collect::<Result<Vec<_>>>()?;
-    standing::read(market, Side::Defender, games).await
+    vouch_agent::standing::read(market, Side::Defender, games).await
 }
 
 /// Reads the status of `market`'s account, a worker whose data directory is `data_dir`.
