@@ -78,7 +78,11 @@ fn bench_model(args: &Args, name: &str, data: &str, device: &Device) -> anyhow::
     let graph = load_onnx(&args.models.join(format!("{name}.onnx")))?;
     let model = Model::load(&args.models.join(format!("{name}.vouch")))
         .with_context(|| format!("loading {name}.vouch"))?;
-    let test = Dataset::load(&args.models.join(format!("data/{data}-test.json")))?;
+    let test = Dataset::load(
+        &args.models.join(format!("data/{data}-test.json")),
+        None,
+        &graph.input.dims(),
+    )?;
     let floats: Vec<Vec<f32>> = (0..args.batch)
         .map(|i| test.inputs[i % test.inputs.len()].clone())
         .collect();

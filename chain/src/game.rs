@@ -188,7 +188,44 @@ pub struct GameView {
     pub challenger_left: u64,
 }
 
+/// One side of a dispute game.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// The result's worker: it reveals.
+    Defender,
+    /// Who challenged: it picks, names the element and steps.
+    Challenger,
+}
+
+impl Side {
+    /// `"defender"` or `"challenger"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Side::Defender => "defender",
+            Side::Challenger => "challenger",
+        }
+    }
+}
+
 impl GameView {
+    /// Seconds `side` has for its next move: what is left on its clock, never less than the
+    /// market's `clock_extension` (the contract's `_allowance`).
+    pub fn allowance(&self, side: Side, clock_extension: u64) -> u64 {
+        match side {
+            Side::Defender => self.defender_left,
+            Side::Challenger => self.challenger_left,
+        }
+        .max(clock_extension)
+    }
+
+    /// Unix time at which `side`'s clock runs out if it is to move and does not: its allowance from
+    /// the last challenger move. Exact for the defender; for the challenger a lower bound (its clock
+    /// starts when the reveal it answers landed, at or after that move).
+    pub fn deadline(&self, side: Side, clock_extension: u64) -> u64 {
+        self.last_move_at
+            .saturating_add(self.allowance(side, clock_extension))
+    }
+
     /// The op whose output is disputed (the walk reached its slot `k + 1`), once known.
     pub fn disputed_op(&self) -> Option<usize> {
         (self.phase != GamePhase::Slots && self.slot > 0).then(|| self.slot as usize - 1)

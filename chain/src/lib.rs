@@ -18,5 +18,5 @@ pub use client::{ChainClient, ChainConfig, connect_reader};
 pub use deploy::{Deployment, MarketParams, deploy};
 pub use error::{ChainError, Result, Revert};
 pub use events::{ChainEvent, EventStream, VouchEvent};
-pub use game::{GamePhase, GameStatus, GameView, PendingReveal, ResultDispute, Tree};
+pub use game::{GamePhase, GameStatus, GameView, PendingReveal, ResultDispute, Side, Tree};
 pub use market::{JobStatus, JobView, Market};

@@ -81,6 +81,19 @@ pub async fn list_model(
     fee: U256,
     royalty_bps: u16,
 ) -> Result<U256> {
+    list_model_with_progress(client, deployment, model, fee, royalty_bps, &mut |_, _| {}).await
+}
+
+/// [`list_model`], telling `progress` (transactions sent, transactions in all) after each
+/// transaction.
+pub async fn list_model_with_progress(
+    client: &ChainClient,
+    deployment: &Deployment,
+    model: &Model,
+    fee: U256,
+    royalty_bps: u16,
+    progress: &mut (dyn FnMut(usize, usize) + Send),
+) -> Result<U256> {
     let registry = ModelRegistry::new(deployment.registry, client.provider());
     let tx = registry
         .registerModel(
@@ -99,31 +112,58 @@ pub async fn list_model(
         .decoded_log::<ModelRegistry::ModelRegistered>()
         .ok_or_else(|| ChainError::Decode("no ModelRegistered log".into()))?
         .modelId;
-    publish_model(client, deployment, id, model).await?;
+    // The registration counts as the first transaction.
+    publish_model(client, deployment, id, model, &mut |done, total| {
+        progress(1 + done, 1 + total)
+    })
+    .await?;
     Ok(id)
 }
 
-/// Publishes every op's leaves in chunks of at most [`PUBLISH_CHUNK_BYTES`] and seals each op.
+/// The ranges of `leaves` published in one transaction each: as many leaves as fit in
+/// [`PUBLISH_CHUNK_BYTES`], at least one.
+fn chunks(leaves: &[Vec<u8>]) -> Vec<std::ops::Range<usize>> {
+    let mut ranges = Vec::new();
+    let mut start = 0;
+    while start < leaves.len() {
+        let mut end = start;
+        let mut bytes = 0;
+        while end < leaves.len()
+            && (end == start || bytes + leaves[end].len() <= PUBLISH_CHUNK_BYTES)
+        {
+            bytes += leaves[end].len();
+            end += 1;
+        }
+        ranges.push(start..end);
+        start = end;
+    }
+    ranges
+}
+
+/// Publishes every op's leaves in chunks of at most [`PUBLISH_CHUNK_BYTES`] and seals each op,
+/// telling `progress` (transactions sent, transactions in all) after each transaction.
 pub async fn publish_model(
     client: &ChainClient,
     deployment: &Deployment,
     id: U256,
     model: &Model,
+    progress: &mut (dyn FnMut(usize, usize) + Send),
 ) -> Result<()> {
     let registry = ModelRegistry::new(deployment.registry, client.provider());
-    for (k, op) in model.ops.iter().enumerate() {
-        let leaves = op.leaves();
-        let mut start = 0;
-        while start < leaves.len() {
-            let mut end = start;
-            let mut bytes = 0;
-            while end < leaves.len()
-                && (end == start || bytes + leaves[end].len() <= PUBLISH_CHUNK_BYTES)
-            {
-                bytes += leaves[end].len();
-                end += 1;
-            }
-            let chunk = leaves[start..end]
+    let ops: Vec<(Vec<Vec<u8>>, Vec<std::ops::Range<usize>>)> = model
+        .ops
+        .iter()
+        .map(|op| {
+            let leaves = op.leaves();
+            let ranges = chunks(&leaves);
+            (leaves, ranges)
+        })
+        .collect();
+    let total = ops.iter().map(|(_, r)| r.len() + 1).sum::<usize>();
+    let mut done = 0;
+    for (k, (leaves, ranges)) in ops.iter().enumerate() {
+        for range in ranges {
+            let chunk = leaves[range.clone()]
                 .iter()
                 .map(|l| l.clone().into())
                 .collect();
@@ -134,12 +174,15 @@ pub async fn publish_model(
                         .into_transaction_request(),
                 )
                 .await?;
-            tracing::debug!(model = %id, op = k, leaves = end - start, bytes, "published leaves");
-            start = end;
+            done += 1;
+            progress(done, total);
+            tracing::debug!(model = %id, op = k, leaves = range.len(), "published leaves");
         }
         client
             .send(registry.sealOp(id, k as u32).into_transaction_request())
             .await?;
+        done += 1;
+        progress(done, total);
     }
     tracing::info!(model = %id, ops = model.op_count(), "model published and activated");
     Ok(())

@@ -113,7 +113,7 @@ async fn model_roots_agree_and_a_wrong_root_never_activates() {
         .decoded_log::<ModelRegistry::ModelRegistered>()
         .unwrap()
         .modelId;
-    let err = registry::publish_model(&client, &deployment, id, &model)
+    let err = registry::publish_model(&client, &deployment, id, &model, &mut |_, _| {})
         .await
         .unwrap_err();
     match err.revert() {

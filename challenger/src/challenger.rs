@@ -5,7 +5,7 @@
 
 use crate::{
     error::{ChallengerError, Result},
-    player::{PlayReport, Player},
+    player::{self, PlayReport, Player},
     sample::Sampler,
     state::{ChallengerState, PlayedGame},
     strategy::Strategy,
@@ -15,9 +15,9 @@ use alloy::{
     signers::local::PrivateKeySigner,
 };
 use rand::{SeedableRng, rngs::StdRng};
-use std::{path::PathBuf, time::Duration};
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
 use tokio_util::sync::CancellationToken;
-use vouch_agent::{Cursor, Inference, ModelCache, Policy, Run, StateFile, TraceStore};
+use vouch_agent::{Counters, Cursor, Inference, ModelCache, Policy, Run, StateFile, TraceStore};
 use vouch_chain::{
     ChainClient, ChainConfig, Deployment, EventStream, JobStatus, Market, VouchEvent,
     bindings::JobMarket::JobMarketEvents,
@@ -88,6 +88,7 @@ struct Checker {
     sampler: Sampler,
     bond: U256,
     window: u64,
+    counters: Counters,
 }
 
 impl Challenger {
@@ -135,6 +136,7 @@ impl Challenger {
                 state,
                 bond: params.challenge_bond,
                 window: params.challenge_window,
+                counters: Counters::default(),
             },
             player,
         })
@@ -148,6 +150,27 @@ impl Challenger {
     /// The games being played (id → game).
     pub fn games(&self) -> impl Iterator<Item = (&String, &PlayedGame)> {
         self.player.games()
+    }
+
+    /// Serves its Prometheus metrics on `GET /metrics` at `addr` until `shutdown`
+    /// ([`vouch_agent::metrics`]; the games and clocks from its play state and the chain).
+    /// Returns the address it listens on.
+    pub async fn serve_metrics(
+        &self,
+        addr: SocketAddr,
+        shutdown: CancellationToken,
+    ) -> Result<SocketAddr> {
+        let market = self.checker.market.clone();
+        let data_dir = self.checker.config.data_dir.clone();
+        let counters = self.checker.counters.clone();
+        let scrape = move || {
+            let (market, data_dir, counters) = (market.clone(), data_dir.clone(), counters.clone());
+            async move {
+                let standing = player::standing(&market, &data_dir).await?;
+                Ok::<_, ChallengerError>(vouch_agent::metrics::render(&standing, &counters))
+            }
+        };
+        vouch_agent::metrics::serve(addr, scrape, shutdown).await
     }
 
     /// Runs the check loop and the play loop, each on its own task, until `shutdown` is cancelled.
@@ -182,8 +205,16 @@ impl Checker {
         self.market.client().address()
     }
 
-    /// One step: check the new results.
+    /// One step (see [`Checker::poll`]), counted in the metrics.
     async fn step(&mut self) -> Result<StepReport> {
+        let report = self.poll().await?;
+        self.counters.challenged(report.challenged);
+        self.counters.failed(report.failed);
+        Ok(report)
+    }
+
+    /// Checks the new results.
+    async fn poll(&mut self) -> Result<StepReport> {
         let mut report = StepReport::default();
         let mut stream = EventStream::new(
             self.market.client().provider().clone(),

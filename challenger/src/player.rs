@@ -11,9 +11,9 @@ use crate::{
 use alloy::primitives::U256;
 use rand::rngs::StdRng;
 use std::path::Path;
-use vouch_agent::{Cursor, ModelCache, StateFile, TraceStore};
+use vouch_agent::{Cursor, ModelCache, Standing, StateFile, TraceStore};
 use vouch_chain::{
-    EventStream, GameStatus, Market, VouchEvent, bindings::DisputeGame::DisputeGameEvents,
+    EventStream, GameStatus, Market, Side, VouchEvent, bindings::DisputeGame::DisputeGameEvents,
 };
 
 /// What one play poll did.
@@ -29,6 +29,26 @@ pub struct PlayReport {
     pub lost: usize,
     /// Wei withdrawn.
     pub withdrawn: U256,
+}
+
+/// The id of a game as `games.json` keys it (decimal).
+fn game_id(id: &str) -> Result<U256> {
+    id.parse().map_err(|_| ChallengerError::State {
+        path: "games.json".into(),
+        reason: format!("bad game id {id}"),
+    })
+}
+
+/// The challenger's standing: its games are those in `data_dir/games.json`.
+pub async fn standing(market: &Market, data_dir: &Path) -> Result<Standing> {
+    let play = StateFile::load_or(&data_dir.join("games.json"), PlayState::default)?;
+    let games = play
+        .state
+        .games
+        .keys()
+        .map(|id| game_id(id))
+        .collect::<Result<Vec<_>>>()?;
+    vouch_agent::standing::read(market, Side::Challenger, games).await
 }
 
 /// The challenger's play loop.
@@ -134,10 +154,7 @@ impl Player {
             .map(|(k, v)| (k.clone(), *v))
             .collect();
         for (id, g) in games {
-            let game: U256 = id.parse().map_err(|_| ChallengerError::State {
-                path: "games.json".into(),
-                reason: format!("bad game id {id}"),
-            })?;
+            let game = game_id(&id)?;
             let model = self
                 .models
                 .model(

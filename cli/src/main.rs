@@ -1,15 +1,18 @@
 //! `vouch`: the command-line entry point. Thin: parses arguments and calls the libraries.
 
 mod cmd;
+mod config;
 mod opts;
+mod progress;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// Vouch: verifiable AI inference by optimistic verification.
 ///
 /// Start with `vouch dev`: it runs a whole local network (chain, contracts, coordinator, worker) and
 /// shows jobs settling. Every option can also be set through the environment variable shown in its
-/// help (`VOUCH_…`). Logs go to stderr; set `RUST_LOG` (e.g. `RUST_LOG=debug`) for more detail.
+/// help (`VOUCH_…`); the daemons (`worker`, `challenger`, `coordinator`) also read a TOML config file
+/// (`--config`, `VOUCH_CONFIG`) under both. Logs go to stderr; set `RUST_LOG` (e.g. `RUST_LOG=debug`) for more detail.
 #[derive(Debug, Parser)]
 #[command(name = "vouch", version, propagate_version = true)]
 struct Cli {
@@ -54,7 +57,15 @@ async fn main() -> std::process::ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
+    let mut command = config::command(Cli::command());
+    let matches = match config::matches(command.clone(), std::env::args_os().collect()) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.format(&mut command).exit());
     let result = match cli.command {
         Command::Dev(a) => a.run().await,
         Command::Deploy(a) => a.run().await,

@@ -68,6 +68,16 @@ impl DeploymentOpts {
     }
 }
 
+/// Where an agent serves its Prometheus metrics.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct MetricsOpts {
+    /// Serve Prometheus metrics on `http://ADDR/metrics` (e.g. `127.0.0.1:9100`): games open, seconds
+    /// left on the most urgent clock, balance and credit in wei, results answered or challenged,
+    /// failures. Off by default.
+    #[arg(long, env = "VOUCH_METRICS_ADDR")]
+    pub(crate) metrics_addr: Option<std::net::SocketAddr>,
+}
+
 /// Parses a wei amount given in decimal.
 pub(crate) fn parse_wei(s: &str) -> Result<alloy::primitives::U256, String> {
     s.parse().map_err(|e| format!("not a wei amount: {e}"))

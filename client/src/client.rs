@@ -181,11 +181,18 @@ impl ApiClient {
         .await
     }
 
-    /// Polls `GET /v1/jobs/{id}` until the job is settled (or expired), for at most `timeout`.
-    pub async fn wait_settled(&self, id: u64, timeout: Duration) -> Result<JobRecord, ClientError> {
+    /// Polls `GET /v1/jobs/{id}` until the job is settled (or expired), for at most `timeout`,
+    /// showing each poll's answer to `on_poll` (a progress display).
+    pub async fn wait_settled(
+        &self,
+        id: u64,
+        timeout: Duration,
+        on_poll: &mut (dyn FnMut(&JobRecord) + Send),
+    ) -> Result<JobRecord, ClientError> {
         let start = std::time::Instant::now();
         loop {
             let job = self.job(id).await?;
+            on_poll(&job);
             if job.settled || job.status == crate::JobStatus::Expired {
                 return Ok(job);
             }

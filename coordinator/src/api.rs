@@ -266,10 +266,7 @@ async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
     };
     let text = state.metrics.render(&snapshot);
     Ok((
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
+        [(header::CONTENT_TYPE, vouch_core::metrics::CONTENT_TYPE)],
         text,
     )
         .into_response())

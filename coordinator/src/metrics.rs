@@ -1,7 +1,8 @@
 //! Prometheus metrics: request counters kept in memory, gauges read from the database on scrape.
 
-use std::{collections::BTreeMap, fmt::Write, sync::Mutex};
+use std::{collections::BTreeMap, sync::Mutex};
 use vouch_chain::{GameStatus, JobStatus, registry::ModelStatus};
+use vouch_core::metrics::{Exposition, Kind};
 
 /// In-process counters.
 #[derive(Debug, Default)]
@@ -32,37 +33,43 @@ impl Metrics {
 
     /// The Prometheus text exposition of `snapshot` and the counters.
     pub fn render(&self, snapshot: &Snapshot) -> String {
-        let mut out = String::new();
-        out.push_str("# HELP vouch_jobs Jobs by status.\n# TYPE vouch_jobs gauge\n");
+        let mut out = Exposition::default();
+        out.family("vouch_jobs", "Jobs by status.", Kind::Gauge);
         for (status, n) in &snapshot.jobs {
-            let _ = writeln!(out, "vouch_jobs{{status=\"{}\"}} {n}", status.as_str());
+            out.sample("vouch_jobs", &[("status", status.as_str())], n);
         }
-        out.push_str("# HELP vouch_models Models by status.\n# TYPE vouch_models gauge\n");
+        out.family("vouch_models", "Models by status.", Kind::Gauge);
         for (status, n) in &snapshot.models {
-            let _ = writeln!(
-                out,
-                "vouch_models{{status=\"{}\"}} {n}",
-                crate::columns::model_status_str(*status)
-            );
+            let status = crate::columns::model_status_str(*status);
+            out.sample("vouch_models", &[("status", status)], n);
         }
-        out.push_str("# HELP vouch_games Dispute games by status.\n# TYPE vouch_games gauge\n");
+        out.family("vouch_games", "Dispute games by status.", Kind::Gauge);
         for (status, n) in &snapshot.games {
-            let _ = writeln!(out, "vouch_games{{status=\"{}\"}} {n}", status.as_str());
+            out.sample("vouch_games", &[("status", status.as_str())], n);
         }
         if let Some(block) = snapshot.indexed_block {
-            out.push_str("# HELP vouch_indexed_block Last block the indexer applied.\n# TYPE vouch_indexed_block gauge\n");
-            let _ = writeln!(out, "vouch_indexed_block {block}");
-        }
-        out.push_str("# HELP vouch_http_requests_total HTTP requests served.\n# TYPE vouch_http_requests_total counter\n");
-        let http = self.http.lock().unwrap_or_else(|p| p.into_inner());
-        for ((route, status), n) in http.iter() {
-            let route = route.replace('\\', "\\\\").replace('"', "\\\"");
-            let _ = writeln!(
-                out,
-                "vouch_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}"
+            out.single(
+                "vouch_indexed_block",
+                "Last block the indexer applied.",
+                Kind::Gauge,
+                block,
             );
         }
-        out
+        out.family(
+            "vouch_http_requests_total",
+            "HTTP requests served.",
+            Kind::Counter,
+        );
+        let http = self.http.lock().unwrap_or_else(|p| p.into_inner());
+        for ((route, status), n) in http.iter() {
+            let status = status.to_string();
+            out.sample(
+                "vouch_http_requests_total",
+                &[("route", route), ("status", &status)],
+                n,
+            );
+        }
+        out.finish()
     }
 }
 

@@ -1,7 +1,8 @@
 //! Vouch's shared vocabulary, with no I/O beyond reading and writing its own files: the canonical
 //! quantized model, the reference interpreter (the executable spec), bit-identical execution on Burn,
 //! the keccak256 commitments to tensors, final states, trace roots and models, and the dispute game's
-//! positions, moves and one-step witnesses (see `docs/PROTOCOL.md`).
+//! positions, moves and one-step witnesses (see `docs/PROTOCOL.md`); and the Prometheus text format the
+//! daemons' metrics are written in.
 
 #[cfg(feature = "burn")]
 pub mod burn_exec;
@@ -10,6 +11,7 @@ pub mod dispute;
 pub mod durable;
 pub mod error;
 pub mod merkle;
+pub mod metrics;
 pub mod model;
 pub mod quant;
 pub mod random;

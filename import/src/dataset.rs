@@ -1,4 +1,11 @@
-//! Float data sets: the `models/data/*.json` format and NumPy `.npy` arrays.
+//! Float data sets: the `models/data/*.json` format and NumPy `.npy` arrays, checked against the
+//! shape of the model they feed.
+//!
+//! Each input is written in the model's own input shape (ONNX order, batch dimension dropped:
+//! `[C, H, W]` for an image, `[N]` for a vector) as nested lists or as one flat list of all its
+//! values; a `.npy` array is `[samples, ...]` with the same rule for the rest of its shape. The shape
+//! comes from the model; a JSON file may still say `"shape"` (the shape its nested inputs are
+//! written in), which must hold as many values as the model's input.
 
 use crate::error::{ImportError, Result};
 use std::path::Path;
@@ -6,7 +13,8 @@ use std::path::Path;
 /// Inputs (each flat, ONNX row-major) with optional integer class labels.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Dataset {
-    /// Shape of one input (without the batch dimension).
+    /// Shape of one input (without the batch dimension): the model's, which every input was
+    /// checked against.
     pub shape: Vec<usize>,
     /// One flat vector per input.
     pub inputs: Vec<Vec<f32>>,
@@ -16,8 +24,9 @@ pub struct Dataset {
 
 #[derive(serde::Deserialize)]
 struct JsonData {
-    shape: Vec<usize>,
-    inputs: Vec<Vec<f32>>,
+    #[serde(default)]
+    shape: Option<Vec<usize>>,
+    inputs: Vec<serde_json::Value>,
     #[serde(default)]
     labels: Option<Vec<usize>>,
 }
@@ -31,46 +40,128 @@ pub struct NpyArray {
     pub values: Vec<f64>,
 }
 
+/// The dimensions and row-major values of a (nested) JSON list of numbers; `None` for anything
+/// else, ragged lists included. A number alone has no dimension.
+fn nested(v: &serde_json::Value) -> Option<(Vec<usize>, Vec<f32>)> {
+    match v {
+        serde_json::Value::Number(n) => Some((Vec::new(), vec![n.as_f64()? as f32])),
+        serde_json::Value::Array(items) => {
+            let mut dims = None;
+            let mut values = Vec::new();
+            for item in items {
+                let (d, v) = nested(item)?;
+                if *dims.get_or_insert_with(|| d.clone()) != d {
+                    return None;
+                }
+                values.extend(v);
+            }
+            let mut shape = vec![items.len()];
+            shape.extend(dims.unwrap_or_default());
+            Some((shape, values))
+        }
+        _ => None,
+    }
+}
+
+/// The values of input `sample`, written with dimensions `dims`, if they fit a model input of
+/// shape `expected`: nested in that shape (or in `declared`, the shape its file says it is written
+/// in), or flat with as many values.
+fn fit(
+    sample: usize,
+    dims: &[usize],
+    values: Vec<f32>,
+    expected: &[usize],
+    declared: Option<&[usize]>,
+) -> Result<Vec<f32>> {
+    let len: usize = expected.iter().product();
+    let fits = dims == expected || Some(dims) == declared || dims == [len];
+    if !fits || values.len() != len {
+        return Err(ImportError::SampleShape {
+            sample,
+            actual: dims.to_vec(),
+            expected: expected.to_vec(),
+        });
+    }
+    Ok(values)
+}
+
+/// Input `sample` given as JSON, flattened in row-major order if it fits a model input of shape
+/// `expected` (see [`fit`]).
+fn parse_input(
+    sample: usize,
+    value: &serde_json::Value,
+    expected: &[usize],
+    declared: Option<&[usize]>,
+) -> Result<Vec<f32>> {
+    let (dims, values) = nested(value).ok_or_else(|| {
+        ImportError::Dataset(format!(
+            "input {sample} is not a (nested) list of numbers with rows of equal length"
+        ))
+    })?;
+    fit(sample, &dims, values, expected, declared)
+}
+
+/// One float input given as JSON, nested in the model's input `shape` or flat, flattened in
+/// row-major order.
+pub fn input_values(value: &serde_json::Value, shape: &[usize]) -> Result<Vec<f32>> {
+    parse_input(0, value, shape, None)
+}
+
 impl Dataset {
-    /// Loads a data set by extension: `.json` (the models/data format) or `.npy` (inputs only,
-    /// `[N, ...]`).
-    pub fn load(path: &Path) -> Result<Self> {
+    /// Loads the data set at `path` for a model whose input has `shape`: `.npy` (inputs `[N, ...]`,
+    /// labels from the `.npy` at `labels`) or JSON (`{"inputs": [...], "labels": [...]}`).
+    pub fn load(path: &Path, labels: Option<&Path>, shape: &[usize]) -> Result<Self> {
         match path.extension().and_then(|e| e.to_str()) {
-            Some("npy") => Self::from_npy(path, None),
-            _ => Self::from_json(&std::fs::read_to_string(path)?),
+            Some("npy") => Self::from_npy(path, labels, shape),
+            _ => Self::from_json(&std::fs::read_to_string(path)?, shape),
         }
     }
 
-    /// Parses `{"shape": [...], "inputs": [[f32...]...], "labels": [...]}`.
-    pub fn from_json(text: &str) -> Result<Self> {
+    /// Parses `{"shape": [...] (optional), "inputs": [nested or flat lists], "labels": [...]}` for a
+    /// model whose input has `shape`.
+    pub fn from_json(text: &str, shape: &[usize]) -> Result<Self> {
         let d: JsonData =
             serde_json::from_str(text).map_err(|e| ImportError::Dataset(e.to_string()))?;
+        if let Some(declared) = &d.shape
+            && declared.iter().product::<usize>() != shape.iter().product::<usize>()
+        {
+            return Err(ImportError::Dataset(format!(
+                "the file's shape {declared:?} does not hold as many values as the model's input {shape:?}"
+            )));
+        }
+        let inputs = d
+            .inputs
+            .iter()
+            .enumerate()
+            .map(|(i, v)| parse_input(i, v, shape, d.shape.as_deref()))
+            .collect::<Result<_>>()?;
         let data = Self {
-            shape: d.shape,
-            inputs: d.inputs,
+            shape: shape.to_vec(),
+            inputs,
             labels: d.labels,
         };
         data.check()?;
         Ok(data)
     }
 
-    /// Reads inputs from a `[N, ...]` float `.npy` array and, optionally, labels from an `[N]`
-    /// integer-valued `.npy` array.
-    pub fn from_npy(inputs: &Path, labels: Option<&Path>) -> Result<Self> {
+    /// Reads inputs from a `[N, ...]` float `.npy` array for a model whose input has `shape` and,
+    /// optionally, labels from an `[N]` integer-valued `.npy` array.
+    pub fn from_npy(inputs: &Path, labels: Option<&Path>, shape: &[usize]) -> Result<Self> {
         let a = read_npy(&std::fs::read(inputs)?)?;
         let (&n, rest) = a
             .shape
             .split_first()
             .ok_or_else(|| ImportError::Dataset("inputs array is a scalar".into()))?;
         let per: usize = rest.iter().product();
-        let inputs = if per == 0 {
-            vec![Vec::new(); n]
-        } else {
-            a.values
-                .chunks(per)
-                .map(|c| c.iter().map(|&v| v as f32).collect())
-                .collect()
-        };
+        let inputs = (0..n)
+            .map(|i| {
+                let values = a.values[i * per..(i + 1) * per]
+                    .iter()
+                    .map(|&v| v as f32)
+                    .collect();
+                fit(i, rest, values, shape, None)
+            })
+            .collect::<Result<_>>()?;
         let labels = labels
             .map(|p| -> Result<Vec<usize>> {
                 let l = read_npy(&std::fs::read(p)?)?;
@@ -87,7 +178,7 @@ impl Dataset {
             })
             .transpose()?;
         let data = Self {
-            shape: rest.to_vec(),
+            shape: shape.to_vec(),
             inputs,
             labels,
         };
@@ -108,14 +199,6 @@ impl Dataset {
     }
 
     fn check(&self) -> Result<()> {
-        let per: usize = self.shape.iter().product();
-        if let Some(i) = self.inputs.iter().position(|x| x.len() != per) {
-            return Err(ImportError::Dataset(format!(
-                "input {i} has {} values, shape {:?} holds {per}",
-                self.inputs[i].len(),
-                self.shape
-            )));
-        }
         if let Some(l) = &self.labels
             && l.len() != self.inputs.len()
         {
@@ -222,6 +305,59 @@ mod tests {
         b.extend_from_slice(header.as_bytes());
         b.extend_from_slice(data);
         b
+    }
+
+    #[test]
+    fn inputs_come_nested_in_the_models_shape_or_flat() {
+        // A [C, H, W] = [2, 1, 3] model: one input nested, one flat, same values.
+        let shape = [2, 1, 3];
+        let text =
+            r#"{"inputs": [[[[1, 2, 3]], [[4, 5, 6]]], [1, 2, 3, 4, 5, 6]], "labels": [0, 1]}"#;
+        let d = Dataset::from_json(text, &shape).unwrap();
+        assert_eq!(d.shape, shape);
+        assert_eq!(d.inputs, vec![vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]; 2]);
+        // The file may say the shape its inputs are written in, if it holds as many values.
+        let text = r#"{"shape": [3, 2], "inputs": [[[1, 2], [3, 4], [5, 6]]]}"#;
+        assert_eq!(Dataset::from_json(text, &shape).unwrap().inputs[0].len(), 6);
+        let err = Dataset::from_json(r#"{"shape": [5], "inputs": []}"#, &shape).unwrap_err();
+        assert!(err.to_string().contains("[5]"), "{err}");
+        // A .npy array of [N, C, H, W] or [N, C·H·W].
+        let data: Vec<u8> = (0..12u8).map(|v| v as i8 as u8).collect();
+        let dir = std::env::temp_dir().join(format!("vouch-dataset-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for dims in ["(2, 2, 1, 3)", "(2, 6)"] {
+            let path = dir.join("x.npy");
+            std::fs::write(&path, npy("|i1", dims, &data)).unwrap();
+            let d = Dataset::load(&path, None, &shape).unwrap();
+            assert_eq!(d.inputs[1], vec![6.0, 7.0, 8.0, 9.0, 10.0, 11.0], "{dims}");
+        }
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn an_input_of_another_shape_is_refused_by_its_index() {
+        let shape = [2, 1, 3];
+        for (input, dims) in [
+            ("[[1, 2, 3], [4, 5, 6]]", "[2, 3]"),
+            ("[1, 2, 3, 4, 5]", "[5]"),
+            ("[[[1, 2]], [[3, 4]], [[5, 6]]]", "[3, 1, 2]"),
+        ] {
+            let text = format!(r#"{{"inputs": [[1, 2, 3, 4, 5, 6], {input}]}}"#);
+            let err = Dataset::from_json(&text, &shape).unwrap_err().to_string();
+            assert_eq!(
+                err,
+                format!(
+                    "input 1 has shape {dims}, the model takes [2, 1, 3] (nested that way, or flat)"
+                )
+            );
+        }
+        let err = Dataset::from_json(r#"{"inputs": [[[1, 2], [3]]]}"#, &shape).unwrap_err();
+        assert!(err.to_string().contains("input 0"), "{err}");
+        assert!(input_values(&serde_json::json!([[1, 2, 3]]), &shape).is_err());
+        assert_eq!(
+            input_values(&serde_json::json!([[[1]], [[2]]]), &[2, 1, 1]).unwrap(),
+            vec![1.0, 2.0]
+        );
     }
 
     #[test]

@@ -25,6 +25,18 @@ pub enum ImportError {
     /// A data set file is malformed.
     #[error("data set: {0}")]
     Dataset(String),
+    /// An input of a data set does not have the model's input shape.
+    #[error(
+        "input {sample} has shape {actual:?}, the model takes {expected:?} (nested that way, or flat)"
+    )]
+    SampleShape {
+        /// Index of the input in its data set.
+        sample: usize,
+        /// Its dimensions as written (a flat list: one).
+        actual: Vec<usize>,
+        /// The model's input shape (ONNX order, no batch dimension).
+        expected: Vec<usize>,
+    },
     /// An input has the wrong length.
     #[error("input has {actual} values, the model takes {expected}")]
     InputLength {

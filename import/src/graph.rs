@@ -30,6 +30,14 @@ impl FloatShape {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// The dimensions: `[N]` or `[C, H, W]` (what a data set's nested inputs follow).
+    pub fn dims(&self) -> Vec<usize> {
+        match *self {
+            FloatShape::Vector(n) => vec![n],
+            FloatShape::Image { c, h, w } => vec![c, h, w],
+        }
+    }
 }
 
 impl std::fmt::Display for FloatShape {

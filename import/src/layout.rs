@@ -15,6 +15,20 @@ pub fn vouch_shape(s: FloatShape) -> Shape {
     }
 }
 
+/// The ONNX shape a Vouch input of `s` stands for: `[1, 1, N]` → `[N]`, `[H, W, C]` → `[C, H, W]`
+/// (the inverse of [`vouch_shape`]).
+pub fn onnx_shape(s: Shape) -> FloatShape {
+    if s.rows() == 1 {
+        FloatShape::Vector(s.c as usize)
+    } else {
+        FloatShape::Image {
+            c: s.c as usize,
+            h: s.h as usize,
+            w: s.w as usize,
+        }
+    }
+}
+
 /// Whether (C, H, W) and (H, W, C) order are the same for `shape`.
 pub fn same_order(shape: Shape) -> bool {
     shape.c == 1 || shape.rows() == 1
@@ -55,5 +69,11 @@ mod tests {
         assert_eq!(hwc, ['a', 'd', 'b', 'e', 'c', 'f']);
         assert_eq!(to_onnx_order(s, &hwc), chw);
         assert!(same_order(Shape::new(4, 4, 1)) && same_order(Shape::vector(9)) && !same_order(s));
+        for shape in [
+            FloatShape::Vector(9),
+            FloatShape::Image { c: 2, h: 1, w: 3 },
+        ] {
+            assert_eq!(onnx_shape(vouch_shape(shape)), shape);
+        }
     }
 }

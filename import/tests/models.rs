@@ -57,7 +57,10 @@ fn imported() -> &'static [Imported] {
             .map(|&(name, data)| {
                 let start = Instant::now();
                 let graph = load_onnx(&dir.join(format!("{name}.onnx"))).unwrap();
-                let calib = Dataset::load(&dir.join(format!("data/{data}-calib.json"))).unwrap();
+                let shape = graph.input.dims();
+                let calib =
+                    Dataset::load(&dir.join(format!("data/{data}-calib.json")), None, &shape)
+                        .unwrap();
                 let options = ImportOptions {
                     labels: (0..10).map(|d| d.to_string()).collect(),
                     ..Default::default()
@@ -65,7 +68,8 @@ fn imported() -> &'static [Imported] {
                 let (model, report) =
                     quantize(&graph, &calib.inputs, &options, &mut |_, _| {}).unwrap();
                 let import_time = start.elapsed();
-                let test = Dataset::load(&dir.join(format!("data/{data}-test.json"))).unwrap();
+                let test = Dataset::load(&dir.join(format!("data/{data}-test.json")), None, &shape)
+                    .unwrap();
                 let text =
                     std::fs::read_to_string(dir.join(format!("expected/{name}.json"))).unwrap();
                 let expected: Expected = serde_json::from_str(&text).unwrap();

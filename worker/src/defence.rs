@@ -4,8 +4,8 @@
 //! games on one result cost the defender no more than one.
 //!
 //! This file is the game-specific seam of the defence loop ([`crate::defender`]): [`read`] reads where
-//! a game stands, [`deadline`] says when the defender's clock runs out, and [`answer`] turns a
-//! position into the transaction(s) to send. The loop owns everything else (which games, in which
+//! a game stands ([`GameView::deadline`] says when the defender's clock runs out), and [`answer`]
+//! turns a position into the transaction(s) to send. The loop owns everything else (which games, in which
 //! order, the cached [`Party`] per trace, concurrent sending with pipelined nonces).
 
 use crate::error::Result;
@@ -72,13 +72,6 @@ impl Position {
         }
         self.need.map_or(Next::ClaimTimeout, Next::Answer)
     }
-}
-
-/// Unix time at which the defender's clock in `g` runs out if it does not answer (its clock runs
-/// from the challenger's last move; the contract never gives less than `clock_extension`).
-pub fn deadline(g: &GameView, clock_extension: u64) -> u64 {
-    g.last_move_at
-        .saturating_add(g.defender_left.max(clock_extension))
 }
 
 fn call(game: Address, data: Vec<u8>) -> TransactionRequest {

@@ -20,7 +20,7 @@ use futures::future::join_all;
 use std::{collections::HashSet, path::Path};
 use vouch_agent::{Parties, StateFile, TraceStore, models::ModelCache};
 use vouch_chain::{
-    EventStream, GameView, Market, PendingReveal, Revert, VouchEvent,
+    EventStream, GameView, Market, PendingReveal, Revert, Side, VouchEvent,
     bindings::DisputeGame::{DisputeGameErrors, DisputeGameEvents},
 };
 use vouch_core::dispute::Party;
@@ -73,7 +73,8 @@ pub struct Defender {
     lie: Option<Lie>,
 }
 
-fn game_id(id: &str) -> Result<U256> {
+/// The id of a game as `defence.json` keys it (decimal).
+pub(crate) fn game_id(id: &str) -> Result<U256> {
     id.parse().map_err(|_| WorkerError::State {
         path: "defence.json".into(),
         reason: format!("bad game id {id}"),
@@ -192,7 +193,7 @@ impl Defender {
                 }
                 Next::ClaimTimeout => claims.push(id),
                 Next::Answer(need) => due.push(Due {
-                    deadline: defence::deadline(&position.game, self.clock_extension),
+                    deadline: position.game.deadline(Side::Defender, self.clock_extension),
                     id,
                     game,
                     view: position.game,
@@ -332,7 +333,7 @@ mod tests {
             challenger_left: 100,
         };
         Due {
-            deadline: defence::deadline(&game, 30),
+            deadline: game.deadline(Side::Defender, 30),
             id: U256::from(id),
             game: DefendedGame {
                 job: 1,

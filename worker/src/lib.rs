@@ -10,10 +10,12 @@ pub mod defender;
 pub mod error;
 pub mod lie;
 pub mod state;
+pub mod status;
 pub mod worker;
 
 pub use defender::{DefenceReport, Defender};
 pub use error::{Result, WorkerError};
 pub use lie::Lie;
+pub use status::WorkerStatus;
 pub use vouch_agent::{Budget, Policy};
 pub use worker::{StepReport, Worker, WorkerConfig};

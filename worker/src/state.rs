@@ -1,6 +1,7 @@
 //! What a worker must remember across restarts: for its jobs, the event cursor and its results in
 //! their window; for its defence (a loop of its own), the defence cursor and the games it defends.
 
+use alloy::primitives::U256;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use vouch_agent::Cursor;
@@ -14,6 +15,19 @@ pub struct PendingResult {
     pub attempt: u32,
 }
 
+/// What this worker's results brought, counted from the events its job loop follows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Earnings {
+    /// Results settled.
+    pub settled: u64,
+    /// The fees they paid after the model owners' royalties, wei.
+    pub fees_wei: U256,
+    /// Results overturned in a dispute.
+    pub overturned: u64,
+    /// The bonds lost with them, wei.
+    pub bonds_lost_wei: U256,
+}
+
 /// The job loop's durable state (`state.json`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkerState {
@@ -21,6 +35,9 @@ pub struct WorkerState {
     pub cursor: Cursor,
     /// Job id (decimal) → its pending result.
     pub pending: BTreeMap<String, PendingResult>,
+    /// What the settled and overturned results brought.
+    #[serde(default)]
+    pub earnings: Earnings,
 }
 
 /// A game opened against one of this worker's results, defended until it ends.

@@ -9,14 +9,15 @@ use crate::{
     error::{Result, WorkerError},
     lie::Lie,
     state::{PendingResult, WorkerState},
+    status,
 };
 use alloy::{
     primitives::{Address, U256},
     signers::local::PrivateKeySigner,
 };
-use std::{path::PathBuf, time::Duration};
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
 use tokio_util::sync::CancellationToken;
-use vouch_agent::{Cursor, Inference, ModelCache, Policy, Run, StateFile, TraceStore};
+use vouch_agent::{Counters, Cursor, Inference, ModelCache, Policy, Run, StateFile, TraceStore};
 use vouch_chain::{
     ChainClient, ChainConfig, ChainError, Deployment, EventStream, JobStatus, Market, Revert,
     VouchEvent,
@@ -84,6 +85,7 @@ struct Jobs {
     state: StateFile<WorkerState>,
     bond: U256,
     window: u64,
+    counters: Counters,
 }
 
 fn now_secs() -> u64 {
@@ -143,6 +145,7 @@ impl Worker {
                 state,
                 bond: params.result_bond,
                 window: params.challenge_window,
+                counters: Counters::default(),
             },
             defender,
         })
@@ -187,6 +190,27 @@ impl Worker {
     pub async fn withdraw(&self) -> Result<U256> {
         vouch_agent::withdraw(&self.jobs.market).await
     }
+
+    /// Serves its Prometheus metrics on `GET /metrics` at `addr` until `shutdown`
+    /// ([`vouch_agent::metrics`]; the games and clocks from its defence state and the chain).
+    /// Returns the address it listens on.
+    pub async fn serve_metrics(
+        &self,
+        addr: SocketAddr,
+        shutdown: CancellationToken,
+    ) -> Result<SocketAddr> {
+        let market = self.jobs.market.clone();
+        let data_dir = self.jobs.config.data_dir.clone();
+        let counters = self.jobs.counters.clone();
+        let scrape = move || {
+            let (market, data_dir, counters) = (market.clone(), data_dir.clone(), counters.clone());
+            async move {
+                let standing = status::standing(&market, &data_dir).await?;
+                Ok::<_, WorkerError>(vouch_agent::metrics::render(&standing, &counters))
+            }
+        };
+        vouch_agent::metrics::serve(addr, scrape, shutdown).await
+    }
 }
 
 impl Jobs {
@@ -194,8 +218,16 @@ impl Jobs {
         self.market.client().address()
     }
 
-    /// One step: handle new events, finalize what is due, withdraw, save state.
+    /// One step (see [`Jobs::poll`]), counted in the metrics.
     async fn step(&mut self) -> Result<StepReport> {
+        let report = self.poll().await?;
+        self.counters.answered(report.submitted);
+        self.counters.failed(report.failed);
+        Ok(report)
+    }
+
+    /// Handles new events, finalizes what is due, withdraws, saves state.
+    async fn poll(&mut self) -> Result<StepReport> {
         let mut report = StepReport::default();
         let mut stream = EventStream::new(
             self.market.client().provider().clone(),
@@ -218,6 +250,9 @@ impl Jobs {
                 VouchEvent::Market(JobMarketEvents::JobSettled(e))
                     if e.worker == self.address() =>
                 {
+                    let earnings = &mut self.state.state.earnings;
+                    earnings.settled += 1;
+                    earnings.fees_wei += e.workerPayout.saturating_sub(self.bond);
                     self.forget(e.jobId);
                     continue;
                 }
@@ -277,6 +312,9 @@ impl Jobs {
             .is_some_and(|p| p.attempt == attempt);
         if ours {
             tracing::warn!(job = %id, attempt, burned_wei = %burned, "our result was overturned: bond lost");
+            let earnings = &mut self.state.state.earnings;
+            earnings.overturned += 1;
+            earnings.bonds_lost_wei += self.bond;
             self.forget(id);
         }
         // A liar does not answer again the job it was caught lying on (it would only lie again).

@@ -4,7 +4,7 @@
 //! step's op and calldata, and the wall time of each game. Prints markdown tables:
 //!
 //! ```sh
-//! cargo run -p vouch-bench --bin dispute-gas            # ~1 min in debug; --quick: main table only
+//! cargo run -p vouch-bench --bin dispute-gas            # ~1 min in debug; `-- --quick`: main table only
 //! ```
 //!
 //! Each game runs on its own fresh anvil (cancun) with freshly deployed contracts, so every figure
@@ -25,7 +25,7 @@ use rand::{SeedableRng, rngs::StdRng};
 use report::{Played, games_table, kinds_table, limits_table, reduction, steps_table};
 use std::path::{Path, PathBuf};
 use vouch_core::{Model, Shape, random};
-use vouch_import::{Dataset, quantize_input};
+use vouch_import::{Dataset, layout::onnx_shape, quantize_input};
 use vouch_worker::Lie;
 
 /// Play whole disputes on anvil and report their gas and time.
@@ -57,8 +57,8 @@ fn input_for(models: &Path, name: &str, model: &Model) -> anyhow::Result<Vec<i8>
     )?;
     match manifest["models"][name]["data"].as_str() {
         Some(data) => {
-            let test =
-                Dataset::load(&models.join(data)).with_context(|| format!("loading {data}"))?;
+            let test = Dataset::load(&models.join(data), None, &onnx_shape(model.input).dims())
+                .with_context(|| format!("loading {data}"))?;
             let first = test.inputs.first().context("empty test set")?;
             Ok(quantize_input(model, first)?)
         }

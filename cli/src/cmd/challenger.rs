@@ -1,6 +1,6 @@
 //! `vouch challenger`: the challenger daemon.
 
-use crate::opts::{DeploymentOpts, KeyOpts, PolicyOpts, RpcOpts};
+use crate::opts::{DeploymentOpts, KeyOpts, MetricsOpts, PolicyOpts, RpcOpts};
 use alloy::primitives::B256;
 use anyhow::Context;
 use clap::Args;
@@ -43,6 +43,8 @@ pub(crate) struct ChallengerArgs {
     #[arg(long, env = "VOUCH_SAMPLE_KEY", hide_env_values = true)]
     sample_key: Option<B256>,
     #[command(flatten)]
+    metrics: MetricsOpts,
+    #[command(flatten)]
     policy: PolicyOpts,
 }
 
@@ -70,8 +72,15 @@ impl ChallengerArgs {
         let challenger = Challenger::new(config, signer)
             .await
             .context("starting the challenger")?;
+        let shutdown = vouch_agent::shutdown_on_signal();
+        if let Some(addr) = self.metrics.metrics_addr {
+            challenger
+                .serve_metrics(addr, shutdown.clone())
+                .await
+                .with_context(|| format!("serving metrics on {addr}"))?;
+        }
         challenger
-            .run(vouch_agent::shutdown_on_signal())
+            .run(shutdown)
             .await
             .context("challenger stopped")?;
         Ok(())

@@ -13,7 +13,7 @@ use vouch_challenger::{Challenger, ChallengerConfig, Strategy};
 use vouch_client::ApiClient;
 use vouch_coordinator::{CoordinatorConfig, db, keys};
 use vouch_core::{Model, burn_exec::BurnBackend, commit::model_root, random, reference, tensor};
-use vouch_import::{Dataset, quantize_input};
+use vouch_import::{Dataset, layout::onnx_shape, quantize_input};
 use vouch_worker::{Lie, Worker, WorkerConfig};
 
 /// Run a local Vouch network, show jobs settle and a fraudulent result get caught.
@@ -82,13 +82,15 @@ impl DevArgs {
             Some(p) => Model::load(p).with_context(|| format!("loading {}", p.display()))?,
             None => Model::from_bytes(EXAMPLE_MODEL).context("decoding the built-in model")?,
         };
+        let shape = onnx_shape(model.input).dims();
         let data = match (&self.data, &self.model) {
-            (Some(p), _) => {
-                Some(Dataset::load(p).with_context(|| format!("reading {}", p.display()))?)
-            }
-            (None, None) => {
-                Some(Dataset::from_json(EXAMPLE_DATA).context("decoding the built-in digits")?)
-            }
+            (Some(p), _) => Some(
+                Dataset::load(p, None, &shape)
+                    .with_context(|| format!("reading {}", p.display()))?,
+            ),
+            (None, None) => Some(
+                Dataset::from_json(EXAMPLE_DATA, &shape).context("decoding the built-in digits")?,
+            ),
             (None, Some(_)) => None,
         };
 
@@ -273,7 +275,7 @@ impl DevArgs {
         let mut mismatches = 0;
         let timeout = Duration::from_secs(self.window_secs * 8 + 180);
         for (id, input) in &posted {
-            let job = api.wait_settled(*id, timeout).await?;
+            let job = api.wait_settled(*id, timeout, &mut |_| {}).await?;
             let output = job.output.clone().unwrap_or_default();
             let expected = reference::run(&model, input)?;
             let ok = output == expected.output()

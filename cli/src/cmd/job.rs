@@ -88,7 +88,18 @@ impl JobArgs {
             } => (id, wait, timeout_secs),
         };
         let job = if wait {
-            api.wait_settled(id, Duration::from_secs(timeout)).await?
+            let spinner = crate::progress::spinner();
+            let job = api
+                .wait_settled(id, Duration::from_secs(timeout), &mut |job| {
+                    spinner.set_message(format!(
+                        "job {id}: {}{}",
+                        job.status.as_str(),
+                        if job.settled { ", settled" } else { "" }
+                    ));
+                })
+                .await;
+            spinner.finish_and_clear();
+            job?
         } else {
             api.job(id).await?
         };

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use vouch_chain::{ChainClient, registry};
 use vouch_core::{Model, commit::model_root, reference, tensor};
 use vouch_import::{
-    Calibration, Dataset, ImportOptions, evaluate, load_onnx, quantize, quantize_input,
+    Calibration, Dataset, FloatShape, ImportOptions, dataset::input_values, evaluate,
+    layout::onnx_shape, load_onnx, quantize, quantize_input,
 };
 
 /// Inspect, run and publish canonical `.vouch` models.
@@ -30,7 +31,8 @@ enum ModelCommand {
         /// The `.vouch` file.
         model: PathBuf,
         /// Input tensor: a JSON list (flat or nested) of int8 numbers, or of real numbers with
-        /// `--float` (as the ONNX model takes them: NCHW for images).
+        /// `--float` (as the ONNX model takes them: `[C, H, W]` for images, nested that way or
+        /// flat).
         #[arg(long)]
         input: PathBuf,
         /// The input holds real numbers: quantize them with the model's input scale and zero point.
@@ -42,8 +44,10 @@ enum ModelCommand {
     ///
     /// Supported ONNX ops: Gemm, MatMul(+Add), Conv, Relu, MaxPool, AveragePool (no padding), Add,
     /// Flatten, Reshape. Anything else is refused with the node's name. Calibration and evaluation
-    /// data: JSON `{"shape": [...], "inputs": [[floats]...], "labels": [...]}` or `.npy` (float32/64,
-    /// one row per input; labels from a second `.npy` via `--labels-npy`).
+    /// data: JSON `{"inputs": [...], "labels": [...]}`, each input nested in the model's input shape
+    /// (`[C, H, W]` or `[N]`, as the ONNX model takes it) or flat, or `.npy` (float32/64, `[samples,
+    /// ...]` the same way; labels from a second `.npy` via `--labels-npy`). An input of another
+    /// shape is refused with its index and the shape expected.
     Import(ImportArgs),
     /// Evaluate a model on labelled data: quantized accuracy, and with `--onnx` the float model's
     /// accuracy and the argmax agreement between the two.
@@ -89,14 +93,10 @@ struct ImportArgs {
     eval: Option<PathBuf>,
 }
 
-fn dataset(path: &Path, labels: Option<&Path>) -> anyhow::Result<Dataset> {
-    let is_npy = path.extension().is_some_and(|e| e == "npy");
-    let data = if is_npy {
-        Dataset::from_npy(path, labels)
-    } else {
-        Dataset::load(path)
-    };
-    data.with_context(|| format!("reading data {}", path.display()))
+/// The data set at `path` for a model whose (ONNX) input shape is `shape`.
+fn dataset(path: &Path, labels: Option<&Path>, shape: FloatShape) -> anyhow::Result<Dataset> {
+    Dataset::load(path, labels, &shape.dims())
+        .with_context(|| format!("reading data {}", path.display()))
 }
 
 /// Options of `vouch model publish`.
@@ -122,7 +122,7 @@ impl ImportArgs {
     fn run(self) -> anyhow::Result<()> {
         let graph =
             load_onnx(&self.onnx).with_context(|| format!("importing {}", self.onnx.display()))?;
-        let calibration = dataset(&self.calibration, None)?;
+        let calibration = dataset(&self.calibration, None, graph.input)?;
         let options = ImportOptions {
             name: self.name,
             labels: self.labels,
@@ -130,12 +130,7 @@ impl ImportArgs {
                 .percentile
                 .map_or(Calibration::MinMax, Calibration::Percentile),
         };
-        let bar = indicatif::ProgressBar::new(0).with_style(
-            indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({eta})")
-                .expect("valid template")
-                .progress_chars("=> "),
-        );
-        bar.set_message("calibrating");
+        let bar = crate::progress::bar("calibrating");
         let (model, report) =
             quantize(&graph, &calibration.inputs, &options, &mut |done, total| {
                 bar.set_length(total as u64);
@@ -148,22 +143,10 @@ impl ImportArgs {
         println!("{report}");
         println!("wrote {}", self.out.display());
         if let Some(eval) = self.eval {
-            let data = dataset(&eval, None)?;
+            let data = dataset(&eval, None, graph.input)?;
             println!("{}", evaluate(&model, Some(&graph), &data)?);
         }
         Ok(())
-    }
-}
-
-/// The numbers of a (nested) JSON list, flattened; `None` if anything else appears.
-fn flatten_numbers(v: &serde_json::Value) -> Option<Vec<f32>> {
-    match v {
-        serde_json::Value::Number(n) => Some(vec![n.as_f64()? as f32]),
-        serde_json::Value::Array(items) => {
-            let parts: Option<Vec<Vec<f32>>> = items.iter().map(flatten_numbers).collect();
-            Some(parts?.concat())
-        }
-        _ => None,
     }
 }
 
@@ -217,12 +200,10 @@ impl ModelArgs {
                 let text = std::fs::read_to_string(&input)
                     .with_context(|| format!("reading {}", input.display()))?;
                 let x = if float {
-                    let values: Vec<f32> = serde_json::from_str::<serde_json::Value>(&text)
-                        .ok()
-                        .and_then(|v| flatten_numbers(&v))
-                        .with_context(|| {
-                            format!("{} is not a JSON list of numbers", input.display())
-                        })?;
+                    let value: serde_json::Value = serde_json::from_str(&text)
+                        .with_context(|| format!("{} is not JSON", input.display()))?;
+                    let values = input_values(&value, &onnx_shape(m.input).dims())
+                        .with_context(|| format!("reading {}", input.display()))?;
                     quantize_input(&m, &values)?
                 } else {
                     tensor::parse_json_tensor(&text)
@@ -257,7 +238,7 @@ impl ModelArgs {
                 onnx,
             } => {
                 let m = load(&model)?;
-                let data = dataset(&data, labels_npy.as_deref())?;
+                let data = dataset(&data, labels_npy.as_deref(), onnx_shape(m.input))?;
                 let graph = onnx
                     .map(|p| load_onnx(&p).with_context(|| format!("loading {}", p.display())))
                     .transpose()?;
@@ -266,15 +247,21 @@ impl ModelArgs {
             ModelCommand::Publish(args) => {
                 let m = load(&args.model)?;
                 let client = ChainClient::connect(&args.rpc.config(), args.key.signer()?).await?;
-                let id = registry::list_model(
+                let bar = crate::progress::bar("publishing (transactions)");
+                let id = registry::list_model_with_progress(
                     &client,
                     &args.deployment.load()?,
                     &m,
                     args.fee_wei,
                     args.royalty_bps,
+                    &mut |done, total| {
+                        bar.set_length(total as u64);
+                        bar.set_position(done as u64);
+                    },
                 )
                 .await
                 .context("publishing the model")?;
+                bar.finish_and_clear();
                 println!("model {id} active (root {})", model_root(&m));
             }
         }
