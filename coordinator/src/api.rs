@@ -1,12 +1,15 @@
-//! The HTTP API (documented in `docs/API.md`, described by `/openapi.json`): models, jobs and games
-//! as indexed, posting jobs paid by the coordinator's account under API keys, the deployment,
-//! health and metrics.
+//! The HTTP API (documented in `docs/API.md`, described by `/openapi.json`): models, jobs, games and
+//! accounts as indexed, their live event stream, posting jobs paid by the coordinator's account under
+//! API keys, the deployment, health, metrics and the dashboard.
 
 use crate::{
+    accounts::{self, Account, Role},
     columns::{hex_bytes, parse_job_status},
+    dashboard,
     config::ApiConfig,
     db::load_cursor,
     error::ApiError,
+    events::Events,
     games::{self, GameFilter, GameMove, GameRecord},
     http::{body_error, with_layers},
     indexer::{apply_receipt, cursor_name},
@@ -14,6 +17,7 @@ use crate::{
     keys::{self, Admission, ApiKey, Reservation},
     metrics::{Metrics, Snapshot},
     models::{self, ModelRecord},
+    stream,
 };
 use alloy::{primitives::U256, providers::Provider};
 use axum::{
@@ -61,6 +65,8 @@ pub struct AppState {
     pub config: Arc<ApiConfig>,
     /// Request counters.
     pub metrics: Arc<Metrics>,
+    /// The live feed of indexed changes (`GET /v1/events`); the indexer publishes to it.
+    pub events: Events,
     /// The chain id, asked once.
     chain_id: Arc<OnceCell<u64>>,
 }
@@ -71,6 +77,7 @@ impl AppState {
         Self {
             pool,
             market,
+            events: Events::new(config.max_event_streams),
             config: Arc::new(config),
             metrics: Arc::default(),
             chain_id: Arc::default(),
@@ -110,6 +117,11 @@ fn routes() -> Vec<Route> {
         route("/v1/jobs/{id}", Method::GET, get_job),
         route("/v1/games", Method::GET, list_games),
         route("/v1/games/{id}", Method::GET, get_game),
+        route("/v1/accounts", Method::GET, list_accounts),
+        route("/v1/events", Method::GET, stream::events),
+        route("/", Method::GET, dashboard::page),
+        route("/dashboard.css", Method::GET, dashboard::style),
+        route("/dashboard.js", Method::GET, dashboard::script),
     ]
 }
 
@@ -373,6 +385,30 @@ async fn list_games(
     Ok(Json(games::list(&state.pool, filter).await?))
 }
 
+/// `GET /v1/accounts` query parameters.
+#[derive(Debug, Deserialize)]
+struct ListAccountsQuery {
+    role: Option<String>,
+}
+
+async fn list_accounts(
+    State(state): State<AppState>,
+    query: Result<Query<ListAccountsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Vec<Account>>, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let role = q
+        .role
+        .map(|r| {
+            Role::parse(&r).ok_or_else(|| {
+                ApiError::BadRequest(format!(
+                    "unknown role {r:?}: expected one of worker, challenger"
+                ))
+            })
+        })
+        .transpose()?;
+    Ok(Json(accounts::list(&state.pool, role).await?))
+}
+
 /// An optional non-negative integer query parameter.
 fn parse_optional(name: &str, raw: Option<String>) -> Result<Option<u64>, ApiError> {
     raw.map(|r| parse_number(name, &r)).transpose()
@@ -571,8 +607,13 @@ async fn post_job(
         }
     };
     // Record it now (through the indexer's own writes), so an immediate GET finds it.
-    let mut conn = state.pool.acquire().await?;
-    apply_receipt(&mut conn, state.market.deployment(), &receipt).await?;
+    apply_receipt(
+        &state.pool,
+        state.market.deployment(),
+        &receipt,
+        &state.events,
+    )
+    .await?;
     let posted = receipt
         .decoded_log::<JobPosted>()
         .ok_or_else(|| ApiError::Internal("postJob receipt without a JobPosted log".into()))?;

@@ -1,15 +1,19 @@
 //! The Vouch coordinator: indexes the contracts' events into SQL (SQLite or PostgreSQL), serves
-//! models and jobs over HTTP, and posts jobs on users' behalf, paying the fee from its own account.
+//! models, jobs, games and accounts over HTTP (with a live event stream and a dashboard), and posts
+//! jobs on users' behalf, paying the fee from its own account.
 //!
 //! [`serve`] runs everything; [`router`] is the HTTP API alone, for tests and embedding;
 //! [`keys`] makes the API keys that authorize spending.
 
+pub mod accounts;
 pub mod api;
 pub mod client;
 pub mod columns;
 pub mod config;
+mod dashboard;
 pub mod db;
 pub mod error;
+pub mod events;
 pub mod games;
 pub mod http;
 pub mod indexer;
@@ -17,6 +21,7 @@ pub mod jobs;
 pub mod keys;
 pub mod metrics;
 pub mod models;
+mod stream;
 
 pub use api::{AppState, router};
 pub use config::{ApiConfig, CoordinatorConfig};
@@ -67,16 +72,14 @@ pub async fn serve(config: CoordinatorConfig) -> anyhow::Result<CoordinatorHandl
     let client = ChainClient::connect(&config.chain, config.poster_key.clone())
         .await
         .context("connecting to the chain")?;
-    let indexer = Indexer::new(
-        pool.clone(),
-        client.provider().clone(),
-        config.deployment,
-        config.confirmations,
-    )
-    .await
-    .context("loading the indexer cursor")?;
+    let provider = client.provider().clone();
     let market = Market::new(client, config.deployment);
-    let state = AppState::new(pool, market, config.api.clone());
+    let state = AppState::new(pool.clone(), market, config.api.clone());
+    let indexer = Indexer::new(pool, provider, config.deployment, config.confirmations)
+        .await
+        .context("loading the indexer cursor")?
+        .with_feed(state.events.clone());
+    let feed = state.events.clone();
 
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -92,6 +95,8 @@ pub async fn serve(config: CoordinatorConfig) -> anyhow::Result<CoordinatorHandl
         config.api.header_read_timeout,
         async move {
             let _ = server_signal.wait_for(|stop| *stop).await;
+            // Open event streams end, so they do not hold up the graceful shutdown.
+            feed.close();
         },
     ));
     tracing::info!(%local_addr, "coordinator listening");
