@@ -135,6 +135,18 @@ struct Tally {
     slashed: U256,
 }
 
+/// The tally of `address`, started at zero.
+fn tally(tallies: &mut BTreeMap<String, Tally>, address: String) -> &mut Tally {
+    tallies.entry(address.clone()).or_insert_with(|| Tally {
+        account: Account {
+            address,
+            ..Account::default()
+        },
+        ..Tally::default()
+    })
+}
+
+/// A wei amount column (NULL: nothing).
 fn wei(raw: Option<String>, what: &str) -> Result<U256> {
     raw.map_or(Ok(U256::ZERO), |s| {
         s.parse()
@@ -145,15 +157,6 @@ fn wei(raw: Option<String>, what: &str) -> Result<U256> {
 /// Every worker and challenger (or those of `role`), highest net first, with its sums.
 pub async fn list(pool: &AnyPool, role: Option<Role>) -> Result<Vec<Account>> {
     let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
-    let mut tally = |address: String| -> &mut Tally {
-        tallies.entry(address.clone()).or_insert_with(|| Tally {
-            account: Account {
-                address,
-                ..Account::default()
-            },
-            ..Tally::default()
-        })
-    };
     let results = sqlx::query(
         "SELECT r.worker, r.status, r.slashed_wei, j.fee_wei, j.royalty_wei FROM results r \
          JOIN jobs j ON j.id = r.job_id",
@@ -161,7 +164,7 @@ pub async fn list(pool: &AnyPool, role: Option<Role>) -> Result<Vec<Account>> {
     .fetch_all(pool)
     .await?;
     for row in &results {
-        let t = tally(row.try_get("worker")?);
+        let t = tally(&mut tallies, row.try_get("worker")?);
         t.account.results_submitted += 1;
         match row.try_get::<String, _>("status")?.as_str() {
             "settled" => {
@@ -188,7 +191,7 @@ pub async fn list(pool: &AnyPool, role: Option<Role>) -> Result<Vec<Account>> {
         let status = GameStatus::parse(&status)
             .ok_or_else(|| CoordinatorError::Invalid(format!("games.status = {status}")))?;
         let bond = wei(Some(row.try_get("bond_wei")?), "games.bond_wei")?;
-        let t = tally(row.try_get("challenger")?);
+        let t = tally(&mut tallies, row.try_get("challenger")?);
         t.account.games_challenged += 1;
         match status {
             GameStatus::Active => {}
@@ -203,7 +206,7 @@ pub async fn list(pool: &AnyPool, role: Option<Role>) -> Result<Vec<Account>> {
             }
         }
         if let Some(defender) = row.try_get::<Option<String>, _>("defender")? {
-            let t = tally(defender);
+            let t = tally(&mut tallies, defender);
             t.account.games_defended += 1;
             if status == GameStatus::DefenderWon {
                 t.rewards += wei(row.try_get("defender_paid_wei")?, "games.defender_paid_wei")?;

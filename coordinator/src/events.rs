@@ -323,7 +323,8 @@ mod tests {
     async fn unknown_or_expired_ids_get_a_reset() {
         let events = Events::new(4);
         events.publish((0..BUFFERED as u64 + 5).map(update).collect());
-        for id in ["ffffffff-3", "nonsense", &events.id(2), &events.id(9_999)] {
+        let (expired, future) = (events.id(2), events.id(9_999));
+        for id in ["ffffffff-3", "nonsense", expired.as_str(), future.as_str()] {
             let mut sub = events.subscribe(Some(id)).unwrap();
             let Some(Item::Reset { reason, id: at }) = sub.next().await else {
                 panic!("{id}: no reset");

@@ -43,25 +43,23 @@ pub async fn apply_event(conn: &mut AnyConnection, event: &ChainEvent) -> Result
         block,
         log_index: event.log_index,
     };
-    let model = |kind, id| Changed::Model(kind, id);
-    let job = |kind, id| Changed::Job(kind, id);
     let changed = match &event.event {
         VouchEvent::Registry(e) => match e {
             ModelRegistryEvents::ModelRegistered(e) => {
                 models::registered(conn, e, block).await?;
-                model(UpdateKind::ModelRegistered, e.modelId)
+                Changed::Model(UpdateKind::ModelRegistered, e.modelId)
             }
             ModelRegistryEvents::ModelActivated(e) => {
                 models::activated(conn, e.modelId, block).await?;
-                model(UpdateKind::ModelUpdated, e.modelId)
+                Changed::Model(UpdateKind::ModelUpdated, e.modelId)
             }
             ModelRegistryEvents::ModelPriceUpdated(e) => {
                 models::price_updated(conn, e, block).await?;
-                model(UpdateKind::ModelUpdated, e.modelId)
+                Changed::Model(UpdateKind::ModelUpdated, e.modelId)
             }
             ModelRegistryEvents::ModelRetired(e) => {
                 models::retired(conn, e.modelId, block).await?;
-                model(UpdateKind::ModelUpdated, e.modelId)
+                Changed::Model(UpdateKind::ModelUpdated, e.modelId)
             }
             ModelRegistryEvents::PublicationReset(e) => {
                 models::publication_reset(conn, e.modelId, block).await?;
@@ -73,7 +71,7 @@ pub async fn apply_event(conn: &mut AnyConnection, event: &ChainEvent) -> Result
             JobMarketEvents::JobPosted(e) => {
                 let tx = crate::columns::hex_bytes(event.tx_hash.as_slice());
                 if jobs::posted(conn, e, block, &tx).await? {
-                    job(UpdateKind::JobPosted, e.jobId)
+                    Changed::Job(UpdateKind::JobPosted, e.jobId)
                 } else {
                     Changed::Nothing
                 }
@@ -81,16 +79,16 @@ pub async fn apply_event(conn: &mut AnyConnection, event: &ChainEvent) -> Result
             JobMarketEvents::ResultSubmitted(e) => {
                 jobs::result_submitted(conn, e, block).await?;
                 accounts::result_submitted(conn, e, block).await?;
-                job(UpdateKind::JobSubmitted, e.jobId)
+                Changed::Job(UpdateKind::JobSubmitted, e.jobId)
             }
             JobMarketEvents::JobSettled(e) => {
                 jobs::settled(conn, e, block).await?;
                 accounts::result_settled(conn, e).await?;
-                job(UpdateKind::JobSettled, e.jobId)
+                Changed::Job(UpdateKind::JobSettled, e.jobId)
             }
             JobMarketEvents::JobRefunded(e) => {
                 jobs::refunded(conn, e, block).await?;
-                job(UpdateKind::JobExpired, e.jobId)
+                Changed::Job(UpdateKind::JobExpired, e.jobId)
             }
             _ => Changed::Nothing,
         },

@@ -5,31 +5,17 @@ mod common;
 
 use alloy::primitives::U256;
 use axum::{
-    Router,
     body::Body,
     http::{Request, StatusCode},
 };
 use rand::{SeedableRng, rngs::StdRng};
 use serde_json::{Value, json};
-use std::{
-    net::SocketAddr,
-    path::PathBuf,
-    sync::atomic::{AtomicU64, Ordering},
-    time::Duration,
-};
+use std::{net::SocketAddr, time::Duration};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tower::ServiceExt;
-use vouch_chain::{
-    ChainClient, ChainConfig, Deployment, Market, MarketParams,
-    anvil::{LocalChain, increase_time},
-    bindings::ModelRegistry,
-    deploy,
-    registry::list_model,
-};
-use vouch_coordinator::{
-    ApiConfig, AppState, CoordinatorConfig, Indexer, db, indexer::cursor_name, keys, router, serve,
-};
-use vouch_core::{Model, commit::tensor_root, random::random_model, reference, tensor};
+use vouch_chain::{anvil::increase_time, registry::list_model};
+use vouch_coordinator::{ApiConfig, CoordinatorConfig, db, indexer::cursor_name, keys, serve};
+use vouch_core::{commit::tensor_root, random::random_model, reference, tensor};
 
 use common::*;
 

@@ -29,8 +29,8 @@ function h(tag, props, ...children) {
     if (v === null || v === undefined) continue;
     if (k === "class") el.className = v;
     else if (k === "text") el.textContent = v;
-    else if (k.startsWith("data-")) el.setAttribute(k, v);
-    else el[k] = v;
+    else if (k in el) el[k] = v;
+    else el.setAttribute(k, v);
   }
   for (const c of children.flat()) {
     if (c === null || c === undefined || c === false) continue;
