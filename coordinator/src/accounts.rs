@@ -197,7 +197,10 @@ pub async fn list(pool: &AnyPool, role: Option<Role>) -> Result<Vec<Account>> {
             GameStatus::Active => {}
             GameStatus::ChallengerWon | GameStatus::Moot => {
                 t.account.games_won += u64::from(status == GameStatus::ChallengerWon);
-                let paid = wei(row.try_get("challenger_paid_wei")?, "games.challenger_paid_wei")?;
+                let paid = wei(
+                    row.try_get("challenger_paid_wei")?,
+                    "games.challenger_paid_wei",
+                )?;
                 t.rewards += paid.saturating_sub(bond);
             }
             GameStatus::DefenderWon => {

@@ -5,8 +5,8 @@
 use crate::{
     accounts::{self, Account, Role},
     columns::{hex_bytes, parse_job_status},
-    dashboard,
     config::ApiConfig,
+    dashboard,
     db::load_cursor,
     error::ApiError,
     events::Events,

@@ -305,7 +305,10 @@ mod tests {
         let mut first = events.subscribe(None).unwrap();
         events.publish((1..=3).map(update).collect());
         let seen = ids(&mut first, 3).await;
-        assert!(seen[0].ends_with("-1") && seen[2].ends_with("-3"), "{seen:?}");
+        assert!(
+            seen[0].ends_with("-1") && seen[2].ends_with("-3"),
+            "{seen:?}"
+        );
         drop(first);
         // Two more while the client is away: it resumes after the last one it saw.
         events.publish((4..=5).map(update).collect());

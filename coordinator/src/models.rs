@@ -259,7 +259,10 @@ pub async fn list(pool: &AnyPool) -> Result<Vec<ModelRecord>> {
 }
 
 /// One model, read with `db` (the pool, or a connection inside a transaction).
-pub async fn get<'c>(db: impl Executor<'c, Database = Any>, id: u64) -> Result<Option<ModelRecord>> {
+pub async fn get<'c>(
+    db: impl Executor<'c, Database = Any>,
+    id: u64,
+) -> Result<Option<ModelRecord>> {
     let sql = sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM models WHERE id = $1"));
     let row = sqlx::query(sql)
         .bind(to_i64(id)?)

@@ -21,16 +21,12 @@ pub(crate) async fn events(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let last = headers
-        .get("last-event-id")
-        .and_then(|v| v.to_str().ok());
+    let last = headers.get("last-event-id").and_then(|v| v.to_str().ok());
     let subscription = state
         .events
         .subscribe(last)
         .map_err(|TooManyStreams { max }| {
-            ApiError::Unavailable(format!(
-                "all {max} event streams are open; retry later"
-            ))
+            ApiError::Unavailable(format!("all {max} event streams are open; retry later"))
         })?;
     let stream = futures::stream::unfold(subscription, |mut s| async move {
         let item = s.next().await?;

@@ -104,7 +104,13 @@ fn kind(m: &Message) -> &str {
 }
 
 fn seq(m: &Message) -> u64 {
-    m.id.as_ref().unwrap().rsplit('-').next().unwrap().parse().unwrap()
+    m.id.as_ref()
+        .unwrap()
+        .rsplit('-')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
 }
 
 fn keys(v: &Value) -> BTreeSet<String> {
@@ -223,12 +229,25 @@ async fn events_follow_a_dispute_and_a_settlement_and_resume() {
     let kinds: Vec<&str> = seen.iter().map(kind).collect();
     let first_seq = seq(&seen[0]);
     for (i, m) in seen.iter().enumerate() {
-        assert_eq!(seq(m), first_seq + i as u64, "ids count up without gaps: {kinds:?}");
+        assert_eq!(
+            seq(m),
+            first_seq + i as u64,
+            "ids count up without gaps: {kinds:?}"
+        );
     }
-    assert_eq!(kinds[..3], ["job_posted", "job_submitted", "game_opened"], "{kinds:?}");
+    assert_eq!(
+        kinds[..3],
+        ["job_posted", "job_submitted", "game_opened"],
+        "{kinds:?}"
+    );
     assert_eq!(
         kinds[kinds.len() - 4..],
-        ["job_overturned", "game_resolved", "job_submitted", "job_settled"],
+        [
+            "job_overturned",
+            "game_resolved",
+            "job_submitted",
+            "job_settled"
+        ],
         "{kinds:?}"
     );
     let moved = &kinds[3..kinds.len() - 4];
@@ -251,7 +270,11 @@ async fn events_follow_a_dispute_and_a_settlement_and_resume() {
     assert_eq!(overturned["attempt"], 1);
     assert_eq!(overturned["slashed_wei"], BOND.to_string());
     let (_, now) = get(&api, &format!("/v1/jobs/{job}")).await;
-    assert_eq!(seen.last().unwrap().data["job"], now, "the settled job as served");
+    assert_eq!(
+        seen.last().unwrap().data["job"],
+        now,
+        "the settled job as served"
+    );
     assert_eq!(keys(&seen[0].data["job"]), keys(&now));
     assert!(seen.iter().all(|m| m.data["block"].is_u64()));
 
@@ -263,8 +286,16 @@ async fn events_follow_a_dispute_and_a_settlement_and_resume() {
         .filter(|m| kind(m).starts_with("game_"))
         .map(|m| m.data["move"].clone())
         .collect();
-    assert_eq!(Value::Array(streamed), moves, "every move, as GET /v1/games/{{id}} lists them");
-    assert_eq!(seen[kinds.len() - 3].data["game"], detail, "the resolved game as served");
+    assert_eq!(
+        Value::Array(streamed),
+        moves,
+        "every move, as GET /v1/games/{{id}} lists them"
+    );
+    assert_eq!(
+        seen[kinds.len() - 3].data["game"],
+        detail,
+        "the resolved game as served"
+    );
     assert_eq!(detail["status"], "challenger_won");
     // Each move shows the walk where it stood: the depth grows while the state is walked.
     let depths: Vec<u64> = seen[3..kinds.len() - 4]
@@ -285,7 +316,11 @@ async fn events_follow_a_dispute_and_a_settlement_and_resume() {
     let mut stale = SseReader::open(&api.app, Some("0badc0de-3")).await;
     let reset = stale.next_event().await;
     assert_eq!(kind(&reset), "reset");
-    assert!(reset.data["reason"].as_str().unwrap().contains("reload"), "{:?}", reset.data);
+    assert!(
+        reset.data["reason"].as_str().unwrap().contains("reload"),
+        "{:?}",
+        reset.data
+    );
     assert_eq!(reset.id, seen.last().unwrap().id);
 
     // The accounts: the liar slashed, the challenger paid a share, the honest worker its fee.
@@ -304,14 +339,22 @@ async fn events_follow_a_dispute_and_a_settlement_and_resume() {
     };
     let l = find(&liar_address);
     assert_eq!(
-        (&l["results_submitted"], &l["results_overturned"], &l["games_defended"]),
+        (
+            &l["results_submitted"],
+            &l["results_overturned"],
+            &l["games_defended"]
+        ),
         (&json!(1), &json!(1), &json!(1)),
         "{l}"
     );
     assert_eq!(l["slashed_wei"], BOND.to_string());
     assert_eq!(l["net_wei"], format!("-{BOND}"));
     let ch = find(&challenger_address);
-    let paid: U256 = detail["challenger_paid_wei"].as_str().unwrap().parse().unwrap();
+    let paid: U256 = detail["challenger_paid_wei"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     let bond: U256 = detail["bond_wei"].as_str().unwrap().parse().unwrap();
     assert_eq!(
         (&ch["games_challenged"], &ch["games_won"], &ch["games_lost"]),
@@ -325,7 +368,11 @@ async fn events_follow_a_dispute_and_a_settlement_and_resume() {
     assert_eq!(h["results_settled"], 1, "{h}");
     assert_eq!(h["fees_wei"], (FEE - royalty).to_string());
     assert_eq!(h["net_wei"], (FEE - royalty).to_string());
-    assert_eq!(accounts.as_array().unwrap().last().unwrap()["address"], liar_address, "highest net first");
+    assert_eq!(
+        accounts.as_array().unwrap().last().unwrap()["address"],
+        liar_address,
+        "highest net first"
+    );
     let role = |v: &Value| -> BTreeSet<String> {
         v.as_array()
             .unwrap()
@@ -334,12 +381,18 @@ async fn events_follow_a_dispute_and_a_settlement_and_resume() {
             .collect()
     };
     let (_, workers) = get(&api, "/v1/accounts?role=worker").await;
-    assert_eq!(role(&workers), BTreeSet::from([liar_address, honest_address]));
+    assert_eq!(
+        role(&workers),
+        BTreeSet::from([liar_address, honest_address])
+    );
     let (_, challengers) = get(&api, "/v1/accounts?role=challenger").await;
     assert_eq!(role(&challengers), BTreeSet::from([challenger_address]));
     let (status, e) = get(&api, "/v1/accounts?role=owner").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(error_of(&e), "unknown role \"owner\": expected one of worker, challenger");
+    assert_eq!(
+        error_of(&e),
+        "unknown role \"owner\": expected one of worker, challenger"
+    );
 }
 
 /// Streams are bounded (a clear 503 past the limit, a slot freed when a client leaves), idle ones
@@ -359,7 +412,11 @@ async fn event_streams_are_bounded_kept_alive_and_closed_on_shutdown() {
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(error_of(&e), "all 2 event streams are open; retry later");
     let keep_alive = a.next().await;
-    assert_eq!(keep_alive.comment.as_deref(), Some("keep-alive"), "{keep_alive:?}");
+    assert_eq!(
+        keep_alive.comment.as_deref(),
+        Some("keep-alive"),
+        "{keep_alive:?}"
+    );
     drop(b);
     let (status, _) = get(&api, "/v1/events").await;
     assert_eq!(status, StatusCode::OK, "a slot is free again");
@@ -406,8 +463,16 @@ async fn dashboard_is_served_with_a_strict_policy() {
     let env = setup(&mut rng).await;
     let api = env.app();
     for (path, content_type, needle) in [
-        ("/", "text/html; charset=utf-8", "<title>Vouch dashboard</title>"),
-        ("/dashboard.js", "text/javascript; charset=utf-8", "new EventSource(\"/v1/events\")"),
+        (
+            "/",
+            "text/html; charset=utf-8",
+            "<title>Vouch dashboard</title>",
+        ),
+        (
+            "/dashboard.js",
+            "text/javascript; charset=utf-8",
+            "new EventSource(\"/v1/events\")",
+        ),
         ("/dashboard.css", "text/css; charset=utf-8", ".game"),
     ] {
         let req = Request::get(path).body(Body::empty()).unwrap();

@@ -155,7 +155,9 @@ impl DevArgs {
         println!(
             "coordinator  {api_url}  (GET /v1/jobs, /v1/games, /v1/accounts, /v1/events, /metrics)"
         );
-        println!("dashboard    {api_url}/  (jobs, disputes move by move, earnings and slashes, live)");
+        println!(
+            "dashboard    {api_url}/  (jobs, disputes move by move, earnings and slashes, live)"
+        );
         println!("api key      {api_key}  (POST /v1/jobs: Authorization: Bearer …)");
 
         let shutdown = CancellationToken::new();

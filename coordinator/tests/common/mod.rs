@@ -212,7 +212,10 @@ pub async fn send(api: &Api, mut req: Request<Body>) -> (StatusCode, axum::http:
     let resp = api.app.clone().oneshot(req).await.unwrap();
     let status = resp.status();
     let headers = resp.headers().clone();
-    if headers.get("content-type").is_some_and(|t| t == "text/event-stream") {
+    if headers
+        .get("content-type")
+        .is_some_and(|t| t == "text/event-stream")
+    {
         return (status, headers, Value::Null);
     }
     let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
