@@ -12,7 +12,6 @@ use rand::{SeedableRng, rngs::StdRng};
 use serde_json::{Value, json};
 use std::{net::SocketAddr, time::Duration};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tower::ServiceExt;
 use vouch_chain::{anvil::increase_time, registry::list_model};
 use vouch_coordinator::{ApiConfig, CoordinatorConfig, db, indexer::cursor_name, keys, serve};
 use vouch_core::{commit::tensor_root, random::random_model, reference, tensor};

@@ -23,14 +23,14 @@ use vouch_chain::{
 use vouch_coordinator::{ApiConfig, AppState, Indexer, db, keys, router};
 use vouch_core::{Model, random::random_model};
 
-pub const FEE: u64 = 1_000_000_000_000_000;
-pub const ROYALTY_BPS: u16 = 500;
-pub const WINDOW: u64 = 60;
-pub const BOND: u64 = 2_000_000_000_000_000;
-pub const BODY_LIMIT: usize = 64 * 1024;
+pub(crate) const FEE: u64 = 1_000_000_000_000_000;
+pub(crate) const ROYALTY_BPS: u16 = 500;
+pub(crate) const WINDOW: u64 = 60;
+pub(crate) const BOND: u64 = 2_000_000_000_000_000;
+pub(crate) const BODY_LIMIT: usize = 64 * 1024;
 
 /// A fresh random seed (or `VOUCH_SEED`), printed so a failure can be replayed.
-pub fn seed() -> u64 {
+pub(crate) fn seed() -> u64 {
     let seed = std::env::var("VOUCH_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -40,10 +40,10 @@ pub fn seed() -> u64 {
 }
 
 /// A directory removed on drop.
-pub struct TempDir(pub PathBuf);
+pub(crate) struct TempDir(pub PathBuf);
 
 impl TempDir {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         static N: AtomicU64 = AtomicU64::new(0);
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -66,27 +66,27 @@ impl Drop for TempDir {
 }
 
 /// Anvil with the contracts deployed, one listed model, a migrated SQLite file and the API state.
-pub struct Env {
-    pub chain: LocalChain,
-    pub cfg: ChainConfig,
-    pub owner: ChainClient,
-    pub deployment: Deployment,
-    pub model: Model,
-    pub model_id: U256,
-    pub db_url: String,
-    pub state: AppState,
+pub(crate) struct Env {
+    pub(crate) chain: LocalChain,
+    pub(crate) cfg: ChainConfig,
+    pub(crate) owner: ChainClient,
+    pub(crate) deployment: Deployment,
+    pub(crate) model: Model,
+    pub(crate) model_id: U256,
+    pub(crate) db_url: String,
+    pub(crate) state: AppState,
     /// An API key allowed [`KEY_CAP`] wei at [`KEY_RATE`] requests a minute.
-    pub key: String,
-    pub _dir: TempDir,
+    pub(crate) key: String,
+    pub(crate) _dir: TempDir,
 }
 
 /// The test key's cap: plenty for every test's jobs.
-pub const KEY_CAP: u64 = 100 * FEE;
+pub(crate) const KEY_CAP: u64 = 100 * FEE;
 /// The test key's rate: never reached by the tests that do not test it.
-pub const KEY_RATE: u32 = 10_000;
+pub(crate) const KEY_RATE: u32 = 10_000;
 
 /// Seconds since the Unix epoch.
-pub fn unix_now() -> u64 {
+pub(crate) fn unix_now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -94,23 +94,23 @@ pub fn unix_now() -> u64 {
 }
 
 /// The API limits of the tests: a small body limit, the rest as shipped.
-pub fn test_api_config() -> ApiConfig {
+pub(crate) fn test_api_config() -> ApiConfig {
     ApiConfig {
         max_body_bytes: BODY_LIMIT,
         ..ApiConfig::default()
     }
 }
 
-pub fn hex0x(b: &[u8]) -> String {
+pub(crate) fn hex0x(b: &[u8]) -> String {
     format!("0x{}", hex::encode(b))
 }
 
-pub async fn setup(rng: &mut StdRng) -> Env {
+pub(crate) async fn setup(rng: &mut StdRng) -> Env {
     setup_with(rng, None).await
 }
 
 /// [`setup`] on the database at `db_url` (a fresh SQLite file when `None`).
-pub async fn setup_with(rng: &mut StdRng, db_url: Option<String>) -> Env {
+pub(crate) async fn setup_with(rng: &mut StdRng, db_url: Option<String>) -> Env {
     let chain = LocalChain::start(None).expect("anvil (run `npm ci --prefix contracts`)");
     let cfg = ChainConfig::local(chain.endpoint());
     let owner = ChainClient::connect(&cfg, chain.signer(0)).await.unwrap();
@@ -147,19 +147,19 @@ pub async fn setup_with(rng: &mut StdRng, db_url: Option<String>) -> Env {
 
 /// The router, and the API key its requests carry (if any).
 #[derive(Clone)]
-pub struct Api {
-    pub app: Router,
-    pub key: Option<String>,
+pub(crate) struct Api {
+    pub(crate) app: Router,
+    pub(crate) key: Option<String>,
 }
 
 impl Env {
     /// The API as configured by [`setup`], called with the test key.
-    pub fn app(&self) -> Api {
+    pub(crate) fn app(&self) -> Api {
         self.app_with(test_api_config())
     }
 
     /// The API with other limits, called with the test key.
-    pub fn app_with(&self, config: ApiConfig) -> Api {
+    pub(crate) fn app_with(&self, config: ApiConfig) -> Api {
         let state = AppState::new(self.state.pool.clone(), self.state.market.clone(), config);
         Api {
             app: router(state),
@@ -168,7 +168,7 @@ impl Env {
     }
 
     /// An indexer over the test database, publishing to the event stream of [`Env::state`].
-    pub async fn indexer(&self) -> Indexer {
+    pub(crate) async fn indexer(&self) -> Indexer {
         Indexer::new(
             self.state.pool.clone(),
             self.owner.provider().clone(),
@@ -180,15 +180,17 @@ impl Env {
         .with_feed(self.state.events.clone())
     }
 
-    pub async fn catch_up(&self) -> u64 {
+    pub(crate) async fn catch_up(&self) -> u64 {
         self.indexer().await.catch_up().await.unwrap()
     }
 
-    pub fn registry(&self) -> ModelRegistry::ModelRegistryInstance<&alloy::providers::DynProvider> {
+    pub(crate) fn registry(
+        &self,
+    ) -> ModelRegistry::ModelRegistryInstance<&alloy::providers::DynProvider> {
         ModelRegistry::new(self.deployment.registry, self.owner.provider())
     }
 
-    pub async fn market_as(&self, account: usize) -> Market {
+    pub(crate) async fn market_as(&self, account: usize) -> Market {
         Market::new(
             ChainClient::connect(&self.cfg, self.chain.signer(account))
                 .await
@@ -197,14 +199,17 @@ impl Env {
         )
     }
 
-    pub fn random_input(&self, rng: &mut StdRng) -> Vec<i8> {
+    pub(crate) fn random_input(&self, rng: &mut StdRng) -> Vec<i8> {
         vouch_core::random::random_input(rng, &self.model)
     }
 }
 
 /// Sends `req` (with the API's key, if it has one) and returns the response's status, headers and
 /// body (JSON, or the text as a JSON string; an event stream, which never ends, is not read).
-pub async fn send(api: &Api, mut req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Value) {
+pub(crate) async fn send(
+    api: &Api,
+    mut req: Request<Body>,
+) -> (StatusCode, axum::http::HeaderMap, Value) {
     if let Some(key) = &api.key {
         req.headers_mut()
             .insert("authorization", format!("Bearer {key}").parse().unwrap());
@@ -226,7 +231,12 @@ pub async fn send(api: &Api, mut req: Request<Body>) -> (StatusCode, axum::http:
     (status, headers, value)
 }
 
-pub async fn call(app: &Api, method: &str, uri: &str, body: Option<String>) -> (StatusCode, Value) {
+pub(crate) async fn call(
+    app: &Api,
+    method: &str,
+    uri: &str,
+    body: Option<String>,
+) -> (StatusCode, Value) {
     let req = Request::builder()
         .method(method)
         .uri(uri)
@@ -237,21 +247,21 @@ pub async fn call(app: &Api, method: &str, uri: &str, body: Option<String>) -> (
     (status, value)
 }
 
-pub async fn get(app: &Api, uri: &str) -> (StatusCode, Value) {
+pub(crate) async fn get(app: &Api, uri: &str) -> (StatusCode, Value) {
     call(app, "GET", uri, None).await
 }
 
-pub async fn post(app: &Api, uri: &str, body: Value) -> (StatusCode, Value) {
+pub(crate) async fn post(app: &Api, uri: &str, body: Value) -> (StatusCode, Value) {
     call(app, "POST", uri, Some(body.to_string())).await
 }
 
-pub fn error_of(v: &Value) -> &str {
+pub(crate) fn error_of(v: &Value) -> &str {
     v["error"]
         .as_str()
         .unwrap_or_else(|| panic!("no error message in {v}"))
 }
 
-pub fn as_tensor(v: &Value) -> Vec<i8> {
+pub(crate) fn as_tensor(v: &Value) -> Vec<i8> {
     v.as_array()
         .unwrap_or_else(|| panic!("not a tensor: {v}"))
         .iter()
