@@ -1,12 +1,16 @@
-//! The HTTP API (documented in `docs/API.md`, described by `/openapi.json`): models, jobs and games
-//! as indexed, posting jobs paid by the coordinator's account under API keys, preparing jobs a
-//! user's wallet pays for (`crate::prepare`), the deployment, health and metrics.
+//! The HTTP API (documented in `docs/API.md`, described by `/openapi.json`): models, jobs, games and
+//! accounts as indexed, their live event stream, posting jobs paid by the coordinator's account under
+//! API keys, preparing jobs a user's wallet pays for (`crate::prepare`), the deployment, health,
+//! metrics and the dashboard.
 
 use crate::{
+    accounts::{self, Account, Role},
     columns::{hex_bytes, parse_job_status},
     config::ApiConfig,
+    dashboard,
     db::load_cursor,
     error::ApiError,
+    events::Events,
     games::{self, GameFilter},
     http::{body_error, with_layers},
     indexer::{apply_receipt, cursor_name},
@@ -15,6 +19,7 @@ use crate::{
     metrics::{Metrics, Snapshot},
     models,
     prepare::prepare_job,
+    stream,
 };
 use alloy::{primitives::U256, providers::Provider};
 use axum::{
@@ -67,6 +72,8 @@ pub struct AppState {
     pub config: Arc<ApiConfig>,
     /// Request counters.
     pub metrics: Arc<Metrics>,
+    /// The live feed of indexed changes (`GET /v1/events`); the indexer publishes to it.
+    pub events: Events,
     /// The chain id, asked once.
     chain_id: Arc<OnceCell<u64>>,
 }
@@ -77,6 +84,7 @@ impl AppState {
         Self {
             pool,
             market,
+            events: Events::new(config.max_event_streams),
             config: Arc::new(config),
             metrics: Arc::default(),
             chain_id: Arc::default(),
@@ -133,6 +141,11 @@ fn routes() -> Vec<Route> {
         route("/v1/jobs/{id}/receipt", Method::GET, get_receipt),
         route("/v1/games", Method::GET, list_games),
         route("/v1/games/{id}", Method::GET, get_game),
+        route("/v1/accounts", Method::GET, list_accounts),
+        route("/v1/events", Method::GET, stream::events),
+        route("/", Method::GET, dashboard::page),
+        route("/dashboard.css", Method::GET, dashboard::style),
+        route("/dashboard.js", Method::GET, dashboard::script),
     ]
 }
 
@@ -372,6 +385,30 @@ async fn list_games(
     Ok(Json(games::list(&state.pool, filter).await?))
 }
 
+/// `GET /v1/accounts` query parameters.
+#[derive(Debug, Deserialize)]
+struct ListAccountsQuery {
+    role: Option<String>,
+}
+
+async fn list_accounts(
+    State(state): State<AppState>,
+    query: Result<Query<ListAccountsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Vec<Account>>, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let role = q
+        .role
+        .map(|r| {
+            Role::parse(&r).ok_or_else(|| {
+                ApiError::BadRequest(format!(
+                    "unknown role {r:?}: expected one of worker, challenger"
+                ))
+            })
+        })
+        .transpose()?;
+    Ok(Json(accounts::list(&state.pool, role).await?))
+}
+
 /// An optional non-negative integer query parameter.
 fn parse_optional(name: &str, raw: Option<String>) -> Result<Option<u64>, ApiError> {
     raw.map(|r| parse_number(name, &r)).transpose()
@@ -585,8 +622,13 @@ async fn post_job(
         }
     };
     // Record it now (through the indexer's own writes), so an immediate GET finds it.
-    let mut conn = state.pool.acquire().await?;
-    apply_receipt(&mut conn, state.market.deployment(), &receipt).await?;
+    apply_receipt(
+        &state.pool,
+        state.market.deployment(),
+        &receipt,
+        &state.events,
+    )
+    .await?;
     let posted = receipt
         .decoded_log::<JobPosted>()
         .ok_or_else(|| ApiError::Internal("postJob receipt without a JobPosted log".into()))?;

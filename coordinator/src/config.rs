@@ -64,11 +64,15 @@ pub struct ApiConfig {
     pub body_timeout: Duration,
     /// Origins (`https://app.example`) allowed to call the API from a browser; none by default.
     pub cors_origins: Vec<CorsOrigin>,
+    /// Most `GET /v1/events` streams open at once; one more gets `503`.
+    pub max_event_streams: usize,
+    /// How often an idle event stream gets a keep-alive comment.
+    pub event_keep_alive: Duration,
 }
 
 impl Default for ApiConfig {
     /// 1 hour job TTL, 1 MiB bodies, 8 KiB request targets, 0.01 ETH per job, 5 s to send headers,
-    /// 10 s body pauses, no CORS origins.
+    /// 10 s body pauses, no CORS origins, 64 event streams kept alive every 15 s.
     fn default() -> Self {
         Self {
             default_job_ttl: Duration::from_secs(3600),
@@ -78,6 +82,8 @@ impl Default for ApiConfig {
             header_read_timeout: Duration::from_secs(5),
             body_timeout: Duration::from_secs(10),
             cors_origins: Vec::new(),
+            max_event_streams: 64,
+            event_keep_alive: Duration::from_secs(15),
         }
     }
 }

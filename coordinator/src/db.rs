@@ -22,6 +22,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "walk game",
         include_str!("../../migrations/0004_walk_game.sql"),
     ),
+    (
+        5,
+        "results",
+        include_str!("../../migrations/0005_results.sql"),
+    ),
 ];
 
 /// The migrator for [`MIGRATIONS`].

@@ -5,7 +5,7 @@ use crate::{
     columns::{hex_bytes, to_i64, to_u64, u256_to_i64},
     error::{CoordinatorError, Result},
 };
-use sqlx::{AnyConnection, AnyPool, Row, any::AnyRow};
+use sqlx::{Any, AnyConnection, AnyPool, Executor, Row, any::AnyRow};
 use vouch_chain::{
     GamePhase, GameStatus,
     bindings::DisputeGame::{
@@ -62,13 +62,14 @@ pub struct At {
     pub log_index: u64,
 }
 
+/// Records a move of `game` (a replay keeps the row) and returns it.
 async fn record_move(
     conn: &mut AnyConnection,
     game: i64,
     at: At,
     kind: &str,
     detail: String,
-) -> Result<()> {
+) -> Result<GameMove> {
     sqlx::query(
         "INSERT INTO game_moves (game_id, block, log_index, kind, detail) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (game_id, block, log_index) DO NOTHING",
@@ -77,14 +78,18 @@ async fn record_move(
     .bind(to_i64(at.block)?)
     .bind(to_i64(at.log_index)?)
     .bind(kind)
-    .bind(detail)
+    .bind(&detail)
     .execute(conn)
     .await?;
-    Ok(())
+    Ok(GameMove {
+        block: at.block,
+        kind: kind.to_owned(),
+        detail,
+    })
 }
 
 /// `ChallengeOpened`: inserts the game as active, at the root of the defender's final state.
-pub async fn opened(conn: &mut AnyConnection, e: &ChallengeOpened, at: At) -> Result<()> {
+pub async fn opened(conn: &mut AnyConnection, e: &ChallengeOpened, at: At) -> Result<GameMove> {
     let game = u256_to_i64(e.gameId)?;
     sqlx::query(
         "INSERT INTO games (id, job_id, attempt, challenger, bond_wei, status, phase, depth, node_index, \
@@ -111,7 +116,7 @@ pub async fn opened(conn: &mut AnyConnection, e: &ChallengeOpened, at: At) -> Re
 }
 
 /// `Descended`: the position the challenger's pick reached, in the final state or in the tensor.
-pub async fn descended(conn: &mut AnyConnection, e: &Descended, at: At) -> Result<()> {
+pub async fn descended(conn: &mut AnyConnection, e: &Descended, at: At) -> Result<GameMove> {
     let game = u256_to_i64(e.gameId)?;
     let phase = GamePhase::from_u8(e.phase)
         .ok_or_else(|| CoordinatorError::Invalid(format!("game phase {}", e.phase)))?;
@@ -135,7 +140,7 @@ pub async fn descended(conn: &mut AnyConnection, e: &Descended, at: At) -> Resul
 
 /// `SlotDisputed`: the final-state walk reached slot `j`. Slot 0 (the input) and padding slots are
 /// decided on the spot (a `GameResolved` follows); an op's slot starts the walk down its tensor.
-pub async fn slot_disputed(conn: &mut AnyConnection, e: &SlotDisputed, at: At) -> Result<()> {
+pub async fn slot_disputed(conn: &mut AnyConnection, e: &SlotDisputed, at: At) -> Result<GameMove> {
     let game = u256_to_i64(e.gameId)?;
     let n: Option<i64> = sqlx::query_scalar(
         "SELECT m.op_count FROM games g JOIN jobs j ON j.id = g.job_id JOIN models m ON m.id = j.model_id \
@@ -184,7 +189,7 @@ pub async fn slot_disputed(conn: &mut AnyConnection, e: &SlotDisputed, at: At) -
 }
 
 /// `ElementNamed`: the byte of the leaf whose element the contract will compute.
-pub async fn element_named(conn: &mut AnyConnection, e: &ElementNamed, at: At) -> Result<()> {
+pub async fn element_named(conn: &mut AnyConnection, e: &ElementNamed, at: At) -> Result<GameMove> {
     let game = u256_to_i64(e.gameId)?;
     sqlx::query("UPDATE games SET phase = $3, element_offset = $2 WHERE id = $1")
         .bind(game)
@@ -197,7 +202,7 @@ pub async fn element_named(conn: &mut AnyConnection, e: &ElementNamed, at: At) -
 }
 
 /// `StepProven`: what the contract computed.
-pub async fn step_proven(conn: &mut AnyConnection, e: &StepProven, at: At) -> Result<()> {
+pub async fn step_proven(conn: &mut AnyConnection, e: &StepProven, at: At) -> Result<GameMove> {
     let game = u256_to_i64(e.gameId)?;
     // `type(uint256).max` marks a padding element.
     let element = (e.element != alloy::primitives::U256::MAX)
@@ -222,7 +227,7 @@ pub async fn step_proven(conn: &mut AnyConnection, e: &StepProven, at: At) -> Re
 }
 
 /// `GameResolved`: the outcome and the money.
-pub async fn resolved(conn: &mut AnyConnection, e: &GameResolved, at: At) -> Result<()> {
+pub async fn resolved(conn: &mut AnyConnection, e: &GameResolved, at: At) -> Result<GameMove> {
     let game = u256_to_i64(e.gameId)?;
     let status = GameStatus::from_u8(e.status)
         .ok_or_else(|| CoordinatorError::Invalid(format!("game status {}", e.status)))?;
@@ -274,6 +279,19 @@ pub async fn list(pool: &AnyPool, filter: GameFilter) -> Result<Vec<GameRecord>>
         .iter()
         .map(game_from_row)
         .collect()
+}
+
+/// One game, read with `db` (the pool, or a connection inside a transaction).
+pub async fn record<'c>(
+    db: impl Executor<'c, Database = Any>,
+    id: u64,
+) -> Result<Option<GameRecord>> {
+    let sql = sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM games WHERE id = $1"));
+    let row = sqlx::query(sql)
+        .bind(to_i64(id)?)
+        .fetch_optional(db)
+        .await?;
+    row.as_ref().map(game_from_row).transpose()
 }
 
 /// One game with its moves in chain order.

@@ -1,25 +1,31 @@
 //! The indexer: follows the deployment's events from a cursor stored in the database and applies
 //! each batch, together with the advanced cursor, in one transaction. Every write is an idempotent
 //! upsert, so replaying events (after a crash, or over rows the API already wrote) changes nothing.
+//! After each commit the changes are published to the event stream (`crate::events`).
 
 use crate::{
+    accounts,
     db::{load_cursor, store_cursor},
     error::Result,
+    events::{Events, Update, UpdateKind},
     games::{self, At},
     jobs, models,
 };
-use alloy::{providers::DynProvider, rpc::types::TransactionReceipt};
+use alloy::{primitives::U256, providers::DynProvider, rpc::types::TransactionReceipt};
+use serde_json::json;
 use sqlx::{AnyConnection, AnyPool};
 use std::time::Duration;
 use tokio::sync::watch;
 use vouch_chain::{
     ChainEvent, Deployment, EventStream, VouchEvent,
     bindings::{
-        DisputeGame::DisputeGameEvents, JobMarket::JobMarketEvents,
+        DisputeGame::{DisputeGameEvents, ResultOverturned},
+        JobMarket::JobMarketEvents,
         ModelRegistry::ModelRegistryEvents,
     },
     events::decode_log,
 };
+use vouch_client::GameMove;
 
 /// The `indexer_cursor` row of the follower of `deployment`.
 pub fn cursor_name(deployment: &Deployment) -> String {
@@ -29,68 +35,193 @@ pub fn cursor_name(deployment: &Deployment) -> String {
     )
 }
 
-/// Writes what one event says into the tables. Events the coordinator does not store are skipped.
-pub async fn apply_event(conn: &mut AnyConnection, event: &ChainEvent) -> Result<()> {
+/// Writes what one event says into the tables and returns the change for the event stream (read
+/// back in the same transaction, so it is the state right after this event). Events the coordinator
+/// does not store, and a `JobPosted` already recorded, change nothing and return `None`.
+pub async fn apply_event(conn: &mut AnyConnection, event: &ChainEvent) -> Result<Option<Update>> {
     let block = event.block;
     let at = At {
         block,
         log_index: event.log_index,
     };
-    match &event.event {
+    let changed = match &event.event {
         VouchEvent::Registry(e) => match e {
-            ModelRegistryEvents::ModelRegistered(e) => models::registered(conn, e, block).await,
+            ModelRegistryEvents::ModelRegistered(e) => {
+                models::registered(conn, e, block).await?;
+                Changed::Model(UpdateKind::ModelRegistered, e.modelId)
+            }
             ModelRegistryEvents::ModelActivated(e) => {
-                models::activated(conn, e.modelId, block).await
+                models::activated(conn, e.modelId, block).await?;
+                Changed::Model(UpdateKind::ModelUpdated, e.modelId)
             }
             ModelRegistryEvents::ModelPriceUpdated(e) => {
-                models::price_updated(conn, e, block).await
+                models::price_updated(conn, e, block).await?;
+                Changed::Model(UpdateKind::ModelUpdated, e.modelId)
             }
-            ModelRegistryEvents::ModelRetired(e) => models::retired(conn, e.modelId, block).await,
+            ModelRegistryEvents::ModelRetired(e) => {
+                models::retired(conn, e.modelId, block).await?;
+                Changed::Model(UpdateKind::ModelUpdated, e.modelId)
+            }
             ModelRegistryEvents::PublicationReset(e) => {
-                models::publication_reset(conn, e.modelId, block).await
+                models::publication_reset(conn, e.modelId, block).await?;
+                Changed::Nothing
             }
-            _ => Ok(()),
+            _ => Changed::Nothing,
         },
         VouchEvent::Market(e) => match e {
             JobMarketEvents::JobPosted(e) => {
-                jobs::posted(
-                    conn,
-                    e,
-                    block,
-                    &crate::columns::hex_bytes(event.tx_hash.as_slice()),
-                )
-                .await
+                let tx = crate::columns::hex_bytes(event.tx_hash.as_slice());
+                if jobs::posted(conn, e, block, &tx).await? {
+                    Changed::Job(UpdateKind::JobPosted, e.jobId)
+                } else {
+                    Changed::Nothing
+                }
             }
-            JobMarketEvents::ResultSubmitted(e) => jobs::result_submitted(conn, e, block).await,
-            JobMarketEvents::JobSettled(e) => jobs::settled(conn, e, block).await,
-            JobMarketEvents::JobRefunded(e) => jobs::refunded(conn, e, block).await,
-            _ => Ok(()),
+            JobMarketEvents::ResultSubmitted(e) => {
+                jobs::result_submitted(conn, e, block).await?;
+                accounts::result_submitted(conn, e, block).await?;
+                Changed::Job(UpdateKind::JobSubmitted, e.jobId)
+            }
+            JobMarketEvents::JobSettled(e) => {
+                jobs::settled(conn, e, block).await?;
+                accounts::result_settled(conn, e).await?;
+                Changed::Job(UpdateKind::JobSettled, e.jobId)
+            }
+            JobMarketEvents::JobRefunded(e) => {
+                jobs::refunded(conn, e, block).await?;
+                Changed::Job(UpdateKind::JobExpired, e.jobId)
+            }
+            _ => Changed::Nothing,
         },
         VouchEvent::Game(e) => match e {
-            DisputeGameEvents::ResultOverturned(e) => jobs::overturned(conn, e, block).await,
-            DisputeGameEvents::ChallengeOpened(e) => games::opened(conn, e, at).await,
-            DisputeGameEvents::Descended(e) => games::descended(conn, e, at).await,
-            DisputeGameEvents::SlotDisputed(e) => games::slot_disputed(conn, e, at).await,
-            DisputeGameEvents::ElementNamed(e) => games::element_named(conn, e, at).await,
-            DisputeGameEvents::StepProven(e) => games::step_proven(conn, e, at).await,
-            DisputeGameEvents::GameResolved(e) => games::resolved(conn, e, at).await,
-            _ => Ok(()),
+            DisputeGameEvents::ResultOverturned(e) => {
+                jobs::overturned(conn, e, block).await?;
+                let worker = accounts::result_overturned(conn, e).await?;
+                Changed::Overturned(e, worker)
+            }
+            DisputeGameEvents::ChallengeOpened(e) => Changed::Game(
+                UpdateKind::GameOpened,
+                e.gameId,
+                games::opened(conn, e, at).await?,
+            ),
+            DisputeGameEvents::Descended(e) => Changed::Game(
+                UpdateKind::GameMoved,
+                e.gameId,
+                games::descended(conn, e, at).await?,
+            ),
+            DisputeGameEvents::SlotDisputed(e) => Changed::Game(
+                UpdateKind::GameMoved,
+                e.gameId,
+                games::slot_disputed(conn, e, at).await?,
+            ),
+            DisputeGameEvents::ElementNamed(e) => Changed::Game(
+                UpdateKind::GameMoved,
+                e.gameId,
+                games::element_named(conn, e, at).await?,
+            ),
+            DisputeGameEvents::StepProven(e) => Changed::Game(
+                UpdateKind::GameMoved,
+                e.gameId,
+                games::step_proven(conn, e, at).await?,
+            ),
+            DisputeGameEvents::GameResolved(e) => Changed::Game(
+                UpdateKind::GameResolved,
+                e.gameId,
+                games::resolved(conn, e, at).await?,
+            ),
+            _ => Changed::Nothing,
         },
+    };
+    changed.read(conn, block).await
+}
+
+/// What an applied event changed, before its record is read back.
+enum Changed<'a> {
+    Nothing,
+    Model(UpdateKind, U256),
+    Job(UpdateKind, U256),
+    /// The overturned result and its worker (if the result was indexed).
+    Overturned(&'a ResultOverturned, Option<String>),
+    Game(UpdateKind, U256, GameMove),
+}
+
+impl Changed<'_> {
+    /// The update: the changed record as the API serves it, read with `conn`.
+    async fn read(self, conn: &mut AnyConnection, block: u64) -> Result<Option<Update>> {
+        let id = |v: U256| crate::columns::u256_to_i64(v).map(|v| v as u64);
+        let (kind, data) = match self {
+            Changed::Nothing => return Ok(None),
+            Changed::Model(kind, m) => {
+                let Some(model) = models::get(&mut *conn, id(m)?).await? else {
+                    return Ok(None);
+                };
+                (kind, json!({ "block": block, "model": model }))
+            }
+            Changed::Job(kind, j) => {
+                let Some(job) = jobs::get(&mut *conn, id(j)?).await? else {
+                    return Ok(None);
+                };
+                (kind, json!({ "block": block, "job": job }))
+            }
+            Changed::Overturned(e, worker) => {
+                let Some(job) = jobs::get(&mut *conn, id(e.jobId)?).await? else {
+                    return Ok(None);
+                };
+                let data = json!({
+                    "block": block,
+                    "job": job,
+                    "attempt": e.attempt,
+                    "worker": worker,
+                    "slashed_wei": (e.pool + e.burned).to_string(),
+                });
+                (UpdateKind::JobOverturned, data)
+            }
+            Changed::Game(kind, g, mv) => {
+                let Some(game) = games::record(&mut *conn, id(g)?).await? else {
+                    return Ok(None);
+                };
+                (kind, json!({ "block": block, "game": game, "move": mv }))
+            }
+        };
+        Ok(Some(Update { kind, data }))
     }
 }
 
-/// Applies every Vouch event in a transaction's receipt (the same writes the indexer makes).
+/// Applies `events` in one transaction, with the follower's advanced cursor when given, then
+/// publishes what they changed to `feed`. The indexer and the API's own receipts both apply events
+/// here: the one place the event stream is fed from.
+pub async fn apply_and_publish(
+    pool: &AnyPool,
+    events: &[ChainEvent],
+    cursor: Option<(&str, u64)>,
+    feed: &Events,
+) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    let mut updates = Vec::new();
+    for event in events {
+        updates.extend(apply_event(&mut tx, event).await?);
+    }
+    if let Some((name, next_block)) = cursor {
+        store_cursor(&mut tx, name, next_block).await?;
+    }
+    tx.commit().await?;
+    feed.publish(updates);
+    Ok(())
+}
+
+/// Applies every Vouch event in a transaction's receipt (the same writes the indexer makes) and
+/// publishes the changes.
 pub async fn apply_receipt(
-    conn: &mut AnyConnection,
+    pool: &AnyPool,
     deployment: &Deployment,
     receipt: &TransactionReceipt,
+    feed: &Events,
 ) -> Result<()> {
+    let mut events = Vec::new();
     for log in receipt.logs() {
-        if let Some(event) = decode_log(deployment, log)? {
-            apply_event(conn, &event).await?;
-        }
+        events.extend(decode_log(deployment, log)?);
     }
-    Ok(())
+    apply_and_publish(pool, &events, None, feed).await
 }
 
 /// A follower of one deployment's events, resuming from its stored cursor.
@@ -104,6 +235,8 @@ pub struct Indexer {
     stream: EventStream,
     /// The cursor as committed to the database.
     committed: u64,
+    /// Where applied changes are published.
+    feed: Events,
 }
 
 impl Indexer {
@@ -128,7 +261,15 @@ impl Indexer {
             cursor,
             stream,
             committed,
+            feed: Events::new(0),
         })
+    }
+
+    /// Publishes what it applies to `feed` (the API's `GET /v1/events`); by default to a feed
+    /// nobody can subscribe to.
+    pub fn with_feed(mut self, feed: Events) -> Self {
+        self.feed = feed;
+        self
     }
 
     /// The first block not yet applied (as committed).
@@ -170,13 +311,13 @@ impl Indexer {
     }
 
     async fn commit(&self, events: &[ChainEvent], next_block: u64) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        for event in events {
-            apply_event(&mut tx, event).await?;
-        }
-        store_cursor(&mut tx, &self.cursor, next_block).await?;
-        tx.commit().await?;
-        Ok(())
+        apply_and_publish(
+            &self.pool,
+            events,
+            Some((&self.cursor, next_block)),
+            &self.feed,
+        )
+        .await
     }
 
     /// Polls until caught up with the confirmed head; returns the new cursor.

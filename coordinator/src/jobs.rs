@@ -7,7 +7,7 @@ use crate::{
     },
     error::{CoordinatorError, Result},
 };
-use sqlx::{AnyConnection, AnyPool, Row, any::AnyRow};
+use sqlx::{Any, AnyConnection, AnyPool, Executor, Row, any::AnyRow};
 use vouch_chain::{
     JobStatus,
     bindings::{
@@ -53,8 +53,9 @@ fn job_from_row(row: &AnyRow) -> Result<JobRecord> {
 
 /// `JobPosted`: inserts the job as open. Its fields never change on chain, so a replay (or the
 /// indexer meeting a job the API already recorded) leaves the existing row, and its status, alone.
-pub async fn posted(conn: &mut AnyConnection, e: &JobPosted, block: u64, tx: &str) -> Result<()> {
-    sqlx::query(
+/// Returns whether the job is new.
+pub async fn posted(conn: &mut AnyConnection, e: &JobPosted, block: u64, tx: &str) -> Result<bool> {
+    let done = sqlx::query(
         "INSERT INTO jobs (id, model_id, poster, fee_wei, deadline, input_root, input_hex, status, posted_block, \
          posted_tx) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING",
     )
@@ -70,7 +71,7 @@ pub async fn posted(conn: &mut AnyConnection, e: &JobPosted, block: u64, tx: &st
     .bind(tx.to_owned())
     .execute(conn)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() > 0)
 }
 
 /// `ResultSubmitted`: records the result; open → submitted (a later status is kept).
@@ -142,12 +143,12 @@ pub async fn refunded(conn: &mut AnyConnection, e: &JobRefunded, block: u64) -> 
     Ok(())
 }
 
-/// One job.
-pub async fn get(pool: &AnyPool, id: u64) -> Result<Option<JobRecord>> {
+/// One job, read with `db` (the pool, or a connection inside a transaction).
+pub async fn get<'c>(db: impl Executor<'c, Database = Any>, id: u64) -> Result<Option<JobRecord>> {
     let sql = sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM jobs WHERE id = $1"));
     let row = sqlx::query(sql)
         .bind(to_i64(id)?)
-        .fetch_optional(pool)
+        .fetch_optional(db)
         .await?;
     row.as_ref().map(job_from_row).transpose()
 }

@@ -1,15 +1,19 @@
 //! The Vouch coordinator: indexes the contracts' events into SQL (SQLite or PostgreSQL), serves
-//! models and jobs over HTTP, and posts jobs on users' behalf, paying the fee from its own account,
-//! or prepares the transaction for a user's own wallet to send and pay.
+//! models, jobs, games and accounts over HTTP (with a live event stream and a dashboard), and posts
+//! jobs on users' behalf, paying the fee from its own account, or prepares the transaction for a
+//! user's own wallet to send and pay.
 //!
 //! [`serve`] runs everything; [`router`] is the HTTP API alone, for tests and embedding;
 //! [`keys`] makes the API keys that authorize spending.
 
+pub mod accounts;
 pub mod api;
 pub mod columns;
 pub mod config;
+mod dashboard;
 pub mod db;
 pub mod error;
+pub mod events;
 pub mod games;
 pub mod http;
 pub mod indexer;
@@ -18,6 +22,7 @@ pub mod keys;
 pub mod metrics;
 pub mod models;
 pub mod prepare;
+mod stream;
 
 pub use api::{AppState, router};
 pub use config::{ApiConfig, CoordinatorConfig};
@@ -68,16 +73,14 @@ pub async fn serve(config: CoordinatorConfig) -> anyhow::Result<CoordinatorHandl
     let client = ChainClient::connect(&config.chain, config.poster_key.clone())
         .await
         .context("connecting to the chain")?;
-    let indexer = Indexer::new(
-        pool.clone(),
-        client.provider().clone(),
-        config.deployment,
-        config.confirmations,
-    )
-    .await
-    .context("loading the indexer cursor")?;
+    let provider = client.provider().clone();
     let market = Market::new(client, config.deployment);
-    let state = AppState::new(pool, market, config.api.clone());
+    let state = AppState::new(pool.clone(), market, config.api.clone());
+    let indexer = Indexer::new(pool, provider, config.deployment, config.confirmations)
+        .await
+        .context("loading the indexer cursor")?
+        .with_feed(state.events.clone());
+    let feed = state.events.clone();
 
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -93,6 +96,8 @@ pub async fn serve(config: CoordinatorConfig) -> anyhow::Result<CoordinatorHandl
         config.api.header_read_timeout,
         async move {
             let _ = server_signal.wait_for(|stop| *stop).await;
+            // Open event streams end, so they do not hold up the graceful shutdown.
+            feed.close();
         },
     ));
     tracing::info!(%local_addr, "coordinator listening");

@@ -5,7 +5,7 @@ use crate::{
     error::{CoordinatorError, Result},
 };
 use alloy::primitives::U256;
-use sqlx::{AnyConnection, AnyPool, Row, any::AnyRow};
+use sqlx::{Any, AnyConnection, AnyPool, Executor, Row, any::AnyRow};
 use vouch_chain::{
     bindings::ModelRegistry::{ModelPriceUpdated, ModelRegistered},
     registry::{ModelStatus, meta_from_uri},
@@ -175,12 +175,15 @@ pub async fn list(pool: &AnyPool) -> Result<Vec<ModelRecord>> {
         .collect()
 }
 
-/// One model.
-pub async fn get(pool: &AnyPool, id: u64) -> Result<Option<ModelRecord>> {
+/// One model, read with `db` (the pool, or a connection inside a transaction).
+pub async fn get<'c>(
+    db: impl Executor<'c, Database = Any>,
+    id: u64,
+) -> Result<Option<ModelRecord>> {
     let sql = sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM models WHERE id = $1"));
     let row = sqlx::query(sql)
         .bind(to_i64(id)?)
-        .fetch_optional(pool)
+        .fetch_optional(db)
         .await?;
     row.as_ref().map(model_from_row).transpose()
 }

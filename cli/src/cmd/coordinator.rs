@@ -63,6 +63,12 @@ pub(crate) struct CoordinatorArgs {
         value_delimiter = ','
     )]
     cors_origins: Vec<CorsOrigin>,
+    /// Most `GET /v1/events` streams (dashboards) open at once; one more gets `503`.
+    #[arg(long, env = "VOUCH_MAX_EVENT_STREAMS", default_value_t = ApiConfig::default().max_event_streams)]
+    max_event_streams: usize,
+    /// Seconds between keep-alive comments on an idle event stream.
+    #[arg(long, env = "VOUCH_EVENT_KEEP_ALIVE_SECS", default_value_t = ApiConfig::default().event_keep_alive.as_secs())]
+    event_keep_alive_secs: u64,
 }
 
 /// Where the coordinator's database is.
@@ -201,11 +207,16 @@ impl CoordinatorArgs {
             header_read_timeout: Duration::from_millis(self.header_timeout_ms),
             body_timeout: Duration::from_millis(self.body_timeout_ms),
             cors_origins: self.cors_origins,
+            max_event_streams: self.max_event_streams,
+            event_keep_alive: Duration::from_secs(self.event_keep_alive_secs.max(1)),
         };
         let handle = vouch_coordinator::serve(config)
             .await
             .context("starting the coordinator")?;
-        eprintln!("coordinator listening on http://{}", handle.local_addr());
+        eprintln!(
+            "coordinator listening on http://{0} (dashboard: http://{0}/)",
+            handle.local_addr()
+        );
         tokio::signal::ctrl_c()
             .await
             .context("waiting for Ctrl-C")?;

@@ -19,8 +19,8 @@ use vouch_worker::{Lie, Worker, WorkerConfig};
 /// Run a local Vouch network, show jobs settle and a fraudulent result get caught.
 ///
 /// Starts anvil, deploys the contracts, lists the example model (publishing its weights on chain),
-/// starts the coordinator (HTTP API + SQLite), an honest worker and an honest challenger, posts demo
-/// jobs over HTTP, and prints each settled output next to the reference interpreter's. Unless
+/// starts the coordinator (HTTP API + SQLite, with its dashboard at `/`), an honest worker and an
+/// honest challenger, posts demo jobs over HTTP, and prints each settled output next to the reference interpreter's. Unless
 /// `--no-fraud`, a dishonest worker also answers one job with a consistent but wrong trace (the same
 /// model, listed a second time for it alone): the challenger re-runs it, challenges it, bisects the
 /// trace and the disputed tensor down to one element (the moves are logged), the contract computes
@@ -155,7 +155,12 @@ impl DevArgs {
         .await
         .context("creating the dev API key")?
         .secret;
-        println!("coordinator  {api_url}  (GET /v1/jobs, /v1/models, /metrics)");
+        println!(
+            "coordinator  {api_url}  (GET /v1/jobs, /v1/games, /v1/accounts, /v1/events, /metrics)"
+        );
+        println!(
+            "dashboard    {api_url}/  (jobs, disputes move by move, earnings and slashes, live)"
+        );
         println!("api key      {api_key}  (POST /v1/jobs: Authorization: Bearer …)");
 
         let shutdown = CancellationToken::new();
