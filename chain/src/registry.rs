@@ -140,6 +140,9 @@ fn chunks(leaves: &[Vec<u8>]) -> Vec<std::ops::Range<usize>> {
     ranges
 }
 
+/// An op's leaves and the ranges of them each transaction publishes.
+type OpChunks = (Vec<Vec<u8>>, Vec<std::ops::Range<usize>>);
+
 /// Publishes every op's leaves in chunks of at most [`PUBLISH_CHUNK_BYTES`] and seals each op,
 /// telling `progress` (transactions sent, transactions in all) after each transaction.
 pub async fn publish_model(
@@ -150,7 +153,7 @@ pub async fn publish_model(
     progress: &mut (dyn FnMut(usize, usize) + Send),
 ) -> Result<()> {
     let registry = ModelRegistry::new(deployment.registry, client.provider());
-    let ops: Vec<(Vec<Vec<u8>>, Vec<std::ops::Range<usize>>)> = model
+    let ops: Vec<OpChunks> = model
         .ops
         .iter()
         .map(|op| {
