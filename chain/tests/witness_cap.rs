@@ -36,12 +36,7 @@ alloy::sol! {
 }
 
 fn seeded_rng(test: &str) -> StdRng {
-    let seed = std::env::var("VOUCH_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| rand::rng().random());
-    eprintln!("{test}: VOUCH_SEED={seed}");
-    StdRng::seed_from_u64(seed)
+    StdRng::seed_from_u64(vouch_core::random::test_seed(test))
 }
 
 /// The calldata of `step(gameId, witness)`, ABI-encoded by alloy.

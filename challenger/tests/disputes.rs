@@ -33,12 +33,7 @@ struct Net {
 }
 
 fn seed() -> u64 {
-    let seed = std::env::var("VOUCH_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| rand::rng().random());
-    eprintln!("VOUCH_SEED={seed}");
-    seed
+    vouch_core::random::test_seed("disputes")
 }
 
 /// A chain that mines every transaction at once, with 300 s clocks (30 s per move at least), and a

@@ -160,11 +160,7 @@ impl Daemon {
 
 #[tokio::test]
 async fn poison_models_are_refused_under_a_memory_ceiling_while_a_liar_is_slashed() {
-    let seed: u64 = std::env::var("VOUCH_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| rand::rng().random());
-    eprintln!("VOUCH_SEED={seed}");
+    let seed = vouch_core::random::test_seed("poison");
     let mut rng = StdRng::seed_from_u64(seed);
     let dir = std::env::temp_dir().join(format!("vouch-poison-{seed}"));
     let _ = std::fs::remove_dir_all(&dir);

@@ -3,7 +3,7 @@
 //! differing element; an unknown job and an unsettled one are said to be so.
 
 use alloy::primitives::U256;
-use rand::{Rng, SeedableRng, rngs::StdRng};
+use rand::{SeedableRng, rngs::StdRng};
 use serde_json::Value;
 use std::{path::Path, process::Command, time::Duration};
 use vouch_chain::{
@@ -43,11 +43,7 @@ fn hex0x(b: &[u8]) -> String {
 
 #[tokio::test]
 async fn verify_passes_an_honest_result_and_names_the_first_wrong_element_of_a_lie() {
-    let seed: u64 = std::env::var("VOUCH_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| rand::rng().random());
-    eprintln!("VOUCH_SEED={seed}");
+    let seed = vouch_core::random::test_seed("verify");
     let mut rng = StdRng::seed_from_u64(seed);
     let dir = std::env::temp_dir().join(format!("vouch-verify-{seed}"));
     let _ = std::fs::remove_dir_all(&dir);

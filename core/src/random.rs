@@ -7,6 +7,17 @@ use crate::{
 };
 use rand::Rng;
 
+/// The seed of a randomized test: `VOUCH_SEED` when set (to replay a failure), else a fresh one;
+/// printed with the test's name either way, so every run can be replayed.
+pub fn test_seed(test: &str) -> u64 {
+    let seed = std::env::var("VOUCH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| rand::rng().random());
+    eprintln!("{test}: VOUCH_SEED={seed}");
+    seed
+}
+
 fn rows(rng: &mut impl Rng, n: usize, k: usize) -> Vec<WeightRow> {
     (0..n)
         .map(|_| {

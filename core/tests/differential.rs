@@ -14,12 +14,7 @@ use vouch_core::{
 };
 
 fn seeded_rng(test: &str) -> StdRng {
-    let seed = std::env::var("VOUCH_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| rand::rng().random::<u64>());
-    eprintln!("{test}: VOUCH_SEED={seed}");
-    StdRng::seed_from_u64(seed)
+    StdRng::seed_from_u64(vouch_core::random::test_seed(test))
 }
 
 const MODES: [MatmulMode; 2] = [MatmulMode::Int, MatmulMode::F32Chunked];

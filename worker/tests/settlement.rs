@@ -15,11 +15,7 @@ const ETH: u64 = 1_000_000_000_000_000_000;
 
 #[tokio::test]
 async fn a_job_settles_and_everyone_is_paid_to_the_wei() {
-    let seed: u64 = std::env::var("VOUCH_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| rand::rng().random());
-    eprintln!("VOUCH_SEED={seed}");
+    let seed = vouch_core::random::test_seed("settlement");
     let mut rng = StdRng::seed_from_u64(seed);
 
     let chain = LocalChain::start(None).unwrap();

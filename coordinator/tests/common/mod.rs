@@ -31,12 +31,7 @@ pub(crate) const BODY_LIMIT: usize = 64 * 1024;
 
 /// A fresh random seed (or `VOUCH_SEED`), printed so a failure can be replayed.
 pub(crate) fn seed() -> u64 {
-    let seed = std::env::var("VOUCH_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(rand::random);
-    eprintln!("VOUCH_SEED={seed}");
-    seed
+    vouch_core::random::test_seed("coordinator")
 }
 
 /// A directory removed on drop.
