@@ -310,17 +310,10 @@ async fn indexer_follows_results_settlements_and_refunds() {
 /// (e.g. `postgres://vouch@127.0.0.1:5432`); skipped when it is unset.
 #[tokio::test]
 async fn postgres_serves_the_same_flow() {
-    let Ok(base) = std::env::var("VOUCH_TEST_POSTGRES_URL") else {
-        eprintln!("skipped: set VOUCH_TEST_POSTGRES_URL to run against PostgreSQL");
+    let Some(url) = fresh_postgres("flow").await else {
         return;
     };
     let mut rng = StdRng::seed_from_u64(seed());
-    let name = format!("vouch_test_{}", rand::random::<u64>());
-    let url = format!("{}/{name}", base.trim_end_matches('/'));
-    sqlx::any::install_default_drivers();
-    <sqlx::Any as sqlx::migrate::MigrateDatabase>::create_database(&url)
-        .await
-        .unwrap();
     let env = setup_with(&mut rng, Some(url.clone())).await;
     settlement_flow(&env, &mut rng).await;
 
@@ -336,9 +329,7 @@ async fn postgres_serves_the_same_flow() {
     env.catch_up().await;
     assert_eq!(snapshot(&app).await, before);
     env.state.pool.close().await;
-    <sqlx::Any as sqlx::migrate::MigrateDatabase>::drop_database(&url)
-        .await
-        .unwrap();
+    drop_postgres(&url).await;
 }
 
 async fn settlement_flow(env: &Env, rng: &mut StdRng) {
@@ -1181,25 +1172,13 @@ async fn keys_hold_their_rate_and_cap_under_concurrency() {
     let dir = TempDir::new();
     let sqlite = format!("sqlite://{}", dir.0.join("keys.db").display());
     keys_flow(&db::connect(&sqlite).await.unwrap()).await;
-    let Ok(base) = std::env::var("VOUCH_TEST_POSTGRES_URL") else {
-        eprintln!("PostgreSQL part skipped: set VOUCH_TEST_POSTGRES_URL");
+    let Some(url) = fresh_postgres("keys").await else {
         return;
     };
-    let url = format!(
-        "{}/vouch_keys_{}",
-        base.trim_end_matches('/'),
-        rand::random::<u64>()
-    );
-    sqlx::any::install_default_drivers();
-    <sqlx::Any as sqlx::migrate::MigrateDatabase>::create_database(&url)
-        .await
-        .unwrap();
     let pool = db::connect(&url).await.unwrap();
     keys_flow(&pool).await;
     pool.close().await;
-    <sqlx::Any as sqlx::migrate::MigrateDatabase>::drop_database(&url)
-        .await
-        .unwrap();
+    drop_postgres(&url).await;
 }
 
 async fn keys_flow(pool: &sqlx::AnyPool) {

@@ -124,6 +124,25 @@ fn keys(v: &Value) -> BTreeSet<String> {
 async fn events_follow_a_dispute_and_a_settlement_and_resume() {
     let mut rng = StdRng::seed_from_u64(seed());
     let env = setup(&mut rng).await;
+    dispute_events_flow(env, &mut rng).await;
+}
+
+/// The same dispute, stream and accounts on PostgreSQL (skipped when `VOUCH_TEST_POSTGRES_URL` is
+/// unset).
+#[tokio::test]
+async fn postgres_serves_the_same_events_and_accounts() {
+    let Some(url) = fresh_postgres("events").await else {
+        return;
+    };
+    let mut rng = StdRng::seed_from_u64(seed());
+    let env = setup_with(&mut rng, Some(url.clone())).await;
+    let pool = env.state.pool.clone();
+    dispute_events_flow(env, &mut rng).await;
+    pool.close().await;
+    drop_postgres(&url).await;
+}
+
+async fn dispute_events_flow(env: Env, rng: &mut StdRng) {
     let mut indexer = env.indexer().await;
     indexer.catch_up().await.unwrap();
     // The router over the state the indexer publishes to.
@@ -175,7 +194,7 @@ async fn events_follow_a_dispute_and_a_settlement_and_resume() {
     )
     .await
     .unwrap();
-    let input = env.random_input(&mut rng);
+    let input = env.random_input(rng);
     let (status, posted) = post(
         &api,
         "/v1/jobs",

@@ -100,6 +100,32 @@ pub(crate) fn hex0x(b: &[u8]) -> String {
     format!("0x{}", hex::encode(b))
 }
 
+/// A fresh, empty PostgreSQL database under `VOUCH_TEST_POSTGRES_URL` (its URL), or `None` (and a line
+/// saying the PostgreSQL part is skipped) when that is unset. Drop it with [`drop_postgres`].
+pub(crate) async fn fresh_postgres(what: &str) -> Option<String> {
+    let Ok(base) = std::env::var("VOUCH_TEST_POSTGRES_URL") else {
+        eprintln!("{what}: PostgreSQL part skipped: set VOUCH_TEST_POSTGRES_URL");
+        return None;
+    };
+    let url = format!(
+        "{}/vouch_{what}_{}",
+        base.trim_end_matches('/'),
+        rand::random::<u64>()
+    );
+    sqlx::any::install_default_drivers();
+    <sqlx::Any as sqlx::migrate::MigrateDatabase>::create_database(&url)
+        .await
+        .unwrap();
+    Some(url)
+}
+
+/// Drops a database made by [`fresh_postgres`].
+pub(crate) async fn drop_postgres(url: &str) {
+    <sqlx::Any as sqlx::migrate::MigrateDatabase>::drop_database(url)
+        .await
+        .unwrap();
+}
+
 pub(crate) async fn setup(rng: &mut StdRng) -> Env {
     setup_with(rng, None).await
 }
