@@ -587,46 +587,12 @@ async fn indexer_restarts_resume_and_replays_change_nothing() {
 /// and the job is served as open again once the result is overturned.
 #[tokio::test]
 async fn http_serves_a_dispute_as_it_narrows() {
-    use vouch_challenger::{Challenger, ChallengerConfig, Strategy};
-    use vouch_core::burn_exec::BurnBackend;
-    use vouch_worker::{Lie, Worker, WorkerConfig};
-
     let mut rng = StdRng::seed_from_u64(seed());
     let env = setup(&mut rng).await;
     let app = env.app();
     let dir = TempDir::new();
-    let mut worker = Worker::new(
-        WorkerConfig {
-            chain: env.cfg.clone(),
-            deployment: env.deployment,
-            data_dir: dir.0.join("worker"),
-            confirmations: 0,
-            poll_interval: Duration::from_millis(20),
-            policy: vouch_worker::Policy::default(),
-            backend: BurnBackend::Flex,
-            lie: Some(Lie::Consistent { step: 0 }),
-        },
-        env.chain.signer(3),
-    )
-    .await
-    .unwrap();
-    let mut challenger = Challenger::new(
-        ChallengerConfig {
-            chain: env.cfg.clone(),
-            deployment: env.deployment,
-            data_dir: dir.0.join("challenger"),
-            confirmations: 0,
-            poll_interval: Duration::from_millis(20),
-            sample_rate: 1.0,
-            sample_key: alloy::primitives::B256::repeat_byte(9),
-            policy: vouch_worker::Policy::default(),
-            backend: BurnBackend::Flex,
-            strategy: Strategy::Honest,
-        },
-        env.chain.signer(4),
-    )
-    .await
-    .unwrap();
+    let mut worker = env.lying_worker(&dir.0.join("worker"), 3).await;
+    let mut challenger = env.honest_challenger(&dir.0.join("challenger"), 4).await;
     env.catch_up().await;
     let input = env.random_input(&mut rng);
     let (status, posted) = post(

@@ -19,10 +19,8 @@ use std::{collections::BTreeSet, time::Duration};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tower::ServiceExt;
 use vouch_chain::anvil::increase_time;
-use vouch_challenger::{Challenger, ChallengerConfig, Strategy};
 use vouch_coordinator::{ApiConfig, CoordinatorConfig, router, serve};
-use vouch_core::{burn_exec::BurnBackend, reference, tensor};
-use vouch_worker::{Lie, Worker, WorkerConfig};
+use vouch_core::{reference, tensor};
 
 /// One server-sent event (or comment) as read off the wire.
 #[derive(Debug, Clone, Default)]
@@ -162,38 +160,8 @@ async fn dispute_events_flow(env: Env, rng: &mut StdRng) {
     });
 
     let dir = TempDir::new();
-    let mut liar = Worker::new(
-        WorkerConfig {
-            chain: env.cfg.clone(),
-            deployment: env.deployment,
-            data_dir: dir.0.join("liar"),
-            confirmations: 0,
-            poll_interval: Duration::from_millis(20),
-            policy: vouch_worker::Policy::default(),
-            backend: BurnBackend::Flex,
-            lie: Some(Lie::Consistent { step: 0 }),
-        },
-        env.chain.signer(3),
-    )
-    .await
-    .unwrap();
-    let mut challenger = Challenger::new(
-        ChallengerConfig {
-            chain: env.cfg.clone(),
-            deployment: env.deployment,
-            data_dir: dir.0.join("challenger"),
-            confirmations: 0,
-            poll_interval: Duration::from_millis(20),
-            sample_rate: 1.0,
-            sample_key: alloy::primitives::B256::repeat_byte(9),
-            policy: vouch_worker::Policy::default(),
-            backend: BurnBackend::Flex,
-            strategy: Strategy::Honest,
-        },
-        env.chain.signer(4),
-    )
-    .await
-    .unwrap();
+    let mut liar = env.lying_worker(&dir.0.join("liar"), 3).await;
+    let mut challenger = env.honest_challenger(&dir.0.join("challenger"), 4).await;
     let input = env.random_input(rng);
     let (status, posted) = post(
         &api,

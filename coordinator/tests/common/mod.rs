@@ -14,14 +14,18 @@ use serde_json::Value;
 use std::{
     path::PathBuf,
     sync::atomic::{AtomicU64, Ordering},
+    time::Duration,
 };
 use tower::ServiceExt;
 use vouch_chain::{
     ChainClient, ChainConfig, Deployment, Market, MarketParams, anvil::LocalChain,
     bindings::ModelRegistry, deploy, registry::list_model,
 };
+use vouch_challenger::{Challenger, ChallengerConfig, Strategy};
 use vouch_coordinator::{ApiConfig, AppState, Indexer, db, keys, router};
+use vouch_core::burn_exec::BurnBackend;
 use vouch_core::{Model, random::random_model};
+use vouch_worker::{Lie, Worker, WorkerConfig};
 
 pub(crate) const FEE: u64 = 1_000_000_000_000_000;
 pub(crate) const ROYALTY_BPS: u16 = 500;
@@ -174,6 +178,50 @@ pub(crate) struct Api {
 }
 
 impl Env {
+    /// A worker that answers every job with a consistent lie from op 0, state under `dir`.
+    pub(crate) async fn lying_worker(&self, dir: &std::path::Path, account: usize) -> Worker {
+        Worker::new(
+            WorkerConfig {
+                chain: self.cfg.clone(),
+                deployment: self.deployment,
+                data_dir: dir.to_path_buf(),
+                confirmations: 0,
+                poll_interval: Duration::from_millis(20),
+                policy: vouch_worker::Policy::default(),
+                backend: BurnBackend::Flex,
+                lie: Some(Lie::Consistent { step: 0 }),
+            },
+            self.chain.signer(account),
+        )
+        .await
+        .unwrap()
+    }
+
+    /// An honest challenger that re-runs every result, state under `dir`.
+    pub(crate) async fn honest_challenger(
+        &self,
+        dir: &std::path::Path,
+        account: usize,
+    ) -> Challenger {
+        Challenger::new(
+            ChallengerConfig {
+                chain: self.cfg.clone(),
+                deployment: self.deployment,
+                data_dir: dir.to_path_buf(),
+                confirmations: 0,
+                poll_interval: Duration::from_millis(20),
+                sample_rate: 1.0,
+                sample_key: alloy::primitives::B256::repeat_byte(9),
+                policy: vouch_worker::Policy::default(),
+                backend: BurnBackend::Flex,
+                strategy: Strategy::Honest,
+            },
+            self.chain.signer(account),
+        )
+        .await
+        .unwrap()
+    }
+
     /// The API as configured by [`setup`], called with the test key.
     pub(crate) fn app(&self) -> Api {
         self.app_with(test_api_config())
