@@ -8,6 +8,9 @@
 //! line, and stay up; meanwhile the challenger catches a lying worker on another job and the liar is
 //! slashed to the wei. A worker with no budget dies under the same ceiling, and after a few restarts
 //! records the job as failed and stays up: no crash loop.
+mod common;
+
+use common::LocalMarket;
 
 use alloy::{primitives::U256, providers::Provider};
 use rand::{Rng, SeedableRng, rngs::StdRng};
@@ -16,10 +19,7 @@ use std::{
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
-use vouch_chain::{
-    ChainClient, ChainConfig, Deployment, JobStatus, Market, MarketParams, anvil::LocalChain,
-    deploy, registry,
-};
+use vouch_chain::{ChainClient, JobStatus, Market, MarketParams, anvil::LocalChain, registry};
 use vouch_core::{
     Model, Shape,
     burn_exec::BurnBackend,
@@ -162,21 +162,17 @@ impl Daemon {
 async fn poison_models_are_refused_under_a_memory_ceiling_while_a_liar_is_slashed() {
     let seed = vouch_core::random::test_seed("poison");
     let mut rng = StdRng::seed_from_u64(seed);
-    let dir = std::env::temp_dir().join(format!("vouch-poison-{seed}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-
-    let chain = LocalChain::start(None).unwrap();
-    let config = ChainConfig::local(chain.endpoint());
-    let owner = ChainClient::connect(&config, chain.signer(0))
-        .await
-        .unwrap();
+    let dir = common::fresh_dir(&format!("poison-{seed}"));
     let mut params = MarketParams::new(600, U256::from(ETH), 1_000_000_000);
     params.game_clock = 300;
     params.clock_extension = 30;
-    let deployment: Deployment = deploy(&owner, params).await.unwrap();
-    let deployment_file = dir.join("deployment.json");
-    std::fs::write(&deployment_file, serde_json::to_vec(&deployment).unwrap()).unwrap();
+    let LocalMarket {
+        chain,
+        config,
+        owner,
+        deployment,
+        deployment_file,
+    } = LocalMarket::start(&dir, params).await;
 
     let poison = poison(CLAMPS);
     poison.validate().expect("the poison passes validation");

@@ -1,14 +1,15 @@
 //! `vouch worker status` and the agents' Prometheus metrics on a real anvil with the real contracts:
 //! a worker with a settled result, a pending one and a game against it (opened by a challenger that
 //! disputes correct results), read back by the real `vouch` binary and by scraping `/metrics`.
+mod common;
+
+use common::LocalMarket;
 
 use alloy::primitives::U256;
 use rand::{SeedableRng, rngs::StdRng};
 use std::{process::Command, time::Duration};
 use tokio_util::sync::CancellationToken;
-use vouch_chain::{
-    ChainClient, ChainConfig, Market, MarketParams, anvil, anvil::LocalChain, deploy, registry,
-};
+use vouch_chain::{ChainClient, Market, MarketParams, anvil, registry};
 use vouch_challenger::{Challenger, ChallengerConfig, Strategy};
 use vouch_core::{burn_exec::BurnBackend, random, tensor};
 use vouch_worker::{Policy, Worker, WorkerConfig};
@@ -36,25 +37,23 @@ fn sample(text: &str, name: &str) -> f64 {
 
 #[tokio::test]
 async fn worker_status_and_metrics_show_earnings_pending_results_and_game_clocks() {
-    let dir = std::env::temp_dir().join(format!("vouch-status-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let chain = LocalChain::start(None).unwrap();
-    let config = ChainConfig::local(chain.endpoint());
-    let owner = ChainClient::connect(&config, chain.signer(0))
-        .await
-        .unwrap();
-    let poster = ChainClient::connect(&config, chain.signer(1))
-        .await
-        .unwrap();
+    let seed = vouch_core::random::test_seed("status");
+    let dir = common::fresh_dir(&format!("status-{seed}"));
     let window = 600;
     let mut params = MarketParams::new(window, U256::from(ETH), 1_000_000_000);
     params.game_clock = 300;
     params.clock_extension = 30;
-    let deployment = deploy(&owner, params).await.unwrap();
-    let deployment_file = dir.join("deployment.json");
-    std::fs::write(&deployment_file, serde_json::to_vec(&deployment).unwrap()).unwrap();
-    let mut rng = StdRng::seed_from_u64(10);
+    let LocalMarket {
+        chain,
+        config,
+        owner,
+        deployment,
+        deployment_file,
+    } = LocalMarket::start(&dir, params).await;
+    let poster = ChainClient::connect(&config, chain.signer(1))
+        .await
+        .unwrap();
+    let mut rng = StdRng::seed_from_u64(seed);
     let model = random::random_model(&mut rng, &[16, 8, 4]);
     let fee = U256::from(ETH / 100);
     let model_id = registry::list_model(&owner, &deployment, &model, fee, 1_000)

@@ -1,14 +1,16 @@
 //! `vouch verify` (the real binary) against a real anvil: an honest settled job verifies; a wrong
 //! result that nobody challenged settles anyway and is reported as not matching, with the first
 //! differing element; an unknown job and an unsettled one are said to be so.
+mod common;
+
+use common::LocalMarket;
 
 use alloy::primitives::U256;
 use rand::{SeedableRng, rngs::StdRng};
 use serde_json::Value;
 use std::{path::Path, process::Command, time::Duration};
 use vouch_chain::{
-    ChainClient, ChainConfig, JobStatus, Market, MarketParams, anvil, anvil::LocalChain, deploy,
-    registry,
+    ChainClient, JobStatus, Market, MarketParams, anvil, anvil::LocalChain, registry,
 };
 use vouch_core::{burn_exec::BurnBackend, random, reference, tensor};
 use vouch_worker::{Lie, Policy, Worker, WorkerConfig};
@@ -45,23 +47,18 @@ fn hex0x(b: &[u8]) -> String {
 async fn verify_passes_an_honest_result_and_names_the_first_wrong_element_of_a_lie() {
     let seed = vouch_core::random::test_seed("verify");
     let mut rng = StdRng::seed_from_u64(seed);
-    let dir = std::env::temp_dir().join(format!("vouch-verify-{seed}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-
-    let chain = LocalChain::start(None).unwrap();
-    let config = ChainConfig::local(chain.endpoint());
-    let owner = ChainClient::connect(&config, chain.signer(0))
-        .await
-        .unwrap();
-    let deployment = deploy(
-        &owner,
+    let dir = common::fresh_dir(&format!("verify-{seed}"));
+    let LocalMarket {
+        chain,
+        config,
+        owner,
+        deployment,
+        deployment_file,
+    } = LocalMarket::start(
+        &dir,
         MarketParams::new(WINDOW, U256::from(ETH), 1_000_000_000),
     )
-    .await
-    .unwrap();
-    let deployment_file = dir.join("deployment.json");
-    std::fs::write(&deployment_file, serde_json::to_vec(&deployment).unwrap()).unwrap();
+    .await;
 
     // One model, listed twice: the honest worker serves the first listing, the liar the second.
     let model = random::random_any_model(&mut rng);
