@@ -28,21 +28,29 @@ impl Requant {
     /// Returns `None` for a scale that is not positive and finite or cannot be represented
     /// (`scale ≥ 2^30` or `scale < 2^-62`).
     pub fn from_scale(scale: f64) -> Option<Self> {
-        if !(scale.is_finite() && scale > 0.0) {
+        Self::from_scale_bits(scale, 31)
+    }
+
+    /// The closest `(M, s)` to a positive real scale with `M` in `[2^(bits−1), 2^bits)` where the
+    /// shift range allows: 31 bits for int32 accumulators, 16 for the int64 accumulators of the
+    /// language model's exact-weight denses (docs/LLM_INT.md §2.1), so that `|acc · M| < 2^62`.
+    ///
+    /// Returns `None` for a scale that is not positive and finite, cannot be represented, or for
+    /// `bits` outside `1..=31`.
+    pub fn from_scale_bits(scale: f64, bits: u32) -> Option<Self> {
+        if !(scale.is_finite() && scale > 0.0 && (1..=31).contains(&bits)) {
             return None;
         }
-        // Pick s so that scale·2^s lands in [2^30, 2^31).
+        let bits = bits as i32;
+        // Pick s so that scale·2^s lands in [2^(bits−1), 2^bits).
         let exp = scale.log2().floor() as i32; // scale in [2^exp, 2^(exp+1))
-        let mut shift = 30 - exp;
-        if shift > i32::from(MAX_SHIFT) {
-            shift = i32::from(MAX_SHIFT);
-        }
+        let mut shift = (bits - 1 - exp).min(i32::from(MAX_SHIFT));
         if shift < i32::from(MIN_SHIFT) {
             return None;
         }
         let mut m = (scale * 2f64.powi(shift)).round();
-        if m >= 2f64.powi(31) {
-            // Rounding carried into bit 31: halve.
+        if m >= 2f64.powi(bits) {
+            // Rounding carried into bit `bits`: halve.
             if shift == i32::from(MIN_SHIFT) {
                 return None;
             }
@@ -83,8 +91,18 @@ impl Requant {
 ///
 /// `acc` must leave room for the rounding term (|acc| < 2^62); the shift is arithmetic.
 pub fn round_shift(acc: i64, shift: u8, zero: i8, lo: i8, hi: i8) -> i8 {
-    let s = u32::from(shift);
-    (((acc + (1i64 << (s - 1))) >> s) + i64::from(zero)).clamp(i64::from(lo), i64::from(hi)) as i8
+    (round_half_up(acc, shift) + i64::from(zero)).clamp(i64::from(lo), i64::from(hi)) as i8
+}
+
+/// `(acc + 2^(s−1)) >> s` for `s ≥ 1`, and `acc` itself for `s = 0`: division by `2^s` rounded half
+/// up (towards +∞, also for negative ties), the rounding of every op (PROTOCOL.md §1.1).
+///
+/// `acc` must leave room for the rounding term (|acc| < 2^62) and `s ≤ 62`.
+pub fn round_half_up(acc: i64, shift: u8) -> i64 {
+    match shift {
+        0 => acc,
+        s => (acc + (1i64 << (s - 1))) >> s,
+    }
 }
 
 #[cfg(test)]
@@ -136,6 +154,18 @@ mod tests {
             let den = 1i128 << s;
             let exact = (2 * num + den).div_euclid(2 * den);
             prop_assert_eq!(i128::from(got), exact.clamp(-128, 127));
+        }
+
+        #[test]
+        fn from_scale_bits_keeps_the_multiplier_in_its_range(scale in 1e-12f64..1.0, bits in 2u32..=31) {
+            let q = Requant::from_scale_bits(scale, bits).unwrap();
+            prop_assert!(q.is_valid());
+            prop_assert!(q.multiplier < 1 << bits);
+            if q.shift < MAX_SHIFT {
+                prop_assert!(q.multiplier >= 1 << (bits - 1));
+            }
+            // M is scale·2^s rounded to the nearest integer.
+            prop_assert!((f64::from(q.multiplier) - scale * 2f64.powi(i32::from(q.shift))).abs() <= 0.5);
         }
 
         #[test]

@@ -1,0 +1,163 @@
+//! The integer model's file: a magic, then the model in postcard. Loading checks every length,
+//! range and overflow bound before the model can run.
+
+use super::{
+    Block, CONTEXT, Dense, GU_Q, Gain, IntModel, NORM_FRAC, NORM_Q, P_Q, V_Q, import::check_bound,
+};
+use crate::{
+    error::{LlmError, Result},
+    gguf::BLOCK,
+};
+use std::path::Path;
+
+/// Magic bytes that open an integer language-model file.
+pub const LLM_MAGIC: &[u8; 8] = b"VOUCHLM1";
+
+/// Writes the model durably (temporary file, fsync, rename).
+pub fn save(model: &IntModel, path: &Path) -> Result<()> {
+    let mut bytes = LLM_MAGIC.to_vec();
+    bytes.extend(postcard::to_stdvec(model).map_err(|e| LlmError::Format(e.to_string()))?);
+    vouch_core::durable::write(path, &bytes)
+        .map_err(|e| LlmError::Io(format!("{}: {e}", path.display())))
+}
+
+/// Reads and checks a model file.
+pub fn load(path: &Path) -> Result<IntModel> {
+    let bytes =
+        std::fs::read(path).map_err(|e| LlmError::Io(format!("{}: {e}", path.display())))?;
+    let body = bytes.strip_prefix(LLM_MAGIC.as_slice()).ok_or_else(|| {
+        LlmError::Format(format!(
+            "{}: not a Vouch language model (no {LLM_MAGIC:?})",
+            path.display()
+        ))
+    })?;
+    let model: IntModel = postcard::from_bytes(body)
+        .map_err(|e| LlmError::Format(format!("{}: {e}", path.display())))?;
+    model.validate()?;
+    Ok(model)
+}
+
+fn expect(ok: bool, what: impl FnOnce() -> String) -> Result<()> {
+    if ok {
+        Ok(())
+    } else {
+        Err(LlmError::Format(what()))
+    }
+}
+
+fn check_dense(
+    name: &str,
+    w: &Dense,
+    rows: usize,
+    cols: usize,
+    input_bound: i64,
+    mbits: u32,
+) -> Result<()> {
+    let blocks = rows * cols / BLOCK;
+    expect(
+        w.rows == rows
+            && w.cols == cols
+            && w.q.len() == rows * cols
+            && w.d.len() == blocks
+            && w.n.len() == blocks,
+        || format!("{name}: not a {rows}×{cols} projection"),
+    )?;
+    expect(w.requant.len() == rows, || {
+        format!(
+            "{name}: {} requantizations for {rows} rows",
+            w.requant.len()
+        )
+    })?;
+    expect(
+        w.requant
+            .iter()
+            .all(|r| r.is_valid() && r.multiplier < 1 << mbits),
+        || format!("{name}: a requantization is out of range"),
+    )?;
+    expect(w.q.iter().all(|&q| q > i8::MIN), || {
+        format!("{name}: a weight integer is −128")
+    })?;
+    check_bound(name, w, input_bound)
+}
+
+fn check_gain(name: &str, g: &Gain, k: usize) -> Result<()> {
+    expect(g.g.len() == k && i32::from(g.frac) <= NORM_FRAC, || {
+        format!("{name}: malformed RMSNorm gains")
+    })
+}
+
+impl Block {
+    fn validate(&self, l: usize, k: usize, kvw: usize, ffn: usize) -> Result<()> {
+        let n = |s: &str| format!("block {l} {s}");
+        check_gain(&n("attn_norm"), &self.attn_norm, k)?;
+        check_gain(&n("ffn_norm"), &self.ffn_norm, k)?;
+        check_dense(&n("q"), &self.q, k, k, NORM_Q, 16)?;
+        check_dense(&n("k"), &self.k, kvw, k, NORM_Q, 16)?;
+        check_dense(&n("v"), &self.v, kvw, k, NORM_Q, 16)?;
+        check_dense(&n("o"), &self.o, k, k, V_Q, 16)?;
+        check_dense(&n("gate"), &self.gate, ffn, k, NORM_Q, 16)?;
+        check_dense(&n("up"), &self.up, ffn, k, NORM_Q, 16)?;
+        check_dense(&n("down"), &self.down, k, ffn, P_Q, 16)?;
+        expect(self.qk.is_valid(), || {
+            n("scores: requantization out of range")
+        })?;
+        expect(self.silu.len() == 2 * GU_Q as usize + 1, || {
+            n("SiLU table of the wrong length")
+        })?;
+        expect(self.down.requant.iter().all(|r| r.shift > 17), || {
+            n("down: a shift leaves no room for the product's exponent")
+        })
+    }
+}
+
+impl IntModel {
+    /// Every structural rule the forward pass relies on (so a loaded file cannot make it index out
+    /// of bounds or overflow).
+    pub fn validate(&self) -> Result<()> {
+        let c = self.config;
+        c.check()?;
+        let (k, half) = (c.hidden, c.head_dim / 2);
+        expect(self.tokenizer.tokens.len() == c.vocab, || {
+            "tokenizer and vocabulary differ in size".into()
+        })?;
+        expect(
+            (self.tokenizer.eos as usize) < c.vocab
+                && self
+                    .tokenizer
+                    .control
+                    .iter()
+                    .all(|&i| (i as usize) < c.vocab),
+            || "a special token is outside the vocabulary".into(),
+        )?;
+        expect(self.blocks.len() == c.blocks, || {
+            format!(
+                "{} blocks, the configuration says {}",
+                self.blocks.len(),
+                c.blocks
+            )
+        })?;
+        check_dense("head", &self.embed, c.vocab, k, NORM_Q, 16)?;
+        expect(
+            self.embed_requant.len() == c.vocab && self.embed_requant.iter().all(|r| r.is_valid()),
+            || "embedding requantizations malformed".into(),
+        )?;
+        check_gain("output_norm", &self.out_norm, k)?;
+        expect(
+            self.rope_cos.len() == CONTEXT * half && self.rope_sin.len() == CONTEXT * half,
+            || "RoPE tables of the wrong size".into(),
+        )?;
+        expect(
+            !self.exp.is_empty()
+                && self.exp.len() <= 4096
+                && self.exp.iter().all(|&v| (1..=1 << 20).contains(&v)),
+            || "exp table malformed".into(),
+        )?;
+        expect((0..=1 << 20).contains(&self.eps_term), || {
+            "RMSNorm epsilon term out of range".into()
+        })?;
+        for (l, b) in self.blocks.iter().enumerate() {
+            b.validate(l, k, c.kv_width(), c.ffn)?;
+        }
+        Ok(())
+    }
+}

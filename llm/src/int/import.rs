@@ -1,0 +1,313 @@
+//! Import: a llama GGUF → the canonical integer model (docs/LLM_INT.md §4). Floats appear only
+//! here, to compute the integer constants from the GGUF's weights and a calibration run.
+
+use super::{
+    Block, CONTEXT, Dense, EXP_FRAC, GU_Q, Gain, IntModel, LOGIT_FRAC, NORM_FRAC, NORM_Q, P_Q,
+    QK_Q, RES_FRAC, ROPE_FRAC, SCORE_FRAC, V_Q, arith::bit_length,
+};
+use crate::{
+    config::LlamaConfig,
+    error::{LlmError, Result},
+    float::{Calibration, FloatModel},
+    gguf::{BLOCK, BlockRows, Gguf},
+    lm::expect_shape,
+    tokenizer::TokenizerSpec,
+};
+use vouch_core::quant::Requant;
+
+/// What the import measured, for the report.
+#[derive(Debug, Clone)]
+pub struct ImportReport {
+    /// Calibration tokens run through the float model.
+    pub calibration_tokens: usize,
+    /// Relative error of the integer weights against the GGUF's (the 16-bit rounding of each
+    /// block's scale and offset): the largest over all projections.
+    pub max_weight_error: f64,
+}
+
+/// A real ratio as a 16-bit `(M, s)` (the denses' i64 accumulators reach 2^46).
+fn fit16(scale: f64, what: &str) -> Result<Requant> {
+    Requant::from_scale_bits(scale, 16).ok_or_else(|| {
+        LlmError::Quantize(format!("{what}: scale {scale:e} has no 16-bit multiplier"))
+    })
+}
+
+fn fit31(scale: f64, what: &str) -> Result<Requant> {
+    Requant::from_scale_bits(scale, 31).ok_or_else(|| {
+        LlmError::Quantize(format!("{what}: scale {scale:e} has no 31-bit multiplier"))
+    })
+}
+
+/// The GGUF's blocks as integers: per row `σ = max_b max(|d_b|, |m_b|) / 32767`, `D = round(d/σ)`,
+/// `N = round(m/σ)`; returns the dense without requantization and each row's `σ`, plus the largest
+/// relative error `|D σ − d|` over the blocks' scales.
+fn exact_rows(b: &BlockRows) -> (Dense, Vec<f64>, f64) {
+    let nb = b.cols / BLOCK;
+    let mut d = Vec::with_capacity(b.d.len());
+    let mut n = Vec::with_capacity(b.m.len());
+    let mut sigmas = Vec::with_capacity(b.rows);
+    let mut worst = 0f64;
+    for row in 0..b.rows {
+        let (rd, rm) = (&b.d[row * nb..][..nb], &b.m[row * nb..][..nb]);
+        let big = rd
+            .iter()
+            .chain(rm)
+            .fold(0f64, |a, &v| a.max(f64::from(v).abs()));
+        let sigma = if big > 0.0 { big / 32767.0 } else { 1.0 };
+        for (&dv, &mv) in rd.iter().zip(rm) {
+            let (di, ni) = (
+                (f64::from(dv) / sigma).round_ties_even(),
+                (f64::from(mv) / sigma).round_ties_even(),
+            );
+            worst = worst.max((di * sigma - f64::from(dv)).abs() / big.max(f64::MIN_POSITIVE));
+            d.push(di as i16);
+            n.push(ni as i16);
+        }
+        sigmas.push(sigma);
+    }
+    let dense = Dense {
+        rows: b.rows,
+        cols: b.cols,
+        q: b.q.clone(),
+        d,
+        n,
+        requant: Vec::new(),
+    };
+    (dense, sigmas, worst)
+}
+
+/// `G_i = round(2^F · √K · g_i / c)` with the largest `F ≤ 24` that keeps every `|G_i| < 2^31`.
+fn gain(g: &[f32], c: f64) -> Result<Gain> {
+    let k = g.len() as f64;
+    let real: Vec<f64> = g.iter().map(|&v| k.sqrt() * f64::from(v) / c).collect();
+    let big = real.iter().fold(0f64, |a, v| a.max(v.abs()));
+    let mut frac = if big > 0.0 {
+        NORM_FRAC.min(((f64::from(i32::MAX)) / big).log2().floor() as i32)
+    } else {
+        NORM_FRAC
+    };
+    let over = |f: i32| {
+        real.iter()
+            .any(|v| (v * 2f64.powi(f)).round_ties_even().abs() >= 2f64.powi(31))
+    };
+    while frac >= 0 && over(frac) {
+        frac -= 1;
+    }
+    if frac < 0 {
+        return Err(LlmError::Quantize(format!(
+            "an RMSNorm gain of {big:e} does not fit int32"
+        )));
+    }
+    let g = real
+        .iter()
+        .map(|v| (v * 2f64.powi(frac)).round_ties_even() as i32)
+        .collect();
+    Ok(Gain {
+        g,
+        frac: frac as u8,
+    })
+}
+
+/// The calibrated scale of an activation: its largest magnitude over the bound.
+fn scale_of(absmax: f32, bound: i64) -> f64 {
+    f64::from(absmax).max(1e-6) / bound as f64
+}
+
+struct Importer<'a> {
+    g: &'a Gguf,
+    config: LlamaConfig,
+    max_weight_error: f64,
+}
+
+impl Importer<'_> {
+    /// A tensor's integer rows (no requantization yet) and each row's `σ_n`.
+    fn rows(&mut self, name: &str, shape: (usize, usize)) -> Result<(Dense, Vec<f64>)> {
+        let t = self.g.tensor(name)?;
+        expect_shape(name, (t.rows, t.cols), shape)?;
+        let (dense, sigmas, err) = exact_rows(&t.to_blocks());
+        self.max_weight_error = self.max_weight_error.max(err);
+        Ok((dense, sigmas))
+    }
+
+    /// A projection's integer rows and per-row `(M, s)` for `σ_n · ratio` (`ratio = c_in / c_out`).
+    fn dense(&mut self, name: &str, shape: (usize, usize), ratio: f64) -> Result<Dense> {
+        let (mut dense, sigmas) = self.rows(name, shape)?;
+        dense.requant = sigmas
+            .iter()
+            .map(|s| fit16(s * ratio, name))
+            .collect::<Result<_>>()?;
+        Ok(dense)
+    }
+
+    fn block(&mut self, l: usize, cal: &Calibration) -> Result<Block> {
+        let c = self.config;
+        let (k, kvw) = (c.hidden, c.kv_width());
+        let name = |n: &str| format!("blk.{l}.{n}.weight");
+        let norm = |n: &str| -> Result<Vec<f32>> { Ok(self.g.tensor(&name(n))?.to_f32()) };
+        let c_an = scale_of(cal.attn_norm[l], NORM_Q);
+        let attn_norm = gain(&norm("attn_norm")?, c_an)?;
+        let (s_q, s_k, s_v) = (
+            scale_of(cal.q[l], QK_Q),
+            scale_of(cal.k[l], QK_Q),
+            scale_of(cal.v[l], V_Q),
+        );
+        let q = self.dense(&name("attn_q"), (k, k), c_an / s_q)?;
+        let kd = self.dense(&name("attn_k"), (kvw, k), c_an / s_k)?;
+        let v = self.dense(&name("attn_v"), (kvw, k), c_an / s_v)?;
+        let qk = fit31(
+            s_q * s_k / (c.head_dim as f64).sqrt() * 2f64.powi(SCORE_FRAC),
+            "scores",
+        )?;
+        let o = self.dense(&name("attn_output"), (k, k), s_v * 2f64.powi(RES_FRAC))?;
+        let c_fn = scale_of(cal.ffn_norm[l], NORM_Q);
+        let ffn_norm = gain(&norm("ffn_norm")?, c_fn)?;
+        let (s_g, s_u) = (scale_of(cal.gate[l], GU_Q), scale_of(cal.up[l], GU_Q));
+        let gate = self.dense(&name("ffn_gate"), (c.ffn, k), c_fn / s_g)?;
+        let up = self.dense(&name("ffn_up"), (c.ffn, k), c_fn / s_u)?;
+        let xs: Vec<f64> = (-GU_Q..=GU_Q).map(|j| j as f64 * s_g).collect();
+        let silu: Vec<f64> = xs.iter().map(|x| x / (1.0 + (-x).exp())).collect();
+        let s_a = silu.iter().fold(f64::MIN, |a, &b| a.max(b)) / GU_Q as f64;
+        let silu = silu
+            .iter()
+            .map(|v| {
+                (v / s_a)
+                    .round_ties_even()
+                    .clamp(-(GU_Q as f64), GU_Q as f64) as i16
+            })
+            .collect();
+        let down = self.dense(
+            &name("ffn_down"),
+            (k, c.ffn),
+            s_a * s_u * 2f64.powi(RES_FRAC),
+        )?;
+        // |a·u| < 2^30 ⇒ e ≤ 30 − bitlen(P_Q): every shift s − e must stay ≥ 1.
+        let max_e = 30 - bit_length(P_Q) as u8;
+        if let Some(r) = down.requant.iter().find(|r| r.shift <= max_e) {
+            return Err(LlmError::Quantize(format!(
+                "{}: shift {} ≤ {max_e}",
+                name("ffn_down"),
+                r.shift
+            )));
+        }
+        Ok(Block {
+            attn_norm,
+            q,
+            k: kd,
+            v,
+            qk,
+            o,
+            ffn_norm,
+            gate,
+            up,
+            silu,
+            down,
+        })
+    }
+}
+
+/// Checks the registration bounds of docs/LLM_INT.md §5 on one dense: for every row, the worst
+/// accumulator `B_x · Σ_k |W[n][k]|` stays below 2^53 and, times `M_n`, below 2^62.
+pub(super) fn check_bound(name: &str, w: &Dense, input_bound: i64) -> Result<()> {
+    let nb = w.cols / BLOCK;
+    for row in 0..w.rows {
+        let sum: i64 = (0..w.cols)
+            .map(|i| {
+                let b = row * nb + i / BLOCK;
+                (i64::from(w.d[b]) * i64::from(w.q[row * w.cols + i]) + i64::from(w.n[b])).abs()
+            })
+            .sum();
+        let worst = i128::from(sum) * i128::from(input_bound);
+        if worst >= 1 << 53 || worst * i128::from(w.requant[row].multiplier) >= 1 << 62 {
+            return Err(LlmError::Quantize(format!(
+                "{name} row {row}: accumulator bound {worst} too wide"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Imports a llama GGUF: dequantizes it, runs `calibration` through the float model for the
+/// activation scales, and builds the integer model with the GGUF's own weight blocks.
+pub fn import(g: &Gguf, calibration: &[u32]) -> Result<(IntModel, ImportReport)> {
+    let config = LlamaConfig::from_gguf(g)?;
+    let tokenizer = TokenizerSpec::from_gguf(g)?;
+    if calibration.is_empty() {
+        return Err(LlmError::Request(
+            "the calibration text has no tokens".into(),
+        ));
+    }
+    let cal = FloatModel::load(g, config)?.calibrate(calibration)?;
+    let mut im = Importer {
+        g,
+        config,
+        max_weight_error: 0.0,
+    };
+    let c_on = scale_of(cal.out_norm, NORM_Q);
+    let (mut embed, sigmas) = im.rows("token_embd.weight", (config.vocab, config.hidden))?;
+    embed.requant = sigmas
+        .iter()
+        .map(|s| fit16(s * c_on * 2f64.powi(LOGIT_FRAC), "head"))
+        .collect::<Result<_>>()?;
+    let embed_requant = sigmas
+        .iter()
+        .map(|s| fit31(s * 2f64.powi(RES_FRAC), "token_embd"))
+        .collect::<Result<Vec<_>>>()?;
+    let blocks = (0..config.blocks)
+        .map(|l| im.block(l, &cal))
+        .collect::<Result<Vec<_>>>()?;
+    let out_norm = gain(&g.tensor("output_norm.weight")?.to_f32(), c_on)?;
+    let half = config.head_dim / 2;
+    let (mut rope_cos, mut rope_sin) = (
+        Vec::with_capacity(CONTEXT * half),
+        Vec::with_capacity(CONTEXT * half),
+    );
+    for p in 0..CONTEXT {
+        for i in 0..half {
+            let theta =
+                f64::from(config.rope_base).powf(-((2 * i) as f64) / config.head_dim as f64);
+            let (s, c) = (p as f64 * theta).sin_cos();
+            rope_cos.push((c * f64::from(1 << ROPE_FRAC)).round_ties_even() as i16);
+            rope_sin.push((s * f64::from(1 << ROPE_FRAC)).round_ties_even() as i16);
+        }
+    }
+    let exp = (0..)
+        .map(|d: i32| {
+            (2f64.powi(EXP_FRAC) * (-f64::from(d) / 2f64.powi(SCORE_FRAC)).exp()).round_ties_even()
+                as i32
+        })
+        .take_while(|&v| v > 0)
+        .collect();
+    for (l, b) in blocks.iter().enumerate() {
+        for (n, w, bound) in [
+            ("q", &b.q, NORM_Q),
+            ("k", &b.k, NORM_Q),
+            ("v", &b.v, NORM_Q),
+            ("o", &b.o, V_Q),
+            ("gate", &b.gate, NORM_Q),
+            ("up", &b.up, NORM_Q),
+            ("down", &b.down, P_Q),
+        ] {
+            check_bound(&format!("block {l} {n}"), w, bound)?;
+        }
+    }
+    check_bound("head", &embed, NORM_Q)?;
+    let eps_term = (config.hidden as f64 * f64::from(config.eps) * 2f64.powi(2 * RES_FRAC))
+        .round_ties_even() as i64;
+    let model = IntModel {
+        config,
+        tokenizer,
+        eps_term,
+        embed,
+        embed_requant,
+        rope_cos,
+        rope_sin,
+        exp,
+        blocks,
+        out_norm,
+    };
+    let report = ImportReport {
+        calibration_tokens: calibration.len(),
+        max_weight_error: im.max_weight_error,
+    };
+    Ok((model, report))
+}

@@ -1,0 +1,90 @@
+//! What the integer and the float model share: the forward-pass interface, greedy generation and
+//! the input checks.
+
+use crate::error::{LlmError, Result};
+
+/// Logits of the positions of one forward pass.
+pub struct Logits {
+    /// Vocabulary size (the length of one row).
+    pub vocab: usize,
+    /// Row-major `[T × vocab]`, in nats (the integer model's are its integers times 2^-12).
+    pub values: Vec<f32>,
+    /// The greedy next token of every row, as the model itself picks it (the integer model by its
+    /// canonical argmax op: ties go to the lowest id).
+    pub argmax: Vec<u32>,
+}
+
+impl Logits {
+    /// Natural-log probability of `token` at row `t` (a float softmax over the row).
+    pub fn log_prob(&self, t: usize, token: u32) -> f64 {
+        let row = &self.values[t * self.vocab..][..self.vocab];
+        let m = row.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b)) as f64;
+        let z: f64 = row.iter().map(|&v| (v as f64 - m).exp()).sum();
+        row[token as usize] as f64 - m - z.ln()
+    }
+}
+
+/// A causal language model with a key/value cache.
+pub trait LanguageModel {
+    /// Keys and values of the tokens already seen.
+    type Cache;
+    /// Vocabulary size.
+    fn vocab(&self) -> usize;
+    /// An empty cache.
+    fn new_cache(&self) -> Self::Cache;
+    /// Logits of every position of `ids`, which follow the tokens in `cache` (and are appended).
+    fn forward(&self, ids: &[u32], cache: &mut Self::Cache) -> Result<Logits>;
+}
+
+/// Greedy decoding: up to `max_new` tokens after `prompt`, stopping after `eos`.
+///
+/// `on_token` sees each token as it is produced (for streaming output and progress).
+pub fn generate<M: LanguageModel>(
+    model: &M,
+    prompt: &[u32],
+    max_new: usize,
+    eos: u32,
+    mut on_token: impl FnMut(u32),
+) -> Result<Vec<u32>> {
+    if prompt.is_empty() {
+        return Err(LlmError::Request("the prompt has no tokens".into()));
+    }
+    let mut cache = model.new_cache();
+    let mut next = *model
+        .forward(prompt, &mut cache)?
+        .argmax
+        .last()
+        .expect("one row per token");
+    let mut out = Vec::new();
+    while out.len() < max_new {
+        out.push(next);
+        on_token(next);
+        if next == eos || out.len() == max_new {
+            break;
+        }
+        next = model.forward(&[next], &mut cache)?.argmax[0];
+    }
+    Ok(out)
+}
+
+/// Refuses token ids outside the vocabulary.
+pub(crate) fn check_ids(ids: &[u32], vocab: usize) -> Result<()> {
+    match ids.iter().find(|&&id| id as usize >= vocab) {
+        Some(id) => Err(LlmError::Request(format!(
+            "token id {id} is outside the vocabulary of {vocab}"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Refuses a tensor whose shape is not the one the configuration implies.
+pub(crate) fn expect_shape(name: &str, got: (usize, usize), want: (usize, usize)) -> Result<()> {
+    if got == want {
+        Ok(())
+    } else {
+        Err(LlmError::Format(format!(
+            "tensor {name} is {}×{}, the configuration implies {}×{}",
+            got.0, got.1, want.0, want.1
+        )))
+    }
+}

@@ -1,0 +1,236 @@
+//! SmolLM2-135M-Instruct end to end on the real weights: tokenizer, float model and integer model
+//! against the float reference's committed outputs (`models/llm/expected.json`, written by
+//! `models/llm/float_reference.py`; no Python needed here).
+//!
+//! The GGUF comes from `scripts/fetch-smollm2.sh` (pinned sha256); `VOUCH_SMOLLM2` overrides the path.
+
+use serde::Deserialize;
+use std::{
+    path::{Path, PathBuf},
+    sync::OnceLock,
+    time::Instant,
+};
+use vouch_llm::{
+    IntModel,
+    config::LlamaConfig,
+    eval::{Agreement, Forced},
+    float::FloatModel,
+    gguf::Gguf,
+    int,
+    lm::{LanguageModel, generate},
+    tokenizer::{ChatTokenizer, TokenizerSpec},
+};
+
+/// Held-out positions the integer model is checked on (the full 768 run in `vouch model eval`).
+const HELDOUT: usize = 192;
+/// Calibration tokens, as the import default.
+const CALIBRATION: usize = 512;
+
+#[derive(Deserialize)]
+struct Expected {
+    prompts: Vec<PromptCase>,
+    heldout: HeldOut,
+}
+
+#[derive(Deserialize)]
+struct PromptCase {
+    prompt: String,
+    ids: Vec<u32>,
+    answer_ids: Vec<u32>,
+    answer: String,
+}
+
+#[derive(Deserialize)]
+struct HeldOut {
+    ids: Vec<u32>,
+    argmax: Vec<u32>,
+    next_logprob: Vec<f64>,
+}
+
+fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../models/llm")
+        .join(name)
+}
+
+fn expected() -> &'static Expected {
+    static E: OnceLock<Expected> = OnceLock::new();
+    E.get_or_init(|| {
+        serde_json::from_str(&std::fs::read_to_string(data("expected.json")).unwrap()).unwrap()
+    })
+}
+
+fn gguf_path() -> PathBuf {
+    let path = std::env::var_os("VOUCH_SMOLLM2")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").expect("HOME"))
+                .join(".cache/vouch/models/SmolLM2-135M-Instruct.Q4_1.gguf")
+        });
+    assert!(
+        path.exists(),
+        "{} is missing: run scripts/fetch-smollm2.sh first",
+        path.display()
+    );
+    path
+}
+
+fn gguf() -> &'static Gguf {
+    static G: OnceLock<Gguf> = OnceLock::new();
+    G.get_or_init(|| Gguf::open(&gguf_path()).unwrap())
+}
+
+fn tokenizer() -> &'static ChatTokenizer {
+    static T: OnceLock<ChatTokenizer> = OnceLock::new();
+    T.get_or_init(|| ChatTokenizer::new(&TokenizerSpec::from_gguf(gguf()).unwrap()).unwrap())
+}
+
+fn float_model() -> &'static FloatModel {
+    static F: OnceLock<FloatModel> = OnceLock::new();
+    F.get_or_init(|| FloatModel::load(gguf(), LlamaConfig::from_gguf(gguf()).unwrap()).unwrap())
+}
+
+fn int_model() -> &'static IntModel {
+    static M: OnceLock<IntModel> = OnceLock::new();
+    M.get_or_init(|| {
+        let text = std::fs::read_to_string(data("calibration.txt")).unwrap();
+        let ids = tokenizer().encode(&text).unwrap();
+        let began = Instant::now();
+        let (model, report) = int::import(gguf(), &ids[..CALIBRATION]).unwrap();
+        eprintln!(
+            "imported in {:.1} s: {report:?}",
+            began.elapsed().as_secs_f64()
+        );
+        model
+    })
+}
+
+#[test]
+fn the_tokenizer_matches_the_reference() {
+    let e = expected();
+    for case in &e.prompts {
+        assert_eq!(
+            tokenizer().chat(&case.prompt).unwrap(),
+            case.ids,
+            "{:?}",
+            case.prompt
+        );
+    }
+    let text = std::fs::read_to_string(data("heldout.txt")).unwrap();
+    let ids = tokenizer().encode(&text).unwrap();
+    assert_eq!(ids[..e.heldout.ids.len()], e.heldout.ids[..]);
+    for case in &e.prompts {
+        assert_eq!(tokenizer().decode(&case.answer_ids).unwrap(), case.answer);
+    }
+}
+
+#[test]
+fn the_float_model_matches_the_reference() {
+    let h = &expected().heldout;
+    let began = Instant::now();
+    let forced = Forced::run(float_model(), &h.ids[..HELDOUT]).unwrap();
+    let same = forced
+        .argmax
+        .iter()
+        .zip(&h.argmax)
+        .filter(|(a, b)| a == b)
+        .count();
+    let worst = forced
+        .next_logprob
+        .iter()
+        .zip(&h.next_logprob)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0f64, f64::max);
+    eprintln!(
+        "float: {same}/{} argmax equal to numpy's, worst log-prob difference {worst:.5}, {:.1} s",
+        forced.argmax.len(),
+        began.elapsed().as_secs_f64()
+    );
+    assert!(
+        same + 2 >= forced.argmax.len(),
+        "float32 in Rust and numpy differ beyond near-ties"
+    );
+    assert!(worst < 0.01);
+}
+
+#[test]
+fn the_integer_model_agrees_with_the_float_model() {
+    let h = &expected().heldout;
+    let model = int_model();
+    let began = Instant::now();
+    let int = Forced::run(model, &h.ids[..HELDOUT]).unwrap();
+    let n = int.argmax.len();
+    let float = Forced {
+        argmax: h.argmax[..n].to_vec(),
+        next_logprob: h.next_logprob[..n].to_vec(),
+    };
+    let a = Agreement::of(&int, &float);
+    eprintln!(
+        "integer model over {} held-out tokens ({:.1} s): top-1 agreement {:.4}, perplexity {:.3} vs {:.3} (ratio {:.4})",
+        HELDOUT,
+        began.elapsed().as_secs_f64(),
+        a.top1,
+        a.perplexity,
+        a.float_perplexity,
+        a.perplexity_ratio()
+    );
+    assert!(a.top1 >= 0.90, "top-1 agreement {}", a.top1);
+    assert!(
+        a.perplexity_ratio() <= 1.10,
+        "perplexity ratio {}",
+        a.perplexity_ratio()
+    );
+}
+
+#[test]
+fn a_decode_step_computes_the_row_of_the_full_pass() {
+    let model = int_model();
+    let ids = &expected().prompts[3].ids;
+    let full = model.logits(ids, &mut model.new_cache()).unwrap();
+    let mut cache = model.new_cache();
+    model.logits(&ids[..ids.len() - 1], &mut cache).unwrap();
+    let step = model.logits(&ids[ids.len() - 1..], &mut cache).unwrap();
+    let vocab = model.config.vocab;
+    assert_eq!(
+        step[..],
+        full[full.len() - vocab..],
+        "the cached step differs from the full pass"
+    );
+}
+
+#[test]
+fn greedy_answers_follow_the_float_model() {
+    let model = int_model();
+    let e = expected();
+    let began = Instant::now();
+    let case = &e.prompts[0];
+    let answer = generate(model, &case.ids, 16, tokenizer().eos, |_| ()).unwrap();
+    eprintln!(
+        "{:?} → {:?} ({:.1} s)",
+        case.prompt,
+        tokenizer().decode(&answer).unwrap(),
+        began.elapsed().as_secs_f64()
+    );
+    let n = answer.len().min(case.answer_ids.len());
+    assert_eq!(answer[..n], case.answer_ids[..n]);
+}
+
+#[test]
+fn the_model_file_round_trips() {
+    let model = int_model();
+    let dir = std::env::temp_dir().join(format!("vouch-llm-{}", std::process::id()));
+    let path = dir.join("smollm2.vlm");
+    int::save(model, &path).unwrap();
+    let back = int::load(&path).unwrap();
+    let ids = &expected().prompts[1].ids;
+    assert_eq!(
+        back.logits(ids, &mut back.new_cache()).unwrap(),
+        model.logits(ids, &mut model.new_cache()).unwrap()
+    );
+    // A flipped byte in the body is refused or changes nothing the checks allow through; a truncated
+    // file is refused with a clear error.
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+    assert!(int::load(&path).is_err());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
