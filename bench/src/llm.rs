@@ -1,0 +1,117 @@
+//! `cargo run -p vouch-bench --bin llm`: a language model's prefill and decode speed, the canonical
+//! integer path against plain float32 inference of the same weights, side by side in one process.
+//!
+//! Both paths live in `vouch-llm`, which every profile builds at opt-level 3, so the debug build
+//! measures the same code a release build would. Numbers and their reading: `docs/BENCHMARKS.md`.
+
+use anyhow::Context;
+use clap::Parser;
+use std::{path::PathBuf, time::Instant};
+use vouch_llm::{
+    config::LlamaConfig,
+    float::FloatModel,
+    gguf::Gguf,
+    int,
+    lm::LanguageModel,
+    tokenizer::{ChatTokenizer, TokenizerSpec},
+};
+
+/// Prefill and decode tokens/s of the integer model against float32, same weights, same machine.
+#[derive(Debug, Parser)]
+struct Args {
+    /// The GGUF (scripts/fetch-smollm2.sh prints its path).
+    #[arg(long)]
+    gguf: PathBuf,
+    /// The imported integer model (`vouch model import`); imported here when the file is missing.
+    #[arg(long)]
+    model: PathBuf,
+    /// Calibration text for an import.
+    #[arg(long, default_value = "models/llm/calibration.txt")]
+    calibration: PathBuf,
+    /// Prompt text (its first `--prompt-tokens` tokens are the prefill).
+    #[arg(long, default_value = "models/llm/heldout.txt")]
+    text: PathBuf,
+    /// Prefill length.
+    #[arg(long, default_value_t = 64)]
+    prompt_tokens: usize,
+    /// Decode steps timed after the prefill.
+    #[arg(long, default_value_t = 32)]
+    decode: usize,
+}
+
+/// One model's timings: (prefill tokens/s, decode tokens/s, the decoded ids).
+fn measure<M: LanguageModel>(model: &M, prompt: &[u32], steps: usize) -> anyhow::Result<(f64, f64, Vec<u32>)> {
+    let mut cache = model.new_cache();
+    let began = Instant::now();
+    let mut next = *model.forward(prompt, &mut cache)?.argmax.last().context("empty prompt")?;
+    let prefill = began.elapsed().as_secs_f64();
+    let mut ids = vec![next];
+    let began = Instant::now();
+    for _ in 0..steps {
+        next = model.forward(&[next], &mut cache)?.argmax[0];
+        ids.push(next);
+    }
+    let decode = began.elapsed().as_secs_f64();
+    Ok((prompt.len() as f64 / prefill, steps as f64 / decode, ids))
+}
+
+/// Resident memory now and at its peak, in MiB (Linux).
+fn memory() -> (f64, f64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+            .map_or(f64::NAN, |kb| kb / 1024.0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let g = Gguf::open(&args.gguf).with_context(|| format!("reading {}", args.gguf.display()))?;
+    let tokenizer = ChatTokenizer::new(&TokenizerSpec::from_gguf(&g)?)?;
+    let read = |p: &PathBuf| std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()));
+    if !args.model.exists() {
+        let ids = tokenizer.encode(&read(&args.calibration)?)?;
+        let (model, _) = int::import(&g, &ids[..ids.len().min(512)])?;
+        int::save(&model, &args.model)?;
+        eprintln!("imported {} into {}", args.gguf.display(), args.model.display());
+    }
+    let prompt: Vec<u32> = tokenizer.encode(&read(&args.text)?)?.into_iter().take(args.prompt_tokens).collect();
+    anyhow::ensure!(!prompt.is_empty(), "the prompt text has no tokens");
+    let threads = rayon::current_num_threads();
+
+    let before = memory().0;
+    let model = int::load(&args.model)?;
+    let int_mem = memory().0 - before;
+    let (ip, id, int_ids) = measure(&model, &prompt, args.decode)?;
+    drop(model);
+
+    let before = memory().0;
+    let float = FloatModel::load(&g, LlamaConfig::from_gguf(&g)?)?;
+    let float_mem = memory().0 - before;
+    let (fp, fd, float_ids) = measure(&float, &prompt, args.decode)?;
+    let same = int_ids.iter().zip(&float_ids).take_while(|(a, b)| a == b).count();
+
+    println!(
+        "SmolLM2-135M-Instruct, {} prompt tokens then {} decode steps, {threads} threads",
+        prompt.len(),
+        args.decode
+    );
+    println!("path                     prefill tok/s   decode tok/s   model in memory");
+    println!("integer (canonical)      {ip:>13.1}   {id:>12.2}   {int_mem:>9.0} MiB");
+    println!("float32 (same weights)   {fp:>13.1}   {fd:>12.2}   {float_mem:>9.0} MiB");
+    println!(
+        "integer / float          {:>12.2}×   {:>11.2}×",
+        ip / fp,
+        id / fd
+    );
+    println!(
+        "greedy continuations agree on their first {same} of {} tokens; peak resident memory {:.0} MiB",
+        int_ids.len(),
+        memory().1
+    );
+    Ok(())
+}
