@@ -10,12 +10,13 @@ use alloy::{
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use std::{path::PathBuf, time::Duration};
 use vouch_agent::Cursor;
+use vouch_burn::BurnBackend;
 use vouch_chain::{
     ChainClient, ChainConfig, Deployment, GameStatus, JobStatus, Market, MarketParams, anvil,
     anvil::LocalChain, deploy, registry,
 };
 use vouch_challenger::{Challenger, ChallengerConfig, Strategy};
-use vouch_core::{Model, burn_exec::BurnBackend, random, tensor};
+use vouch_core::{Model, random, tensor};
 use vouch_worker::{Lie, Policy, Worker, WorkerConfig, state::WorkerState};
 
 const ETH: u64 = 1_000_000_000_000_000_000;

@@ -19,10 +19,10 @@ use std::{
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
+use vouch_burn::BurnBackend;
 use vouch_chain::{ChainClient, JobStatus, Market, MarketParams, anvil::LocalChain, registry};
 use vouch_core::{
     Model, Shape,
-    burn_exec::BurnBackend,
     model::{ModelMeta, Op, OpKind, WeightRow, Window},
     quant::Requant,
     random, tensor,

@@ -9,9 +9,10 @@ use alloy::primitives::U256;
 use rand::{SeedableRng, rngs::StdRng};
 use std::{process::Command, time::Duration};
 use tokio_util::sync::CancellationToken;
+use vouch_burn::BurnBackend;
 use vouch_chain::{ChainClient, Market, MarketParams, anvil, registry};
 use vouch_challenger::{Challenger, ChallengerConfig, Strategy};
-use vouch_core::{burn_exec::BurnBackend, random, tensor};
+use vouch_core::{random, tensor};
 use vouch_worker::{Policy, Worker, WorkerConfig};
 
 const ETH: u64 = 1_000_000_000_000_000_000;

@@ -9,10 +9,11 @@ use alloy::primitives::U256;
 use rand::{SeedableRng, rngs::StdRng};
 use serde_json::Value;
 use std::{path::Path, process::Command, time::Duration};
+use vouch_burn::BurnBackend;
 use vouch_chain::{
     ChainClient, JobStatus, Market, MarketParams, anvil, anvil::LocalChain, registry,
 };
-use vouch_core::{burn_exec::BurnBackend, random, reference, tensor};
+use vouch_core::{random, reference, tensor};
 use vouch_worker::{Lie, Policy, Worker, WorkerConfig};
 
 const ETH: u64 = 1_000_000_000_000_000_000;

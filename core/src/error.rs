@@ -31,9 +31,6 @@ pub enum CoreError {
     /// Tensor text (JSON) could not be parsed into an int8 tensor.
     #[error("malformed tensor: {0}")]
     Tensor(String),
-    /// The Burn backend failed to execute or read back a tensor.
-    #[error("burn execution failed: {0}")]
-    Burn(String),
     /// A dispute position or index lies outside the game: a step past the last op, an element past the
     /// end of a tensor, a node below the leaves, a byte offset past a leaf.
     #[error("{what} {index} is out of range (limit {limit})")]

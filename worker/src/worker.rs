@@ -18,6 +18,7 @@ use alloy::{
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 use tokio_util::sync::CancellationToken;
 use vouch_agent::{Counters, Cursor, Inference, ModelCache, Policy, Run, StateFile, TraceStore};
+use vouch_burn::BurnBackend;
 use vouch_chain::{
     ChainClient, ChainConfig, ChainError, Deployment, EventStream, JobStatus, Market, Revert,
     VouchEvent,
@@ -26,7 +27,7 @@ use vouch_chain::{
         JobMarket::{JobMarketErrors, JobMarketEvents},
     },
 };
-use vouch_core::{burn_exec::BurnBackend, commit::tensor_root, dispute::Party, tensor};
+use vouch_core::{commit::tensor_root, dispute::Party, tensor};
 
 /// How a worker runs.
 #[derive(Debug, Clone)]

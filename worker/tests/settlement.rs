@@ -4,11 +4,12 @@
 use alloy::{primitives::U256, providers::Provider};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use std::time::Duration;
+use vouch_burn::BurnBackend;
 use vouch_chain::{
     ChainClient, ChainConfig, JobStatus, Market, MarketParams, Revert, anvil, anvil::LocalChain,
     bindings::JobMarket::JobMarketErrors, deploy, registry,
 };
-use vouch_core::{burn_exec::BurnBackend, random, reference, tensor};
+use vouch_core::{random, reference, tensor};
 use vouch_worker::{Policy, Worker, WorkerConfig};
 
 const ETH: u64 = 1_000_000_000_000_000_000;

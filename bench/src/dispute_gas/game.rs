@@ -16,6 +16,7 @@ use std::{
     path::Path,
     time::{Duration, Instant},
 };
+use vouch_burn::BurnBackend;
 use vouch_chain::{
     ChainClient, ChainConfig, GameStatus, Market, MarketParams, anvil,
     bindings::{DisputeGame, OneStepProver},
@@ -24,7 +25,6 @@ use vouch_chain::{
 use vouch_challenger::{Challenger, ChallengerConfig, Strategy};
 use vouch_core::{
     Model,
-    burn_exec::BurnBackend,
     dispute::{Element, element_of_leaf},
     tensor,
 };

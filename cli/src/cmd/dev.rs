@@ -6,13 +6,14 @@ use clap::Args;
 use rand::{SeedableRng, rngs::StdRng};
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 use tokio_util::sync::CancellationToken;
+use vouch_burn::BurnBackend;
 use vouch_chain::{
     ChainClient, ChainConfig, JobStatus, Market, MarketParams, anvil::LocalChain, registry,
 };
 use vouch_challenger::{Challenger, ChallengerConfig, Strategy};
 use vouch_client::ApiClient;
 use vouch_coordinator::{CoordinatorConfig, db, keys};
-use vouch_core::{Model, burn_exec::BurnBackend, commit::model_root, random, reference, tensor};
+use vouch_core::{Model, commit::model_root, random, reference, tensor};
 use vouch_import::{Dataset, layout::onnx_shape, quantize_input};
 use vouch_worker::{Lie, Worker, WorkerConfig};
 

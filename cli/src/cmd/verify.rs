@@ -6,17 +6,13 @@ use anyhow::{Context, bail};
 use clap::Args;
 use serde::Serialize;
 use std::process::ExitCode;
+use vouch_burn::{BurnBackend, BurnModel, MatmulMode};
 use vouch_chain::{
     JobStatus, connect_reader,
     receipt::{self, Attempt, Lookup, Receipt, TxRef, Verdict, Verification},
     registry,
 };
-use vouch_core::{
-    Trace,
-    burn_exec::{BurnBackend, BurnModel, MatmulMode},
-    commit::tensor_root,
-    reference,
-};
+use vouch_core::{Trace, commit::tensor_root, reference};
 
 /// Re-run a settled job from chain data alone and say whether its output is what the model
 /// computes.
