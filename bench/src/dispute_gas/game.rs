@@ -26,7 +26,7 @@ use vouch_challenger::{Challenger, ChallengerConfig, Strategy};
 use vouch_core::{
     Model,
     dispute::{Element, element_of_leaf},
-    tensor,
+    tensor::Tensor,
 };
 use vouch_worker::{Lie, Worker, WorkerConfig};
 
@@ -134,7 +134,12 @@ pub(crate) async fn play(
     let provider = poster.client().provider().clone();
     let deadline = poster.chain_time().await? + 10 * WINDOW;
     let (_, posted) = poster
-        .post_job(model_id, &tensor::to_bytes(input), deadline, fee)
+        .post_job(
+            model_id,
+            &Tensor::new(model.input, input.to_vec())?,
+            deadline,
+            fee,
+        )
         .await
         .context("posting the job")?;
     let first_block = posted

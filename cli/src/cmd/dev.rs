@@ -13,7 +13,12 @@ use vouch_chain::{
 use vouch_challenger::{Challenger, ChallengerConfig, Strategy};
 use vouch_client::ApiClient;
 use vouch_coordinator::{CoordinatorConfig, db, keys};
-use vouch_core::{Model, commit::model_root, random, reference, tensor};
+use vouch_core::{
+    Model,
+    commit::model_root,
+    random, reference,
+    tensor::{self, Tensor},
+};
 use vouch_import::{Dataset, layout::onnx_shape, quantize_input};
 use vouch_worker::{Lie, Worker, WorkerConfig};
 
@@ -246,7 +251,12 @@ impl DevArgs {
             );
             let deadline = dapp.chain_time().await? + 600;
             let (id, _) = dapp
-                .post_job(liar_model, &tensor::to_bytes(&input), deadline, fee)
+                .post_job(
+                    liar_model,
+                    &Tensor::new(model.input, input.clone())?,
+                    deadline,
+                    fee,
+                )
                 .await
                 .context("posting the job the dishonest worker answers")?;
             println!(
