@@ -7,7 +7,7 @@
 //! trace, its commitment trees and a dispute party over it); [`Budget::check`] refuses a model whose
 //! footprint exceeds the operator's limits, so it is never fetched onto the device.
 //!
-//! The constants below are upper bounds per element of what `vouch_core::burn_exec` keeps (host copies
+//! The constants below are upper bounds per element of what `vouch_burn` keeps (host copies
 //! included); they over-estimate rather than under-estimate.
 
 use serde::{Deserialize, Serialize};

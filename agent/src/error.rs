@@ -8,9 +8,12 @@ pub enum AgentError {
     /// Talking to the chain failed.
     #[error(transparent)]
     Chain(#[from] vouch_chain::ChainError),
-    /// A model or trace failed to load or run, or a witness failed its pre-flight check.
+    /// A model or trace failed to load, or a witness failed its pre-flight check.
     #[error(transparent)]
     Core(#[from] vouch_core::CoreError),
+    /// A model failed to run on Burn.
+    #[error(transparent)]
+    Burn(#[from] vouch_burn::BurnError),
     /// Reading or writing the data directory failed.
     #[error("data directory: {0}")]
     Io(#[from] std::io::Error),

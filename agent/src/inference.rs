@@ -10,7 +10,7 @@ use alloy::primitives::U256;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 use vouch_chain::{JobView, Market};
-use vouch_core::{Trace, commit::tensor_root, tensor};
+use vouch_core::{Trace, tensor::Tensor};
 
 /// What re-running a job gave.
 #[derive(Debug)]
@@ -97,8 +97,9 @@ impl Inference {
         if let Some(why) = policy.refuses_fee(job.fee, &loaded.footprint) {
             return Ok(Run::Skipped(Skip::Fee(why)));
         }
-        let input = tensor::from_bytes(input);
-        if tensor_root(&input, loaded.model.input.c as usize) != job.input_root {
+        let input = Tensor::from_bytes(loaded.model.input, input)
+            .map_err(|e| AgentError::Inconsistent(format!("job {}: input: {e}", job.id)))?;
+        if input.root() != job.input_root {
             return Err(AgentError::Inconsistent(format!(
                 "job {}: input does not hash to its input root",
                 job.id
@@ -116,7 +117,7 @@ impl Inference {
         let run = loaded.clone();
         let task = tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            run.burn.run(&input)
+            run.burn.run(input.data())
         });
         let trace = tokio::time::timeout(limit, task)
             .await

@@ -10,13 +10,9 @@ use crate::{
 };
 use alloy::{primitives::U256, providers::DynProvider};
 use std::{collections::HashMap, path::PathBuf, sync::Arc};
+use vouch_burn::{BurnBackend, BurnModel, MatmulMode};
 use vouch_chain::{Deployment, registry};
-use vouch_core::{
-    Model,
-    burn_exec::{BurnBackend, BurnModel, MatmulMode},
-    commit::model_root,
-    durable,
-};
+use vouch_core::{Model, commit::model_root, durable};
 
 /// A model ready to run.
 #[derive(Debug)]

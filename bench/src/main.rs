@@ -16,11 +16,8 @@ use std::{
     path::PathBuf,
     time::{Duration, Instant},
 };
-use vouch_core::{
-    Model,
-    burn_exec::{BurnBackend, BurnModel, F32_CHUNK, MatmulMode},
-    reference,
-};
+use vouch_burn::{BurnBackend, BurnModel, F32_CHUNK, MatmulMode};
+use vouch_core::{Model, reference};
 use vouch_import::{BurnFloatModel, Dataset, load_onnx, quantize_input};
 
 /// Benchmark the deterministic path against plain Burn f32.

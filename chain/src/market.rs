@@ -12,6 +12,7 @@ use alloy::{
     rpc::types::TransactionReceipt,
 };
 use serde::{Deserialize, Serialize};
+use vouch_core::tensor::Tensor;
 
 /// A job's lifecycle on chain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -129,17 +130,17 @@ impl Market {
         })
     }
 
-    /// Posts a job with its fee; returns the job id and the receipt.
+    /// Posts a job on `input` with its fee; returns the job id and the receipt.
     pub async fn post_job(
         &self,
         model_id: U256,
-        input: &[u8],
+        input: &Tensor,
         deadline: u64,
         fee: U256,
     ) -> Result<(U256, TransactionReceipt)> {
         let tx = self
             .contract()
-            .postJob(model_id, Bytes::copy_from_slice(input), deadline)
+            .postJob(model_id, input.to_bytes().into(), deadline)
             .value(fee)
             .into_transaction_request();
         let receipt = self.client.send(tx).await?;

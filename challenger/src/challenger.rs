@@ -18,11 +18,11 @@ use rand::{SeedableRng, rngs::StdRng};
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 use tokio_util::sync::CancellationToken;
 use vouch_agent::{Counters, Cursor, Inference, ModelCache, Policy, Run, StateFile, TraceStore};
+use vouch_burn::BurnBackend;
 use vouch_chain::{
     ChainClient, ChainConfig, Deployment, EventStream, JobStatus, Market, VouchEvent,
     bindings::JobMarket::JobMarketEvents,
 };
-use vouch_core::burn_exec::BurnBackend;
 
 /// How a challenger runs.
 #[derive(Debug, Clone)]

@@ -10,12 +10,16 @@ use alloy::{
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use std::{path::PathBuf, time::Duration};
 use vouch_agent::Cursor;
+use vouch_burn::BurnBackend;
 use vouch_chain::{
     ChainClient, ChainConfig, Deployment, GameStatus, JobStatus, Market, MarketParams, anvil,
     anvil::LocalChain, deploy, registry,
 };
 use vouch_challenger::{Challenger, ChallengerConfig, Strategy};
-use vouch_core::{Model, burn_exec::BurnBackend, random, tensor};
+use vouch_core::{
+    Model, random,
+    tensor::{self, Tensor},
+};
 use vouch_worker::{Lie, Policy, Worker, WorkerConfig, state::WorkerState};
 
 const ETH: u64 = 1_000_000_000_000_000_000;
@@ -146,7 +150,12 @@ impl Net {
         let input = random::random_input(rng, &self.model);
         let deadline = market.chain_time().await.unwrap() + 10 * WINDOW;
         let (id, _) = market
-            .post_job(self.model_id, &tensor::to_bytes(&input), deadline, self.fee)
+            .post_job(
+                self.model_id,
+                &Tensor::new(self.model.input, input.clone()).unwrap(),
+                deadline,
+                self.fee,
+            )
             .await
             .unwrap();
         id

@@ -19,13 +19,14 @@ use std::{
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
+use vouch_burn::BurnBackend;
 use vouch_chain::{ChainClient, JobStatus, Market, MarketParams, anvil::LocalChain, registry};
 use vouch_core::{
     Model, Shape,
-    burn_exec::BurnBackend,
     model::{ModelMeta, Op, OpKind, WeightRow, Window},
     quant::Requant,
-    random, tensor,
+    random,
+    tensor::{self, Tensor},
 };
 use vouch_worker::{Lie, Policy, Worker, WorkerConfig};
 
@@ -244,7 +245,12 @@ async fn poison_models_are_refused_under_a_memory_ceiling_while_a_liar_is_slashe
     let deadline = poster.chain_time().await.unwrap() + 3_600;
     let poison_input: Vec<i8> = (0..poison.input.len()).map(|_| rng.random()).collect();
     let (poison_job, _) = poster
-        .post_job(poison_id, &tensor::to_bytes(&poison_input), deadline, fee)
+        .post_job(
+            poison_id,
+            &Tensor::new(poison.input, poison_input.clone()).unwrap(),
+            deadline,
+            fee,
+        )
         .await
         .unwrap();
     // An attacker answers the poison job with a bogus result, to lure challengers into running it.
@@ -267,7 +273,12 @@ async fn poison_models_are_refused_under_a_memory_ceiling_while_a_liar_is_slashe
         .unwrap();
     let input = random::random_input(&mut rng, &model);
     let (job, _) = poster
-        .post_job(model_id, &tensor::to_bytes(&input), deadline, fee)
+        .post_job(
+            model_id,
+            &Tensor::new(model.input, input.clone()).unwrap(),
+            deadline,
+            fee,
+        )
         .await
         .unwrap();
 
@@ -367,7 +378,12 @@ async fn poison_models_are_refused_under_a_memory_ceiling_while_a_liar_is_slashe
         "3600",
     ];
     let (second_job, _) = poster
-        .post_job(poison_id, &tensor::to_bytes(&poison_input), deadline, fee)
+        .post_job(
+            poison_id,
+            &Tensor::new(poison.input, poison_input.clone()).unwrap(),
+            deadline,
+            fee,
+        )
         .await
         .unwrap();
     let key = format!("job-{second_job}");

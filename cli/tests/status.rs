@@ -9,9 +9,10 @@ use alloy::primitives::U256;
 use rand::{SeedableRng, rngs::StdRng};
 use std::{process::Command, time::Duration};
 use tokio_util::sync::CancellationToken;
+use vouch_burn::BurnBackend;
 use vouch_chain::{ChainClient, Market, MarketParams, anvil, registry};
 use vouch_challenger::{Challenger, ChallengerConfig, Strategy};
-use vouch_core::{burn_exec::BurnBackend, random, tensor};
+use vouch_core::{random, tensor::Tensor};
 use vouch_worker::{Policy, Worker, WorkerConfig};
 
 const ETH: u64 = 1_000_000_000_000_000_000;
@@ -61,7 +62,11 @@ async fn worker_status_and_metrics_show_earnings_pending_results_and_game_clocks
         .unwrap();
     let market = Market::new(poster, deployment);
     let post = async |market: &Market| {
-        let input = tensor::to_bytes(&random::random_input(&mut StdRng::seed_from_u64(3), &model));
+        let input = Tensor::new(
+            model.input,
+            random::random_input(&mut StdRng::seed_from_u64(3), &model),
+        )
+        .unwrap();
         let deadline = market.chain_time().await.unwrap() + 3_600;
         market
             .post_job(model_id, &input, deadline, fee)

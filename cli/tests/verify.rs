@@ -9,10 +9,14 @@ use alloy::primitives::U256;
 use rand::{SeedableRng, rngs::StdRng};
 use serde_json::Value;
 use std::{path::Path, process::Command, time::Duration};
+use vouch_burn::BurnBackend;
 use vouch_chain::{
     ChainClient, JobStatus, Market, MarketParams, anvil, anvil::LocalChain, registry,
 };
-use vouch_core::{burn_exec::BurnBackend, random, reference, tensor};
+use vouch_core::{
+    random, reference,
+    tensor::{self, Tensor},
+};
 use vouch_worker::{Lie, Policy, Worker, WorkerConfig};
 
 const ETH: u64 = 1_000_000_000_000_000_000;
@@ -101,7 +105,12 @@ async fn verify_passes_an_honest_result_and_names_the_first_wrong_element_of_a_l
     let mut jobs = Vec::new();
     for &listing in &ids {
         let (job, _) = poster
-            .post_job(listing, &tensor::to_bytes(&input), deadline, fee)
+            .post_job(
+                listing,
+                &Tensor::new(model.input, input.clone()).unwrap(),
+                deadline,
+                fee,
+            )
             .await
             .unwrap();
         jobs.push(job);

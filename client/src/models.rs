@@ -2,6 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 use vouch_chain::registry::ModelStatus;
+use vouch_core::{
+    CoreError, Shape,
+    tensor::{Nesting, Tensor},
+};
 
 /// A model as served by the API.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,55 +41,31 @@ pub struct ModelRecord {
 }
 
 impl ModelRecord {
+    /// Its input shape.
+    pub fn input(&self) -> Shape {
+        let [h, w, c] = self.input_shape;
+        Shape::new(h, w, c)
+    }
+
     /// A job input for this model from JSON: int8 numbers, either flat (`input_len` of them) or
     /// nested in exactly the model's input shape `[H][W][C]` (row-major). The error says what was
     /// wrong, for a `400`.
-    pub fn input_from_json(&self, value: &serde_json::Value) -> Result<Vec<i8>, String> {
-        let input = vouch_core::tensor::parse_json_tensor(&value.to_string())
-            .map_err(|e| format!("input: {e}"))?;
-        let [h, w, c] = self.input_shape;
-        let expected = format!(
-            "model {} expects {} elements, flat or nested as [{h}][{w}][{c}]",
-            self.id, self.input_len
-        );
-        match json_shape(value) {
-            None => Err(format!("input is ragged: {expected}")),
-            Some(shape) if shape.is_empty() => Err(format!(
-                "input must be an array of int8 numbers: {expected}"
-            )),
-            Some(shape) if shape.len() == 1 => {
-                if input.len() == self.input_len as usize {
-                    Ok(input)
-                } else {
-                    Err(format!("input has {} elements; {expected}", input.len()))
+    pub fn input_from_json(&self, value: &serde_json::Value) -> Result<Tensor, String> {
+        Tensor::from_json(value, self.input()).map_err(|e| {
+            let [h, w, c] = self.input_shape;
+            let expected = format!(
+                "model {} expects {} elements, flat or nested as [{h}][{w}][{c}]",
+                self.id, self.input_len
+            );
+            match e {
+                CoreError::Nesting(n @ (Nesting::Ragged | Nesting::NotArray)) => {
+                    format!("input {n}: {expected}")
                 }
+                CoreError::Nesting(n) => format!("input {n}; {expected}"),
+                e => format!("input: {e}"),
             }
-            Some(shape) if shape == [h as usize, w as usize, c as usize] => Ok(input),
-            Some(shape) => {
-                let nested: String = shape.iter().map(|d| format!("[{d}]")).collect();
-                Err(format!("input is nested as {nested}; {expected}"))
-            }
-        }
+        })
     }
-}
-
-/// The dimensions of a JSON array nested evenly (`[[1, 2], [3, 4]]` → `[2, 2]`, a number → `[]`),
-/// or `None` when sibling arrays differ in shape.
-fn json_shape(value: &serde_json::Value) -> Option<Vec<usize>> {
-    let serde_json::Value::Array(items) = value else {
-        return Some(Vec::new());
-    };
-    let inner = match items.split_first() {
-        None => Vec::new(),
-        Some((first, rest)) => {
-            let inner = json_shape(first)?;
-            if rest.iter().any(|i| json_shape(i).as_ref() != Some(&inner)) {
-                return None;
-            }
-            inner
-        }
-    };
-    Some([vec![items.len()], inner].concat())
 }
 
 #[cfg(test)]
@@ -128,9 +108,9 @@ mod tests {
     fn input_is_checked_against_the_shape_not_only_the_count() {
         let m = model([8, 8, 1]);
         let flat: Vec<i8> = (0..64).map(|i| (i + 1 - 128) as i8).collect();
-        assert_eq!(m.input_from_json(&json!(flat)).unwrap(), flat);
+        assert_eq!(m.input_from_json(&json!(flat)).unwrap().data(), flat);
         let exact = nested(&[8, 8, 1], &mut 0);
-        assert_eq!(m.input_from_json(&exact).unwrap(), flat, "row-major");
+        assert_eq!(m.input_from_json(&exact).unwrap().data(), flat, "row-major");
         // Every other nesting of 64 elements is refused, with the shape it has.
         for dims in [
             &[2, 32][..],
@@ -163,8 +143,8 @@ mod tests {
     fn vectors_take_flat_or_exactly_nested_input() {
         let m = model([1, 1, 16]);
         let flat: Vec<i8> = (0..16).collect();
-        assert_eq!(m.input_from_json(&json!(flat)).unwrap(), flat);
-        assert_eq!(m.input_from_json(&json!([[flat]])).unwrap(), flat);
+        assert_eq!(m.input_from_json(&json!(flat)).unwrap().data(), flat);
+        assert_eq!(m.input_from_json(&json!([[flat]])).unwrap().data(), flat);
         let rows: Vec<&[i8]> = flat.chunks(4).collect();
         assert!(m.input_from_json(&json!(rows)).is_err());
     }

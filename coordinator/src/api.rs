@@ -48,6 +48,7 @@ use vouch_chain::{
 use vouch_client::{
     DeploymentInfo, GameDetail, GameRecord, JobPostedResponse, JobRecord, ModelRecord, Receipt,
 };
+use vouch_core::tensor::Tensor;
 
 /// Longest time to live a job may ask for.
 pub const MAX_JOB_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
@@ -523,8 +524,8 @@ async fn authorize(state: &AppState, headers: &HeaderMap) -> Result<ApiKey, ApiE
 pub(crate) struct JobRequest {
     /// The model, active.
     pub(crate) model: ModelRecord,
-    /// The input, `[input_len]` int8 row-major bytes.
-    pub(crate) input: Vec<u8>,
+    /// The input, in the model's input shape.
+    pub(crate) input: Tensor,
     /// The job's time to live.
     pub(crate) ttl: Duration,
 }
@@ -562,11 +563,7 @@ impl JobRequest {
                 ttl.as_secs()
             )));
         }
-        Ok(Self {
-            model,
-            input: vouch_core::tensor::to_bytes(&input),
-            ttl,
-        })
+        Ok(Self { model, input, ttl })
     }
 
     /// The job's deadline, [`job_deadline`] of the chain's latest block and the wall clock.

@@ -18,12 +18,13 @@ use axum::{
 };
 use vouch_chain::bindings::JobMarket::postJobCall;
 use vouch_client::PreparedJob;
+use vouch_core::tensor::Tensor;
 
 /// The `postJob` calldata of a checked request with its deadline.
-fn post_job_calldata(model_id: u64, input: &[u8], deadline: u64) -> Bytes {
+fn post_job_calldata(model_id: u64, input: &Tensor, deadline: u64) -> Bytes {
     postJobCall {
         modelId: U256::from(model_id),
-        input: Bytes::copy_from_slice(input),
+        input: input.to_bytes().into(),
         deadline,
     }
     .abi_encode()

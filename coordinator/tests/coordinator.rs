@@ -14,7 +14,12 @@ use std::{net::SocketAddr, time::Duration};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use vouch_chain::{anvil::increase_time, registry::list_model};
 use vouch_coordinator::{ApiConfig, CoordinatorConfig, db, indexer::cursor_name, keys, serve};
-use vouch_core::{commit::tensor_root, random::random_model, reference, tensor};
+use vouch_core::{
+    commit::tensor_root,
+    random::random_model,
+    reference,
+    tensor::{self, Tensor},
+};
 
 use common::*;
 
@@ -491,7 +496,7 @@ async fn indexer_restarts_resume_and_replays_change_nothing() {
     // Jobs posted by someone else, directly on chain, while the indexer is stopped.
     let other = env.market_as(3).await;
     for _ in 0..3 {
-        let input = tensor::to_bytes(&env.random_input(&mut rng));
+        let input = Tensor::new(env.model.input, env.random_input(&mut rng)).unwrap();
         other
             .post_job(
                 env.model_id,
@@ -536,7 +541,7 @@ async fn indexer_restarts_resume_and_replays_change_nothing() {
         env.deployment,
         env.chain.signer(4),
     );
-    let input = tensor::to_bytes(&env.random_input(&mut rng));
+    let input = Tensor::new(env.model.input, env.random_input(&mut rng)).unwrap();
     other
         .post_job(
             env.model_id,

@@ -28,12 +28,12 @@ pub enum CoreError {
     /// A trace file is malformed or does not fit the model.
     #[error("malformed trace: {0}")]
     Trace(String),
-    /// Tensor text (JSON) could not be parsed into an int8 tensor.
+    /// Tensor data is not int8 elements (JSON), or not as many as its shape holds.
     #[error("malformed tensor: {0}")]
     Tensor(String),
-    /// The Burn backend failed to execute or read back a tensor.
-    #[error("burn execution failed: {0}")]
-    Burn(String),
+    /// JSON int8 numbers are not arranged as the tensor's shape: flat, or nested as `[H][W][C]`.
+    #[error("tensor {0}")]
+    Nesting(crate::tensor::Nesting),
     /// A dispute position or index lies outside the game: a step past the last op, an element past the
     /// end of a tensor, a node below the leaves, a byte offset past a leaf.
     #[error("{what} {index} is out of range (limit {limit})")]

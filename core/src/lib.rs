@@ -1,11 +1,9 @@
 //! Vouch's shared vocabulary, with no I/O beyond reading and writing its own files: the canonical
-//! quantized model, the reference interpreter (the executable spec), bit-identical execution on Burn,
-//! the keccak256 commitments to tensors, final states, trace roots and models, and the dispute game's
-//! positions, moves and one-step witnesses (see `docs/PROTOCOL.md`); and the Prometheus text format the
-//! daemons' metrics are written in.
+//! quantized model, the typed int8 tensor, the reference interpreter (the executable spec, which
+//! `vouch-burn` runs bit-identically on Burn), the keccak256 commitments to tensors, final states,
+//! trace roots and models, and the dispute game's positions, moves and one-step witnesses (see
+//! `docs/PROTOCOL.md`); and the Prometheus text format the daemons' metrics are written in.
 
-#[cfg(feature = "burn")]
-pub mod burn_exec;
 pub mod commit;
 pub mod dispute;
 pub mod durable;

@@ -6,10 +6,8 @@ use std::{
     sync::OnceLock,
     time::{Duration, Instant},
 };
-use vouch_core::{
-    Model,
-    burn_exec::{BurnBackend, BurnModel, MatmulMode},
-};
+use vouch_burn::{BurnBackend, BurnModel, MatmulMode};
+use vouch_core::Model;
 use vouch_import::{
     BurnFloatModel, Dataset, EvalReport, FloatGraph, ImportOptions, QuantReport, eval::argmax_f32,
     evaluate, load_onnx, quantize, quantize_input,

@@ -18,6 +18,7 @@ use alloy::{
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 use tokio_util::sync::CancellationToken;
 use vouch_agent::{Counters, Cursor, Inference, ModelCache, Policy, Run, StateFile, TraceStore};
+use vouch_burn::BurnBackend;
 use vouch_chain::{
     ChainClient, ChainConfig, ChainError, Deployment, EventStream, JobStatus, Market, Revert,
     VouchEvent,
@@ -26,7 +27,7 @@ use vouch_chain::{
         JobMarket::{JobMarketErrors, JobMarketEvents},
     },
 };
-use vouch_core::{burn_exec::BurnBackend, commit::tensor_root, dispute::Party, tensor};
+use vouch_core::{dispute::Party, tensor::Tensor};
 
 /// How a worker runs.
 #[derive(Debug, Clone)]
@@ -387,11 +388,11 @@ impl Jobs {
         // The trace must be on disk before the result that it backs is posted.
         let attempt = job.attempt + 1;
         self.traces.persist(id, attempt, &trace)?;
-        let output_root = tensor_root(&output, loaded.model.output().c as usize);
-        let output = tensor::to_bytes(&output);
+        let output = Tensor::new(loaded.model.output(), output)?;
+        let output_root = output.root();
         match self
             .market
-            .submit_result(id, output_root, trace_root, &output, self.bond)
+            .submit_result(id, output_root, trace_root, &output.to_bytes(), self.bond)
             .await
         {
             Ok(_) => {

@@ -4,11 +4,12 @@
 use alloy::{primitives::U256, providers::Provider};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use std::time::Duration;
+use vouch_burn::BurnBackend;
 use vouch_chain::{
     ChainClient, ChainConfig, JobStatus, Market, MarketParams, Revert, anvil, anvil::LocalChain,
     bindings::JobMarket::JobMarketErrors, deploy, registry,
 };
-use vouch_core::{burn_exec::BurnBackend, random, reference, tensor};
+use vouch_core::{Shape, random, reference, tensor::Tensor};
 use vouch_worker::{Policy, Worker, WorkerConfig};
 
 const ETH: u64 = 1_000_000_000_000_000_000;
@@ -52,7 +53,12 @@ async fn a_job_settles_and_everyone_is_paid_to_the_wei() {
     let input = random::random_input(&mut rng, &model);
     let deadline = market.chain_time().await.unwrap() + 600;
     let (job_id, _) = market
-        .post_job(model_id, &tensor::to_bytes(&input), deadline, fee)
+        .post_job(
+            model_id,
+            &Tensor::new(model.input, input.clone()).unwrap(),
+            deadline,
+            fee,
+        )
         .await
         .unwrap();
 
@@ -177,12 +183,22 @@ async fn an_unanswered_job_refunds_its_poster() {
     let market = Market::new(poster.clone(), deployment);
     let deadline = market.chain_time().await.unwrap() + 100;
     let (job, _) = market
-        .post_job(model_id, &[0; 16], deadline, fee)
+        .post_job(
+            model_id,
+            &Tensor::new(model.input, vec![0; 16]).unwrap(),
+            deadline,
+            fee,
+        )
         .await
         .unwrap();
-    // Malformed input: a typed revert naming both lengths, nothing taken.
+    // Malformed input (a tensor of another shape): a typed revert naming both lengths, nothing taken.
     let err = market
-        .post_job(model_id, &[0; 15], deadline, fee)
+        .post_job(
+            model_id,
+            &Tensor::new(Shape::vector(15), vec![0; 15]).unwrap(),
+            deadline,
+            fee,
+        )
         .await
         .unwrap_err();
     match err.revert() {

@@ -16,6 +16,7 @@ use std::{
     path::Path,
     time::{Duration, Instant},
 };
+use vouch_burn::BurnBackend;
 use vouch_chain::{
     ChainClient, ChainConfig, GameStatus, Market, MarketParams, anvil,
     bindings::{DisputeGame, OneStepProver},
@@ -24,9 +25,8 @@ use vouch_chain::{
 use vouch_challenger::{Challenger, ChallengerConfig, Strategy};
 use vouch_core::{
     Model,
-    burn_exec::BurnBackend,
     dispute::{Element, element_of_leaf},
-    tensor,
+    tensor::Tensor,
 };
 use vouch_worker::{Lie, Worker, WorkerConfig};
 
@@ -134,7 +134,12 @@ pub(crate) async fn play(
     let provider = poster.client().provider().clone();
     let deadline = poster.chain_time().await? + 10 * WINDOW;
     let (_, posted) = poster
-        .post_job(model_id, &tensor::to_bytes(input), deadline, fee)
+        .post_job(
+            model_id,
+            &Tensor::new(model.input, input.to_vec())?,
+            deadline,
+            fee,
+        )
         .await
         .context("posting the job")?;
     let first_block = posted

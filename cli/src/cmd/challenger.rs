@@ -5,8 +5,8 @@ use alloy::primitives::B256;
 use anyhow::Context;
 use clap::Args;
 use std::{path::PathBuf, time::Duration};
+use vouch_burn::BurnBackend;
 use vouch_challenger::{Challenger, ChallengerConfig, Strategy};
-use vouch_core::burn_exec::BurnBackend;
 
 /// Run a challenger: re-run a sample of submitted results on this CPU, dispute the wrong ones with a
 /// bond, play each dissection game down to the one step the contract executes, collect the winnings.

@@ -6,13 +6,19 @@ use clap::Args;
 use rand::{SeedableRng, rngs::StdRng};
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 use tokio_util::sync::CancellationToken;
+use vouch_burn::BurnBackend;
 use vouch_chain::{
     ChainClient, ChainConfig, JobStatus, Market, MarketParams, anvil::LocalChain, registry,
 };
 use vouch_challenger::{Challenger, ChallengerConfig, Strategy};
 use vouch_client::ApiClient;
 use vouch_coordinator::{CoordinatorConfig, db, keys};
-use vouch_core::{Model, burn_exec::BurnBackend, commit::model_root, random, reference, tensor};
+use vouch_core::{
+    Model,
+    commit::model_root,
+    random, reference,
+    tensor::{self, Tensor},
+};
 use vouch_import::{Dataset, layout::onnx_shape, quantize_input};
 use vouch_worker::{Lie, Worker, WorkerConfig};
 
@@ -245,7 +251,12 @@ impl DevArgs {
             );
             let deadline = dapp.chain_time().await? + 600;
             let (id, _) = dapp
-                .post_job(liar_model, &tensor::to_bytes(&input), deadline, fee)
+                .post_job(
+                    liar_model,
+                    &Tensor::new(model.input, input.clone())?,
+                    deadline,
+                    fee,
+                )
                 .await
                 .context("posting the job the dishonest worker answers")?;
             println!(

@@ -6,7 +6,12 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use std::path::{Path, PathBuf};
 use vouch_chain::{ChainClient, registry};
-use vouch_core::{Model, commit::model_root, reference, tensor};
+use vouch_core::{
+    Model,
+    commit::model_root,
+    reference,
+    tensor::{self, Tensor},
+};
 use vouch_import::{
     Calibration, Dataset, FloatShape, ImportOptions, dataset::input_values, evaluate,
     layout::onnx_shape, load_onnx, quantize, quantize_input,
@@ -30,8 +35,8 @@ enum ModelCommand {
     Run {
         /// The `.vouch` file.
         model: PathBuf,
-        /// Input tensor: a JSON list (flat or nested) of int8 numbers, or of real numbers with
-        /// `--float` (as the ONNX model takes them: `[C, H, W]` for images, nested that way or
+        /// Input tensor: a JSON list of int8 numbers (flat, or nested as the model's input shape
+        /// `[H][W][C]`), or of real numbers with `--float` (as the ONNX model takes them: `[C, H, W]` for images, nested that way or
         /// flat).
         #[arg(long)]
         input: PathBuf,
@@ -199,15 +204,16 @@ impl ModelArgs {
                 let m = load(&model)?;
                 let text = std::fs::read_to_string(&input)
                     .with_context(|| format!("reading {}", input.display()))?;
+                let value: serde_json::Value = serde_json::from_str(&text)
+                    .with_context(|| format!("{} is not JSON", input.display()))?;
                 let x = if float {
-                    let value: serde_json::Value = serde_json::from_str(&text)
-                        .with_context(|| format!("{} is not JSON", input.display()))?;
                     let values = input_values(&value, &onnx_shape(m.input).dims())
                         .with_context(|| format!("reading {}", input.display()))?;
                     quantize_input(&m, &values)?
                 } else {
-                    tensor::parse_json_tensor(&text)
+                    Tensor::from_json(&value, m.input)
                         .with_context(|| format!("parsing {}", input.display()))?
+                        .into_data()
                 };
                 let trace = reference::run(&m, &x)?;
                 let c = trace.commitments();

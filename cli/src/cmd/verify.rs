@@ -2,21 +2,17 @@
 
 use crate::opts::{DeploymentOpts, RpcOpts};
 use alloy::primitives::U256;
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::Args;
 use serde::Serialize;
 use std::process::ExitCode;
+use vouch_burn::{BurnBackend, BurnModel, MatmulMode};
 use vouch_chain::{
     JobStatus, connect_reader,
     receipt::{self, Attempt, Lookup, Receipt, TxRef, Verdict, Verification},
     registry,
 };
-use vouch_core::{
-    Trace,
-    burn_exec::{BurnBackend, BurnModel, MatmulMode},
-    commit::tensor_root,
-    reference,
-};
+use vouch_core::{Trace, reference, tensor::Tensor};
 
 /// Re-run a settled job from chain data alone and say whether its output is what the model
 /// computes.
@@ -126,13 +122,16 @@ impl VerifyArgs {
                     receipt.model_id
                 )
             })?;
-        if tensor_root(&receipt.input, model.input.c as usize) != receipt.input_root {
-            bail!(
-                "job {id}'s input does not hash to its input root under model {}'s input shape",
-                receipt.model_id
-            );
-        }
-        let (engine, rerun) = self.rerun(&model, &receipt.input)?;
+        let input = Tensor::new(model.input, receipt.input.clone())
+            .ok()
+            .filter(|input| input.root() == receipt.input_root)
+            .with_context(|| {
+                format!(
+                    "job {id}'s input does not hash to its input root under model {}'s input shape",
+                    receipt.model_id
+                )
+            })?;
+        let (engine, rerun) = self.rerun(&model, input.data())?;
         let verification = receipt.verify(&rerun);
         if self.json {
             self.print_json(&Report {

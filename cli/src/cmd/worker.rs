@@ -4,8 +4,8 @@ use crate::opts::{DeploymentOpts, KeyOpts, MetricsOpts, PolicyOpts, RpcOpts};
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use std::{path::PathBuf, time::Duration};
+use vouch_burn::BurnBackend;
 use vouch_chain::{ChainClient, Market};
-use vouch_core::burn_exec::BurnBackend;
 use vouch_worker::{Worker, WorkerConfig};
 
 /// Run a worker: answer jobs with results computed on Burn, post bonds, collect fees.

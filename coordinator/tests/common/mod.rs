@@ -17,13 +17,13 @@ use std::{
     time::Duration,
 };
 use tower::ServiceExt;
+use vouch_burn::BurnBackend;
 use vouch_chain::{
     ChainClient, ChainConfig, Deployment, Market, MarketParams, anvil::LocalChain,
     bindings::ModelRegistry, deploy, registry::list_model,
 };
 use vouch_challenger::{Challenger, ChallengerConfig, Strategy};
 use vouch_coordinator::{ApiConfig, AppState, Indexer, db, keys, router};
-use vouch_core::burn_exec::BurnBackend;
 use vouch_core::{Model, random::random_model};
 use vouch_worker::{Lie, Worker, WorkerConfig};
 
