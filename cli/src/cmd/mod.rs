@@ -5,6 +5,7 @@ pub(crate) mod coordinator;
 pub(crate) mod deploy;
 pub(crate) mod dev;
 pub(crate) mod job;
+pub(crate) mod llm;
 pub(crate) mod model;
 pub(crate) mod verify;
 pub(crate) mod worker;

@@ -26,26 +26,43 @@ pub(crate) struct ModelArgs {
 
 #[derive(Debug, Subcommand)]
 enum ModelCommand {
-    /// Print a model's ops, shapes, size and root.
+    /// Print a model's ops, shapes, size and root (or a language model's architecture).
     Inspect {
-        /// The `.vouch` file.
+        /// The `.vouch` file, or a language model imported from GGUF.
         model: PathBuf,
     },
     /// Run a model on one input with the reference interpreter: output, per-step commitments, root.
+    /// A language model answers `--prompt` instead, printing the answer as it is generated.
+    ///
+    /// Example: `vouch model run smollm2.vlm --prompt "What is the capital of France?"`
     Run {
-        /// The `.vouch` file.
+        /// The `.vouch` file, or a language model imported from GGUF.
         model: PathBuf,
         /// Input tensor: a JSON list of int8 numbers (flat, or nested as the model's input shape
-        /// `[H][W][C]`), or of real numbers with `--float` (as the ONNX model takes them: `[C, H, W]` for images, nested that way or
-        /// flat).
-        #[arg(long)]
-        input: PathBuf,
+        /// `[H][W][C]`), or of real numbers with `--float` (as the ONNX model takes them:
+        /// `[C, H, W]` for images, nested that way or flat).
+        #[arg(long, required_unless_present = "prompt", conflicts_with = "prompt")]
+        input: Option<PathBuf>,
         /// The input holds real numbers: quantize them with the model's input scale and zero point.
         #[arg(long)]
         float: bool,
+        /// Language models: the question, wrapped in the model's chat template.
+        #[arg(long)]
+        prompt: Option<String>,
+        /// Language models: the most tokens to generate (it stops earlier at the end-of-answer token).
+        #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..))]
+        max_tokens: u16,
+        /// Language models: feed the prompt as plain text, without the chat template.
+        #[arg(long)]
+        raw: bool,
     },
     /// Import a float ONNX model: quantize it post-training with calibration data and write the
-    /// canonical `.vouch` file, printing the quantization report.
+    /// canonical `.vouch` file, printing the quantization report. A llama GGUF (Q4_0, Q4_1, Q8_0,
+    /// F16, F32 tensors) becomes a canonical integer language model (docs/LLM_INT.md), calibrated
+    /// on a plain text file.
+    ///
+    /// Example: `vouch model import "$(scripts/fetch-smollm2.sh)" --calibration
+    /// models/llm/calibration.txt --out smollm2.vlm`
     ///
     /// Supported ONNX ops: Gemm, MatMul(+Add), Conv, Relu, MaxPool, AveragePool (no padding), Add,
     /// Flatten, Reshape. Anything else is refused with the node's name. Calibration and evaluation
@@ -55,13 +72,36 @@ enum ModelCommand {
     /// shape is refused with its index and the shape expected.
     Import(ImportArgs),
     /// Evaluate a model on labelled data: quantized accuracy, and with `--onnx` the float model's
-    /// accuracy and the argmax agreement between the two.
+    /// accuracy and the argmax agreement between the two. A language model is compared with the
+    /// float model of its GGUF (`--gguf`) on a held-out text (`--text`): teacher-forced top-1
+    /// agreement and perplexity, and greedy answers to `--prompts` side by side.
+    ///
+    /// Example: `vouch model eval smollm2.vlm --gguf "$(scripts/fetch-smollm2.sh)" --text
+    /// models/llm/heldout.txt --prompts models/llm/prompts.json`
     Eval {
-        /// The `.vouch` file.
+        /// The `.vouch` file, or a language model imported from GGUF.
         model: PathBuf,
         /// Evaluation data (JSON or `.npy`, float inputs as the ONNX model takes them).
+        #[arg(long, required_unless_present = "text")]
+        data: Option<PathBuf>,
+        /// Language models: the GGUF the model was imported from (the float reference).
+        #[arg(long, requires = "text")]
+        gguf: Option<PathBuf>,
+        /// Language models: held-out text (never the calibration text).
+        #[arg(long, requires = "gguf")]
+        text: Option<PathBuf>,
+        /// Language models: tokens of the text to evaluate.
+        #[arg(long, default_value_t = 768)]
+        tokens: usize,
+        /// Language models: a JSON list of instructions to answer with both models.
         #[arg(long)]
-        data: PathBuf,
+        prompts: Option<PathBuf>,
+        /// Language models: answer tokens generated and compared per prompt.
+        #[arg(long, default_value_t = 16)]
+        compare: usize,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
         /// Labels for `.npy` data.
         #[arg(long)]
         labels_npy: Option<PathBuf>,
@@ -76,11 +116,15 @@ enum ModelCommand {
 /// Options of `vouch model import`.
 #[derive(Debug, Args)]
 struct ImportArgs {
-    /// The float ONNX model.
+    /// The float model: ONNX, or a llama GGUF.
     onnx: PathBuf,
-    /// Calibration data (JSON or `.npy`), float inputs as the ONNX model takes them.
+    /// Calibration data (JSON or `.npy`), float inputs as the ONNX model takes them; for a GGUF,
+    /// a plain text file (never the evaluation text).
     #[arg(long)]
     calibration: PathBuf,
+    /// GGUF: calibration tokens (the text's first ones).
+    #[arg(long, default_value_t = 512)]
+    calibration_tokens: usize,
     /// Where to write the `.vouch` model.
     #[arg(long, short)]
     out: PathBuf,
@@ -125,6 +169,18 @@ struct PublishArgs {
 
 impl ImportArgs {
     fn run(self) -> anyhow::Result<()> {
+        if super::llm::is_gguf(&self.onnx) {
+            anyhow::ensure!(
+                self.labels.is_empty() && self.percentile.is_none() && self.eval.is_none(),
+                "--labels, --percentile and --eval are for ONNX models; evaluate a language model with `vouch model eval`"
+            );
+            return super::llm::import(
+                &self.onnx,
+                &self.calibration,
+                self.calibration_tokens,
+                &self.out,
+            );
+        }
         let graph =
             load_onnx(&self.onnx).with_context(|| format!("importing {}", self.onnx.display()))?;
         let calibration = dataset(&self.calibration, None, graph.input)?;
@@ -162,6 +218,9 @@ fn load(path: &Path) -> anyhow::Result<Model> {
 impl ModelArgs {
     pub(crate) async fn run(self) -> anyhow::Result<()> {
         match self.command {
+            ModelCommand::Inspect { model } if super::llm::is_llm(&model) => {
+                super::llm::inspect(&model)?
+            }
             ModelCommand::Inspect { model } => {
                 let m = load(&model)?;
                 println!("name    {}\nroot    {}", m.meta.name, model_root(&m));
@@ -198,9 +257,18 @@ impl ModelArgs {
             }
             ModelCommand::Run {
                 model,
+                prompt: Some(prompt),
+                max_tokens,
+                raw,
+                ..
+            } => super::llm::run(&model, &prompt, usize::from(max_tokens), raw)?,
+            ModelCommand::Run {
+                model,
                 input,
                 float,
+                ..
             } => {
+                let input = input.context("--input is required")?;
                 let m = load(&model)?;
                 let text = std::fs::read_to_string(&input)
                     .with_context(|| format!("reading {}", input.display()))?;
@@ -239,11 +307,31 @@ impl ModelArgs {
             ModelCommand::Import(args) => args.run()?,
             ModelCommand::Eval {
                 model,
+                gguf: Some(gguf),
+                text: Some(text),
+                tokens,
+                prompts,
+                compare,
+                json,
+                ..
+            } => super::llm::eval(
+                &model,
+                &gguf,
+                &text,
+                tokens,
+                prompts.as_deref(),
+                compare,
+                json,
+            )?,
+            ModelCommand::Eval {
+                model,
                 data,
                 labels_npy,
                 onnx,
+                ..
             } => {
                 let m = load(&model)?;
+                let data = data.context("--data is required")?;
                 let data = dataset(&data, labels_npy.as_deref(), onnx_shape(m.input))?;
                 let graph = onnx
                     .map(|p| load_onnx(&p).with_context(|| format!("loading {}", p.display())))

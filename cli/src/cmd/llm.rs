@@ -1,0 +1,260 @@
+//! The language-model side of `vouch model`: import a llama GGUF into canonical integers, answer a
+//! prompt, evaluate against the float model, inspect a model file.
+
+use anyhow::Context;
+use std::{
+    io::Write,
+    path::Path,
+    time::{Duration, Instant},
+};
+use vouch_llm::{
+    IntModel,
+    config::LlamaConfig,
+    eval::{Agreement, Forced, side_by_side},
+    float::FloatModel,
+    gguf::Gguf,
+    int,
+    lm::generate,
+    tokenizer::{ChatTokenizer, TokenizerSpec},
+};
+
+/// Whether `path` is an integer language-model file (by its magic bytes).
+pub(crate) fn is_llm(path: &Path) -> bool {
+    let mut magic = [0u8; 8];
+    std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic))
+        .is_ok_and(|()| &magic == int::LLM_MAGIC)
+}
+
+/// Whether `path` is a GGUF file.
+pub(crate) fn is_gguf(path: &Path) -> bool {
+    let mut magic = [0u8; 4];
+    std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic))
+        .is_ok_and(|()| &magic == b"GGUF")
+}
+
+fn open_gguf(path: &Path) -> anyhow::Result<Gguf> {
+    Gguf::open(path).with_context(|| format!("reading {}", path.display()))
+}
+
+fn load(path: &Path) -> anyhow::Result<IntModel> {
+    int::load(path).with_context(|| format!("loading {}", path.display()))
+}
+
+fn read_text(path: &Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+}
+
+/// `vouch model import MODEL.gguf --calibration TEXT --out FILE`.
+pub(crate) fn import(
+    gguf: &Path,
+    calibration: &Path,
+    tokens: usize,
+    out: &Path,
+) -> anyhow::Result<()> {
+    let began = Instant::now();
+    let g = open_gguf(gguf)?;
+    let tokenizer = ChatTokenizer::new(&TokenizerSpec::from_gguf(&g)?)?;
+    let mut ids = tokenizer.encode(&read_text(calibration)?)?;
+    anyhow::ensure!(!ids.is_empty(), "{} holds no text", calibration.display());
+    ids.truncate(tokens);
+    let spinner = crate::progress::spinner();
+    spinner.set_message(format!(
+        "dequantizing and calibrating on {} tokens",
+        ids.len()
+    ));
+    let (model, report) =
+        int::import(&g, &ids).with_context(|| format!("importing {}", gguf.display()))?;
+    spinner.set_message(format!("writing {}", out.display()));
+    int::save(&model, out)?;
+    spinner.finish_and_clear();
+    let c = model.config;
+    println!(
+        "imported {} → {} in {:.1} s",
+        gguf.display(),
+        out.display(),
+        began.elapsed().as_secs_f64()
+    );
+    println!(
+        "  llama: {} blocks, hidden {}, {} query / {} key-value heads of {}, feed-forward {}, vocabulary {}",
+        c.blocks, c.hidden, c.heads, c.kv_heads, c.head_dim, c.ffn, c.vocab
+    );
+    println!(
+        "  calibration: {} tokens of {}; weights kept as the GGUF's blocks (largest block-scale error {:.1e})",
+        report.calibration_tokens,
+        calibration.display(),
+        report.max_weight_error
+    );
+    println!(
+        "  file: {} bytes; check accuracy with `vouch model eval {} --gguf {} --text HELD-OUT.txt`",
+        std::fs::metadata(out)?.len(),
+        out.display(),
+        gguf.display()
+    );
+    Ok(())
+}
+
+/// `vouch model run MODEL --prompt TEXT`: the greedy answer, printed as it is generated.
+pub(crate) fn run(path: &Path, prompt: &str, max_tokens: usize, raw: bool) -> anyhow::Result<()> {
+    let model = load(path)?;
+    let tokenizer = ChatTokenizer::new(&model.tokenizer)?;
+    let ids = if raw {
+        tokenizer.encode(prompt)?
+    } else {
+        tokenizer.chat(prompt)?
+    };
+    let began = Instant::now();
+    let mut first: Option<Duration> = None;
+    let mut answer = Vec::new();
+    let mut shown = 0;
+    let mut out = std::io::stdout().lock();
+    generate(&model, &ids, max_tokens, tokenizer.eos, |id| {
+        first.get_or_insert_with(|| began.elapsed());
+        answer.push(id);
+        // Decode the whole answer each time: a character may span tokens.
+        if let Ok(text) = tokenizer.decode(&answer)
+            && text.len() > shown
+            && text.is_char_boundary(shown)
+        {
+            let _ = write!(out, "{}", &text[shown..]);
+            let _ = out.flush();
+            shown = text.len();
+        }
+    })?;
+    writeln!(out)?;
+    let total = began.elapsed().as_secs_f64();
+    let prefill = first.unwrap_or_default().as_secs_f64();
+    let decoded = answer.len().saturating_sub(1);
+    eprintln!(
+        "{} prompt tokens in {prefill:.2} s ({:.1} tokens/s), {decoded} more in {:.2} s ({:.1} tokens/s); ids {answer:?}",
+        ids.len(),
+        ids.len() as f64 / prefill.max(1e-9),
+        total - prefill,
+        decoded as f64 / (total - prefill).max(1e-9),
+    );
+    Ok(())
+}
+
+/// `vouch model eval MODEL --gguf FLOAT.gguf --text HELD-OUT [--prompts PROMPTS.json]`.
+pub(crate) fn eval(
+    path: &Path,
+    gguf: &Path,
+    text: &Path,
+    tokens: usize,
+    prompts: Option<&Path>,
+    compare: usize,
+    json: bool,
+) -> anyhow::Result<()> {
+    let model = load(path)?;
+    let g = open_gguf(gguf)?;
+    let float = FloatModel::load(&g, LlamaConfig::from_gguf(&g)?)?;
+    anyhow::ensure!(
+        float.config == model.config,
+        "{} is not the model {} was imported from",
+        gguf.display(),
+        path.display()
+    );
+    let tokenizer = ChatTokenizer::new(&model.tokenizer)?;
+    let mut ids = tokenizer.encode(&read_text(text)?)?;
+    ids.truncate(tokens);
+    anyhow::ensure!(
+        ids.len() >= 2,
+        "{} needs at least two tokens",
+        text.display()
+    );
+    let spinner = crate::progress::spinner();
+    spinner.set_message(format!(
+        "teacher-forced pass of both models over {} tokens",
+        ids.len()
+    ));
+    let agreement = Agreement::of(&Forced::run(&model, &ids)?, &Forced::run(&float, &ids)?);
+    spinner.finish_and_clear();
+    let list: Vec<String> = match prompts {
+        Some(p) => serde_json::from_str(&read_text(p)?)
+            .with_context(|| format!("{} is not a JSON list of strings", p.display()))?,
+        None => Vec::new(),
+    };
+    let bar = crate::progress::bar("answering the prompts with both models");
+    bar.set_length(list.len() as u64);
+    let mut answers = Vec::new();
+    for prompt in &list {
+        let ids = tokenizer.chat(prompt)?;
+        answers.push(side_by_side(
+            &model,
+            &float,
+            prompt,
+            &ids,
+            tokenizer.eos,
+            compare,
+            compare,
+        )?);
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let same = answers.iter().filter(|a| a.same).count();
+    if json {
+        let value = serde_json::json!({
+            "heldout": agreement,
+            "perplexity_ratio": agreement.perplexity_ratio(),
+            "prompts": answers,
+            "prompts_identical": same,
+        });
+        println!("{}", serde_json::to_string_pretty(&value)?);
+        return Ok(());
+    }
+    println!(
+        "held-out text {} ({} tokens, {} predictions):",
+        text.display(),
+        ids.len(),
+        agreement.positions
+    );
+    println!(
+        "  top-1 agreement with the float model  {:.4}",
+        agreement.top1
+    );
+    println!(
+        "  perplexity                            {:.3} (float {:.3}, ratio {:.4})",
+        agreement.perplexity,
+        agreement.float_perplexity,
+        agreement.perplexity_ratio()
+    );
+    if !answers.is_empty() {
+        println!("greedy answers, first {compare} tokens compared (= identical, ≠ different):");
+        for a in &answers {
+            println!("{} {}", if a.same { "=" } else { "≠" }, a.prompt);
+            println!("    integer: {:?}", tokenizer.decode(&a.int_ids)?);
+            println!("    float:   {:?}", tokenizer.decode(&a.float_ids)?);
+        }
+        println!("{same}/{} identical", answers.len());
+    }
+    Ok(())
+}
+
+/// `vouch model inspect MODEL.vlm`.
+pub(crate) fn inspect(path: &Path) -> anyhow::Result<()> {
+    let model = load(path)?;
+    let c = model.config;
+    let weights: usize = model
+        .blocks
+        .iter()
+        .map(|b| {
+            [&b.q, &b.k, &b.v, &b.o, &b.gate, &b.up, &b.down]
+                .iter()
+                .map(|d| d.q.len())
+                .sum::<usize>()
+        })
+        .sum::<usize>()
+        + model.embed.q.len();
+    println!("language model (canonical integers, docs/LLM_INT.md)");
+    println!(
+        "  llama: {} blocks, hidden {}, {} query / {} key-value heads of {}, feed-forward {}, vocabulary {}",
+        c.blocks, c.hidden, c.heads, c.kv_heads, c.head_dim, c.ffn, c.vocab
+    );
+    println!(
+        "  {weights} weights; context {} positions; eos token {}",
+        int::CONTEXT.min(c.context),
+        model.tokenizer.eos
+    );
+    Ok(())
+}
