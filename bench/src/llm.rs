@@ -40,10 +40,18 @@ struct Args {
 }
 
 /// One model's timings: (prefill tokens/s, decode tokens/s, the decoded ids).
-fn measure<M: LanguageModel>(model: &M, prompt: &[u32], steps: usize) -> anyhow::Result<(f64, f64, Vec<u32>)> {
+fn measure<M: LanguageModel>(
+    model: &M,
+    prompt: &[u32],
+    steps: usize,
+) -> anyhow::Result<(f64, f64, Vec<u32>)> {
     let mut cache = model.new_cache();
     let began = Instant::now();
-    let mut next = *model.forward(prompt, &mut cache)?.argmax.last().context("empty prompt")?;
+    let mut next = *model
+        .forward(prompt, &mut cache)?
+        .argmax
+        .last()
+        .context("empty prompt")?;
     let prefill = began.elapsed().as_secs_f64();
     let mut ids = vec![next];
     let began = Instant::now();
@@ -55,8 +63,8 @@ fn measure<M: LanguageModel>(model: &M, prompt: &[u32], steps: usize) -> anyhow:
     Ok((prompt.len() as f64 / prefill, steps as f64 / decode, ids))
 }
 
-/// Resident memory now and at its peak, in MiB (Linux).
-fn memory() -> (f64, f64) {
+/// Peak resident memory of the process, in MiB (Linux).
+fn peak_memory() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let field = |name: &str| {
         status
@@ -65,42 +73,54 @@ fn memory() -> (f64, f64) {
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
             .map_or(f64::NAN, |kb| kb / 1024.0)
     };
-    (field("VmRSS:"), field("VmHWM:"))
+    field("VmHWM:")
 }
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let g = Gguf::open(&args.gguf).with_context(|| format!("reading {}", args.gguf.display()))?;
     let tokenizer = ChatTokenizer::new(&TokenizerSpec::from_gguf(&g)?)?;
-    let read = |p: &PathBuf| std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()));
+    let read = |p: &PathBuf| {
+        std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))
+    };
     if !args.model.exists() {
         let ids = tokenizer.encode(&read(&args.calibration)?)?;
         let (model, _) = int::import(&g, &ids[..ids.len().min(512)])?;
         int::save(&model, &args.model)?;
-        eprintln!("imported {} into {}", args.gguf.display(), args.model.display());
+        eprintln!(
+            "imported {} into {}",
+            args.gguf.display(),
+            args.model.display()
+        );
     }
-    let prompt: Vec<u32> = tokenizer.encode(&read(&args.text)?)?.into_iter().take(args.prompt_tokens).collect();
+    let prompt: Vec<u32> = tokenizer
+        .encode(&read(&args.text)?)?
+        .into_iter()
+        .take(args.prompt_tokens)
+        .collect();
     anyhow::ensure!(!prompt.is_empty(), "the prompt text has no tokens");
     let threads = rayon::current_num_threads();
 
-    let before = memory().0;
     let model = int::load(&args.model)?;
-    let int_mem = memory().0 - before;
+    let int_mem = model.weight_bytes() as f64 / (1 << 20) as f64;
     let (ip, id, int_ids) = measure(&model, &prompt, args.decode)?;
     drop(model);
 
-    let before = memory().0;
     let float = FloatModel::load(&g, LlamaConfig::from_gguf(&g)?)?;
-    let float_mem = memory().0 - before;
+    let float_mem = float.weight_bytes() as f64 / (1 << 20) as f64;
     let (fp, fd, float_ids) = measure(&float, &prompt, args.decode)?;
-    let same = int_ids.iter().zip(&float_ids).take_while(|(a, b)| a == b).count();
+    let same = int_ids
+        .iter()
+        .zip(&float_ids)
+        .take_while(|(a, b)| a == b)
+        .count();
 
     println!(
         "SmolLM2-135M-Instruct, {} prompt tokens then {} decode steps, {threads} threads",
         prompt.len(),
         args.decode
     );
-    println!("path                     prefill tok/s   decode tok/s   model in memory");
+    println!("path                     prefill tok/s   decode tok/s   weights in memory");
     println!("integer (canonical)      {ip:>13.1}   {id:>12.2}   {int_mem:>9.0} MiB");
     println!("float32 (same weights)   {fp:>13.1}   {fd:>12.2}   {float_mem:>9.0} MiB");
     println!(
@@ -111,7 +131,7 @@ fn main() -> anyhow::Result<()> {
     println!(
         "greedy continuations agree on their first {same} of {} tokens; peak resident memory {:.0} MiB",
         int_ids.len(),
-        memory().1
+        peak_memory()
     );
     Ok(())
 }

@@ -171,6 +171,23 @@ impl FloatModel {
         })
     }
 
+    /// Bytes the model's weights occupy in memory.
+    pub fn weight_bytes(&self) -> usize {
+        let blocks: usize = self
+            .blocks
+            .iter()
+            .map(|b| {
+                [&b.q, &b.k, &b.v, &b.o, &b.gate, &b.up, &b.down]
+                    .iter()
+                    .map(|m| m.w.len())
+                    .sum::<usize>()
+                    + b.attn_norm.len()
+                    + b.ffn_norm.len()
+            })
+            .sum();
+        4 * (blocks + self.embd.w.len() + self.out_norm.len())
+    }
+
     fn rms(&self, x: &[f32], g: &[f32]) -> Vec<f32> {
         let k = g.len();
         x.chunks(k)

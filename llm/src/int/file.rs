@@ -74,8 +74,8 @@ fn check_dense(
             .all(|r| r.is_valid() && r.multiplier < 1 << mbits),
         || format!("{name}: a requantization is out of range"),
     )?;
-    expect(w.q.iter().all(|&q| q > i8::MIN), || {
-        format!("{name}: a weight integer is −128")
+    expect(w.q.iter().all(|q| (-127..=127).contains(q)), || {
+        format!("{name}: a weight integer is outside −127..=127")
     })?;
     check_bound(name, w, input_bound)
 }

@@ -68,7 +68,7 @@ fn exact_rows(b: &BlockRows) -> (Dense, Vec<f64>, f64) {
     let dense = Dense {
         rows: b.rows,
         cols: b.cols,
-        q: b.q.clone(),
+        q: b.q.iter().map(|&v| i16::from(v)).collect(),
         d,
         n,
         requant: Vec::new(),

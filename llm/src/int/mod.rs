@@ -58,14 +58,34 @@ pub struct Dense {
     pub rows: usize,
     /// Inputs per row (a multiple of 32).
     pub cols: usize,
-    /// The element integers, `rows × cols`.
-    pub q: Vec<i8>,
+    /// The element integers, `rows × cols`: 0..=15 for 4-bit blocks, −127..=127 for 8-bit ones.
+    /// Held as i16 in memory (the dot products multiply int16 by int16, which vectorizes), stored
+    /// as i8 in the file.
+    #[serde(with = "as_i8")]
+    pub q: Vec<i16>,
     /// Block scales `D`, `rows × cols/32`.
     pub d: Vec<i16>,
     /// Block offsets `N`.
     pub n: Vec<i16>,
     /// `(M_n, s_n)` per row (16-bit multipliers: `|acc · M| < 2^62`).
     pub requant: Vec<Requant>,
+}
+
+/// Weight integers are int8 on disk, int16 in memory.
+mod as_i8 {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(q: &[i16], s: S) -> Result<S::Ok, S::Error> {
+        // Every value is in −127..=127 (import and `validate` keep it so).
+        q.iter().map(|&v| v as i8).collect::<Vec<i8>>().serialize(s)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<i16>, D::Error> {
+        Ok(Vec::<i8>::deserialize(d)?
+            .into_iter()
+            .map(i16::from)
+            .collect())
+    }
 }
 
 /// An RMSNorm's integer gains `G_i` and their fractional bits `F` (docs/LLM_INT.md §3.2).
@@ -128,4 +148,32 @@ pub struct IntModel {
     pub blocks: Vec<Block>,
     /// The final RMSNorm (output ±[`NORM_Q`]).
     pub out_norm: Gain,
+}
+
+impl Dense {
+    fn bytes(&self) -> usize {
+        2 * (self.q.len() + self.d.len() + self.n.len()) + 8 * self.requant.len()
+    }
+}
+
+impl IntModel {
+    /// Bytes the model's weights and tables occupy in memory.
+    pub fn weight_bytes(&self) -> usize {
+        let blocks: usize = self
+            .blocks
+            .iter()
+            .map(|b| {
+                [&b.q, &b.k, &b.v, &b.o, &b.gate, &b.up, &b.down]
+                    .iter()
+                    .map(|d| d.bytes())
+                    .sum::<usize>()
+                    + 2 * b.silu.len()
+                    + 4 * (b.attn_norm.g.len() + b.ffn_norm.g.len())
+            })
+            .sum();
+        blocks
+            + self.embed.bytes()
+            + 8 * self.embed_requant.len()
+            + 2 * (self.rope_cos.len() + self.rope_sin.len())
+    }
 }

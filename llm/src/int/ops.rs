@@ -194,7 +194,7 @@ mod tests {
     #[test]
     fn embed_example() {
         // docs/LLM_INT.md §3.1: E = 4096 · 57, (M, s) = (1,125,899,907, 40) → 239.
-        let mut q = vec![0i8; 32];
+        let mut q = vec![0i16; 32];
         q[0] = 57;
         let table = Dense {
             rows: 1,
@@ -224,7 +224,7 @@ mod tests {
     #[test]
     fn dense_example() {
         // §3.3: one block, D = 4096, N = −32767, q = [3, 15], x = [1000, −2000] → acc = −77,825,000.
-        let mut q = vec![0i8; 32];
+        let mut q = vec![0i16; 32];
         (q[0], q[1]) = (3, 15);
         let mut x = vec![0i16; 32];
         (x[0], x[1]) = (1000, -2000);
