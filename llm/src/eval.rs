@@ -71,6 +71,65 @@ impl Agreement {
     }
 }
 
+/// How far one model's residual stream is from another's after one block, over the tokens of a text.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LayerError {
+    /// 0 for the embedding, `b` for the residual after block `b`.
+    pub block: usize,
+    /// Mean over tokens of the cosine between the two residual vectors.
+    pub mean_cos: f64,
+    /// The smallest such cosine.
+    pub min_cos: f64,
+    /// Median over tokens of `‖x − x_ref‖ / ‖x_ref‖`.
+    pub median_rel: f64,
+    /// The largest such relative error.
+    pub max_rel: f64,
+}
+
+/// The residual stream of `model` against `reference`'s, block by block, over `ids`.
+pub fn layers<A: LanguageModel, B: LanguageModel>(
+    model: &A,
+    reference: &B,
+    ids: &[u32],
+    hidden: usize,
+) -> Result<Vec<LayerError>> {
+    let (ours, theirs) = (model.residuals(ids)?, reference.residuals(ids)?);
+    Ok(ours
+        .iter()
+        .zip(&theirs)
+        .enumerate()
+        .map(|(block, (x, y))| {
+            let mut cos = Vec::new();
+            let mut rel = Vec::new();
+            for (a, b) in x.chunks(hidden).zip(y.chunks(hidden)) {
+                let dot: f64 = a
+                    .iter()
+                    .zip(b)
+                    .map(|(&p, &q)| f64::from(p) * f64::from(q))
+                    .sum();
+                let na = a.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>().sqrt();
+                let nb = b.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>().sqrt();
+                let diff = a
+                    .iter()
+                    .zip(b)
+                    .map(|(&p, &q)| (f64::from(p) - f64::from(q)).powi(2))
+                    .sum::<f64>()
+                    .sqrt();
+                cos.push(dot / (na * nb).max(f64::MIN_POSITIVE));
+                rel.push(diff / nb.max(f64::MIN_POSITIVE));
+            }
+            rel.sort_by(f64::total_cmp);
+            LayerError {
+                block,
+                mean_cos: cos.iter().sum::<f64>() / cos.len().max(1) as f64,
+                min_cos: cos.iter().copied().fold(f64::INFINITY, f64::min),
+                median_rel: rel.get(rel.len() / 2).copied().unwrap_or(0.0),
+                max_rel: rel.last().copied().unwrap_or(0.0),
+            }
+        })
+        .collect())
+}
+
 /// One prompt answered greedily by both models.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SideBySide {

@@ -216,12 +216,14 @@ impl FloatModel {
         }
     }
 
-    /// Logits of every position of `ids` after `cache`, recording calibration maxima if asked.
+    /// Logits of every position of `ids` after `cache`, recording calibration maxima and the
+    /// residual stream after the embedding and after each block if asked.
     pub fn forward_calibrated(
         &self,
         ids: &[u32],
         cache: &mut FloatCache,
         mut cal: Option<&mut Calibration>,
+        mut residuals: Option<&mut Vec<Vec<f32>>>,
     ) -> Result<Vec<f32>> {
         let c = self.config;
         crate::lm::check_ids(ids, c.vocab)?;
@@ -241,6 +243,9 @@ impl FloatModel {
             .collect();
         let (d, kvw) = (c.head_dim, c.kv_width());
         let scale = 1.0 / (d as f32).sqrt();
+        if let Some(res) = residuals.as_deref_mut() {
+            res.push(x.clone());
+        }
         for (l, b) in self.blocks.iter().enumerate() {
             let h = self.rms(&x, &b.attn_norm);
             let mut q = b.q.apply(&h);
@@ -299,6 +304,9 @@ impl FloatModel {
             x.iter_mut()
                 .zip(b.down.apply(&act))
                 .for_each(|(a, v)| *a += v);
+            if let Some(res) = residuals.as_deref_mut() {
+                res.push(x.clone());
+            }
         }
         cache.len += t;
         let h = self.rms(&x, &self.out_norm);
@@ -311,7 +319,7 @@ impl FloatModel {
     /// Runs the calibration text and returns the activation maxima.
     pub fn calibrate(&self, ids: &[u32]) -> Result<Calibration> {
         let mut cal = Calibration::sized(self.config.blocks);
-        self.forward_calibrated(ids, &mut FloatCache::default(), Some(&mut cal))?;
+        self.forward_calibrated(ids, &mut FloatCache::default(), Some(&mut cal), None)?;
         Ok(cal)
     }
 }
@@ -327,8 +335,14 @@ impl LanguageModel for FloatModel {
         FloatCache::default()
     }
 
+    fn residuals(&self, ids: &[u32]) -> Result<Vec<Vec<f32>>> {
+        let mut res = Vec::new();
+        self.forward_calibrated(ids, &mut FloatCache::default(), None, Some(&mut res))?;
+        Ok(res)
+    }
+
     fn forward(&self, ids: &[u32], cache: &mut FloatCache) -> Result<Logits> {
-        let values = self.forward_calibrated(ids, cache, None)?;
+        let values = self.forward_calibrated(ids, cache, None, None)?;
         let argmax = values
             .chunks(self.config.vocab)
             .map(|row| {

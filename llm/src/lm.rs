@@ -34,6 +34,9 @@ pub trait LanguageModel {
     fn new_cache(&self) -> Self::Cache;
     /// Logits of every position of `ids`, which follow the tokens in `cache` (and are appended).
     fn forward(&self, ids: &[u32], cache: &mut Self::Cache) -> Result<Logits>;
+    /// The residual stream of a pass over `ids` from an empty cache, as real numbers: after the
+    /// embedding, then after each block (`blocks + 1` tensors of `[T × hidden]`).
+    fn residuals(&self, ids: &[u32]) -> Result<Vec<Vec<f32>>>;
 }
 
 /// Greedy decoding: up to `max_new` tokens after `prompt`, stopping after `eos`.

@@ -136,16 +136,34 @@ pub(crate) fn run(path: &Path, prompt: &str, max_tokens: usize, raw: bool) -> an
     Ok(())
 }
 
+/// What `vouch model eval` reports on a language model besides held-out agreement and perplexity.
+pub(crate) struct EvalOptions<'a> {
+    /// Tokens of the held-out text.
+    pub(crate) tokens: usize,
+    /// Instructions to answer with both models.
+    pub(crate) prompts: Option<&'a Path>,
+    /// Answer tokens compared per prompt.
+    pub(crate) compare: usize,
+    /// The residual stream's error block by block.
+    pub(crate) layers: bool,
+    /// JSON output.
+    pub(crate) json: bool,
+}
+
 /// `vouch model eval MODEL --gguf FLOAT.gguf --text HELD-OUT [--prompts PROMPTS.json]`.
 pub(crate) fn eval(
     path: &Path,
     gguf: &Path,
     text: &Path,
-    tokens: usize,
-    prompts: Option<&Path>,
-    compare: usize,
-    json: bool,
+    o: EvalOptions<'_>,
 ) -> anyhow::Result<()> {
+    let EvalOptions {
+        tokens,
+        prompts,
+        compare,
+        layers,
+        json,
+    } = o;
     let model = load(path)?;
     let g = open_gguf(gguf)?;
     let float = FloatModel::load(&g, LlamaConfig::from_gguf(&g)?)?;
@@ -169,6 +187,12 @@ pub(crate) fn eval(
         ids.len()
     ));
     let agreement = Agreement::of(&Forced::run(&model, &ids)?, &Forced::run(&float, &ids)?);
+    let per_block = if layers {
+        spinner.set_message("the residual stream of both models, block by block");
+        vouch_llm::eval::layers(&model, &float, &ids, model.config.hidden)?
+    } else {
+        Vec::new()
+    };
     spinner.finish_and_clear();
     let list: Vec<String> = match prompts {
         Some(p) => serde_json::from_str(&read_text(p)?)
@@ -199,6 +223,7 @@ pub(crate) fn eval(
             "perplexity_ratio": agreement.perplexity_ratio(),
             "prompts": answers,
             "prompts_identical": same,
+            "layers": per_block,
         });
         println!("{}", serde_json::to_string_pretty(&value)?);
         return Ok(());
@@ -219,6 +244,16 @@ pub(crate) fn eval(
         agreement.float_perplexity,
         agreement.perplexity_ratio()
     );
+    if !per_block.is_empty() {
+        println!("residual stream against the float model (block 0: the embedding):");
+        println!("  block  mean cos  min cos  median rel. err  max rel. err");
+        for l in &per_block {
+            println!(
+                "  {:>5}  {:.5}   {:.5}  {:>15.4}  {:>12.4}",
+                l.block, l.mean_cos, l.min_cos, l.median_rel, l.max_rel
+            );
+        }
+    }
     if !answers.is_empty() {
         println!("greedy answers, first {compare} tokens compared (= identical, ≠ different):");
         for a in &answers {

@@ -99,6 +99,9 @@ enum ModelCommand {
         /// Language models: answer tokens generated and compared per prompt.
         #[arg(long, default_value_t = 16)]
         compare: usize,
+        /// Language models: also the residual stream's error against the float model, block by block.
+        #[arg(long)]
+        layers: bool,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -137,7 +140,8 @@ struct ImportArgs {
     /// Clip activation ranges at this percentile instead of min/max (e.g. 99.99).
     #[arg(long)]
     percentile: Option<f64>,
-    /// Held-out data to report accuracy and agreement on after importing.
+    /// Held-out data to report accuracy and agreement on after importing (for a GGUF: a text, never
+    /// the calibration text; the report is per block and overall against the float model).
     #[arg(long)]
     eval: Option<PathBuf>,
 }
@@ -171,15 +175,26 @@ impl ImportArgs {
     fn run(self) -> anyhow::Result<()> {
         if super::llm::is_gguf(&self.onnx) {
             anyhow::ensure!(
-                self.labels.is_empty() && self.percentile.is_none() && self.eval.is_none(),
-                "--labels, --percentile and --eval are for ONNX models; evaluate a language model with `vouch model eval`"
+                self.labels.is_empty() && self.percentile.is_none(),
+                "--labels and --percentile are for ONNX models"
             );
-            return super::llm::import(
+            super::llm::import(
                 &self.onnx,
                 &self.calibration,
                 self.calibration_tokens,
                 &self.out,
-            );
+            )?;
+            if let Some(text) = &self.eval {
+                let options = super::llm::EvalOptions {
+                    tokens: 768,
+                    prompts: None,
+                    compare: 16,
+                    layers: true,
+                    json: false,
+                };
+                super::llm::eval(&self.out, &self.onnx, text, options)?;
+            }
+            return Ok(());
         }
         let graph =
             load_onnx(&self.onnx).with_context(|| format!("importing {}", self.onnx.display()))?;
@@ -312,16 +327,20 @@ impl ModelArgs {
                 tokens,
                 prompts,
                 compare,
+                layers,
                 json,
                 ..
             } => super::llm::eval(
                 &model,
                 &gguf,
                 &text,
-                tokens,
-                prompts.as_deref(),
-                compare,
-                json,
+                super::llm::EvalOptions {
+                    tokens,
+                    prompts: prompts.as_deref(),
+                    compare,
+                    layers,
+                    json,
+                },
             )?,
             ModelCommand::Eval {
                 model,

@@ -48,6 +48,23 @@ impl IntModel {
 
     /// Integer logits (units 2^-12) of every position of `ids` after `cache`, `[T × vocab]`.
     pub fn logits(&self, ids: &[u32], cache: &mut IntCache) -> Result<Vec<i32>> {
+        self.run(ids, cache, None)
+    }
+
+    /// [`Self::logits`], also collecting the residual stream (as real numbers) after the embedding
+    /// and after each block if asked.
+    fn run(
+        &self,
+        ids: &[u32],
+        cache: &mut IntCache,
+        mut residuals: Option<&mut Vec<Vec<f32>>>,
+    ) -> Result<Vec<i32>> {
+        let unit = 2f32.powi(-super::RES_FRAC);
+        let mut observe = |r: &[i32]| {
+            if let Some(res) = residuals.as_deref_mut() {
+                res.push(r.iter().map(|&v| v as f32 * unit).collect());
+            }
+        };
         let c = self.config;
         check_ids(ids, c.vocab)?;
         let (t, start) = (ids.len(), cache.len);
@@ -67,6 +84,7 @@ impl IntModel {
         for (row, &id) in r.chunks_mut(k).zip(ids) {
             ops::embed(&self.embed, &self.embed_requant, id as usize, row);
         }
+        observe(&r);
         for (l, b) in self.blocks.iter().enumerate() {
             let h = self.norm_rows(&r, &b.attn_norm);
             let mut q = narrow(ops::dense(&h, None, &b.q, QK_Q));
@@ -119,6 +137,7 @@ impl IntModel {
                 &mut r,
                 &ops::dense(&y, Some(&exps), &b.down, super::RES_MAX),
             );
+            observe(&r);
         }
         cache.len += t;
         let h = self.norm_rows(&r, &self.out_norm);
@@ -135,6 +154,12 @@ impl LanguageModel for IntModel {
 
     fn new_cache(&self) -> IntCache {
         IntCache::default()
+    }
+
+    fn residuals(&self, ids: &[u32]) -> Result<Vec<Vec<f32>>> {
+        let mut res = Vec::new();
+        self.run(ids, &mut IntCache::default(), Some(&mut res))?;
+        Ok(res)
     }
 
     fn forward(&self, ids: &[u32], cache: &mut IntCache) -> Result<Logits> {
