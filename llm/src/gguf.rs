@@ -10,6 +10,7 @@ use half::f16;
 use std::{
     fs::File,
     io::{Read, Seek, SeekFrom},
+    panic::{AssertUnwindSafe, catch_unwind},
     path::{Path, PathBuf},
 };
 
@@ -103,9 +104,22 @@ impl Gguf {
     pub fn open(path: &Path) -> Result<Self> {
         let io = |e: std::io::Error| LlmError::Io(format!("{}: {e}", path.display()));
         let mut file = File::open(path).map_err(io)?;
-        let content = gguf_file::Content::read(&mut file).map_err(|e| {
+        let unreadable = |e: String| {
             LlmError::Format(format!("{}: not a readable GGUF file: {e}", path.display()))
-        })?;
+        };
+        // candle-core 0.11.1's reader divides by `general.alignment` unchecked: a file declaring 0
+        // panics inside it, so a panic there is this file's error, not the process's.
+        let content = catch_unwind(AssertUnwindSafe(|| gguf_file::Content::read(&mut file)))
+            .map_err(|_| unreadable("the reader failed on a malformed header".into()))?
+            .map_err(|e| unreadable(e.to_string()))?;
+        // The spec's alignment is a u32 power of two; another one places the tensors elsewhere.
+        if let Some(a) = content.metadata.get("general.alignment")
+            && !matches!(a, gguf_file::Value::U32(a) if a.is_power_of_two())
+        {
+            return Err(unreadable(format!(
+                "general.alignment {a:?} is not a u32 power of two"
+            )));
+        }
         Ok(Self {
             path: path.to_path_buf(),
             content,

@@ -152,8 +152,8 @@ impl IntModel {
                 && self.exp.iter().all(|&v| (1..=1 << 20).contains(&v)),
             || "exp table malformed".into(),
         )?;
-        expect((0..=1 << 20).contains(&self.eps_term), || {
-            "RMSNorm epsilon term out of range".into()
+        expect((1..=1 << 20).contains(&self.eps_term), || {
+            "RMSNorm epsilon term out of range (1..=2^20; 0 would divide by zero)".into()
         })?;
         for (l, b) in self.blocks.iter().enumerate() {
             b.validate(l, k, c.kv_width(), c.ffn)?;

@@ -124,7 +124,14 @@ impl Importer<'_> {
     fn rows(&mut self, name: &str, shape: (usize, usize)) -> Result<(Dense, Vec<f64>)> {
         let t = self.g.tensor(name)?;
         expect_shape(name, (t.rows, t.cols), shape)?;
-        let (dense, sigmas, err) = exact_rows(&t.to_blocks());
+        let blocks = t.to_blocks();
+        // Q8_0 allows −128 (llama.cpp never writes it); the model file holds −127..=127.
+        if blocks.q.contains(&i8::MIN) {
+            return Err(LlmError::Unsupported(format!(
+                "tensor {name}: a Q8_0 weight integer is −128, outside −127..=127"
+            )));
+        }
+        let (dense, sigmas, err) = exact_rows(&blocks);
         self.max_weight_error = self.max_weight_error.max(err);
         Ok((dense, sigmas))
     }
@@ -291,8 +298,17 @@ pub fn import(g: &Gguf, calibration: &[u32]) -> Result<(IntModel, ImportReport)>
         }
     }
     check_bound("head", &embed, NORM_Q)?;
-    let eps_term = (config.hidden as f64 * f64::from(config.eps) * 2f64.powi(2 * RES_FRAC))
-        .round_ties_even() as i64;
+    let eps_term =
+        (config.hidden as f64 * f64::from(config.eps) * 2f64.powi(2 * RES_FRAC)).round_ties_even();
+    // E = 0 would let a zero residual row divide by zero in the RMSNorm; the load checks the same.
+    if !(1.0..=f64::from(1 << 20)).contains(&eps_term) {
+        return Err(LlmError::Quantize(format!(
+            "llama.attention.layer_norm_rms_epsilon {}: the RMSNorm term K·eps·2^20 = {eps_term} \
+             is outside 1..=2^20",
+            config.eps
+        )));
+    }
+    let eps_term = eps_term as i64;
     let model = IntModel {
         config,
         tokenizer,
