@@ -2,13 +2,15 @@
 //! range and overflow bound before the model can run.
 
 use super::{
-    Block, CONTEXT, Dense, GU_Q, Gain, IntModel, NORM_FRAC, NORM_Q, P_Q, V_Q, import::check_bound,
+    Block, CONTEXT, Dense, GU_Q, Gain, IntModel, NORM_FRAC, NORM_Q, P_Q, QK_Q, RES_MAX, V_Q,
+    import::check_bound,
 };
 use crate::{
     error::{LlmError, Result},
     gguf::BLOCK,
 };
 use std::path::Path;
+use vouch_core::quant::Requant;
 
 /// Magic bytes that open an integer language-model file.
 pub const LLM_MAGIC: &[u8; 8] = b"VOUCHLM1";
@@ -86,9 +88,23 @@ fn check_gain(name: &str, g: &Gain, k: usize) -> Result<()> {
     })
 }
 
+/// A score is `round_shift(Σ_d q_d·k_d · M, s)` with `|q|, |k| ≤ 4095`: the product stays below 2^62.
+fn scores_fit(head_dim: usize, qk: Requant) -> bool {
+    head_dim as i128 * i128::from(QK_Q * QK_Q) * i128::from(qk.multiplier) < 1 << 62
+}
+
+/// An RMSNorm sums `K` squares of residual elements (`|r| ≤ RES_MAX`) and `E` in i64.
+fn norm_fits(hidden: usize, eps_term: i64) -> bool {
+    hidden as i128 * i128::from(RES_MAX) * i128::from(RES_MAX) + i128::from(eps_term)
+        <= i128::from(i64::MAX)
+}
+
 impl Block {
-    fn validate(&self, l: usize, k: usize, kvw: usize, ffn: usize) -> Result<()> {
+    fn validate(&self, l: usize, k: usize, kvw: usize, ffn: usize, head_dim: usize) -> Result<()> {
         let n = |s: &str| format!("block {l} {s}");
+        expect(scores_fit(head_dim, self.qk), || {
+            n("scores: head width × 4095² × M reaches 2^62")
+        })?;
         check_gain(&n("attn_norm"), &self.attn_norm, k)?;
         check_gain(&n("ffn_norm"), &self.ffn_norm, k)?;
         check_dense(&n("q"), &self.q, k, k, NORM_Q, 16)?;
@@ -116,6 +132,12 @@ impl IntModel {
     pub fn validate(&self) -> Result<()> {
         let c = self.config;
         c.check()?;
+        expect(norm_fits(c.hidden, self.eps_term), || {
+            format!(
+                "hidden size {}: Σ r² of a residual row can overflow int64 (at most 2048 with the residual clamp ±(2^26 − 1))",
+                c.hidden
+            )
+        })?;
         let (k, half) = (c.hidden, c.head_dim / 2);
         expect(self.tokenizer.tokens.len() == c.vocab, || {
             "tokenizer and vocabulary differ in size".into()
@@ -156,8 +178,26 @@ impl IntModel {
             "RMSNorm epsilon term out of range (1..=2^20; 0 would divide by zero)".into()
         })?;
         for (l, b) in self.blocks.iter().enumerate() {
-            b.validate(l, k, c.kv_width(), c.ffn)?;
+            b.validate(l, k, c.kv_width(), c.ffn, c.head_dim)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_overflow_limits_of_wide_models() {
+        // SmolLM2: hidden 576, heads of 64, M < 2^31.
+        assert!(norm_fits(576, 6040) && norm_fits(2048, 1 << 20));
+        assert!(!norm_fits(2049, 0), "2049 · (2^26 − 1)² passes 2^63");
+        let m = |multiplier| Requant {
+            multiplier,
+            shift: 40,
+        };
+        assert!(scores_fit(64, m(i32::MAX)));
+        assert!(scores_fit(256, m(1 << 30)) && !scores_fit(512, m(1 << 30)));
     }
 }

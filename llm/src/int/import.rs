@@ -321,6 +321,8 @@ pub fn import(g: &Gguf, calibration: &[u32]) -> Result<(IntModel, ImportReport)>
         blocks,
         out_norm,
     };
+    // The load's checks, so an import never produces a file that cannot be loaded.
+    model.validate()?;
     let report = ImportReport {
         calibration_tokens: calibration.len(),
         max_weight_error: im.max_weight_error,
