@@ -19,9 +19,9 @@ use vouch_llm::{
 /// Prefill and decode tokens/s of the integer model against float32, same weights, same machine.
 #[derive(Debug, Parser)]
 struct Args {
-    /// The GGUF (scripts/fetch-smollm2.sh prints its path).
+    /// The GGUF (default: where scripts/fetch-smollm2.sh caches SmolLM2-135M-Instruct).
     #[arg(long)]
-    gguf: PathBuf,
+    gguf: Option<PathBuf>,
     /// The imported integer model (`vouch model import`); imported here when the file is missing.
     #[arg(long)]
     model: PathBuf,
@@ -78,7 +78,8 @@ fn peak_memory() -> f64 {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let g = Gguf::open(&args.gguf).with_context(|| format!("reading {}", args.gguf.display()))?;
+    let gguf = args.gguf.clone().unwrap_or_else(vouch_llm::smollm2_path);
+    let g = Gguf::open(&gguf).with_context(|| format!("reading {}", gguf.display()))?;
     let tokenizer = ChatTokenizer::new(&TokenizerSpec::from_gguf(&g)?)?;
     let read = |p: &PathBuf| {
         std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))
@@ -87,11 +88,7 @@ fn main() -> anyhow::Result<()> {
         let ids = tokenizer.encode(&read(&args.calibration)?)?;
         let (model, _) = int::import(&g, &ids[..ids.len().min(512)])?;
         int::save(&model, &args.model)?;
-        eprintln!(
-            "imported {} into {}",
-            args.gguf.display(),
-            args.model.display()
-        );
+        eprintln!("imported {} into {}", gguf.display(), args.model.display());
     }
     let prompt: Vec<u32> = tokenizer
         .encode(&read(&args.text)?)?

@@ -11,12 +11,7 @@ use std::{
 };
 
 fn gguf() -> PathBuf {
-    let path = std::env::var_os("VOUCH_SMOLLM2")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").expect("HOME"))
-                .join(".cache/vouch/models/SmolLM2-135M-Instruct.Q4_1.gguf")
-        });
+    let path = vouch_llm::smollm2_path();
     assert!(
         path.exists(),
         "{} is missing: run scripts/fetch-smollm2.sh first",

@@ -19,3 +19,25 @@ pub mod tokenizer;
 
 pub use error::{LlmError, Result};
 pub use int::IntModel;
+
+use std::path::PathBuf;
+
+/// Where SmolLM2-135M-Instruct's GGUF is expected: `$VOUCH_SMOLLM2` if set, else where
+/// `scripts/fetch-smollm2.sh` caches it (`$VOUCH_CACHE`, `$XDG_CACHE_HOME/vouch` or
+/// `~/.cache/vouch`, then `models/SmolLM2-135M-Instruct.Q4_1.gguf`).
+pub fn smollm2_path() -> PathBuf {
+    if let Some(path) = std::env::var_os("VOUCH_SMOLLM2") {
+        return path.into();
+    }
+    let cache = std::env::var_os("VOUCH_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            std::env::var_os("XDG_CACHE_HOME")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| {
+                    PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache")
+                })
+                .join("vouch")
+        });
+    cache.join("models/SmolLM2-135M-Instruct.Q4_1.gguf")
+}
