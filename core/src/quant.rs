@@ -160,9 +160,9 @@ mod tests {
         fn from_scale_bits_keeps_the_multiplier_in_its_range(scale in 1e-12f64..1.0, bits in 2u32..=31) {
             let q = Requant::from_scale_bits(scale, bits).unwrap();
             prop_assert!(q.is_valid());
-            prop_assert!(q.multiplier < 1 << bits);
+            prop_assert!(i64::from(q.multiplier) < 1i64 << bits);
             if q.shift < MAX_SHIFT {
-                prop_assert!(q.multiplier >= 1 << (bits - 1));
+                prop_assert!(i64::from(q.multiplier) >= 1i64 << (bits - 1));
             }
             // M is scale·2^s rounded to the nearest integer.
             prop_assert!((f64::from(q.multiplier) - scale * 2f64.powi(i32::from(q.shift))).abs() <= 0.5);

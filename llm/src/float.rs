@@ -331,6 +331,10 @@ impl LanguageModel for FloatModel {
         self.config.vocab
     }
 
+    fn context(&self) -> usize {
+        self.config.context
+    }
+
     fn new_cache(&self) -> FloatCache {
         FloatCache::default()
     }

@@ -30,6 +30,8 @@ pub trait LanguageModel {
     type Cache;
     /// Vocabulary size.
     fn vocab(&self) -> usize;
+    /// Most positions one generation may hold (prompt and answer).
+    fn context(&self) -> usize;
     /// An empty cache.
     fn new_cache(&self) -> Self::Cache;
     /// Logits of every position of `ids`, which follow the tokens in `cache` (and are appended).
@@ -39,7 +41,8 @@ pub trait LanguageModel {
     fn residuals(&self, ids: &[u32]) -> Result<Vec<Vec<f32>>>;
 }
 
-/// Greedy decoding: up to `max_new` tokens after `prompt`, stopping after `eos`.
+/// Greedy decoding: up to `max_new` tokens after `prompt`, stopping after `eos` or when the context
+/// is full (a prompt longer than the context is refused).
 ///
 /// `on_token` sees each token as it is produced (for streaming output and progress).
 pub fn generate<M: LanguageModel>(
@@ -52,6 +55,8 @@ pub fn generate<M: LanguageModel>(
     if prompt.is_empty() {
         return Err(LlmError::Request("the prompt has no tokens".into()));
     }
+    // The last answer token is produced without entering the cache: `prompt + n − 1` positions.
+    let max_new = max_new.min((model.context() + 1).saturating_sub(prompt.len()));
     let mut cache = model.new_cache();
     let mut next = *model
         .forward(prompt, &mut cache)?

@@ -301,6 +301,14 @@ fn check_weight_type(test: &str, kind: GgmlDType) {
     model.logits(&long[..CONTEXT], &mut cache).unwrap();
     assert!(is_request(model.logits(&long[CONTEXT..], &mut cache)));
     assert!(is_request(generate(&model, &[], 4, IM_END, |_| ())));
+    // A generation that reaches the context stops there with what it has.
+    let near = &long[..CONTEXT - 2];
+    let answer = generate(&model, near, 50, u32::MAX, |_| ()).unwrap();
+    assert_eq!(
+        answer.len(),
+        3,
+        "{kind:?}: prompt + answer − 1 fill the context"
+    );
 }
 
 macro_rules! weight_types {

@@ -68,7 +68,7 @@ impl IntModel {
         let c = self.config;
         check_ids(ids, c.vocab)?;
         let (t, start) = (ids.len(), cache.len);
-        let limit = CONTEXT.min(c.context);
+        let limit = self.context();
         if start + t > limit {
             return Err(LlmError::Request(format!(
                 "{} positions exceed the context of {limit}",
@@ -150,6 +150,10 @@ impl LanguageModel for IntModel {
 
     fn vocab(&self) -> usize {
         self.config.vocab
+    }
+
+    fn context(&self) -> usize {
+        CONTEXT.min(self.config.context)
     }
 
     fn new_cache(&self) -> IntCache {
