@@ -253,6 +253,19 @@ async fn poison_models_are_refused_under_a_memory_ceiling_while_a_liar_is_slashe
         )
         .await
         .unwrap();
+    // The worker judges the poison job while it is still open: it refuses the model by its budget
+    // (once the job is answered it is no longer the worker's to judge, so without this wait the
+    // worker's refusal would depend on when its first poll lands).
+    let judging = Instant::now();
+    while !worker.log().contains("model refused") {
+        assert!(
+            judging.elapsed() < Duration::from_secs(120),
+            "the worker never judged the poison model:\n{}",
+            worker.log()
+        );
+        assert!(worker.alive(), "the worker died:\n{}", worker.log());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     // An attacker answers the poison job with a bogus result, to lure challengers into running it.
     let attacker = Market::new(
         ChainClient::connect(&config, chain.signer(6))
