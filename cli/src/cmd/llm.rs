@@ -273,12 +273,7 @@ pub(crate) fn inspect(path: &Path) -> anyhow::Result<()> {
     let weights: usize = model
         .blocks
         .iter()
-        .map(|b| {
-            [&b.q, &b.k, &b.v, &b.o, &b.gate, &b.up, &b.down]
-                .iter()
-                .map(|d| d.q.len())
-                .sum::<usize>()
-        })
+        .map(|b| b.denses().iter().map(|d| d.q.len()).sum::<usize>())
         .sum::<usize>()
         + model.embed.q.len();
     println!("language model (canonical integers, docs/LLM_INT.md)");

@@ -150,6 +150,15 @@ pub struct IntModel {
     pub out_norm: Gain,
 }
 
+impl Block {
+    /// The block's seven projections: q, k, v, o, gate, up, down.
+    pub fn denses(&self) -> [&Dense; 7] {
+        [
+            &self.q, &self.k, &self.v, &self.o, &self.gate, &self.up, &self.down,
+        ]
+    }
+}
+
 impl Dense {
     fn bytes(&self) -> usize {
         2 * (self.q.len() + self.d.len() + self.n.len()) + 8 * self.requant.len()
@@ -163,10 +172,7 @@ impl IntModel {
             .blocks
             .iter()
             .map(|b| {
-                [&b.q, &b.k, &b.v, &b.o, &b.gate, &b.up, &b.down]
-                    .iter()
-                    .map(|d| d.bytes())
-                    .sum::<usize>()
+                b.denses().iter().map(|d| d.bytes()).sum::<usize>()
                     + 2 * b.silu.len()
                     + 4 * (b.attn_norm.g.len() + b.ffn_norm.g.len())
             })
