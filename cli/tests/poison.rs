@@ -153,7 +153,14 @@ impl Daemon {
         self.child.try_wait().unwrap().is_none()
     }
 
-    fn stop(mut self) {
+    fn stop(self) {
+        drop(self);
+    }
+}
+
+/// A daemon is killed when its handle goes, also when a failed assertion unwinds the test.
+impl Drop for Daemon {
+    fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
