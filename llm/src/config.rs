@@ -115,6 +115,11 @@ impl LlamaConfig {
         self.kv_heads * self.head_dim
     }
 
+    /// RoPE's angle per position of the pair `(2i, 2i+1)`: `base^(−2i/d)`.
+    pub fn rope_theta(&self, i: usize) -> f64 {
+        f64::from(self.rope_base).powf(-((2 * i) as f64) / self.head_dim as f64)
+    }
+
     /// Query heads per key/value head.
     pub fn group(&self) -> usize {
         self.heads / self.kv_heads

@@ -201,13 +201,18 @@ impl FloatModel {
 
     fn rope(&self, x: &mut [f32], width: usize, start: usize) {
         let d = self.config.head_dim;
+        let thetas: Vec<f64> = (0..d / 2).map(|i| self.config.rope_theta(i)).collect();
         for (t, row) in x.chunks_mut(width).enumerate() {
             let p = (start + t) as f64;
-            for head in row.chunks_mut(d) {
-                for i in 0..d / 2 {
-                    let theta = f64::from(self.config.rope_base).powf(-((2 * i) as f64) / d as f64);
+            let turns: Vec<(f32, f32)> = thetas
+                .iter()
+                .map(|theta| {
                     let (s, c) = (p * theta).sin_cos();
-                    let (s, c) = (s as f32, c as f32);
+                    (s as f32, c as f32)
+                })
+                .collect();
+            for head in row.chunks_mut(d) {
+                for (i, &(s, c)) in turns.iter().enumerate() {
                     let (a, b) = (head[2 * i], head[2 * i + 1]);
                     head[2 * i] = a * c - b * s;
                     head[2 * i + 1] = a * s + b * c;

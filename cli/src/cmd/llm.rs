@@ -18,20 +18,22 @@ use vouch_llm::{
     tokenizer::{ChatTokenizer, TokenizerSpec},
 };
 
+/// Whether the file at `path` starts with `magic`.
+fn starts_with(path: &Path, magic: &[u8]) -> bool {
+    let mut head = vec![0u8; magic.len()];
+    std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
+        .is_ok_and(|()| head == magic)
+}
+
 /// Whether `path` is an integer language-model file (by its magic bytes).
 pub(crate) fn is_llm(path: &Path) -> bool {
-    let mut magic = [0u8; 8];
-    std::fs::File::open(path)
-        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic))
-        .is_ok_and(|()| &magic == int::LLM_MAGIC)
+    starts_with(path, int::LLM_MAGIC)
 }
 
 /// Whether `path` is a GGUF file.
 pub(crate) fn is_gguf(path: &Path) -> bool {
-    let mut magic = [0u8; 4];
-    std::fs::File::open(path)
-        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic))
-        .is_ok_and(|()| &magic == b"GGUF")
+    starts_with(path, b"GGUF")
 }
 
 fn open_gguf(path: &Path) -> anyhow::Result<Gguf> {

@@ -3,7 +3,6 @@
 
 use super::{
     Block, CONTEXT, Dense, GU_Q, Gain, IntModel, NORM_FRAC, NORM_Q, P_Q, QK_Q, RES_MAX, V_Q,
-    import::check_bound,
 };
 use crate::{
     error::{LlmError, Result},
@@ -37,6 +36,27 @@ pub fn load(path: &Path) -> Result<IntModel> {
         .map_err(|e| LlmError::Format(format!("{}: {e}", path.display())))?;
     model.validate()?;
     Ok(model)
+}
+
+/// Checks the registration bounds of docs/LLM_INT.md §5 on one dense: for every row, the worst
+/// accumulator `B_x · Σ_k |W[n][k]|` stays below 2^53 and, times `M_n`, below 2^62.
+fn check_bound(name: &str, w: &Dense, input_bound: i64) -> Result<()> {
+    let nb = w.cols / BLOCK;
+    for row in 0..w.rows {
+        let sum: i64 = (0..w.cols)
+            .map(|i| {
+                let b = row * nb + i / BLOCK;
+                (i64::from(w.d[b]) * i64::from(w.q[row * w.cols + i]) + i64::from(w.n[b])).abs()
+            })
+            .sum();
+        let worst = i128::from(sum) * i128::from(input_bound);
+        if worst >= 1 << 53 || worst * i128::from(w.requant[row].multiplier) >= 1 << 62 {
+            return Err(LlmError::Quantize(format!(
+                "{name} row {row}: accumulator bound {worst} too wide"
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn expect(ok: bool, what: impl FnOnce() -> String) -> Result<()> {
