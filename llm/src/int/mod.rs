@@ -6,6 +6,7 @@ mod file;
 mod forward;
 mod import;
 pub mod ops;
+pub mod rows;
 
 pub use file::{LLM_MAGIC, load, save};
 pub use forward::IntCache;
