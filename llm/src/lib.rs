@@ -15,6 +15,7 @@ pub mod float;
 pub mod gguf;
 pub mod int;
 pub mod lm;
+pub mod random;
 pub mod tokenizer;
 
 pub use error::{LlmError, Result};

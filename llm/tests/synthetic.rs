@@ -1,6 +1,6 @@
 //! The importer and the runtime on small random llama GGUFs, and on hostile files — no download.
 //!
-//! The GGUFs are written here with candle's own writer: 2 blocks, hidden 64 (2 query heads sharing
+//! The GGUFs are `vouch_llm::random`'s, written with candle's own writer: 2 blocks, hidden 64 (2 query heads sharing
 //! 1 key/value head, head width 32), SwiGLU 96, and a vocabulary of GPT-2's 256 byte-level tokens, a
 //! few merges and the ChatML control tokens. One model per weight type (F32, F16, Q4_0, Q4_1,
 //! Q8_0; norms F32) goes through the import, and its integer model through the forward pass, the
@@ -27,152 +27,23 @@ use vouch_llm::{
     gguf::Gguf,
     int,
     lm::{LanguageModel, generate},
+    random::{self, Dims, IM_END, IM_START, SYSTEM, TinyGguf, VOCAB, normal, qtensor},
     tokenizer::{ChatTokenizer, TokenizerSpec},
 };
 
 // ---------------------------------------------------------------------------------------------
-// The builder.
+// Helpers.
 
-const HIDDEN: usize = 64;
-const HEADS: usize = 2;
-const KV_HEADS: usize = 1;
-const FFN: usize = 96;
-const BLOCKS: usize = 2;
-const CONTEXT: usize = 128;
-const MERGES: [(&str, &str); 4] = [("Ġ", "t"), ("h", "e"), ("Ġt", "he"), ("i", "n")];
-const SYSTEM: &str = "You are a tiny random test model.";
-/// 256 byte tokens, the merged tokens, `<|im_start|>`, `<|im_end|>` (the eos).
-const VOCAB: usize = 256 + MERGES.len() + 2;
-const IM_START: u32 = VOCAB as u32 - 2;
-const IM_END: u32 = VOCAB as u32 - 1;
+const HIDDEN: usize = Dims::TINY.hidden;
+const FFN: usize = Dims::TINY.ffn;
+const CONTEXT: usize = Dims::TINY.context;
 
 fn rng(test: &str) -> StdRng {
     StdRng::seed_from_u64(vouch_core::random::test_seed(test))
 }
 
-/// GPT-2's byte → printable character map (`bytes_to_unicode`).
-fn byte_char(b: u8) -> char {
-    let printable = |b: u8| matches!(b, b'!'..=b'~' | 0xa1..=0xac | 0xae..=0xff);
-    if printable(b) {
-        return char::from(b);
-    }
-    let n = (0..b).filter(|&c| !printable(c)).count() as u32;
-    char::from_u32(256 + n).expect("a BMP character")
-}
-
-fn normal(rng: &mut StdRng, std: f32) -> f32 {
-    let (u, v): (f32, f32) = (rng.random_range(1e-7..1.0), rng.random());
-    std * (-2.0 * u.ln()).sqrt() * (std::f32::consts::TAU * v).cos()
-}
-
-fn qtensor(rng: &mut StdRng, shape: &[usize], kind: GgmlDType, mean: f32, std: f32) -> QTensor {
-    let n = shape.iter().product();
-    let data: Vec<f32> = (0..n).map(|_| mean + normal(rng, std)).collect();
-    let t = Tensor::from_vec(data, shape, &Device::Cpu).unwrap();
-    QTensor::quantize(&t, kind).unwrap()
-}
-
-/// A GGUF under construction: its metadata and tensors, editable before [`Spec::bytes`].
-struct Spec {
-    metadata: Vec<(String, Value)>,
-    tensors: Vec<(String, QTensor)>,
-}
-
-impl Spec {
-    /// A random tiny llama with its projections and embedding stored as `kind`.
-    fn tiny(rng: &mut StdRng, kind: GgmlDType) -> Self {
-        let mut tokens: Vec<String> = (0..=255u8).map(|b| byte_char(b).to_string()).collect();
-        tokens.extend(MERGES.iter().map(|(a, b)| format!("{a}{b}")));
-        tokens.extend(["<|im_start|>".into(), "<|im_end|>".into()]);
-        let types = (0..VOCAB).map(|i| Value::I32(if i >= IM_START as usize { 3 } else { 1 }));
-        let template = format!(
-            "{{% for message in messages %}}{{% if loop.first and messages[0]['role'] != 'system' %}}\
-             {{{{ '<|im_start|>system\n{SYSTEM}<|im_end|>\n' }}}}{{% endif %}}\
-             {{{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}}}\
-             {{% endfor %}}{{% if add_generation_prompt %}}{{{{ '<|im_start|>assistant\n' }}}}{{% endif %}}"
-        );
-        let string = |s: &str| Value::String(s.into());
-        let strings = |v: Vec<String>| Value::Array(v.into_iter().map(Value::String).collect());
-        let metadata = vec![
-            ("general.architecture", string("llama")),
-            ("llama.block_count", Value::U32(BLOCKS as u32)),
-            ("llama.embedding_length", Value::U32(HIDDEN as u32)),
-            ("llama.feed_forward_length", Value::U32(FFN as u32)),
-            ("llama.attention.head_count", Value::U32(HEADS as u32)),
-            ("llama.attention.head_count_kv", Value::U32(KV_HEADS as u32)),
-            ("llama.attention.layer_norm_rms_epsilon", Value::F32(1e-5)),
-            ("llama.rope.freq_base", Value::F32(10000.0)),
-            ("llama.context_length", Value::U32(CONTEXT as u32)),
-            ("tokenizer.ggml.model", string("gpt2")),
-            ("tokenizer.ggml.pre", string("smollm")),
-            ("tokenizer.ggml.tokens", strings(tokens)),
-            ("tokenizer.ggml.token_type", Value::Array(types.collect())),
-            (
-                "tokenizer.ggml.merges",
-                strings(MERGES.iter().map(|(a, b)| format!("{a} {b}")).collect()),
-            ),
-            ("tokenizer.ggml.eos_token_id", Value::U32(IM_END)),
-            ("tokenizer.chat_template", string(&template)),
-        ];
-        let kv = KV_HEADS * HIDDEN / HEADS;
-        let mut tensors = vec![(
-            "token_embd.weight".to_string(),
-            qtensor(rng, &[VOCAB, HIDDEN], kind, 0.0, 0.1),
-        )];
-        for b in 0..BLOCKS {
-            for (name, shape) in [
-                ("attn_q", [HIDDEN, HIDDEN]),
-                ("attn_k", [kv, HIDDEN]),
-                ("attn_v", [kv, HIDDEN]),
-                ("attn_output", [HIDDEN, HIDDEN]),
-                ("ffn_gate", [FFN, HIDDEN]),
-                ("ffn_up", [FFN, HIDDEN]),
-                ("ffn_down", [HIDDEN, FFN]),
-            ] {
-                let t = qtensor(rng, &shape, kind, 0.0, 0.1);
-                tensors.push((format!("blk.{b}.{name}.weight"), t));
-            }
-            for norm in ["attn_norm", "ffn_norm"] {
-                let t = qtensor(rng, &[HIDDEN], GgmlDType::F32, 1.0, 0.05);
-                tensors.push((format!("blk.{b}.{norm}.weight"), t));
-            }
-        }
-        // Last, and 256 bytes (no padding after it): cutting the file anywhere cuts a tensor.
-        let t = qtensor(rng, &[HIDDEN], GgmlDType::F32, 1.0, 0.05);
-        tensors.push(("output_norm.weight".into(), t));
-        let metadata = metadata.into_iter().map(|(k, v)| (k.into(), v)).collect();
-        Self { metadata, tensors }
-    }
-
-    fn set(&mut self, key: &str, value: Value) {
-        match self.metadata.iter_mut().find(|(k, _)| k == key) {
-            Some(slot) => slot.1 = value,
-            None => self.metadata.push((key.into(), value)),
-        }
-    }
-
-    fn set_tensor(&mut self, name: &str, t: QTensor) {
-        let slot = self.tensors.iter_mut().find(|(n, _)| n == name).unwrap();
-        slot.1 = t;
-    }
-
-    fn bytes(&self) -> Vec<u8> {
-        let metadata: Vec<_> = self.metadata.iter().map(|(k, v)| (k.as_str(), v)).collect();
-        let tensors: Vec<_> = self.tensors.iter().map(|(n, t)| (n.as_str(), t)).collect();
-        let mut out = std::io::Cursor::new(Vec::new());
-        candle_core::quantized::gguf_file::write(&mut out, &metadata, &tensors).unwrap();
-        out.into_inner()
-    }
-
-    /// Where the tensor data starts (everything before it is header, metadata and directory).
-    fn header_len(&self) -> usize {
-        let data: usize = self
-            .tensors
-            .iter()
-            .map(|(_, t)| t.storage_size_in_bytes().next_multiple_of(32))
-            .sum();
-        self.bytes().len() - data
-    }
+fn tiny(rng: &mut StdRng, kind: GgmlDType) -> TinyGguf {
+    TinyGguf::new(rng, Dims::TINY, kind)
 }
 
 /// A scratch directory for one test, removed when the test passes.
@@ -200,10 +71,6 @@ impl Drop for Scratch {
     }
 }
 
-fn random_ids(rng: &mut StdRng, n: usize) -> Vec<u32> {
-    (0..n).map(|_| rng.random_range(0..VOCAB as u32)).collect()
-}
-
 /// Runs `f`, turning a panic into a failure that names the input.
 fn no_panic<T>(what: &str, f: impl FnOnce() -> T) -> T {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|_| panic!("{what}: panicked"))
@@ -227,20 +94,20 @@ fn is_request<T>(r: vouch_llm::Result<T>) -> bool {
 fn check_weight_type(test: &str, kind: GgmlDType) {
     let mut rng = rng(test);
     let dir = Scratch::new(test);
-    let path = dir.write("tiny.gguf", &Spec::tiny(&mut rng, kind).bytes());
+    let path = dir.write("tiny.gguf", &tiny(&mut rng, kind).bytes());
     let g = Gguf::open(&path).unwrap();
     let config = LlamaConfig::from_gguf(&g).unwrap();
     assert_eq!(
         (config.vocab, config.head_dim, config.group()),
         (VOCAB, 32, 2)
     );
-    let calibration = random_ids(&mut rng, 48);
+    let calibration = random::ids(&mut rng, 48);
     let (model, report) = int::import(&g, &calibration).unwrap();
     let float = FloatModel::load(&g, config).unwrap();
     let vocab = VOCAB;
 
     // (a) Decoding one token at a time computes exactly the rows of one full pass.
-    let ids = random_ids(&mut rng, 24);
+    let ids = random::ids(&mut rng, 24);
     let full = model.logits(&ids, &mut model.new_cache()).unwrap();
     let mut cache = model.new_cache();
     model.logits(&ids[..16], &mut cache).unwrap();
@@ -276,7 +143,7 @@ fn check_weight_type(test: &str, kind: GgmlDType) {
     // would keep: over 1,200 random models (all five types) the median was 0.97, the 1st percentile
     // 0.89, the lowest 0.80. The floor catches a broken import (chance agreement is 1/262); it is
     // not an accuracy figure — the SmolLM2 test holds the real one.
-    let text = random_ids(&mut rng, 96);
+    let text = random::ids(&mut rng, 96);
     let a = Agreement::of(
         &Forced::run(&model, &text).unwrap(),
         &Forced::run(&float, &text).unwrap(),
@@ -294,7 +161,7 @@ fn check_weight_type(test: &str, kind: GgmlDType) {
         assert!(is_request(float.forward(&bad, &mut float.new_cache())));
         assert!(int::import(&g, &bad).is_err());
     }
-    let long = random_ids(&mut rng, CONTEXT + 1);
+    let long = random::ids(&mut rng, CONTEXT + 1);
     assert!(is_request(model.logits(&long, &mut model.new_cache())));
     assert!(is_request(generate(&model, &long, 4, IM_END, |_| ())));
     let mut cache = model.new_cache();
@@ -326,7 +193,7 @@ weight_types!(f32_model: F32, f16_model: F16, q4_0_model: Q4_0, q4_1_model: Q4_1
 fn the_tokenizer_round_trips_text() {
     let mut rng = rng("the_tokenizer_round_trips_text");
     let dir = Scratch::new("tokenizer");
-    let path = dir.write("tiny.gguf", &Spec::tiny(&mut rng, GgmlDType::Q8_0).bytes());
+    let path = dir.write("tiny.gguf", &tiny(&mut rng, GgmlDType::Q8_0).bytes());
     let spec = TokenizerSpec::from_gguf(&Gguf::open(&path).unwrap()).unwrap();
     assert_eq!((spec.eos, spec.system.as_deref()), (IM_END, Some(SYSTEM)));
     assert_eq!(spec.control, [IM_START, IM_END]);
@@ -362,9 +229,9 @@ fn the_tokenizer_round_trips_text() {
 fn truncated_ggufs_are_refused() {
     let mut rng = rng("truncated_ggufs_are_refused");
     let dir = Scratch::new("truncated");
-    let spec = Spec::tiny(&mut rng, GgmlDType::Q4_1);
+    let spec = tiny(&mut rng, GgmlDType::Q4_1);
     let bytes = spec.bytes();
-    let calibration = random_ids(&mut rng, 8);
+    let calibration = random::ids(&mut rng, 8);
     let mut cuts: Vec<usize> = vec![0, 3, 8, 16, 24, spec.header_len(), bytes.len() - 1];
     cuts.extend((0..60).map(|_| rng.random_range(0..bytes.len())));
     for cut in cuts {
@@ -379,9 +246,9 @@ fn truncated_ggufs_are_refused() {
 fn flipped_header_bytes_never_panic() {
     let mut rng = rng("flipped_header_bytes_never_panic");
     let dir = Scratch::new("flipped");
-    let spec = Spec::tiny(&mut rng, GgmlDType::Q8_0);
+    let spec = tiny(&mut rng, GgmlDType::Q8_0);
     let (bytes, header) = (spec.bytes(), spec.header_len());
-    let calibration = random_ids(&mut rng, 8);
+    let calibration = random::ids(&mut rng, 8);
     let mut refused = 0;
     let tries = 150;
     for _ in 0..tries {
@@ -410,7 +277,7 @@ fn flipped_header_bytes_never_panic() {
 fn tensors_larger_than_the_file_are_refused_before_allocating() {
     let mut rng = rng("tensors_larger_than_the_file");
     let dir = Scratch::new("oversized");
-    let bytes = Spec::tiny(&mut rng, GgmlDType::F32).bytes();
+    let bytes = tiny(&mut rng, GgmlDType::F32).bytes();
     // token_embd.weight's directory entry: name, n_dims = 2, then dims innermost first.
     let name = b"token_embd.weight";
     let at = bytes.windows(name.len()).position(|w| w == name).unwrap() + name.len();
@@ -455,7 +322,7 @@ fn malformed_metadata_is_refused() {
     for (key, value) in cases {
         let what = format!("{key} = {value:?}");
         let what = &what[..what.len().min(80)];
-        let mut spec = Spec::tiny(&mut rng, GgmlDType::Q4_0);
+        let mut spec = tiny(&mut rng, GgmlDType::Q4_0);
         spec.set(key, value);
         let path = dir.write("bad.gguf", &spec.bytes());
         let r = no_panic(what, || open_and_import(&path, &[1, 2]));
@@ -472,7 +339,7 @@ fn unsupported_tensor_types_are_refused() {
     let mut rng = rng("unsupported_tensor_types");
     let dir = Scratch::new("unsupported");
     for kind in [GgmlDType::Q5_0, GgmlDType::Q5_1, GgmlDType::BF16] {
-        let mut spec = Spec::tiny(&mut rng, GgmlDType::Q4_0);
+        let mut spec = tiny(&mut rng, GgmlDType::Q4_0);
         let t = qtensor(&mut rng, &[FFN, HIDDEN], kind, 0.0, 0.1);
         spec.set_tensor("blk.1.ffn_up.weight", t);
         let g = Gguf::open(&dir.write("q5.gguf", &spec.bytes())).unwrap();
@@ -489,7 +356,7 @@ fn a_q8_0_integer_of_minus_128_is_refused() {
     // integer model's −127..=127: the import must refuse it, not build a model its load refuses.
     let mut rng = rng("a_q8_0_integer_of_minus_128");
     let dir = Scratch::new("q8_min");
-    let spec = Spec::tiny(&mut rng, GgmlDType::Q8_0);
+    let spec = tiny(&mut rng, GgmlDType::Q8_0);
     let mut bytes = spec.bytes();
     // token_embd.weight's data comes first: its first block's scale, then its integers.
     let at = spec.header_len() + 2 + rng.random_range(0..32);
@@ -507,7 +374,7 @@ fn an_epsilon_lost_to_rounding_is_refused() {
     let dir = Scratch::new("eps");
     // E = round(K · eps · 2^20) is 0 for eps = 1e-12: token 0's all-zero embedding row would give
     // a zero residual row and a division by zero in the integer RMSNorm.
-    let mut spec = Spec::tiny(&mut rng, GgmlDType::F32);
+    let mut spec = tiny(&mut rng, GgmlDType::F32);
     spec.set("llama.attention.layer_norm_rms_epsilon", Value::F32(1e-12));
     let mut embd: Vec<f32> = (0..VOCAB * HIDDEN).map(|_| normal(&mut rng, 0.1)).collect();
     embd[..HIDDEN].fill(0.0);
@@ -529,8 +396,8 @@ fn an_epsilon_lost_to_rounding_is_refused() {
 fn hostile_model_files_are_refused() {
     let mut rng = rng("hostile_model_files_are_refused");
     let dir = Scratch::new("vlm");
-    let path = dir.write("tiny.gguf", &Spec::tiny(&mut rng, GgmlDType::Q4_0).bytes());
-    let model = int::import(&Gguf::open(&path).unwrap(), &random_ids(&mut rng, 16))
+    let path = dir.write("tiny.gguf", &tiny(&mut rng, GgmlDType::Q4_0).bytes());
+    let model = int::import(&Gguf::open(&path).unwrap(), &random::ids(&mut rng, 16))
         .unwrap()
         .0;
     let file = dir.0.join("tiny.vlm");
