@@ -14,6 +14,7 @@ use vouch_llm::{
     int,
     lm::LanguageModel,
     tokenizer::{ChatTokenizer, TokenizerSpec},
+    trace::{self, Job, Stop},
 };
 
 /// Prefill and decode tokens/s of the integer model against float32, same weights, same machine.
@@ -63,6 +64,37 @@ fn measure<M: LanguageModel>(
     Ok((prompt.len() as f64 / prefill, steps as f64 / decode, ids))
 }
 
+/// The verifiable path: the same generation one token per pass, every slot encoded and hashed as it
+/// is computed, then σ_n. Returns (prefill tokens/s, decode tokens/s, trace bytes per pass, the
+/// seconds σ_n took, the generated ids).
+fn measure_trace(
+    model: &int::IntModel,
+    prompt: &[u32],
+    steps: usize,
+) -> anyhow::Result<(f64, f64, f64, f64, Vec<u32>)> {
+    let job = Job {
+        prompt: prompt.to_vec(),
+        max_new: steps + 1,
+    };
+    let began = Instant::now();
+    let mut stamps = Vec::new();
+    let recorded = trace::generate(model, &job, Stop::Length(steps + 1), |_| {
+        stamps.push(began.elapsed().as_secs_f64())
+    })?;
+    let at = Instant::now();
+    recorded.final_state();
+    let sigma = at.elapsed().as_secs_f64();
+    let (first, last) = (stamps[0], stamps[stamps.len() - 1]);
+    let per_pass = recorded.held_bytes() as f64 / recorded.layout.passes() as f64;
+    Ok((
+        prompt.len() as f64 / first,
+        steps as f64 / (last - first),
+        per_pass,
+        sigma,
+        recorded.output,
+    ))
+}
+
 /// Peak resident memory of the process, in MiB (Linux).
 fn peak_memory() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -101,6 +133,11 @@ fn main() -> anyhow::Result<()> {
     let model = int::load(&args.model)?;
     let int_mem = model.weight_bytes() as f64 / (1 << 20) as f64;
     let (ip, id, int_ids) = measure(&model, &prompt, args.decode)?;
+    let (tp, td, per_pass, sigma, traced_ids) = measure_trace(&model, &prompt, args.decode)?;
+    anyhow::ensure!(
+        traced_ids == int_ids,
+        "the traced generation differs from the plain one"
+    );
     drop(model);
 
     let float = FloatModel::load(&g, LlamaConfig::from_gguf(&g)?)?;
@@ -119,11 +156,22 @@ fn main() -> anyhow::Result<()> {
     );
     println!("path                     prefill tok/s   decode tok/s   weights in memory");
     println!("integer (canonical)      {ip:>13.1}   {id:>12.2}   {int_mem:>9.0} MiB");
+    println!("integer + trace          {tp:>13.1}   {td:>12.2}   {int_mem:>9.0} MiB");
     println!("float32 (same weights)   {fp:>13.1}   {fd:>12.2}   {float_mem:>9.0} MiB");
     println!(
         "integer / float          {:>12.2}×   {:>11.2}×",
         ip / fp,
         id / fd
+    );
+    println!(
+        "integer + trace / float  {:>12.2}×   {:>11.2}×",
+        tp / fp,
+        td / fd
+    );
+    println!(
+        "trace: one token per pass, every slot hashed as computed; {:.0} KiB held per pass, σ_n in {:.3} s",
+        per_pass / 1024.0,
+        sigma
     );
     println!(
         "greedy continuations agree on their first {same} of {} tokens; peak resident memory {:.0} MiB",

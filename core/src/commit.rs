@@ -14,18 +14,23 @@ pub fn leaves_per_row(row_len: usize) -> usize {
     row_len.div_ceil(TENSOR_LEAF_BYTES)
 }
 
-/// The 32-byte leaves of a tensor whose rows hold `row_len` elements: each row starts a new leaf and
-/// its last leaf is zero-filled.
+/// The 32-byte leaves of a tensor whose rows hold `row_len` int8 elements: each row starts a new leaf
+/// and its last leaf is zero-filled.
 pub fn tensor_leaves(data: &[i8], row_len: usize) -> Vec<[u8; TENSOR_LEAF_BYTES]> {
-    let row_len = row_len.max(1);
-    let mut leaves: Vec<[u8; TENSOR_LEAF_BYTES]> = data
-        .chunks(row_len)
+    let bytes: Vec<u8> = data.iter().map(|&x| x as u8).collect();
+    byte_row_leaves(&bytes, row_len)
+}
+
+/// The 32-byte leaves of a tensor held as encoded bytes, `row_bytes` bytes a row (its elements'
+/// big-endian bytes, docs/LLM_INT.md §8.2): each row starts a new leaf, its last leaf zero-filled. At
+/// least one leaf, zero for an empty tensor.
+pub fn byte_row_leaves(bytes: &[u8], row_bytes: usize) -> Vec<[u8; TENSOR_LEAF_BYTES]> {
+    let mut leaves: Vec<[u8; TENSOR_LEAF_BYTES]> = bytes
+        .chunks(row_bytes.max(1))
         .flat_map(|row| row.chunks(TENSOR_LEAF_BYTES))
         .map(|chunk| {
             let mut leaf = [0u8; TENSOR_LEAF_BYTES];
-            for (dst, &src) in leaf.iter_mut().zip(chunk) {
-                *dst = src as u8;
-            }
+            leaf[..chunk.len()].copy_from_slice(chunk);
             leaf
         })
         .collect();
@@ -35,6 +40,16 @@ pub fn tensor_leaves(data: &[i8], row_len: usize) -> Vec<[u8; TENSOR_LEAF_BYTES]
     leaves
 }
 
+/// The hash of one tensor leaf.
+pub fn tensor_leaf_hash(leaf: &[u8; TENSOR_LEAF_BYTES]) -> B256 {
+    leaf_hash(Tag::Tensor, leaf)
+}
+
+/// The padding leaf of every tensor tree: the leaf of 32 zero bytes.
+pub fn tensor_pad() -> B256 {
+    tensor_leaf_hash(&[0; TENSOR_LEAF_BYTES])
+}
+
 /// The Merkle tree over a tensor's leaves, padded with zero leaves.
 pub fn tensor_tree(data: &[i8], row_len: usize) -> MerkleTree {
     tensor_tree_of_leaves(&tensor_leaves(data, row_len))
@@ -42,11 +57,10 @@ pub fn tensor_tree(data: &[i8], row_len: usize) -> MerkleTree {
 
 /// The tensor tree over already cut 32-byte leaves (at least one), padded with zero leaves.
 pub fn tensor_tree_of_leaves(leaves: &[[u8; TENSOR_LEAF_BYTES]]) -> MerkleTree {
-    let leaves = leaves.iter().map(|l| leaf_hash(Tag::Tensor, l)).collect();
     MerkleTree::new(
         Tag::Tensor,
-        leaves,
-        leaf_hash(Tag::Tensor, &[0; TENSOR_LEAF_BYTES]),
+        leaves.iter().map(tensor_leaf_hash).collect(),
+        tensor_pad(),
     )
 }
 
@@ -163,6 +177,17 @@ mod tests {
         // Rows of 40: two leaves per row.
         assert_eq!(tensor_leaves(&[1; 80], 40).len(), 4);
         assert_ne!(tensor_root(&data, 3), tensor_root(&data, 12));
+    }
+
+    #[test]
+    fn byte_rows_cut_like_int8_rows() {
+        // Width 1 is the int8 cut; wider rows start new leaves after their own byte length.
+        let data: Vec<i8> = (0..70).map(|i| i as i8 - 35).collect();
+        let bytes: Vec<u8> = data.iter().map(|&x| x as u8).collect();
+        assert_eq!(byte_row_leaves(&bytes, 35), tensor_leaves(&data, 35));
+        let leaves = byte_row_leaves(&[7; 80], 40);
+        assert_eq!((leaves.len(), leaves[1][7], leaves[1][8]), (4, 7, 0));
+        assert_eq!(byte_row_leaves(&[], 4), [[0; 32]]);
     }
 
     #[test]

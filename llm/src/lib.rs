@@ -17,6 +17,7 @@ pub mod int;
 pub mod lm;
 pub mod random;
 pub mod tokenizer;
+pub mod trace;
 
 pub use error::{LlmError, Result};
 pub use int::IntModel;

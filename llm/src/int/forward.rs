@@ -8,6 +8,7 @@ use super::{
 use crate::{
     error::{LlmError, Result},
     lm::{LanguageModel, Logits, check_ids},
+    trace::program::{BlockOp, Op},
 };
 use rayon::prelude::*;
 
@@ -48,23 +49,18 @@ impl IntModel {
 
     /// Integer logits (units 2^-12) of every position of `ids` after `cache`, `[T × vocab]`.
     pub fn logits(&self, ids: &[u32], cache: &mut IntCache) -> Result<Vec<i32>> {
-        self.run(ids, cache, None)
+        self.run(ids, cache, &mut ())
     }
 
-    /// [`Self::logits`], also collecting the residual stream (as real numbers) after the embedding
-    /// and after each block if asked.
-    fn run(
+    /// [`Self::logits`], showing `observer` every op's output as it is computed, in program order
+    /// (docs/LLM_INT.md §8.1; not the value cache's append or the argmaxes, which observers derive
+    /// from the values and the logits).
+    pub(crate) fn run<O: Observer>(
         &self,
         ids: &[u32],
         cache: &mut IntCache,
-        mut residuals: Option<&mut Vec<Vec<f32>>>,
+        observer: &mut O,
     ) -> Result<Vec<i32>> {
-        let unit = 2f32.powi(-super::RES_FRAC);
-        let mut observe = |r: &[i32]| {
-            if let Some(res) = residuals.as_deref_mut() {
-                res.push(r.iter().map(|&v| v as f32 * unit).collect());
-            }
-        };
         let c = self.config;
         check_ids(ids, c.vocab)?;
         let (t, start) = (ids.len(), cache.len);
@@ -84,12 +80,17 @@ impl IntModel {
         for (row, &id) in r.chunks_mut(k).zip(ids) {
             ops::embed(&self.embed, &self.embed_requant, id as usize, row);
         }
-        observe(&r);
+        observer.slot(Op::Embed, Values::I32(&r));
         for (l, b) in self.blocks.iter().enumerate() {
+            let at = |i| Op::Block(l, i);
             let h = self.norm_rows(&r, &b.attn_norm);
+            observer.slot(at(BlockOp::AttnNorm), Values::I16(&h));
             let mut q = narrow(ops::dense(&h, None, &b.q, QK_Q));
+            observer.slot(at(BlockOp::Q), Values::I16(&q));
             let mut kk = narrow(ops::dense(&h, None, &b.k, QK_Q));
+            observer.slot(at(BlockOp::K), Values::I16(&kk));
             let vv = narrow(ops::dense(&h, None, &b.v, V_Q));
+            observer.slot(at(BlockOp::V), Values::I16(&vv));
             for (rows, width) in [(&mut q, k), (&mut kk, kvw)] {
                 for (ti, row) in rows.chunks_mut(width).enumerate() {
                     let p = start + ti;
@@ -101,13 +102,16 @@ impl IntModel {
                         .for_each(|head| ops::rope(head, cos, sin, QK_Q));
                 }
             }
+            observer.slot(at(BlockOp::RopeQ), Values::I16(&q));
+            observer.slot(at(BlockOp::RopeK), Values::I16(&kk));
             cache.k[l].extend_from_slice(&kk);
             cache.v[l].extend_from_slice(&vv);
             let (keys, values) = (&cache.k[l], &cache.v[l]);
             let mut att = vec![0i16; t * k];
-            att.par_chunks_mut(d)
+            let attention: Vec<Option<(Vec<i32>, Vec<u16>)>> = att
+                .par_chunks_mut(d)
                 .enumerate()
-                .for_each(|(row_head, out)| {
+                .map(|(row_head, out)| {
                     let (ti, hd) = (row_head / c.heads, row_head % c.heads);
                     let kv = hd / c.group();
                     let pos = start + ti;
@@ -121,27 +125,86 @@ impl IntModel {
                         let column = (0..=pos).map(|j| values[j * kvw + kv * d + dd]);
                         *o = ops::pv(&p, column, V_Q);
                     }
-                });
-            add(&mut r, &ops::dense(&att, None, &b.o, super::RES_MAX));
+                    O::ATTENTION.then_some((scores, p))
+                })
+                .collect();
+            if O::ATTENTION {
+                let rows = attention.into_iter().flatten();
+                let (scores, p): (Vec<Vec<i32>>, Vec<Vec<u16>>) = rows.unzip();
+                observer.slot(at(BlockOp::Score), Values::I32(&scores.concat()));
+                observer.slot(at(BlockOp::Softmax), Values::U16(&p.concat()));
+            }
+            observer.slot(at(BlockOp::Pv), Values::I16(&att));
+            let o = ops::dense(&att, None, &b.o, super::RES_MAX);
+            observer.slot(at(BlockOp::O), Values::I32(&o));
+            add(&mut r, &o);
+            observer.slot(at(BlockOp::AttnAdd), Values::I32(&r));
             let h = self.norm_rows(&r, &b.ffn_norm);
+            observer.slot(at(BlockOp::FfnNorm), Values::I16(&h));
             let gate = ops::dense(&h, None, &b.gate, GU_Q);
+            observer.slot(at(BlockOp::Gate), Values::I32(&gate));
             let up = ops::dense(&h, None, &b.up, GU_Q);
+            observer.slot(at(BlockOp::Up), Values::I32(&up));
             let act = ops::lookup(&gate, &b.silu, GU_Q);
+            observer.slot(at(BlockOp::Silu), Values::I16(&act));
             let mut y = vec![0i16; act.len()];
             let exps: Vec<u8> = y
                 .chunks_mut(c.ffn)
                 .zip(act.chunks(c.ffn).zip(up.chunks(c.ffn)))
                 .map(|(o, (a, u))| ops::product(a, u, o))
                 .collect();
-            add(
-                &mut r,
-                &ops::dense(&y, Some(&exps), &b.down, super::RES_MAX),
-            );
-            observe(&r);
+            let product: Vec<i16> = y
+                .chunks(c.ffn)
+                .zip(&exps)
+                .flat_map(|(row, &e)| row.iter().copied().chain([i16::from(e)]))
+                .collect();
+            observer.slot(at(BlockOp::Product), Values::I16(&product));
+            let down = ops::dense(&y, Some(&exps), &b.down, super::RES_MAX);
+            observer.slot(at(BlockOp::Down), Values::I32(&down));
+            add(&mut r, &down);
+            observer.slot(at(BlockOp::FfnAdd), Values::I32(&r));
         }
         cache.len += t;
         let h = self.norm_rows(&r, &self.out_norm);
-        Ok(ops::dense(&h, None, &self.embed, LOGIT_MAX))
+        observer.slot(Op::OutNorm, Values::I16(&h));
+        let logits = ops::dense(&h, None, &self.embed, LOGIT_MAX);
+        observer.slot(Op::Head, Values::I32(&logits));
+        Ok(logits)
+    }
+}
+
+/// One op's output values, `[T × width]` (as computed; the program's dtype says how they are stored).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Values<'a> {
+    I16(&'a [i16]),
+    U16(&'a [u16]),
+    I32(&'a [i32]),
+}
+
+/// Sees each op's output of a forward pass.
+pub(crate) trait Observer {
+    /// Whether the pass shows the attention scores and probabilities, one row per (token, head)
+    /// (`[T·H × (p + 1)]`: rectangular for one-token passes, which are what ask for them).
+    const ATTENTION: bool = false;
+
+    /// `op` computed `values`.
+    fn slot(&mut self, op: Op, values: Values<'_>);
+}
+
+/// No observer: a plain forward pass.
+impl Observer for () {
+    fn slot(&mut self, _: Op, _: Values<'_>) {}
+}
+
+/// Collects the residual stream as real numbers: after the embedding and after each block.
+struct Residuals(Vec<Vec<f32>>);
+
+impl Observer for Residuals {
+    fn slot(&mut self, op: Op, values: Values<'_>) {
+        if let (Op::Embed | Op::Block(_, BlockOp::FfnAdd), Values::I32(r)) = (op, values) {
+            let unit = 2f32.powi(-super::RES_FRAC);
+            self.0.push(r.iter().map(|&v| v as f32 * unit).collect());
+        }
     }
 }
 
@@ -161,9 +224,9 @@ impl LanguageModel for IntModel {
     }
 
     fn residuals(&self, ids: &[u32]) -> Result<Vec<Vec<f32>>> {
-        let mut res = Vec::new();
-        self.run(ids, &mut IntCache::default(), Some(&mut res))?;
-        Ok(res)
+        let mut residuals = Residuals(Vec::new());
+        self.run(ids, &mut IntCache::default(), &mut residuals)?;
+        Ok(residuals.0)
     }
 
     fn forward(&self, ids: &[u32], cache: &mut IntCache) -> Result<Logits> {

@@ -3,7 +3,7 @@
 
 pub mod arith;
 mod file;
-mod forward;
+pub(crate) mod forward;
 mod import;
 pub mod ops;
 pub mod rows;

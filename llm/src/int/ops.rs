@@ -162,25 +162,38 @@ pub fn product(a: &[i16], u: &[i32], out: &mut [i16]) -> u8 {
     e
 }
 
-/// Argmax in two stages: per chunk of 8192 logits the largest value and the lowest index holding
-/// it, then the largest chunk value, ties to the earlier chunk (so: the lowest index overall).
-pub fn argmax(logits: &[i32]) -> usize {
-    let firsts = logits.chunks(ARGMAX_CHUNK).enumerate().map(|(c, chunk)| {
-        let mut best = 0;
-        for (i, &v) in chunk.iter().enumerate() {
-            if v > chunk[best] {
-                best = i;
+/// ARGMAX1: `(max, lowest index attaining it)` of each chunk of [`ARGMAX_CHUNK`] logits, indices
+/// into the whole row.
+pub fn argmax_chunks(logits: &[i32]) -> Vec<(i32, i32)> {
+    logits
+        .chunks(ARGMAX_CHUNK)
+        .enumerate()
+        .map(|(c, chunk)| {
+            let mut best = 0;
+            for (i, &v) in chunk.iter().enumerate() {
+                if v > chunk[best] {
+                    best = i;
+                }
             }
-        }
-        (chunk[best], c * ARGMAX_CHUNK + best)
-    });
-    let mut winner = (i32::MIN, 0);
-    for (i, (v, index)) in firsts.enumerate() {
-        if i == 0 || v > winner.0 {
-            winner = (v, index);
+            (chunk[best], (c * ARGMAX_CHUNK + best) as i32)
+        })
+        .collect()
+}
+
+/// ARGMAX2: the index of the chunk pair with the largest value, ties to the lowest chunk.
+pub fn argmax_pairs(pairs: &[(i32, i32)]) -> usize {
+    let mut winner = pairs[0];
+    for &pair in &pairs[1..] {
+        if pair.0 > winner.0 {
+            winner = pair;
         }
     }
-    winner.1
+    winner.1 as usize
+}
+
+/// The greedy token: [`argmax_pairs`] of [`argmax_chunks`] (ties to the lowest index).
+pub fn argmax(logits: &[i32]) -> usize {
+    argmax_pairs(&argmax_chunks(logits))
 }
 
 #[cfg(test)]

@@ -1,0 +1,361 @@
+//! The generation, recorded: each pass runs one token through [`IntModel::run`] with a recorder that
+//! encodes every op's output into its slot and hashes it; the value caches keep their trees across
+//! passes and update one leaf per row; the argmaxes are computed from the logits.
+
+use super::{
+    Job,
+    program::{BlockOp, Dtype, Layout, Op, Program, SlotShape},
+};
+use crate::{
+    IntModel,
+    error::{LlmError, Result},
+    int::{
+        forward::{Observer, Values},
+        ops::{argmax_chunks, argmax_pairs},
+    },
+    lm::LanguageModel,
+};
+use alloy_primitives::{Address, B256};
+use rayon::prelude::*;
+use std::borrow::Cow;
+use vouch_core::{
+    commit::{
+        TENSOR_LEAF_BYTES, byte_row_leaves, state_tree, tensor_leaf_hash, tensor_pad,
+        tensor_tree_of_leaves, trace_root,
+    },
+    merkle::{MerkleTree, Tag},
+};
+
+/// When a generation ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// After this eos token or the job's `max_new` tokens, whichever comes first (a worker's run).
+    Eos(u32),
+    /// After exactly this many tokens, eos or not (the trace of a claimed output's length).
+    Length(usize),
+}
+
+/// A recorded generation: every slot's bytes and root, and the output.
+#[derive(Debug, Clone)]
+pub struct LmTrace {
+    /// The pass program.
+    pub program: Program,
+    /// Where the slots lie.
+    pub layout: Layout,
+    /// The generated token ids.
+    pub output: Vec<u32>,
+    /// Every slot's canonical bytes, slot 0 (the input) to `n` (the output); the value caches'
+    /// slots are empty here and derived on demand ([`LmTrace::slot_bytes`]).
+    slots: Vec<Vec<u8>>,
+    /// Every slot's tensor root.
+    roots: Vec<B256>,
+}
+
+impl LmTrace {
+    /// Slots `0..=n`.
+    pub fn slot_count(&self) -> usize {
+        self.roots.len()
+    }
+
+    /// The tensor roots of every slot.
+    pub fn roots(&self) -> &[B256] {
+        &self.roots
+    }
+
+    /// The shape of slot `s`.
+    pub fn shape(&self, s: usize) -> SlotShape {
+        let row = |cols| SlotShape {
+            rows: 1,
+            cols,
+            dtype: Dtype::I32,
+        };
+        match self.layout.locate(s) {
+            Some((p, o)) => {
+                let op = self.program.op(o);
+                self.program.shape(op, p, self.layout.positions())
+            }
+            None if s == 0 => row(1 + self.layout.prompt),
+            None => row(self.layout.generated),
+        }
+    }
+
+    /// The bytes of slot `s` (a value cache's rebuilt from the value slots of its passes).
+    pub fn slot_bytes(&self, s: usize) -> Cow<'_, [u8]> {
+        let Some((p, o)) = self.layout.locate(s) else {
+            return Cow::Borrowed(&self.slots[s]);
+        };
+        let Op::Block(b, BlockOp::Append) = self.program.op(o) else {
+            return Cow::Borrowed(&self.slots[s]);
+        };
+        let v = self.program.index(Op::Block(b, BlockOp::V));
+        let (rows, n) = (self.program.config.kv_width(), self.layout.positions());
+        let mut bytes = vec![0u8; rows * n * 2];
+        for j in 0..=p {
+            let values = &self.slots[self.layout.slot(j, v)];
+            for (r, pair) in values.chunks(2).enumerate() {
+                bytes[(r * n + j) * 2..][..2].copy_from_slice(pair);
+            }
+        }
+        Cow::Owned(bytes)
+    }
+
+    /// The final state σ_n: the state tree over every slot root (PROTOCOL §3).
+    pub fn final_state(&self) -> B256 {
+        state_tree(&self.roots).root()
+    }
+
+    /// The trace root `worker` posts.
+    pub fn trace_root(&self, worker: Address) -> B256 {
+        trace_root(worker, self.final_state())
+    }
+
+    /// The output's tensor root (slot `n`).
+    pub fn output_root(&self) -> B256 {
+        *self.roots.last().expect("a trace has an output slot")
+    }
+
+    /// Bytes held for the dispute: every slot's data except the derivable value caches.
+    pub fn held_bytes(&self) -> usize {
+        self.slots.iter().map(Vec::len).sum()
+    }
+}
+
+/// The root of a slot tensor held as its canonical bytes.
+pub fn slot_root(bytes: &[u8], shape: SlotShape) -> B256 {
+    tensor_tree_of_leaves(&byte_row_leaves(bytes, shape.row_bytes())).root()
+}
+
+/// Runs `job` on `model` one token per pass and records its trace; `on_token` sees each generated
+/// token as it comes.
+pub fn generate(
+    model: &IntModel,
+    job: &Job,
+    stop: Stop,
+    mut on_token: impl FnMut(u32),
+) -> Result<LmTrace> {
+    let (prompt, max_new) = (&job.prompt, job.max_new);
+    if prompt.is_empty() || max_new == 0 {
+        return Err(LlmError::Request(
+            "a job needs a prompt and at least one new token".into(),
+        ));
+    }
+    if let Stop::Length(g) = stop
+        && !(1..=max_new).contains(&g)
+    {
+        return Err(LlmError::Request(format!(
+            "an output of {g} tokens is not within 1..={max_new}"
+        )));
+    }
+    let positions = prompt.len() + max_new - 1;
+    if positions > model.context() {
+        return Err(LlmError::Request(format!(
+            "{} prompt tokens and {max_new} new ones need {positions} positions; the context is {}",
+            prompt.len(),
+            model.context()
+        )));
+    }
+    let program = Program::new(model.config);
+    let input_bytes = crate::int::rows::row_bytes(&job.input());
+    let input_root = slot_root(
+        &input_bytes,
+        SlotShape {
+            rows: 1,
+            cols: 1 + prompt.len(),
+            dtype: Dtype::I32,
+        },
+    );
+    let mut recorder = Recorder::new(program, positions);
+    let (mut slots, mut roots) = (vec![input_bytes], vec![input_root]);
+    let mut cache = model.new_cache();
+    let mut output = Vec::new();
+    for p in 0.. {
+        let token = prompt
+            .get(p)
+            .copied()
+            .unwrap_or_else(|| output[output.len() - 1]);
+        recorder.begin(p);
+        model.run(&[token], &mut cache, &mut recorder)?;
+        let next = recorder.finish(&mut slots, &mut roots);
+        if p + 1 < prompt.len() {
+            continue;
+        }
+        output.push(next);
+        on_token(next);
+        let done = match stop {
+            Stop::Eos(eos) => next == eos || output.len() == max_new,
+            Stop::Length(g) => output.len() == g,
+        };
+        if done {
+            break;
+        }
+    }
+    let ids: Vec<i32> = output.iter().map(|&t| t as i32).collect();
+    let bytes = crate::int::rows::row_bytes(&ids);
+    roots.push(slot_root(
+        &bytes,
+        SlotShape {
+            rows: 1,
+            cols: ids.len(),
+            dtype: Dtype::I32,
+        },
+    ));
+    slots.push(bytes);
+    let layout = Layout {
+        ops: program.ops(),
+        prompt: prompt.len(),
+        max_new,
+        generated: output.len(),
+    };
+    Ok(LmTrace {
+        program,
+        layout,
+        output,
+        slots,
+        roots,
+    })
+}
+
+/// One block's value cache `Vᵀ[W][N]` and its tensor tree, updated in place.
+struct ValueCache {
+    positions: usize,
+    data: Vec<i16>,
+    leaves_per_row: usize,
+    tree: MerkleTree,
+}
+
+impl ValueCache {
+    fn new(rows: usize, positions: usize) -> Self {
+        let leaves_per_row = (positions * 2).div_ceil(TENSOR_LEAF_BYTES);
+        let leaves = vec![tensor_pad(); rows * leaves_per_row];
+        Self {
+            positions,
+            data: vec![0; rows * positions],
+            leaves_per_row,
+            tree: MerkleTree::new(Tag::Tensor, leaves, tensor_pad()),
+        }
+    }
+
+    /// Writes position `p`'s values (one per row) and returns the new root.
+    fn append(&mut self, p: usize, v: &[i16]) -> B256 {
+        let per_leaf = TENSOR_LEAF_BYTES / 2;
+        let first = p / per_leaf * per_leaf;
+        let updates: Vec<(usize, B256)> = v
+            .iter()
+            .enumerate()
+            .map(|(r, &x)| {
+                let row = &mut self.data[r * self.positions..][..self.positions];
+                row[p] = x;
+                let mut leaf = [0u8; TENSOR_LEAF_BYTES];
+                let end = (first + per_leaf).min(self.positions);
+                for (dst, &e) in leaf.chunks_mut(2).zip(&row[first..end]) {
+                    dst.copy_from_slice(&e.to_be_bytes());
+                }
+                (
+                    r * self.leaves_per_row + p / per_leaf,
+                    tensor_leaf_hash(&leaf),
+                )
+            })
+            .collect();
+        self.tree.set_leaves(&updates);
+        self.tree.root()
+    }
+}
+
+/// The observer of one-token passes: each op's bytes (and the value caches' roots) for the pass.
+struct Recorder {
+    program: Program,
+    positions: usize,
+    pass: usize,
+    caches: Vec<ValueCache>,
+    bytes: Vec<Vec<u8>>,
+    cache_roots: Vec<Option<B256>>,
+    logits: Vec<i32>,
+}
+
+impl Recorder {
+    fn new(program: Program, positions: usize) -> Self {
+        let c = program.config;
+        Self {
+            program,
+            positions,
+            pass: 0,
+            caches: (0..c.blocks)
+                .map(|_| ValueCache::new(c.kv_width(), positions))
+                .collect(),
+            bytes: vec![Vec::new(); program.ops()],
+            cache_roots: vec![None; program.ops()],
+            logits: Vec::new(),
+        }
+    }
+
+    fn begin(&mut self, pass: usize) {
+        self.pass = pass;
+    }
+
+    /// Adds the argmaxes, hashes the pass's slots (in parallel) and appends them to the trace;
+    /// returns the pass's token.
+    fn finish(&mut self, slots: &mut Vec<Vec<u8>>, roots: &mut Vec<B256>) -> u32 {
+        let pairs = argmax_chunks(&self.logits);
+        let token = argmax_pairs(&pairs) as u32;
+        let flat: Vec<i32> = pairs.iter().flat_map(|&(v, i)| [v, i]).collect();
+        self.put(Op::Argmax1, &flat);
+        self.put(Op::Argmax2, &[token as i32]);
+        let (program, pass, positions) = (self.program, self.pass, self.positions);
+        let pass_roots: Vec<B256> = (0..program.ops())
+            .into_par_iter()
+            .map(|o| {
+                self.cache_roots[o].unwrap_or_else(|| {
+                    let shape = program.shape(program.op(o), pass, positions);
+                    slot_root(&self.bytes[o], shape)
+                })
+            })
+            .collect();
+        roots.extend(pass_roots);
+        slots.extend(self.bytes.iter_mut().map(std::mem::take));
+        token
+    }
+
+    fn put(&mut self, op: Op, values: &[i32]) {
+        self.slot(op, Values::I32(values));
+    }
+}
+
+fn encode(values: Values<'_>, dtype: Dtype) -> Vec<u8> {
+    fn each<T: Copy + Into<i64>>(v: &[T], dtype: Dtype) -> Vec<u8> {
+        let mut out = Vec::with_capacity(v.len() * dtype.width());
+        for &x in v {
+            let x: i64 = x.into();
+            match dtype {
+                Dtype::I16 => out.extend((x as i16).to_be_bytes()),
+                Dtype::U16 => out.extend((x as u16).to_be_bytes()),
+                Dtype::I32 => out.extend((x as i32).to_be_bytes()),
+            }
+        }
+        out
+    }
+    match values {
+        Values::I16(v) => each(v, dtype),
+        Values::U16(v) => each(v, dtype),
+        Values::I32(v) => each(v, dtype),
+    }
+}
+
+impl Observer for Recorder {
+    const ATTENTION: bool = true;
+
+    fn slot(&mut self, op: Op, values: Values<'_>) {
+        let o = self.program.index(op);
+        let shape = self.program.shape(op, self.pass, self.positions);
+        let bytes = encode(values, shape.dtype);
+        debug_assert_eq!(bytes.len(), shape.bytes(), "{op:?}");
+        match (op, values) {
+            (Op::Block(b, BlockOp::V), Values::I16(v)) => {
+                let at = self.program.index(Op::Block(b, BlockOp::Append));
+                self.cache_roots[at] = Some(self.caches[b].append(self.pass, v));
+            }
+            (Op::Head, Values::I32(logits)) => self.logits = logits.to_vec(),
+            _ => {}
+        }
+        self.bytes[o] = bytes;
+    }
+}

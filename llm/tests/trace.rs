@@ -1,0 +1,126 @@
+//! Generation as a trace (docs/LLM_INT.md §8) on small random models: the recorded generation is
+//! the plain one, every root recorded as the run went equals the root of the slot's bytes rebuilt
+//! from scratch, and a trace of a claimed length is the honest trace continued.
+//!
+//! Every random choice comes from a printed seed; replay a failure with `VOUCH_SEED=<seed>`.
+
+use candle_core::quantized::GgmlDType;
+use rand::{Rng, SeedableRng, rngs::StdRng};
+use vouch_llm::{
+    IntModel,
+    lm::generate as plain,
+    random::{self, Dims, IM_END},
+    trace::{Job, LmTrace, Stop, generate, program::Op, slot_root},
+};
+
+fn rng(test: &str) -> StdRng {
+    StdRng::seed_from_u64(vouch_core::random::test_seed(test))
+}
+
+/// A random model: 1–3 blocks, 1–4 kv heads, a group of 1–3, head width 32 or 64.
+fn model(rng: &mut StdRng) -> IntModel {
+    let kv_heads = rng.random_range(1..=2);
+    let heads = kv_heads * rng.random_range(1..=3);
+    let head_dim = [32, 64][rng.random_range(0..2)];
+    let dims = Dims {
+        hidden: heads * head_dim,
+        heads,
+        kv_heads,
+        ffn: 32 * rng.random_range(1..=5),
+        blocks: rng.random_range(1..=3),
+        context: 64,
+    };
+    let kinds = [
+        GgmlDType::Q4_0,
+        GgmlDType::Q4_1,
+        GgmlDType::Q8_0,
+        GgmlDType::F16,
+    ];
+    let kind = kinds[rng.random_range(0..kinds.len())];
+    eprintln!("model {dims:?} {kind:?}");
+    random::model(rng, dims, kind).unwrap()
+}
+
+fn recomputed_roots(trace: &LmTrace) -> Vec<alloy_primitives::B256> {
+    (0..trace.slot_count())
+        .map(|s| slot_root(&trace.slot_bytes(s), trace.shape(s)))
+        .collect()
+}
+
+#[test]
+fn the_trace_is_the_generation_and_its_roots_are_its_bytes() {
+    let mut rng = rng("the_trace_is_the_generation_and_its_roots_are_its_bytes");
+    for _ in 0..3 {
+        let model = model(&mut rng);
+        let (prompt, max_new) = (rng.random_range(1..=6), rng.random_range(1..=8));
+        let job = Job {
+            prompt: random::ids(&mut rng, prompt),
+            max_new,
+        };
+        let mut streamed = Vec::new();
+        let trace = generate(&model, &job, Stop::Eos(IM_END), |t| streamed.push(t)).unwrap();
+        // One token per pass computes what a batched prefill and decode compute.
+        let expected = plain(&model, &job.prompt, job.max_new, IM_END, |_| ()).unwrap();
+        assert_eq!(trace.output, expected);
+        assert_eq!(streamed, expected);
+        // Slots: the input, OPS per pass, the output.
+        let layout = trace.layout;
+        assert_eq!(layout.passes(), job.prompt.len() + expected.len() - 1);
+        assert_eq!(trace.slot_count(), layout.output_slot() + 1);
+        // Every root recorded on the way (the value caches' by leaf updates) is its bytes' root.
+        assert_eq!(trace.roots(), recomputed_roots(&trace));
+        // The argmax slot of the last pass is the last token, and COLLECT holds the output.
+        let last = layout.slot(layout.passes() - 1, trace.program.index(Op::Argmax2));
+        assert_eq!(
+            trace.slot_bytes(last).as_ref(),
+            (*expected.last().unwrap() as i32).to_be_bytes()
+        );
+        assert_eq!(
+            trace.slot_bytes(layout.output_slot()).len(),
+            4 * expected.len()
+        );
+    }
+}
+
+#[test]
+fn a_claimed_length_continues_the_honest_trace() {
+    let mut rng = rng("a_claimed_length_continues_the_honest_trace");
+    let model = model(&mut rng);
+    let job = Job {
+        prompt: random::ids(&mut rng, 4),
+        max_new: 6,
+    };
+    // With an eos nobody produces, the worker runs to max_new.
+    let full = generate(&model, &job, Stop::Eos(u32::MAX), |_| ()).unwrap();
+    assert_eq!(full.output.len(), 6);
+    for g in 1..=6 {
+        let short = generate(&model, &job, Stop::Length(g), |_| ()).unwrap();
+        assert_eq!(short.output, full.output[..g]);
+        // Every slot but the output is the longer trace's slot.
+        let n = short.layout.output_slot();
+        assert_eq!(short.roots()[..n], full.roots()[..n]);
+        assert_eq!(short.final_state() == full.final_state(), g == 6);
+    }
+    // Out of range lengths and jobs are refused.
+    for stop in [Stop::Length(0), Stop::Length(7)] {
+        assert!(generate(&model, &job, stop, |_| ()).is_err());
+    }
+    let too_long = Job {
+        prompt: random::ids(&mut rng, 60),
+        max_new: 6,
+    };
+    assert!(generate(&model, &too_long, Stop::Eos(IM_END), |_| ()).is_err());
+}
+
+#[test]
+fn a_job_round_trips_through_its_input_row() {
+    let job = Job {
+        prompt: vec![5, 0, 261],
+        max_new: 9,
+    };
+    assert_eq!(job.input(), [9, 5, 0, 261]);
+    assert_eq!(Job::from_input(&job.input()).unwrap(), job);
+    for bad in [&[][..], &[0, 5], &[3], &[3, -1]] {
+        assert!(Job::from_input(bad).is_err(), "{bad:?}");
+    }
+}
