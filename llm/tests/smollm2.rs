@@ -238,3 +238,47 @@ fn the_model_file_round_trips() {
     assert!(int::load(&path).is_err());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_traced_answer_is_the_answer_and_every_sampled_element_recomputes() {
+    use rand::{Rng, SeedableRng};
+    use vouch_llm::trace::{self, Job, Stop, slot_root};
+    let model = int_model();
+    let case = &expected().prompts[0];
+    let job = Job {
+        prompt: case.ids.clone(),
+        max_new: 3,
+    };
+    let began = Instant::now();
+    let recorded = trace::generate(model, &job, Stop::Eos(tokenizer().eos), |_| ()).unwrap();
+    let answer = generate(model, &case.ids, 3, tokenizer().eos, |_| ()).unwrap();
+    assert_eq!(recorded.output, answer);
+    eprintln!(
+        "traced {} passes, {} slots, {:.1} MiB held, in {:.1} s",
+        recorded.layout.passes(),
+        recorded.slot_count(),
+        recorded.held_bytes() as f64 / (1 << 20) as f64,
+        began.elapsed().as_secs_f64()
+    );
+    let seed = vouch_core::random::test_seed("smollm2_trace");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    for _ in 0..300 {
+        let s = rng.random_range(1..recorded.slot_count());
+        let shape = recorded.shape(s);
+        let e = rng.random_range(0..shape.rows * shape.cols);
+        let located = recorded
+            .layout
+            .locate(s)
+            .map(|(p, o)| (p, recorded.program.op(o)));
+        assert_eq!(
+            recorded.element(model, s, e).unwrap(),
+            recorded.value(s, e),
+            "slot {s} {located:?} element {e}"
+        );
+    }
+    for _ in 0..20 {
+        let s = rng.random_range(0..recorded.slot_count());
+        let root = slot_root(&recorded.slot_bytes(s), recorded.shape(s));
+        assert_eq!(root, recorded.roots()[s], "slot {s}");
+    }
+}

@@ -10,7 +10,11 @@ use vouch_llm::{
     IntModel,
     lm::generate as plain,
     random::{self, Dims, IM_END},
-    trace::{Job, LmTrace, Stop, generate, program::Op, slot_root},
+    trace::{
+        Job, LmTrace, Stop, generate,
+        program::{BlockOp, Op},
+        slot_root,
+    },
 };
 
 fn rng(test: &str) -> StdRng {
@@ -122,5 +126,52 @@ fn a_job_round_trips_through_its_input_row() {
     assert_eq!(Job::from_input(&job.input()).unwrap(), job);
     for bad in [&[][..], &[0, 5], &[3], &[3, -1]] {
         assert!(Job::from_input(bad).is_err(), "{bad:?}");
+    }
+}
+
+#[test]
+fn every_element_is_its_op_recomputed_from_the_slots_it_reads() {
+    let mut rng = rng("every_element_is_its_op_recomputed_from_the_slots_it_reads");
+    for _ in 0..2 {
+        let model = model(&mut rng);
+        let job = Job {
+            prompt: random::ids(&mut rng, 3),
+            max_new: 3,
+        };
+        let mut trace = generate(&model, &job, Stop::Length(3), |_| ()).unwrap();
+        let mut checked = 0;
+        for s in 1..trace.slot_count() {
+            let shape = trace.shape(s);
+            for e in 0..shape.rows * shape.cols {
+                let stored = trace.value(s, e);
+                let computed = trace.element(&model, s, e).unwrap();
+                assert_eq!(
+                    computed,
+                    stored,
+                    "slot {s} element {e} ({:?})",
+                    trace.layout.locate(s)
+                );
+                checked += 1;
+            }
+            // Past the last element there is nothing to compute.
+            assert!(trace.element(&model, s, shape.rows * shape.cols).is_err());
+        }
+        assert!(trace.element(&model, 0, 0).is_err());
+        eprintln!("{checked} elements recomputed");
+        // A test of the test: one score changed in the last pass is seen by the softmax reading it.
+        let (program, layout) = (trace.program, trace.layout);
+        let p = layout.passes() - 1;
+        let score = layout.slot(p, program.index(Op::Block(0, BlockOp::Score)));
+        let softmax = layout.slot(p, program.index(Op::Block(0, BlockOp::Softmax)));
+        let j = rng.random_range(0..=p);
+        trace.tamper(score, j, trace.value(score, j) + 1000);
+        assert!(
+            (0..=p).any(|i| trace.element(&model, softmax, i).unwrap() != trace.value(softmax, i)),
+            "a changed score went unnoticed"
+        );
+        assert_eq!(
+            trace.element(&model, score, j).unwrap() + 1000,
+            trace.value(score, j)
+        );
     }
 }

@@ -53,24 +53,9 @@ pub fn dense(x: &[i16], exps: Option<&[u8]>, w: &Dense, bound: i64) -> Vec<i32> 
         .with_min_len(16)
         .enumerate()
         .for_each(|(n, col)| {
-            let q = &w.q[n * k..][..k];
-            let (d, off) = (&w.d[n * nb..][..nb], &w.n[n * nb..][..nb]);
-            let r = w.requant[n];
             for (ti, y) in col.iter_mut().enumerate() {
-                let xr = &x[ti * k..][..k];
-                let sx = &sums[ti * nb..][..nb];
-                let mut acc = 0i64;
-                for b in 0..nb {
-                    let dot: i32 = xr[b * BLOCK..][..BLOCK]
-                        .iter()
-                        .zip(&q[b * BLOCK..][..BLOCK])
-                        .map(|(&a, &c)| i32::from(a) * i32::from(c))
-                        .sum();
-                    acc += i64::from(d[b]) * i64::from(dot) + i64::from(off[b]) * i64::from(sx[b]);
-                }
                 let e = exps.map_or(0, |e| e[ti]);
-                *y = round_half_up(acc * i64::from(r.multiplier), r.shift - e).clamp(-bound, bound)
-                    as i32;
+                *y = output(&x[ti * k..][..k], &sums[ti * nb..][..nb], e, w, n, bound);
             }
         });
     if t == 1 {
@@ -83,6 +68,30 @@ pub fn dense(x: &[i16], exps: Option<&[u8]>, w: &Dense, bound: i64) -> Vec<i32> 
         }
     }
     out
+}
+
+/// Output `n` of the dense for one input row `x` with exponent `e`: one element, as the one-step
+/// prover computes it.
+pub fn dense_element(x: &[i16], e: u8, w: &Dense, n: usize, bound: i64) -> i32 {
+    output(x, &block_sums(x), e, w, n, bound)
+}
+
+/// Output `n` for the input row `x` whose block sums are `sx`.
+fn output(x: &[i16], sx: &[i32], e: u8, w: &Dense, n: usize, bound: i64) -> i32 {
+    let (k, nb) = (w.cols, w.cols / BLOCK);
+    let q = &w.q[n * k..][..k];
+    let (d, off) = (&w.d[n * nb..][..nb], &w.n[n * nb..][..nb]);
+    let mut acc = 0i64;
+    for b in 0..nb {
+        let dot: i32 = x[b * BLOCK..][..BLOCK]
+            .iter()
+            .zip(&q[b * BLOCK..][..BLOCK])
+            .map(|(&a, &c)| i32::from(a) * i32::from(c))
+            .sum();
+        acc += i64::from(d[b]) * i64::from(dot) + i64::from(off[b]) * i64::from(sx[b]);
+    }
+    let r = w.requant[n];
+    round_half_up(acc * i64::from(r.multiplier), r.shift - e).clamp(-bound, bound) as i32
 }
 
 /// RoPE on one head row at position `p`, pairs `(2i, 2i+1)`:

@@ -5,6 +5,7 @@
 //! - [`program`]: the ops of a pass, their shapes, and where each lies in the trace.
 //! - `record`: the generation itself, recording every slot as the forward pass computes it.
 
+mod element;
 pub mod program;
 mod record;
 

@@ -46,9 +46,9 @@ pub struct LmTrace {
     pub output: Vec<u32>,
     /// Every slot's canonical bytes, slot 0 (the input) to `n` (the output); the value caches'
     /// slots are empty here and derived on demand ([`LmTrace::slot_bytes`]).
-    slots: Vec<Vec<u8>>,
+    pub(super) slots: Vec<Vec<u8>>,
     /// Every slot's tensor root.
-    roots: Vec<B256>,
+    pub(super) roots: Vec<B256>,
 }
 
 impl LmTrace {
