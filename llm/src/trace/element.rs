@@ -213,7 +213,7 @@ impl LmTrace {
             Op::Argmax1 => {
                 let logits = self.i32s(at(Op::Head), 0, c.vocab);
                 let (v, i) = argmax_chunks(&logits)[e / 2];
-                i64::from(if e % 2 == 0 { v } else { i })
+                i64::from(if e.is_multiple_of(2) { v } else { i })
             }
             Op::Argmax2 => {
                 let chunks = self.program.chunks();
