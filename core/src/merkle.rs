@@ -68,12 +68,17 @@ impl MerkleTree {
         let leaf_count = leaves.len();
         leaves.resize(leaf_count.next_power_of_two(), pad);
         let mut levels = vec![leaves];
+        // Nodes over padding alone are the padding subtree's hash, one per level: hashed once.
+        let (mut real, mut pad) = (leaf_count, pad);
         while levels.last().map_or(0, Vec::len) > 1 {
             let below = levels.last().expect("at least one level");
-            let above = below
+            real = real.div_ceil(2);
+            pad = node_hash(tag, &pad, &pad);
+            let mut above: Vec<B256> = below[..2 * real]
                 .chunks_exact(2)
                 .map(|pair| node_hash(tag, &pair[0], &pair[1]))
                 .collect();
+            above.resize(below.len() / 2, pad);
             levels.push(above);
         }
         Self {

@@ -267,8 +267,9 @@ struct Recorder {
     positions: usize,
     pass: usize,
     caches: Vec<ValueCache>,
+    /// This pass's values, per block, for the caches.
+    values: Vec<Vec<i16>>,
     bytes: Vec<Vec<u8>>,
-    cache_roots: Vec<Option<B256>>,
     logits: Vec<i32>,
 }
 
@@ -282,8 +283,8 @@ impl Recorder {
             caches: (0..c.blocks)
                 .map(|_| ValueCache::new(c.kv_width(), positions))
                 .collect(),
+            values: vec![Vec::new(); c.blocks],
             bytes: vec![Vec::new(); program.ops()],
-            cache_roots: vec![None; program.ops()],
             logits: Vec::new(),
         }
     }
@@ -292,26 +293,52 @@ impl Recorder {
         self.pass = pass;
     }
 
-    /// Adds the argmaxes, hashes the pass's slots (in parallel) and appends them to the trace;
-    /// returns the pass's token.
+    /// Adds the argmaxes, hashes the pass's slots and appends its values to the caches (all in
+    /// parallel), and appends the slots to the trace; returns the pass's token.
     fn finish(&mut self, slots: &mut Vec<Vec<u8>>, roots: &mut Vec<B256>) -> u32 {
         let pairs = argmax_chunks(&self.logits);
         let token = argmax_pairs(&pairs) as u32;
         let flat: Vec<i32> = pairs.iter().flat_map(|&(v, i)| [v, i]).collect();
         self.put(Op::Argmax1, &flat);
         self.put(Op::Argmax2, &[token as i32]);
-        let (program, pass, positions) = (self.program, self.pass, self.positions);
-        let pass_roots: Vec<B256> = (0..program.ops())
-            .into_par_iter()
-            .map(|o| {
-                self.cache_roots[o].unwrap_or_else(|| {
-                    let shape = program.shape(program.op(o), pass, positions);
-                    slot_root(&self.bytes[o], shape)
-                })
-            })
-            .collect();
-        roots.extend(pass_roots);
-        slots.extend(self.bytes.iter_mut().map(std::mem::take));
+        let Self {
+            program,
+            positions,
+            pass,
+            caches,
+            values,
+            bytes,
+            ..
+        } = self;
+        let (program, pass, positions) = (*program, *pass, *positions);
+        let is_cache = |o| matches!(program.op(o), Op::Block(_, BlockOp::Append));
+        let (cache_roots, mut pass_roots) = rayon::join(
+            || {
+                caches
+                    .par_iter_mut()
+                    .zip(values.par_iter())
+                    .map(|(cache, v)| cache.append(pass, v))
+                    .collect::<Vec<B256>>()
+            },
+            || {
+                (0..program.ops())
+                    .into_par_iter()
+                    .map(|o| {
+                        let shape = program.shape(program.op(o), pass, positions);
+                        (!is_cache(o)).then(|| slot_root(&bytes[o], shape))
+                    })
+                    .collect::<Vec<Option<B256>>>()
+            },
+        );
+        for (b, root) in cache_roots.into_iter().enumerate() {
+            pass_roots[program.index(Op::Block(b, BlockOp::Append))] = Some(root);
+        }
+        roots.extend(
+            pass_roots
+                .into_iter()
+                .map(|r| r.expect("every slot hashed")),
+        );
+        slots.extend(bytes.iter_mut().map(std::mem::take));
         token
     }
 
@@ -349,10 +376,7 @@ impl Observer for Recorder {
         let bytes = encode(values, shape.dtype);
         debug_assert_eq!(bytes.len(), shape.bytes(), "{op:?}");
         match (op, values) {
-            (Op::Block(b, BlockOp::V), Values::I16(v)) => {
-                let at = self.program.index(Op::Block(b, BlockOp::Append));
-                self.cache_roots[at] = Some(self.caches[b].append(self.pass, v));
-            }
+            (Op::Block(b, BlockOp::V), Values::I16(v)) => self.values[b] = v.to_vec(),
             (Op::Head, Values::I32(logits)) => self.logits = logits.to_vec(),
             _ => {}
         }
