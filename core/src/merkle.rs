@@ -181,6 +181,28 @@ impl MerkleTree {
             .collect();
         Some(siblings)
     }
+
+    /// The proof of the run of leaves `[first, first + count)`: the siblings its climb needs, level by
+    /// level from the leaves up, at most two a level (the one left of the run's first node when that
+    /// node is a right child, then the one right of its last when that is a left child). `None` unless
+    /// `count ≥ 1` and the run lies within the real leaves.
+    pub fn range_proof(&self, first: usize, count: usize) -> Option<Vec<B256>> {
+        if count == 0 || first.checked_add(count)? > self.leaf_count {
+            return None;
+        }
+        let (mut lo, mut hi) = (first, first + count - 1);
+        let mut siblings = Vec::new();
+        for level in &self.levels[..self.levels.len() - 1] {
+            if lo & 1 == 1 {
+                siblings.push(level[lo - 1]);
+            }
+            if hi & 1 == 0 {
+                siblings.push(level[hi + 1]);
+            }
+            (lo, hi) = (lo >> 1, hi >> 1);
+        }
+        Some(siblings)
+    }
 }
 
 /// Root of a tree over `leaves` padded with `pad` (see [`MerkleTree::new`]).
@@ -213,6 +235,39 @@ pub fn climb(
         i >>= 1;
     }
     Some(acc)
+}
+
+/// Recomputes the root from a run of consecutive leaves starting at `first` and its
+/// [`MerkleTree::range_proof`], checking what the contract checks: the run lies within the
+/// `leaf_count` real leaves and the proof has exactly the siblings the climb takes. `None` otherwise.
+pub fn climb_range(
+    tag: Tag,
+    leaves: &[B256],
+    first: usize,
+    siblings: &[B256],
+    leaf_count: usize,
+) -> Option<B256> {
+    if leaves.is_empty() || first + leaves.len() > leaf_count {
+        return None;
+    }
+    let mut nodes = leaves.to_vec();
+    let mut lo = first;
+    let mut proof = siblings.iter();
+    for _ in 0..depth_for(leaf_count) {
+        if lo & 1 == 1 {
+            nodes.insert(0, *proof.next()?);
+            lo -= 1;
+        }
+        if nodes.len() % 2 == 1 {
+            nodes.push(*proof.next()?);
+        }
+        nodes = nodes
+            .chunks_exact(2)
+            .map(|pair| node_hash(tag, &pair[0], &pair[1]))
+            .collect();
+        lo >>= 1;
+    }
+    (proof.next().is_none() && nodes.len() == 1).then(|| nodes[0])
 }
 
 #[cfg(test)]
@@ -333,6 +388,38 @@ mod tests {
             prop_assert!(tree.set_leaves(&updates));
             prop_assert_eq!(tree.root(), MerkleTree::new(Tag::Tensor, all, B256::ZERO).root());
             prop_assert!(!tree.set_leaves(&[(0, B256::ZERO), (padded, B256::ZERO)]));
+        }
+
+        #[test]
+        fn every_range_proof_climbs_to_the_root(n in 1usize..300, salt: u8, a in 0usize..300, len in 1usize..40) {
+            let all = leaves(n, salt);
+            let tree = MerkleTree::new(Tag::Tensor, all.clone(), B256::repeat_byte(7));
+            let first = a % n;
+            let count = len.min(n - first);
+            let proof = tree.range_proof(first, count).unwrap();
+            prop_assert!(proof.len() <= 2 * depth_for(n) as usize);
+            let run = &all[first..first + count];
+            prop_assert_eq!(climb_range(Tag::Tensor, run, first, &proof, n), Some(tree.root()));
+            // One leaf is the single-leaf proof.
+            if count == 1 {
+                prop_assert_eq!(Some(proof.clone()), tree.proof(first));
+            }
+            // A shifted run, a changed leaf, a short or long proof, a run past the leaves: refused.
+            if first + count < n {
+                prop_assert_ne!(climb_range(Tag::Tensor, run, first + 1, &proof, n), Some(tree.root()));
+            }
+            let mut changed = run.to_vec();
+            changed[count - 1] = B256::repeat_byte(9);
+            prop_assert_ne!(climb_range(Tag::Tensor, &changed, first, &proof, n), Some(tree.root()));
+            if !proof.is_empty() {
+                prop_assert_eq!(climb_range(Tag::Tensor, run, first, &proof[1..], n), None);
+            }
+            let mut long = proof.clone();
+            long.push(B256::ZERO);
+            prop_assert_eq!(climb_range(Tag::Tensor, run, first, &long, n), None);
+            prop_assert_eq!(climb_range(Tag::Tensor, run, n - count + 1, &proof, n), None);
+            prop_assert_eq!(tree.range_proof(first, 0), None);
+            prop_assert_eq!(tree.range_proof(first, n - first + 1), None);
         }
 
         #[test]
