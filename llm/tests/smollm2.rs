@@ -281,4 +281,31 @@ fn a_traced_answer_is_the_answer_and_every_sampled_element_recomputes() {
         let root = slot_root(&recorded.slot_bytes(s), recorded.shape(s));
         assert_eq!(root, recorded.roots()[s], "slot {s}");
     }
+    // Every op of the last pass (and the output): its largest element's witness verifies and fits
+    // the 96 KiB step cap.
+    let (layout, sigma) = (recorded.layout, recorded.final_state());
+    let last = layout.passes() - 1;
+    let mut sizes = std::collections::BTreeMap::new();
+    let slots = (0..recorded.program.ops()).map(|o| layout.slot(last, o));
+    for s in slots.chain([layout.output_slot()]) {
+        let shape = recorded.shape(s);
+        let e = shape.rows * shape.cols - 1;
+        let w = recorded.witness(model, s, e).unwrap();
+        let value = trace::verify(model, layout, sigma, s, e, &w).unwrap();
+        assert_eq!(value, recorded.value(s, e), "slot {s}");
+        let kind = match layout.locate(s) {
+            Some((_, o)) => match recorded.program.op(o) {
+                trace::program::Op::Block(_, op) => format!("{op:?}"),
+                op => format!("{op:?}"),
+            },
+            None => "Collect".into(),
+        };
+        let size = sizes.entry(kind).or_insert(0);
+        *size = w.data_len().max(*size);
+    }
+    eprintln!(
+        "witness bytes at {} positions: {sizes:?}",
+        layout.positions()
+    );
+    assert!(sizes.values().all(|&b| b < 96 * 1024), "{sizes:?}");
 }

@@ -4,6 +4,7 @@
 //!
 //! Every random choice comes from a printed seed; replay a failure with `VOUCH_SEED=<seed>`.
 
+use alloy_primitives::B256;
 use candle_core::quantized::GgmlDType;
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use vouch_llm::{
@@ -13,7 +14,7 @@ use vouch_llm::{
     trace::{
         Job, LmTrace, Stop, generate,
         program::{BlockOp, Op},
-        slot_root,
+        slot_root, verify,
     },
 };
 
@@ -45,7 +46,7 @@ fn model(rng: &mut StdRng) -> IntModel {
     random::model(rng, dims, kind).unwrap()
 }
 
-fn recomputed_roots(trace: &LmTrace) -> Vec<alloy_primitives::B256> {
+fn recomputed_roots(trace: &LmTrace) -> Vec<B256> {
     (0..trace.slot_count())
         .map(|s| slot_root(&trace.slot_bytes(s), trace.shape(s)))
         .collect()
@@ -173,5 +174,100 @@ fn every_element_is_its_op_recomputed_from_the_slots_it_reads() {
             trace.element(&model, score, j).unwrap() + 1000,
             trace.value(score, j)
         );
+    }
+}
+
+#[test]
+fn witnesses_verify_to_the_true_element_and_nothing_else_verifies() {
+    let mut rng = rng("witnesses_verify_to_the_true_element_and_nothing_else_verifies");
+    let model = model(&mut rng);
+    let job = Job {
+        prompt: random::ids(&mut rng, 3),
+        max_new: 4,
+    };
+    let mut trace = generate(&model, &job, Stop::Length(4), |_| ()).unwrap();
+    let (layout, sigma) = (trace.layout, trace.final_state());
+    let pick = |rng: &mut StdRng, trace: &LmTrace| {
+        let s = rng.random_range(1..trace.slot_count());
+        let shape = trace.shape(s);
+        (s, rng.random_range(0..shape.rows * shape.cols))
+    };
+    // Every op kind's witness verifies to the stored (honest) value.
+    let mut kinds = std::collections::BTreeSet::new();
+    for _ in 0..400 {
+        let (s, e) = pick(&mut rng, &trace);
+        let w = trace.witness(&model, s, e).unwrap();
+        let value = verify(&model, layout, sigma, s, e, &w).unwrap();
+        assert_eq!(value, trace.value(s, e), "slot {s} element {e}");
+        kinds.insert(format!(
+            "{:?}",
+            layout.locate(s).map(|(_, o)| trace.program.op(o))
+        ));
+    }
+    assert!(kinds.len() > 20, "{kinds:?}");
+    // Against another state, with a run or a slot proof missing, extra, moved or changed: refused.
+    let (s, e) = (
+        layout.slot(
+            layout.passes() - 1,
+            trace.program.index(Op::Block(0, BlockOp::Pv)),
+        ),
+        3,
+    );
+    let w = trace.witness(&model, s, e).unwrap();
+    assert!(verify(&model, layout, B256::repeat_byte(1), s, e, &w).is_err());
+    let mut short = w.clone();
+    short.runs.pop();
+    assert!(verify(&model, layout, sigma, s, e, &short).is_err());
+    let mut long = w.clone();
+    long.runs.push(w.runs[0].clone());
+    assert!(verify(&model, layout, sigma, s, e, &long).is_err());
+    let mut extra = w.clone();
+    extra.slots.insert(0, (0, trace_slot_proof(&trace, 0)));
+    assert!(verify(&model, layout, sigma, s, e, &extra).is_err());
+    let mut changed = w.clone();
+    changed.runs[1].leaves[0][1] ^= 1;
+    assert!(verify(&model, layout, sigma, s, e, &changed).is_err());
+    let mut moved = w.clone();
+    moved.runs[0].first_leaf += 1;
+    assert!(verify(&model, layout, sigma, s, e, &moved).is_err());
+    assert!(verify(&model, layout, sigma, s, e + 1, &w).is_err() || e + 1 >= trace.shape(s).cols);
+    // A liar's wrong element: its honest operands still verify, to the true value, not the lie.
+    let (s, e) = pick(&mut rng, &trace);
+    let truth = trace.value(s, e);
+    trace.tamper(s, e, truth ^ 1);
+    let w = trace.witness(&model, s, e).unwrap();
+    assert_eq!(verify(&model, layout, sigma, s, e, &w).unwrap(), truth);
+    // …and a witness built from the liar's rows does not verify against the honest state when it
+    // reads the changed slot.
+    let later = (s + 1..trace.slot_count()).find_map(|t| {
+        let shape = trace.shape(t);
+        (0..shape.rows * shape.cols).find_map(|i| {
+            let w = trace.witness(&model, t, i).ok()?;
+            w.slots
+                .iter()
+                .any(|(slot, _)| *slot == s)
+                .then_some((t, i, w))
+        })
+    });
+    if let Some((t, i, w)) = later {
+        let reads_the_lie = w.runs.iter().any(|r| {
+            r.slot == s && {
+                let shape = trace.shape(s);
+                let per_row = shape.row_bytes().div_ceil(32);
+                let leaf = e / shape.cols * per_row + e % shape.cols * shape.dtype.width() / 32;
+                (r.first_leaf..r.first_leaf + r.leaves.len()).contains(&leaf)
+            }
+        });
+        assert_eq!(
+            verify(&model, layout, sigma, t, i, &w).is_err(),
+            reads_the_lie
+        );
+    }
+}
+
+fn trace_slot_proof(trace: &LmTrace, s: usize) -> vouch_core::dispute::SlotProof {
+    vouch_core::dispute::SlotProof {
+        root: trace.roots()[s],
+        path: trace.state_tree().proof(s).unwrap(),
     }
 }

@@ -8,8 +8,11 @@
 mod element;
 pub mod program;
 mod record;
+mod witness;
 
+pub use element::{Source, element};
 pub use record::{LmTrace, Stop, generate, slot_root};
+pub use witness::{LlmWitness, RunProof, verify};
 
 use crate::error::{LlmError, Result};
 

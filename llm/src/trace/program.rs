@@ -229,6 +229,23 @@ impl Program {
     }
 }
 
+impl Program {
+    /// The shape of slot `s` of a trace laid out by `layout`: the input row `[max_new, ids…]`, an op's
+    /// output, or the output row.
+    pub fn slot_shape(&self, layout: Layout, s: usize) -> SlotShape {
+        let row = |cols| SlotShape {
+            rows: 1,
+            cols,
+            dtype: Dtype::I32,
+        };
+        match layout.locate(s) {
+            Some((p, o)) => self.shape(self.op(o), p, layout.positions()),
+            None if s == 0 => row(1 + layout.prompt),
+            None => row(layout.generated),
+        }
+    }
+}
+
 /// Where a job's slots lie: the prompt's length, the job's token budget and the claimed output length.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Layout {

@@ -17,7 +17,7 @@ use crate::{
 };
 use alloy_primitives::{Address, B256};
 use rayon::prelude::*;
-use std::borrow::Cow;
+use std::{borrow::Cow, sync::OnceLock};
 use vouch_core::{
     commit::{
         TENSOR_LEAF_BYTES, byte_row_leaves, state_tree, tensor_leaf_hash, tensor_pad,
@@ -49,6 +49,8 @@ pub struct LmTrace {
     pub(super) slots: Vec<Vec<u8>>,
     /// Every slot's tensor root.
     pub(super) roots: Vec<B256>,
+    /// The state tree over the roots, built when first asked for.
+    pub(super) state: OnceLock<MerkleTree>,
 }
 
 impl LmTrace {
@@ -64,19 +66,7 @@ impl LmTrace {
 
     /// The shape of slot `s`.
     pub fn shape(&self, s: usize) -> SlotShape {
-        let row = |cols| SlotShape {
-            rows: 1,
-            cols,
-            dtype: Dtype::I32,
-        };
-        match self.layout.locate(s) {
-            Some((p, o)) => {
-                let op = self.program.op(o);
-                self.program.shape(op, p, self.layout.positions())
-            }
-            None if s == 0 => row(1 + self.layout.prompt),
-            None => row(self.layout.generated),
-        }
+        self.program.slot_shape(self.layout, s)
     }
 
     /// The bytes of slot `s` (a value cache's rebuilt from the value slots of its passes).
@@ -101,7 +91,12 @@ impl LmTrace {
 
     /// The final state σ_n: the state tree over every slot root (PROTOCOL §3).
     pub fn final_state(&self) -> B256 {
-        state_tree(&self.roots).root()
+        self.state_tree().root()
+    }
+
+    /// The state tree σ_n over every slot root.
+    pub fn state_tree(&self) -> &MerkleTree {
+        self.state.get_or_init(|| state_tree(&self.roots))
     }
 
     /// The trace root `worker` posts.
@@ -212,6 +207,7 @@ pub fn generate(
         output,
         slots,
         roots,
+        state: OnceLock::new(),
     })
 }
 
