@@ -284,6 +284,14 @@ fn a_traced_answer_is_the_answer_and_every_sampled_element_recomputes() {
     // Every op of the last pass (and the output): its largest element's witness verifies and fits
     // the 96 KiB step cap.
     let (layout, sigma) = (recorded.layout, recorded.final_state());
+    let began = Instant::now();
+    let commitment = trace::ModelCommitment::new(model);
+    eprintln!(
+        "model root {} over {} ops in {:.1} s",
+        commitment.root,
+        commitment.op_roots.len(),
+        began.elapsed().as_secs_f64()
+    );
     let last = layout.passes() - 1;
     let mut sizes = std::collections::BTreeMap::new();
     let slots = (0..recorded.program.ops()).map(|o| layout.slot(last, o));
@@ -291,7 +299,7 @@ fn a_traced_answer_is_the_answer_and_every_sampled_element_recomputes() {
         let shape = recorded.shape(s);
         let e = shape.rows * shape.cols - 1;
         let w = recorded.witness(model, s, e).unwrap();
-        let value = trace::verify(model, layout, sigma, s, e, &w).unwrap();
+        let value = trace::verify(model, &commitment, layout, sigma, s, e, &w).unwrap();
         assert_eq!(value, recorded.value(s, e), "slot {s}");
         let kind = match layout.locate(s) {
             Some((_, o)) => match recorded.program.op(o) {

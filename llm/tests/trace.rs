@@ -12,7 +12,7 @@ use vouch_llm::{
     lm::generate as plain,
     random::{self, Dims, IM_END},
     trace::{
-        Job, LmTrace, Stop, generate,
+        Job, LmTrace, ModelCommitment, Stop, generate,
         program::{BlockOp, Op},
         slot_root, verify,
     },
@@ -187,6 +187,7 @@ fn witnesses_verify_to_the_true_element_and_nothing_else_verifies() {
     };
     let mut trace = generate(&model, &job, Stop::Length(4), |_| ()).unwrap();
     let (layout, sigma) = (trace.layout, trace.final_state());
+    let commitment = ModelCommitment::new(&model);
     let pick = |rng: &mut StdRng, trace: &LmTrace| {
         let s = rng.random_range(1..trace.slot_count());
         let shape = trace.shape(s);
@@ -197,7 +198,7 @@ fn witnesses_verify_to_the_true_element_and_nothing_else_verifies() {
     for _ in 0..400 {
         let (s, e) = pick(&mut rng, &trace);
         let w = trace.witness(&model, s, e).unwrap();
-        let value = verify(&model, layout, sigma, s, e, &w).unwrap();
+        let value = verify(&model, &commitment, layout, sigma, s, e, &w).unwrap();
         assert_eq!(value, trace.value(s, e), "slot {s} element {e}");
         kinds.insert(format!(
             "{:?}",
@@ -214,54 +215,61 @@ fn witnesses_verify_to_the_true_element_and_nothing_else_verifies() {
         3,
     );
     let w = trace.witness(&model, s, e).unwrap();
-    assert!(verify(&model, layout, B256::repeat_byte(1), s, e, &w).is_err());
+    assert!(verify(&model, &commitment, layout, B256::repeat_byte(1), s, e, &w).is_err());
     let mut short = w.clone();
     short.runs.pop();
-    assert!(verify(&model, layout, sigma, s, e, &short).is_err());
+    assert!(verify(&model, &commitment, layout, sigma, s, e, &short).is_err());
     let mut long = w.clone();
     long.runs.push(w.runs[0].clone());
-    assert!(verify(&model, layout, sigma, s, e, &long).is_err());
+    assert!(verify(&model, &commitment, layout, sigma, s, e, &long).is_err());
     let mut extra = w.clone();
     extra.slots.insert(0, (0, trace_slot_proof(&trace, 0)));
-    assert!(verify(&model, layout, sigma, s, e, &extra).is_err());
+    assert!(verify(&model, &commitment, layout, sigma, s, e, &extra).is_err());
     let mut changed = w.clone();
     changed.runs[1].leaves[0][1] ^= 1;
-    assert!(verify(&model, layout, sigma, s, e, &changed).is_err());
+    assert!(verify(&model, &commitment, layout, sigma, s, e, &changed).is_err());
     let mut moved = w.clone();
     moved.runs[0].first_leaf += 1;
-    assert!(verify(&model, layout, sigma, s, e, &moved).is_err());
-    assert!(verify(&model, layout, sigma, s, e + 1, &w).is_err() || e + 1 >= trace.shape(s).cols);
+    assert!(verify(&model, &commitment, layout, sigma, s, e, &moved).is_err());
+    // The model's leaves: a changed spec, a row of another op, a missing leaf, another model.
+    let d = layout.slot(0, trace.program.index(Op::Block(0, BlockOp::Q)));
+    let w = trace.witness(&model, d, 1).unwrap();
+    assert_eq!(w.params.iter().map(|p| p.leaf).collect::<Vec<_>>(), [0, 2]);
+    let mut spec = w.clone();
+    spec.params[0].data[3] ^= 1;
+    assert!(verify(&model, &commitment, layout, sigma, d, 1, &spec).is_err());
+    let mut other = w.clone();
+    other.params[1] = trace.witness(&model, d, 0).unwrap().params[1].clone();
+    assert!(verify(&model, &commitment, layout, sigma, d, 1, &other).is_err());
+    let mut missing = w.clone();
+    missing.params.pop();
+    assert!(verify(&model, &commitment, layout, sigma, d, 1, &missing).is_err());
+    let elsewhere = ModelCommitment::new(&self::model(&mut rng));
+    assert_ne!(elsewhere.root, commitment.root);
+    assert!(
+        verify(&model, &commitment, layout, sigma, s, e + 1, &w).is_err()
+            || e + 1 >= trace.shape(s).cols
+    );
     // A liar's wrong element: its honest operands still verify, to the true value, not the lie.
     let (s, e) = pick(&mut rng, &trace);
     let truth = trace.value(s, e);
     trace.tamper(s, e, truth ^ 1);
     let w = trace.witness(&model, s, e).unwrap();
-    assert_eq!(verify(&model, layout, sigma, s, e, &w).unwrap(), truth);
-    // …and a witness built from the liar's rows does not verify against the honest state when it
-    // reads the changed slot.
+    assert_eq!(
+        verify(&model, &commitment, layout, sigma, s, e, &w).unwrap(),
+        truth
+    );
+    // …and a witness built from the liar's trace does not verify against the honest state once it
+    // reads the changed slot (its tensor tree, and so every run's proof in it, differs).
     let later = (s + 1..trace.slot_count()).find_map(|t| {
         let shape = trace.shape(t);
         (0..shape.rows * shape.cols).find_map(|i| {
             let w = trace.witness(&model, t, i).ok()?;
-            w.slots
-                .iter()
-                .any(|(slot, _)| *slot == s)
-                .then_some((t, i, w))
+            w.runs.iter().any(|r| r.slot == s).then_some((t, i, w))
         })
     });
     if let Some((t, i, w)) = later {
-        let reads_the_lie = w.runs.iter().any(|r| {
-            r.slot == s && {
-                let shape = trace.shape(s);
-                let per_row = shape.row_bytes().div_ceil(32);
-                let leaf = e / shape.cols * per_row + e % shape.cols * shape.dtype.width() / 32;
-                (r.first_leaf..r.first_leaf + r.leaves.len()).contains(&leaf)
-            }
-        });
-        assert_eq!(
-            verify(&model, layout, sigma, t, i, &w).is_err(),
-            reads_the_lie
-        );
+        assert!(verify(&model, &commitment, layout, sigma, t, i, &w).is_err());
     }
 }
 

@@ -48,41 +48,66 @@ pub fn bits(w: &Dense) -> u8 {
     }
 }
 
-/// Weight row `n` of a dense: `M i32 | s u8 | D i16 × nb | N i16 × nb | q`, `nb = cols/32`, `q` packed
-/// per [`bits`]: 4-bit as GGUF's Q4 within each block of 32 (element `j < 16` the low nibble of byte
-/// `j`, element `j ≥ 16` the high nibble of byte `j − 16`; 16 bytes a block), or int8 (32 bytes a block).
-pub fn weight_row(w: &Dense, n: usize) -> Vec<u8> {
-    let (k, nb) = (w.cols, w.cols / BLOCK);
-    let q = &w.q[n * k..][..k];
-    let packed = bits(w) == 4;
-    let mut out = Vec::with_capacity(5 + 4 * nb + if packed { k / 2 } else { k });
-    put_requant(w.requant[n], &mut out);
-    out.extend(row_bytes(&w.d[n * nb..][..nb]));
-    out.extend(row_bytes(&w.n[n * nb..][..nb]));
-    if packed {
-        for block in q.chunks(BLOCK) {
-            let (lo, hi) = block.split_at(BLOCK / 2);
-            // Every q is in 0..=15 here (bits), so each fits its nibble.
-            out.extend(
-                lo.iter()
-                    .zip(hi)
-                    .map(|(&l, &h)| (l as u8) | ((h as u8) << 4)),
-            );
-        }
-    } else {
-        // Every q is in −127..=127 (the model's validation): its int8 byte.
-        out.extend(q.iter().map(|&v| v as i8 as u8));
-    }
-    out
+/// A dense's rows in their encoding, with the matrix's [`bits`] found once.
+pub struct Packed<'a> {
+    w: &'a Dense,
+    bits: u8,
 }
 
-/// Row `n` of the embedding table (EMBED and HEAD): `Me i32 | se u8 |` [`weight_row`], the gather's
-/// requantization `embed_requant[n]` before the head's row.
+impl<'a> Packed<'a> {
+    /// The rows of `w`.
+    pub fn new(w: &'a Dense) -> Self {
+        Self { w, bits: bits(w) }
+    }
+
+    /// Weight row `n`: `M i32 | s u8 | D i16 × nb | N i16 × nb | q`, `nb = cols/32`, `q` packed per
+    /// [`bits`]: 4-bit as GGUF's Q4 within each block of 32 (element `j < 16` the low nibble of byte
+    /// `j`, element `j ≥ 16` the high nibble of byte `j − 16`; 16 bytes a block), or int8 (32 bytes a
+    /// block).
+    pub fn row(&self, n: usize) -> Vec<u8> {
+        let w = self.w;
+        let (k, nb) = (w.cols, w.cols / BLOCK);
+        let q = &w.q[n * k..][..k];
+        let packed = self.bits == 4;
+        let mut out = Vec::with_capacity(5 + 4 * nb + if packed { k / 2 } else { k });
+        put_requant(w.requant[n], &mut out);
+        out.extend(row_bytes(&w.d[n * nb..][..nb]));
+        out.extend(row_bytes(&w.n[n * nb..][..nb]));
+        if packed {
+            for block in q.chunks(BLOCK) {
+                let (lo, hi) = block.split_at(BLOCK / 2);
+                // Every q is in 0..=15 here (bits), so each fits its nibble.
+                out.extend(
+                    lo.iter()
+                        .zip(hi)
+                        .map(|(&l, &h)| (l as u8) | ((h as u8) << 4)),
+                );
+            }
+        } else {
+            // Every q is in −127..=127 (the model's validation): its int8 byte.
+            out.extend(q.iter().map(|&v| v as i8 as u8));
+        }
+        out
+    }
+
+    /// Row `n` of the embedding table (EMBED and HEAD): `Me i32 | se u8 |` [`Packed::row`], the
+    /// gather's requantization `embed_requant[n]` before the head's row.
+    pub fn table_row(&self, embed_requant: &[Requant], n: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        put_requant(embed_requant[n], &mut out);
+        out.extend(self.row(n));
+        out
+    }
+}
+
+/// Weight row `n` of a dense ([`Packed::row`]).
+pub fn weight_row(w: &Dense, n: usize) -> Vec<u8> {
+    Packed::new(w).row(n)
+}
+
+/// Row `n` of the embedding table ([`Packed::table_row`]).
 pub fn table_row(embed: &Dense, embed_requant: &[Requant], n: usize) -> Vec<u8> {
-    let mut out = Vec::new();
-    put_requant(embed_requant[n], &mut out);
-    out.extend(weight_row(embed, n));
-    out
+    Packed::new(embed).table_row(embed_requant, n)
 }
 
 /// An RMSNorm's gain row: `F u8 | G i32 × K`.
@@ -222,7 +247,7 @@ mod tests {
 
     #[test]
     fn silu_leaves_hold_sixteen_entries_the_last_zero_filled() {
-        let table: Vec<i16> = (0..65535).map(|j| (j as i32 - 32767) as i16).collect();
+        let table: Vec<i16> = (0..65535i32).map(|j| (j - 32767) as i16).collect();
         let first = silu_leaf(&table, 0);
         assert_eq!(first[..4], [0x80, 0x01, 0x80, 0x02]);
         // Leaf 2047 holds entries 32752 … 32767: x = −15 … 0.

@@ -4,6 +4,7 @@
 
 use super::{
     LmTrace,
+    commit::owner,
     program::{BlockOp, Dtype, Layout, Op, Program},
 };
 use std::cmp::Ordering;
@@ -14,6 +15,7 @@ use crate::{
     int::{
         ARGMAX_CHUNK, GU_Q, LOGIT_MAX, NORM_Q, QK_Q, RES_MAX, V_Q,
         ops::{self, argmax_chunks, argmax_pairs},
+        rows::SILU_PER_LEAF,
     },
 };
 
@@ -22,6 +24,12 @@ use crate::{
 pub trait Source {
     /// `len` elements of slot `s` from element `start`, within one row.
     fn read(&self, s: usize, start: usize, len: usize) -> Result<Vec<i64>>;
+
+    /// The element reads leaf `leaf` of op `op`'s tree (its spec, or a row of parameters; the values
+    /// come from the model). The trace ignores it; a witness proves it against the op's root.
+    fn param(&self, _op: usize, _leaf: usize) -> Result<()> {
+        Ok(())
+    }
 }
 
 impl LmTrace {
@@ -118,6 +126,10 @@ pub fn element(
     };
     let c = model.config;
     let (k, d, ffn) = (c.hidden, c.head_dim, c.ffn);
+    let op = program.op(o);
+    // Every element opens its op's spec; the rows it reads are opened where they are used.
+    src.param(o, 0)?;
+    let rows = |r: usize| src.param(owner(program, op).unwrap_or(o), r);
     let at = |op| layout.slot(p, program.index(op));
     // The residual a block reads: the embedding, or the previous block's output.
     let residual_in = |b: usize| match b {
@@ -125,11 +137,13 @@ pub fn element(
         b => at(Op::Block(b - 1, BlockOp::FfnAdd)),
     };
     let norm = |r: usize, gain| -> Result<i64> {
+        rows(1)?;
         let mut y = vec![0i16; k];
         ops::rmsnorm(&i32s(src, r, 0, k)?, gain, model.eps_term, NORM_Q, &mut y);
         Ok(i64::from(y[e]))
     };
     let dense = |x: usize, cols, exp, w, bound| -> Result<i64> {
+        rows(1 + e)?;
         Ok(i64::from(ops::dense_element(
             &i16s(src, x, 0, cols)?,
             exp,
@@ -138,13 +152,14 @@ pub fn element(
             bound,
         )))
     };
-    Ok(match program.op(o) {
+    Ok(match op {
         Op::Embed => {
             let token = if p < layout.prompt {
                 one(src, 0, 1 + p)?
             } else {
                 one(src, layout.slot(p - 1, program.index(Op::Argmax2)), 0)?
             };
+            rows(1 + token as usize)?;
             let mut row = vec![0i32; k];
             ops::embed(&model.embed, &model.embed_requant, token as usize, &mut row);
             i64::from(row[e])
@@ -165,6 +180,7 @@ pub fn element(
                     };
                     let (pair, half) = (e % d / 2, d / 2);
                     let mut two = i16s(src, here(from), e / 2 * 2, 2)?;
+                    rows(1 + p)?;
                     let table = p * half + pair;
                     let (cos, sin) = (&model.rope_cos[table..][..1], &model.rope_sin[table..][..1]);
                     ops::rope(&mut two, cos, sin, QK_Q);
@@ -188,6 +204,7 @@ pub fn element(
                 BlockOp::Softmax => {
                     let (h, j) = (e / (p + 1), e % (p + 1));
                     let scores = i32s(src, here(BlockOp::Score), h * (p + 1), p + 1)?;
+                    rows(1)?;
                     let mut probs = vec![0u16; p + 1];
                     ops::softmax(&scores, &model.exp, &mut probs);
                     i64::from(probs[j])
@@ -219,6 +236,7 @@ pub fn element(
                 BlockOp::Up => dense(here(BlockOp::FfnNorm), k, 0, &blk.up, GU_Q)?,
                 BlockOp::Silu => {
                     let gate = i32s(src, here(BlockOp::Gate), e, 1)?;
+                    rows(1 + (i64::from(gate[0]) + GU_Q) as usize / SILU_PER_LEAF)?;
                     i64::from(ops::lookup(&gate, &blk.silu, GU_Q)[0])
                 }
                 BlockOp::Product => {

@@ -5,14 +5,16 @@
 //! - [`program`]: the ops of a pass, their shapes, and where each lies in the trace.
 //! - `record`: the generation itself, recording every slot as the forward pass computes it.
 
+pub mod commit;
 mod element;
 pub mod program;
 mod record;
 mod witness;
 
+pub use commit::ModelCommitment;
 pub use element::{Source, element};
 pub use record::{LmTrace, Stop, generate, slot_root};
-pub use witness::{LlmWitness, RunProof, verify};
+pub use witness::{LlmWitness, ParamProof, RunProof, verify};
 
 use crate::error::{LlmError, Result};
 

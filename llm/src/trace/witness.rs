@@ -7,6 +7,7 @@
 
 use super::{
     LmTrace,
+    commit::{self, ModelCommitment},
     element::{Source, element},
     program::{Layout, Program, SlotShape},
 };
@@ -21,7 +22,7 @@ use vouch_core::{
         TENSOR_LEAF_BYTES, byte_row_leaves, state_leaf, tensor_leaf_hash, tensor_tree_of_leaves,
     },
     dispute::SlotProof,
-    merkle::{Tag, climb, climb_range},
+    merkle::{Tag, climb, climb_range, leaf_hash},
 };
 
 /// A run of consecutive leaves of an operand slot and its range proof in the slot's tensor tree.
@@ -37,13 +38,29 @@ pub struct RunProof {
     pub siblings: Vec<B256>,
 }
 
-/// What one element's step needs: its operand slots with their state paths, and the runs it reads.
+/// A leaf of an op's tree (its spec or a row of parameters) and its path to the op's root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParamProof {
+    /// The op whose tree holds it.
+    pub op: usize,
+    /// Its index in that tree (0 the spec).
+    pub leaf: usize,
+    /// Its bytes.
+    pub data: Vec<u8>,
+    /// Siblings up to the op's root.
+    pub path: Vec<B256>,
+}
+
+/// What one element's step needs: its operand slots with their state paths, the runs it reads, and
+/// the model's leaves it reads.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct LlmWitness {
     /// Every slot read, with its root and path in σ_n, in increasing slot order.
     pub slots: Vec<(usize, SlotProof)>,
     /// Every run read, in reading order.
     pub runs: Vec<RunProof>,
+    /// Every leaf of the model read, in reading order (the op's spec first).
+    pub params: Vec<ParamProof>,
 }
 
 impl LlmWitness {
@@ -59,7 +76,12 @@ impl LlmWitness {
             .iter()
             .map(|r| 32 * (r.leaves.len() + r.siblings.len()))
             .sum();
-        slots + runs
+        let params: usize = self
+            .params
+            .iter()
+            .map(|p| p.data.len() + 32 * p.path.len())
+            .sum();
+        slots + runs + params
     }
 }
 
@@ -108,12 +130,18 @@ fn decode(shape: SlotShape, run: &RunProof, start: usize, len: usize) -> Vec<i64
 struct Recording<'a> {
     trace: &'a LmTrace,
     reads: RefCell<Vec<(usize, usize, usize)>>,
+    params: RefCell<Vec<(usize, usize)>>,
 }
 
 impl Source for Recording<'_> {
     fn read(&self, s: usize, start: usize, len: usize) -> Result<Vec<i64>> {
         self.reads.borrow_mut().push((s, start, len));
         self.trace.read(s, start, len)
+    }
+
+    fn param(&self, op: usize, leaf: usize) -> Result<()> {
+        self.params.borrow_mut().push((op, leaf));
+        Ok(())
     }
 }
 
@@ -123,9 +151,27 @@ impl LmTrace {
         let recording = Recording {
             trace: self,
             reads: RefCell::new(Vec::new()),
+            params: RefCell::new(Vec::new()),
         };
         element(model, self.program, self.layout, &recording, s, e)?;
-        let reads = recording.reads.into_inner();
+        let (reads, params) = (recording.reads.into_inner(), recording.params.into_inner());
+        let mut trees = std::collections::HashMap::new();
+        let params = params
+            .into_iter()
+            .map(|(op, leaf)| {
+                let tree = trees
+                    .entry(op)
+                    .or_insert_with(|| commit::op_tree(model, self.program, op));
+                let path = tree.proof(leaf).expect("a leaf the element reads");
+                let data = commit::leaf(model, self.program, op, leaf).expect("the same leaf");
+                ParamProof {
+                    op,
+                    leaf,
+                    data,
+                    path,
+                }
+            })
+            .collect();
         let mut slots: Vec<usize> = reads.iter().map(|r| r.0).collect();
         slots.sort_unstable();
         slots.dedup();
@@ -156,18 +202,25 @@ impl LmTrace {
                 })
             })
             .collect::<Result<_>>()?;
-        Ok(LlmWitness { slots, runs })
+        Ok(LlmWitness {
+            slots,
+            runs,
+            params,
+        })
     }
 }
 
 /// Serves [`element`]'s reads from a witness, checking each against the state.
 struct Proven<'a> {
+    model: &'a IntModel,
+    commitment: &'a ModelCommitment,
     program: Program,
     layout: Layout,
     final_state: B256,
     slot: usize,
     witness: &'a LlmWitness,
     next_run: Cell<usize>,
+    next_param: Cell<usize>,
 }
 
 impl Proven<'_> {
@@ -220,14 +273,47 @@ impl Source for Proven<'_> {
         }
         Ok(decode(shape, run, start, len))
     }
+
+    fn param(&self, op: usize, leaf: usize) -> Result<()> {
+        let bad = |why: String| LlmError::Request(format!("witness: {why}"));
+        let index = self.next_param.get();
+        self.next_param.set(index + 1);
+        let proof = self
+            .witness
+            .params
+            .get(index)
+            .ok_or_else(|| bad(format!("model leaf {index} is missing")))?;
+        let count = commit::leaf_count(self.model, self.program, op);
+        let root = self.commitment.op_roots.get(op).copied();
+        // The contract decodes the bytes; here they must be the model's own encoding.
+        let expected = commit::leaf(self.model, self.program, op, leaf);
+        if proof.op != op
+            || proof.leaf != leaf
+            || expected.as_ref() != Some(&proof.data)
+            || climb(
+                Tag::Op,
+                leaf_hash(Tag::Op, &proof.data),
+                leaf,
+                &proof.path,
+                count,
+            ) != root
+        {
+            return Err(bad(format!(
+                "model leaf {index} is not leaf {leaf} of op {op}'s tree"
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// The true value of element `e` of slot `s` given the defender's final state σ_n, computed from
 /// `witness` alone after checking every proof in it, as the one-step prover does: each operand slot's
 /// root against σ_n (only slots before `s`, the ones the walk agreed on), each run against its slot's
-/// root, the runs in exactly the order the op reads them and none left over.
+/// root, each model leaf against its op's root in `commitment`, the runs and leaves in exactly the
+/// order the op reads them and none left over.
 pub fn verify(
     model: &IntModel,
+    commitment: &ModelCommitment,
     layout: Layout,
     final_state: B256,
     s: usize,
@@ -236,18 +322,28 @@ pub fn verify(
 ) -> Result<i64> {
     let program = Program::new(model.config);
     let proven = Proven {
+        model,
+        commitment,
         program,
         layout,
         final_state,
         slot: s,
         witness,
         next_run: Cell::new(0),
+        next_param: Cell::new(0),
     };
     let value = element(model, program, layout, &proven, s, e)?;
     let mut read: Vec<usize> = witness.runs.iter().map(|r| r.slot).collect();
     read.sort_unstable();
     read.dedup();
     let proven_slots: Vec<usize> = witness.slots.iter().map(|(slot, _)| *slot).collect();
+    if proven.next_param.get() != witness.params.len() {
+        return Err(LlmError::Request(format!(
+            "witness: {} model leaves, the element reads {}",
+            witness.params.len(),
+            proven.next_param.get()
+        )));
+    }
     if proven.next_run.get() != witness.runs.len() || read != proven_slots {
         return Err(LlmError::Request(format!(
             "witness: {} runs over slots {proven_slots:?}, the element reads {} over {read:?}",
