@@ -161,23 +161,8 @@ library LibLlm {
         uint256 t = _count(table, 1, 4);
         // INVARIANT: j is an element of the row.
         if (j >= n) revert ElementOutOfRange(j, n);
-        int256 m;
-        int256 z;
-        assembly ("memory-safe") {
-            let p := scores.offset
-            let end := add(p, scores.length)
-            m := signextend(3, shr(224, calldataload(p)))
-            for { p := add(p, 4) } lt(p, end) { p := add(p, 4) } {
-                let v := signextend(3, shr(224, calldataload(p)))
-                if sgt(v, m) { m := v }
-            }
-            let base := table.offset
-            for { p := scores.offset } lt(p, end) { p := add(p, 4) } {
-                // d = m − S_k ≥ 0, and < 2^33: `lt` as unsigned is the table's bound check.
-                let d := sub(m, signextend(3, shr(224, calldataload(p))))
-                if lt(d, t) { z := add(z, signextend(3, shr(224, calldataload(add(base, shl(2, d)))))) }
-            }
-        }
+        (int256 m,) = _argmax(scores);
+        int256 z = _expSum(scores, table, m);
         // INVARIANT: Z is a positive divisor (EXP[0] ≥ 1 is in the sum).
         if (z < 1) revert ZeroSoftmaxSum(z);
         int256 dj = m - _i32(scores, 4 * j);
@@ -194,20 +179,7 @@ library LibLlm {
         _count(values, 1, 2);
         // INVARIANT: every probability has its value.
         if (probs.length > values.length) revert OperandTooLong(0, probs.length, values.length);
-        int256 acc;
-        assembly ("memory-safe") {
-            let vp := values.offset
-            for {
-                let p := probs.offset
-                let end := add(p, probs.length)
-            } lt(p, end) {
-                p := add(p, 2)
-                vp := add(vp, 2)
-            } {
-                acc := add(acc, mul(shr(240, calldataload(p)), signextend(1, shr(240, calldataload(vp)))))
-            }
-        }
-        return _clamp(roundShift(acc, PROB_FRAC), _bound(bound));
+        return _clamp(roundShift(_pvDot(probs, values), PROB_FRAC), _bound(bound));
     }
 
     /// @notice §3.9 residual add: `clamp(a + b, ±RES_MAX)`.
@@ -238,22 +210,7 @@ library LibLlm {
         if (u.length != a.length) revert OperandLengthMismatch(1, u.length, a.length);
         // INVARIANT: i is an element of the output row (F products, then e).
         if (i > f) revert ElementOutOfRange(i, f + 1);
-        uint256 big;
-        assembly ("memory-safe") {
-            let up := u.offset
-            for {
-                let p := a.offset
-                let end := add(p, a.length)
-            } lt(p, end) {
-                p := add(p, 2)
-                up := add(up, 2)
-            } {
-                let v := mul(signextend(1, shr(240, calldataload(p))), signextend(1, shr(240, calldataload(up))))
-                if slt(v, 0) { v := sub(0, v) }
-                if gt(v, big) { big := v }
-            }
-        }
-        uint256 bits = bitLength(big);
+        uint256 bits = bitLength(_absMax(a, u));
         uint256 e = bits > PRODUCT_BITS ? bits - PRODUCT_BITS : 0;
         // casting to 'int256' is safe because e ≤ 256.
         // forge-lint: disable-next-line(unsafe-typecast)
@@ -268,21 +225,7 @@ library LibLlm {
         // INVARIANT: a chunk holds at most 8192 logits.
         if (n > ARGMAX_CHUNK) revert OperandTooLong(0, logits.length, 4 * ARGMAX_CHUNK);
         uint256 best;
-        assembly ("memory-safe") {
-            let start := logits.offset
-            let end := add(start, logits.length)
-            let top := start
-            value := signextend(3, shr(224, calldataload(start)))
-            for { let p := add(start, 4) } lt(p, end) { p := add(p, 4) } {
-                let v := signextend(3, shr(224, calldataload(p)))
-                // Strictly greater: a tie keeps the lower index.
-                if sgt(v, value) {
-                    value := v
-                    top := p
-                }
-            }
-            best := shr(2, sub(top, start))
-        }
+        (value, best) = _argmax(logits);
         // casting to 'int256' is safe because the index is below 2^32 · 8192.
         // forge-lint: disable-next-line(unsafe-typecast)
         index = int256(uint256(chunk) * ARGMAX_CHUNK + best);
@@ -338,102 +281,106 @@ library LibLlm {
 
     /// @notice Σ_k x_k·W[k] = Σ_b (D_b·Σ_{k∈b} x_k·q_k + N_b·Σ_{k∈b} x_k) over `nb` blocks of the input row x
     /// (i16) and the weight row w, whose lengths were checked.
-    /// @dev The multiply-accumulate loop, in assembly (plain Solidity spends several times as much on bounds checks
-    /// and conversions). Reads calldata only, so it is memory-safe. Per block of 32: the inputs are two words x0
-    /// (elements 0–15) and x1 (16–31), element j of a word `signextend(1, shr(240 − 16j, word))`.
-    /// - 4-bit q: one 16-byte run; byte j holds q_j (low nibble) and q_{j+16} (high nibble), so
-    ///   `and(qw, 0x0f…)` pairs byte for byte with x0's lanes and `and(shr(4, qw), 0x0f…)` with x1's.
-    /// - 8-bit q: one word, xored with 0x80 in every byte: byte j is then q_j + 128 (unsigned, no sign extension
-    ///   per element), and Σ x·q = Σ x·(q + 128) − 128·Σ x.
-    /// - Σ x of a word in a few operations (`sum16`): the lanes biased to unsigned (xor 0x8000), even and odd lanes
-    ///   added into eight 32-bit lanes (each < 2^17), and those summed by one multiplication with 0x00000001 in
-    ///   every 32-bit lane, whose top lane is then the total (< 2^21: no carries between lanes).
-    /// EVM arithmetic is mod 2^256, exact two's complement at these magnitudes (|acc| < 2^64). Words read past a
-    /// row's end (the last 4-bit run) use only the row's own bytes.
+    /// @dev The multiply-accumulate loop, in assembly, the 32 products of a block in a few word operations: ~29 gas
+    /// a product at K = 1536 (a multiply per element, extracted from its word, cost ~51). Reads calldata only, so it
+    /// is memory-safe.
+    /// - Lanes: x's 16 elements of a word are biased to unsigned, x' = x + 2^15 (xor 0x8000 in every 16-bit lane),
+    ///   and split into two words of eight 32-bit lanes, lane a (counted from the least significant) holding x'
+    ///   of element 15 − 2a (`xe`) or 14 − 2a (`xo`). q is likewise unsigned: 4-bit as it is, 8-bit biased to
+    ///   q' = q + 128 (xor 0x80 in every byte).
+    /// - A dot product by one multiplication: with q laid out in the opposite order, lane b of `qo` holding q of
+    ///   element 2b + 1 and lane b of `qe` of element 2b, the product's 32-bit lane 7 (its top) is
+    ///   Σ_{a+b=7} xe_a·qo_b = Σ over the word's odd elements of x'·q (likewise xo·qe over the even ones): every
+    ///   lane of the product is a sum of at most 8 products < 2^24, so no lane carries into the next, and the
+    ///   lanes above 7 fall off the word.
+    /// - `spread` lays 16 q bytes out so: from the top half of a word, byte j to the low byte of 16-bit lane j
+    ///   (lane 0 least significant), in four mask-and-shift steps that halve the groups; lane b of the 32-bit
+    ///   lanes then holds bytes 2b and 2b + 1 (`qe`, `qo`: a mask, a shift). A 4-bit run is one spread: byte j's
+    ///   low nibble is q of element j (paired with x0), its high nibble element j + 16 (with x1).
+    /// - Sums of lanes by a multiplication with 1 in every 32-bit lane, whose top lane is then the total.
+    /// - Unbiased: with b the q bias (0 or 128), Σ x·q = Σ x'·q' − 2^15·Σ q' − b·Σ x, and Σ x = Σ x' − 32·2^15.
+    /// EVM arithmetic is mod 2^256, exact two's complement at these magnitudes (|acc| < 2^60 for any row).
+    /// Words read past a row's end (the last 4-bit run) use only the row's own bytes.
     function _mac(bytes calldata x, bytes calldata w, uint256 nb, uint8 bits) private pure returns (int256 acc) {
         assembly ("memory-safe") {
-            // Σ_{j<16} x_j·(byte j of q) for the 16 i16 lanes of x.
-            function dot16(xw, q) -> s {
-                s := add(
-                    add(
-                        add(
-                            add(
-                                mul(signextend(1, shr(240, xw)), byte(0, q)),
-                                mul(signextend(1, shr(224, xw)), byte(1, q))
-                            ),
-                            add(
-                                mul(signextend(1, shr(208, xw)), byte(2, q)),
-                                mul(signextend(1, shr(192, xw)), byte(3, q))
-                            )
-                        ),
-                        add(
-                            add(
-                                mul(signextend(1, shr(176, xw)), byte(4, q)),
-                                mul(signextend(1, shr(160, xw)), byte(5, q))
-                            ),
-                            add(
-                                mul(signextend(1, shr(144, xw)), byte(6, q)),
-                                mul(signextend(1, shr(128, xw)), byte(7, q))
-                            )
-                        )
-                    ),
-                    add(
-                        add(
-                            add(
-                                mul(signextend(1, shr(112, xw)), byte(8, q)),
-                                mul(signextend(1, shr(96, xw)), byte(9, q))
-                            ),
-                            add(
-                                mul(signextend(1, shr(80, xw)), byte(10, q)),
-                                mul(signextend(1, shr(64, xw)), byte(11, q))
-                            )
-                        ),
-                        add(
-                            add(
-                                mul(signextend(1, shr(48, xw)), byte(12, q)),
-                                mul(signextend(1, shr(32, xw)), byte(13, q))
-                            ),
-                            add(mul(signextend(1, shr(16, xw)), byte(14, q)), mul(signextend(1, xw), byte(15, q)))
-                        )
-                    )
+            // The 16 bytes of v's top half, byte j to the low byte of 16-bit lane j (lane 0 least significant).
+            function spread(v) -> s {
+                // Bytes 0–7 to the low 64 bits of the low 128-bit half, bytes 8–15 to those of the high half.
+                s := or(shr(192, v), and(v, 0x0000000000000000ffffffffffffffff00000000000000000000000000000000))
+                // In each half, 8 bytes in its low 64 bits: the first 4 to the low 32 bits of its low quarter,
+                // the last 4 to those of its high quarter.
+                s := or(
+                    shr(32, and(s, 0x0000000000000000ffffffff000000000000000000000000ffffffff00000000)),
+                    shl(64, and(s, 0x000000000000000000000000ffffffff000000000000000000000000ffffffff))
+                )
+                // Likewise, 4 bytes in each 64-bit quarter to two 32-bit lanes.
+                s := or(
+                    shr(16, and(s, 0x00000000ffff000000000000ffff000000000000ffff000000000000ffff0000)),
+                    shl(32, and(s, 0x000000000000ffff000000000000ffff000000000000ffff000000000000ffff))
+                )
+                // And 2 bytes in each 32-bit lane to two 16-bit lanes.
+                s := or(
+                    shr(8, and(s, 0x0000ff000000ff000000ff000000ff000000ff000000ff000000ff000000ff00)),
+                    shl(16, and(s, 0x000000ff000000ff000000ff000000ff000000ff000000ff000000ff000000ff))
                 )
             }
-            // Σ of the 16 i16 lanes of x.
-            function sum16(xw) -> s {
-                let biased := xor(xw, 0x8000800080008000800080008000800080008000800080008000800080008000)
-                let lanes := 0x0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff
-                let pairs := add(and(biased, lanes), and(shr(16, biased), lanes))
-                // 16 lanes biased by 2^15 each: subtract 2^19.
-                s := sub(
-                    shr(224, mul(pairs, 0x0000000100000001000000010000000100000001000000010000000100000001)),
-                    0x80000
-                )
+            // x' = x + 2^15 of a word of 16 i16, in 32-bit lanes: element 15 − 2a in lane a of `e`, 14 − 2a of `o`.
+            function lanes(word) -> e, o {
+                let biased := xor(word, 0x8000800080008000800080008000800080008000800080008000800080008000)
+                e := and(biased, 0x0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff)
+                o := and(shr(16, biased), 0x0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff)
             }
-            let nibbles := 0x0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f
+            // q (4-bit) or q + 128 (8-bit) of a block in 32-bit lanes: lane b of qe0 / qo0 holds element 2b / 2b + 1,
+            // of qe1 / qo1 element 16 + 2b / 17 + 2b.
+            function qLanes(qAt, packing) -> qe0, qo0, qe1, qo1 {
+                switch packing
+                case 4 {
+                    let nibble := 0x0000000f0000000f0000000f0000000f0000000f0000000f0000000f0000000f
+                    let s := spread(calldataload(qAt))
+                    qe0 := and(s, nibble)
+                    qo0 := and(shr(16, s), nibble)
+                    qe1 := and(shr(4, s), nibble)
+                    qo1 := and(shr(20, s), nibble)
+                }
+                default {
+                    let byte8 := 0x000000ff000000ff000000ff000000ff000000ff000000ff000000ff000000ff
+                    let q := xor(calldataload(qAt), 0x8080808080808080808080808080808080808080808080808080808080808080)
+                    let s := spread(q)
+                    qe0 := and(s, byte8)
+                    qo0 := and(shr(16, s), byte8)
+                    s := spread(shl(128, q))
+                    qe1 := and(s, byte8)
+                    qo1 := and(shr(16, s), byte8)
+                }
+            }
+            // Σ x·q and Σ x over the block whose inputs start at xAt and whose q at qAt.
+            function block(xAt, qAt, packing) -> dot, sx {
+                let qe0, qo0, qe1, qo1 := qLanes(qAt, packing)
+                let xe0, xo0 := lanes(calldataload(xAt))
+                let xe1, xo1 := lanes(calldataload(add(xAt, 32)))
+                // Lane sums: a multiplication by 1 in every 32-bit lane puts the total in the top lane.
+                let ones := 0x0000000100000001000000010000000100000001000000010000000100000001
+                sx := sub(shr(224, mul(add(add(xe0, xo0), add(xe1, xo1)), ones)), 0x100000)
+                dot := add(
+                    add(shr(224, mul(xe0, qo0)), shr(224, mul(xo0, qe0))),
+                    add(shr(224, mul(xe1, qo1)), shr(224, mul(xo1, qe1)))
+                )
+                dot := sub(dot, shl(15, shr(224, mul(add(add(qe0, qo0), add(qe1, qo1)), ones))))
+                if eq(packing, 8) { dot := sub(dot, shl(7, sx)) }
+            }
             let xp := x.offset
             let dp := add(w.offset, 5)
             let np := add(dp, shl(1, nb))
             let qp := add(np, shl(1, nb))
-            let dEnd := np
-            let qStep := 16
-            if eq(bits, 8) { qStep := 32 }
-            for {} lt(dp, dEnd) {
+            // A block's q: 16 bytes at 4 bits, 32 at 8.
+            let qStep := shl(2, bits)
+            for { let dEnd := np } lt(dp, dEnd) {
                 xp := add(xp, 64)
                 dp := add(dp, 2)
                 np := add(np, 2)
                 qp := add(qp, qStep)
             } {
-                let x0 := calldataload(xp)
-                let x1 := calldataload(add(xp, 32))
-                let sx := add(sum16(x0), sum16(x1))
-                let qw := calldataload(qp)
-                let dot
-                switch bits
-                case 4 { dot := add(dot16(x0, and(qw, nibbles)), dot16(x1, and(shr(4, qw), nibbles))) }
-                default {
-                    let biased := xor(qw, 0x8080808080808080808080808080808080808080808080808080808080808080)
-                    dot := sub(add(dot16(x0, biased), dot16(x1, shl(128, biased))), shl(7, sx))
-                }
+                let dot, sx := block(xp, qp, bits)
                 acc := add(
                     acc,
                     add(
@@ -441,19 +388,6 @@ library LibLlm {
                         mul(signextend(1, shr(240, calldataload(np))), sx)
                     )
                 )
-            }
-        }
-    }
-
-    /// @notice Σ r_i² over a row of i32.
-    function _sumOfSquares(bytes calldata r) private pure returns (int256 ss) {
-        assembly ("memory-safe") {
-            for {
-                let p := r.offset
-                let end := add(p, r.length)
-            } lt(p, end) { p := add(p, 4) } {
-                let v := signextend(3, shr(224, calldataload(p)))
-                ss := add(ss, mul(v, v))
             }
         }
     }
@@ -477,6 +411,275 @@ library LibLlm {
     function _i32(bytes calldata data, uint256 off) private pure returns (int256 v) {
         assembly ("memory-safe") {
             v := signextend(3, shr(224, calldataload(add(data.offset, off))))
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------------------
+    // Row loops, in assembly: a calldata word (8 i32 or 16 i16) per step, then the row's last elements one by
+    // one. Each reads its rows only (lengths checked by the caller), so it is memory-safe; a straight run of
+    // word operations costs about half of a loop step per element.
+    // -----------------------------------------------------------------------------------------------------
+
+    /// @notice Σ r_i² over a row of i32.
+    function _sumOfSquares(bytes calldata r) private pure returns (int256 ss) {
+        assembly ("memory-safe") {
+            // Σ v² over the 8 i32 of a word.
+            function squares8(w) -> t {
+                let v := sar(224, w)
+                t := mul(v, v)
+                v := sar(224, shl(32, w))
+                t := add(t, mul(v, v))
+                v := sar(224, shl(64, w))
+                t := add(t, mul(v, v))
+                v := sar(224, shl(96, w))
+                t := add(t, mul(v, v))
+                v := sar(224, shl(128, w))
+                t := add(t, mul(v, v))
+                v := sar(224, shl(160, w))
+                t := add(t, mul(v, v))
+                v := sar(224, shl(192, w))
+                t := add(t, mul(v, v))
+                v := sar(224, shl(224, w))
+                t := add(t, mul(v, v))
+            }
+            let p := r.offset
+            let end := add(p, r.length)
+            for { let whole := add(p, and(r.length, not(31))) } lt(p, whole) { p := add(p, 32) } {
+                ss := add(ss, squares8(calldataload(p)))
+            }
+            for {} lt(p, end) { p := add(p, 4) } {
+                let v := sar(224, calldataload(p))
+                ss := add(ss, mul(v, v))
+            }
+        }
+    }
+
+    /// @notice The largest i32 of a non-empty row and the position of its first occurrence.
+    function _argmax(bytes calldata row) private pure returns (int256 value, uint256 at) {
+        assembly ("memory-safe") {
+            // The running maximum v (at element b) after the 8 i32 of a word whose first element is element `first`;
+            // strictly greater, so a tie keeps the earlier element.
+            function argmax8(w, first, v0, b0) -> v, b {
+                v := v0
+                b := b0
+                let x := sar(224, w)
+                if sgt(x, v) {
+                    v := x
+                    b := first
+                }
+                x := sar(224, shl(32, w))
+                if sgt(x, v) {
+                    v := x
+                    b := add(first, 1)
+                }
+                x := sar(224, shl(64, w))
+                if sgt(x, v) {
+                    v := x
+                    b := add(first, 2)
+                }
+                x := sar(224, shl(96, w))
+                if sgt(x, v) {
+                    v := x
+                    b := add(first, 3)
+                }
+                x := sar(224, shl(128, w))
+                if sgt(x, v) {
+                    v := x
+                    b := add(first, 4)
+                }
+                x := sar(224, shl(160, w))
+                if sgt(x, v) {
+                    v := x
+                    b := add(first, 5)
+                }
+                x := sar(224, shl(192, w))
+                if sgt(x, v) {
+                    v := x
+                    b := add(first, 6)
+                }
+                x := sar(224, shl(224, w))
+                if sgt(x, v) {
+                    v := x
+                    b := add(first, 7)
+                }
+            }
+            let start := row.offset
+            let end := add(start, row.length)
+            // Element 0 to start with (the first word meets it again, and keeps it: not greater).
+            value := sar(224, calldataload(start))
+            let p := start
+            for { let whole := add(start, and(row.length, not(31))) } lt(p, whole) { p := add(p, 32) } {
+                value, at := argmax8(calldataload(p), shr(2, sub(p, start)), value, at)
+            }
+            for {} lt(p, end) { p := add(p, 4) } {
+                let x := sar(224, calldataload(p))
+                if sgt(x, value) {
+                    value := x
+                    at := shr(2, sub(p, start))
+                }
+            }
+        }
+    }
+
+    /// @notice Z = Σ_k EXP[m − S_k] over a score row whose maximum is m, the entries past the table 0.
+    function _expSum(bytes calldata scores, bytes calldata table, int256 m) private pure returns (int256 z) {
+        assembly ("memory-safe") {
+            // Σ EXP[top − S] over the 8 scores S of a word, for the entries top − S < size of the table at `from`
+            // (top is the row's maximum, so top − S ≥ 0 and `lt` as unsigned is the bound check).
+            function exp8(w, top, size, from) -> sum {
+                let d := sub(top, sar(224, w))
+                if lt(d, size) { sum := add(sum, sar(224, calldataload(add(from, shl(2, d))))) }
+                d := sub(top, sar(224, shl(32, w)))
+                if lt(d, size) { sum := add(sum, sar(224, calldataload(add(from, shl(2, d))))) }
+                d := sub(top, sar(224, shl(64, w)))
+                if lt(d, size) { sum := add(sum, sar(224, calldataload(add(from, shl(2, d))))) }
+                d := sub(top, sar(224, shl(96, w)))
+                if lt(d, size) { sum := add(sum, sar(224, calldataload(add(from, shl(2, d))))) }
+                d := sub(top, sar(224, shl(128, w)))
+                if lt(d, size) { sum := add(sum, sar(224, calldataload(add(from, shl(2, d))))) }
+                d := sub(top, sar(224, shl(160, w)))
+                if lt(d, size) { sum := add(sum, sar(224, calldataload(add(from, shl(2, d))))) }
+                d := sub(top, sar(224, shl(192, w)))
+                if lt(d, size) { sum := add(sum, sar(224, calldataload(add(from, shl(2, d))))) }
+                d := sub(top, sar(224, shl(224, w)))
+                if lt(d, size) { sum := add(sum, sar(224, calldataload(add(from, shl(2, d))))) }
+            }
+            let t := shr(2, table.length)
+            let base := table.offset
+            let p := scores.offset
+            let end := add(p, scores.length)
+            for { let whole := add(p, and(scores.length, not(31))) } lt(p, whole) { p := add(p, 32) } {
+                z := add(z, exp8(calldataload(p), m, t, base))
+            }
+            for {} lt(p, end) { p := add(p, 4) } {
+                let d := sub(m, sar(224, calldataload(p)))
+                if lt(d, t) { z := add(z, sar(224, calldataload(add(base, shl(2, d))))) }
+            }
+        }
+    }
+
+    /// @notice Σ_j P_j·V_j over the probabilities (u16) and as many values (i16) from the start of `values`.
+    function _pvDot(bytes calldata probs, bytes calldata values) private pure returns (int256 acc) {
+        assembly ("memory-safe") {
+            // Σ P·V over the 16 u16 P and 16 i16 V of two words.
+            function pv16(pw, vw) -> t {
+                t := mul(shr(240, pw), sar(240, vw))
+                t := add(t, mul(shr(240, shl(16, pw)), sar(240, shl(16, vw))))
+                t := add(t, mul(shr(240, shl(32, pw)), sar(240, shl(32, vw))))
+                t := add(t, mul(shr(240, shl(48, pw)), sar(240, shl(48, vw))))
+                t := add(t, mul(shr(240, shl(64, pw)), sar(240, shl(64, vw))))
+                t := add(t, mul(shr(240, shl(80, pw)), sar(240, shl(80, vw))))
+                t := add(t, mul(shr(240, shl(96, pw)), sar(240, shl(96, vw))))
+                t := add(t, mul(shr(240, shl(112, pw)), sar(240, shl(112, vw))))
+                t := add(t, mul(shr(240, shl(128, pw)), sar(240, shl(128, vw))))
+                t := add(t, mul(shr(240, shl(144, pw)), sar(240, shl(144, vw))))
+                t := add(t, mul(shr(240, shl(160, pw)), sar(240, shl(160, vw))))
+                t := add(t, mul(shr(240, shl(176, pw)), sar(240, shl(176, vw))))
+                t := add(t, mul(shr(240, shl(192, pw)), sar(240, shl(192, vw))))
+                t := add(t, mul(shr(240, shl(208, pw)), sar(240, shl(208, vw))))
+                t := add(t, mul(shr(240, shl(224, pw)), sar(240, shl(224, vw))))
+                t := add(t, mul(shr(240, shl(240, pw)), sar(240, shl(240, vw))))
+            }
+            let vp := values.offset
+            let p := probs.offset
+            let end := add(p, probs.length)
+            for { let whole := add(p, and(probs.length, not(31))) } lt(p, whole) {
+                p := add(p, 32)
+                vp := add(vp, 32)
+            } { acc := add(acc, pv16(calldataload(p), calldataload(vp))) }
+            for {} lt(p, end) {
+                p := add(p, 2)
+                vp := add(vp, 2)
+            } { acc := add(acc, mul(shr(240, calldataload(p)), sar(240, calldataload(vp)))) }
+        }
+    }
+
+    /// @notice max_i |a_i·u_i| over two i16 rows of the same length.
+    function _absMax(bytes calldata a, bytes calldata u) private pure returns (uint256 big) {
+        assembly ("memory-safe") {
+            // The running maximum m of |a·u| after the 16 i16 a and u of two words (|v| = (v + s) xor s, s = v >> 255).
+            function absMax16(aw, uw, m0) -> m {
+                m := m0
+                let v := mul(sar(240, aw), sar(240, uw))
+                let s := sar(255, v)
+                v := xor(add(v, s), s)
+                if gt(v, m) { m := v }
+                v := mul(sar(240, shl(16, aw)), sar(240, shl(16, uw)))
+                s := sar(255, v)
+                v := xor(add(v, s), s)
+                if gt(v, m) { m := v }
+                v := mul(sar(240, shl(32, aw)), sar(240, shl(32, uw)))
+                s := sar(255, v)
+                v := xor(add(v, s), s)
+                if gt(v, m) { m := v }
+                v := mul(sar(240, shl(48, aw)), sar(240, shl(48, uw)))
+                s := sar(255, v)
+                v := xor(add(v, s), s)
+                if gt(v, m) { m := v }
+                v := mul(sar(240, shl(64, aw)), sar(240, shl(64, uw)))
+                s := sar(255, v)
+                v := xor(add(v, s), s)
+                if gt(v, m) { m := v }
+                v := mul(sar(240, shl(80, aw)), sar(240, shl(80, uw)))
+                s := sar(255, v)
+                v := xor(add(v, s), s)
+                if gt(v, m) { m := v }
+                v := mul(sar(240, shl(96, aw)), sar(240, shl(96, uw)))
+                s := sar(255, v)
+                v := xor(add(v, s), s)
+                if gt(v, m) { m := v }
+                v := mul(sar(240, shl(112, aw)), sar(240, shl(112, uw)))
+                s := sar(255, v)
+                v := xor(add(v, s), s)
+                if gt(v, m) { m := v }
+                v := mul(sar(240, shl(128, aw)), sar(240, shl(128, uw)))
+                s := sar(255, v)
+                v := xor(add(v, s), s)
+                if gt(v, m) { m := v }
+                v := mul(sar(240, shl(144, aw)), sar(240, shl(144, uw)))
+                s := sar(255, v)
+                v := xor(add(v, s), s)
+                if gt(v, m) { m := v }
+                v := mul(sar(240, shl(160, aw)), sar(240, shl(160, uw)))
+                s := sar(255, v)
+                v := xor(add(v, s), s)
+                if gt(v, m) { m := v }
+                v := mul(sar(240, shl(176, aw)), sar(240, shl(176, uw)))
+                s := sar(255, v)
+                v := xor(add(v, s), s)
+                if gt(v, m) { m := v }
+                v := mul(sar(240, shl(192, aw)), sar(240, shl(192, uw)))
+                s := sar(255, v)
+                v := xor(add(v, s), s)
+                if gt(v, m) { m := v }
+                v := mul(sar(240, shl(208, aw)), sar(240, shl(208, uw)))
+                s := sar(255, v)
+                v := xor(add(v, s), s)
+                if gt(v, m) { m := v }
+                v := mul(sar(240, shl(224, aw)), sar(240, shl(224, uw)))
+                s := sar(255, v)
+                v := xor(add(v, s), s)
+                if gt(v, m) { m := v }
+                v := mul(sar(240, shl(240, aw)), sar(240, shl(240, uw)))
+                s := sar(255, v)
+                v := xor(add(v, s), s)
+                if gt(v, m) { m := v }
+            }
+            let up := u.offset
+            let p := a.offset
+            let end := add(p, a.length)
+            for { let whole := add(p, and(a.length, not(31))) } lt(p, whole) {
+                p := add(p, 32)
+                up := add(up, 32)
+            } { big := absMax16(calldataload(p), calldataload(up), big) }
+            for {} lt(p, end) {
+                p := add(p, 2)
+                up := add(up, 2)
+            } {
+                let v := mul(sar(240, calldataload(p)), sar(240, calldataload(up)))
+                if slt(v, 0) { v := sub(0, v) }
+                if gt(v, big) { big := v }
+            }
         }
     }
 
