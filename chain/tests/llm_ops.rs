@@ -62,6 +62,9 @@ async fn setup() -> (LocalChain, DynProvider, Address) {
 // Calls
 // ---------------------------------------------------------------------------------------------------
 
+/// Random cases of one op.
+type Generator = fn(&mut StdRng) -> Vec<Case>;
+
 /// One element asked of the contract: the call, and the words the reference says it returns.
 struct Case {
     what: String,
@@ -220,14 +223,19 @@ fn rope_tables() -> (Vec<i16>, Vec<i16>) {
 
 fn embed_cases(rng: &mut StdRng) -> Vec<Case> {
     let mut cases = Vec::new();
-    for (cols, eight) in [(K, true), (K, false), (32, true), (64, false)] {
+    for (cols, eight) in [(K, true), (K, false), (32, true), (64, false)].repeat(3) {
         let table = random_dense(rng, 3, cols, eight, 18..=40);
         let bits = rows::bits(&table);
-        // The gather's (M, s): 31-bit multipliers; small shifts clamp at ±RES_MAX.
+        // The gather's (M, s): 31-bit multipliers (small shifts clamp at ±RES_MAX), and (1, 1), which
+        // halves E: a tie for every odd one.
         let requant: Vec<Requant> = (0..3)
-            .map(|_| Requant {
-                multiplier: rng.random_range(1 << 30..i32::MAX),
-                shift: rng.random_range(1..=50),
+            .map(|id| Requant {
+                multiplier: if id == 2 {
+                    1
+                } else {
+                    rng.random_range(1 << 30..i32::MAX)
+                },
+                shift: if id == 2 { 1 } else { rng.random_range(1..=50) },
             })
             .collect();
         for id in 0..3 {
@@ -271,7 +279,7 @@ fn rmsnorm_cases(rng: &mut StdRng) -> Vec<Case> {
                 cases.push(Case::new(what, call, &[y[i].into()]));
             }
         };
-    for round in 0..24 {
+    for round in 0..60 {
         let k = if round % 4 == 3 {
             rng.random_range(1..40)
         } else {
@@ -385,24 +393,24 @@ fn dense_cases(rng: &mut StdRng) -> Vec<Case> {
     ];
     let mut cases = Vec::new();
     for config in &configs {
-        // Every exponent 0 … 17 for a scaled input; several matrices otherwise.
-        for round in 0..18 {
-            if !config.scaled && round >= 6 {
-                break;
-            }
-            let e = if config.scaled { round as u8 } else { 0 };
-            // Shifts s ≥ 18 as registered; every fourth matrix M/2^s small enough for ties (s − e = 1).
-            let shifts = if round % 4 == 3 {
-                e + 1..=e + 1
-            } else {
-                18..=45
-            };
+        // Every exponent 0 … 17 twice for a scaled input; as many matrices otherwise.
+        for round in 0..36 {
+            let e = if config.scaled { (round % 18) as u8 } else { 0 };
+            // Shifts s ≥ 18 as registered. Every fourth matrix is for ties instead: M = 1, s − e = 1, and
+            // inputs, D and N of a few units, so acc stays far inside the clamp and half its values are odd.
+            let tie = round % 4 == 3;
+            let shifts = if tie { e + 1..=e + 1 } else { 18..=45 };
             let mut w = random_dense(rng, 4, config.cols, config.eight, shifts);
-            if round % 4 == 3 {
+            let x_bound = if tie {
                 w.requant.iter_mut().for_each(|r| r.multiplier = 1);
-            }
+                w.d = i16s(rng, w.d.len(), 3);
+                w.n = i16s(rng, w.n.len(), 3);
+                3
+            } else {
+                config.x_bound
+            };
             let x: Vec<i16> = (0..config.cols)
-                .map(|_| value(rng, config.x_bound).clamp(-32768, 32767) as i16)
+                .map(|_| value(rng, x_bound).clamp(-32768, 32767) as i16)
                 .collect();
             let exps = config.scaled.then_some([e]);
             let y = ops::dense(&x, exps.as_ref().map(|e| &e[..]), &w, config.bound);
@@ -432,7 +440,7 @@ fn rope_cases(rng: &mut StdRng) -> Vec<Case> {
     let (cos, sin) = rope_tables();
     let half = HEAD / 2;
     let mut cases = Vec::new();
-    for round in 0..40 {
+    for round in 0..100 {
         let p = if round < 2 {
             round * (CONTEXT - 1)
         } else {
@@ -466,16 +474,36 @@ fn rope_cases(rng: &mut StdRng) -> Vec<Case> {
             cases.push(Case::new(what, call, &[y[i].into()]));
         }
     }
+    // Ties: C = S = 2^13 (a row of one pair), so y = (a ∓ b)/2, odd sums landing on halves.
+    let (c, s) = ([8192i16], [8192i16]);
+    for _ in 0..16 {
+        let pair = i16s(rng, 2, 100);
+        let mut y = pair.clone();
+        ops::rope(&mut y, &c, &s, QK_Q);
+        for (i, &want) in y.iter().enumerate() {
+            let call = LlmOps::ropeCall {
+                pair: row_bytes(&pair).into(),
+                ropeRow: rows::rope_row(&c, &s, 0, 1).into(),
+                i: U256::from(i),
+                bound: QK_Q as u32,
+            };
+            cases.push(Case::new(
+                format!("rope tie {pair:?}, {i}"),
+                call,
+                &[want.into()],
+            ));
+        }
+    }
     cases
 }
 
 fn score_cases(rng: &mut StdRng) -> Vec<Case> {
     let mut cases = Vec::new();
-    for round in 0..120 {
+    for round in 0..400 {
         // q, k up to 5792 (64 · 5792² < 2^31, the bound's limit) with a 31-bit multiplier; every
-        // fourth pair any i16 with M = 1 and a shift of 1 or 2, where half the scores are ties.
+        // fourth pair small, with M = 1 and a shift of 1 or 2, where half the scores are ties.
         let tie = round % 4 == 3;
-        let bound = if tie { 32767 } else { 5792 };
+        let bound = if tie { 1000 } else { 5792 };
         let (q, k) = (i16s(rng, HEAD, bound), i16s(rng, HEAD, bound));
         let requant = if tie {
             Requant {
@@ -504,7 +532,7 @@ fn score_cases(rng: &mut StdRng) -> Vec<Case> {
 /// probabilities), up to the context's 1024 keys.
 fn score_rows(rng: &mut StdRng) -> Vec<Vec<i32>> {
     let mut out = Vec::new();
-    for round in 0..24 {
+    for round in 0..48 {
         let n = match round % 6 {
             0 => 1,
             1 => CONTEXT,
@@ -604,7 +632,7 @@ fn add_cases(rng: &mut StdRng) -> Vec<Case> {
             rng.random()
         }
     };
-    (0..200)
+    (0..500)
         .map(|_| {
             let (a, b) = (pick(rng), pick(rng));
             let mut y = [a];
@@ -621,7 +649,7 @@ fn add_cases(rng: &mut StdRng) -> Vec<Case> {
 fn lookup_cases(rng: &mut StdRng) -> Vec<Case> {
     let table: Vec<i16> = (0..2 * GU_Q + 1).map(|_| rng.random()).collect();
     let mut xs = vec![-32767i32, 32767, 0, -1, 1, -32752, 32753];
-    xs.extend((0..200).map(|_| rng.random_range(-32767..=32767)));
+    xs.extend((0..500).map(|_| rng.random_range(-32767..=32767)));
     xs.into_iter()
         .map(|x| {
             let want = ops::lookup(&[x], &table, GU_Q)[0];
@@ -657,7 +685,7 @@ fn product_cases(rng: &mut StdRng) -> Vec<Case> {
         }
     };
     // Magnitudes 2^1 − 1 … 2^15 − 1 for each of a and u: exponents 0 … 17.
-    for round in 0..40 {
+    for round in 0..100 {
         let f = match round % 4 {
             0 => F,
             1 => 1,
@@ -677,7 +705,7 @@ fn product_cases(rng: &mut StdRng) -> Vec<Case> {
 /// few distinct values (ties everywhere), all equal, and the maximum placed in two chunks at once.
 fn logit_rows(rng: &mut StdRng) -> Vec<Vec<i32>> {
     let mut out = Vec::new();
-    for round in 0..8 {
+    for round in 0..16 {
         let n = match round % 4 {
             0 => 6 * ARGMAX_CHUNK,
             1 => 3 * ARGMAX_CHUNK + 5,
@@ -737,7 +765,7 @@ fn argmax_cases(rng: &mut StdRng) -> Vec<Case> {
 async fn every_op_agrees_with_the_rust_reference() {
     let mut rng = seeded_rng("every_op_agrees_with_the_rust_reference");
     let (_chain, provider, address) = setup().await;
-    let generators: [(&str, fn(&mut StdRng) -> Vec<Case>); 11] = [
+    let generators: [(&str, Generator); 11] = [
         ("embed", embed_cases),
         ("rmsnorm", rmsnorm_cases),
         ("dense", dense_cases),
@@ -970,7 +998,15 @@ async fn gas_at_smollm2_sizes() {
         shift: 40,
     }];
     let (cos, sin) = rope_tables();
-    let scores = i32s(&mut rng, CONTEXT, 400);
+    // Worst cases for the data-dependent steps: every score within the EXP table and each one a new maximum;
+    // each |a·u| and each logit a new maximum (nonzero bytes all the same).
+    let scores: Vec<i32> = (0..CONTEXT as i32)
+        .map(|j| 1_000_000 + j * 465 / 1023)
+        .collect();
+    let rising: Vec<i16> = (0..F as i16).map(|i| 4 + 21 * i).collect();
+    let logits: Vec<i32> = (0..ARGMAX_CHUNK as i32)
+        .map(|i| i32::MIN + 12_345 + 262_111 * i)
+        .collect();
     let mut probs = vec![0u16; CONTEXT];
     ops::softmax(&scores, &exp_table(), &mut probs);
     let silu: Vec<i16> = (0..2 * GU_Q + 1).map(|_| rng.random()).collect();
@@ -1095,8 +1131,8 @@ async fn gas_at_smollm2_sizes() {
         (
             "product (F = 1536, element 0)",
             LlmOps::productCall {
-                a: row_bytes(&i16s(&mut rng, F, GU_Q)).into(),
-                u: row_bytes(&i16s(&mut rng, F, GU_Q)).into(),
+                a: row_bytes(&rising).into(),
+                u: row_bytes(&rising).into(),
                 i: U256::ZERO,
             }
             .abi_encode(),
@@ -1104,7 +1140,7 @@ async fn gas_at_smollm2_sizes() {
         (
             "argmax1 (8192 logits)",
             LlmOps::argmax1Call {
-                logits: row_bytes(&i32s(&mut rng, ARGMAX_CHUNK, i32::MAX.into())).into(),
+                logits: row_bytes(&logits).into(),
                 chunk: 5,
             }
             .abi_encode(),

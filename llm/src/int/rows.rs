@@ -222,7 +222,7 @@ mod tests {
 
     #[test]
     fn silu_leaves_hold_sixteen_entries_the_last_zero_filled() {
-        let table: Vec<i16> = (0..65535).map(|j| (j as i32 - 32767) as i16).collect();
+        let table: Vec<i16> = (0..65535).map(|j: i32| (j - 32767) as i16).collect();
         let first = silu_leaf(&table, 0);
         assert_eq!(first[..4], [0x80, 0x01, 0x80, 0x02]);
         // Leaf 2047 holds entries 32752 … 32767: x = −15 … 0.
