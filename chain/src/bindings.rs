@@ -24,3 +24,9 @@ alloy::sol!(
     DisputeGame,
     "../contracts/artifacts/DisputeGame.json"
 );
+
+alloy::sol!(
+    #[sol(rpc, all_derives)]
+    LlmOps,
+    "../contracts/artifacts/LlmOps.json"
+);

@@ -1,8 +1,8 @@
 //! The crate's error type, with contract reverts decoded into the contracts' own custom errors.
 
 use crate::bindings::{
-    DisputeGame::DisputeGameErrors, JobMarket::JobMarketErrors, ModelRegistry::ModelRegistryErrors,
-    OneStepProver::OneStepProverErrors,
+    DisputeGame::DisputeGameErrors, JobMarket::JobMarketErrors, LlmOps::LlmOpsErrors,
+    ModelRegistry::ModelRegistryErrors, OneStepProver::OneStepProverErrors,
 };
 use alloy::primitives::{B256, Bytes};
 
@@ -17,6 +17,8 @@ pub enum Revert {
     Registry(ModelRegistryErrors),
     /// A `OneStepProver` custom error (a phase-3 witness that does not prove what it must).
     Prover(OneStepProverErrors),
+    /// An `LlmOps` custom error (a language-model row that cannot be its op's operand).
+    LlmOps(LlmOpsErrors),
     /// Revert data that matches no known error.
     Unknown(Bytes),
 }
@@ -34,6 +36,8 @@ impl Revert {
             Revert::Registry(e)
         } else if let Ok(e) = OneStepProverErrors::abi_decode(data) {
             Revert::Prover(e)
+        } else if let Ok(e) = LlmOpsErrors::abi_decode(data) {
+            Revert::LlmOps(e)
         } else if let Ok(e) = DisputeGameErrors::abi_decode(data) {
             Revert::Game(e)
         } else {
@@ -49,6 +53,7 @@ impl std::fmt::Display for Revert {
             Revert::Game(e) => write!(f, "{e:?}"),
             Revert::Registry(e) => write!(f, "{e:?}"),
             Revert::Prover(e) => write!(f, "{e:?}"),
+            Revert::LlmOps(e) => write!(f, "{e:?}"),
             Revert::Unknown(d) => write!(f, "unknown revert data {d}"),
         }
     }

@@ -140,6 +140,7 @@ pub fn describe_revert(revert: &Revert) -> String {
         Revert::Game(e) => format!("{e:?}"),
         Revert::Registry(e) => format!("{e:?}"),
         Revert::Prover(e) => format!("{e:?}"),
+        Revert::LlmOps(e) => format!("{e:?}"),
         Revert::Unknown(data) => return format!("unknown revert data {data}"),
     };
     // The generated enums print as `Variant(Variant { fields })`; keep the inner struct.

@@ -289,3 +289,41 @@ error InsufficientCallbackGas(uint256 available, uint256 required);
 
 /// @notice The job has status `status`, not Settled: it has no settled output yet.
 error JobNotSettled(uint256 jobId, JobStatus status);
+
+// ---------------------------------------------------------------------------------------------------------
+// Language-model ops (LlmOps, docs/LLM_INT.md §3 and §8.2)
+// ---------------------------------------------------------------------------------------------------------
+
+/// @notice Byte operand `operand` of an op (0 is its first `bytes` argument) has `length` bytes; the op reads exactly
+/// `expected`.
+error OperandLengthMismatch(uint256 operand, uint256 length, uint256 expected);
+
+/// @notice Byte operand `operand` of an op is empty or not a whole number of `width`-byte elements.
+error RaggedOperand(uint256 operand, uint256 length, uint256 width);
+
+/// @notice Byte operand `operand` of an op has `length` bytes, more than the `max` it may have (an argmax chunk of
+/// more than 8192 logits; P·V probabilities longer than the values row).
+error OperandTooLong(uint256 operand, uint256 length, uint256 max);
+
+/// @notice A weight row of `cols` inputs in `bits`-bit blocks: `cols` must be a positive multiple of 32 up to 2^20,
+/// `bits` 4 or 8.
+error InvalidWeightShape(uint256 cols, uint8 bits);
+
+/// @notice The down projection's input exponent `e` (its row's last element) is negative or above the weight row's
+/// shift `shift`.
+error InvalidExponent(int256 e, uint8 shift);
+
+/// @notice An RMSNorm gain row with `frac` fractional bits, above the `max` a model may use.
+error InvalidGainFrac(uint8 frac, uint8 max);
+
+/// @notice RMSNorm's Σ r² + E is `sumOfSquares`, below 1, so its square root D would be 0 (E ≥ 1 in a valid model).
+error ZeroNorm(int256 sumOfSquares);
+
+/// @notice Softmax's Z = Σ_j E_j is `sum`, below 1 (every EXP entry of a valid model is at least 1).
+error ZeroSoftmaxSum(int256 sum);
+
+/// @notice A SiLU lookup of `x`, outside the table's domain [−32767, 32767].
+error LookupOutOfRange(int256 x);
+
+/// @notice The table leaf supplied is leaf `leaf`, but the looked-up entry lies in leaf `expected`.
+error LeafIndexMismatch(uint256 leaf, uint256 expected);

@@ -2,6 +2,7 @@
 
 export { disputeGameAbi } from './DisputeGame.js';
 export { jobMarketAbi } from './JobMarket.js';
+export { llmOpsAbi } from './LlmOps.js';
 export { modelRegistryAbi } from './ModelRegistry.js';
 export { oneStepProverAbi } from './OneStepProver.js';
 export { vouchConsumerExampleAbi } from './VouchConsumerExample.js';
