@@ -11,7 +11,10 @@ use rand::{Rng, SeedableRng, rngs::StdRng};
 use std::time::Instant;
 use vouch_burn::{
     BurnBackend, BurnLm,
-    llm::ops::{self, Embedding, ExpTable, Norm, Projection, Rope, Table, download, upload},
+    llm::{
+        Matmul,
+        ops::{self, Embedding, ExpTable, Norm, Projection, Rope, Table, download, upload},
+    },
 };
 use vouch_core::quant::Requant;
 use vouch_llm::{
@@ -29,6 +32,13 @@ use vouch_llm::{
 
 fn rng(test: &str) -> StdRng {
     StdRng::seed_from_u64(vouch_core::random::test_seed(test))
+}
+
+/// Every backend compiled in, with each way of computing the projections.
+fn setups() -> impl Iterator<Item = (BurnBackend, Matmul)> {
+    BurnBackend::ALL
+        .iter()
+        .flat_map(|&b| Matmul::ALL.map(|m| (b, m)))
 }
 
 const KINDS: [GgmlDType; 5] = [
@@ -95,9 +105,9 @@ fn burn_logits_equal_the_reference_on_random_models() {
             let mut batches: Vec<&[u32]> = vec![&prompt];
             batches.extend(steps.chunks(1));
             batches.push(&more);
-            for &backend in BurnBackend::ALL {
-                let burn = BurnLm::new(&model, backend).unwrap();
-                let what = format!("{dims:?} {kind:?} on {}", backend.name());
+            for (backend, matmul) in setups() {
+                let burn = BurnLm::new(&model, backend, matmul).unwrap();
+                let what = format!("{dims:?} {kind:?} on {} {}", backend.name(), matmul.name());
                 assert_same_passes(&model, &burn, &batches, &what);
                 // The residual stream too, after the embedding and every block.
                 assert_eq!(
@@ -132,17 +142,13 @@ fn a_one_bit_change_in_one_weight_changes_the_logits() {
         if *q == -128 {
             *q = 0;
         }
-        for &backend in BurnBackend::ALL {
-            let got = BurnLm::new(&bent, backend)
+        for (backend, matmul) in setups() {
+            let got = BurnLm::new(&bent, backend, matmul)
                 .unwrap()
                 .logits(&prompt, &mut Default::default())
                 .unwrap();
-            assert_ne!(
-                got,
-                want,
-                "{kind:?} on {}: a flipped bit went unseen",
-                backend.name()
-            );
+            let what = format!("{kind:?} on {} {}", backend.name(), matmul.name());
+            assert_ne!(got, want, "{what}: a flipped bit went unseen");
             assert_eq!(got, bent.logits(&prompt, &mut bent.new_cache()).unwrap());
         }
     }
@@ -315,10 +321,12 @@ fn dense_and_embedding_match_at_the_extremes() {
             for (out, &id) in embedded.chunks_mut(k).zip(&ids) {
                 reference::embed(&w, &gather, id as usize, out);
             }
-            for (backend, device) in devices() {
-                let p = Projection::new(&w, &device);
+            for (backend, matmul) in setups() {
+                let device = backend.device();
+                let p = Projection::new(&w, matmul, &device);
                 let xs = row(&x, [t, k], &device);
-                let what = format!("{n}×{k}, {t} rows, 4-bit {four_bit}, {}", backend.name());
+                let (b, m) = (backend.name(), matmul.name());
+                let what = format!("{n}×{k}, {t} rows, 4-bit {four_bit}, {b} {m}");
                 let got = download(p.apply(xs.clone(), None, RES_MAX));
                 assert_eq!(
                     got,
@@ -328,7 +336,7 @@ fn dense_and_embedding_match_at_the_extremes() {
                 let got = download(p.apply(xs, Some(row(&exps, [t, 1], &device)), RES_MAX));
                 let want: Vec<i64> = shifted.iter().map(|&v| i64::from(v)).collect();
                 assert_eq!(got, want, "{what}, exponents {exps:?}");
-                let table = Embedding::new(&w, &gather, &device);
+                let table = Embedding::new(&w, &gather, matmul, &device);
                 let got = download(table.gather(upload(ids.clone(), [t], &device)));
                 let want: Vec<i64> = embedded.iter().map(|&v| i64::from(v)).collect();
                 assert_eq!(got, want, "{what}: embedding");
@@ -585,9 +593,10 @@ fn smollm2_on_burn_equals_the_reference() {
         let id = next(want.last().unwrap());
         want.push(model.logits(&[id], &mut cache).unwrap());
     }
-    for &backend in BurnBackend::ALL {
+    for (backend, matmul) in setups() {
+        let what = format!("{} {}", backend.name(), matmul.name());
         let began = Instant::now();
-        let burn = BurnLm::new(&model, backend).unwrap();
+        let burn = BurnLm::new(&model, backend, matmul).unwrap();
         let uploaded = began.elapsed().as_secs_f64();
         let mut cache = burn.new_cache();
         let mut got = vec![burn.logits(&prompt, &mut cache).unwrap()];
@@ -595,15 +604,10 @@ fn smollm2_on_burn_equals_the_reference() {
             got.push(burn.logits(&[next(step)], &mut cache).unwrap());
         }
         eprintln!(
-            "{}: uploaded in {uploaded:.1} s, {} prompt tokens and 2 decode steps in {:.1} s",
-            backend.name(),
+            "{what}: uploaded in {uploaded:.1} s, {} prompt tokens and 2 decode steps in {:.1} s",
             prompt.len(),
             began.elapsed().as_secs_f64() - uploaded
         );
-        assert!(
-            got == want,
-            "SmolLM2 on {} differs from the reference",
-            backend.name()
-        );
+        assert!(got == want, "SmolLM2 on {what} differs from the reference");
     }
 }

@@ -5,11 +5,14 @@
 //!
 //! # Exactness
 //!
-//! Every tensor is an **i64** integer tensor (weights, tables and activations alike), so each
-//! op is the reference's i64 formula evaluated elementwise; it is exact as long as no intermediate
-//! leaves i64, which the registration bounds that [`IntModel::validate`] checks (docs/LLM_INT.md §5)
-//! guarantee. [`BurnLm::new`] validates the model and refuses a device without 64-bit integers
-//! (some wgpu adapters): there is no narrower exact path for the 2^53 accumulators here.
+//! Every activation and table is an **i64** integer tensor (the weights too, or f64 holding the
+//! same integers for [`Matmul::F64`]), so each op is the reference's i64 formula evaluated
+//! elementwise; it is exact as long as no intermediate leaves i64, which the registration bounds
+//! that [`IntModel::validate`] checks (docs/LLM_INT.md §5) guarantee. [`BurnLm::new`] validates the
+//! model and refuses a device without 64-bit integers (some wgpu adapters): there is no narrower
+//! exact path for the 2^53 accumulators here. Floats appear only where a bound makes them exact
+//! (the [`Matmul::F64`] projections) and as an f32 estimate that integer steps then make exact
+//! (RMSNorm's square root).
 //!
 //! - **Rounding** (`round_shift(a, s) = (a + 2^(s−1)) >> s`): i64 addition and Burn's arithmetic
 //!   right shift (`wrapping_shr` on flex, `>>` on ndarray, both on signed integers). Where the
@@ -20,21 +23,27 @@
 //!   `div_round` needs floor division of a possibly negative numerator, so the quotient `q` of
 //!   `(2a + b) / (2b)` is corrected by one where `q · 2b > 2a + b`: exact whether the backend
 //!   truncates or floors. `|2a + b| < 2^59` (RMSNorm: `|r·G| < 2^57`, `D·2^F < 2^56`).
-//! - **Embedding**: a row gather (`select`) of the i64 table `E = D·q`, times its row's `M`
-//!   (`|E·M| < 2^53`), rounded, clamped.
+//! - **Embedding**: a row gather (`select`) of the table `E = D·q` (an f64 table's rows cast back
+//!   to i64: `|E| < 2^22`), times its row's `M` (`|E·M| < 2^53`), rounded, clamped.
 //! - **RMSNorm**: `Σ r²` in i64 (`IntModel::validate` checks `K · RES_MAX² + E ≤ i64::MAX`). The
-//!   square root is exact: an f64 estimate `⌊√n⌋` computed from `n < 2^63` is off by less than
-//!   `√n · 2^-52 < 2^-20` before the floor (two correctly rounded steps, each of relative error
-//!   ≤ 2^-53, and a truncating cast), so it is `isqrt(n)` or one off either way; one step down
-//!   where `r > ⌊n/r⌋` (⇔ `r² > n`) and one up where `r + 1 ≤ ⌊n/(r+1)⌋` (⇔ `(r+1)² ≤ n`) make it
-//!   exact without squaring anything that could overflow near `i64::MAX`.
-//! - **Dense**: `W = D·q + N` materialized as an i64 `[N, K]` matrix (built on the device from the
-//!   blocks), and `acc = W · xᵀ` by Burn's i64 integer matmul — the same integer as the
-//!   reference's per-block `Σ_b D_b·Σ x·q + N_b·Σ x`, by distributivity. Every partial sum is
-//!   bounded by `Σ_k |x_k|·|W_nk| < 2^53` (checked per row at registration); even a wrapping
-//!   intermediate would be harmless, as the i64 sum is exact modulo 2^64 and its true value lies in
-//!   i64. `|acc · M| < 2^62` (registration), then the per-row shift `s_n − e` with `e` the input
-//!   row's exponent (down projection; `s_n ≥ 18 > e`).
+//!   square root is exact without trusting any float rounding: an f32 estimate `r` of `√n` (off by
+//!   less than `√n · 2^-22 + 1` for a correctly rounded sqrt; far looser suffices) is refined by one
+//!   integer Newton step `r' = ⌊(r + ⌊n/r⌋)/2⌋`, which is at least `⌊√n⌋` for every `r ≥ 1`
+//!   (`(r + n/r)/2 ≥ √n`) and below `√n + 1` while `(r − √n)² < 2r` (its excess is
+//!   `(r − √n)²/(2r)`), then by one step down where `r' > ⌊n/r'⌋` (⇔ `r'² > n`): decided by
+//!   divisions, so no square can overflow near `i64::MAX`. Non-negative operands make truncating
+//!   division floor division here.
+//! - **Dense**: `W = D·q + N` materialized as an `[N, K]` matrix (built on the device from the
+//!   blocks in i64; `|W| < 2^22`), and `acc = W · xᵀ` — the same integer as the reference's
+//!   per-block `Σ_b D_b·Σ x·q + N_b·Σ x`, by distributivity. Registration bounds every row's
+//!   `Σ_k |x_k|·|W_nk|` below 2^53 (`B_x · Σ_k |W_nk|`), so every product and every partial sum, in
+//!   any order, is an integer below 2^53. [`Matmul::I64`] uses Burn's i64 integer matmul (where even
+//!   a wrapping intermediate would be harmless: the i64 sum is exact modulo 2^64 and its true value
+//!   lies in i64). [`Matmul::F64`] uses the f64 matmul (gemm on flex, matrixmultiply on ndarray):
+//!   f64 holds every integer below 2^53 exactly, so no product or sum is ever rounded, FMA or not,
+//!   and the cast back to i64 is exact — the image executor's chunked-f32 argument with f64's 53
+//!   bits, which leave room for the whole reduction. Then `|acc · M| < 2^62` (registration) and the
+//!   per-row shift `s_n − e` with `e` the input row's exponent (down projection; `s_n ≥ 18 > e`).
 //! - **RoPE**: `x·C ∓ x'·S` with `|x| ≤ 4095`, `|C|, |S| ≤ 2^14`: below 2^28.
 //! - **Scores**: an i64 batched matmul of int16-bounded q and k (`d · 4095² < 2^31`), times `M`
 //!   (`< 2^62`, registration), rounded, clamped to ±2^30; the causal mask writes −2^31.
@@ -56,6 +65,7 @@ mod forward;
 pub mod ops;
 
 pub use forward::BurnCache;
+pub use ops::Matmul;
 
 use crate::backend::BurnBackend;
 use burn::tensor::{DType, Device};
@@ -106,16 +116,21 @@ pub struct BurnLm {
 }
 
 impl BurnLm {
-    /// Validates `model` and uploads it to `backend`'s device.
+    /// Validates `model` and uploads it to `backend`'s device, its projections for `matmul`.
     ///
     /// # Errors
-    /// If the model breaks a registration bound, or the device has no 64-bit integers.
-    pub fn new(model: &IntModel, backend: BurnBackend) -> Result<Self> {
+    /// If the model breaks a registration bound, or the device lacks 64-bit integers (or, for
+    /// [`Matmul::F64`], 64-bit floats).
+    pub fn new(model: &IntModel, backend: BurnBackend, matmul: Matmul) -> Result<Self> {
         model.validate()?;
         let device = backend.device();
-        if !device.supports_dtype(DType::I64) {
+        let needs = match matmul {
+            Matmul::I64 => &[DType::I64][..],
+            Matmul::F64 => &[DType::I64, DType::F64],
+        };
+        if let Some(missing) = needs.iter().find(|&&t| !device.supports_dtype(t)) {
             return Err(LlmError::Unsupported(format!(
-                "the {} backend's device has no 64-bit integers",
+                "the {} backend's device has no {missing:?}",
                 backend.name()
             )));
         }
@@ -125,23 +140,23 @@ impl BurnLm {
             .iter()
             .map(|b| Block {
                 attn_norm: Norm::new(&b.attn_norm, d),
-                q: Projection::new(&b.q, d),
-                k: Projection::new(&b.k, d),
-                v: Projection::new(&b.v, d),
+                q: Projection::new(&b.q, matmul, d),
+                k: Projection::new(&b.k, matmul, d),
+                v: Projection::new(&b.v, matmul, d),
                 qk: b.qk,
-                o: Projection::new(&b.o, d),
+                o: Projection::new(&b.o, matmul, d),
                 ffn_norm: Norm::new(&b.ffn_norm, d),
-                gate: Projection::new(&b.gate, d),
-                up: Projection::new(&b.up, d),
+                gate: Projection::new(&b.gate, matmul, d),
+                up: Projection::new(&b.up, matmul, d),
                 silu: Table::new(&b.silu, GU_Q, d),
-                down: Projection::new(&b.down, d),
+                down: Projection::new(&b.down, matmul, d),
             })
             .collect();
         Ok(Self {
             config: model.config,
             context: model.context(),
             eps_term: model.eps_term,
-            embed: Embedding::new(&model.embed, &model.embed_requant, d),
+            embed: Embedding::new(&model.embed, &model.embed_requant, matmul, d),
             rope: Rope::new(
                 &model.rope_cos,
                 &model.rope_sin,

@@ -4,7 +4,7 @@
 //! Every tensor here is an i64 integer tensor; shapes are written where they are used.
 
 use crate::backend::int_tensor;
-use burn::tensor::{DType, Device, Element, FloatDType, Int, IntDType, Tensor};
+use burn::tensor::{DType, Device, Element, Float, FloatDType, Int, IntDType, Tensor};
 use vouch_core::quant::Requant;
 use vouch_llm::{
     gguf::BLOCK,
@@ -66,23 +66,24 @@ pub fn div_round<const D: usize>(a: Tensor<D, Int>, b: Tensor<D, Int>) -> Tensor
     floor_div(a.mul_scalar(2) + b.clone(), b.mul_scalar(2))
 }
 
-/// The exact floor square root of `0 ≤ n ≤ i64::MAX`: an f64 estimate, then [`isqrt_correct`].
+/// The exact floor square root of `0 ≤ n ≤ i64::MAX`: an f32 estimate, then one integer Newton step
+/// and one step down (`isqrt_refine`).
 pub fn isqrt<const D: usize>(n: Tensor<D, Int>) -> Tensor<D, Int> {
-    let estimate = n.clone().cast(FloatDType::F64).sqrt().cast(IntDType::I64);
-    isqrt_correct(n, estimate)
+    let estimate = n.clone().cast(FloatDType::F32).sqrt().cast(IntDType::I64);
+    isqrt_refine(n, estimate)
 }
 
-/// `isqrt(n)` from an estimate `r` at most one off either way: one step down where `r² > n`, one
-/// up where `(r + 1)² ≤ n`, each decided by a division so that no square can overflow near
+/// `isqrt(n)` from an estimate `r`, raised to at least 1, with `(r − √n)² < 2r` (an f32 estimate
+/// is off by less than `√n · 2^-22 + 1`, far inside this): one integer Newton step
+/// `r' = ⌊(r + ⌊n/r⌋) / 2⌋`, which lands on `⌊√n⌋` or one above, then one step down where
+/// `r' > ⌊n/r'⌋` (⇔ `r'² > n`), decided by a division so that no square can overflow near
 /// `i64::MAX`.
-fn isqrt_correct<const D: usize>(n: Tensor<D, Int>, r: Tensor<D, Int>) -> Tensor<D, Int> {
-    // r² > n  ⇔  r > ⌊n / r⌋ (for r ≥ 1; r = 0 is never too large).
-    let over = r.clone().greater(n.clone().div(r.clone().clamp_min(1)));
-    let r = r.clone().mask_where(over, r.sub_scalar(1));
-    // (r + 1)² ≤ n  ⇔  r + 1 ≤ ⌊n / (r + 1)⌋.
-    let next = r.clone().add_scalar(1);
-    let under = next.clone().lower_equal(n.div(next.clone()));
-    r.mask_where(under, next)
+fn isqrt_refine<const D: usize>(n: Tensor<D, Int>, r: Tensor<D, Int>) -> Tensor<D, Int> {
+    let r = r.clamp_min(1);
+    let r = (r.clone() + n.clone().div(r)).bitwise_right_shift_scalar(1);
+    // r = 0 (only for n = 0) is never too large.
+    let over = r.clone().greater(n.div(r.clone().clamp_min(1)));
+    r.clone().mask_where(over, r.sub_scalar(1))
 }
 
 /// Elements of the tensors `ts`.
@@ -99,12 +100,52 @@ fn gather<const D: usize>(table: &Tensor<1, Int>, idx: Tensor<D, Int>) -> Tensor
         .reshape(shape)
 }
 
-/// A projection on the device: the weights `W[n][k] = D[n][k/32]·q[n][k] + N[n][k/32]` as i64,
-/// and each row's `(M_n, s_n)`.
+/// How a projection's `W · xᵀ` is computed; both are exact (module docs of [`crate::llm`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Matmul {
+    /// i64 integer matmul.
+    I64,
+    /// f64 matmul of the same integers: every product and partial sum is an integer below 2^53,
+    /// which f64 holds exactly (the registration bound), in any order and with or without FMA.
+    #[default]
+    F64,
+}
+
+impl Matmul {
+    /// Both modes.
+    pub const ALL: [Matmul; 2] = [Matmul::I64, Matmul::F64];
+
+    /// The name [`FromStr`](std::str::FromStr) accepts.
+    pub fn name(self) -> &'static str {
+        match self {
+            Matmul::I64 => "i64",
+            Matmul::F64 => "f64",
+        }
+    }
+}
+
+impl std::str::FromStr for Matmul {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|m| m.name() == s)
+            .ok_or_else(|| format!("unknown matmul {s:?} (i64 or f64)"))
+    }
+}
+
+/// A projection's `[N, K]` weights in the matmul's dtype.
+#[derive(Debug, Clone)]
+enum Weights {
+    I64(Tensor<2, Int>),
+    F64(Tensor<2, Float>),
+}
+
+/// A projection on the device: the weights `W[n][k] = D[n][k/32]·q[n][k] + N[n][k/32]`
+/// (`|W| < 2^22`, exact in either dtype), and each row's `(M_n, s_n)`.
 #[derive(Debug, Clone)]
 pub struct Projection {
-    /// `[N, K]`.
-    w: Tensor<2, Int>,
+    w: Weights,
     /// `[N, 1]`.
     multiplier: Tensor<2, Int>,
     /// `[N, 1]`.
@@ -112,17 +153,21 @@ pub struct Projection {
 }
 
 impl Projection {
-    /// Uploads `dense` (its blocks, then `W` built on the device).
-    pub fn new(dense: &Dense, device: &Device) -> Self {
+    /// Uploads `dense` (its blocks, then `W` built on the device) for `matmul`.
+    pub fn new(dense: &Dense, matmul: Matmul, device: &Device) -> Self {
         let (n, k) = (dense.rows, dense.cols);
         let nb = k / BLOCK;
         let q = upload(dense.q.clone(), [n, nb, BLOCK], device);
         let d = upload(dense.d.clone(), [n, nb, 1], device);
         let offset = upload(dense.n.clone(), [n, nb, 1], device);
+        let w = (q * d + offset).reshape([n, k]);
         let column =
             |f: fn(&Requant) -> i64| upload(dense.requant.iter().map(f).collect(), [n, 1], device);
         Self {
-            w: (q * d + offset).reshape([n, k]),
+            w: match matmul {
+                Matmul::I64 => Weights::I64(w),
+                Matmul::F64 => Weights::F64(w.cast(FloatDType::F64)),
+            },
             multiplier: column(|r| i64::from(r.multiplier)),
             shift: column(|r| i64::from(r.shift)),
         }
@@ -130,7 +175,19 @@ impl Projection {
 
     /// Elements held on the device.
     pub fn elements(&self) -> usize {
-        elements(&[&self.w, &self.multiplier, &self.shift])
+        let w = match &self.w {
+            Weights::I64(w) => w.shape(),
+            Weights::F64(w) => w.shape(),
+        };
+        w.num_elements() + elements(&[&self.multiplier, &self.shift])
+    }
+
+    /// `[T]` row indices → `[T, K]` weight rows.
+    fn rows(&self, ids: Tensor<1, Int>) -> Tensor<2, Int> {
+        match &self.w {
+            Weights::I64(w) => w.clone().select(0, ids),
+            Weights::F64(w) => w.clone().select(0, ids).cast(IntDType::I64),
+        }
     }
 
     /// `[T, K]` inputs → `[T, N]`: `clamp(round_shift(acc_n · M_n, s_n − e_t), ±bound)` with
@@ -142,7 +199,13 @@ impl Projection {
         bound: i64,
     ) -> Tensor<2, Int> {
         // [N, K] · [K, T]: the weights are read row by row, contiguously.
-        let acc = self.w.clone().matmul(x.transpose());
+        let acc = match &self.w {
+            Weights::I64(w) => w.clone().matmul(x.transpose()),
+            Weights::F64(w) => w
+                .clone()
+                .matmul(x.transpose().cast(FloatDType::F64))
+                .cast(IntDType::I64),
+        };
         let shift = match exps {
             None => self.shift.clone(),
             Some(e) => self.shift.clone() - e.transpose(),
@@ -165,13 +228,13 @@ pub struct Embedding {
 }
 
 impl Embedding {
-    /// Uploads the table and the per-row gather requantizations.
-    pub fn new(table: &Dense, requant: &[Requant], device: &Device) -> Self {
+    /// Uploads the table (for `matmul` as the head) and the per-row gather requantizations.
+    pub fn new(table: &Dense, requant: &[Requant], matmul: Matmul, device: &Device) -> Self {
         let column = |f: fn(&Requant) -> i64| {
             upload(requant.iter().map(f).collect(), [requant.len(), 1], device)
         };
         Self {
-            head: Projection::new(table, device),
+            head: Projection::new(table, matmul, device),
             multiplier: column(|r| i64::from(r.multiplier)),
             shift: column(|r| i64::from(r.shift)),
         }
@@ -184,7 +247,7 @@ impl Embedding {
 
     /// `[T]` token ids → `[T, K]` residual rows: `clamp(round_shift(E[id] · M_id, s_id), ±RES_MAX)`.
     pub fn gather(&self, ids: Tensor<1, Int>) -> Tensor<2, Int> {
-        let rows = self.head.w.clone().select(0, ids.clone());
+        let rows = self.head.rows(ids.clone());
         let m = self.multiplier.clone().select(0, ids.clone());
         let s = self.shift.clone().select(0, ids);
         round_shift(rows * m, s).clamp(-RES_MAX, RES_MAX)
@@ -421,27 +484,40 @@ mod tests {
     use vouch_llm::int::arith;
 
     #[test]
-    fn the_square_root_correction_fixes_an_estimate_one_off_either_way() {
-        // The f64 estimate is rarely off (and was never low in the differential tests), so the
-        // correction is checked on its own, from every estimate it must accept.
+    fn the_square_root_refinement_is_exact_from_any_estimate_within_its_bound() {
+        // The f32 estimate's error depends on how the device rounds, so the refinement is
+        // checked on its own, from estimates off by as much as the bound allows either way.
         let r_max = arith::isqrt(i64::MAX);
-        let n: Vec<i64> = [0, 1, 2, 3, 4, 8, 9, 10, 1 << 62, i64::MAX]
+        let n: Vec<i64> = [0, 1, 2, 3, 4, 8, 9, 10, 99, 1 << 24, (1 << 48) - 1, 1 << 62]
             .into_iter()
-            .chain([r_max * r_max, r_max * r_max - 1, 46_340 * 46_340 - 1])
+            .chain([
+                i64::MAX,
+                r_max * r_max,
+                r_max * r_max - 1,
+                46_340 * 46_340 - 1,
+            ])
             .collect();
         let roots: Vec<i64> = n.iter().map(|&v| arith::isqrt(v)).collect();
         for backend in BurnBackend::ALL {
             let device = backend.device();
-            for off in [-1, 0, 1] {
-                let estimate: Vec<i64> = roots.iter().map(|&r| (r + off).max(0)).collect();
-                let got = isqrt_correct(
+            for offset in [-2i64, -1, 0, 1, 2] {
+                // Off by up to √n · 2^-22 + 2, where the bound allows.
+                let estimate: Vec<i64> = roots
+                    .iter()
+                    .map(|&r| {
+                        let off = offset.signum() * ((r >> 22) + offset.abs());
+                        let e = (r + off).max(1);
+                        if (off.abs() + 1).pow(2) < 2 * e { e } else { r }
+                    })
+                    .collect();
+                let got = isqrt_refine(
                     upload(n.clone(), [n.len()], &device),
-                    upload(estimate, [n.len()], &device),
+                    upload(estimate.clone(), [n.len()], &device),
                 );
                 assert_eq!(
                     download(got),
                     roots,
-                    "estimates off by {off} on {}",
+                    "from {estimate:?} on {}",
                     backend.name()
                 );
             }
