@@ -1,12 +1,15 @@
 //! `cargo run -p vouch-bench --bin llm`: a language model's prefill and decode speed, the canonical
-//! integer path against plain float32 inference of the same weights, side by side in one process.
+//! integer path (in Rust, and as Burn tensor ops on each CPU backend) against plain float32
+//! inference of the same weights, side by side in one process.
 //!
-//! Both paths live in `vouch-llm`, which every profile builds at opt-level 3, so the debug build
-//! measures the same code a release build would. Numbers and their reading: `docs/BENCHMARKS.md`.
+//! The Rust paths live in `vouch-llm`, which every profile builds at opt-level 3, so the debug build
+//! measures the same code a release build would; the Burn rows depend on the profile Burn's crates
+//! are built with (opt-level 1 in debug builds). Numbers and their reading: `docs/BENCHMARKS.md`.
 
 use anyhow::Context;
 use clap::Parser;
 use std::{path::PathBuf, time::Instant};
+use vouch_burn::{BurnBackend, BurnLm, llm::Matmul};
 use vouch_llm::{
     config::LlamaConfig,
     float::FloatModel,
@@ -17,7 +20,8 @@ use vouch_llm::{
     trace::{self, Job, Stop},
 };
 
-/// Prefill and decode tokens/s of the integer model against float32, same weights, same machine.
+/// Prefill and decode tokens/s of the integer model (Rust and Burn) against float32, same weights,
+/// same machine.
 #[derive(Debug, Parser)]
 struct Args {
     /// The GGUF (default: where scripts/fetch-smollm2.sh caches SmolLM2-135M-Instruct).
@@ -38,6 +42,12 @@ struct Args {
     /// Decode steps timed after the prefill.
     #[arg(long, default_value_t = 32)]
     decode: usize,
+    /// Burn backends to time the integer model on (empty: none).
+    #[arg(long, value_delimiter = ',', default_value = "flex,ndarray")]
+    burn: Vec<BurnBackend>,
+    /// How Burn computes the projections (each timed on each backend).
+    #[arg(long, value_delimiter = ',', default_value = "f64,i64")]
+    burn_matmul: Vec<Matmul>,
 }
 
 /// One model's timings: (prefill tokens/s, decode tokens/s, the decoded ids).
@@ -138,6 +148,17 @@ fn main() -> anyhow::Result<()> {
         traced_ids == int_ids,
         "the traced generation differs from the plain one"
     );
+    let mut burn_rows = Vec::new();
+    for &backend in &args.burn {
+        for &matmul in &args.burn_matmul {
+            let name = format!("integer on Burn {} {}", backend.name(), matmul.name());
+            let burn = BurnLm::new(&model, backend, matmul)?;
+            let mem = burn.weight_bytes() as f64 / (1 << 20) as f64;
+            let (p, d, ids) = measure(&burn, &prompt, args.decode)?;
+            anyhow::ensure!(ids == int_ids, "{name}: other tokens than the reference");
+            burn_rows.push((name, p, d, mem));
+        }
+    }
     drop(model);
 
     let float = FloatModel::load(&g, LlamaConfig::from_gguf(&g)?)?;
@@ -154,17 +175,20 @@ fn main() -> anyhow::Result<()> {
         prompt.len(),
         args.decode
     );
-    println!("path                     prefill tok/s   decode tok/s   weights in memory");
-    println!("integer (canonical)      {ip:>13.1}   {id:>12.2}   {int_mem:>9.0} MiB");
-    println!("integer + trace          {tp:>13.1}   {td:>12.2}   {int_mem:>9.0} MiB");
-    println!("float32 (same weights)   {fp:>13.1}   {fd:>12.2}   {float_mem:>9.0} MiB");
+    println!("path                         prefill tok/s   decode tok/s   weights in memory");
+    println!("integer (canonical)          {ip:>13.1}   {id:>12.2}   {int_mem:>9.0} MiB");
+    println!("integer + trace              {tp:>13.1}   {td:>12.2}   {int_mem:>9.0} MiB");
+    for (name, p, d, mem) in &burn_rows {
+        println!("{name:<28} {p:>13.1}   {d:>12.2}   {mem:>9.0} MiB");
+    }
+    println!("float32 (same weights)       {fp:>13.1}   {fd:>12.2}   {float_mem:>9.0} MiB");
     println!(
-        "integer / float          {:>12.2}×   {:>11.2}×",
+        "integer / float              {:>12.2}×   {:>11.2}×",
         ip / fp,
         id / fd
     );
     println!(
-        "integer + trace / float  {:>12.2}×   {:>11.2}×",
+        "integer + trace / float      {:>12.2}×   {:>11.2}×",
         tp / fp,
         td / fd
     );
@@ -178,5 +202,8 @@ fn main() -> anyhow::Result<()> {
         int_ids.len(),
         peak_memory()
     );
+    if !burn_rows.is_empty() {
+        println!("Burn's greedy tokens equal the integer model's (checked)");
+    }
     Ok(())
 }

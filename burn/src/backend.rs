@@ -1,6 +1,6 @@
 //! The Burn backends and their devices.
 
-use burn::tensor::{DType, Device, Int, Tensor, TensorData};
+use burn::tensor::{DType, Device, Element, Int, Tensor, TensorData};
 
 /// Which Burn backend runs the model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -35,7 +35,7 @@ impl BurnBackend {
     }
 
     /// The backend's default device.
-    pub(crate) fn device(self) -> Device {
+    pub fn device(self) -> Device {
         match self {
             BurnBackend::Flex => Device::new(burn::backend::FlexDevice),
             // Deprecated upstream in favour of flex, kept as a second independent CPU implementation.
@@ -61,9 +61,9 @@ impl std::str::FromStr for BurnBackend {
     }
 }
 
-/// An integer tensor of `dtype` on `device` from i64 values.
-pub(crate) fn int_tensor<const D: usize>(
-    values: Vec<i64>,
+/// An integer tensor of `dtype` on `device` from integer values of any width.
+pub(crate) fn int_tensor<E: Element, const D: usize>(
+    values: Vec<E>,
     shape: [usize; D],
     dtype: DType,
     device: &Device,

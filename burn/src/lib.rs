@@ -5,6 +5,8 @@
 //! - `requant`: the requantization formula as tensor ops, in i64 or in i32 only.
 //! - `prepare`: a model uploaded once: weights per matmul mode, gather indices, requantizers.
 //! - `run`: inputs through the prepared ops, every slot read back into a `Trace`.
+//! - [`llm`]: the integer language model of `vouch-llm` ([`BurnLm`]), bit-identical to its
+//!   reference forward pass, with its own exactness argument.
 //!
 //! Every slot lives on the device as a flat `[batch, len]` i32 tensor in row-major (H, W, C) order.
 //! Windowed ops gather their taps with index tensors built once at load time (im2col), with padding
@@ -31,11 +33,13 @@
 
 mod backend;
 mod error;
+pub mod llm;
 mod prepare;
 mod requant;
 mod run;
 
 pub use backend::BurnBackend;
 pub use error::{BurnError, Result};
+pub use llm::{BurnCache, BurnLm};
 pub use prepare::{BurnModel, F32_CHUNK, MatmulMode};
 pub use requant::IntArith;

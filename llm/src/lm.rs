@@ -1,7 +1,10 @@
 //! What the integer and the float model share: the forward-pass interface, greedy generation and
 //! the input checks.
 
-use crate::error::{LlmError, Result};
+use crate::{
+    error::{LlmError, Result},
+    int::{LOGIT_FRAC, ops::argmax},
+};
 
 /// Logits of the positions of one forward pass.
 pub struct Logits {
@@ -15,6 +18,17 @@ pub struct Logits {
 }
 
 impl Logits {
+    /// The integer model's logits (`[T × vocab]`, units 2^-12) as real numbers, each row's greedy
+    /// token picked by the canonical argmax op.
+    pub fn from_int(vocab: usize, logits: &[i32]) -> Self {
+        let unit = 2f32.powi(-LOGIT_FRAC);
+        Self {
+            vocab,
+            values: logits.iter().map(|&v| v as f32 * unit).collect(),
+            argmax: logits.chunks(vocab).map(|row| argmax(row) as u32).collect(),
+        }
+    }
+
     /// Natural-log probability of `token` at row `t` (a float softmax over the row).
     pub fn log_prob(&self, t: usize, token: u32) -> f64 {
         let row = &self.values[t * self.vocab..][..self.vocab];
@@ -73,6 +87,19 @@ pub fn generate<M: LanguageModel>(
         next = model.forward(&[next], &mut cache)?.argmax[0];
     }
     Ok(out)
+}
+
+/// Refuses a pass of the integer model over `ids` after `start` cached positions: token ids outside
+/// the vocabulary, or more positions than the `context` it serves.
+pub fn check_pass(ids: &[u32], vocab: usize, start: usize, context: usize) -> Result<()> {
+    check_ids(ids, vocab)?;
+    if start + ids.len() > context {
+        return Err(LlmError::Request(format!(
+            "{} positions exceed the context of {context}",
+            start + ids.len()
+        )));
+    }
+    Ok(())
 }
 
 /// Refuses token ids outside the vocabulary.

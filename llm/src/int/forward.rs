@@ -2,12 +2,12 @@
 //! key/value cache so that a decode step computes exactly the row a full pass would.
 
 use super::{
-    CONTEXT, GU_Q, IntModel, LOGIT_FRAC, LOGIT_MAX, NORM_Q, QK_Q, V_Q,
+    CONTEXT, GU_Q, IntModel, LOGIT_MAX, NORM_Q, QK_Q, V_Q,
     ops::{self, add, rmsnorm},
 };
 use crate::{
-    error::{LlmError, Result},
-    lm::{LanguageModel, Logits, check_ids},
+    error::Result,
+    lm::{LanguageModel, Logits, check_pass},
     trace::program::{BlockOp, Op},
 };
 use rayon::prelude::*;
@@ -62,15 +62,8 @@ impl IntModel {
         observer: &mut O,
     ) -> Result<Vec<i32>> {
         let c = self.config;
-        check_ids(ids, c.vocab)?;
         let (t, start) = (ids.len(), cache.len);
-        let limit = self.context();
-        if start + t > limit {
-            return Err(LlmError::Request(format!(
-                "{} positions exceed the context of {limit}",
-                start + t
-            )));
-        }
+        check_pass(ids, c.vocab, start, self.context())?;
         if cache.k.is_empty() {
             cache.k = vec![Vec::new(); c.blocks];
             cache.v = vec![Vec::new(); c.blocks];
@@ -230,18 +223,9 @@ impl LanguageModel for IntModel {
     }
 
     fn forward(&self, ids: &[u32], cache: &mut IntCache) -> Result<Logits> {
-        let logits = self.logits(ids, cache)?;
-        let vocab = self.config.vocab;
-        let argmax = logits
-            .chunks(vocab)
-            .map(|row| ops::argmax(row) as u32)
-            .collect();
-        let unit = 2f32.powi(-LOGIT_FRAC);
-        let values = logits.iter().map(|&v| v as f32 * unit).collect();
-        Ok(Logits {
-            vocab,
-            values,
-            argmax,
-        })
+        Ok(Logits::from_int(
+            self.config.vocab,
+            &self.logits(ids, cache)?,
+        ))
     }
 }
