@@ -1,7 +1,8 @@
 //! The integer language model on Burn against its reference (`vouch_llm::IntModel`), bit for bit:
 //! whole passes (prefill, decode steps, a second batch on the same cache) on fresh random models of
 //! several shapes and all five GGUF weight types, every op alone at the extremes of its inputs, and
-//! SmolLM2-135M-Instruct when its GGUF is cached (`scripts/fetch-smollm2.sh`; skipped otherwise).
+//! SmolLM2-135M-Instruct when its GGUF is cached (`scripts/fetch-smollm2.sh`; skipped otherwise) —
+//! each on every compiled-in backend with both ways of computing the projections (`Matmul`).
 //!
 //! Every random choice comes from a printed seed; replay a failure with `VOUCH_SEED=<seed>`.
 
