@@ -158,22 +158,28 @@ fn every_element_is_its_op_recomputed_from_the_slots_it_reads() {
             assert!(trace.element(&model, s, shape.rows * shape.cols).is_err());
         }
         assert!(trace.element(&model, 0, 0).is_err());
+        assert!(trace.element(&model, trace.slot_count(), 0).is_err());
         eprintln!("{checked} elements recomputed");
         // A test of the test: one score changed in the last pass is seen by the softmax reading it.
         let (program, layout) = (trace.program, trace.layout);
         let p = layout.passes() - 1;
         let score = layout.slot(p, program.index(Op::Block(0, BlockOp::Score)));
         let softmax = layout.slot(p, program.index(Op::Block(0, BlockOp::Softmax)));
-        let j = rng.random_range(0..=p);
-        trace.tamper(score, j, trace.value(score, j) + 1000);
+        // Head 0's row: a score below the row's maximum raised to it (a second maximum takes
+        // probability from the first), or, when all are equal, one raised far above them.
+        let row: Vec<i64> = (0..=p).map(|i| trace.value(score, i)).collect();
+        let max = *row.iter().max().unwrap();
+        let (j, lie) = match row.iter().position(|&v| v < max) {
+            Some(j) => (j, max),
+            None => (0, max + 1000),
+        };
+        let truth = row[j];
+        trace.tamper(score, j, lie).unwrap();
         assert!(
             (0..=p).any(|i| trace.element(&model, softmax, i).unwrap() != trace.value(softmax, i)),
             "a changed score went unnoticed"
         );
-        assert_eq!(
-            trace.element(&model, score, j).unwrap() + 1000,
-            trace.value(score, j)
-        );
+        assert_eq!(trace.element(&model, score, j).unwrap(), truth);
     }
 }
 
@@ -251,9 +257,18 @@ fn witnesses_verify_to_the_true_element_and_nothing_else_verifies() {
             || e + 1 >= trace.shape(s).cols
     );
     // A liar's wrong element: its honest operands still verify, to the true value, not the lie.
-    let (s, e) = pick(&mut rng, &trace);
+    // A value cache holds no bytes of its own: a liar changes the value slot instead.
+    let append = layout.slot(0, trace.program.index(Op::Block(0, BlockOp::Append)));
+    assert!(trace.clone().tamper(append, 0, 1).is_err());
+    let cache = |s| {
+        let op = layout.locate(s).map(|(_, o)| trace.program.op(o));
+        matches!(op, Some(Op::Block(_, BlockOp::Append)))
+    };
+    let (s, e) = std::iter::repeat_with(|| pick(&mut rng, &trace))
+        .find(|&(s, _)| !cache(s))
+        .unwrap();
     let truth = trace.value(s, e);
-    trace.tamper(s, e, truth ^ 1);
+    trace.tamper(s, e, truth ^ 1).unwrap();
     let w = trace.witness(&model, s, e).unwrap();
     assert_eq!(
         verify(&model, &commitment, layout, sigma, s, e, &w).unwrap(),

@@ -58,13 +58,25 @@ impl LmTrace {
         }
     }
 
-    /// Overwrites element `i` of slot `s` (not a value cache's) with `v` in the slot's type, leaving
-    /// every root as it was: a liar's trace, for the tests of the game.
-    pub fn tamper(&mut self, s: usize, i: usize, v: i64) {
+    /// Overwrites element `i` of slot `s` with `v` in the slot's type, leaving every root as it was: a
+    /// liar's trace, for the tests of the game. A value cache's elements are its value slots' (a liar
+    /// changes those), and an element past the slot is not there: both are errors.
+    pub fn tamper(&mut self, s: usize, i: usize, v: i64) -> Result<()> {
+        let shape = self.shape(s);
+        let cache = matches!(
+            self.layout.locate(s).map(|(_, o)| self.program.op(o)),
+            Some(Op::Block(_, BlockOp::Append))
+        );
+        if cache || s >= self.slot_count() || i >= shape.rows * shape.cols {
+            return Err(LlmError::Request(format!(
+                "slot {s} element {i} is not stored in the trace"
+            )));
+        }
         self.state = Default::default();
-        let width = self.shape(s).dtype.width();
+        let width = shape.dtype.width();
         let bytes = &mut self.slots[s][width * i..][..width];
         bytes.copy_from_slice(&v.to_be_bytes()[8 - width..]);
+        Ok(())
     }
 
     /// The true value of element `e` of slot `s ≥ 1`, from this trace's operand slots and the model
@@ -114,7 +126,7 @@ pub fn element(
     e: usize,
 ) -> Result<i64> {
     let shape = program.slot_shape(layout, s);
-    if s == 0 || e >= shape.rows * shape.cols {
+    if s == 0 || s > layout.output_slot() || e >= shape.rows * shape.cols {
         return Err(LlmError::Request(format!(
             "slot {s} has no computed element {e}"
         )));
