@@ -22,7 +22,7 @@ use vouch_llm::{
     IntModel,
     gguf::{BLOCK, Gguf},
     int::{
-        self, Dense, GU_Q, Gain, NORM_Q, P_Q, QK_Q, RES_MAX, V_Q,
+        self, GU_Q, Gain, NORM_Q, P_Q, QK_Q, RES_MAX, V_Q,
         arith::{bit_length, div_round, isqrt, round_half_up},
         ops as reference,
     },
@@ -166,15 +166,6 @@ fn row<const D: usize>(values: &[i64], shape: [usize; D], device: &Device) -> Te
     upload(values.to_vec(), shape, device)
 }
 
-/// A random value in ±`bound`, at either extreme one time in four.
-fn extreme(rng: &mut StdRng, bound: i64) -> i64 {
-    match rng.random_range(0..8) {
-        0 => bound,
-        1 => -bound,
-        _ => rng.random_range(-bound..=bound),
-    }
-}
-
 #[test]
 fn rounding_division_and_square_root_match_at_the_extremes() {
     let mut rng = rng("rounding_division_and_square_root_match_at_the_extremes");
@@ -264,41 +255,6 @@ fn rounding_division_and_square_root_match_at_the_extremes() {
     }
 }
 
-/// A random projection of `rows × cols` with 4- or 8-bit integers, block scales and offsets often
-/// at ±32767, and 16-bit multipliers whose shifts leave room for an exponent up to 17.
-fn dense(rng: &mut StdRng, rows: usize, cols: usize, four_bit: bool) -> Dense {
-    let blocks = rows * cols / BLOCK;
-    Dense {
-        rows,
-        cols,
-        q: (0..rows * cols)
-            .map(|_| {
-                if four_bit {
-                    rng.random_range(0..=15)
-                } else {
-                    extreme(rng, 127) as i16
-                }
-            })
-            .collect(),
-        d: (0..blocks).map(|_| extreme(rng, 32767) as i16).collect(),
-        n: (0..blocks)
-            .map(|_| {
-                if four_bit {
-                    extreme(rng, 32767) as i16
-                } else {
-                    0
-                }
-            })
-            .collect(),
-        requant: (0..rows)
-            .map(|_| Requant {
-                multiplier: rng.random_range(1 << 15..1 << 16),
-                shift: rng.random_range(26..=46),
-            })
-            .collect(),
-    }
-}
-
 fn narrow16(v: &[i64]) -> Vec<i16> {
     v.iter().map(|&x| x as i16).collect()
 }
@@ -308,8 +264,10 @@ fn dense_and_embedding_match_at_the_extremes() {
     let mut rng = rng("dense_and_embedding_match_at_the_extremes");
     for (k, n, t) in [(32, 5, 1), (64, 7, 3), (96, 9, 4)] {
         for four_bit in [true, false] {
-            let w = dense(&mut rng, n, k, four_bit);
-            let x: Vec<i64> = (0..t * k).map(|_| extreme(&mut rng, NORM_Q)).collect();
+            let w = random::dense(&mut rng, n, k, if four_bit { 4 } else { 8 }, 26..=46);
+            let x: Vec<i64> = (0..t * k)
+                .map(|_| random::extreme(&mut rng, NORM_Q))
+                .collect();
             let exps: Vec<i64> = (0..t).map(|_| rng.random_range(0..=17)).collect();
             let e8: Vec<u8> = exps.iter().map(|&e| e as u8).collect();
             let plain = reference::dense(&narrow16(&x), None, &w, RES_MAX);
@@ -353,7 +311,7 @@ fn rmsnorm_matches_at_the_extremes() {
         for frac in [0u8, 1, 17, 24] {
             let gain = Gain {
                 g: (0..k)
-                    .map(|_| extreme(&mut rng, i64::from(i32::MAX)) as i32)
+                    .map(|_| random::extreme(&mut rng, i64::from(i32::MAX)) as i32)
                     .collect(),
                 frac,
             };
@@ -363,7 +321,7 @@ fn rmsnorm_matches_at_the_extremes() {
             r.extend((0..k).map(|i| if i % 2 == 0 { RES_MAX } else { -RES_MAX }));
             r.extend(vec![0; k]);
             r.extend((0..k).map(|_| rng.random_range(-3..=3)));
-            r.extend((0..k).map(|_| extreme(&mut rng, RES_MAX)));
+            r.extend((0..k).map(|_| random::extreme(&mut rng, RES_MAX)));
             let rows = r.len() / k;
             let mut want = vec![0i16; rows * k];
             let r32: Vec<i32> = r.iter().map(|&v| v as i32).collect();
@@ -391,7 +349,7 @@ fn attention_ops_match_at_the_extremes() {
     // RoPE over the model's tables at arbitrary positions, inputs at ±B_qk.
     let (t, heads, start) = (3, 2, rng.random_range(0..int::CONTEXT - 3));
     let x: Vec<i64> = (0..t * heads * d)
-        .map(|_| extreme(&mut rng, QK_Q))
+        .map(|_| random::extreme(&mut rng, QK_Q))
         .collect();
     let mut rotated = narrow16(&x);
     for (i, r) in rotated.chunks_mut(heads * d).enumerate() {
@@ -404,8 +362,10 @@ fn attention_ops_match_at_the_extremes() {
     }
     // Scores: one query row against 5 keys, both at ±B_qk.
     let qk = Requant::from_scale(rng.random_range(1e-7..1e-4)).unwrap();
-    let q: Vec<i64> = (0..d).map(|_| extreme(&mut rng, QK_Q)).collect();
-    let keys: Vec<i64> = (0..5 * d).map(|_| extreme(&mut rng, QK_Q)).collect();
+    let q: Vec<i64> = (0..d).map(|_| random::extreme(&mut rng, QK_Q)).collect();
+    let keys: Vec<i64> = (0..5 * d)
+        .map(|_| random::extreme(&mut rng, QK_Q))
+        .collect();
     let scores: Vec<i64> = keys
         .chunks(d)
         .map(|k| i64::from(reference::score(&narrow16(&q), &narrow16(k), qk)))
@@ -421,7 +381,7 @@ fn attention_ops_match_at_the_extremes() {
     ];
     for _ in 0..8 {
         rows.push((0..8).map(|_| rng.random_range(-600..600)).collect());
-        rows.push((0..8).map(|_| extreme(&mut rng, 1 << 30)).collect());
+        rows.push((0..8).map(|_| random::extreme(&mut rng, 1 << 30)).collect());
     }
     let (mut s, mut p) = (Vec::new(), Vec::new());
     for r in &rows {
@@ -435,7 +395,7 @@ fn attention_ops_match_at_the_extremes() {
     let n = rows.len();
     // P·V: probabilities up to 2^15 against values at ±16383, 6 positions, 4 columns.
     let probs: Vec<i64> = (0..6).map(|_| rng.random_range(0..=1 << 15)).collect();
-    let values: Vec<i64> = (0..6 * 4).map(|_| extreme(&mut rng, V_Q)).collect();
+    let values: Vec<i64> = (0..6 * 4).map(|_| random::extreme(&mut rng, V_Q)).collect();
     let p16: Vec<u16> = probs.iter().map(|&v| v as u16).collect();
     let outputs: Vec<i64> = (0..4)
         .map(|col| {
@@ -471,13 +431,17 @@ fn attention_ops_match_at_the_extremes() {
 fn add_lookup_and_product_match_at_the_extremes() {
     let mut rng = rng("add_lookup_and_product_match_at_the_extremes");
     // Residual add at ±RES_MAX.
-    let a: Vec<i64> = (0..64).map(|_| extreme(&mut rng, RES_MAX)).collect();
-    let b: Vec<i64> = (0..64).map(|_| extreme(&mut rng, RES_MAX)).collect();
+    let a: Vec<i64> = (0..64)
+        .map(|_| random::extreme(&mut rng, RES_MAX))
+        .collect();
+    let b: Vec<i64> = (0..64)
+        .map(|_| random::extreme(&mut rng, RES_MAX))
+        .collect();
     let mut sum: Vec<i32> = a.iter().map(|&v| v as i32).collect();
     reference::add(&mut sum, &b.iter().map(|&v| v as i32).collect::<Vec<_>>());
     // SiLU-style lookup over the whole gate range.
     let table: Vec<i16> = (0..2 * GU_Q + 1).map(|_| rng.random()).collect();
-    let gate: Vec<i64> = (0..256).map(|_| extreme(&mut rng, GU_Q)).collect();
+    let gate: Vec<i64> = (0..256).map(|_| random::extreme(&mut rng, GU_Q)).collect();
     let looked = reference::lookup(
         &gate.iter().map(|&v| v as i32).collect::<Vec<_>>(),
         &table,

@@ -27,9 +27,10 @@ use vouch_chain::{
 };
 use vouch_core::{dispute::MAX_STEP_GAS, quant::Requant};
 use vouch_llm::int::{
-    ARGMAX_CHUNK, Dense, GU_Q, Gain, LOGIT_MAX, NORM_Q, P_Q, QK_Q, RES_MAX, V_Q, ops,
+    ARGMAX_CHUNK, GU_Q, Gain, LOGIT_MAX, NORM_Q, P_Q, QK_Q, RES_MAX, V_Q, ops,
     rows::{self, row_bytes},
 };
+use vouch_llm::random::{self, extreme};
 
 /// `eth_call`s in flight at once.
 const CONCURRENCY: usize = 32;
@@ -134,22 +135,12 @@ async fn check(provider: &DynProvider, to: Address, op: &str, cases: &[Case]) ->
 // Random rows
 // ---------------------------------------------------------------------------------------------------
 
-/// A value in [−bound, bound], at either bound or 0 three times in ten.
-fn value(rng: &mut StdRng, bound: i64) -> i64 {
-    match rng.random_range(0..10) {
-        0 => bound,
-        1 => -bound,
-        2 => 0,
-        _ => rng.random_range(-bound..=bound),
-    }
-}
-
 fn i16s(rng: &mut StdRng, n: usize, bound: i64) -> Vec<i16> {
-    (0..n).map(|_| value(rng, bound) as i16).collect()
+    (0..n).map(|_| extreme(rng, bound) as i16).collect()
 }
 
 fn i32s(rng: &mut StdRng, n: usize, bound: i64) -> Vec<i32> {
-    (0..n).map(|_| value(rng, bound) as i32).collect()
+    (0..n).map(|_| extreme(rng, bound) as i32).collect()
 }
 
 /// A bound drawn log-uniformly from 1 to 2^`bits` − 1, so rows of every magnitude occur.
@@ -162,39 +153,6 @@ fn elements(rng: &mut StdRng, n: usize, more: usize) -> Vec<usize> {
     let mut at = vec![0, n - 1];
     at.extend((0..more).map(|_| rng.random_range(0..n)));
     at
-}
-
-/// A dense of `rows × cols` with random blocks: q in 0..=15 (4-bit) or −127..=127 (8-bit), D and N
-/// anywhere in ±32767, 16-bit multipliers and shifts from `shifts`.
-fn random_dense(
-    rng: &mut StdRng,
-    rows: usize,
-    cols: usize,
-    eight: bool,
-    shifts: std::ops::RangeInclusive<u8>,
-) -> Dense {
-    let nb = rows * cols / 32;
-    Dense {
-        rows,
-        cols,
-        q: (0..rows * cols)
-            .map(|_| {
-                if eight {
-                    rng.random_range(-127..=127)
-                } else {
-                    rng.random_range(0..=15)
-                }
-            })
-            .collect(),
-        d: i16s(rng, nb, 32767),
-        n: i16s(rng, nb, 32767),
-        requant: (0..rows)
-            .map(|_| Requant {
-                multiplier: rng.random_range(1 << 15..1 << 16),
-                shift: rng.random_range(shifts.clone()),
-            })
-            .collect(),
-    }
 }
 
 /// `EXP[d] = round(2^20 · exp(−d/32))` while it rounds to at least 1: 466 entries.
@@ -224,7 +182,7 @@ fn rope_tables() -> (Vec<i16>, Vec<i16>) {
 fn embed_cases(rng: &mut StdRng) -> Vec<Case> {
     let mut cases = Vec::new();
     for (cols, eight) in [(K, true), (K, false), (32, true), (64, false)].repeat(3) {
-        let table = random_dense(rng, 3, cols, eight, 18..=40);
+        let table = random::dense(rng, 3, cols, if eight { 8 } else { 4 }, 18..=40);
         let bits = rows::bits(&table);
         // The gather's (M, s): 31-bit multipliers (small shifts clamp at ±RES_MAX), and (1, 1), which
         // halves E: a tie for every odd one.
@@ -290,7 +248,7 @@ fn rmsnorm_cases(rng: &mut StdRng) -> Vec<Case> {
         let mut r = i32s(rng, k, scale);
         if round % 3 == 0 {
             let c = rng.random_range(0..k);
-            r[c] = value(rng, RES_MAX) as i32;
+            r[c] = extreme(rng, RES_MAX) as i32;
         }
         if round == 5 {
             r.fill(0);
@@ -400,7 +358,13 @@ fn dense_cases(rng: &mut StdRng) -> Vec<Case> {
             // inputs, D and N of a few units, so acc stays far inside the clamp and half its values are odd.
             let tie = round % 4 == 3;
             let shifts = if tie { e + 1..=e + 1 } else { 18..=45 };
-            let mut w = random_dense(rng, 4, config.cols, config.eight, shifts);
+            let mut w = random::dense(
+                rng,
+                4,
+                config.cols,
+                if config.eight { 8 } else { 4 },
+                shifts,
+            );
             let x_bound = if tie {
                 w.requant.iter_mut().for_each(|r| r.multiplier = 1);
                 w.d = i16s(rng, w.d.len(), 3);
@@ -410,7 +374,7 @@ fn dense_cases(rng: &mut StdRng) -> Vec<Case> {
                 config.x_bound
             };
             let x: Vec<i16> = (0..config.cols)
-                .map(|_| value(rng, x_bound).clamp(-32768, 32767) as i16)
+                .map(|_| extreme(rng, x_bound).clamp(-32768, 32767) as i16)
                 .collect();
             let exps = config.scaled.then_some([e]);
             let y = ops::dense(&x, exps.as_ref().map(|e| &e[..]), &w, config.bound);
@@ -807,7 +771,7 @@ async fn a_flipped_input_byte_changes_the_answer() {
     };
 
     // Dense: the high byte of a random input x_k (M/2^s fine enough that any change shows).
-    let mut w = random_dense(&mut rng, 1, K, false, 30..=30);
+    let mut w = random::dense(&mut rng, 1, K, 4, 30..=30);
     w.d.iter_mut().for_each(|d| *d = d.abs().max(4096));
     let x = i16s(&mut rng, K, NORM_Q);
     let dense = |x: &[i16]| i64::from(ops::dense(x, None, &w, LOGIT_MAX)[0]);
@@ -987,11 +951,11 @@ async fn rows_of_the_wrong_length_revert_with_typed_errors() {
 async fn gas_at_smollm2_sizes() {
     let mut rng = seeded_rng("gas_at_smollm2_sizes");
     let (_chain, provider, address) = setup().await;
-    let down = random_dense(&mut rng, 1, F, false, 30..=30);
+    let down = random::dense(&mut rng, 1, F, 4, 30..=30);
     let mut down_x = row_bytes(&i16s(&mut rng, F, P_Q));
     down_x.extend(17i16.to_be_bytes());
-    let proj = random_dense(&mut rng, 1, K, false, 30..=30);
-    let head = random_dense(&mut rng, 1, K, true, 30..=30);
+    let proj = random::dense(&mut rng, 1, K, 4, 30..=30);
+    let head = random::dense(&mut rng, 1, K, 8, 30..=30);
     let h = row_bytes(&i16s(&mut rng, K, NORM_Q));
     let requant = [Requant {
         multiplier: 1 << 30,

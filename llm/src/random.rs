@@ -5,15 +5,17 @@
 use crate::{
     IntModel,
     error::{LlmError, Result},
-    gguf::Gguf,
-    int,
+    gguf::{BLOCK, Gguf},
+    int::{self, Dense},
 };
 use candle_core::{
     Device, Tensor,
     quantized::{GgmlDType, QTensor, gguf_file::Value},
 };
 use rand::{Rng, rngs::StdRng};
+use std::ops::RangeInclusive;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use vouch_core::quant::Requant;
 
 /// The merges of the tiny vocabulary.
 pub const MERGES: [(&str, &str); 4] = [("Ġ", "t"), ("h", "e"), ("Ġt", "he"), ("i", "n")];
@@ -77,6 +79,53 @@ pub fn qtensor(rng: &mut StdRng, shape: &[usize], kind: GgmlDType, mean: f32, st
     let data: Vec<f32> = (0..n).map(|_| mean + normal(rng, std)).collect();
     let t = Tensor::from_vec(data, shape, &Device::Cpu).expect("a tensor of its own shape");
     QTensor::quantize(&t, kind).expect("every supported type quantizes f32")
+}
+
+/// A value in `±bound` for tests at the extremes: `bound`, `−bound` and 0 an eighth of the time each,
+/// else uniform.
+pub fn extreme(rng: &mut StdRng, bound: i64) -> i64 {
+    match rng.random_range(0..8) {
+        0 => bound,
+        1 => -bound,
+        2 => 0,
+        _ => rng.random_range(-bound..=bound),
+    }
+}
+
+/// A random projection of `rows × cols`: `q` 4-bit (`0..=15`) or 8-bit (`±127`, often at the bounds)
+/// per `bits`, block scales `D` and offsets `N` in `±32767` (often at the bounds), 16-bit multipliers
+/// and shifts drawn from `shifts`.
+pub fn dense(
+    rng: &mut StdRng,
+    rows: usize,
+    cols: usize,
+    bits: u8,
+    shifts: RangeInclusive<u8>,
+) -> Dense {
+    let blocks = rows * cols / BLOCK;
+    let i16s = |rng: &mut StdRng, n: usize, bound: i64| -> Vec<i16> {
+        (0..n).map(|_| extreme(rng, bound) as i16).collect()
+    };
+    let q = match bits {
+        4 => (0..rows * cols)
+            .map(|_| (extreme(rng, 8) + 7).clamp(0, 15) as i16)
+            .collect(),
+        _ => i16s(rng, rows * cols, 127),
+    };
+    let (d, n) = (i16s(rng, blocks, 32767), i16s(rng, blocks, 32767));
+    Dense {
+        rows,
+        cols,
+        q,
+        d,
+        n,
+        requant: (0..rows)
+            .map(|_| Requant {
+                multiplier: rng.random_range(1 << 15..1 << 16),
+                shift: rng.random_range(shifts.clone()),
+            })
+            .collect(),
+    }
 }
 
 /// Random token ids of the tiny vocabulary.
