@@ -1,7 +1,7 @@
 //! The integer language model on Burn against its reference (`vouch_llm::IntModel`), bit for bit:
 //! whole passes (prefill, decode steps, a second batch on the same cache) on fresh random models of
 //! several shapes and all five GGUF weight types, every op alone at the extremes of its inputs, and
-//! SmolLM2-135M-Instruct when its GGUF is cached (`scripts/fetch-smollm2.sh`; skipped otherwise) —
+//! SmolLM2-135M-Instruct (fetched by `scripts/fetch-smollm2.sh`, as `scripts/test.sh` does first) —
 //! each on every compiled-in backend with both ways of computing the projections (`Matmul`).
 //!
 //! Every random choice comes from a printed seed; replay a failure with `VOUCH_SEED=<seed>`.
@@ -531,13 +531,11 @@ fn add_lookup_and_product_match_at_the_extremes() {
 #[test]
 fn smollm2_on_burn_equals_the_reference() {
     let path = vouch_llm::smollm2_path();
-    if !path.exists() {
-        eprintln!(
-            "skipped: {} is missing (scripts/fetch-smollm2.sh fetches it; VOUCH_SMOLLM2 overrides the path)",
-            path.display()
-        );
-        return;
-    }
+    assert!(
+        path.exists(),
+        "{} is missing: run scripts/fetch-smollm2.sh first (VOUCH_SMOLLM2 overrides the path)",
+        path.display()
+    );
     let began = Instant::now();
     let gguf = Gguf::open(&path).unwrap();
     let tokenizer = ChatTokenizer::new(&TokenizerSpec::from_gguf(&gguf).unwrap()).unwrap();

@@ -5,7 +5,7 @@
 use super::{
     LmTrace,
     commit::owner,
-    program::{BlockOp, Dtype, Layout, Op, Program},
+    program::{BlockOp, Layout, Op, Program},
 };
 use std::cmp::Ordering;
 
@@ -47,15 +47,8 @@ impl LmTrace {
                 0
             };
         }
-        let bytes = &self.slots[s];
-        match self.shape(s).dtype {
-            Dtype::I16 => i64::from(i16::from_be_bytes([bytes[2 * i], bytes[2 * i + 1]])),
-            Dtype::U16 => i64::from(u16::from_be_bytes([bytes[2 * i], bytes[2 * i + 1]])),
-            Dtype::I32 => {
-                let b: [u8; 4] = bytes[4 * i..][..4].try_into().expect("four bytes");
-                i64::from(i32::from_be_bytes(b))
-            }
-        }
+        let dtype = self.shape(s).dtype;
+        dtype.get(&self.slots[s][i * dtype.width()..])
     }
 
     /// Overwrites element `i` of slot `s` with `v` in the slot's type, leaving every root as it was: a
@@ -73,9 +66,9 @@ impl LmTrace {
             )));
         }
         self.state = Default::default();
-        let width = shape.dtype.width();
-        let bytes = &mut self.slots[s][width * i..][..width];
-        bytes.copy_from_slice(&v.to_be_bytes()[8 - width..]);
+        let mut bytes = Vec::new();
+        shape.dtype.put(v, &mut bytes);
+        self.slots[s][bytes.len() * i..][..bytes.len()].copy_from_slice(&bytes);
         Ok(())
     }
 

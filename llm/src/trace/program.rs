@@ -110,6 +110,24 @@ impl Dtype {
             Dtype::I32 => 4,
         }
     }
+
+    /// Appends `v`'s big-endian bytes in this type (`v` within its range).
+    pub fn put(self, v: i64, out: &mut Vec<u8>) {
+        match self {
+            Dtype::I16 => out.extend((v as i16).to_be_bytes()),
+            Dtype::U16 => out.extend((v as u16).to_be_bytes()),
+            Dtype::I32 => out.extend((v as i32).to_be_bytes()),
+        }
+    }
+
+    /// The element whose big-endian bytes start `bytes`.
+    pub fn get(self, bytes: &[u8]) -> i64 {
+        match self {
+            Dtype::I16 => i64::from(i16::from_be_bytes([bytes[0], bytes[1]])),
+            Dtype::U16 => i64::from(u16::from_be_bytes([bytes[0], bytes[1]])),
+            Dtype::I32 => i64::from(i32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]])),
+        }
+    }
 }
 
 /// A slot tensor's shape and element type: `rows` rows of `cols` elements.

@@ -346,14 +346,7 @@ impl Recorder {
 fn encode(values: Values<'_>, dtype: Dtype) -> Vec<u8> {
     fn each<T: Copy + Into<i64>>(v: &[T], dtype: Dtype) -> Vec<u8> {
         let mut out = Vec::with_capacity(v.len() * dtype.width());
-        for &x in v {
-            let x: i64 = x.into();
-            match dtype {
-                Dtype::I16 => out.extend((x as i16).to_be_bytes()),
-                Dtype::U16 => out.extend((x as u16).to_be_bytes()),
-                Dtype::I32 => out.extend((x as i32).to_be_bytes()),
-            }
-        }
+        v.iter().for_each(|&x| dtype.put(x.into(), &mut out));
         out
     }
     match values {

@@ -113,16 +113,7 @@ fn decode(shape: SlotShape, run: &RunProof, start: usize, len: usize) -> Vec<i64
     let skip = col * width % TENSOR_LEAF_BYTES;
     let bytes: Vec<u8> = run.leaves.concat();
     (0..len)
-        .map(|i| {
-            let b = &bytes[skip + i * width..][..width];
-            match shape.dtype {
-                super::program::Dtype::I16 => i64::from(i16::from_be_bytes([b[0], b[1]])),
-                super::program::Dtype::U16 => i64::from(u16::from_be_bytes([b[0], b[1]])),
-                super::program::Dtype::I32 => {
-                    i64::from(i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-                }
-            }
-        })
+        .map(|i| shape.dtype.get(&bytes[skip + i * width..]))
         .collect()
 }
 
