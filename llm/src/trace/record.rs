@@ -266,7 +266,8 @@ struct Recorder {
     /// This pass's values, per block, for the caches.
     values: Vec<Vec<i16>>,
     bytes: Vec<Vec<u8>>,
-    logits: Vec<i32>,
+    /// ARGMAX1 of this pass's logits, taken when HEAD is seen.
+    chunks: Vec<(i32, i32)>,
 }
 
 impl Recorder {
@@ -281,7 +282,7 @@ impl Recorder {
                 .collect(),
             values: vec![Vec::new(); c.blocks],
             bytes: vec![Vec::new(); program.ops()],
-            logits: Vec::new(),
+            chunks: Vec::new(),
         }
     }
 
@@ -292,7 +293,7 @@ impl Recorder {
     /// Adds the argmaxes, hashes the pass's slots and appends its values to the caches (all in
     /// parallel), and appends the slots to the trace; returns the pass's token.
     fn finish(&mut self, slots: &mut Vec<Vec<u8>>, roots: &mut Vec<B256>) -> u32 {
-        let pairs = argmax_chunks(&self.logits);
+        let pairs = std::mem::take(&mut self.chunks);
         let token = argmax_pairs(&pairs) as u32;
         let flat: Vec<i32> = pairs.iter().flat_map(|&(v, i)| [v, i]).collect();
         self.put(Op::Argmax1, &flat);
@@ -366,7 +367,7 @@ impl Observer for Recorder {
         debug_assert_eq!(bytes.len(), shape.bytes(), "{op:?}");
         match (op, values) {
             (Op::Block(b, BlockOp::V), Values::I16(v)) => self.values[b] = v.to_vec(),
-            (Op::Head, Values::I32(logits)) => self.logits = logits.to_vec(),
+            (Op::Head, Values::I32(logits)) => self.chunks = argmax_chunks(logits),
             _ => {}
         }
         self.bytes[o] = bytes;
