@@ -32,8 +32,9 @@ import {
     ZeroRegistry
 } from "./lib/Errors.sol";
 import {Guarded} from "./lib/Guarded.sol";
+import {LibLlmJob} from "./lib/LibLlmJob.sol";
 import {LibTensor} from "./lib/LibTensor.sol";
-import {Job, JobStatus, MarketConfig, ModelStatus, TensorShape} from "./lib/Types.sol";
+import {Job, JobStatus, LlmLayout, MarketConfig, ModelKind, ModelStatus, TensorShape} from "./lib/Types.sol";
 
 /// @title JobMarket
 /// @notice Posts jobs, takes results with bonds and settles the ones that stand after the challenge window
@@ -77,6 +78,10 @@ contract JobMarket is IJobMarket, Guarded {
     mapping(uint256 jobId => uint32) public callbackGasLimit;
 
     mapping(uint256 jobId => Job) internal _jobs;
+
+    /// @notice The layout of every language-model job (zero for a tensor job): prompt and budget when posted, the
+    /// current result's length when submitted.
+    mapping(uint256 jobId => LlmLayout) internal _llmLayouts;
 
     /// @notice The output of the current result of a callback job (what `finalize` hands the consumer).
     mapping(uint256 jobId => bytes) internal _callbackOutput;
@@ -134,9 +139,17 @@ contract JobMarket is IJobMarket, Guarded {
         if (block.timestamp >= job.deadline) revert JobExpired(jobId, job.deadline);
         // INVARIANT: every result is backed by exactly one bond.
         if (msg.value != resultBond) revert WrongBond(msg.value, resultBond);
-        // INVARIANT: the output has the model's shape.
-        if (output.length != job.outputLen) revert OutputLengthMismatch(output.length, job.outputLen);
-        bytes32 computed = LibTensor.tensorRoot(output, job.outputRowLen);
+        uint256 rowLen = job.outputRowLen;
+        LlmLayout storage layout = _llmLayouts[jobId];
+        if (layout.prompt != 0) {
+            // INVARIANT: a language model's answer is one row of ids greedy decoding could produce.
+            layout.generated = LibLlmJob.checkAnswer(registry.llmConfig(job.modelId), layout.maxNew, output);
+            rowLen = output.length;
+        } else if (output.length != job.outputLen) {
+            // INVARIANT: the output has the model's shape.
+            revert OutputLengthMismatch(output.length, job.outputLen);
+        }
+        bytes32 computed = LibTensor.tensorRoot(output, rowLen);
         // INVARIANT: the output root is the output's, so the posted bytes are what a dispute is about.
         if (computed != outputRoot) revert OutputRootMismatch(computed, outputRoot);
 
@@ -227,9 +240,20 @@ contract JobMarket is IJobMarket, Guarded {
     /// @inheritdoc IJobMarket
     function isSettledOutput(uint256 jobId, bytes calldata output) external view returns (bool) {
         Job storage job = _jobs[jobId];
+        uint256 generated = _llmLayouts[jobId].generated;
         // The length check first: the tensor root of bytes of the output's length cannot revert.
+        if (generated != 0) {
+            return job.status == JobStatus.Settled && output.length == 4 * generated
+                && LibTensor.tensorRoot(output, output.length) == job.outputRoot;
+        }
         return job.status == JobStatus.Settled && output.length == job.outputLen
             && LibTensor.tensorRoot(output, job.outputRowLen) == job.outputRoot;
+    }
+
+    /// @inheritdoc IJobMarket
+    function llmLayout(uint256 jobId) external view returns (LlmLayout memory) {
+        _requireJob(jobId);
+        return _llmLayouts[jobId];
     }
 
     /// @inheritdoc IJobMarket
@@ -269,45 +293,64 @@ contract JobMarket is IJobMarket, Guarded {
     /// @notice Posts a job for `msg.sender` (PROTOCOL §5.2): checks the model's terms, escrows the fee, snapshots
     /// the terms and commits to the input.
     function _post(uint256 modelId, bytes calldata input, uint64 deadline) internal returns (uint256 jobId) {
+        // INVARIANT: a worker has time to answer.
+        if (deadline <= block.timestamp) revert DeadlineInPast(deadline, block.timestamp);
         jobId = ++jobCount;
         Job storage job = _jobs[jobId];
-        uint256 fee;
-        uint256 inputRowLen;
-        {
-            (
-                ModelStatus status,
-                address owner,
-                TensorShape memory inShape,
-                TensorShape memory outShape,
-                uint256 modelFee,
-                uint16 royaltyBps
-            ) = registry.modelTerms(modelId);
-            // INVARIANT: jobs run only on models whose published weights reproduce their root.
-            if (status != ModelStatus.Active) revert ModelNotActive(modelId, status);
-            // INVARIANT: the escrow holds exactly the model's fee.
-            if (msg.value != modelFee) revert WrongFee(msg.value, modelFee);
-            // INVARIANT: the input has the model's shape (its root commits to data only). The registry bounds
-            // every element count by 2^22, so neither product overflows, and the output's fits uint32.
-            uint256 inputLen = uint256(inShape.h) * inShape.w * inShape.c;
-            if (input.length != inputLen) revert InputLengthMismatch(input.length, inputLen);
-            // INVARIANT: a worker has time to answer.
-            if (deadline <= block.timestamp) revert DeadlineInPast(deadline, block.timestamp);
-            // Snapshot the terms: later repricing or retirement does not touch this job.
-            job.modelOwner = owner;
-            job.royaltyBps = royaltyBps;
-            job.outputLen = outShape.h * outShape.w * outShape.c;
-            job.outputRowLen = outShape.c;
-            fee = modelFee;
-            inputRowLen = inShape.c;
-        }
-        bytes32 inputRoot = LibTensor.tensorRoot(input, inputRowLen);
+        (ModelKind kind, TensorShape memory inShape) = _snapshotTerms(job, modelId);
+        bytes32 inputRoot = _inputRoot(jobId, modelId, kind, inShape, input);
         job.modelId = modelId;
         job.poster = msg.sender;
         job.deadline = deadline;
         job.status = JobStatus.Open;
-        job.fee = fee;
         job.inputRoot = inputRoot;
-        emit JobPosted(jobId, modelId, msg.sender, fee, deadline, inputRoot, input);
+        emit JobPosted(jobId, modelId, msg.sender, job.fee, deadline, inputRoot, input);
+    }
+
+    /// @notice Checks that model `modelId` takes jobs and that `msg.value` is its fee, and snapshots its terms into `job`
+    /// (later repricing or retirement does not touch the job), the fee escrowed. Returns the model's kind and input shape.
+    function _snapshotTerms(Job storage job, uint256 modelId)
+        internal
+        returns (ModelKind kind, TensorShape memory inShape)
+    {
+        ModelStatus status;
+        address owner;
+        TensorShape memory outShape;
+        uint256 fee;
+        uint16 royaltyBps;
+        (status, owner, inShape, outShape, fee, royaltyBps, kind) = registry.modelTerms(modelId);
+        // INVARIANT: jobs run only on models whose published weights reproduce their root.
+        if (status != ModelStatus.Active) revert ModelNotActive(modelId, status);
+        // INVARIANT: the escrow holds exactly the model's fee.
+        if (msg.value != fee) revert WrongFee(msg.value, fee);
+        job.modelOwner = owner;
+        job.royaltyBps = royaltyBps;
+        job.outputLen = outShape.h * outShape.w * outShape.c;
+        job.outputRowLen = outShape.c;
+        job.fee = fee;
+    }
+
+    /// @notice Checks job `jobId`'s input against its model and returns its root, over rows of `c` of the input shape for
+    /// a tensor model, over one row for a language model (whose layout it records).
+    function _inputRoot(
+        uint256 jobId,
+        uint256 modelId,
+        ModelKind kind,
+        TensorShape memory inShape,
+        bytes calldata input
+    ) internal returns (bytes32) {
+        if (kind == ModelKind.Llm) {
+            // INVARIANT: a language-model job is a prompt whose every position fits the model (its input is one row
+            // of int32s; its output's length is the answer's, checked at submission).
+            (uint32 prompt, uint32 maxNew) = LibLlmJob.checkPrompt(registry.llmConfig(modelId), input);
+            _llmLayouts[jobId] = LlmLayout({prompt: prompt, maxNew: maxNew, generated: 0});
+            return LibTensor.tensorRoot(input, input.length);
+        }
+        // INVARIANT: the input has the model's shape (its root commits to data only). The registry bounds every
+        // element count by 2^22, so neither product overflows, and the output's fits uint32.
+        uint256 inputLen = uint256(inShape.h) * inShape.w * inShape.c;
+        if (input.length != inputLen) revert InputLengthMismatch(input.length, inputLen);
+        return LibTensor.tensorRoot(input, inShape.c);
     }
 
     /// @notice Calls the consumer of settled job `jobId` with exactly `gasLimit` gas and reports the outcome. The call

@@ -4,11 +4,14 @@ pragma solidity 0.8.37;
 import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
 import {
     EmptyOp,
+    InvalidLlmConfig,
     InvalidModelShape,
+    LlmSpecMismatch,
     ModelAlreadyRetired,
     ModelNotPending,
     ModelRootMismatch,
     NoLeaves,
+    NotLlm,
     NotModelOwner,
     OpOutputShape,
     OperandNotWritten,
@@ -19,14 +22,17 @@ import {
     WrongOp
 } from "./lib/Errors.sol";
 import {LibLimits, StepCost} from "./lib/LibLimits.sol";
+import {LibLlmTrace} from "./lib/LibLlmTrace.sol";
 import {Frontier, LibMerkle} from "./lib/LibMerkle.sol";
 import {LibModel} from "./lib/LibModel.sol";
 import {LibOp, OpSpec} from "./lib/LibOp.sol";
-import {Model, ModelStatus, TensorShape} from "./lib/Types.sol";
+import {LlmConfig, Model, ModelKind, ModelStatus, TensorShape} from "./lib/Types.sol";
 
 /// @title ModelRegistry
 /// @notice Lists models and verifies their on-chain publication against the registered root (PROTOCOL §5.1).
-/// Keeps each op's spec leaf (`opSpec`) so the one-step prover and the dispute game can read ops on chain.
+/// Keeps each op's spec leaf (`opSpec`) so the one-step prover and the dispute game can read ops on chain. Lists both
+/// kinds of model: tensor models (`registerModel`) and language models (`registerLlm`, docs/LLM_INT.md §9.1), whose
+/// ops are published and sealed alike.
 contract ModelRegistry is IModelRegistry {
     using LibMerkle for Frontier;
 
@@ -41,6 +47,7 @@ contract ModelRegistry is IModelRegistry {
         uint16 royaltyBps;
         ModelStatus status;
         int8 inputZero;
+        ModelKind kind;
         bytes32 root;
         uint32 inH;
         uint32 inW;
@@ -70,6 +77,8 @@ contract ModelRegistry is IModelRegistry {
     mapping(uint256 modelId => mapping(uint32 op => bytes32)) internal _opRoots;
     /// @dev Leaf 0 (the spec, PROTOCOL §3.1) of every op published since the last reset, for `opSpec`.
     mapping(uint256 modelId => mapping(uint32 op => bytes)) internal _opSpecs;
+    /// @dev The config of every language model.
+    mapping(uint256 modelId => LlmConfig) internal _llmConfigs;
 
     /// @inheritdoc IModelRegistry
     function registerModel(
@@ -106,6 +115,7 @@ contract ModelRegistry is IModelRegistry {
             royaltyBps: royaltyBps,
             status: ModelStatus.Pending,
             inputZero: inputZero,
+            kind: ModelKind.Tensor,
             root: root,
             inH: input.h,
             inW: input.w,
@@ -117,6 +127,34 @@ contract ModelRegistry is IModelRegistry {
             uri: uri
         });
         emit ModelRegistered(modelId, msg.sender, root, opCount, input, inputZero, output, fee, royaltyBps, uri);
+    }
+
+    /// @inheritdoc IModelRegistry
+    function registerLlm(bytes32 root, LlmConfig calldata config, uint256 fee, uint16 royaltyBps, string calldata uri)
+        external
+        returns (uint256 modelId)
+    {
+        // INVARIANT: every one-step witness of a listed language model fits the calldata and gas caps.
+        if (!LibLlmTrace.validConfig(config, LibLimits.MAX_OPS)) {
+            revert InvalidLlmConfig(config.blocks, config.hidden, config.ffn, config.vocab, config.context);
+        }
+        // INVARIANT: the royalty never exceeds the fee.
+        if (royaltyBps > MAX_ROYALTY_BPS) revert RoyaltyTooHigh(royaltyBps, MAX_ROYALTY_BPS);
+        // casting to 'uint32' is safe because `validConfig` bounds the op count by MAX_OPS < 2^20.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        uint32 opCount = uint32(LibLlmTrace.ops(config));
+        modelId = ++modelCount;
+        ModelRecord storage model = _models[modelId];
+        model.owner = msg.sender;
+        model.opCount = opCount;
+        model.royaltyBps = royaltyBps;
+        model.status = ModelStatus.Pending;
+        model.kind = ModelKind.Llm;
+        model.root = root;
+        model.fee = fee;
+        model.uri = uri;
+        _llmConfigs[modelId] = config;
+        emit LlmRegistered(modelId, msg.sender, root, opCount, config, fee, royaltyBps, uri);
     }
 
     /// @inheritdoc IModelRegistry
@@ -148,7 +186,8 @@ contract ModelRegistry is IModelRegistry {
         if (op != p.op) revert WrongOp(modelId, op, p.op);
         // INVARIANT: an op tree has at least its spec leaf (m ≥ 1).
         if (p.opTree.count == 0) revert EmptyOp(modelId, op);
-        _checkStep(modelId, model, op, p.opTree.count);
+        if (model.kind == ModelKind.Llm) _checkLlmSpec(modelId, op);
+        else _checkStep(modelId, model, op, p.opTree.count);
 
         bytes32 root = p.opTree.root(LibMerkle.TAG_OP, LibModel.OP_PAD_LEAF);
         _opRoots[modelId][op] = root;
@@ -158,13 +197,12 @@ contract ModelRegistry is IModelRegistry {
         emit OpSealed(modelId, op, root);
 
         if (op + 1 == model.opCount) {
-            bytes32 computed = LibModel.modelRoot(
-                model.opCount,
-                _inputShape(model),
-                model.inputZero,
-                _outputShape(model),
-                p.modelTree.root(LibMerkle.TAG_MODEL, LibModel.MODEL_PAD_LEAF)
-            );
+            bytes32 opsRoot = p.modelTree.root(LibMerkle.TAG_MODEL, LibModel.MODEL_PAD_LEAF);
+            bytes32 computed = model.kind == ModelKind.Llm
+                ? LibLlmTrace.modelRoot(_llmConfigs[modelId], opsRoot)
+                : LibModel.modelRoot(
+                    model.opCount, _inputShape(model), model.inputZero, _outputShape(model), opsRoot
+                );
             // INVARIANT: a model is Active only if its published leaves reproduce the registered root.
             if (computed != model.root) revert ModelRootMismatch(computed, model.root);
             model.status = ModelStatus.Active;
@@ -216,7 +254,8 @@ contract ModelRegistry is IModelRegistry {
             royaltyBps: model.royaltyBps,
             status: model.status,
             fee: model.fee,
-            uri: model.uri
+            uri: model.uri,
+            kind: model.kind
         });
     }
 
@@ -230,11 +269,27 @@ contract ModelRegistry is IModelRegistry {
             TensorShape memory input,
             TensorShape memory output,
             uint256 fee,
-            uint16 royaltyBps
+            uint16 royaltyBps,
+            ModelKind kind
         )
     {
         ModelRecord storage model = _requireModel(modelId);
-        return (model.status, model.owner, _inputShape(model), _outputShape(model), model.fee, model.royaltyBps);
+        return (
+            model.status,
+            model.owner,
+            _inputShape(model),
+            _outputShape(model),
+            model.fee,
+            model.royaltyBps,
+            model.kind
+        );
+    }
+
+    /// @inheritdoc IModelRegistry
+    function llmConfig(uint256 modelId) external view returns (LlmConfig memory) {
+        // INVARIANT: only language models have a config.
+        if (_requireModel(modelId).kind != ModelKind.Llm) revert NotLlm(modelId);
+        return _llmConfigs[modelId];
     }
 
     /// @inheritdoc IModelRegistry
@@ -283,6 +338,18 @@ contract ModelRegistry is IModelRegistry {
         uint256 gasBound = LibLimits.stepGas(cost);
         // INVARIANT: the worst step of every op fits well inside a block and EIP-7825's per-transaction cap.
         if (gasBound > LibLimits.MAX_STEP_GAS) revert StepGasTooHigh(modelId, op, gasBound, LibLimits.MAX_STEP_GAS);
+    }
+
+    /// @dev Refuses a language model's op `op` unless its spec leaf starts with the pass program's code for op `op` and
+    /// the index `op` (`code u8 | o u16`): the one-step prover derives each element's op from its slot, and reads
+    /// the rest of the spec from the leaf.
+    function _checkLlmSpec(uint256 modelId, uint32 op) internal view {
+        bytes storage spec = _opSpecs[modelId][op];
+        uint8 expected = LibLlmTrace.opCode(_llmConfigs[modelId], op);
+        // INVARIANT: a language model's op trees are its pass program's, in order.
+        if (spec.length < 3 || uint8(spec[0]) != expected || (uint16(uint8(spec[1])) << 8 | uint8(spec[2])) != op) {
+            revert LlmSpecMismatch(modelId, op, expected);
+        }
     }
 
     /// @dev The shape of slot `slot`, read by op `op`: the model's input for slot 0, else the output of op slot − 1.

@@ -316,7 +316,7 @@ contract OneStepProver is IOneStepProver {
     /// @dev An Active model has sealed all its ops (`publication().op == opCount`, IModelRegistry). `modelTerms` and
     /// `publication` are read instead of `getModel`, whose `uri` an owner could make arbitrarily expensive to copy.
     function _context(uint256 modelId, uint32 k, bytes32 stateRoot) internal view returns (Context memory ctx) {
-        (ModelStatus status,, TensorShape memory input,,,) = registry.modelTerms(modelId);
+        (ModelStatus status,, TensorShape memory input,,,,) = registry.modelTerms(modelId);
         (uint32 sealedOps,) = registry.publication(modelId);
         // INVARIANT: only a model whose every op was published and matched its registered root is executed. A Retired
         // model was Active iff all its ops are sealed: sealing the last op activates the model or reverts.

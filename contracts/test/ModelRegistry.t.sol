@@ -22,7 +22,7 @@ import {
 } from "../src/lib/Errors.sol";
 import {LibLimits} from "../src/lib/LibLimits.sol";
 import {LibModel} from "../src/lib/LibModel.sol";
-import {Model, ModelStatus, TensorShape} from "../src/lib/Types.sol";
+import {Model, ModelKind, ModelStatus, TensorShape} from "../src/lib/Types.sol";
 import {Base} from "./Base.t.sol";
 import {DenseReluModel, ModelFixture} from "./utils/ModelFixture.sol";
 import {OpFixture, TestModel, TestOp, TestRow} from "./utils/OpFixture.sol";
@@ -568,7 +568,8 @@ contract ModelRegistryTest is Base {
             TensorShape memory input,
             TensorShape memory output,
             uint256 fee,
-            uint16 royaltyBps
+            uint16 royaltyBps,
+            ModelKind kind
         ) = registry.modelTerms(id);
         Model memory m = registry.getModel(id);
         assertEq(uint256(status), uint256(ModelStatus.Active), "status");
@@ -580,6 +581,8 @@ contract ModelRegistryTest is Base {
         _assertShape(m.output, output.h, output.w, output.c, "output = getModel");
         assertEq(fee, FEE, "fee");
         assertEq(royaltyBps, ROYALTY_BPS, "royalty");
+        assertEq(uint256(kind), uint256(ModelKind.Tensor), "a tensor model");
+        assertEq(uint256(m.kind), uint256(kind), "kind = getModel");
     }
 
     function test_modelTerms_unknownModel_reverts() public {

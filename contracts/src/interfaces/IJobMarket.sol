@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 pragma solidity 0.8.37;
 
-import {Job, JobStatus} from "../lib/Types.sol";
+import {Job, JobStatus, LlmLayout} from "../lib/Types.sol";
 import {IDisputeGame} from "./IDisputeGame.sol";
 import {IModelRegistry} from "./IModelRegistry.sol";
 
@@ -118,7 +118,10 @@ interface IJobMarket {
     /// Reverts `UnknownModel` for an id never registered, `ModelNotActive` for a Pending or Retired model.
     /// @param modelId The model to run.
     /// @param input The input tensor, row-major: exactly `h·w·c` bytes of the model's input shape (else
-    /// `InputLengthMismatch`); the contract computes its root `tensorRoot(input, c)`.
+    /// `InputLengthMismatch`); the contract computes its root `tensorRoot(input, c)`. For a language model
+    /// (docs/LLM_INT.md §8.1): the int32 row `[maxNew, ids…]` (big-endian) with at least one id (else `PromptLength`),
+    /// `maxNew` ≥ 1 and `P + maxNew − 1` ≤ the model's context (else `TokenBudget`), every id below its vocabulary
+    /// (else `TokenOutOfRange`); its root is `tensorRoot(input, input.length)`, one row.
     /// @param deadline A result must be submitted before this timestamp; must lie in the future (else
     /// `DeadlineInPast`).
     /// @return jobId The new job's id; ids start at 1.
@@ -143,7 +146,10 @@ interface IJobMarket {
     /// @param traceRoot leaf(0x03, worker ‖ σ_n), σ_n the final state of the run (PROTOCOL §3); checked only in a
     /// dispute, where only the account that posted it can open it.
     /// @param output The output tensor, row-major: exactly `h·w·c` bytes of the model's output shape when the job
-    /// was posted (else `OutputLengthMismatch`). Stored for a callback job (the callback receives it).
+    /// was posted (else `OutputLengthMismatch`). Stored for a callback job (the callback receives it). For a language
+    /// model: the generated ids, int32 big-endian, 1 to `maxNew` of them (else `AnswerLength`), each in the vocabulary,
+    /// only the last one eos, and the last one eos unless there are `maxNew` (else `AnswerToken`); its root is over one
+    /// row, `tensorRoot(output, output.length)`.
     function submitResult(uint256 jobId, bytes32 outputRoot, bytes32 traceRoot, bytes calldata output) external payable;
 
     /// @notice Settles a submitted result once `block.timestamp >= submittedAt + challengeWindow` (else
@@ -176,6 +182,11 @@ interface IJobMarket {
     /// its current result number and its model. Reverts `UnknownJob` for an id never posted.
     /// @return status 0 None, 1 Open, 2 Submitted, 3 Settled, 4 Expired (`JobStatus`, ABI `uint8`).
     function jobState(uint256 jobId) external view returns (JobStatus status, uint32 attempt, uint256 modelId);
+
+    /// @notice A language-model job's layout (docs/LLM_INT.md §8.1): its prompt length P and token budget `maxNew`,
+    /// and the current result's length G (zero while the job has no result). All zero for a tensor job. Reverts
+    /// `UnknownJob` for an id never posted.
+    function llmLayout(uint256 jobId) external view returns (LlmLayout memory);
 
     /// @notice The callback gas limit of a job posted with `postJobWithCallback`; zero for a job without a callback.
     function callbackGasLimit(uint256 jobId) external view returns (uint32);

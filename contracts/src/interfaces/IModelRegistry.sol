@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 pragma solidity 0.8.37;
 
-import {Model, ModelStatus, TensorShape} from "../lib/Types.sol";
+import {LlmConfig, Model, ModelKind, ModelStatus, TensorShape} from "../lib/Types.sol";
 
 /// @title IModelRegistry
 /// @notice Lists models (PROTOCOL §5.1). An owner registers a model root, then publishes every leaf of every
@@ -18,6 +18,19 @@ interface IModelRegistry {
         TensorShape input,
         int8 inputZero,
         TensorShape output,
+        uint256 fee,
+        uint16 royaltyBps,
+        string uri
+    );
+
+    /// @notice A language model was registered (status Pending, kind Llm, docs/LLM_INT.md §9.1): its ops are the
+    /// `opCount = 1 + 19·blocks + 4` ops of its pass program, published and sealed as a tensor model's are.
+    event LlmRegistered(
+        uint256 indexed modelId,
+        address indexed owner,
+        bytes32 root,
+        uint32 opCount,
+        LlmConfig config,
         uint256 fee,
         uint16 royaltyBps,
         string uri
@@ -63,6 +76,20 @@ interface IModelRegistry {
         string calldata uri
     ) external returns (uint256 modelId);
 
+    /// @notice Registers a language model as Pending, owned by the caller (docs/LLM_INT.md §9.1). Its root is
+    /// `keccak256(0x02 ‖ 0x05 ‖ "LLM1" ‖ the nine u32 of config ‖ merkle(0x05, leaf(0x05, opRoot_o)))`; op o's tree
+    /// holds its spec (`code u8 | o u16 | …`) and the rows its elements read. Reverts `InvalidLlmConfig` unless every
+    /// one-step witness of the model fits the caps: 1 ≤ blocks, `1 + 19·blocks + 4` ≤ MAX_OPS, hidden, ffn and
+    /// heads·headDim in 1..8192, an even headDim, kvHeads ≥ 1 dividing heads, vocab in 1..2^18, context in 1..1024
+    /// and eos < vocab.
+    /// @param fee Fee per job, in wei.
+    /// @param royaltyBps Owner's share of each fee, in basis points (≤ 10_000).
+    /// @param uri Where the model file can be found (informational).
+    /// @return modelId The new model's id; ids start at 1.
+    function registerLlm(bytes32 root, LlmConfig calldata config, uint256 fee, uint16 royaltyBps, string calldata uri)
+        external
+        returns (uint256 modelId);
+
     /// @notice Appends leaves to op `op`'s tree; each datum is hashed as leaf(0x04, data). Owner only,
     /// Pending only, and `op` must be the op being published (ops are published in order 0..n−1).
     /// The first leaf of an op (its spec, PROTOCOL §3.1) is also stored, readable with `opSpec` once it is sealed.
@@ -95,7 +122,8 @@ interface IModelRegistry {
 
     /// @notice What a market needs to post a job, without the uri (cheaper than `getModel`): an input has
     /// `input.h·input.w·input.c` bytes in rows of `input.c`, an output likewise for `output`. `status` is a
-    /// `ModelStatus` (ABI `uint8`): 0 None, 1 Pending, 2 Active, 3 Retired.
+    /// `ModelStatus` (ABI `uint8`): 0 None, 1 Pending, 2 Active, 3 Retired. `kind` is a `ModelKind` (ABI `uint8`):
+    /// 0 Tensor, 1 Llm; a language model's shapes are zero (its jobs are token ids, read `llmConfig`).
     function modelTerms(uint256 modelId)
         external
         view
@@ -105,8 +133,13 @@ interface IModelRegistry {
             TensorShape memory input,
             TensorShape memory output,
             uint256 fee,
-            uint16 royaltyBps
+            uint16 royaltyBps,
+            ModelKind kind
         );
+
+    /// @notice A language model's config (as registered and committed by its root). Reverts `UnknownModel`, or
+    /// `NotLlm` for a tensor model.
+    function llmConfig(uint256 modelId) external view returns (LlmConfig memory);
 
     /// @notice The model's op count n (cheap: unlike `getModel`, it copies no metadata URI). Reverts `UnknownModel`.
     function opCount(uint256 modelId) external view returns (uint32);

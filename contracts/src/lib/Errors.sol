@@ -23,6 +23,17 @@ error RaggedTensor(uint256 length, uint256 rowLen);
 /// @notice No model has this id.
 error UnknownModel(uint256 modelId);
 
+/// @notice A language model's config lets some one-step witness exceed the caps (IModelRegistry.registerLlm lists the
+/// bounds).
+error InvalidLlmConfig(uint32 blocks, uint32 hidden, uint32 ffn, uint32 vocab, uint32 context);
+
+/// @notice The model is a tensor model: it has no language-model config.
+error NotLlm(uint256 modelId);
+
+/// @notice A language model's op `op` was published with a spec leaf that is not the pass program's op `op`
+/// (`code u8 | o u16 | …`, docs/LLM_INT.md §9.1): `expected` is the code op `op` must have.
+error LlmSpecMismatch(uint256 modelId, uint32 op, uint8 expected);
+
 /// @notice Only the model's owner may do this.
 error NotModelOwner(uint256 modelId, address caller);
 
@@ -81,6 +92,22 @@ error JobExpired(uint256 jobId, uint64 deadline);
 
 /// @notice `msg.value` of `submitResult` must be the result bond exactly.
 error WrongBond(uint256 sent, uint256 expected);
+
+/// @notice A language-model job's input must be int32s `[maxNew, ids…]` with at least one id (`length` in bytes).
+error PromptLength(uint256 length);
+
+/// @notice A language-model job needs `maxNew` ≥ 1 and `prompt + maxNew − 1` ≤ the model's context.
+error TokenBudget(uint256 prompt, uint256 maxNew, uint256 context);
+
+/// @notice Prompt token `index` is not in the model's vocabulary.
+error TokenOutOfRange(uint256 index, uint256 token, uint256 vocab);
+
+/// @notice A language model's answer must be 1 to `maxNew` int32 token ids (`length` in bytes).
+error AnswerLength(uint256 length, uint256 maxNew);
+
+/// @notice Answer token `index` cannot be there: outside the vocabulary, an eos before the last token, or a last token
+/// other than eos in an answer shorter than the budget.
+error AnswerToken(uint256 index, uint256 token);
 
 /// @notice The output must have the model's output length `h·w·c` exactly.
 error OutputLengthMismatch(uint256 actual, uint256 expected);

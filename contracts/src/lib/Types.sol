@@ -40,6 +40,9 @@ struct Model {
     uint256 fee;
     /// @dev Where the model file and its metadata can be found (not committed; the chain holds the leaves).
     string uri;
+    /// @dev What the model computes: a tensor network (its shapes above) or a language model (shapes zero, see
+    /// `IModelRegistry.llmConfig`).
+    ModelKind kind;
 }
 
 /// @notice Lifecycle of a job. Open --(submitResult)--> Submitted --(finalize, no game open)--> Settled;
@@ -192,4 +195,36 @@ struct ResultDispute {
     /// @dev What is left of the pool: owed to the moot games not yet claimed, and the division's dust, burned when
     /// the last of them is paid.
     uint256 poolLeft;
+}
+
+/// @notice What a listed model computes, and so how its jobs, results and disputes are shaped. ABI `uint8`: 0 Tensor
+/// (an int8 network over one input tensor, PROTOCOL §2–§6), 1 Llm (a language model generating tokens,
+/// docs/LLM_INT.md §8–§9).
+enum ModelKind {
+    Tensor,
+    Llm
+}
+
+/// @notice A language model's hyper-parameters, as its model root commits them (docs/LLM_INT.md §9.1, in this order).
+/// A pass runs `1 + 19·blocks + 4` ops; `context` bounds a job's positions `P + maxNew − 1`; `eos` ends an answer.
+struct LlmConfig {
+    uint32 blocks;
+    uint32 hidden;
+    uint32 heads;
+    uint32 kvHeads;
+    uint32 headDim;
+    uint32 ffn;
+    uint32 vocab;
+    uint32 context;
+    uint32 eos;
+}
+
+/// @notice Where a language-model job's slots lie (docs/LLM_INT.md §8.1): `prompt` tokens P ≥ 1, the job's token
+/// budget `maxNew` ≥ 1 and the claimed output's length `generated` G (1 ≤ G ≤ maxNew; zero before a result). The
+/// trace has `P + G − 1` passes; slot `1 + p·OPS + o` is what op o of pass p wrote; slot 0 is the input row
+/// `[maxNew, ids…]` and the last slot `1 + (P + G − 1)·OPS` the output row of G token ids (all int32).
+struct LlmLayout {
+    uint32 prompt;
+    uint32 maxNew;
+    uint32 generated;
 }

@@ -319,6 +319,42 @@ export const jobMarketAbi = [
   },
   {
     "type": "function",
+    "name": "llmLayout",
+    "inputs": [
+      {
+        "name": "jobId",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "tuple",
+        "internalType": "struct LlmLayout",
+        "components": [
+          {
+            "name": "prompt",
+            "type": "uint32",
+            "internalType": "uint32"
+          },
+          {
+            "name": "maxNew",
+            "type": "uint32",
+            "internalType": "uint32"
+          },
+          {
+            "name": "generated",
+            "type": "uint32",
+            "internalType": "uint32"
+          }
+        ]
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
     "name": "maxCallbackGas",
     "inputs": [],
     "outputs": [
@@ -782,6 +818,38 @@ export const jobMarketAbi = [
   },
   {
     "type": "error",
+    "name": "AnswerLength",
+    "inputs": [
+      {
+        "name": "length",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "maxNew",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "AnswerToken",
+    "inputs": [
+      {
+        "name": "index",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "token",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "BurnTooLow",
     "inputs": [
       {
@@ -1059,6 +1127,17 @@ export const jobMarketAbi = [
   },
   {
     "type": "error",
+    "name": "PromptLength",
+    "inputs": [
+      {
+        "name": "length",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "RaggedTensor",
     "inputs": [
       {
@@ -1077,6 +1156,48 @@ export const jobMarketAbi = [
     "type": "error",
     "name": "Reentrancy",
     "inputs": []
+  },
+  {
+    "type": "error",
+    "name": "TokenBudget",
+    "inputs": [
+      {
+        "name": "prompt",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "maxNew",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "context",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "TokenOutOfRange",
+    "inputs": [
+      {
+        "name": "index",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "token",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "vocab",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
   },
   {
     "type": "error",

@@ -114,6 +114,77 @@ export const modelRegistryAbi = [
             "name": "uri",
             "type": "string",
             "internalType": "string"
+          },
+          {
+            "name": "kind",
+            "type": "uint8",
+            "internalType": "enum ModelKind"
+          }
+        ]
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "llmConfig",
+    "inputs": [
+      {
+        "name": "modelId",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "tuple",
+        "internalType": "struct LlmConfig",
+        "components": [
+          {
+            "name": "blocks",
+            "type": "uint32",
+            "internalType": "uint32"
+          },
+          {
+            "name": "hidden",
+            "type": "uint32",
+            "internalType": "uint32"
+          },
+          {
+            "name": "heads",
+            "type": "uint32",
+            "internalType": "uint32"
+          },
+          {
+            "name": "kvHeads",
+            "type": "uint32",
+            "internalType": "uint32"
+          },
+          {
+            "name": "headDim",
+            "type": "uint32",
+            "internalType": "uint32"
+          },
+          {
+            "name": "ffn",
+            "type": "uint32",
+            "internalType": "uint32"
+          },
+          {
+            "name": "vocab",
+            "type": "uint32",
+            "internalType": "uint32"
+          },
+          {
+            "name": "context",
+            "type": "uint32",
+            "internalType": "uint32"
+          },
+          {
+            "name": "eos",
+            "type": "uint32",
+            "internalType": "uint32"
           }
         ]
       }
@@ -207,6 +278,11 @@ export const modelRegistryAbi = [
         "name": "royaltyBps",
         "type": "uint16",
         "internalType": "uint16"
+      },
+      {
+        "name": "kind",
+        "type": "uint8",
+        "internalType": "enum ModelKind"
       }
     ],
     "stateMutability": "view"
@@ -323,6 +399,92 @@ export const modelRegistryAbi = [
       }
     ],
     "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "registerLlm",
+    "inputs": [
+      {
+        "name": "root",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "config",
+        "type": "tuple",
+        "internalType": "struct LlmConfig",
+        "components": [
+          {
+            "name": "blocks",
+            "type": "uint32",
+            "internalType": "uint32"
+          },
+          {
+            "name": "hidden",
+            "type": "uint32",
+            "internalType": "uint32"
+          },
+          {
+            "name": "heads",
+            "type": "uint32",
+            "internalType": "uint32"
+          },
+          {
+            "name": "kvHeads",
+            "type": "uint32",
+            "internalType": "uint32"
+          },
+          {
+            "name": "headDim",
+            "type": "uint32",
+            "internalType": "uint32"
+          },
+          {
+            "name": "ffn",
+            "type": "uint32",
+            "internalType": "uint32"
+          },
+          {
+            "name": "vocab",
+            "type": "uint32",
+            "internalType": "uint32"
+          },
+          {
+            "name": "context",
+            "type": "uint32",
+            "internalType": "uint32"
+          },
+          {
+            "name": "eos",
+            "type": "uint32",
+            "internalType": "uint32"
+          }
+        ]
+      },
+      {
+        "name": "fee",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "royaltyBps",
+        "type": "uint16",
+        "internalType": "uint16"
+      },
+      {
+        "name": "uri",
+        "type": "string",
+        "internalType": "string"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "modelId",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
     "stateMutability": "nonpayable"
   },
   {
@@ -479,6 +641,108 @@ export const modelRegistryAbi = [
     ],
     "outputs": [],
     "stateMutability": "nonpayable"
+  },
+  {
+    "type": "event",
+    "name": "LlmRegistered",
+    "inputs": [
+      {
+        "name": "modelId",
+        "type": "uint256",
+        "indexed": true,
+        "internalType": "uint256"
+      },
+      {
+        "name": "owner",
+        "type": "address",
+        "indexed": true,
+        "internalType": "address"
+      },
+      {
+        "name": "root",
+        "type": "bytes32",
+        "indexed": false,
+        "internalType": "bytes32"
+      },
+      {
+        "name": "opCount",
+        "type": "uint32",
+        "indexed": false,
+        "internalType": "uint32"
+      },
+      {
+        "name": "config",
+        "type": "tuple",
+        "indexed": false,
+        "internalType": "struct LlmConfig",
+        "components": [
+          {
+            "name": "blocks",
+            "type": "uint32",
+            "internalType": "uint32"
+          },
+          {
+            "name": "hidden",
+            "type": "uint32",
+            "internalType": "uint32"
+          },
+          {
+            "name": "heads",
+            "type": "uint32",
+            "internalType": "uint32"
+          },
+          {
+            "name": "kvHeads",
+            "type": "uint32",
+            "internalType": "uint32"
+          },
+          {
+            "name": "headDim",
+            "type": "uint32",
+            "internalType": "uint32"
+          },
+          {
+            "name": "ffn",
+            "type": "uint32",
+            "internalType": "uint32"
+          },
+          {
+            "name": "vocab",
+            "type": "uint32",
+            "internalType": "uint32"
+          },
+          {
+            "name": "context",
+            "type": "uint32",
+            "internalType": "uint32"
+          },
+          {
+            "name": "eos",
+            "type": "uint32",
+            "internalType": "uint32"
+          }
+        ]
+      },
+      {
+        "name": "fee",
+        "type": "uint256",
+        "indexed": false,
+        "internalType": "uint256"
+      },
+      {
+        "name": "royaltyBps",
+        "type": "uint16",
+        "indexed": false,
+        "internalType": "uint16"
+      },
+      {
+        "name": "uri",
+        "type": "string",
+        "indexed": false,
+        "internalType": "string"
+      }
+    ],
+    "anonymous": false
   },
   {
     "type": "event",
@@ -745,6 +1009,37 @@ export const modelRegistryAbi = [
   },
   {
     "type": "error",
+    "name": "InvalidLlmConfig",
+    "inputs": [
+      {
+        "name": "blocks",
+        "type": "uint32",
+        "internalType": "uint32"
+      },
+      {
+        "name": "hidden",
+        "type": "uint32",
+        "internalType": "uint32"
+      },
+      {
+        "name": "ffn",
+        "type": "uint32",
+        "internalType": "uint32"
+      },
+      {
+        "name": "vocab",
+        "type": "uint32",
+        "internalType": "uint32"
+      },
+      {
+        "name": "context",
+        "type": "uint32",
+        "internalType": "uint32"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "InvalidModelShape",
     "inputs": [
       {
@@ -761,6 +1056,27 @@ export const modelRegistryAbi = [
         "name": "outputLen",
         "type": "uint64",
         "internalType": "uint64"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "LlmSpecMismatch",
+    "inputs": [
+      {
+        "name": "modelId",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "op",
+        "type": "uint32",
+        "internalType": "uint32"
+      },
+      {
+        "name": "expected",
+        "type": "uint8",
+        "internalType": "uint8"
       }
     ]
   },
@@ -820,6 +1136,17 @@ export const modelRegistryAbi = [
         "name": "op",
         "type": "uint32",
         "internalType": "uint32"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "NotLlm",
+    "inputs": [
+      {
+        "name": "modelId",
+        "type": "uint256",
+        "internalType": "uint256"
       }
     ]
   },
