@@ -24,6 +24,9 @@ interface IJobMarket {
     /// @notice `postJob`/`postJobWithCallback`: no model has this id (from `ModelRegistry.modelTerms`).
     error UnknownModel(uint256 modelId);
 
+    /// @notice From `ModelRegistry.llmConfig`, read only for language models (so never raised): not a language model.
+    error NotLlm(uint256 modelId);
+
     /// @notice Constructor: the prover address is zero (from the `DisputeGame` constructor).
     error ZeroProver();
 

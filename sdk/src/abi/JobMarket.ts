@@ -1090,6 +1090,17 @@ export const jobMarketAbi = [
   },
   {
     "type": "error",
+    "name": "NotLlm",
+    "inputs": [
+      {
+        "name": "modelId",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "NothingToWithdraw",
     "inputs": []
   },
