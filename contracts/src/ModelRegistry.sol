@@ -200,9 +200,7 @@ contract ModelRegistry is IModelRegistry {
             bytes32 opsRoot = p.modelTree.root(LibMerkle.TAG_MODEL, LibModel.MODEL_PAD_LEAF);
             bytes32 computed = model.kind == ModelKind.Llm
                 ? LibLlmTrace.modelRoot(_llmConfigs[modelId], opsRoot)
-                : LibModel.modelRoot(
-                    model.opCount, _inputShape(model), model.inputZero, _outputShape(model), opsRoot
-                );
+                : LibModel.modelRoot(model.opCount, _inputShape(model), model.inputZero, _outputShape(model), opsRoot);
             // INVARIANT: a model is Active only if its published leaves reproduce the registered root.
             if (computed != model.root) revert ModelRootMismatch(computed, model.root);
             model.status = ModelStatus.Active;
@@ -274,15 +272,16 @@ contract ModelRegistry is IModelRegistry {
         )
     {
         ModelRecord storage model = _requireModel(modelId);
-        return (
-            model.status,
-            model.owner,
-            _inputShape(model),
-            _outputShape(model),
-            model.fee,
-            model.royaltyBps,
-            model.kind
-        );
+        return
+            (
+                model.status,
+                model.owner,
+                _inputShape(model),
+                _outputShape(model),
+                model.fee,
+                model.royaltyBps,
+                model.kind
+            );
     }
 
     /// @inheritdoc IModelRegistry

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 pragma solidity 0.8.37;
 
-import {IModelRegistry} from "./IModelRegistry.sol";
 import {LlmLayout} from "../lib/Types.sol";
+import {IModelRegistry} from "./IModelRegistry.sol";
 
 /// @notice An operand slot's tensor root and its path in the defender's final state σ_n (n + 1 leaves, tag 0x02).
 struct LlmSlotProof {

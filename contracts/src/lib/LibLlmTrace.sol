@@ -162,7 +162,12 @@ library LibLlmTrace {
     function geometry(LlmConfig memory c, LlmLayout memory l, uint256 s) internal pure returns (SlotGeometry memory g) {
         if (s == 0 || s == outputSlot(c, l)) {
             return SlotGeometry({
-                pass: 0, op: OUTSIDE, rows: 1, cols: s == 0 ? 1 + uint256(l.prompt) : l.generated, width: 4, signed: true
+                pass: 0,
+                op: OUTSIDE,
+                rows: 1,
+                cols: s == 0 ? 1 + uint256(l.prompt) : l.generated,
+                width: 4,
+                signed: true
             });
         }
         uint256 n = ops(c);
