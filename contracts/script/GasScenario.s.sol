@@ -31,7 +31,9 @@ contract GasScenario {
 
         vm.startBroadcast(OWNER_KEY);
         ModelRegistry registry = new ModelRegistry();
-        JobMarket market = new JobMarket(registry, IOneStepProver(address(0x5eed)), Configs.market(0, 0.1 ether));
+        JobMarket market = new JobMarket(
+            registry, IOneStepProver(address(0x5eed)), Configs.NO_LLM_PROVER, Configs.market(0, 0.1 ether)
+        );
         uint256 smallId = _publish(registry, small);
         uint256 largeId = _publish(registry, large);
         vm.stopBroadcast();

@@ -3,6 +3,7 @@ pragma solidity 0.8.37;
 
 import {IDisputeGame} from "./interfaces/IDisputeGame.sol";
 import {IJobMarket} from "./interfaces/IJobMarket.sol";
+import {ILlmStepProver, LlmWitness} from "./interfaces/ILlmStepProver.sol";
 import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
 import {IOneStepProver, StepWitness} from "./interfaces/IOneStepProver.sol";
 import {
@@ -12,6 +13,7 @@ import {
     ChallengerOutOfTime,
     DefenderOutOfTime,
     GameNotActive,
+    MisalignedElement,
     NoDispute,
     NotChallenger,
     NotMarket,
@@ -26,11 +28,13 @@ import {
     StaleMove,
     UnknownGame,
     WrongBond,
+    WrongModelKind,
     WrongPhase,
     ZeroClockExtension,
     ZeroProver
 } from "./lib/Errors.sol";
 import {Guarded} from "./lib/Guarded.sol";
+import {LibLlmTrace, SlotGeometry} from "./lib/LibLlmTrace.sol";
 import {LibMerkle} from "./lib/LibMerkle.sol";
 import {LibOp} from "./lib/LibOp.sol";
 import {
@@ -39,7 +43,9 @@ import {
     GameStatus,
     Job,
     JobStatus,
+    LlmLayout,
     MarketConfig,
+    ModelKind,
     ResultDispute,
     RevealKind,
     TensorShape,
@@ -49,7 +55,9 @@ import {
 /// @title DisputeGame
 /// @notice The walk game of PROTOCOL §6 over the results of the market that deploys it: down the defender's final
 /// state σ_n to the first slot the challenger disputes, down that slot's tensor to one leaf, then one element
-/// recomputed on chain. The market keeps the jobs and the one ledger of credits; this contract keeps the games.
+/// recomputed on chain. Results of language models (docs/LLM_INT.md §9) are walked the same way over their trace's
+/// geometry (`LibLlmTrace`: the slot count and each slot's rows, columns and element width follow from the job's layout)
+/// and their element is proven by `llmProver` (`stepLlm`). The market keeps the jobs and the one ledger of credits; this contract keeps the games.
 /// @dev Money: `address(this).balance` == Σ bond of Active games + Σ `poolLeft` of overturned results + `burned`.
 /// A challenge brings a bond in; `market.overturn` sends the worker's bond in (burned part to `burned`, the rest to
 /// the pool); every payment leaves through `market.creditFromGame`, by exactly what it takes off a term. The pool's
@@ -91,6 +99,9 @@ contract DisputeGame is IDisputeGame, Guarded {
     /// @inheritdoc IDisputeGame
     IOneStepProver public immutable prover;
 
+    /// @inheritdoc IDisputeGame
+    ILlmStepProver public immutable llmProver;
+
     /// @notice The market's challenge window (a copy: games open while `block.timestamp < submittedAt + window`).
     uint64 internal immutable challengeWindow;
 
@@ -123,9 +134,14 @@ contract DisputeGame is IDisputeGame, Guarded {
     mapping(bytes32 result => mapping(bytes32 leaf => Revealed)) internal _leaves;
 
     /// @notice Deployed by the market (`msg.sender`), whose results it disputes and whose ledger it credits.
-    constructor(IModelRegistry registry_, IOneStepProver prover_, MarketConfig memory config) {
-        // INVARIANT: phase Step can always be decided.
-        if (address(prover_) == address(0)) revert ZeroProver();
+    constructor(
+        IModelRegistry registry_,
+        IOneStepProver prover_,
+        ILlmStepProver llmProver_,
+        MarketConfig memory config
+    ) {
+        // INVARIANT: phase Step can always be decided, for both kinds of model.
+        if (address(prover_) == address(0) || address(llmProver_) == address(0)) revert ZeroProver();
         // INVARIANT: at least half of every losing bond is burned (self-challenges and sock puppets lose money).
         if (config.burnBps < MIN_BURN_BPS || config.burnBps > BPS) revert BurnTooLow(config.burnBps, MIN_BURN_BPS);
         // INVARIANT: every move has time to land (in production the clocks must also exceed the chain's
@@ -137,6 +153,7 @@ contract DisputeGame is IDisputeGame, Guarded {
         market = IJobMarket(msg.sender);
         registry = registry_;
         prover = prover_;
+        llmProver = llmProver_;
         challengeWindow = config.challengeWindow;
         challengeBond = config.challengeBond;
         gameClock = config.gameClock;
@@ -169,7 +186,7 @@ contract DisputeGame is IDisputeGame, Guarded {
         if (msg.sender == job.worker) revert SelfChallenge(jobId);
 
         ResultDispute storage d = _disputes[_resultKey(jobId, job.attempt)];
-        if (d.opCount == 0) d.opCount = registry.opCount(job.modelId);
+        if (d.opCount == 0) _describe(d, jobId, job.modelId);
         d.openGames += 1;
 
         gameId = ++gameCount;
@@ -263,6 +280,11 @@ contract DisputeGame is IDisputeGame, Guarded {
         // INVARIANT: an element is named only in a revealed tensor leaf, and inside it.
         if (g.phase != GamePhase.Tensor || g.depth != g.leafDepth) revert WrongPhase(gameId, g.phase);
         if (offset >= LEAF_BYTES) revert OffsetOutOfRange(offset);
+        if (_disputes[_resultKey(g.jobId, g.attempt)].kind == ModelKind.Llm) {
+            (,, SlotGeometry memory geo) = _llmSlot(g.jobId, g.slot);
+            // INVARIANT: a language model's element is named by its first byte (its leaves hold 2- or 4-byte values).
+            if (offset % geo.width != 0) revert MisalignedElement(offset, geo.width);
+        }
         g.offset = offset;
         g.phase = GamePhase.Step;
         emit ElementNamed(gameId, offset);
@@ -270,15 +292,7 @@ contract DisputeGame is IDisputeGame, Guarded {
 
     /// @inheritdoc IDisputeGame
     function step(uint256 gameId, StepWitness calldata witness) external nonReentrant {
-        (Game storage g, bytes32 key) = _activeGame(gameId);
-        // INVARIANT: the one step runs only on a named element.
-        if (g.phase != GamePhase.Step) revert WrongPhase(gameId, g.phase);
-        // INVARIANT: the step is the challenger's move, on its clock.
-        if (uint64(block.timestamp) - g.lastMoveAt > _allowance(g.challengerLeft)) revert ChallengerOutOfTime(gameId);
-        // The step is a challenger move too (whoever relays it): the share rule pays for it.
-        g.moves += 1;
-        _disputes[key].activeMoves += 1;
-
+        (Game storage g, bytes32 key) = _stepMove(gameId, ModelKind.Tensor);
         uint32 k = g.slot - 1;
         int8 claimed = int8(uint8(_leaves[key][_position(g, key)].value[g.offset]));
         (,, uint256 modelId) = market.jobState(g.jobId);
@@ -288,6 +302,29 @@ contract DisputeGame is IDisputeGame, Guarded {
         emit StepProven(gameId, k, padding ? type(uint256).max : e, claimed, actual);
         if (claimed != actual) _defenderLoses(gameId, g, key);
         else _challengerLoses(gameId, g, key);
+    }
+
+    /// @inheritdoc IDisputeGame
+    function stepLlm(uint256 gameId, LlmWitness calldata witness) external nonReentrant {
+        (Game storage g, bytes32 key) = _stepMove(gameId, ModelKind.Llm);
+        (,, SlotGeometry memory geo) = _llmSlot(g.jobId, g.slot);
+        int256 claimed = LibLlmTrace.decode(geo, _leaves[key][_position(g, key)].value, g.offset);
+        (bool padding, uint256 e) = LibLlmTrace.elementAt(geo, g.index, g.offset);
+        int256 actual = padding ? int256(0) : _llmTruth(g, key, e, witness);
+        emit LlmStepProven(gameId, g.slot, padding ? type(uint256).max : e, claimed, actual);
+        if (claimed != actual) _defenderLoses(gameId, g, key);
+        else _challengerLoses(gameId, g, key);
+    }
+
+    /// @notice The true value of element `e` of game `g`'s slot, proven from `witness` against the defender's own final
+    /// state (its operand slots, before the slot, are the ones the walk agreed on).
+    function _llmTruth(Game storage g, bytes32 key, uint256 e, LlmWitness calldata witness)
+        internal
+        view
+        returns (int256)
+    {
+        (,, uint256 modelId) = market.jobState(g.jobId);
+        return llmProver.trueElement(modelId, market.llmLayout(g.jobId), _openings[key].value, g.slot, e, witness);
     }
 
     // -----------------------------------------------------------------------------------------------------
@@ -341,12 +378,21 @@ contract DisputeGame is IDisputeGame, Guarded {
             else _defenderLoses(gameId, g, key);
             return;
         }
-        (,, uint256 modelId) = market.jobState(g.jobId);
-        TensorShape memory out = LibOp.outShape(registry.opSpec(modelId, j - 1));
         g.phase = GamePhase.Tensor;
-        g.leafDepth = uint8(LibMerkle.ceilLog2(uint256(out.h) * out.w * _leavesPerRow(out.c)));
+        g.leafDepth = uint8(LibMerkle.ceilLog2(_tensorLeaves(_disputes[key].kind, g.jobId, j)));
         g.depth = 0;
         g.index = 0;
+    }
+
+    /// @notice The leaves of slot `j`'s tensor: a tensor model's op j − 1's output, or a language model's slot geometry.
+    function _tensorLeaves(ModelKind kind, uint256 jobId, uint32 j) internal view returns (uint256) {
+        if (kind == ModelKind.Llm) {
+            (,, SlotGeometry memory geo) = _llmSlot(jobId, j);
+            return geo.rows * LibLlmTrace.leavesPerRow(geo);
+        }
+        (,, uint256 modelId) = market.jobState(jobId);
+        TensorShape memory out = LibOp.outShape(registry.opSpec(modelId, j - 1));
+        return uint256(out.h) * out.w * _leavesPerRow(out.c);
     }
 
     /// @notice The challenger lost: `burnBps` of its bond is burned, the rest goes to the defender.
@@ -495,6 +541,45 @@ contract DisputeGame is IDisputeGame, Guarded {
         key = _resultKey(g.jobId, g.attempt);
         // INVARIANT: once a result is overturned its other games can only be claimed as moot.
         if (_disputes[key].overturned) revert ResultOverturnedAlready(g.jobId, g.attempt);
+    }
+
+    /// @notice Records what result `jobId`'s games walk, at its first challenge: the model's kind and the final state's
+    /// last slot n (a tensor model's op count; a language model's output slot, from the job's layout).
+    function _describe(ResultDispute storage d, uint256 jobId, uint256 modelId) internal {
+        LlmLayout memory jobLayout = market.llmLayout(jobId);
+        if (jobLayout.prompt == 0) {
+            d.opCount = registry.opCount(modelId);
+            return;
+        }
+        d.kind = ModelKind.Llm;
+        // casting to 'uint32' is safe because n < (2 · MAX_CONTEXT) · MAX_OPS < 2^31 (registry and market bounds).
+        // forge-lint: disable-next-line(unsafe-typecast)
+        d.opCount = uint32(LibLlmTrace.outputSlot(registry.llmConfig(modelId), jobLayout));
+    }
+
+    /// @notice A language-model job's model, layout and the geometry of its slot `slot`.
+    function _llmSlot(uint256 jobId, uint256 slot)
+        internal
+        view
+        returns (uint256 modelId, LlmLayout memory jobLayout, SlotGeometry memory geo)
+    {
+        (,, modelId) = market.jobState(jobId);
+        jobLayout = market.llmLayout(jobId);
+        geo = llmProver.slotGeometry(modelId, jobLayout, slot);
+    }
+
+    /// @notice Checks the step of game `gameId` (phase Step, a result of a `kind` model, on the challenger's clock) and
+    /// counts it as a challenger move (whoever relays it: the share rule pays for it).
+    function _stepMove(uint256 gameId, ModelKind kind) internal returns (Game storage g, bytes32 key) {
+        (g, key) = _activeGame(gameId);
+        // INVARIANT: the one step runs only on a named element.
+        if (g.phase != GamePhase.Step) revert WrongPhase(gameId, g.phase);
+        // INVARIANT: each kind of model's element is computed by its own prover.
+        if (_disputes[key].kind != kind) revert WrongModelKind(gameId, _disputes[key].kind);
+        // INVARIANT: the step is the challenger's move, on its clock.
+        if (uint64(block.timestamp) - g.lastMoveAt > _allowance(g.challengerLeft)) revert ChallengerOutOfTime(gameId);
+        g.moves += 1;
+        _disputes[key].activeMoves += 1;
     }
 
     /// @notice Checks a challenger walk move (`move` names the position, the game is walking, the defender's data is

@@ -4,6 +4,7 @@ pragma solidity 0.8.37;
 import {DisputeGame} from "./DisputeGame.sol";
 import {IDisputeGame} from "./interfaces/IDisputeGame.sol";
 import {IJobMarket} from "./interfaces/IJobMarket.sol";
+import {ILlmStepProver} from "./interfaces/ILlmStepProver.sol";
 import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
 import {IOneStepProver} from "./interfaces/IOneStepProver.sol";
 import {IVouchConsumer} from "./interfaces/IVouchConsumer.sol";
@@ -87,13 +88,18 @@ contract JobMarket is IJobMarket, Guarded {
     mapping(uint256 jobId => bytes) internal _callbackOutput;
 
     /// @notice Deploys the market and its dispute game (which checks the game parameters of `config`).
-    constructor(IModelRegistry registry_, IOneStepProver prover_, MarketConfig memory config) {
+    constructor(
+        IModelRegistry registry_,
+        IOneStepProver prover_,
+        ILlmStepProver llmProver_,
+        MarketConfig memory config
+    ) {
         // INVARIANT: the market always has a registry to read models from.
         if (address(registry_) == address(0)) revert ZeroRegistry();
         registry = registry_;
         challengeWindow = config.challengeWindow;
         resultBond = config.resultBond;
-        game = new DisputeGame(registry_, prover_, config);
+        game = new DisputeGame(registry_, prover_, llmProver_, config);
     }
 
     modifier onlyGame() {

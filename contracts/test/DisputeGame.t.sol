@@ -103,7 +103,7 @@ abstract contract DisputeGameFixture is GameDriver {
         vm.warp(START);
         registry = new ModelRegistry();
         prover = new OneStepProver(registry);
-        useMarket(new JobMarket(registry, prover, Configs.market(WINDOW, BOND)));
+        useMarket(new JobMarket(registry, prover, Configs.NO_LLM_PROVER, Configs.market(WINDOW, BOND)));
         owner = _account("owner");
         poster = _account("poster");
         worker = _account("worker");
@@ -365,43 +365,43 @@ contract DisputeGameTest is DisputeGameFixture {
 
     function test_constructor_zeroProver_reverts() public {
         vm.expectRevert(abi.encodeWithSelector(ZeroProver.selector));
-        new JobMarket(registry, IOneStepProver(address(0)), Configs.market(WINDOW, BOND));
+        new JobMarket(registry, IOneStepProver(address(0)), Configs.NO_LLM_PROVER, Configs.market(WINDOW, BOND));
     }
 
     function test_constructor_burnBelowHalf_reverts() public {
         MarketConfig memory c = Configs.market(WINDOW, BOND);
         c.burnBps = 4999;
         vm.expectRevert(abi.encodeWithSelector(BurnTooLow.selector, uint16(4999), uint16(5000)));
-        new JobMarket(registry, prover, c);
+        new JobMarket(registry, prover, Configs.NO_LLM_PROVER, c);
     }
 
     function test_constructor_burnAboveAll_reverts() public {
         MarketConfig memory c = Configs.market(WINDOW, BOND);
         c.burnBps = 10_001;
         vm.expectRevert(abi.encodeWithSelector(BurnTooLow.selector, uint16(10_001), uint16(5000)));
-        new JobMarket(registry, prover, c);
+        new JobMarket(registry, prover, Configs.NO_LLM_PROVER, c);
     }
 
     function test_constructor_zeroClockExtension_reverts() public {
         MarketConfig memory c = Configs.market(WINDOW, BOND);
         c.clockExtension = 0;
         vm.expectRevert(abi.encodeWithSelector(ZeroClockExtension.selector));
-        new JobMarket(registry, prover, c);
+        new JobMarket(registry, prover, Configs.NO_LLM_PROVER, c);
     }
 
     function test_constructor_resultBondTooLarge_reverts() public {
         uint256 tooLarge = uint256(type(uint128).max) + 1;
         vm.expectRevert(abi.encodeWithSelector(AmountTooLarge.selector, tooLarge));
-        new JobMarket(registry, prover, Configs.market(WINDOW, tooLarge));
+        new JobMarket(registry, prover, Configs.NO_LLM_PROVER, Configs.market(WINDOW, tooLarge));
     }
 
     function test_constructor_moveRewardTooLarge_reverts() public {
         MarketConfig memory c = Configs.market(WINDOW, BOND);
         c.moveReward = uint256(type(uint128).max) + 1;
         vm.expectRevert(abi.encodeWithSelector(AmountTooLarge.selector, c.moveReward));
-        new JobMarket(registry, prover, c);
+        new JobMarket(registry, prover, Configs.NO_LLM_PROVER, c);
         c.moveReward = type(uint128).max;
-        new JobMarket(registry, prover, c);
+        new JobMarket(registry, prover, Configs.NO_LLM_PROVER, c);
     }
 
     function test_constructor_gameGetters_succeeds() public view {

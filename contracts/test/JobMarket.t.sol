@@ -54,7 +54,9 @@ abstract contract JobMarketFixture is Base {
     function setUp() public virtual {
         vm.warp(START);
         registry = new ModelRegistry();
-        market = new JobMarket(registry, IOneStepProver(address(0x5eed)), Configs.market(WINDOW, BOND));
+        market = new JobMarket(
+            registry, IOneStepProver(address(0x5eed)), Configs.NO_LLM_PROVER, Configs.market(WINDOW, BOND)
+        );
         owner = makeAddr("owner");
         poster = makeAddr("poster");
         worker = makeAddr("worker");
@@ -101,7 +103,12 @@ contract JobMarketTest is JobMarketFixture {
 
     function test_constructor_zeroRegistry_reverts() public {
         vm.expectRevert(abi.encodeWithSelector(ZeroRegistry.selector));
-        new JobMarket(IModelRegistry(address(0)), IOneStepProver(address(0x5eed)), Configs.market(WINDOW, BOND));
+        new JobMarket(
+            IModelRegistry(address(0)),
+            IOneStepProver(address(0x5eed)),
+            Configs.NO_LLM_PROVER,
+            Configs.market(WINDOW, BOND)
+        );
     }
 
     function test_constructor_getters_succeeds() public view {

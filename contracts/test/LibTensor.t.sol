@@ -18,7 +18,12 @@ contract LibTensorTest is Base {
 
     function setUp() public {
         // tensorRoot is pure: any nonzero registry address will do.
-        market = new JobMarket(IModelRegistry(address(0xbeef)), IOneStepProver(address(0xbeef)), Configs.market(1, 1));
+        market = new JobMarket(
+            IModelRegistry(address(0xbeef)),
+            IOneStepProver(address(0xbeef)),
+            Configs.NO_LLM_PROVER,
+            Configs.market(1, 1)
+        );
     }
 
     function test_tensorRoot_threeBytes_succeeds() public view {

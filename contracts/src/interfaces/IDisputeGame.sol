@@ -3,6 +3,7 @@ pragma solidity 0.8.37;
 
 import {Game, GamePhase, GameStatus, ModelStatus, ResultDispute, RevealKind, Tree} from "../lib/Types.sol";
 import {IJobMarket} from "./IJobMarket.sol";
+import {ILlmStepProver, LlmWitness} from "./ILlmStepProver.sol";
 import {IOneStepProver, StepWitness} from "./IOneStepProver.sol";
 
 /// @title IDisputeGame
@@ -136,6 +137,11 @@ interface IDisputeGame {
     /// defender's. `element` is its index, or `type(uint256).max` for a padding element (true value 0).
     event StepProven(uint256 indexed gameId, uint32 k, uint256 element, int8 claimed, int8 actual);
 
+    /// @notice The contract computed the named element of a language model's slot `slot` (docs/LLM_INT.md §8): `actual`
+    /// is its true value, `claimed` the defender's. `element` is its row-major index in the slot, or
+    /// `type(uint256).max` for a padding element (true value 0).
+    event LlmStepProven(uint256 indexed gameId, uint32 slot, uint256 element, int256 claimed, int256 actual);
+
     /// @notice Game `gameId` ended with `status`; `challengerPaid` and `defenderPaid` were credited, `burned` burned.
     /// `status` is a `GameStatus` (ABI `uint8`): 2 ChallengerWon, 3 DefenderWon, 4 Moot.
     event GameResolved(
@@ -151,6 +157,9 @@ interface IDisputeGame {
 
     /// @notice The one-step executor of phase Step.
     function prover() external view returns (IOneStepProver);
+
+    /// @notice The prover that computes one element of a language model's trace (`stepLlm`).
+    function llmProver() external view returns (ILlmStepProver);
 
     /// @notice The bond, in wei, a challenger escrows with every game.
     function challengeBond() external view returns (uint256);
@@ -200,12 +209,19 @@ interface IDisputeGame {
     function pick(uint256 gameId, uint32 move, bool right) external;
 
     /// @notice Challenger only, phase Tensor at the leaf: names the element at byte `offset` (< 32) of the revealed leaf.
+    /// A language model's leaves hold 2- or 4-byte elements: `offset` must be the first byte of one
+    /// (`MisalignedElement`).
     function nameElement(uint256 gameId, uint32 move, uint8 offset) external;
 
     /// @notice Phase Step, on the challenger's clock, callable by anyone (payouts go to the game's parties): computes
     /// the named element from the defender's final state and `witness`, and resolves the game. A padding element needs
     /// no witness (its true value is 0).
     function step(uint256 gameId, StepWitness calldata witness) external;
+
+    /// @notice `step` for a result of a language model (docs/LLM_INT.md §9): the named element's true value from the
+    /// defender's final state and `witness`, computed by `llmProver`; resolves the game. `step` and `stepLlm` each
+    /// refuse the other kind's games (`WrongModelKind`).
+    function stepLlm(uint256 gameId, LlmWitness calldata witness) external;
 
     /// @notice Resolves a game whose side to move has run out of time: that side loses. Anyone.
     function timeout(uint256 gameId) external;

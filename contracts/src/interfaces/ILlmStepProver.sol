@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 pragma solidity 0.8.37;
 
+import {SlotGeometry} from "../lib/LibLlmTrace.sol";
 import {LlmLayout} from "../lib/Types.sol";
 import {IModelRegistry} from "./IModelRegistry.sol";
 
@@ -45,6 +46,13 @@ struct LlmWitness {
 interface ILlmStepProver {
     /// @notice The registry whose LLM configs and op roots the prover reads.
     function registry() external view returns (IModelRegistry);
+
+    /// @notice The geometry of slot `slot` (0 ≤ slot ≤ n) of model `modelId`'s trace laid out by `trace`
+    /// (`LibLlmTrace.geometry` over the model's registered config): its pass and op, rows, columns and element width.
+    function slotGeometry(uint256 modelId, LlmLayout calldata trace, uint256 slot)
+        external
+        view
+        returns (SlotGeometry memory);
 
     /// @notice The true value of element `e` (row-major) of slot `slot` (1 ≤ slot ≤ n) of model `modelId`'s trace
     /// laid out by `trace`, when the defender's final state is `finalState`.

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 pragma solidity 0.8.37;
 
-import {GamePhase, GameStatus, JobStatus, ModelStatus, RevealKind} from "./Types.sol";
+import {GamePhase, GameStatus, JobStatus, ModelKind, ModelStatus, RevealKind} from "./Types.sol";
 
 // ---------------------------------------------------------------------------------------------------------
 // Merkle commitments
@@ -92,6 +92,13 @@ error JobExpired(uint256 jobId, uint64 deadline);
 
 /// @notice `msg.value` of `submitResult` must be the result bond exactly.
 error WrongBond(uint256 sent, uint256 expected);
+
+/// @notice A language model's element is named by the first of its `width` bytes: `offset` must be a multiple of it.
+error MisalignedElement(uint8 offset, uint8 width);
+
+/// @notice The step was sent to the prover of the other kind of model (`step` for tensor models, `stepLlm` for
+/// language models); `kind` is the disputed model's (ABI `uint8`: 0 Tensor, 1 Llm).
+error WrongModelKind(uint256 gameId, ModelKind kind);
 
 /// @notice A language-model job's input must be int32s `[maxNew, ids…]` with at least one id (`length` in bytes).
 error PromptLength(uint256 length);

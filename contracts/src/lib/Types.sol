@@ -180,8 +180,11 @@ struct Game {
 
 /// @notice The dispute state of one result (job, attempt), shared by all its games.
 struct ResultDispute {
-    /// @dev The model's op count n (the final state has n + 1 slots); zero until the first challenge.
+    /// @dev The final state's last slot n (it has n + 1 slots): a tensor model's op count, a language model's output
+    /// slot `1 + (P + G − 1)·OPS`; zero until the first challenge.
     uint32 opCount;
+    /// @dev The disputed model's kind (which prover computes the step, how slots are shaped).
+    ModelKind kind;
     /// @dev Games on this result that are still Active.
     uint32 openGames;
     /// @dev Set when the worker lost a game: the job re-opened and every other Active game is Moot.

@@ -621,7 +621,9 @@ contract DisputeSolvencyInvariantTest is Base {
     function setUp() public {
         vm.warp(1_800_000_000);
         ModelRegistry registry = new ModelRegistry();
-        market = new JobMarket(registry, new OneStepProver(registry), Configs.market(2 hours, 0.5 ether));
+        market = new JobMarket(
+            registry, new OneStepProver(registry), Configs.NO_LLM_PROVER, Configs.market(2 hours, 0.5 ether)
+        );
         game = DisputeGame(payable(address(market.game())));
         address owner = makeAddr("owner");
         uint256[2] memory ids;

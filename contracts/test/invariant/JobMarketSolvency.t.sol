@@ -174,7 +174,9 @@ contract JobMarketSolvencyInvariantTest is Base {
     function setUp() public {
         vm.warp(1_800_000_000);
         ModelRegistry registry = new ModelRegistry();
-        market = new JobMarket(registry, IOneStepProver(address(0x5eed)), Configs.market(1 hours, 0.3 ether));
+        market = new JobMarket(
+            registry, IOneStepProver(address(0x5eed)), Configs.NO_LLM_PROVER, Configs.market(1 hours, 0.3 ether)
+        );
         address owner = makeAddr("owner");
         // An image model: inputs are 64 rows of one byte, outputs one row of 10.
         DenseReluModel memory m = ModelFixture.denseRelu(3, ModelFixture.shape(8, 8, 1), 10);
