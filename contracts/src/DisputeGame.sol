@@ -552,7 +552,7 @@ contract DisputeGame is IDisputeGame, Guarded {
             return;
         }
         d.kind = ModelKind.Llm;
-        // casting to 'uint32' is safe because n < (2 · MAX_CONTEXT) · MAX_OPS < 2^31 (registry and market bounds).
+        // casting to 'uint32' is safe because n ≤ 1 + context·OPS < 2^20 (registry and market bounds).
         // forge-lint: disable-next-line(unsafe-typecast)
         d.opCount = uint32(LibLlmTrace.outputSlot(registry.llmConfig(modelId), jobLayout));
     }

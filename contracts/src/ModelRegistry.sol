@@ -135,12 +135,12 @@ contract ModelRegistry is IModelRegistry {
         returns (uint256 modelId)
     {
         // INVARIANT: every one-step witness of a listed language model fits the calldata and gas caps.
-        if (!LibLlmTrace.validConfig(config, LibLimits.MAX_OPS)) {
+        if (!LibLlmTrace.validConfig(config, LibLimits.MAX_STATE_DEPTH)) {
             revert InvalidLlmConfig(config.blocks, config.hidden, config.ffn, config.vocab, config.context);
         }
         // INVARIANT: the royalty never exceeds the fee.
         if (royaltyBps > MAX_ROYALTY_BPS) revert RoyaltyTooHigh(royaltyBps, MAX_ROYALTY_BPS);
-        // casting to 'uint32' is safe because `validConfig` bounds the op count by MAX_OPS < 2^20.
+        // casting to 'uint32' is safe because `validConfig` bounds OPS·context by 2^20.
         // forge-lint: disable-next-line(unsafe-typecast)
         uint32 opCount = uint32(LibLlmTrace.ops(config));
         modelId = ++modelCount;

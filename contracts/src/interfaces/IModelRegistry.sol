@@ -79,9 +79,10 @@ interface IModelRegistry {
     /// @notice Registers a language model as Pending, owned by the caller (docs/LLM_INT.md §9.1). Its root is
     /// `keccak256(0x02 ‖ 0x05 ‖ "LLM1" ‖ the nine u32 of config ‖ merkle(0x05, leaf(0x05, opRoot_o)))`; op o's tree
     /// holds its spec (`code u8 | o u16 | …`) and the rows its elements read. Reverts `InvalidLlmConfig` unless every
-    /// one-step witness of the model fits the caps: 1 ≤ blocks, `1 + 19·blocks + 4` ≤ MAX_OPS, hidden, ffn and
-    /// heads·headDim in 1..8192, an even headDim, kvHeads ≥ 1 dividing heads, vocab in 1..2^18, context in 1..1024
-    /// and eos < vocab.
+    /// one-step witness of the model fits the caps and every game on it the bonds: blocks ≥ 1, hidden, ffn and
+    /// heads·headDim in 1..8192, an even headDim, kvHeads ≥ 1 dividing heads, vocab in 1..2^18, context in 1..1024,
+    /// eos < vocab, and `OPS·context + 2 ≤ 2^20` with `OPS = 1 + 19·blocks + 4` (the longest trace's final state tree
+    /// is at most 20 deep, as a tensor model's).
     /// @param fee Fee per job, in wei.
     /// @param royaltyBps Owner's share of each fee, in basis points (≤ 10_000).
     /// @param uri Where the model file can be found (informational).

@@ -31,6 +31,8 @@ library LibLimits {
     uint256 internal constant MAX_STEP_GAS = 15_000_000;
     /// @notice Most ops of a model: 2^20 − 1, so the state tree (n + 1 leaves) is at most 20 deep.
     uint256 internal constant MAX_OPS = (1 << 20) - 1;
+    /// @notice Deepest final state tree, of a tensor model (`MAX_OPS`) or a language model (its config's longest trace).
+    uint256 internal constant MAX_STATE_DEPTH = 20;
     /// @notice Most elements of any tensor (input, every op's output): 2^22, 4 MiB of int8.
     uint256 internal constant MAX_TENSOR_ELEMENTS = 1 << 22;
     /// @notice Deepest tensor tree: ⌈log2⌉ of at most 2^22 leaves (a tensor has no more leaves than elements).

@@ -76,12 +76,14 @@ library LibLlmTrace {
     /// @notice The most positions of a job (SCORE, SOFTMAX and PV read rows of one element per position).
     uint256 internal constant MAX_CONTEXT = 1024;
 
-    /// @notice Whether every one-step witness of a model of config `c` fits the caps (IModelRegistry.registerLlm).
-    function validConfig(LlmConfig memory c, uint256 maxOps) internal pure returns (bool) {
+    /// @notice Whether every one-step witness of a model of config `c` fits the caps and every game on it the bonds
+    /// (IModelRegistry.registerLlm): besides the widths, a trace of `context` passes has at most `2^stateDepth` state
+    /// leaves (`1 + context·OPS + 1`), so its final state tree is no deeper than a tensor model's.
+    function validConfig(LlmConfig memory c, uint256 stateDepth) internal pure returns (bool) {
         uint256 qWidth = uint256(c.heads) * c.headDim;
-        return c.blocks >= 1 && ops(c) <= maxOps && c.hidden >= 1 && c.hidden <= MAX_WIDTH && c.ffn >= 1
-            && c.ffn <= MAX_WIDTH && qWidth >= 1 && qWidth <= MAX_WIDTH && c.headDim % 2 == 0 && c.kvHeads >= 1
-            && c.heads % c.kvHeads == 0 && c.vocab >= 1 && c.vocab <= MAX_VOCAB && c.context >= 1
+        return c.blocks >= 1 && ops(c) * c.context + 2 <= 1 << stateDepth && c.hidden >= 1 && c.hidden <= MAX_WIDTH
+            && c.ffn >= 1 && c.ffn <= MAX_WIDTH && qWidth >= 1 && qWidth <= MAX_WIDTH && c.headDim % 2 == 0
+            && c.kvHeads >= 1 && c.heads % c.kvHeads == 0 && c.vocab >= 1 && c.vocab <= MAX_VOCAB && c.context >= 1
             && c.context <= MAX_CONTEXT && c.eos < c.vocab;
     }
 
