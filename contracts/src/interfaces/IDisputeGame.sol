@@ -52,6 +52,10 @@ interface IDisputeGame {
     /// @notice Only the market's dispute game may credit accounts from game money or overturn a result.
     error NotGame(address caller);
 
+    /// @notice The model is a tensor model: it has no language-model config (never raised: the game reads the config
+    /// of language models only).
+    error NotLlm(uint256 modelId);
+
     /// @notice Op `k` is not an op of the model (it has `opCount` ops, 0 … opCount − 1).
     error OpOutOfRange(uint256 modelId, uint32 k, uint32 opCount);
 

@@ -16,6 +16,11 @@ export const disputeGameAbi = [
         "internalType": "contract IOneStepProver"
       },
       {
+        "name": "llmProver_",
+        "type": "address",
+        "internalType": "contract ILlmStepProver"
+      },
+      {
         "name": "config",
         "type": "tuple",
         "internalType": "struct MarketConfig",
@@ -214,6 +219,11 @@ export const disputeGameAbi = [
             "internalType": "uint32"
           },
           {
+            "name": "kind",
+            "type": "uint8",
+            "internalType": "enum ModelKind"
+          },
+          {
             "name": "openGames",
             "type": "uint32",
             "internalType": "uint32"
@@ -350,6 +360,19 @@ export const disputeGameAbi = [
             "internalType": "uint64"
           }
         ]
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "llmProver",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "address",
+        "internalType": "contract ILlmStepProver"
       }
     ],
     "stateMutability": "view"
@@ -791,6 +814,102 @@ export const disputeGameAbi = [
   },
   {
     "type": "function",
+    "name": "stepLlm",
+    "inputs": [
+      {
+        "name": "gameId",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "witness",
+        "type": "tuple",
+        "internalType": "struct LlmWitness",
+        "components": [
+          {
+            "name": "slots",
+            "type": "tuple[]",
+            "internalType": "struct LlmSlotProof[]",
+            "components": [
+              {
+                "name": "slot",
+                "type": "uint256",
+                "internalType": "uint256"
+              },
+              {
+                "name": "root",
+                "type": "bytes32",
+                "internalType": "bytes32"
+              },
+              {
+                "name": "path",
+                "type": "bytes32[]",
+                "internalType": "bytes32[]"
+              }
+            ]
+          },
+          {
+            "name": "runs",
+            "type": "tuple[]",
+            "internalType": "struct LlmRunProof[]",
+            "components": [
+              {
+                "name": "slot",
+                "type": "uint256",
+                "internalType": "uint256"
+              },
+              {
+                "name": "firstLeaf",
+                "type": "uint256",
+                "internalType": "uint256"
+              },
+              {
+                "name": "leaves",
+                "type": "bytes32[]",
+                "internalType": "bytes32[]"
+              },
+              {
+                "name": "siblings",
+                "type": "bytes32[]",
+                "internalType": "bytes32[]"
+              }
+            ]
+          },
+          {
+            "name": "params",
+            "type": "tuple[]",
+            "internalType": "struct LlmParamProof[]",
+            "components": [
+              {
+                "name": "op",
+                "type": "uint256",
+                "internalType": "uint256"
+              },
+              {
+                "name": "leaf",
+                "type": "uint256",
+                "internalType": "uint256"
+              },
+              {
+                "name": "data",
+                "type": "bytes",
+                "internalType": "bytes"
+              },
+              {
+                "name": "path",
+                "type": "bytes32[]",
+                "internalType": "bytes32[]"
+              }
+            ]
+          }
+        ]
+      }
+    ],
+    "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
     "name": "timeout",
     "inputs": [
       {
@@ -959,6 +1078,43 @@ export const disputeGameAbi = [
         "type": "bytes32",
         "indexed": false,
         "internalType": "bytes32"
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
+    "name": "LlmStepProven",
+    "inputs": [
+      {
+        "name": "gameId",
+        "type": "uint256",
+        "indexed": true,
+        "internalType": "uint256"
+      },
+      {
+        "name": "slot",
+        "type": "uint32",
+        "indexed": false,
+        "internalType": "uint32"
+      },
+      {
+        "name": "element",
+        "type": "uint256",
+        "indexed": false,
+        "internalType": "uint256"
+      },
+      {
+        "name": "claimed",
+        "type": "int256",
+        "indexed": false,
+        "internalType": "int256"
+      },
+      {
+        "name": "actual",
+        "type": "int256",
+        "indexed": false,
+        "internalType": "int256"
       }
     ],
     "anonymous": false
@@ -1365,6 +1521,22 @@ export const disputeGameAbi = [
   },
   {
     "type": "error",
+    "name": "MisalignedElement",
+    "inputs": [
+      {
+        "name": "offset",
+        "type": "uint8",
+        "internalType": "uint8"
+      },
+      {
+        "name": "width",
+        "type": "uint8",
+        "internalType": "uint8"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "ModelNotActive",
     "inputs": [
       {
@@ -1435,6 +1607,17 @@ export const disputeGameAbi = [
         "name": "caller",
         "type": "address",
         "internalType": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "NotLlm",
+    "inputs": [
+      {
+        "name": "modelId",
+        "type": "uint256",
+        "internalType": "uint256"
       }
     ]
   },
@@ -1893,6 +2076,22 @@ export const disputeGameAbi = [
         "name": "expected",
         "type": "uint256",
         "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "WrongModelKind",
+    "inputs": [
+      {
+        "name": "gameId",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "kind",
+        "type": "uint8",
+        "internalType": "enum ModelKind"
       }
     ]
   },

@@ -16,6 +16,11 @@ export const jobMarketAbi = [
         "internalType": "contract IOneStepProver"
       },
       {
+        "name": "llmProver_",
+        "type": "address",
+        "internalType": "contract ILlmStepProver"
+      },
+      {
         "name": "config",
         "type": "tuple",
         "internalType": "struct MarketConfig",
