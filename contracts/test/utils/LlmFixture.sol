@@ -76,9 +76,8 @@ library LlmFixture {
 
     /// @notice The model root (§9.1): keccak256(0x02 ‖ 0x05 ‖ "LLM1" ‖ the nine u32 of `c` ‖ opsRoot).
     function modelRoot(LlmConfig memory c, bytes32 opsRoot_) internal pure returns (bytes32) {
-        bytes memory config = abi.encodePacked(
-            c.blocks, c.hidden, c.heads, c.kvHeads, c.headDim, c.ffn, c.vocab, c.context, c.eos
-        );
+        bytes memory config =
+            abi.encodePacked(c.blocks, c.hidden, c.heads, c.kvHeads, c.headDim, c.ffn, c.vocab, c.context, c.eos);
         return keccak256(abi.encodePacked(hex"0205", "LLM1", config, opsRoot_));
     }
 
