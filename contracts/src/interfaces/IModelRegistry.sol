@@ -81,7 +81,8 @@ interface IModelRegistry {
     /// holds its spec (`code u8 | o u16 | …`) and the rows its elements read. Reverts `InvalidLlmConfig` unless every
     /// one-step witness of the model fits the caps and every game on it the bonds: blocks ≥ 1, hidden, ffn and
     /// heads·headDim in 1..8192, an even headDim, kvHeads ≥ 1 dividing heads, vocab in 1..2^18, context in 1..1024,
-    /// eos < vocab, and `OPS·context + 2 ≤ 2^20` with `OPS = 1 + 19·blocks + 4` (the longest trace's final state tree
+    /// eos < vocab, `OPS ≤ 2^16` (spec leaves name their op in a u16) and `OPS·context + 2 ≤ 2^20` with
+    /// `OPS = 1 + 19·blocks + 4` (the longest trace's final state tree
     /// is at most 20 deep, as a tensor model's).
     /// @param fee Fee per job, in wei.
     /// @param royaltyBps Owner's share of each fee, in basis points (≤ 10_000).

@@ -73,18 +73,22 @@ library LibLlmTrace {
     /// @notice The largest vocabulary (ARGMAX2 reads one pair per 8192-logit chunk: at most 32).
     uint256 internal constant MAX_VOCAB = 1 << 18;
 
+    /// @notice The most ops of a pass: a spec leaf names its op in a u16 (`code u8 | o u16`).
+    uint256 internal constant MAX_OPS = 1 << 16;
+
     /// @notice The most positions of a job (SCORE, SOFTMAX and PV read rows of one element per position).
     uint256 internal constant MAX_CONTEXT = 1024;
 
     /// @notice Whether every one-step witness of a model of config `c` fits the caps and every game on it the bonds
     /// (IModelRegistry.registerLlm): besides the widths, a trace of `context` passes has at most `2^stateDepth` state
-    /// leaves (`1 + context·OPS + 1`), so its final state tree is no deeper than a tensor model's.
+    /// leaves (`1 + context·OPS + 1`), so its final state tree is no deeper than a tensor model's; and at most 2^16 ops,
+    /// as spec leaves name their op in a u16.
     function validConfig(LlmConfig memory c, uint256 stateDepth) internal pure returns (bool) {
         uint256 qWidth = uint256(c.heads) * c.headDim;
-        return c.blocks >= 1 && ops(c) * c.context + 2 <= 1 << stateDepth && c.hidden >= 1 && c.hidden <= MAX_WIDTH
-            && c.ffn >= 1 && c.ffn <= MAX_WIDTH && qWidth >= 1 && qWidth <= MAX_WIDTH && c.headDim % 2 == 0
-            && c.kvHeads >= 1 && c.heads % c.kvHeads == 0 && c.vocab >= 1 && c.vocab <= MAX_VOCAB && c.context >= 1
-            && c.context <= MAX_CONTEXT && c.eos < c.vocab;
+        return c.blocks >= 1 && ops(c) <= MAX_OPS && ops(c) * c.context + 2 <= 1 << stateDepth && c.hidden >= 1
+            && c.hidden <= MAX_WIDTH && c.ffn >= 1 && c.ffn <= MAX_WIDTH && qWidth >= 1 && qWidth <= MAX_WIDTH
+            && c.headDim % 2 == 0 && c.kvHeads >= 1 && c.heads % c.kvHeads == 0 && c.vocab >= 1 && c.vocab <= MAX_VOCAB
+            && c.context >= 1 && c.context <= MAX_CONTEXT && c.eos < c.vocab;
     }
 
     /// @notice The spec code of op `o` of the pass program.
