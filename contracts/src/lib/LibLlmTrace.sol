@@ -85,7 +85,7 @@ library LibLlmTrace {
     /// as spec leaves name their op in a u16.
     function validConfig(LlmConfig memory c, uint256 stateDepth) internal pure returns (bool) {
         uint256 qWidth = uint256(c.heads) * c.headDim;
-        return c.blocks >= 1 && ops(c) <= MAX_OPS && ops(c) * c.context + 2 <= 1 << stateDepth && c.hidden >= 1
+        return c.blocks >= 1 && ops(c) <= MAX_OPS && ops(c) * c.context + 2 <= 2 ** stateDepth && c.hidden >= 1
             && c.hidden <= MAX_WIDTH && c.ffn >= 1 && c.ffn <= MAX_WIDTH && qWidth >= 1 && qWidth <= MAX_WIDTH
             && c.headDim % 2 == 0 && c.kvHeads >= 1 && c.heads % c.kvHeads == 0 && c.vocab >= 1 && c.vocab <= MAX_VOCAB
             && c.context >= 1 && c.context <= MAX_CONTEXT && c.eos < c.vocab;
@@ -251,6 +251,8 @@ library LibLlmTrace {
         // casting to 'int256' is safe because raw < 2^32.
         // forge-lint: disable-next-line(unsafe-typecast)
         v = int256(raw);
+        // casting to 'int256' is safe because top < 2^32.
+        // forge-lint: disable-next-line(unsafe-typecast)
         if (g.signed && raw >= top) v -= int256(top << 1);
     }
 }
