@@ -186,7 +186,7 @@ fn dispute(
     let offset = challenger.differing_offset(s, pos.index, &bytes).unwrap();
     // nameElement: an aligned offset, and the element it names.
     let width = challenger.shape(s).unwrap().dtype.width();
-    assert_eq!(offset % width, 0);
+    assert!(offset.is_multiple_of(width));
     let element = challenger.element_of_leaf(s, pos.index, offset).unwrap();
     let claimed = challenger.decode(s, &bytes, offset).unwrap();
     // Phase Step: padding is 0, an element is proven against the defender's σ_n.
@@ -596,10 +596,16 @@ fn elements_are_named_by_the_contracts_geometry() {
         // Every element is named by exactly one (leaf, aligned offset), and decodes to its value.
         let mut named = vec![0; shape.rows * shape.cols];
         for leaf in 0..1 << party.tensor_depth(s).unwrap() {
+            // Leaves past the slot's are padding, zero.
+            let bytes = leaves.get(leaf).copied().unwrap_or([0; TENSOR_LEAF_BYTES]);
             for offset in (0..TENSOR_LEAF_BYTES).step_by(width) {
-                if let Element::Index(e) = party.element_of_leaf(s, leaf, offset).unwrap() {
+                let element = party.element_of_leaf(s, leaf, offset).unwrap();
+                if leaf >= leaves.len() {
+                    assert_eq!(element, Element::Padding);
+                }
+                if let Element::Index(e) = element {
                     named[e] += 1;
-                    let value = party.decode(s, &leaves[leaf], offset).unwrap();
+                    let value = party.decode(s, &bytes, offset).unwrap();
                     assert_eq!(value, party.value(s, e).unwrap(), "{op:?} element {e}");
                 }
             }

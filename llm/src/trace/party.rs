@@ -429,7 +429,7 @@ fn check_offset(offset: usize, width: usize) -> Result<()> {
             limit: TENSOR_LEAF_BYTES + 1 - width,
         });
     }
-    if offset % width != 0 {
+    if !offset.is_multiple_of(width) {
         return Err(CoreError::InvalidMove(format!(
             "offset {offset} is not a multiple of the element width {width}"
         )));
