@@ -24,12 +24,16 @@
 //!    a claimed byte that differs loses the defender the game ([`decide_element`]).
 //!
 //! [`Party`] is one side's view of its own run, the same type for the defender (which may be lying)
-//! and the challenger. Everything here is pure: no I/O, no clocks, no chain.
+//! and the challenger. The walks down its trees ([`pick`], [`children_of`], [`walk_to`],
+//! [`check_walk`], [`state_path_beside`]) are free functions of a `MerkleTree`, shared with the
+//! language models' party (`vouch_llm::trace::LmParty`). Everything here is pure: no I/O, no clocks,
+//! no chain.
 
 mod gas;
 mod moves;
 mod party;
 mod position;
+mod tree;
 mod witness;
 
 pub use gas::{
@@ -41,8 +45,9 @@ pub use moves::{
     Opening, StateLeaf, Winner, check_leaf, check_node, check_opening, check_slot, decide_element,
     decide_state_leaf,
 };
-pub use party::{Party, Walk};
+pub use party::Party;
 pub use position::{
     Element, Position, Side, Slot, Tree, element_of_leaf, slot_of_leaf, state_depth, tensor_depth,
 };
+pub use tree::{Walk, check_walk, children_of, node_at, pick, state_path_beside, walk_to};
 pub use witness::{RowProof, SlotProof, StepWitness, verify_step};

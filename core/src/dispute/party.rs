@@ -4,6 +4,7 @@
 use super::{
     moves::Opening,
     position::{Element, Position, Side, element_of_leaf, tensor_depth},
+    tree::{Walk, check_walk, children_of, node_at, pick, state_path_beside, walk_to},
     witness::{RowProof, SlotProof, StepWitness},
 };
 use crate::{
@@ -12,7 +13,7 @@ use crate::{
         tensor_tree_of_leaves, trace_root,
     },
     error::{CoreError, Result},
-    merkle::{MerkleTree, Tag, node_hash},
+    merkle::MerkleTree,
     model::{Model, Op, WeightRow},
     reference::{ElementInputs, element_with},
     shape::Shape,
@@ -27,10 +28,6 @@ use std::{
 
 /// One 32-byte tensor leaf.
 type Leaf = [u8; TENSOR_LEAF_BYTES];
-
-/// The revealed children `(left, right)` of each node on a walk down the state tree, root first: the
-/// defender's values the challenger saw, `D_s` pairs for a walk that reached a leaf.
-pub type Walk = [(B256, B256)];
 
 /// One party's view of a run of a model: every slot tensor, the slot roots and the final state tree
 /// σ_n. The worker defends from its own trace (which may lie), a challenger decides from its honest
@@ -315,23 +312,7 @@ impl Party {
     /// What an honest defender reveals on the way to `j`; with it [`Party::witness`] proves against
     /// this party's own σ_n.
     pub fn state_walk(&self, j: usize) -> Result<Vec<(B256, B256)>> {
-        let depth = self.state.depth();
-        let leaf = Position { depth, index: j };
-        if !leaf.is_in(depth) {
-            return Err(CoreError::OutOfRange {
-                what: "state leaf",
-                index: j,
-                limit: 1 << depth,
-            });
-        }
-        Ok((0..depth)
-            .map(|d| {
-                let pos = leaf.ancestor(d).expect("above the leaf");
-                self.state
-                    .children(pos.depth, pos.index)
-                    .expect("an inner node on the path")
-            })
-            .collect())
+        walk_to(&self.state, j)
     }
 
     /// Phase Step: the witness for element `e` of op `k` (slot `j = k + 1`) of `model` (the model this
@@ -363,7 +344,7 @@ impl Party {
                 limit: self.data[j].len(),
             });
         }
-        self.check_walk(j, walk)?;
+        check_walk(self.state.depth(), j, walk)?;
         let operands = op.kind.inputs();
         if let Some(&late) = operands.iter().find(|&&s| s > k) {
             return Err(CoreError::InvalidOp {
@@ -375,7 +356,7 @@ impl Party {
             .iter()
             .map(|&s| SlotProof {
                 root: self.slot_roots[s],
-                path: self.state_path_beside(s, j, walk),
+                path: state_path_beside(&self.state, s, j, walk),
             })
             .collect();
         let reads = Recorder {
@@ -463,59 +444,6 @@ impl Party {
         leaf
     }
 
-    /// Checks that `walk` is a walk down a state tree to leaf `j`: `D_s` pairs, each pair hashing to
-    /// the child the walk took from the pair above.
-    fn check_walk(&self, j: usize, walk: &Walk) -> Result<()> {
-        let depth = self.state.depth();
-        if walk.len() != depth as usize {
-            return Err(CoreError::InvalidMove(format!(
-                "a walk of {} pairs to a state leaf, the state tree has depth {depth}",
-                walk.len()
-            )));
-        }
-        let leaf = Position { depth, index: j };
-        for d in 1..depth {
-            let (l, r) = walk[d as usize - 1];
-            let taken = match leaf.ancestor(d).and_then(Position::side) {
-                Some(Side::Right) => r,
-                _ => l,
-            };
-            let (cl, cr) = walk[d as usize];
-            if node_hash(Tag::State, &cl, &cr) != taken {
-                return Err(CoreError::ProofMismatch(format!(
-                    "revealed state children at depth {d} of the walk to slot {j}"
-                )));
-            }
-        }
-        Ok(())
-    }
-
-    /// The state path (siblings, leaf first) of slot `s < j` in the defender's σ_n, seen through its
-    /// `walk` to leaf `j`: where `s`'s parent lies on the walk, the sibling is the revealed child
-    /// opposite `s`'s ancestor; below that, `s`'s subtree is left of the walk and this party's own.
-    fn state_path_beside(&self, s: usize, j: usize, walk: &Walk) -> Vec<B256> {
-        let depth = self.state.depth();
-        let (own, target) = (Position { depth, index: s }, Position { depth, index: j });
-        (1..=depth)
-            .rev()
-            .map(|d| {
-                let node = own.ancestor(d).expect("above the leaf");
-                if own.ancestor(d - 1) == target.ancestor(d - 1) {
-                    let (l, r) = walk[d as usize - 1];
-                    if node.side() == Some(Side::Left) {
-                        r
-                    } else {
-                        l
-                    }
-                } else {
-                    self.state
-                        .node(d, node.index ^ 1)
-                        .expect("a sibling in the tree")
-                }
-            })
-            .collect()
-    }
-
     /// Row `row` of slot `slot` with the tensor paths of its leaves, concatenated.
     fn row_proof(&self, slot: usize, row: usize) -> RowProof {
         let c = self.shapes[slot].c as usize;
@@ -528,57 +456,6 @@ impl Party {
             data: tensor::to_bytes(&self.data[slot][row * c..][..c]),
             path,
         }
-    }
-}
-
-/// The node at `pos` of `tree`, or an error naming what is out of range.
-fn node_at(tree: &MerkleTree, pos: Position) -> Result<B256> {
-    tree.node(pos.depth, pos.index).ok_or_else(|| {
-        if pos.depth > tree.depth() {
-            CoreError::OutOfRange {
-                what: "node depth",
-                index: pos.depth as usize,
-                limit: tree.depth() as usize + 1,
-            }
-        } else {
-            CoreError::OutOfRange {
-                what: "node index",
-                index: pos.index,
-                limit: 1 << pos.depth,
-            }
-        }
-    })
-}
-
-/// The children of the inner node with hash `node` in `tree`.
-fn children_of(tree: &MerkleTree, node: &B256, what: &str) -> Result<(B256, B256)> {
-    tree.find(node)
-        .and_then(|(d, i)| tree.children(d, i))
-        .ok_or_else(|| CoreError::NotOurs(format!("inner node {node} of the {what} tree")))
-}
-
-/// The first child of `pos` in `tree` whose hash differs from the revealed one, left first.
-fn pick(tree: &MerkleTree, pos: Position, left: B256, right: B256, what: &str) -> Result<Side> {
-    node_at(tree, pos)?;
-    if pos.is_leaf(tree.depth()) {
-        return Err(CoreError::OutOfRange {
-            what: "inner-node depth",
-            index: pos.depth as usize,
-            limit: tree.depth() as usize,
-        });
-    }
-    let (own_left, own_right) = tree
-        .children(pos.depth, pos.index)
-        .expect("an inner node in the tree");
-    if left != own_left {
-        Ok(Side::Left)
-    } else if right != own_right {
-        Ok(Side::Right)
-    } else {
-        Err(CoreError::NoDifference(format!(
-            "both children of node ({}, {}) of {what} are ours",
-            pos.depth, pos.index
-        )))
     }
 }
 

@@ -4,16 +4,21 @@
 //!
 //! - [`program`]: the ops of a pass, their shapes, and where each lies in the trace.
 //! - `record`: the generation itself, recording every slot as the forward pass computes it.
+//! - `witness`: the one-step witness of an element, and its verifier.
+//! - `party`: one side of a dispute over a trace ([`LmParty`]): the defender's reveals and the
+//!   challenger's choices.
 
 pub mod commit;
 mod element;
+mod party;
 pub mod program;
 mod record;
 mod witness;
 
 pub use commit::ModelCommitment;
 pub use element::{Source, element};
-pub use record::{LmTrace, Stop, generate, slot_root};
+pub use party::LmParty;
+pub use record::{LmTrace, Stop, generate, generate_forcing, slot_root};
 pub use witness::{LlmWitness, ParamProof, RunProof, verify};
 
 use crate::error::{LlmError, Result};

@@ -113,6 +113,19 @@ impl LmTrace {
     pub fn held_bytes(&self) -> usize {
         self.slots.iter().map(Vec::len).sum()
     }
+
+    /// Recomputes every slot's root from its bytes and forgets σ_n. A liar's tool, for the tests of
+    /// the game: after [`LmTrace::tamper`] the trace commits to its lie, every root consistent with
+    /// its bytes (a changed value slot changes the value caches of its pass and every later one too),
+    /// and the computation is not continued from it (later slots keep their honest values).
+    pub fn recommit(&mut self) {
+        let roots = (0..self.slot_count())
+            .into_par_iter()
+            .map(|s| slot_root(&self.slot_bytes(s), self.shape(s)))
+            .collect();
+        self.roots = roots;
+        self.state = OnceLock::new();
+    }
 }
 
 /// The root of a slot tensor held as its canonical bytes.
@@ -126,6 +139,22 @@ pub fn generate(
     model: &IntModel,
     job: &Job,
     stop: Stop,
+    on_token: impl FnMut(u32),
+) -> Result<LmTrace> {
+    generate_forcing(model, job, stop, &[], on_token)
+}
+
+/// [`generate`], except that for each `(pass, token)` of `forced` the ARGMAX2 of that pass is
+/// `token` instead of the logits' argmax, and the generation goes on from it as if the model had
+/// chosen it (a later pass embeds it, the output holds it, an eos stops). A liar's tool, for the
+/// tests of the game: the worker that changes one token of an answer and commits to a trace
+/// consistent with it everywhere else. A forced pass before the prompt's last changes only its own
+/// ARGMAX2 (the next pass reads the prompt), and one past the end of the run changes nothing.
+pub fn generate_forcing(
+    model: &IntModel,
+    job: &Job,
+    stop: Stop,
+    forced: &[(usize, u32)],
     mut on_token: impl FnMut(u32),
 ) -> Result<LmTrace> {
     let (prompt, max_new) = (&job.prompt, job.max_new);
@@ -170,7 +199,8 @@ pub fn generate(
             .unwrap_or_else(|| output[output.len() - 1]);
         recorder.begin(p);
         model.run(&[token], &mut cache, &mut recorder)?;
-        let next = recorder.finish(&mut slots, &mut roots);
+        let force = forced.iter().find(|&&(pass, _)| pass == p).map(|&(_, t)| t);
+        let next = recorder.finish(&mut slots, &mut roots, force);
         if p + 1 < prompt.len() {
             continue;
         }
@@ -290,11 +320,17 @@ impl Recorder {
         self.pass = pass;
     }
 
-    /// Adds the argmaxes, hashes the pass's slots and appends its values to the caches (all in
-    /// parallel), and appends the slots to the trace; returns the pass's token.
-    fn finish(&mut self, slots: &mut Vec<Vec<u8>>, roots: &mut Vec<B256>) -> u32 {
+    /// Adds the argmaxes (ARGMAX2 `forced` when given), hashes the pass's slots and appends its
+    /// values to the caches (all in parallel), and appends the slots to the trace; returns the pass's
+    /// token.
+    fn finish(
+        &mut self,
+        slots: &mut Vec<Vec<u8>>,
+        roots: &mut Vec<B256>,
+        forced: Option<u32>,
+    ) -> u32 {
         let pairs = std::mem::take(&mut self.chunks);
-        let token = argmax_pairs(&pairs) as u32;
+        let token = forced.unwrap_or_else(|| argmax_pairs(&pairs) as u32);
         let flat: Vec<i32> = pairs.iter().flat_map(|&(v, i)| [v, i]).collect();
         self.put(Op::Argmax1, &flat);
         self.put(Op::Argmax2, &[token as i32]);

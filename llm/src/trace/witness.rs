@@ -139,6 +139,46 @@ impl Source for Recording<'_> {
 impl LmTrace {
     /// The witness of element `e` of slot `s`, from this trace (its rows and the paths to its own σ_n).
     pub fn witness(&self, model: &IntModel, s: usize, e: usize) -> Result<LlmWitness> {
+        let state = self.state_tree();
+        let mut trees = std::collections::HashMap::new();
+        self.witness_with(
+            model,
+            s,
+            e,
+            |slot| SlotProof {
+                root: self.roots[slot],
+                path: state.proof(slot).expect("a slot of the trace"),
+            },
+            |slot, first, last| {
+                let (leaves, tree) = trees.entry(slot).or_insert_with(|| {
+                    let leaves =
+                        byte_row_leaves(&self.slot_bytes(slot), self.shape(slot).row_bytes());
+                    let tree = tensor_tree_of_leaves(&leaves);
+                    (leaves, tree)
+                });
+                RunProof {
+                    slot,
+                    first_leaf: first,
+                    leaves: leaves[first..=last].to_vec(),
+                    siblings: tree
+                        .range_proof(first, last + 1 - first)
+                        .expect("a span within the slot"),
+                }
+            },
+        )
+    }
+
+    /// The witness of element `e` of slot `s` with each slot read proven by `slot_proof(slot)` and
+    /// each run of leaves `first..=last` of a slot by `run(slot, first, last)`: the rows and model
+    /// leaves [`element`] reads, in its order, from this trace.
+    pub(super) fn witness_with(
+        &self,
+        model: &IntModel,
+        s: usize,
+        e: usize,
+        slot_proof: impl Fn(usize) -> SlotProof,
+        mut run: impl FnMut(usize, usize, usize) -> RunProof,
+    ) -> Result<LlmWitness> {
         let recording = Recording {
             trace: self,
             reads: RefCell::new(Vec::new()),
@@ -166,31 +206,15 @@ impl LmTrace {
         let mut slots: Vec<usize> = reads.iter().map(|r| r.0).collect();
         slots.sort_unstable();
         slots.dedup();
-        let state = self.state_tree();
         let slots = slots
             .into_iter()
-            .map(|slot| {
-                let path = state.proof(slot).expect("a slot of the trace");
-                let root = self.roots[slot];
-                (slot, SlotProof { root, path })
-            })
+            .map(|slot| (slot, slot_proof(slot)))
             .collect();
         let runs = reads
             .into_iter()
             .map(|(slot, start, len)| {
-                let shape = self.shape(slot);
-                let (first, last) = leaf_span(shape, start, len)?;
-                let leaves = byte_row_leaves(&self.slot_bytes(slot), shape.row_bytes());
-                let tree = tensor_tree_of_leaves(&leaves);
-                let siblings = tree
-                    .range_proof(first, last + 1 - first)
-                    .expect("a span within the slot");
-                Ok(RunProof {
-                    slot,
-                    first_leaf: first,
-                    leaves: leaves[first..=last].to_vec(),
-                    siblings,
-                })
+                let (first, last) = leaf_span(self.shape(slot), start, len)?;
+                Ok(run(slot, first, last))
             })
             .collect::<Result<_>>()?;
         Ok(LlmWitness {
