@@ -10,9 +10,9 @@ use vouch_core::{
     Address, B256, CoreError, Model, Shape, Trace,
     commit::{TENSOR_LEAF_BYTES, leaves_per_row, state_leaf, tensor_leaves, tensor_root},
     dispute::{
-        Element, Party, Position, Side, StateLeaf, StepWitness, Tree, Winner, check_leaf,
-        check_node, check_opening, check_slot, decide_element, decide_state_leaf, element_of_leaf,
-        state_depth, tensor_depth, verify_step,
+        Disputant, Element, Party, Position, Side, StateLeaf, StepWitness, Tree, Winner,
+        check_leaf, check_node, check_opening, check_slot, decide_element, decide_state_leaf,
+        element_of_leaf, state_depth, tensor_depth, verify_step,
     },
     model::{ModelMeta, Op, OpKind},
     random::{random_any_model, random_input},

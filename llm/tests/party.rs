@@ -14,8 +14,8 @@ use rand::{Rng, SeedableRng, rngs::StdRng};
 use vouch_core::{
     commit::{TENSOR_LEAF_BYTES, state_leaf},
     dispute::{
-        Element, Position, Side, StateLeaf, Tree, Winner, check_leaf, check_node, check_opening,
-        check_slot, decide_state_leaf, state_depth,
+        Disputant, Element, Position, Side, StateLeaf, Tree, Winner, check_leaf, check_node,
+        check_opening, check_slot, decide_state_leaf, state_depth,
     },
     error::CoreError,
 };

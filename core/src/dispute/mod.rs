@@ -24,11 +24,12 @@
 //!    a claimed byte that differs loses the defender the game ([`decide_element`]).
 //!
 //! [`Party`] is one side's view of its own run, the same type for the defender (which may be lying)
-//! and the challenger. The walks down its trees ([`pick`], [`children_of`], [`walk_to`],
-//! [`check_walk`], [`state_path_beside`]) are free functions of a `MerkleTree`, shared with the
-//! language models' party (`vouch_llm::trace::LmParty`). Everything here is pure: no I/O, no clocks,
-//! no chain.
+//! and the challenger; [`Disputant`] is what every kind of model's party does in the walk (a language
+//! model's is `vouch_llm::trace::LmParty`). The walks down its trees ([`pick`], [`children_of`],
+//! [`walk_to`], [`check_walk`], [`state_path_beside`]) are free functions of a `MerkleTree`, shared by
+//! both parties. Everything here is pure: no I/O, no clocks, no chain.
 
+mod disputant;
 mod gas;
 mod moves;
 mod party;
@@ -36,6 +37,7 @@ mod position;
 mod tree;
 mod witness;
 
+pub use disputant::Disputant;
 pub use gas::{
     CHALLENGER_MOVE_GAS, DEFENDER_GAME_GAS, LEAF_REVEAL_GAS, MAX_STEP_CALLDATA, MAX_STEP_GAS,
     NAME_ELEMENT_GAS, NODE_REVEAL_GAS, OPENING_GAS, OPENING_GAS_PER_LEVEL, PICK_GAS,

@@ -2,6 +2,7 @@
 //! choice it makes as challenger (PROTOCOL.md §6).
 
 use super::{
+    disputant::Disputant,
     moves::Opening,
     position::{Element, Position, Side, element_of_leaf, tensor_depth},
     tree::{Walk, check_walk, children_of, node_at, pick, state_path_beside, walk_to},
@@ -182,11 +183,6 @@ impl Party {
         trace_root(worker, self.final_state())
     }
 
-    /// Depth `D_s` of the state tree.
-    pub fn state_depth(&self) -> u32 {
-        self.state.depth()
-    }
-
     /// Depth `D_t` of the tree of slot `slot` ([`tensor_depth`] of its shape).
     pub fn tensor_depth(&self, slot: usize) -> Result<u32> {
         Ok(tensor_depth(self.shapes[self.slot(slot)?]))
@@ -214,93 +210,7 @@ impl Party {
 
     // ----- the defender's reveals -----
 
-    /// The opening reveal: σ_n and the state path of the output slot `n`.
-    pub fn opening(&self) -> Opening {
-        Opening {
-            final_state: self.final_state(),
-            output_path: self.state.proof(self.n).expect("slot n is a leaf"),
-        }
-    }
-
-    /// The children `(left, right)` of the inner node `node` of the final state tree (what
-    /// `revealNode(Tree.State, node, …)` sends).
-    pub fn state_children(&self, node: &B256) -> Result<(B256, B256)> {
-        children_of(&self.state, node, "state")
-    }
-
-    /// The tensor root under the state leaf `leaf` (what `revealSlot` sends). An error for a leaf this
-    /// party cannot open: a padding leaf, or one replaced by [`Party::with_state_leaf`].
-    pub fn slot_root(&self, leaf: &B256) -> Result<B256> {
-        let depth = self.state.depth();
-        match self.state.find(leaf) {
-            Some((d, j)) if d == depth && j <= self.n && self.state_leaf_is_slot(j) => {
-                Ok(self.slot_roots[j])
-            }
-            _ => Err(CoreError::NotOurs(format!("slot leaf {leaf}"))),
-        }
-    }
-
-    /// The children `(left, right)` of the inner node `node` of the tree of slot `slot` (what
-    /// `revealNode(Tree.Tensor, node, …)` sends).
-    pub fn tensor_children(&self, slot: usize, node: &B256) -> Result<(B256, B256)> {
-        children_of(self.tensor(slot)?, node, "tensor")
-    }
-
-    /// The 32 bytes of the leaf `node` of the tree of slot `slot` (what `revealLeaf` sends; zero for
-    /// a padding leaf of an honest tree).
-    pub fn tensor_leaf(&self, slot: usize, node: &B256) -> Result<Leaf> {
-        let tree = self.tensor(slot)?;
-        match tree.find(node) {
-            Some((d, i)) if d == tree.depth() => Ok(self.leaf_bytes(slot, i)),
-            _ => Err(CoreError::NotOurs(format!(
-                "tensor leaf {node} of slot {slot}"
-            ))),
-        }
-    }
-
     // ----- the challenger's decisions -----
-
-    /// Phase Slots: the side to descend at `pos` of the state tree, given the defender's revealed
-    /// children: the leftmost whose hash differs from this party's, so every slot left of the walk is
-    /// this party's own. [`CoreError::NoDifference`] if neither differs, which an honest challenger
-    /// never meets below a node it disputes.
-    pub fn pick_state(&self, pos: Position, left: B256, right: B256) -> Result<Side> {
-        pick(&self.state, pos, left, right, "the state tree")
-    }
-
-    /// Phase Tensor: the side to descend at `pos` of the tree of slot `slot`: the first whose hash
-    /// differs from this party's ([`CoreError::NoDifference`] if neither does).
-    pub fn pick_tensor(&self, slot: usize, pos: Position, left: B256, right: B256) -> Result<Side> {
-        pick(
-            self.tensor(slot)?,
-            pos,
-            left,
-            right,
-            &format!("the tree of slot {slot}"),
-        )
-    }
-
-    /// At the bottom of phase Tensor: the first byte offset where the defender's revealed `bytes` of
-    /// leaf `leaf` of slot `slot` differ from this party's ([`CoreError::NoDifference`] if none does).
-    pub fn differing_offset(&self, slot: usize, leaf: usize, bytes: &Leaf) -> Result<usize> {
-        let leaves = 1usize << self.tensor_depth(slot)?;
-        if leaf >= leaves {
-            return Err(CoreError::OutOfRange {
-                what: "tensor leaf",
-                index: leaf,
-                limit: leaves,
-            });
-        }
-        let own = self.leaf_bytes(slot, leaf);
-        own.iter()
-            .zip(bytes)
-            .position(|(a, b)| a != b)
-            .ok_or_else(|| {
-                CoreError::NoDifference(format!(
-                    "leaf {leaf} of slot {slot} is ours, byte for byte"
-                ))
-            })
-    }
 
     /// The element byte `o` of leaf `leaf` of slot `slot` stands for ([`element_of_leaf`] on its
     /// shape).
@@ -459,6 +369,84 @@ impl Party {
     }
 }
 
+impl Disputant for Party {
+    fn opening(&self) -> Opening {
+        Opening {
+            final_state: self.final_state(),
+            output_path: self.state.proof(self.n).expect("slot n is a leaf"),
+        }
+    }
+
+    fn state_children(&self, node: &B256) -> Result<(B256, B256)> {
+        children_of(&self.state, node, "state")
+    }
+
+    fn slot_root(&self, leaf: &B256) -> Result<B256> {
+        let depth = self.state.depth();
+        match self.state.find(leaf) {
+            Some((d, j)) if d == depth && j <= self.n && self.state_leaf_is_slot(j) => {
+                Ok(self.slot_roots[j])
+            }
+            _ => Err(CoreError::NotOurs(format!("slot leaf {leaf}"))),
+        }
+    }
+
+    fn tensor_children(&self, slot: usize, node: &B256) -> Result<(B256, B256)> {
+        children_of(self.tensor(slot)?, node, "tensor")
+    }
+
+    fn tensor_leaf(&self, slot: usize, node: &B256) -> Result<Leaf> {
+        let tree = self.tensor(slot)?;
+        match tree.find(node) {
+            Some((d, i)) if d == tree.depth() => Ok(self.leaf_bytes(slot, i)),
+            _ => Err(CoreError::NotOurs(format!(
+                "tensor leaf {node} of slot {slot}"
+            ))),
+        }
+    }
+
+    fn state_depth(&self) -> u32 {
+        self.state.depth()
+    }
+
+    fn pick_state(&self, pos: Position, left: B256, right: B256) -> Result<Side> {
+        pick(&self.state, pos, left, right, "the state tree")
+    }
+
+    fn pick_tensor(&self, slot: usize, pos: Position, left: B256, right: B256) -> Result<Side> {
+        pick(
+            self.tensor(slot)?,
+            pos,
+            left,
+            right,
+            &format!("the tree of slot {slot}"),
+        )
+    }
+
+    fn differing_offset(&self, slot: usize, leaf: usize, bytes: &Leaf) -> Result<usize> {
+        let leaves = 1usize << self.tensor_depth(slot)?;
+        if leaf >= leaves {
+            return Err(CoreError::OutOfRange {
+                what: "tensor leaf",
+                index: leaf,
+                limit: leaves,
+            });
+        }
+        let own = self.leaf_bytes(slot, leaf);
+        own.iter()
+            .zip(bytes)
+            .position(|(a, b)| a != b)
+            .ok_or_else(|| {
+                CoreError::NoDifference(format!(
+                    "leaf {leaf} of slot {slot} is ours, byte for byte"
+                ))
+            })
+    }
+
+    fn element_width(&self, _slot: usize) -> usize {
+        1
+    }
+}
 /// [`ElementInputs`] over a party's own slots that records what the formula reads: the parts of the
 /// witness, in the formula's (normative) order.
 struct Recorder<'a> {

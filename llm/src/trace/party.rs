@@ -15,8 +15,8 @@ use std::sync::OnceLock;
 use vouch_core::{
     commit::{TENSOR_LEAF_BYTES, byte_row_leaves, state_leaf, tensor_tree_of_leaves},
     dispute::{
-        Element, Opening, Position, Side, SlotProof, Walk, check_walk, children_of, node_at, pick,
-        state_path_beside, walk_to,
+        Disputant, Element, Opening, Position, Side, SlotProof, Walk, check_walk, children_of,
+        node_at, pick, state_path_beside, walk_to,
     },
     error::{CoreError, Result},
     merkle::{MerkleTree, depth_for},
@@ -140,11 +140,6 @@ impl LmParty {
         vouch_core::commit::trace_root(worker, self.final_state())
     }
 
-    /// Depth `D_s` of the state tree.
-    pub fn state_depth(&self) -> u32 {
-        self.state.depth()
-    }
-
     /// The shape of slot `slot`.
     pub fn shape(&self, slot: usize) -> Result<SlotShape> {
         Ok(self.trace.shape(self.slot(slot)?))
@@ -187,104 +182,7 @@ impl LmParty {
 
     // ----- the defender's reveals -----
 
-    /// The opening reveal: σ_n and the state path of the output slot `n`.
-    pub fn opening(&self) -> Opening {
-        Opening {
-            final_state: self.final_state(),
-            output_path: self
-                .state
-                .proof(self.output_slot())
-                .expect("slot n is a leaf"),
-        }
-    }
-
-    /// The children `(left, right)` of the inner node `node` of the final state tree (what
-    /// `revealNode(Tree.State, node, …)` sends).
-    pub fn state_children(&self, node: &B256) -> Result<(B256, B256)> {
-        children_of(&self.state, node, "state")
-    }
-
-    /// The tensor root under the state leaf `leaf` (what `revealSlot` sends). An error for a leaf this
-    /// party cannot open: a padding leaf, or one replaced by [`LmParty::with_state_leaf`].
-    pub fn slot_root(&self, leaf: &B256) -> Result<B256> {
-        let depth = self.state.depth();
-        let roots = self.trace.roots();
-        match self.state.find(leaf) {
-            Some((d, j))
-                if d == depth
-                    && j < roots.len()
-                    && self.state.node(depth, j) == Some(state_leaf(&roots[j])) =>
-            {
-                Ok(roots[j])
-            }
-            _ => Err(CoreError::NotOurs(format!("slot leaf {leaf}"))),
-        }
-    }
-
-    /// The children `(left, right)` of the inner node `node` of the tree of slot `slot` (what
-    /// `revealNode(Tree.Tensor, node, …)` sends).
-    pub fn tensor_children(&self, slot: usize, node: &B256) -> Result<(B256, B256)> {
-        children_of(&self.tensor(slot)?.tree, node, "tensor")
-    }
-
-    /// The 32 bytes of the leaf `node` of the tree of slot `slot` (what `revealLeaf` sends; zero for
-    /// a padding leaf of an honest tree).
-    pub fn tensor_leaf(&self, slot: usize, node: &B256) -> Result<Leaf> {
-        let tensor = self.tensor(slot)?;
-        match tensor.tree.find(node) {
-            Some((d, i)) if d == tensor.tree.depth() => Ok(leaf_at(tensor, i)),
-            _ => Err(CoreError::NotOurs(format!(
-                "tensor leaf {node} of slot {slot}"
-            ))),
-        }
-    }
-
     // ----- the challenger's decisions -----
-
-    /// Phase Slots: the side to descend at `pos` of the state tree, given the defender's revealed
-    /// children: the leftmost whose hash differs from this party's, so every slot left of the walk is
-    /// this party's own. [`CoreError::NoDifference`] if neither differs, which an honest challenger
-    /// never meets below a node it disputes.
-    pub fn pick_state(&self, pos: Position, left: B256, right: B256) -> Result<Side> {
-        pick(&self.state, pos, left, right, "the state tree")
-    }
-
-    /// Phase Tensor: the side to descend at `pos` of the tree of slot `slot`: the first whose hash
-    /// differs from this party's ([`CoreError::NoDifference`] if neither does).
-    pub fn pick_tensor(&self, slot: usize, pos: Position, left: B256, right: B256) -> Result<Side> {
-        pick(
-            &self.tensor(slot)?.tree,
-            pos,
-            left,
-            right,
-            &format!("the tree of slot {slot}"),
-        )
-    }
-
-    /// At the bottom of phase Tensor: the offset to name in the defender's revealed `bytes` of leaf
-    /// `leaf` of slot `slot`, the first byte of the first element (aligned to the slot's width) whose
-    /// bytes differ from this party's ([`CoreError::NoDifference`] if none does).
-    pub fn differing_offset(&self, slot: usize, leaf: usize, bytes: &Leaf) -> Result<usize> {
-        let leaves = 1usize << self.tensor_depth(slot)?;
-        if leaf >= leaves {
-            return Err(CoreError::OutOfRange {
-                what: "tensor leaf",
-                index: leaf,
-                limit: leaves,
-            });
-        }
-        let width = self.shape(slot)?.dtype.width();
-        let own = leaf_at(self.tensor(slot)?, leaf);
-        own.iter()
-            .zip(bytes)
-            .position(|(a, b)| a != b)
-            .map(|o| o - o % width)
-            .ok_or_else(|| {
-                CoreError::NoDifference(format!(
-                    "leaf {leaf} of slot {slot} is ours, byte for byte"
-                ))
-            })
-    }
 
     /// The element whose first byte is `offset` in leaf `leaf` of slot `slot` (as the contract's
     /// `LibLlmTrace.elementAt`): row `leaf / lpr`, column `((leaf mod lpr)·32 + offset) / width`
@@ -407,6 +305,95 @@ impl LmParty {
 }
 
 /// Leaves a row of `shape` occupies: `⌈cols·width/32⌉`.
+
+impl Disputant for LmParty {
+    fn opening(&self) -> Opening {
+        Opening {
+            final_state: self.final_state(),
+            output_path: self
+                .state
+                .proof(self.output_slot())
+                .expect("slot n is a leaf"),
+        }
+    }
+
+    fn state_children(&self, node: &B256) -> Result<(B256, B256)> {
+        children_of(&self.state, node, "state")
+    }
+
+    fn slot_root(&self, leaf: &B256) -> Result<B256> {
+        let depth = self.state.depth();
+        let roots = self.trace.roots();
+        match self.state.find(leaf) {
+            Some((d, j))
+                if d == depth
+                    && j < roots.len()
+                    && self.state.node(depth, j) == Some(state_leaf(&roots[j])) =>
+            {
+                Ok(roots[j])
+            }
+            _ => Err(CoreError::NotOurs(format!("slot leaf {leaf}"))),
+        }
+    }
+
+    fn tensor_children(&self, slot: usize, node: &B256) -> Result<(B256, B256)> {
+        children_of(&self.tensor(slot)?.tree, node, "tensor")
+    }
+
+    fn tensor_leaf(&self, slot: usize, node: &B256) -> Result<Leaf> {
+        let tensor = self.tensor(slot)?;
+        match tensor.tree.find(node) {
+            Some((d, i)) if d == tensor.tree.depth() => Ok(leaf_at(tensor, i)),
+            _ => Err(CoreError::NotOurs(format!(
+                "tensor leaf {node} of slot {slot}"
+            ))),
+        }
+    }
+
+    fn state_depth(&self) -> u32 {
+        self.state.depth()
+    }
+
+    fn pick_state(&self, pos: Position, left: B256, right: B256) -> Result<Side> {
+        pick(&self.state, pos, left, right, "the state tree")
+    }
+
+    fn pick_tensor(&self, slot: usize, pos: Position, left: B256, right: B256) -> Result<Side> {
+        pick(
+            &self.tensor(slot)?.tree,
+            pos,
+            left,
+            right,
+            &format!("the tree of slot {slot}"),
+        )
+    }
+
+    fn differing_offset(&self, slot: usize, leaf: usize, bytes: &Leaf) -> Result<usize> {
+        let leaves = 1usize << self.tensor_depth(slot)?;
+        if leaf >= leaves {
+            return Err(CoreError::OutOfRange {
+                what: "tensor leaf",
+                index: leaf,
+                limit: leaves,
+            });
+        }
+        let width = self.shape(slot)?.dtype.width();
+        let own = leaf_at(self.tensor(slot)?, leaf);
+        own.iter()
+            .zip(bytes)
+            .position(|(a, b)| a != b)
+            .map(|o| o - o % width)
+            .ok_or_else(|| {
+                CoreError::NoDifference(format!(
+                    "leaf {leaf} of slot {slot} is ours, byte for byte"
+                ))
+            })
+    }
+
+    fn element_width(&self, slot: usize) -> usize {
+        self.shape(slot).map_or(1, |s| s.dtype.width())
+    }
+}
 fn leaves_per_row(shape: SlotShape) -> usize {
     shape.row_bytes().div_ceil(TENSOR_LEAF_BYTES)
 }
