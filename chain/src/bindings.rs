@@ -30,3 +30,9 @@ alloy::sol!(
     LlmOps,
     "../contracts/artifacts/LlmOps.json"
 );
+
+alloy::sol!(
+    #[sol(rpc, all_derives)]
+    LlmStepProver,
+    "../contracts/artifacts/LlmStepProver.json"
+);

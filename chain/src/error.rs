@@ -2,7 +2,8 @@
 
 use crate::bindings::{
     DisputeGame::DisputeGameErrors, JobMarket::JobMarketErrors, LlmOps::LlmOpsErrors,
-    ModelRegistry::ModelRegistryErrors, OneStepProver::OneStepProverErrors,
+    LlmStepProver::LlmStepProverErrors, ModelRegistry::ModelRegistryErrors,
+    OneStepProver::OneStepProverErrors,
 };
 use alloy::primitives::{B256, Bytes};
 
@@ -19,6 +20,9 @@ pub enum Revert {
     Prover(OneStepProverErrors),
     /// An `LlmOps` custom error (a language-model row that cannot be its op's operand).
     LlmOps(LlmOpsErrors),
+    /// An `LlmStepProver` custom error of its own (a language-model witness that does not prove
+    /// what it must); the op arithmetic's errors it passes through decode as [`Revert::LlmOps`].
+    LlmProver(LlmStepProverErrors),
     /// Revert data that matches no known error.
     Unknown(Bytes),
 }
@@ -38,6 +42,8 @@ impl Revert {
             Revert::Prover(e)
         } else if let Ok(e) = LlmOpsErrors::abi_decode(data) {
             Revert::LlmOps(e)
+        } else if let Ok(e) = LlmStepProverErrors::abi_decode(data) {
+            Revert::LlmProver(e)
         } else if let Ok(e) = DisputeGameErrors::abi_decode(data) {
             Revert::Game(e)
         } else {
@@ -54,6 +60,7 @@ impl std::fmt::Display for Revert {
             Revert::Registry(e) => write!(f, "{e:?}"),
             Revert::Prover(e) => write!(f, "{e:?}"),
             Revert::LlmOps(e) => write!(f, "{e:?}"),
+            Revert::LlmProver(e) => write!(f, "{e:?}"),
             Revert::Unknown(d) => write!(f, "unknown revert data {d}"),
         }
     }

@@ -9,6 +9,7 @@ pub mod deploy;
 pub mod error;
 pub mod events;
 pub mod game;
+pub mod llm;
 pub mod market;
 pub mod prover;
 pub mod receipt;

@@ -9,7 +9,7 @@ use crate::{
     events::{VouchEvent, decode_log},
 };
 use alloy::{
-    primitives::U256,
+    primitives::{Address, U256},
     providers::{DynProvider, Provider},
     rpc::types::Filter,
     sol_types::SolEvent,
@@ -140,9 +140,6 @@ fn chunks(leaves: &[Vec<u8>]) -> Vec<std::ops::Range<usize>> {
     ranges
 }
 
-/// An op's leaves and the ranges of them each transaction publishes.
-type OpChunks = (Vec<Vec<u8>>, Vec<std::ops::Range<usize>>);
-
 /// Publishes every op's leaves in chunks of at most [`PUBLISH_CHUNK_BYTES`] and seals each op,
 /// telling `progress` (transactions sent, transactions in all) after each transaction.
 pub async fn publish_model(
@@ -152,19 +149,28 @@ pub async fn publish_model(
     model: &Model,
     progress: &mut (dyn FnMut(usize, usize) + Send),
 ) -> Result<()> {
-    let registry = ModelRegistry::new(deployment.registry, client.provider());
-    let ops: Vec<OpChunks> = model
-        .ops
-        .iter()
-        .map(|op| {
-            let leaves = op.leaves();
-            let ranges = chunks(&leaves);
-            (leaves, ranges)
-        })
-        .collect();
-    let total = ops.iter().map(|(_, r)| r.len() + 1).sum::<usize>();
+    let ops: Vec<Vec<Vec<u8>>> = model.ops.iter().map(|op| op.leaves()).collect();
+    publish_ops(client, deployment.registry, id, &ops, progress).await?;
+    tracing::info!(model = %id, ops = model.op_count(), "model published and activated");
+    Ok(())
+}
+
+/// Publishes the leaves of every op of model `id` (`ops[o]`: op `o`'s leaves, its spec first) to the
+/// registry at `registry`, in chunks of at most [`PUBLISH_CHUNK_BYTES`], and seals each op in order
+/// (the last seal checks the model root and activates the model). Tells `progress` (transactions
+/// sent, transactions in all) after each transaction. Serves tensor and language models alike.
+pub async fn publish_ops(
+    client: &ChainClient,
+    registry: Address,
+    id: U256,
+    ops: &[Vec<Vec<u8>>],
+    progress: &mut (dyn FnMut(usize, usize) + Send),
+) -> Result<()> {
+    let registry = ModelRegistry::new(registry, client.provider());
+    let ranges: Vec<Vec<std::ops::Range<usize>>> = ops.iter().map(|l| chunks(l)).collect();
+    let total = ranges.iter().map(|r| r.len() + 1).sum::<usize>();
     let mut done = 0;
-    for (k, (leaves, ranges)) in ops.iter().enumerate() {
+    for (k, (leaves, ranges)) in ops.iter().zip(&ranges).enumerate() {
         for range in ranges {
             let chunk = leaves[range.clone()]
                 .iter()
@@ -187,7 +193,6 @@ pub async fn publish_model(
         done += 1;
         progress(done, total);
     }
-    tracing::info!(model = %id, ops = model.op_count(), "model published and activated");
     Ok(())
 }
 

@@ -141,6 +141,7 @@ pub fn describe_revert(revert: &Revert) -> String {
         Revert::Registry(e) => format!("{e:?}"),
         Revert::Prover(e) => format!("{e:?}"),
         Revert::LlmOps(e) => format!("{e:?}"),
+        Revert::LlmProver(e) => format!("{e:?}"),
         Revert::Unknown(data) => return format!("unknown revert data {data}"),
     };
     // The generated enums print as `Variant(Variant { fields })`; keep the inner struct.

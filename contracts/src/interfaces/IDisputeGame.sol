@@ -108,6 +108,105 @@ interface IDisputeGame {
     /// @notice The witness has `actual` slot proofs; the op reads `expected` operands.
     error WrongSlotCount(uint256 actual, uint256 expected);
 
+    // -----------------------------------------------------------------------------------------------------
+    // Errors passed through from the language-model prover (`stepLlm`): its own, and those of the op arithmetic
+    // (LibLlm) and the range proofs (LibMerkle.climbRange) it runs (same signatures as in lib/Errors.sol).
+    // -----------------------------------------------------------------------------------------------------
+
+    /// @notice The down projection's input exponent `e` (its row's last element) is negative or above the weight row's
+    /// shift `shift`.
+    error InvalidExponent(int256 e, uint8 shift);
+
+    /// @notice An RMSNorm gain row with `frac` fractional bits, above the `max` a model may use.
+    error InvalidGainFrac(uint8 frac, uint8 max);
+
+    /// @notice A trace layout with no pass or no computed output: `prompt` ≥ 1, 1 ≤ `generated` ≤ `maxNew` and
+    /// `prompt + maxNew − 1` ≤ the model's context are required.
+    error InvalidLlmLayout(uint32 prompt, uint32 maxNew, uint32 generated);
+
+    /// @notice A weight row of `cols` inputs in `bits`-bit blocks: `cols` must be a positive multiple of 32 up to 2^20,
+    /// `bits` 4 or 8.
+    error InvalidWeightShape(uint256 cols, uint8 bits);
+
+    /// @notice The table leaf supplied is leaf `leaf`, but the looked-up entry lies in leaf `expected`.
+    error LeafIndexMismatch(uint256 leaf, uint256 expected);
+
+    /// @notice The witness has `params` model leaves; the element reads `read`.
+    error LlmExtraParams(uint256 params, uint256 read);
+
+    /// @notice The witness has `runs` runs; the element reads `read`.
+    error LlmExtraRuns(uint256 runs, uint256 read);
+
+    /// @notice Op `op`'s spec leaf (or a SiLU table leaf) has `length` bytes; it has exactly `expected`
+    /// (docs/LLM_INT.md §9.1).
+    error LlmLeafLength(uint256 op, uint256 length, uint256 expected);
+
+    /// @notice Model leaf `index` of the witness is not the one the element reads there: leaf `leaf` of op `op`'s tree.
+    error LlmParamMismatch(uint256 index, uint256 op, uint256 leaf);
+
+    /// @notice The element reads a model leaf `index`, which the witness does not have.
+    error LlmParamMissing(uint256 index);
+
+    /// @notice Model leaf `index` climbs to `computed`, not to its op's root `opRoot` in the registry.
+    error LlmParamRootMismatch(uint256 index, bytes32 computed, bytes32 opRoot);
+
+    /// @notice Run `index` is not the leaves the element reads there: `leafCount` leaves of slot `slot` from leaf
+    /// `firstLeaf`.
+    error LlmRunMismatch(uint256 index, uint256 slot, uint256 firstLeaf, uint256 leafCount);
+
+    /// @notice The element reads a run `index`, which the witness does not have.
+    error LlmRunMissing(uint256 index);
+
+    /// @notice Run `index` climbs to `computed`, not to its slot's tensor root `slotRoot`.
+    error LlmRunRootMismatch(uint256 index, bytes32 computed, bytes32 slotRoot);
+
+    /// @notice The element reads slot `slot`, which the witness does not prove.
+    error LlmSlotNotProven(uint256 slot);
+
+    /// @notice The witness proves slot `slot`, which no run the element reads lies in.
+    error LlmSlotNotRead(uint256 slot);
+
+    /// @notice The witness proves slot `slot`, which the element of slot `stepSlot` cannot read (only earlier slots, the
+    /// ones the walk agreed on).
+    error LlmSlotNotReadable(uint256 slot, uint256 stepSlot);
+
+    /// @notice Slot `slot` is not a computed slot of the trace: slots 1 … `outputSlot` are (slot 0 is the job's input).
+    error LlmSlotOutOfRange(uint256 slot, uint256 outputSlot);
+
+    /// @notice Slot `slot`'s root and path climb to `computed`, not to the defender's final state.
+    error LlmSlotRootMismatch(uint256 slot, bytes32 computed, bytes32 finalState);
+
+    /// @notice The witness's slot proof `index` (slot `slot`) is not after the one before it: slots are proven once each,
+    /// in increasing order.
+    error LlmSlotsNotIncreasing(uint256 index, uint256 slot);
+
+    /// @notice The token EMBED reads (a prompt id or the previous pass's argmax) is `token`, not in the vocabulary.
+    error LlmTokenOutOfRange(int256 token, uint256 vocab);
+
+    /// @notice A SiLU lookup of `x`, outside the table's domain [−32767, 32767].
+    error LookupOutOfRange(int256 x);
+
+    /// @notice Byte operand `operand` of an op (0 is its first `bytes` argument) has `length` bytes; the op reads exactly
+    /// `expected`.
+    error OperandLengthMismatch(uint256 operand, uint256 length, uint256 expected);
+
+    /// @notice Byte operand `operand` of an op has `length` bytes, more than the `max` it may have (an argmax chunk of
+    /// more than 8192 logits; P·V probabilities longer than the values row).
+    error OperandTooLong(uint256 operand, uint256 length, uint256 max);
+
+    /// @notice Byte operand `operand` of an op is empty or not a whole number of `width`-byte elements.
+    error RaggedOperand(uint256 operand, uint256 length, uint256 width);
+
+    /// @notice A range proof of a run of leaves has `length` siblings; the run's climb takes exactly `expected`
+    /// (`LibMerkle.climbRange`).
+    error RangeProofLengthMismatch(uint256 length, uint256 expected);
+
+    /// @notice RMSNorm's Σ r² + E is `sumOfSquares`, below 1, so its square root D would be 0 (E ≥ 1 in a valid model).
+    error ZeroNorm(int256 sumOfSquares);
+
+    /// @notice Softmax's Z = Σ_j E_j is `sum`, below 1 (every EXP entry of a valid model is at least 1).
+    error ZeroSoftmaxSum(int256 sum);
+
     /// @notice `challenger` opened game `gameId` on result `attempt` of job `jobId`, escrowing `bond`.
     event ChallengeOpened(
         uint256 indexed gameId, uint256 indexed jobId, uint32 attempt, address indexed challenger, uint256 bond

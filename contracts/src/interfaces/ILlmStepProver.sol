@@ -43,7 +43,12 @@ struct LlmWitness {
 /// @notice Computes the true value of one element of one slot of a language-model trace on chain (the one step of a
 /// dispute over an LLM result, docs/LLM_INT.md §9), from a witness proven against the defender's final state σ_n and
 /// the model's op roots, with the op arithmetic of `LlmOps`.
+/// @dev Every error a call can return is in the prover's ABI: its own (lib/Errors.sol, used in its code) and, declared
+/// below, the one it passes through from the registry (`scripts/check-errors.js` checks the list is complete).
 interface ILlmStepProver {
+    /// @notice No model has this id (from the registry's `modelTerms`, `llmConfig`, `opRoot`).
+    error UnknownModel(uint256 modelId);
+
     /// @notice The registry whose LLM configs and op roots the prover reads.
     function registry() external view returns (IModelRegistry);
 

@@ -16,6 +16,10 @@ error TreeFull(uint256 count);
 /// @notice A tensor's byte length is not a whole number of rows of `rowLen` bytes (or `rowLen` is zero).
 error RaggedTensor(uint256 length, uint256 rowLen);
 
+/// @notice A range proof of a run of leaves has `length` siblings; the run's climb takes exactly `expected`
+/// (`LibMerkle.climbRange`).
+error RangeProofLengthMismatch(uint256 length, uint256 expected);
+
 // ---------------------------------------------------------------------------------------------------------
 // ModelRegistry
 // ---------------------------------------------------------------------------------------------------------
@@ -361,3 +365,63 @@ error LookupOutOfRange(int256 x);
 
 /// @notice The table leaf supplied is leaf `leaf`, but the looked-up entry lies in leaf `expected`.
 error LeafIndexMismatch(uint256 leaf, uint256 expected);
+
+// ---------------------------------------------------------------------------------------------------------
+// LlmStepProver (docs/LLM_INT.md §9: one element of a language-model trace, from a witness proven against σ_n)
+// ---------------------------------------------------------------------------------------------------------
+
+/// @notice A trace layout with no pass or no computed output: `prompt` ≥ 1, 1 ≤ `generated` ≤ `maxNew` and
+/// `prompt + maxNew − 1` ≤ the model's context are required.
+error InvalidLlmLayout(uint32 prompt, uint32 maxNew, uint32 generated);
+
+/// @notice Slot `slot` is not a computed slot of the trace: slots 1 … `outputSlot` are (slot 0 is the job's input).
+error LlmSlotOutOfRange(uint256 slot, uint256 outputSlot);
+
+/// @notice The witness proves slot `slot`, which the element of slot `stepSlot` cannot read (only earlier slots, the
+/// ones the walk agreed on).
+error LlmSlotNotReadable(uint256 slot, uint256 stepSlot);
+
+/// @notice The witness's slot proof `index` (slot `slot`) is not after the one before it: slots are proven once each,
+/// in increasing order.
+error LlmSlotsNotIncreasing(uint256 index, uint256 slot);
+
+/// @notice Slot `slot`'s root and path climb to `computed`, not to the defender's final state.
+error LlmSlotRootMismatch(uint256 slot, bytes32 computed, bytes32 finalState);
+
+/// @notice The element reads slot `slot`, which the witness does not prove.
+error LlmSlotNotProven(uint256 slot);
+
+/// @notice The witness proves slot `slot`, which no run the element reads lies in.
+error LlmSlotNotRead(uint256 slot);
+
+/// @notice The element reads a run `index`, which the witness does not have.
+error LlmRunMissing(uint256 index);
+
+/// @notice Run `index` is not the leaves the element reads there: `leafCount` leaves of slot `slot` from leaf
+/// `firstLeaf`.
+error LlmRunMismatch(uint256 index, uint256 slot, uint256 firstLeaf, uint256 leafCount);
+
+/// @notice Run `index` climbs to `computed`, not to its slot's tensor root `slotRoot`.
+error LlmRunRootMismatch(uint256 index, bytes32 computed, bytes32 slotRoot);
+
+/// @notice The witness has `runs` runs; the element reads `read`.
+error LlmExtraRuns(uint256 runs, uint256 read);
+
+/// @notice The element reads a model leaf `index`, which the witness does not have.
+error LlmParamMissing(uint256 index);
+
+/// @notice Model leaf `index` of the witness is not the one the element reads there: leaf `leaf` of op `op`'s tree.
+error LlmParamMismatch(uint256 index, uint256 op, uint256 leaf);
+
+/// @notice Model leaf `index` climbs to `computed`, not to its op's root `opRoot` in the registry.
+error LlmParamRootMismatch(uint256 index, bytes32 computed, bytes32 opRoot);
+
+/// @notice The witness has `params` model leaves; the element reads `read`.
+error LlmExtraParams(uint256 params, uint256 read);
+
+/// @notice Op `op`'s spec leaf (or a SiLU table leaf) has `length` bytes; it has exactly `expected`
+/// (docs/LLM_INT.md §9.1).
+error LlmLeafLength(uint256 op, uint256 length, uint256 expected);
+
+/// @notice The token EMBED reads (a prompt id or the previous pass's argmax) is `token`, not in the vocabulary.
+error LlmTokenOutOfRange(int256 token, uint256 vocab);

@@ -99,20 +99,34 @@ library LibLlm {
         pure
         returns (int256)
     {
-        uint256 wLen = weightRowLength(cols, bits);
-        // INVARIANT: the weight row is exactly one row of this shape.
-        if (w.length != wLen) revert OperandLengthMismatch(1, w.length, wLen);
-        uint256 xLen = 2 * cols + (scaled ? 2 : 0);
-        // INVARIANT: one input per weight column, and the exponent iff the input is scaled.
-        if (x.length != xLen) revert OperandLengthMismatch(0, x.length, xLen);
-        uint8 s = uint8(w[4]);
+        {
+            uint256 wLen = weightRowLength(cols, bits);
+            // INVARIANT: the weight row is exactly one row of this shape.
+            if (w.length != wLen) revert OperandLengthMismatch(1, w.length, wLen);
+            uint256 xLen = 2 * cols + (scaled ? 2 : 0);
+            // INVARIANT: one input per weight column, and the exponent iff the input is scaled.
+            if (x.length != xLen) revert OperandLengthMismatch(0, x.length, xLen);
+        }
         int256 e = scaled ? _i16(x, 2 * cols) : int256(0);
-        // INVARIANT: s − e is a shift (the model registers s ≥ 18 > 17 ≥ e for the down projection).
-        if (e < 0 || e > int256(uint256(s))) revert InvalidExponent(e, s);
-        int256 acc = _mac(x, w, cols / BLOCK, bits);
-        // casting to 'uint8' is safe because 0 ≤ e ≤ s ≤ 255.
-        // forge-lint: disable-next-line(unsafe-typecast)
-        return _clamp(roundShift(acc * _i32(w, 0), s - uint8(uint256(e))), _bound(bound));
+        return _dense(x, w, cols, bits, e, bound);
+    }
+
+    /// @notice §3.3 dense with the input's exponent `e` given apart from the row: `clamp(round_shift(acc·M, s − e),
+    /// ±bound)` from the input row (i16 × cols, without e) and one weight row (the one-step prover reads the down
+    /// projection's e as an element of its own, `dense(…, scaled = true, …)` with e appended computes the same).
+    function denseScaled(bytes calldata x, bytes calldata w, uint256 cols, uint8 bits, int256 e, uint32 bound)
+        internal
+        pure
+        returns (int256)
+    {
+        {
+            uint256 wLen = weightRowLength(cols, bits);
+            // INVARIANT: the weight row is exactly one row of this shape.
+            if (w.length != wLen) revert OperandLengthMismatch(1, w.length, wLen);
+        }
+        // INVARIANT: one input per weight column.
+        if (x.length != 2 * cols) revert OperandLengthMismatch(0, x.length, 2 * cols);
+        return _dense(x, w, cols, bits, e, bound);
     }
 
     /// @notice §3.4 RoPE: element `i` of a head row (pair m = (i/2) mod half) from the input pair
@@ -262,6 +276,22 @@ library LibLlm {
             revert InvalidWeightShape(cols, bits);
         }
         return 5 + cols / 8 + (bits == 4 ? cols / 2 : cols);
+    }
+
+    /// @notice `clamp(round_shift(acc·M, s − e), ±bound)` over an input row and a weight row whose lengths were
+    /// checked.
+    function _dense(bytes calldata x, bytes calldata w, uint256 cols, uint8 bits, int256 e, uint32 bound)
+        private
+        pure
+        returns (int256)
+    {
+        uint8 s = uint8(w[4]);
+        // INVARIANT: s − e is a shift (the model registers s ≥ 18 > 17 ≥ e for the down projection).
+        if (e < 0 || e > int256(uint256(s))) revert InvalidExponent(e, s);
+        int256 acc = _mac(x, w, cols / BLOCK, bits);
+        // casting to 'uint8' is safe because 0 ≤ e ≤ s ≤ 255.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        return _clamp(roundShift(acc * _i32(w, 0), s - uint8(uint256(e))), _bound(bound));
     }
 
     /// @notice The weight W[i] = D·q[i] + N of a weight row whose shape was checked.

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 pragma solidity 0.8.37;
 
-import {EmptyTree, LeafIndexOutOfRange, PathLengthMismatch, TreeFull} from "./Errors.sol";
+import {EmptyTree, LeafIndexOutOfRange, PathLengthMismatch, RangeProofLengthMismatch, TreeFull} from "./Errors.sol";
 
 /// @notice The leaves folded so far into an append-only Merkle tree (PROTOCOL §3), in O(depth) storage.
 /// @dev `branch[i]` holds the root of the last complete subtree of height `i` whose right sibling has not
@@ -180,6 +180,73 @@ library LibMerkle {
                 h := keccak256(ptr, 66)
                 index := shr(1, index)
             }
+        }
+    }
+
+    /// @notice The root that the run of consecutive leaves `nodes` (their hashes), from leaf `first` of a tree of
+    /// `leafCount` leaves, climbs to with its range proof `siblings` (`vouch_core::merkle::MerkleTree::range_proof`):
+    /// level by level from the leaves up, the sibling left of the run's first node when that node is a right child,
+    /// then the one right of its last node when that is a left child. The caller compares the result with the root it
+    /// trusts.
+    /// @dev Overwrites `nodes` (the work buffer). Reverts `EmptyTree` for an empty run, `LeafIndexOutOfRange` unless
+    /// the run lies within the `leafCount` real leaves (never a padding leaf) and `RangeProofLengthMismatch` unless
+    /// the proof has exactly the siblings the climb takes, as `vouch_core::merkle::climb_range` refuses them.
+    function climbRange(
+        uint8 tag,
+        bytes32[] memory nodes,
+        uint256 first,
+        bytes32[] calldata siblings,
+        uint256 leafCount
+    ) internal pure returns (bytes32) {
+        uint256 m = nodes.length;
+        // INVARIANT: a run has at least one leaf …
+        if (m == 0) revert EmptyTree();
+        // INVARIANT: … and every one of them is a real leaf of the tree.
+        if (first + m > leafCount) revert LeafIndexOutOfRange(first + m - 1, leafCount);
+        uint256 depth = ceilLog2(leafCount);
+        {
+            uint256 expected = _rangeSiblings(first, first + m - 1, depth);
+            // INVARIANT: the proof has exactly the siblings the climb takes (none unused, none missing).
+            if (siblings.length != expected) revert RangeProofLengthMismatch(siblings.length, expected);
+        }
+        uint256 used;
+        for (; depth > 0; --depth) {
+            (m, used) = _rangeLevel(tag, nodes, m, first & 1 == 1, siblings, used);
+            first >>= 1;
+        }
+        return nodes[0];
+    }
+
+    /// @notice One level of `climbRange`: the `m` nodes of the run (from a right child when `odd`) hashed in place into
+    /// their parents, taking siblings from `used` on; returns the parents' count and the siblings used so far.
+    function _rangeLevel(
+        uint8 tag,
+        bytes32[] memory nodes,
+        uint256 m,
+        bool odd,
+        bytes32[] calldata siblings,
+        uint256 used
+    ) private pure returns (uint256 out, uint256) {
+        // Pairs are hashed in place: each parent is written after both its children were read.
+        uint256 i;
+        if (odd) {
+            nodes[0] = node(tag, siblings[used++], nodes[0]);
+            (i, out) = (1, 1);
+        }
+        for (; i + 1 < m; i += 2) {
+            nodes[out++] = node(tag, nodes[i], nodes[i + 1]);
+        }
+        if (i < m) nodes[out++] = node(tag, nodes[i], siblings[used++]);
+        return (out, used);
+    }
+
+    /// @notice Siblings of the range proof of leaves [lo, hi] in a tree of `depth` levels: at each level one when the
+    /// run's first node is a right child, one when its last node is a left child.
+    function _rangeSiblings(uint256 lo, uint256 hi, uint256 depth) private pure returns (uint256 count) {
+        for (uint256 level = 0; level < depth; ++level) {
+            count += (lo & 1) + (~hi & 1);
+            lo >>= 1;
+            hi >>= 1;
         }
     }
 

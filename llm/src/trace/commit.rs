@@ -242,6 +242,12 @@ fn leaves(model: &IntModel, program: Program, o: usize, range: Range<usize>) -> 
     }
 }
 
+/// Every leaf of op `o`'s tree, in order (what the registry's `publishLeaves` takes; each matrix's
+/// packing is found once, where [`leaf`] finds it again for every leaf).
+pub fn op_leaves(model: &IntModel, program: Program, o: usize) -> Vec<Vec<u8>> {
+    leaves(model, program, o, 0..leaf_count(model, program, o))
+}
+
 /// Leaf `leaf` of op `o`'s tree (`None` past its last).
 pub fn leaf(model: &IntModel, program: Program, o: usize, leaf: usize) -> Option<Vec<u8>> {
     (leaf < leaf_count(model, program, o))
@@ -250,7 +256,7 @@ pub fn leaf(model: &IntModel, program: Program, o: usize, leaf: usize) -> Option
 
 /// Op `o`'s tree: `leaf(0x04, ·)` of its spec and rows, padded with `leaf(0x04, empty)` (PROTOCOL §3).
 pub fn op_tree(model: &IntModel, program: Program, o: usize) -> MerkleTree {
-    let hashes = leaves(model, program, o, 0..leaf_count(model, program, o))
+    let hashes = op_leaves(model, program, o)
         .iter()
         .map(|l| leaf_hash(Tag::Op, l))
         .collect();

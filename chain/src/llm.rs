@@ -1,0 +1,169 @@
+//! Language models on chain (docs/LLM_INT.md §9): listing one (`registerLlm`, then every op's
+//! leaves published and sealed), its trace's layout and one-step witness as the contracts take them,
+//! and a typed `LlmStepProver.trueElement` call, the on-chain twin of `vouch_llm::trace::verify` (a
+//! challenger can pre-check its step against the chain itself, for free).
+
+use crate::{
+    bindings::{DisputeGame, JobMarket, LlmStepProver, ModelRegistry},
+    client::ChainClient,
+    error::{ChainError, Result},
+    market::call_err,
+    registry::publish_ops,
+};
+use alloy::{
+    primitives::{Address, B256, Bytes, U256},
+    providers::DynProvider,
+};
+use vouch_llm::{
+    IntModel,
+    lm::LanguageModel,
+    trace::{LlmWitness, commit, program::Layout, program::Program},
+};
+
+/// `From<&LlmWitness>` for the `LlmWitness` of each listed binding module. `sol!` generates the ABI
+/// struct once per contract that uses it (the game's `stepLlm`, the prover's `trueElement`); the
+/// types are identical field for field, so one body serves all of them.
+macro_rules! impl_sol_llm_witness {
+    ($($binding:ident),+ $(,)?) => {$(
+        impl From<&LlmWitness> for $binding::LlmWitness {
+            fn from(w: &LlmWitness) -> Self {
+                Self {
+                    slots: w
+                        .slots
+                        .iter()
+                        .map(|(slot, p)| $binding::LlmSlotProof {
+                            slot: U256::from(*slot),
+                            root: p.root,
+                            path: p.path.clone(),
+                        })
+                        .collect(),
+                    runs: w
+                        .runs
+                        .iter()
+                        .map(|r| $binding::LlmRunProof {
+                            slot: U256::from(r.slot),
+                            firstLeaf: U256::from(r.first_leaf),
+                            leaves: r.leaves.iter().map(|l| B256::from(*l)).collect(),
+                            siblings: r.siblings.clone(),
+                        })
+                        .collect(),
+                    params: w
+                        .params
+                        .iter()
+                        .map(|p| $binding::LlmParamProof {
+                            op: U256::from(p.op),
+                            leaf: U256::from(p.leaf),
+                            data: Bytes::copy_from_slice(&p.data),
+                            path: p.path.clone(),
+                        })
+                        .collect(),
+                }
+            }
+        }
+    )+};
+}
+
+impl_sol_llm_witness!(DisputeGame, LlmStepProver);
+
+/// `From<Layout>` for the `LlmLayout` of each listed binding module (the job's prompt length, token
+/// budget and claimed output length; the op count is the model's).
+macro_rules! impl_sol_llm_layout {
+    ($($binding:ident),+ $(,)?) => {$(
+        impl From<Layout> for $binding::LlmLayout {
+            fn from(l: Layout) -> Self {
+                Self {
+                    prompt: l.prompt as u32,
+                    maxNew: l.max_new as u32,
+                    generated: l.generated as u32,
+                }
+            }
+        }
+    )+};
+}
+
+impl_sol_llm_layout!(JobMarket, LlmStepProver);
+
+/// The `LlmConfig` the registry lists `model` under: exactly what its model root commits
+/// (`vouch_llm::trace::ModelCommitment::new`), the context being the positions the model runs.
+pub fn llm_config(model: &IntModel) -> ModelRegistry::LlmConfig {
+    let c = model.config;
+    ModelRegistry::LlmConfig {
+        blocks: c.blocks as u32,
+        hidden: c.hidden as u32,
+        heads: c.heads as u32,
+        kvHeads: c.kv_heads as u32,
+        headDim: c.head_dim as u32,
+        ffn: c.ffn as u32,
+        vocab: c.vocab as u32,
+        context: model.context() as u32,
+        eos: model.tokenizer.eos,
+    }
+}
+
+/// Lists `model` in the registry at `registry`: registers its commitment and config (Pending), then
+/// publishes every op's tree leaves (`vouch_llm::trace::commit::op_leaves`: the spec, then the rows)
+/// in chunks and seals each op, the last seal checking the model root and activating the model.
+/// Tells `progress` (transactions sent, transactions in all) after each transaction; returns the
+/// model id.
+pub async fn list_llm(
+    client: &ChainClient,
+    registry: Address,
+    model: &IntModel,
+    fee: U256,
+    royalty_bps: u16,
+    uri: &str,
+    progress: &mut (dyn FnMut(usize, usize) + Send),
+) -> Result<U256> {
+    let program = Program::new(model.config);
+    let ops: Vec<Vec<Vec<u8>>> = (0..program.ops())
+        .map(|o| commit::op_leaves(model, program, o))
+        .collect();
+    let root = commit::ModelCommitment::new(model).root;
+    let tx = ModelRegistry::new(registry, client.provider())
+        .registerLlm(root, llm_config(model), fee, royalty_bps, uri.to_owned())
+        .into_transaction_request();
+    let receipt = client.send(tx).await?;
+    let id = receipt
+        .decoded_log::<ModelRegistry::ModelRegistered>()
+        .ok_or_else(|| ChainError::Decode("no ModelRegistered log".into()))?
+        .modelId;
+    // The registration counts as the first transaction.
+    publish_ops(client, registry, id, &ops, &mut |done, total| {
+        progress(1 + done, 1 + total)
+    })
+    .await?;
+    tracing::info!(model = %id, ops = ops.len(), "language model published and activated");
+    Ok(id)
+}
+
+/// The true value of element `e` of slot `s` of model `model_id`'s trace laid out by `layout`, when
+/// the defender's final state is `final_state`, as the `LlmStepProver` at `prover` computes it from
+/// `witness` (an `eth_call`: nothing is sent). A witness that does not prove what it must is
+/// [`ChainError::Reverted`] with a [`Revert::LlmProver`](crate::Revert::LlmProver) (or the op
+/// arithmetic's [`Revert::LlmOps`](crate::Revert::LlmOps)).
+#[allow(clippy::too_many_arguments)]
+pub async fn true_element(
+    provider: &DynProvider,
+    prover: Address,
+    model_id: U256,
+    layout: Layout,
+    final_state: B256,
+    s: usize,
+    e: usize,
+    witness: &LlmWitness,
+) -> Result<i64> {
+    let value = LlmStepProver::new(prover, provider)
+        .trueElement(
+            model_id,
+            layout.into(),
+            final_state,
+            U256::from(s),
+            U256::from(e),
+            witness.into(),
+        )
+        .call()
+        .await
+        .map_err(call_err)?;
+    i64::try_from(value)
+        .map_err(|_| ChainError::Decode(format!("trueElement returned {value}, beyond i64")))
+}
