@@ -1,10 +1,10 @@
 //! The one-step prover of language-model traces (`LlmStepProver.trueElement`, docs/LLM_INT.md §9)
 //! against the Rust reference `LmTrace::element`, on a real anvil with the real compiled contracts:
 //! random transformers (`vouch_llm::random`: several shapes, weight types and group sizes, one with
-//! a vocabulary of two argmax chunks) listed with `list_llm`, a generation traced, and elements of
-//! every op of the pass program at the first, last prompt, first generated and last passes (the
-//! first and last element of each slot and random ones; APPEND around the position; every element
-//! of the output) proven on chain from `LmTrace::witness` against the trace's final state. Every
+//! a vocabulary of two argmax chunks, one at SmolLM2's widths) listed with `list_llm`, a generation
+//! traced, and elements of every op of every pass (the first and last element of each slot and
+//! random ones; APPEND's around the position; every element of the output) proven on chain from
+//! `LmTrace::witness` against the trace's final state. Every
 //! value must be the reference's. Witnesses with one fault revert with the prover's typed error; a
 //! liar's trace (`LmTrace::tamper`) still proves the true element. The seed is printed; replay one
 //! with `VOUCH_SEED=<seed>`.
