@@ -124,8 +124,8 @@ pub async fn list_llm(
         .into_transaction_request();
     let receipt = client.send(tx).await?;
     let id = receipt
-        .decoded_log::<ModelRegistry::ModelRegistered>()
-        .ok_or_else(|| ChainError::Decode("no ModelRegistered log".into()))?
+        .decoded_log::<ModelRegistry::LlmRegistered>()
+        .ok_or_else(|| ChainError::Decode("no LlmRegistered log".into()))?
         .modelId;
     // The registration counts as the first transaction.
     publish_ops(client, registry, id, &ops, &mut |done, total| {

@@ -461,7 +461,9 @@ contract LlmStepProver is ILlmStepProver {
         bytes32[] calldata leaves = run.leaves;
         // INVARIANT: the run is exactly the leaves read here (the witness names them, the prover derives them).
         if (run.slot != span.slot || run.firstLeaf != span.first || leaves.length != span.count) {
-            revert LlmRunMismatch(index, span.slot, span.first, span.count);
+            // casting to 'uint32' is safe because a read is at most one row of at most 8192 elements (1025 leaves).
+            // forge-lint: disable-next-line(unsafe-typecast)
+            revert LlmRunMismatch(index, span.slot, span.first, uint32(span.count));
         }
         _requireRunRoot(index, _climbRun(leaves, run.siblings, span), root);
         data = _bytes(leaves);

@@ -152,7 +152,7 @@ interface IDisputeGame {
 
     /// @notice Run `index` is not the leaves the element reads there: `leafCount` leaves of slot `slot` from leaf
     /// `firstLeaf`.
-    error LlmRunMismatch(uint256 index, uint256 slot, uint256 firstLeaf, uint256 leafCount);
+    error LlmRunMismatch(uint256 index, uint256 slot, uint256 firstLeaf, uint32 leafCount);
 
     /// @notice The element reads a run `index`, which the witness does not have.
     error LlmRunMissing(uint256 index);

@@ -399,7 +399,7 @@ error LlmRunMissing(uint256 index);
 
 /// @notice Run `index` is not the leaves the element reads there: `leafCount` leaves of slot `slot` from leaf
 /// `firstLeaf`.
-error LlmRunMismatch(uint256 index, uint256 slot, uint256 firstLeaf, uint256 leafCount);
+error LlmRunMismatch(uint256 index, uint256 slot, uint256 firstLeaf, uint32 leafCount);
 
 /// @notice Run `index` climbs to `computed`, not to its slot's tensor root `slotRoot`.
 error LlmRunRootMismatch(uint256 index, bytes32 computed, bytes32 slotRoot);

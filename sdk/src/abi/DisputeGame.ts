@@ -1489,6 +1489,59 @@ export const disputeGameAbi = [
   },
   {
     "type": "error",
+    "name": "InvalidExponent",
+    "inputs": [
+      {
+        "name": "e",
+        "type": "int256",
+        "internalType": "int256"
+      },
+      {
+        "name": "shift",
+        "type": "uint8",
+        "internalType": "uint8"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "InvalidGainFrac",
+    "inputs": [
+      {
+        "name": "frac",
+        "type": "uint8",
+        "internalType": "uint8"
+      },
+      {
+        "name": "max",
+        "type": "uint8",
+        "internalType": "uint8"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "InvalidLlmLayout",
+    "inputs": [
+      {
+        "name": "prompt",
+        "type": "uint32",
+        "internalType": "uint32"
+      },
+      {
+        "name": "maxNew",
+        "type": "uint32",
+        "internalType": "uint32"
+      },
+      {
+        "name": "generated",
+        "type": "uint32",
+        "internalType": "uint32"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "InvalidRequant",
     "inputs": [
       {
@@ -1505,6 +1558,38 @@ export const disputeGameAbi = [
   },
   {
     "type": "error",
+    "name": "InvalidWeightShape",
+    "inputs": [
+      {
+        "name": "cols",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "bits",
+        "type": "uint8",
+        "internalType": "uint8"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "LeafIndexMismatch",
+    "inputs": [
+      {
+        "name": "leaf",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "expected",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "LeafIndexOutOfRange",
     "inputs": [
       {
@@ -1516,6 +1601,288 @@ export const disputeGameAbi = [
         "name": "leafCount",
         "type": "uint256",
         "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "LlmExtraParams",
+    "inputs": [
+      {
+        "name": "params",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "read",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "LlmExtraRuns",
+    "inputs": [
+      {
+        "name": "runs",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "read",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "LlmLeafLength",
+    "inputs": [
+      {
+        "name": "op",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "length",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "expected",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "LlmParamMismatch",
+    "inputs": [
+      {
+        "name": "index",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "op",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "leaf",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "LlmParamMissing",
+    "inputs": [
+      {
+        "name": "index",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "LlmParamRootMismatch",
+    "inputs": [
+      {
+        "name": "index",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "computed",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "opRoot",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "LlmRunMismatch",
+    "inputs": [
+      {
+        "name": "index",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "slot",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "firstLeaf",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "leafCount",
+        "type": "uint32",
+        "internalType": "uint32"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "LlmRunMissing",
+    "inputs": [
+      {
+        "name": "index",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "LlmRunRootMismatch",
+    "inputs": [
+      {
+        "name": "index",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "computed",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "slotRoot",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "LlmSlotNotProven",
+    "inputs": [
+      {
+        "name": "slot",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "LlmSlotNotRead",
+    "inputs": [
+      {
+        "name": "slot",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "LlmSlotNotReadable",
+    "inputs": [
+      {
+        "name": "slot",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "stepSlot",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "LlmSlotOutOfRange",
+    "inputs": [
+      {
+        "name": "slot",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "outputSlot",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "LlmSlotRootMismatch",
+    "inputs": [
+      {
+        "name": "slot",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "computed",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "finalState",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "LlmSlotsNotIncreasing",
+    "inputs": [
+      {
+        "name": "index",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "slot",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "LlmTokenOutOfRange",
+    "inputs": [
+      {
+        "name": "token",
+        "type": "int256",
+        "internalType": "int256"
+      },
+      {
+        "name": "vocab",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "LookupOutOfRange",
+    "inputs": [
+      {
+        "name": "x",
+        "type": "int256",
+        "internalType": "int256"
       }
     ]
   },
@@ -1693,6 +2060,27 @@ export const disputeGameAbi = [
   },
   {
     "type": "error",
+    "name": "OperandLengthMismatch",
+    "inputs": [
+      {
+        "name": "operand",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "length",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "expected",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "OperandShapeMismatch",
     "inputs": [
       {
@@ -1724,6 +2112,27 @@ export const disputeGameAbi = [
   },
   {
     "type": "error",
+    "name": "OperandTooLong",
+    "inputs": [
+      {
+        "name": "operand",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "length",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "max",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "PathLengthMismatch",
     "inputs": [
       {
@@ -1740,6 +2149,27 @@ export const disputeGameAbi = [
   },
   {
     "type": "error",
+    "name": "RaggedOperand",
+    "inputs": [
+      {
+        "name": "operand",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "length",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "width",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "RaggedTensor",
     "inputs": [
       {
@@ -1749,6 +2179,22 @@ export const disputeGameAbi = [
       },
       {
         "name": "rowLen",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "RangeProofLengthMismatch",
+    "inputs": [
+      {
+        "name": "length",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "expected",
         "type": "uint256",
         "internalType": "uint256"
       }
@@ -2150,7 +2596,29 @@ export const disputeGameAbi = [
   },
   {
     "type": "error",
+    "name": "ZeroNorm",
+    "inputs": [
+      {
+        "name": "sumOfSquares",
+        "type": "int256",
+        "internalType": "int256"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "ZeroProver",
     "inputs": []
+  },
+  {
+    "type": "error",
+    "name": "ZeroSoftmaxSum",
+    "inputs": [
+      {
+        "name": "sum",
+        "type": "int256",
+        "internalType": "int256"
+      }
+    ]
   }
 ] as const;

@@ -3,6 +3,7 @@
 export { disputeGameAbi } from './DisputeGame.js';
 export { jobMarketAbi } from './JobMarket.js';
 export { llmOpsAbi } from './LlmOps.js';
+export { llmStepProverAbi } from './LlmStepProver.js';
 export { modelRegistryAbi } from './ModelRegistry.js';
 export { oneStepProverAbi } from './OneStepProver.js';
 export { vouchConsumerExampleAbi } from './VouchConsumerExample.js';
