@@ -11,6 +11,9 @@ pub enum AgentError {
     /// A model or trace failed to load, or a witness failed its pre-flight check.
     #[error(transparent)]
     Core(#[from] vouch_core::CoreError),
+    /// A language model failed to run, or its trace or witness failed a check.
+    #[error(transparent)]
+    Llm(#[from] vouch_llm::LlmError),
     /// A model failed to run on Burn.
     #[error(transparent)]
     Burn(#[from] vouch_burn::BurnError),

@@ -1,7 +1,7 @@
 //! Deploying the contracts and describing where they live.
 
 use crate::{
-    bindings::{JobMarket, ModelRegistry, OneStepProver},
+    bindings::{JobMarket, LlmStepProver, ModelRegistry, OneStepProver},
     client::ChainClient,
     error::{ChainError, Result},
     market::call_err,
@@ -74,12 +74,14 @@ pub struct Deployment {
     pub game: Address,
     /// The `OneStepProver` the market's games call in phase 3.
     pub prover: Address,
+    /// The `LlmStepProver` the games call in phase 3 of a language model's result.
+    pub llm_prover: Address,
     /// Block of the first deployment transaction.
     pub start_block: u64,
 }
 
-/// Deploys a registry, a one-step prover reading it, and a market bound to both (which deploys its
-/// dispute game).
+/// Deploys a registry, the two one-step provers reading it (tensor models, language models), and a
+/// market bound to them (which deploys its dispute game).
 pub async fn deploy(client: &ChainClient, params: MarketParams) -> Result<Deployment> {
     let provider = client.provider();
     let created = |receipt: alloy::rpc::types::TransactionReceipt, what: &str| {
@@ -96,6 +98,10 @@ pub async fn deploy(client: &ChainClient, params: MarketParams) -> Result<Deploy
         .send(OneStepProver::deploy_builder(provider, registry).into_transaction_request())
         .await?;
     let prover = created(receipt, "prover")?;
+    let receipt = client
+        .send(LlmStepProver::deploy_builder(provider, registry).into_transaction_request())
+        .await?;
+    let llm_prover = created(receipt, "language-model prover")?;
     let config = JobMarket::MarketConfig {
         challengeWindow: params.challenge_window,
         resultBond: params.result_bond,
@@ -105,8 +111,8 @@ pub async fn deploy(client: &ChainClient, params: MarketParams) -> Result<Deploy
         burnBps: params.burn_bps,
         moveReward: params.move_reward,
     };
-    let tx =
-        JobMarket::deploy_builder(provider, registry, prover, config).into_transaction_request();
+    let tx = JobMarket::deploy_builder(provider, registry, prover, llm_prover, config)
+        .into_transaction_request();
     let market = created(client.send(tx).await?, "market")?;
     let game = JobMarket::new(market, provider)
         .game()
@@ -118,6 +124,7 @@ pub async fn deploy(client: &ChainClient, params: MarketParams) -> Result<Deploy
         market,
         game,
         prover,
+        llm_prover,
         start_block,
     })
 }

@@ -235,8 +235,11 @@ impl GameView {
 /// The dispute state of one result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ResultDispute {
-    /// The model's op count (zero until the first challenge).
+    /// The final state's last slot n: a tensor model's op count, a language model's output slot
+    /// (zero until the first challenge).
     pub op_count: u32,
+    /// Whether the result is a language model's (its step is `stepLlm`).
+    pub llm: bool,
     /// Games still Active.
     pub open_games: u32,
     /// Whether the worker lost a game.
@@ -347,6 +350,7 @@ impl Market {
             .map_err(call_err)?;
         Ok(ResultDispute {
             op_count: d.opCount,
+            llm: d.kind == 1,
             open_games: d.openGames,
             overturned: d.overturned,
             sharers: d.sharers,
@@ -521,6 +525,19 @@ impl Market {
         let tx = self
             .game_contract()
             .step(game, witness.into())
+            .into_transaction_request();
+        self.client().send(tx).await
+    }
+
+    /// The one step of a language model's result, with its witness (empty for a padding element).
+    pub async fn step_llm(
+        &self,
+        game: U256,
+        witness: DisputeGame::LlmWitness,
+    ) -> Result<TransactionReceipt> {
+        let tx = self
+            .game_contract()
+            .stepLlm(game, witness)
             .into_transaction_request();
         self.client().send(tx).await
     }

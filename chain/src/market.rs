@@ -13,6 +13,7 @@ use alloy::{
 };
 use serde::{Deserialize, Serialize};
 use vouch_core::tensor::Tensor;
+use vouch_llm::trace::Job as LmJob;
 
 /// A job's lifecycle on chain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -138,9 +139,34 @@ impl Market {
         deadline: u64,
         fee: U256,
     ) -> Result<(U256, TransactionReceipt)> {
+        self.post_input(model_id, input.to_bytes(), deadline, fee)
+            .await
+    }
+
+    /// Posts a language model's job: the prompt's ids and the token budget (`Job::input`, int32
+    /// big-endian); returns the job id and the receipt.
+    pub async fn post_llm_job(
+        &self,
+        model_id: U256,
+        job: &LmJob,
+        deadline: u64,
+        fee: U256,
+    ) -> Result<(U256, TransactionReceipt)> {
+        let input = job.input().iter().flat_map(|v| v.to_be_bytes()).collect();
+        self.post_input(model_id, input, deadline, fee).await
+    }
+
+    /// Posts a job on the input bytes the contract takes.
+    async fn post_input(
+        &self,
+        model_id: U256,
+        input: Vec<u8>,
+        deadline: u64,
+        fee: U256,
+    ) -> Result<(U256, TransactionReceipt)> {
         let tx = self
             .contract()
-            .postJob(model_id, input.to_bytes().into(), deadline)
+            .postJob(model_id, input.into(), deadline)
             .value(fee)
             .into_transaction_request();
         let receipt = self.client.send(tx).await?;
@@ -226,6 +252,18 @@ impl Market {
             trace_root: j.traceRoot,
             attempt: j.attempt,
         })
+    }
+
+    /// A language-model job's layout `(prompt, max_new, generated)` (all zero for a tensor job;
+    /// `generated` zero while it has no result).
+    pub async fn llm_layout(&self, id: U256) -> Result<(u32, u32, u32)> {
+        let l = self
+            .contract()
+            .llmLayout(id)
+            .call()
+            .await
+            .map_err(call_err)?;
+        Ok((l.prompt, l.maxNew, l.generated))
     }
 
     /// The input bytes of job `id`, from its `JobPosted` event (the chain is the only source needed).

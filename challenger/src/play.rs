@@ -2,7 +2,8 @@
 //! leftmost child of the defender's final state that differs from its own, then a differing child
 //! of the disputed slot's tensor, name the byte of the leaf that differs, then prove that element on
 //! chain. Every move names the position it answers, so a move computed from a stale read cannot
-//! land elsewhere.
+//! land elsewhere. The walk is one function for every kind of model ([`Disputant`]); the step is
+//! each kind's own ([`play`] for tensor models, [`play_llm`] for language models).
 
 use crate::{error::Result, strategy::Strategy};
 use alloy::primitives::{B256, U256};
@@ -13,7 +14,11 @@ use vouch_chain::{
 };
 use vouch_core::{
     CoreError, Model, Trace,
-    dispute::{Element, Party, Position, Side, StepWitness, verify_step},
+    dispute::{Disputant, Element, Party, Position, Side, StepWitness, verify_step},
+};
+use vouch_llm::{
+    IntModel,
+    trace::{LlmWitness, LmParty, ModelCommitment, verify},
 };
 
 /// What one call to [`play`] did.
@@ -78,24 +83,25 @@ async fn revealed_walk(market: &Market, g: &GameView, depth: u32) -> Result<Vec<
     Ok(walk)
 }
 
-/// Plays one move of game `game` with `strategy`, from the challenger's own trace at `trace` (read,
-/// and its trees built, only when the challenger is to move).
-pub async fn play(
-    market: &Market,
-    model: &Model,
-    trace: &Path,
-    game: U256,
-    strategy: Strategy,
-    rng: &mut impl Rng,
-) -> Result<Played> {
+/// Whose turn a game is at.
+enum Turn {
+    /// The challenger's: the game as it stands.
+    Ours(Box<GameView>),
+    /// Nobody's for now, or the game is over.
+    Done(Played),
+}
+
+/// Reads game `game` and settles what needs no trace: a game over, a moot one (claimed), a defender
+/// that owes data (its timeout claimed once due), a stalling challenger.
+async fn turn(market: &Market, game: U256, strategy: Strategy) -> Result<Turn> {
     let g = market.game(game).await?;
     if g.status != GameStatus::Active {
-        return Ok(Played::Over(g.status));
+        return Ok(Turn::Done(Played::Over(g.status)));
     }
     if market.dispute(g.job_id, g.attempt).await?.overturned {
         market.claim_moot(game).await?;
         tracing::info!(game = %game, "result overturned by another game: bond and share claimed");
-        return Ok(Played::Over(GameStatus::Moot));
+        return Ok(Turn::Done(Played::Over(GameStatus::Moot)));
     }
     if market.pending_reveal(game).await?.is_some() {
         // The defender owes data: it may have run out of time.
@@ -103,18 +109,29 @@ pub async fn play(
             Ok(_) => {
                 let status = market.game(game).await?.status;
                 tracing::info!(game = %game, status = status.as_str(), "the defender ran out of time");
-                Ok(Played::Over(status))
+                Ok(Turn::Done(Played::Over(status)))
             }
-            Err(e) if not_timed_out(&e) => Ok(Played::Waiting),
+            Err(e) if not_timed_out(&e) => Ok(Turn::Done(Played::Waiting)),
             Err(e) => Err(e.into()),
         };
     }
     if strategy == Strategy::Stall {
-        return Ok(Played::Waiting);
+        return Ok(Turn::Done(Played::Waiting));
     }
-    let party = Party::new(model, Trace::load(trace)?)?;
+    Ok(Turn::Ours(Box::new(g)))
+}
+
+/// One move of the walk (phases Slots and Tensor) from `party`'s own run, the same for every kind of
+/// model; `None` in phase Step, which each kind proves its own way.
+async fn walk(
+    market: &Market,
+    party: &impl Disputant,
+    g: &GameView,
+    strategy: Strategy,
+    rng: &mut impl Rng,
+) -> Result<Option<Played>> {
     let random = strategy == Strategy::Dishonest;
-    let (job, attempt, mv, slot) = (g.job_id, g.attempt, g.moves, g.slot as usize);
+    let (game, job, attempt, mv, slot) = (g.id, g.job_id, g.attempt, g.moves, g.slot as usize);
     let pos = Position {
         depth: u32::from(g.depth),
         index: g.index as usize,
@@ -148,10 +165,11 @@ pub async fn play(
                 tracing::info!(game = %game, job = %job, slot, depth = g.depth + 1, ?side, "walked the disputed tensor");
             } else {
                 let Some(theirs) = market.revealed_leaf(job, attempt, node).await? else {
-                    return Ok(Played::Waiting);
+                    return Ok(Some(Played::Waiting));
                 };
                 let offset = if random {
-                    rng.random_range(0..32)
+                    let width = party.element_width(slot);
+                    (width * rng.random_range(0..32 / width)) as u8
                 } else {
                     or_no_difference(party.differing_offset(slot, g.index as usize, &theirs), 0)?
                         as u8
@@ -160,30 +178,92 @@ pub async fn play(
                 tracing::info!(game = %game, job = %job, slot, leaf = g.index, offset, "named the disputed element");
             }
         }
-        GamePhase::Step => {
-            let k = slot - 1;
-            let witness = match party.element_of_leaf(
-                slot,
-                g.index as usize,
-                usize::from(g.offset),
-            )? {
-                Element::Padding => StepWitness::default(),
-                Element::Index(e) => {
-                    let walk = revealed_walk(market, &g, party.state_depth()).await?;
-                    let w = party.witness(model, k, e, &walk)?;
-                    // Pre-flight: the witness proves what the contract will check, against the
-                    // defender's final state, so the step cannot revert on our data.
-                    let final_state = market.revealed_opening(job, attempt).await?;
-                    let value = verify_step(model, k, final_state, e, &w)?;
-                    tracing::info!(game = %game, job = %job, op = k, element = e, value, "proving the element on chain");
-                    w
-                }
-            };
-            market.step(game, &witness).await?;
-            let status = market.game(game).await?.status;
-            tracing::info!(game = %game, job = %job, status = status.as_str(), "one step executed on chain");
-            return Ok(Played::Over(status));
-        }
+        GamePhase::Step => return Ok(None),
     }
-    Ok(Played::Moved)
+    Ok(Some(Played::Moved))
+}
+
+/// Plays one move of game `game` with `strategy`, from the challenger's own trace at `trace` (read,
+/// and its trees built, only when the challenger is to move).
+pub async fn play(
+    market: &Market,
+    model: &Model,
+    trace: &Path,
+    game: U256,
+    strategy: Strategy,
+    rng: &mut impl Rng,
+) -> Result<Played> {
+    let g = match turn(market, game, strategy).await? {
+        Turn::Ours(g) => g,
+        Turn::Done(played) => return Ok(played),
+    };
+    let party = Party::new(model, Trace::load(trace)?)?;
+    if let Some(played) = walk(market, &party, &g, strategy, rng).await? {
+        return Ok(played);
+    }
+    let (job, attempt, slot) = (g.job_id, g.attempt, g.slot as usize);
+    let k = slot - 1;
+    let witness = match party.element_of_leaf(slot, g.index as usize, usize::from(g.offset))? {
+        Element::Padding => StepWitness::default(),
+        Element::Index(e) => {
+            let walk = revealed_walk(market, &g, party.state_depth()).await?;
+            let w = party.witness(model, k, e, &walk)?;
+            // Pre-flight: the witness proves what the contract will check, against the
+            // defender's final state, so the step cannot revert on our data.
+            let final_state = market.revealed_opening(job, attempt).await?;
+            let value = verify_step(model, k, final_state, e, &w)?;
+            tracing::info!(game = %game, job = %job, op = k, element = e, value, "proving the element on chain");
+            w
+        }
+    };
+    market.step(game, &witness).await?;
+    let status = market.game(game).await?.status;
+    tracing::info!(game = %game, job = %job, status = status.as_str(), "one step executed on chain");
+    Ok(Played::Over(status))
+}
+
+/// Plays one move of game `game` over a language model's result with `strategy`, from `party`, the
+/// challenger's own trace of the job at the claimed output's length (`Stop::Length(G)`, so both
+/// state trees have one shape); `commitment` is `model`'s, for the pre-flight check of the step.
+pub async fn play_llm(
+    market: &Market,
+    model: &IntModel,
+    commitment: &ModelCommitment,
+    party: &LmParty,
+    game: U256,
+    strategy: Strategy,
+    rng: &mut impl Rng,
+) -> Result<Played> {
+    let g = match turn(market, game, strategy).await? {
+        Turn::Ours(g) => g,
+        Turn::Done(played) => return Ok(played),
+    };
+    if let Some(played) = walk(market, party, &g, strategy, rng).await? {
+        return Ok(played);
+    }
+    let (job, attempt, slot) = (g.job_id, g.attempt, g.slot as usize);
+    let witness = match party.element_of_leaf(slot, g.index as usize, usize::from(g.offset))? {
+        Element::Padding => LlmWitness::default(),
+        Element::Index(e) => {
+            let walk = revealed_walk(market, &g, party.state_depth()).await?;
+            let w = party.witness(model, slot, e, &walk)?;
+            // Pre-flight, as for tensor models: the witness proves what the contract will check.
+            let final_state = market.revealed_opening(job, attempt).await?;
+            let value = verify(
+                model,
+                commitment,
+                party.trace().layout,
+                final_state,
+                slot,
+                e,
+                &w,
+            )?;
+            tracing::info!(game = %game, job = %job, slot, element = e, value, "proving the element on chain");
+            w
+        }
+    };
+    market.step_llm(game, (&witness).into()).await?;
+    let status = market.game(game).await?.status;
+    tracing::info!(game = %game, job = %job, status = status.as_str(), "one step executed on chain");
+    Ok(Played::Over(status))
 }

@@ -15,6 +15,8 @@ pub struct DeploymentInfo {
     pub game: String,
     /// The `OneStepProver`.
     pub prover: String,
+    /// The `LlmStepProver` (the one step of a language model's result).
+    pub llm_prover: String,
     /// Block of the first deployment transaction (where indexing starts).
     pub start_block: u64,
 }

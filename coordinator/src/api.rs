@@ -217,6 +217,7 @@ async fn deployment(State(state): State<AppState>) -> Result<Json<DeploymentInfo
         market: hex_bytes(d.market.as_slice()),
         game: hex_bytes(d.game.as_slice()),
         prover: hex_bytes(d.prover.as_slice()),
+        llm_prover: hex_bytes(d.llm_prover.as_slice()),
         start_block: d.start_block,
     }))
 }

@@ -1378,6 +1378,7 @@ async fn http_serves_the_deployment() {
             "market": hex0x(env.deployment.market.as_slice()),
             "game": hex0x(env.deployment.game.as_slice()),
             "prover": hex0x(env.deployment.prover.as_slice()),
+            "llm_prover": hex0x(env.deployment.llm_prover.as_slice()),
             "start_block": env.deployment.start_block,
         })
     );

@@ -10,6 +10,8 @@ export interface CoordinatorDeployment {
   market: Address;
   game: Address;
   prover: Address;
+  /** The `LlmStepProver`: the one step of a language model's result. */
+  llm_prover: Address;
   /** The block of the first deployment transaction (where event searches can start). */
   start_block: number;
 }

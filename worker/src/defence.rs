@@ -6,7 +6,7 @@
 //! This file is the game-specific seam of the defence loop ([`crate::defender`]): [`read`] reads where
 //! a game stands ([`GameView::deadline`] says when the defender's clock runs out), and [`answer`]
 //! turns a position into the transaction(s) to send. The loop owns everything else (which games, in which
-//! order, the cached [`Party`] per trace, concurrent sending with pipelined nonces).
+//! order, the cached `Party` per trace, concurrent sending with pipelined nonces).
 
 use crate::error::Result;
 use alloy::{
@@ -16,7 +16,7 @@ use alloy::{
     sol_types::SolCall,
 };
 use vouch_chain::{GameStatus, GameView, Market, PendingReveal, Tree, bindings::DisputeGame};
-use vouch_core::dispute::Party;
+use vouch_core::dispute::Disputant;
 
 /// Where one game stands for its defender.
 #[derive(Debug, Clone)]
@@ -84,10 +84,10 @@ pub fn claim_timeout(game: Address, id: U256) -> TransactionRequest {
 }
 
 /// The transaction that answers `need` in game `g` (of the dispute game at `game`), from `party`
-/// (the worker's own trace).
+/// (the worker's own trace, of either kind of model).
 pub fn answer(
     game: Address,
-    party: &Party,
+    party: &impl Disputant,
     g: &GameView,
     need: PendingReveal,
 ) -> Result<Vec<TransactionRequest>> {

@@ -52,10 +52,11 @@ impl DeployArgs {
         std::fs::write(&self.out, serde_json::to_string_pretty(&deployment)?)
             .with_context(|| format!("writing {}", self.out.display()))?;
         println!(
-            "registry {}\nmarket   {}\nprover   {}\nchallenge bond {} wei, game clock {} s\nwrote    {}",
+            "registry {}\nmarket   {}\nprover   {}\nLLM prover {}\nchallenge bond {} wei, game clock {} s\nwrote    {}",
             deployment.registry,
             deployment.market,
             deployment.prover,
+            deployment.llm_prover,
             params.challenge_bond,
             params.game_clock,
             self.out.display()

@@ -118,8 +118,8 @@ impl DevArgs {
         )?;
         println!("chain        {} (anvil)", chain.endpoint());
         println!(
-            "registry     {}\nmarket       {}\nprover       {}",
-            deployment.registry, deployment.market, deployment.prover
+            "registry     {}\nmarket       {}\nprover       {}\nLLM prover   {}",
+            deployment.registry, deployment.market, deployment.prover, deployment.llm_prover
         );
 
         let fee = U256::from(10u64.pow(15));

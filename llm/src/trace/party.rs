@@ -304,8 +304,6 @@ impl LmParty {
     }
 }
 
-/// Leaves a row of `shape` occupies: `⌈cols·width/32⌉`.
-
 impl Disputant for LmParty {
     fn opening(&self) -> Opening {
         Opening {
@@ -394,6 +392,8 @@ impl Disputant for LmParty {
         self.shape(slot).map_or(1, |s| s.dtype.width())
     }
 }
+
+/// Leaves a row of `shape` occupies: `⌈cols·width/32⌉`.
 fn leaves_per_row(shape: SlotShape) -> usize {
     shape.row_bytes().div_ceil(TENSOR_LEAF_BYTES)
 }
