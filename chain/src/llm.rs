@@ -16,6 +16,7 @@ use alloy::{
 };
 use vouch_llm::{
     IntModel,
+    config::LlamaConfig,
     lm::LanguageModel,
     trace::{LlmWitness, commit, program::Layout, program::Program},
 };
@@ -86,7 +87,12 @@ impl_sol_llm_layout!(JobMarket, LlmStepProver);
 /// The `LlmConfig` the registry lists `model` under: exactly what its model root commits
 /// (`vouch_llm::trace::ModelCommitment::new`), the context being the positions the model runs.
 pub fn llm_config(model: &IntModel) -> ModelRegistry::LlmConfig {
-    let c = model.config;
+    sol_config(&model.config, model.context(), model.tokenizer.eos)
+}
+
+/// The contracts' `LlmConfig` of hyper-parameters `c` run over `context` positions, ending answers
+/// at `eos`.
+pub fn sol_config(c: &LlamaConfig, context: usize, eos: u32) -> ModelRegistry::LlmConfig {
     ModelRegistry::LlmConfig {
         blocks: c.blocks as u32,
         hidden: c.hidden as u32,
@@ -95,8 +101,8 @@ pub fn llm_config(model: &IntModel) -> ModelRegistry::LlmConfig {
         headDim: c.head_dim as u32,
         ffn: c.ffn as u32,
         vocab: c.vocab as u32,
-        context: model.context() as u32,
-        eos: model.tokenizer.eos,
+        context: context as u32,
+        eos,
     }
 }
 

@@ -10,6 +10,7 @@ use vouch_chain::{
     ChainClient, ChainConfig,
     anvil::LocalChain,
     bindings::{LlmStepProver, ModelRegistry},
+    llm,
 };
 use vouch_llm::{
     config::LlamaConfig,
@@ -61,19 +62,14 @@ async fn every_slot_has_the_same_geometry_on_chain() {
     let mut checked = 0;
     for model in 1..=4u64 {
         let c = config(&mut rng);
-        let sol = ModelRegistry::LlmConfig {
-            blocks: c.blocks as u32,
-            hidden: c.hidden as u32,
-            heads: c.heads as u32,
-            kvHeads: c.kv_heads as u32,
-            headDim: c.head_dim as u32,
-            ffn: c.ffn as u32,
-            vocab: c.vocab as u32,
-            context: c.context as u32,
-            eos: 0,
-        };
         let tx = ModelRegistry::new(registry, &provider)
-            .registerLlm(Default::default(), sol, U256::ZERO, 0, String::new())
+            .registerLlm(
+                Default::default(),
+                llm::sol_config(&c, c.context, 0),
+                U256::ZERO,
+                0,
+                String::new(),
+            )
             .into_transaction_request();
         client.send(tx).await.unwrap();
         let program = Program::new(c);

@@ -20,7 +20,7 @@ use vouch_chain::{
 use vouch_core::{
     B256, Model, Shape, Trace,
     commit::op_root,
-    dispute::{Party, Position, StepWitness, verify_step},
+    dispute::{Disputant, Party, Position, StepWitness, verify_step},
     model::{ModelMeta, Op, OpKind, Operand, WeightRow, Window},
     quant::Requant,
     random::{random_any_model, random_input},

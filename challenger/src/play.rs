@@ -183,6 +183,13 @@ async fn walk(
     Ok(Some(Played::Moved))
 }
 
+/// The game after its step: over, with the status the step decided.
+async fn stepped(market: &Market, g: &GameView) -> Result<Played> {
+    let status = market.game(g.id).await?.status;
+    tracing::info!(game = %g.id, job = %g.job_id, status = status.as_str(), "one step executed on chain");
+    Ok(Played::Over(status))
+}
+
 /// Plays one move of game `game` with `strategy`, from the challenger's own trace at `trace` (read,
 /// and its trees built, only when the challenger is to move).
 pub async fn play(
@@ -217,9 +224,7 @@ pub async fn play(
         }
     };
     market.step(game, &witness).await?;
-    let status = market.game(game).await?.status;
-    tracing::info!(game = %game, job = %job, status = status.as_str(), "one step executed on chain");
-    Ok(Played::Over(status))
+    stepped(market, &g).await
 }
 
 /// Plays one move of game `game` over a language model's result with `strategy`, from `party`, the
@@ -263,7 +268,5 @@ pub async fn play_llm(
         }
     };
     market.step_llm(game, (&witness).into()).await?;
-    let status = market.game(game).await?.status;
-    tracing::info!(game = %game, job = %job, status = status.as_str(), "one step executed on chain");
-    Ok(Played::Over(status))
+    stepped(market, &g).await
 }

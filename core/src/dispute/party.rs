@@ -3,15 +3,14 @@
 
 use super::{
     disputant::Disputant,
-    moves::Opening,
-    position::{Element, Position, Side, element_of_leaf, tensor_depth},
-    tree::{Walk, check_walk, children_of, node_at, pick, state_path_beside, walk_to},
+    position::{Element, Position, element_of_leaf, tensor_depth},
+    tree::{Walk, check_walk, node_at, state_path_beside, walk_to},
     witness::{RowProof, SlotProof, StepWitness},
 };
 use crate::{
     commit::{
-        TENSOR_LEAF_BYTES, leaves_per_row, op_tree, state_leaf, state_tree, tensor_tree,
-        tensor_tree_of_leaves, trace_root,
+        TENSOR_LEAF_BYTES, leaves_per_row, op_tree, state_tree, tensor_tree, tensor_tree_of_leaves,
+        trace_root,
     },
     error::{CoreError, Result},
     merkle::MerkleTree,
@@ -161,11 +160,6 @@ impl Party {
     /// The shape of every slot, input first.
     pub fn shapes(&self) -> &[Shape] {
         &self.shapes
-    }
-
-    /// The tensor root of every slot, input first (`n + 1`).
-    pub fn slot_roots(&self) -> &[B256] {
-        &self.slot_roots
     }
 
     /// σ_n, the root of this party's final state tree.
@@ -329,12 +323,6 @@ impl Party {
         )
     }
 
-    /// Whether state leaf `j` (a slot) is still `leaf(0x02, slotRoot_j)`, not replaced.
-    fn state_leaf_is_slot(&self, j: usize) -> bool {
-        let depth = self.state.depth();
-        self.state.node(depth, j) == Some(state_leaf(&self.slot_roots[j]))
-    }
-
     /// The committed bytes of leaf `index` of slot `slot` (`index < 2^D_t`): zero past the leaves.
     fn leaf_bytes(&self, slot: usize, index: usize) -> Leaf {
         if let Some(leaves) = &self.committed[slot] {
@@ -370,83 +358,32 @@ impl Party {
 }
 
 impl Disputant for Party {
-    fn opening(&self) -> Opening {
-        Opening {
-            final_state: self.final_state(),
-            output_path: self.state.proof(self.n).expect("slot n is a leaf"),
-        }
+    fn state(&self) -> &MerkleTree {
+        &self.state
     }
 
-    fn state_children(&self, node: &B256) -> Result<(B256, B256)> {
-        children_of(&self.state, node, "state")
+    fn output_slot(&self) -> usize {
+        self.n
     }
 
-    fn slot_root(&self, leaf: &B256) -> Result<B256> {
-        let depth = self.state.depth();
-        match self.state.find(leaf) {
-            Some((d, j)) if d == depth && j <= self.n && self.state_leaf_is_slot(j) => {
-                Ok(self.slot_roots[j])
-            }
-            _ => Err(CoreError::NotOurs(format!("slot leaf {leaf}"))),
-        }
+    fn slot_roots(&self) -> &[B256] {
+        &self.slot_roots
     }
 
-    fn tensor_children(&self, slot: usize, node: &B256) -> Result<(B256, B256)> {
-        children_of(self.tensor(slot)?, node, "tensor")
+    fn tensor_tree(&self, slot: usize) -> Result<&MerkleTree> {
+        self.tensor(slot)
     }
 
-    fn tensor_leaf(&self, slot: usize, node: &B256) -> Result<Leaf> {
-        let tree = self.tensor(slot)?;
-        match tree.find(node) {
-            Some((d, i)) if d == tree.depth() => Ok(self.leaf_bytes(slot, i)),
-            _ => Err(CoreError::NotOurs(format!(
-                "tensor leaf {node} of slot {slot}"
-            ))),
-        }
-    }
-
-    fn state_depth(&self) -> u32 {
-        self.state.depth()
-    }
-
-    fn pick_state(&self, pos: Position, left: B256, right: B256) -> Result<Side> {
-        pick(&self.state, pos, left, right, "the state tree")
-    }
-
-    fn pick_tensor(&self, slot: usize, pos: Position, left: B256, right: B256) -> Result<Side> {
-        pick(
-            self.tensor(slot)?,
-            pos,
-            left,
-            right,
-            &format!("the tree of slot {slot}"),
-        )
-    }
-
-    fn differing_offset(&self, slot: usize, leaf: usize, bytes: &Leaf) -> Result<usize> {
-        let leaves = 1usize << self.tensor_depth(slot)?;
-        if leaf >= leaves {
-            return Err(CoreError::OutOfRange {
-                what: "tensor leaf",
-                index: leaf,
-                limit: leaves,
-            });
-        }
-        let own = self.leaf_bytes(slot, leaf);
-        own.iter()
-            .zip(bytes)
-            .position(|(a, b)| a != b)
-            .ok_or_else(|| {
-                CoreError::NoDifference(format!(
-                    "leaf {leaf} of slot {slot} is ours, byte for byte"
-                ))
-            })
+    fn leaf(&self, slot: usize, index: usize) -> Result<Leaf> {
+        self.slot(slot)?;
+        Ok(self.leaf_bytes(slot, index))
     }
 
     fn element_width(&self, _slot: usize) -> usize {
         1
     }
 }
+
 /// [`ElementInputs`] over a party's own slots that records what the formula reads: the parts of the
 /// witness, in the formula's (normative) order.
 struct Recorder<'a> {
@@ -502,7 +439,7 @@ mod tests {
     use super::*;
     use crate::{
         commit::{state_leaf, tensor_leaves},
-        dispute::{Tree, check_node, check_opening, check_slot, verify_step},
+        dispute::{Side, Tree, check_node, check_opening, check_slot, verify_step},
         model::{ModelMeta, OpKind, Operand, Window},
         quant::Requant,
         reference,

@@ -15,8 +15,8 @@ use std::sync::OnceLock;
 use vouch_core::{
     commit::{TENSOR_LEAF_BYTES, byte_row_leaves, state_leaf, tensor_tree_of_leaves},
     dispute::{
-        Disputant, Element, Opening, Position, Side, SlotProof, Walk, check_walk, children_of,
-        node_at, pick, state_path_beside, walk_to,
+        Disputant, Element, Position, SlotProof, Walk, check_walk, node_at, state_path_beside,
+        walk_to,
     },
     error::{CoreError, Result},
     merkle::{MerkleTree, depth_for},
@@ -113,16 +113,6 @@ impl LmParty {
     /// Where the trace's slots lie.
     pub fn layout(&self) -> Layout {
         self.trace.layout
-    }
-
-    /// `n`, the output slot (the state tree has `n + 1` slots).
-    pub fn output_slot(&self) -> usize {
-        self.trace.layout.output_slot()
-    }
-
-    /// The tensor root of every slot, input first (`n + 1`).
-    pub fn slot_roots(&self) -> &[B256] {
-        self.trace.roots()
     }
 
     /// σ_n, the root of this party's final state tree.
@@ -305,87 +295,24 @@ impl LmParty {
 }
 
 impl Disputant for LmParty {
-    fn opening(&self) -> Opening {
-        Opening {
-            final_state: self.final_state(),
-            output_path: self
-                .state
-                .proof(self.output_slot())
-                .expect("slot n is a leaf"),
-        }
+    fn state(&self) -> &MerkleTree {
+        &self.state
     }
 
-    fn state_children(&self, node: &B256) -> Result<(B256, B256)> {
-        children_of(&self.state, node, "state")
+    fn output_slot(&self) -> usize {
+        self.trace.layout.output_slot()
     }
 
-    fn slot_root(&self, leaf: &B256) -> Result<B256> {
-        let depth = self.state.depth();
-        let roots = self.trace.roots();
-        match self.state.find(leaf) {
-            Some((d, j))
-                if d == depth
-                    && j < roots.len()
-                    && self.state.node(depth, j) == Some(state_leaf(&roots[j])) =>
-            {
-                Ok(roots[j])
-            }
-            _ => Err(CoreError::NotOurs(format!("slot leaf {leaf}"))),
-        }
+    fn slot_roots(&self) -> &[B256] {
+        self.trace.roots()
     }
 
-    fn tensor_children(&self, slot: usize, node: &B256) -> Result<(B256, B256)> {
-        children_of(&self.tensor(slot)?.tree, node, "tensor")
+    fn tensor_tree(&self, slot: usize) -> Result<&MerkleTree> {
+        Ok(&self.tensor(slot)?.tree)
     }
 
-    fn tensor_leaf(&self, slot: usize, node: &B256) -> Result<Leaf> {
-        let tensor = self.tensor(slot)?;
-        match tensor.tree.find(node) {
-            Some((d, i)) if d == tensor.tree.depth() => Ok(leaf_at(tensor, i)),
-            _ => Err(CoreError::NotOurs(format!(
-                "tensor leaf {node} of slot {slot}"
-            ))),
-        }
-    }
-
-    fn state_depth(&self) -> u32 {
-        self.state.depth()
-    }
-
-    fn pick_state(&self, pos: Position, left: B256, right: B256) -> Result<Side> {
-        pick(&self.state, pos, left, right, "the state tree")
-    }
-
-    fn pick_tensor(&self, slot: usize, pos: Position, left: B256, right: B256) -> Result<Side> {
-        pick(
-            &self.tensor(slot)?.tree,
-            pos,
-            left,
-            right,
-            &format!("the tree of slot {slot}"),
-        )
-    }
-
-    fn differing_offset(&self, slot: usize, leaf: usize, bytes: &Leaf) -> Result<usize> {
-        let leaves = 1usize << self.tensor_depth(slot)?;
-        if leaf >= leaves {
-            return Err(CoreError::OutOfRange {
-                what: "tensor leaf",
-                index: leaf,
-                limit: leaves,
-            });
-        }
-        let width = self.shape(slot)?.dtype.width();
-        let own = leaf_at(self.tensor(slot)?, leaf);
-        own.iter()
-            .zip(bytes)
-            .position(|(a, b)| a != b)
-            .map(|o| o - o % width)
-            .ok_or_else(|| {
-                CoreError::NoDifference(format!(
-                    "leaf {leaf} of slot {slot} is ours, byte for byte"
-                ))
-            })
+    fn leaf(&self, slot: usize, index: usize) -> Result<Leaf> {
+        Ok(leaf_at(self.tensor(slot)?, index))
     }
 
     fn element_width(&self, slot: usize) -> usize {
