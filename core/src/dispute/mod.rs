@@ -51,5 +51,7 @@ pub use party::Party;
 pub use position::{
     Element, Position, Side, Slot, Tree, element_of_leaf, slot_of_leaf, state_depth, tensor_depth,
 };
-pub use tree::{Walk, check_walk, children_of, node_at, pick, state_path_beside, walk_to};
+pub use tree::{
+    Walk, check_walk, children_of, node_at, pick, replace_leaf, state_path_beside, walk_to,
+};
 pub use witness::{RowProof, SlotProof, StepWitness, verify_step};

@@ -4,7 +4,7 @@
 use super::{
     disputant::Disputant,
     position::{Element, Position, element_of_leaf, tensor_depth},
-    tree::{Walk, check_walk, node_at, state_path_beside, walk_to},
+    tree::{Walk, check_walk, node_at, replace_leaf, state_path_beside, walk_to},
     witness::{RowProof, SlotProof, StepWitness},
 };
 use crate::{
@@ -141,14 +141,7 @@ impl Party {
     /// The same party with leaf `j` of its final state's tree replaced by `leaf`, any hash: junk in a
     /// padding slot (`j > n`), or a slot it cannot open. For tests and adversaries; `j < 2^D_s`.
     pub fn with_state_leaf(mut self, j: usize, leaf: B256) -> Result<Self> {
-        let leaves = 1usize << self.state.depth();
-        if !self.state.set_leaf(j, leaf) {
-            return Err(CoreError::OutOfRange {
-                what: "state leaf",
-                index: j,
-                limit: leaves,
-            });
-        }
+        replace_leaf(&mut self.state, j, leaf)?;
         Ok(self)
     }
 

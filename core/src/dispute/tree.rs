@@ -34,6 +34,19 @@ pub fn node_at(tree: &MerkleTree, pos: Position) -> Result<B256> {
     })
 }
 
+/// Replaces leaf `j` of a party's final state tree by `leaf`, any hash (a liar's junk in a padding or
+/// input slot, or a slot it cannot open); an error past the tree's leaves.
+pub fn replace_leaf(state: &mut MerkleTree, j: usize, leaf: B256) -> Result<()> {
+    if state.set_leaf(j, leaf) {
+        return Ok(());
+    }
+    Err(CoreError::OutOfRange {
+        what: "state leaf",
+        index: j,
+        limit: 1 << state.depth(),
+    })
+}
+
 /// The children of the inner node with hash `node` in `tree` (a defender's reveal by hash); `what`
 /// names the tree in the error ([`CoreError::NotOurs`]) when it holds no such inner node.
 pub fn children_of(tree: &MerkleTree, node: &B256, what: &str) -> Result<(B256, B256)> {

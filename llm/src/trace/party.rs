@@ -15,8 +15,8 @@ use std::sync::OnceLock;
 use vouch_core::{
     commit::{TENSOR_LEAF_BYTES, byte_row_leaves, state_leaf, tensor_tree_of_leaves},
     dispute::{
-        Disputant, Element, Position, SlotProof, Walk, check_walk, node_at, state_path_beside,
-        walk_to,
+        Disputant, Element, Position, SlotProof, Walk, check_walk, node_at, replace_leaf,
+        state_path_beside, walk_to,
     },
     error::{CoreError, Result},
     merkle::{MerkleTree, depth_for},
@@ -71,14 +71,7 @@ impl LmParty {
     /// (`j > n`) or in the input slot 0, or a slot it cannot open. A liar's tool, for the tests of the
     /// game; `j < 2^D_s`.
     pub fn with_state_leaf(mut self, j: usize, leaf: B256) -> Result<Self> {
-        let leaves = 1usize << self.state.depth();
-        if !self.state.set_leaf(j, leaf) {
-            return Err(CoreError::OutOfRange {
-                what: "state leaf",
-                index: j,
-                limit: leaves,
-            });
-        }
+        replace_leaf(&mut self.state, j, leaf)?;
         Ok(self)
     }
 
