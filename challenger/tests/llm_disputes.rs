@@ -42,8 +42,9 @@ fn rng(test: &str) -> StdRng {
     StdRng::seed_from_u64(vouch_core::random::test_seed(test))
 }
 
-/// A random transformer: 2 blocks (so a lie can sit in a later block), 1–2 kv heads, a group of 1–2.
-fn model(rng: &mut StdRng) -> IntModel {
+/// A random transformer of `context` positions: 2 blocks (so a lie can sit in a later block), 1–2 kv
+/// heads, a group of 1–2.
+fn model(rng: &mut StdRng, context: usize) -> IntModel {
     let kv_heads = rng.random_range(1..=2);
     let heads = kv_heads * rng.random_range(1..=2);
     let dims = Dims {
@@ -52,7 +53,7 @@ fn model(rng: &mut StdRng) -> IntModel {
         kv_heads,
         ffn: 32 * rng.random_range(1..=3),
         blocks: 2,
-        context: 32,
+        context,
     };
     let kinds = [GgmlDType::Q4_1, GgmlDType::Q8_0, GgmlDType::Q4_0];
     let kind = kinds[rng.random_range(0..kinds.len())];
@@ -72,7 +73,7 @@ struct Net {
 }
 
 impl Net {
-    async fn new(rng: &mut StdRng) -> Self {
+    async fn new(rng: &mut StdRng, context: usize) -> Self {
         let chain = LocalChain::start(None).expect("anvil (run `npm ci --prefix contracts`)");
         let config = ChainConfig::local(chain.endpoint());
         let owner = ChainClient::connect(&config, chain.signer(0))
@@ -80,7 +81,7 @@ impl Net {
             .unwrap();
         let params = MarketParams::new(WINDOW, U256::from(ETH), 1_000_000_000);
         let deployment = deploy(&owner, params).await.unwrap();
-        let model = model(rng);
+        let model = model(rng, context);
         let commitment = ModelCommitment::new(&model);
         let fee = U256::from(ETH / 100);
         let model_id = llm::list_llm(
@@ -314,23 +315,22 @@ async fn gas_used(market: &Market, from: u64, accounts: &[Address]) -> Vec<(u64,
     used
 }
 
-/// Posts a job, has the worker answer it with `lie`, the honest challenger dispute it, and checks the
+/// Posts `job`, has the worker answer it with `lie`, the honest challenger dispute it, and checks the
 /// liar loses to the wei; then an honest worker answers the re-opened job and it settles.
-async fn liar_is_slashed(net: &Net, lie: Lie, rng: &mut StdRng) {
+async fn liar_is_slashed(net: &Net, job: &Job, lie: Lie, rng: &mut StdRng) {
     let (poster, worker, challenger, honest) = (
         net.market(1).await,
         net.market(2).await,
         net.market(3).await,
         net.market(4).await,
     );
-    let job = job(rng);
     let now = poster.chain_time().await.unwrap();
     let (job_id, _) = poster
-        .post_llm_job(net.model_id, &job, now + 10 * WINDOW, net.fee)
+        .post_llm_job(net.model_id, job, now + 10 * WINDOW, net.fee)
         .await
         .unwrap();
 
-    let (trace, answer) = lying_trace(net, &job, lie, rng);
+    let (trace, answer) = lying_trace(net, job, lie, rng);
     let defender = lying_party(trace, lie);
     let worker_address = worker.client().address();
     worker
@@ -345,7 +345,7 @@ async fn liar_is_slashed(net: &Net, lie: Lie, rng: &mut StdRng) {
         .unwrap();
 
     // The challenger re-runs the job at the claimed length, so both state trees have one shape.
-    let own = LmParty::new(generate(&net.model, &job, Stop::Length(answer.len()), |_| ()).unwrap());
+    let own = LmParty::new(generate(&net.model, job, Stop::Length(answer.len()), |_| ()).unwrap());
     assert_ne!(
         own.trace_root(worker_address),
         defender.trace_root(worker_address),
@@ -407,7 +407,7 @@ async fn liar_is_slashed(net: &Net, lie: Lie, rng: &mut StdRng) {
     // The job re-opened: an honest worker answers and, unchallenged, it settles.
     let view = poster.job(job_id).await.unwrap();
     assert_eq!(view.status, JobStatus::Open, "{lie:?}: the job re-opens");
-    let truth = LmParty::new(generate(&net.model, &job, Stop::Eos(net.eos()), |_| ()).unwrap());
+    let truth = LmParty::new(generate(&net.model, job, Stop::Eos(net.eos()), |_| ()).unwrap());
     let honest_address = honest.client().address();
     let ids = truth.trace().output.clone();
     honest
@@ -441,7 +441,7 @@ async fn liar_is_slashed(net: &Net, lie: Lie, rng: &mut StdRng) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_lying_worker_is_slashed() {
     let mut rng = rng("every_lying_worker_is_slashed");
-    let net = Net::new(&mut rng).await;
+    let net = Net::new(&mut rng, 32).await;
     let lies = [
         // Deep inside a later token's attention: the last pass's scores, probabilities and P·V.
         Lie::Element(Op::Block(1, BlockOp::Score), Pass::Last),
@@ -463,14 +463,15 @@ async fn every_lying_worker_is_slashed() {
         "| lie | n | challenger moves | defender gas | challenger gas | dearest challenger tx |"
     );
     for lie in lies {
-        liar_is_slashed(&net, lie, &mut rng).await;
+        let job = job(&mut rng);
+        liar_is_slashed(&net, &job, lie, &mut rng).await;
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_challenger_disputing_an_honest_answer_loses() {
     let mut rng = rng("a_challenger_disputing_an_honest_answer_loses");
-    let net = Net::new(&mut rng).await;
+    let net = Net::new(&mut rng, 32).await;
     for strategy in [Strategy::DisputeCorrect, Strategy::Dishonest] {
         let (poster, worker, challenger) = (
             net.market(1).await,
@@ -525,4 +526,28 @@ async fn a_challenger_disputing_an_honest_answer_loses() {
             "{strategy:?}: the unburned part of the challenger's bond pays the defence"
         );
     }
+}
+
+/// A game over a trace of more than 10^4 slots (a long answer: n = 1 + (P + G − 1)·43), the lie one
+/// probability of the last token's attention: slashed like the short ones (docs/GAS.md, PROTOCOL §7.4).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lie_deep_in_a_long_answer_is_slashed() {
+    let mut rng = rng("a_lie_deep_in_a_long_answer_is_slashed");
+    let net = Net::new(&mut rng, 256).await;
+    // A prompt whose honest answer is long (a random model stops at eos now and then).
+    let job = loop {
+        let job = Job {
+            prompt: random::ids(&mut rng, 8),
+            max_new: 240,
+        };
+        let t = generate(&net.model, &job, Stop::Eos(net.eos()), |_| ()).unwrap();
+        if t.layout.output_slot() >= 10_000 {
+            break job;
+        }
+    };
+    eprintln!(
+        "| lie | n | challenger moves | defender gas | challenger gas | dearest challenger tx |"
+    );
+    let lie = Lie::Element(Op::Block(1, BlockOp::Softmax), Pass::Last);
+    liar_is_slashed(&net, &job, lie, &mut rng).await;
 }
