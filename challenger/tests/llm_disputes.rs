@@ -152,8 +152,9 @@ fn job(rng: &mut StdRng) -> Job {
     }
 }
 
-/// The liar's trace for `job` and the answer it posts (its output slot's ids).
-fn lying_trace(net: &Net, job: &Job, lie: Lie, rng: &mut StdRng) -> (LmTrace, Vec<u32>) {
+/// The liar's trace for `job`, the answer it posts (its output slot's ids) and the slot where its lie
+/// first shows (state-leaf lies are `lying_party`'s).
+fn lying_trace(net: &Net, job: &Job, lie: Lie, rng: &mut StdRng) -> (LmTrace, Vec<u32>, usize) {
     let (model, eos) = (&net.model, net.eos());
     let honest = generate(model, job, Stop::Eos(eos), |_| ()).unwrap();
     let forcing = |k: usize, token: u32| {
@@ -162,7 +163,12 @@ fn lying_trace(net: &Net, job: &Job, lie: Lie, rng: &mut StdRng) -> (LmTrace, Ve
     };
     // A token other than `t`, never eos (the answer must stay one the market takes).
     let other = |t: u32| (t + 1) % (eos - 1);
-    let mut trace = match lie {
+    // The token of pass P − 1 + k: where a forced token first shows.
+    let token_slot = |t: &LmTrace, k: usize| {
+        t.layout
+            .slot(job.prompt.len() - 1 + k, t.program.index(Op::Argmax2))
+    };
+    let (mut trace, lied) = match lie {
         Lie::Element(op, pass) => {
             let mut t = honest;
             let p = match pass {
@@ -175,20 +181,20 @@ fn lying_trace(net: &Net, job: &Job, lie: Lie, rng: &mut StdRng) -> (LmTrace, Ve
             let v = t.value(s, i);
             t.tamper(s, i, if v == 0 { 1 } else { v - v.signum() })
                 .unwrap();
-            t
+            (t, s)
         }
         Lie::Token(k) => {
             let k = k as usize % honest.output.len();
-            forcing(k, other(honest.output[k]))
+            let t = forcing(k, other(honest.output[k]));
+            let s = token_slot(&t, k);
+            (t, s)
         }
         // Stopping at once, unless the honest answer already does: then a wrong first token.
-        Lie::EarlyStop if honest.output[0] != eos => forcing(0, eos),
-        Lie::EarlyStop => forcing(0, other(eos)),
-        // A one-token answer that is eos has no other answer of its length: a wrong token instead.
-        Lie::Output if honest.output.len() < job.max_new && honest.output.len() == 1 => {
-            forcing(0, other(eos))
+        Lie::EarlyStop if honest.output[0] != eos => {
+            let t = forcing(0, eos);
+            (t, token_slot(&honest, 0))
         }
-        Lie::Output => {
+        Lie::Output if honest.output[0] != eos || honest.output.len() == job.max_new => {
             let mut t = honest;
             let (n, g) = (t.layout.output_slot(), t.output.len());
             // Any id but a final eos the answer's length needs.
@@ -196,36 +202,36 @@ fn lying_trace(net: &Net, job: &Job, lie: Lie, rng: &mut StdRng) -> (LmTrace, Ve
             let i = rng.random_range(0..ids);
             let v = t.value(n, i) as u32;
             t.tamper(n, i, i64::from(other(v))).unwrap();
-            t
+            (t, n)
         }
-        Lie::PaddingLeaf | Lie::Input => honest,
+        // A one-token answer that is eos has no other answer of its length: a wrong token instead.
+        Lie::EarlyStop | Lie::Output => {
+            let t = forcing(0, other(eos));
+            (t, token_slot(&honest, 0))
+        }
+        Lie::PaddingLeaf | Lie::Input => (honest, usize::MAX),
     };
     trace.recommit();
     let n = trace.layout.output_slot();
     let answer = (0..trace.layout.generated)
         .map(|i| trace.value(n, i) as u32)
         .collect();
-    (trace, answer)
+    (trace, answer, lied)
 }
 
-/// The worker's party for `lie` over `trace`.
-fn lying_party(trace: LmTrace, lie: Lie) -> LmParty {
+/// The worker's party for `lie` over `trace`, and the state leaf a junk-leaf lie replaced (else `lied`).
+fn lying_party(trace: LmTrace, lie: Lie, lied: usize) -> (LmParty, usize) {
     let party = LmParty::new(trace);
-    match lie {
-        Lie::PaddingLeaf => {
-            let n = party.output_slot();
-            let padding = (n + 1..1 << Disputant::state_depth(&party))
-                .next()
-                .expect("a padding slot (n + 1 is never a power of two here)");
-            party
-                .with_state_leaf(padding, alloy::primitives::B256::repeat_byte(0x5a))
-                .unwrap()
-        }
-        Lie::Input => party
-            .with_state_leaf(0, alloy::primitives::B256::repeat_byte(0x11))
-            .unwrap(),
-        _ => party,
-    }
+    let junk = match lie {
+        Lie::PaddingLeaf => party.output_slot() + 1,
+        Lie::Input => 0,
+        _ => return (party, lied),
+    };
+    assert!(junk < 1 << party.state_depth(), "a padding slot exists");
+    let party = party
+        .with_state_leaf(junk, alloy::primitives::B256::repeat_byte(0x5a))
+        .unwrap();
+    (party, junk)
 }
 
 /// The output bytes a result posts: the ids, int32 big-endian.
@@ -258,20 +264,12 @@ async fn play_out(
             Next::Over(status) => return status,
             Next::ClaimTimeout => {}
             Next::Answer(need) => {
-                // A liar that cannot open what it committed to has nothing to send: it runs out of time.
-                match defence::answer(net.deployment.game, defender, &position.game, need) {
-                    Ok(txs) => {
-                        for tx in txs {
-                            worker.client().send(tx).await.unwrap();
-                        }
-                    }
-                    Err(e) => {
-                        eprintln!("the defender cannot answer {need:?}: {e}");
-                        let provider = challenger.client().provider();
-                        anvil::increase_time(provider, net.params.game_clock + 1)
-                            .await
-                            .unwrap();
-                    }
+                // Every liar here can open what it committed to: none may lose on time, which would
+                // hide a reveal the game cannot take.
+                let txs = defence::answer(net.deployment.game, defender, &position.game, need)
+                    .unwrap_or_else(|e| panic!("the defender cannot answer {need:?}: {e}"));
+                for tx in txs {
+                    worker.client().send(tx).await.unwrap();
                 }
                 continue;
             }
@@ -330,8 +328,8 @@ async fn liar_is_slashed(net: &Net, job: &Job, lie: Lie, rng: &mut StdRng) {
         .await
         .unwrap();
 
-    let (trace, answer) = lying_trace(net, job, lie, rng);
-    let defender = lying_party(trace, lie);
+    let (trace, answer, lied) = lying_trace(net, job, lie, rng);
+    let (defender, lied) = lying_party(trace, lie, lied);
     let worker_address = worker.client().address();
     worker
         .submit_result(
@@ -373,6 +371,10 @@ async fn liar_is_slashed(net: &Net, job: &Job, lie: Lie, rng: &mut StdRng) {
     .await;
     assert_eq!(status, GameStatus::ChallengerWon, "{lie:?}: the liar loses");
     let view = challenger.game(game).await.unwrap();
+    assert_eq!(
+        view.slot as usize, lied,
+        "{lie:?}: the walk reached the slot where the lie first shows"
+    );
     let gas = gas_used(
         &challenger,
         receipt.block_number.unwrap(),
