@@ -1,25 +1,22 @@
-//! Language models on chain (docs/LLM_INT.md §9): listing one (`registerLlm`, then every op's
-//! leaves published and sealed), its trace's layout and one-step witness as the contracts take them,
+//! Language models on chain (docs/LLM_INT.md §9): listing one (`registerLlm`, its card, then every
+//! op's leaves published and sealed; resumable) and reading it back from events alone, its trace's layout and one-step witness as the contracts take them,
 //! and a typed `LlmStepProver.trueElement` call, the on-chain twin of `vouch_llm::trace::verify` (a
 //! challenger can pre-check its step against the chain itself, for free).
 
 use crate::{
-    bindings::{DisputeGame, JobMarket, LlmStepProver, ModelRegistry},
-    client::ChainClient,
+    bindings::{DisputeGame, JobMarket, LlmStepProver},
     error::{ChainError, Result},
     market::call_err,
-    registry::publish_ops,
 };
 use alloy::{
     primitives::{Address, B256, Bytes, U256},
     providers::DynProvider,
 };
-use vouch_llm::{
-    IntModel,
-    config::LlamaConfig,
-    lm::LanguageModel,
-    trace::{LlmWitness, commit, program::Layout, program::Program},
-};
+use vouch_llm::trace::{LlmWitness, program::Layout};
+
+mod listing;
+
+pub use listing::{LOG_PAGE_BLOCKS, LlmPublication, fetch_llm, list_llm};
 
 /// `From<&LlmWitness>` for the `LlmWitness` of each listed binding module. `sol!` generates the ABI
 /// struct once per contract that uses it (the game's `stepLlm`, the prover's `trueElement`); the
@@ -83,64 +80,6 @@ macro_rules! impl_sol_llm_layout {
 }
 
 impl_sol_llm_layout!(JobMarket, LlmStepProver);
-
-/// The `LlmConfig` the registry lists `model` under: exactly what its model root commits
-/// (`vouch_llm::trace::ModelCommitment::new`), the context being the positions the model runs.
-pub fn llm_config(model: &IntModel) -> ModelRegistry::LlmConfig {
-    sol_config(&model.config, model.context(), model.tokenizer.eos)
-}
-
-/// The contracts' `LlmConfig` of hyper-parameters `c` run over `context` positions, ending answers
-/// at `eos`.
-pub fn sol_config(c: &LlamaConfig, context: usize, eos: u32) -> ModelRegistry::LlmConfig {
-    ModelRegistry::LlmConfig {
-        blocks: c.blocks as u32,
-        hidden: c.hidden as u32,
-        heads: c.heads as u32,
-        kvHeads: c.kv_heads as u32,
-        headDim: c.head_dim as u32,
-        ffn: c.ffn as u32,
-        vocab: c.vocab as u32,
-        context: context as u32,
-        eos,
-    }
-}
-
-/// Lists `model` in the registry at `registry`: registers its commitment and config (Pending), then
-/// publishes every op's tree leaves (`vouch_llm::trace::commit::op_leaves`: the spec, then the rows)
-/// in chunks and seals each op, the last seal checking the model root and activating the model.
-/// Tells `progress` (transactions sent, transactions in all) after each transaction; returns the
-/// model id.
-pub async fn list_llm(
-    client: &ChainClient,
-    registry: Address,
-    model: &IntModel,
-    fee: U256,
-    royalty_bps: u16,
-    uri: &str,
-    progress: &mut (dyn FnMut(usize, usize) + Send),
-) -> Result<U256> {
-    let program = Program::new(model.config);
-    let ops: Vec<Vec<Vec<u8>>> = (0..program.ops())
-        .map(|o| commit::op_leaves(model, program, o))
-        .collect();
-    let root = commit::ModelCommitment::new(model).root;
-    let tx = ModelRegistry::new(registry, client.provider())
-        .registerLlm(root, llm_config(model), fee, royalty_bps, uri.to_owned())
-        .into_transaction_request();
-    let receipt = client.send(tx).await?;
-    let id = receipt
-        .decoded_log::<ModelRegistry::LlmRegistered>()
-        .ok_or_else(|| ChainError::Decode("no LlmRegistered log".into()))?
-        .modelId;
-    // The registration counts as the first transaction.
-    publish_ops(client, registry, id, &ops, &mut |done, total| {
-        progress(1 + done, 1 + total)
-    })
-    .await?;
-    tracing::info!(model = %id, ops = ops.len(), "language model published and activated");
-    Ok(id)
-}
 
 /// The true value of element `e` of slot `s` of model `model_id`'s trace laid out by `layout`, when
 /// the defender's final state is `final_state`, as the `LlmStepProver` at `prover` computes it from

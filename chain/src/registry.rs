@@ -19,6 +19,9 @@ use vouch_core::{B256, Model, Shape, commit::model_root, model::ModelMeta};
 /// Calldata budget of one `publishLeaves` transaction.
 pub const PUBLISH_CHUNK_BYTES: usize = 64 * 1024;
 
+/// Publication transactions in flight at once.
+const PIPELINE: usize = 16;
+
 /// Prefix of a model metadata URI that carries the metadata JSON inline.
 pub const META_URI_PREFIX: &str = "data:application/json,";
 
@@ -150,48 +153,94 @@ pub async fn publish_model(
     progress: &mut (dyn FnMut(usize, usize) + Send),
 ) -> Result<()> {
     let ops: Vec<Vec<Vec<u8>>> = model.ops.iter().map(|op| op.leaves()).collect();
-    publish_ops(client, deployment.registry, id, &ops, progress).await?;
+    publish_ops(
+        client,
+        deployment.registry,
+        id,
+        &ops,
+        Resume::START,
+        progress,
+    )
+    .await?;
     tracing::info!(model = %id, ops = model.op_count(), "model published and activated");
     Ok(())
 }
 
+/// Where a publication stands: op `op` being published, `leaves` of its leaves already on chain
+/// (the registry's `publication`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Resume {
+    /// The op being published.
+    pub op: usize,
+    /// Its leaves already published.
+    pub leaves: usize,
+}
+
+impl Resume {
+    /// Nothing published yet.
+    pub const START: Self = Self { op: 0, leaves: 0 };
+}
+
+/// Transactions [`publish_ops`] sends for `ops` from the start: each op's chunks and its seal.
+pub fn transactions(ops: &[Vec<Vec<u8>>]) -> usize {
+    ops.iter().map(|l| chunks(l).len() + 1).sum()
+}
+
+/// Transactions a fresh publication of `ops` sends before reaching `from`.
+pub fn transactions_before(ops: &[Vec<Vec<u8>>], from: Resume) -> usize {
+    let op = from.op.min(ops.len());
+    let partial = ops.get(op).map_or(0, |leaves| {
+        let rest = leaves.get(from.leaves..).unwrap_or_default();
+        chunks(leaves).len().saturating_sub(chunks(rest).len())
+    });
+    transactions(&ops[..op]) + partial
+}
+
 /// Publishes the leaves of every op of model `id` (`ops[o]`: op `o`'s leaves, its spec first) to the
 /// registry at `registry`, in chunks of at most [`PUBLISH_CHUNK_BYTES`], and seals each op in order
-/// (the last seal checks the model root and activates the model). Tells `progress` (transactions
-/// sent, transactions in all) after each transaction. Serves tensor and language models alike.
+/// (the last seal checks the model root and activates the model), starting where `from` says the
+/// publication stands. An op's chunks go out pipelined, its seal after them. Tells `progress`
+/// (transactions done, transactions in all) after each transaction, counting those a fresh
+/// publication would have sent before `from` as done. Serves tensor and language models alike.
 pub async fn publish_ops(
     client: &ChainClient,
     registry: Address,
     id: U256,
     ops: &[Vec<Vec<u8>>],
+    from: Resume,
     progress: &mut (dyn FnMut(usize, usize) + Send),
 ) -> Result<()> {
     let registry = ModelRegistry::new(registry, client.provider());
-    let ranges: Vec<Vec<std::ops::Range<usize>>> = ops.iter().map(|l| chunks(l)).collect();
-    let total = ranges.iter().map(|r| r.len() + 1).sum::<usize>();
-    let mut done = 0;
-    for (k, (leaves, ranges)) in ops.iter().zip(&ranges).enumerate() {
-        for range in ranges {
-            let chunk = leaves[range.clone()]
+    let total = transactions(ops);
+    let mut done = transactions_before(ops, from);
+    for (k, leaves) in ops.iter().enumerate().skip(from.op) {
+        let skip = if k == from.op { from.leaves } else { 0 };
+        let rest = leaves.get(skip..).unwrap_or_default();
+        for window in chunks(rest).chunks(PIPELINE) {
+            let txs = window
                 .iter()
-                .map(|l| l.clone().into())
-                .collect();
-            client
-                .send(
+                .map(|range| {
+                    let chunk = rest[range.clone()]
+                        .iter()
+                        .map(|l| l.clone().into())
+                        .collect();
                     registry
                         .publishLeaves(id, k as u32, chunk)
-                        .into_transaction_request(),
-                )
-                .await?;
-            done += 1;
-            progress(done, total);
-            tracing::debug!(model = %id, op = k, leaves = range.len(), "published leaves");
+                        .into_transaction_request()
+                })
+                .collect();
+            for sent in client.send_all(txs).await {
+                sent?;
+                done += 1;
+                progress(done, total);
+            }
         }
         client
             .send(registry.sealOp(id, k as u32).into_transaction_request())
             .await?;
         done += 1;
         progress(done, total);
+        tracing::debug!(model = %id, op = k, leaves = leaves.len(), "op published and sealed");
     }
     Ok(())
 }

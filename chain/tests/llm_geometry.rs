@@ -10,7 +10,6 @@ use vouch_chain::{
     ChainClient, ChainConfig,
     anvil::LocalChain,
     bindings::{LlmStepProver, ModelRegistry},
-    llm,
 };
 use vouch_llm::{
     config::LlamaConfig,
@@ -65,7 +64,18 @@ async fn every_slot_has_the_same_geometry_on_chain() {
         let tx = ModelRegistry::new(registry, &provider)
             .registerLlm(
                 Default::default(),
-                llm::sol_config(&c, c.context, 0),
+                vouch_llm::card::LlmConfig {
+                    blocks: c.blocks,
+                    hidden: c.hidden,
+                    heads: c.heads,
+                    kv_heads: c.kv_heads,
+                    head_dim: c.head_dim,
+                    ffn: c.ffn,
+                    vocab: c.vocab,
+                    context: c.context,
+                    eos: 0,
+                }
+                .into(),
                 U256::ZERO,
                 0,
                 String::new(),

@@ -24,7 +24,7 @@ use futures::{StreamExt, stream};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use std::{collections::BTreeMap, time::Instant};
 use vouch_chain::{
-    ChainClient, ChainConfig, ChainError, Revert,
+    ChainClient, ChainConfig, ChainError, Deployment, Revert,
     anvil::LocalChain,
     bindings::{
         LlmStepProver::{self, LlmStepProverErrors},
@@ -50,7 +50,8 @@ const CONCURRENCY: usize = 16;
 const RANDOM_ELEMENTS: usize = 2;
 
 /// A fresh anvil with a `ModelRegistry` and an `LlmStepProver` reading it.
-async fn setup() -> (LocalChain, ChainClient, Address, Address) {
+/// Anvil with a registry and an `LlmStepProver` reading it (no market: nothing here posts a job).
+async fn setup() -> (LocalChain, ChainClient, Deployment) {
     let chain = LocalChain::start(None).unwrap();
     let client = ChainClient::connect(&ChainConfig::local(chain.endpoint()), chain.signer(0))
         .await
@@ -60,7 +61,15 @@ async fn setup() -> (LocalChain, ChainClient, Address, Address) {
     let registry = created(client.send(tx).await.unwrap());
     let tx = LlmStepProver::deploy_builder(client.provider(), registry).into_transaction_request();
     let prover = created(client.send(tx).await.unwrap());
-    (chain, client, registry, prover)
+    let deployment = Deployment {
+        registry,
+        market: Address::ZERO,
+        game: Address::ZERO,
+        prover: Address::ZERO,
+        llm_prover: prover,
+        start_block: 0,
+    };
+    (chain, client, deployment)
 }
 
 /// A random llama of shape `dims` stored as `kind`, its vocabulary grown to `vocab` tokens (extra
@@ -191,8 +200,7 @@ type Dearest = BTreeMap<String, (u64, usize, usize, usize, usize)>;
 #[allow(clippy::too_many_arguments)]
 async fn check_model(
     client: &ChainClient,
-    registry: Address,
-    prover: Address,
+    deployment: &Deployment,
     rng: &mut StdRng,
     index: usize,
     name: &str,
@@ -204,7 +212,8 @@ async fn check_model(
     let t = Instant::now();
     let fee = U256::from(1000);
     let mut txs = 0;
-    let id = list_llm(client, registry, model, fee, 500, name, &mut |done, _| {
+    let prover = deployment.llm_prover;
+    let id = list_llm(client, deployment, model, fee, 500, name, &mut |done, _| {
         txs = done
     })
     .await
@@ -277,7 +286,7 @@ async fn every_op_on_chain_is_the_rust_element() {
     let mut rng = StdRng::seed_from_u64(vouch_core::random::test_seed(
         "every_op_on_chain_is_the_rust_element",
     ));
-    let (_chain, client, registry, prover) = setup().await;
+    let (_chain, client, deployment) = setup().await;
     let kinds = [
         GgmlDType::Q4_0,
         GgmlDType::Q4_1,
@@ -361,8 +370,7 @@ async fn every_op_on_chain_is_the_rust_element() {
         };
         checked += check_model(
             &client,
-            registry,
-            prover,
+            &deployment,
             &mut rng,
             i,
             &name,
@@ -397,7 +405,8 @@ async fn faulty_witnesses_revert_and_a_liars_trace_proves_the_truth() {
     let mut rng = StdRng::seed_from_u64(vouch_core::random::test_seed(
         "faulty_witnesses_revert_and_a_liars_trace_proves_the_truth",
     ));
-    let (_chain, client, registry, prover) = setup().await;
+    let (_chain, client, deployment) = setup().await;
+    let prover = deployment.llm_prover;
     let dims = Dims {
         hidden: 64,
         heads: 2,
@@ -407,9 +416,17 @@ async fn faulty_witnesses_revert_and_a_liars_trace_proves_the_truth() {
         context: 32,
     };
     let model = model(&mut rng, dims, GgmlDType::Q4_1, random::VOCAB);
-    let id = list_llm(&client, registry, &model, U256::ZERO, 0, "", &mut |_, _| {})
-        .await
-        .unwrap();
+    let id = list_llm(
+        &client,
+        &deployment,
+        &model,
+        U256::ZERO,
+        0,
+        "",
+        &mut |_, _| {},
+    )
+    .await
+    .unwrap();
     let job = Job {
         prompt: random::ids(&mut rng, 3),
         max_new: 3,

@@ -86,7 +86,7 @@ impl Net {
         let fee = U256::from(ETH / 100);
         let model_id = llm::list_llm(
             &owner,
-            deployment.registry,
+            &deployment,
             &model,
             fee,
             1_000,

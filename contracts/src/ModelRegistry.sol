@@ -3,6 +3,8 @@ pragma solidity 0.8.37;
 
 import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
 import {
+    CardTooLarge,
+    EmptyCardChunk,
     EmptyOp,
     InvalidLlmConfig,
     InvalidModelShape,
@@ -38,6 +40,9 @@ contract ModelRegistry is IModelRegistry {
 
     /// @notice 100 % in basis points.
     uint16 public constant MAX_ROYALTY_BPS = 10_000;
+
+    /// @notice Most bytes of a language model's card (SmolLM2-135M's is ~0.9 MB).
+    uint32 public constant MAX_CARD_BYTES = 8 << 20;
 
     /// @notice A model as stored: the fields of `Model`, packed into 5 slots (`Model` itself would take 9, as
     /// every nested struct starts a new slot). Slot 0 and slot 2 hold everything `modelTerms` needs but the fee.
@@ -79,6 +84,15 @@ contract ModelRegistry is IModelRegistry {
     mapping(uint256 modelId => mapping(uint32 op => bytes)) internal _opSpecs;
     /// @dev The config of every language model.
     mapping(uint256 modelId => LlmConfig) internal _llmConfigs;
+    /// @dev A language model's card as published since the last reset.
+    mapping(uint256 modelId => Card) internal _cards;
+
+    /// @notice A language model's card so far: the chained hash of its chunks, their number and bytes.
+    struct Card {
+        bytes32 hash;
+        uint32 chunks;
+        uint32 length;
+    }
 
     /// @inheritdoc IModelRegistry
     function registerModel(
@@ -178,6 +192,26 @@ contract ModelRegistry is IModelRegistry {
     }
 
     /// @inheritdoc IModelRegistry
+    function publishCard(uint256 modelId, bytes calldata chunk) external {
+        ModelRecord storage model = _requireOwner(modelId);
+        // INVARIANT: only language models have a card.
+        if (model.kind != ModelKind.Llm) revert NotLlm(modelId);
+        _requirePending(model, modelId);
+        // INVARIANT: every call appends something.
+        if (chunk.length == 0) revert EmptyCardChunk(modelId);
+        Card storage c = _cards[modelId];
+        uint256 length = uint256(c.length) + chunk.length;
+        // INVARIANT: a card stays small enough for every agent to read (and its length fits uint32).
+        if (length > MAX_CARD_BYTES) revert CardTooLarge(modelId, length, MAX_CARD_BYTES);
+        c.hash = keccak256(abi.encodePacked(c.hash, chunk));
+        uint32 index = c.chunks++;
+        // casting to 'uint32' is safe because length ≤ MAX_CARD_BYTES < 2^32.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        c.length = uint32(length);
+        emit ModelCardPublished(modelId, index, chunk);
+    }
+
+    /// @inheritdoc IModelRegistry
     function sealOp(uint256 modelId, uint32 op) external {
         ModelRecord storage model = _requireOwner(modelId);
         _requirePending(model, modelId);
@@ -199,7 +233,7 @@ contract ModelRegistry is IModelRegistry {
         if (op + 1 == model.opCount) {
             bytes32 opsRoot = p.modelTree.root(LibMerkle.TAG_MODEL, LibModel.MODEL_PAD_LEAF);
             bytes32 computed = model.kind == ModelKind.Llm
-                ? LibLlmTrace.modelRoot(_llmConfigs[modelId], opsRoot)
+                ? LibLlmTrace.modelRoot(_llmConfigs[modelId], _cards[modelId].hash, opsRoot)
                 : LibModel.modelRoot(model.opCount, _inputShape(model), model.inputZero, _outputShape(model), opsRoot);
             // INVARIANT: a model is Active only if its published leaves reproduce the registered root.
             if (computed != model.root) revert ModelRootMismatch(computed, model.root);
@@ -215,6 +249,7 @@ contract ModelRegistry is IModelRegistry {
         p.op = 0;
         p.opTree.reset();
         p.modelTree.reset();
+        delete _cards[modelId];
         emit PublicationReset(modelId);
     }
 
@@ -289,6 +324,14 @@ contract ModelRegistry is IModelRegistry {
         // INVARIANT: only language models have a config.
         if (_requireModel(modelId).kind != ModelKind.Llm) revert NotLlm(modelId);
         return _llmConfigs[modelId];
+    }
+
+    /// @inheritdoc IModelRegistry
+    function card(uint256 modelId) external view returns (bytes32 hash, uint32 chunks, uint32 length) {
+        // INVARIANT: only language models have a card.
+        if (_requireModel(modelId).kind != ModelKind.Llm) revert NotLlm(modelId);
+        Card storage c = _cards[modelId];
+        return (c.hash, c.chunks, c.length);
     }
 
     /// @inheritdoc IModelRegistry

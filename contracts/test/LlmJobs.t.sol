@@ -545,7 +545,7 @@ contract LlmPublicationTest is LlmJobsFixture {
         bytes[][] memory opLeaves = LlmFixture.specOnlyOps(c);
         bytes32 opsRoot = LlmFixture.opsRoot(opLeaves);
         bytes32 root = LlmFixture.modelRoot(c, opsRoot);
-        assertEq(root, LibLlmTrace.modelRoot(c, opsRoot), "fixture root = LibLlmTrace.modelRoot");
+        assertEq(root, LibLlmTrace.modelRoot(c, bytes32(0), opsRoot), "fixture root = LibLlmTrace.modelRoot");
         uint256 id = _pending(root);
         _publish(id, opLeaves, 0, OPS - 1);
         assertEq(uint256(registry.getModel(id).status), uint256(ModelStatus.Pending), "Pending before the last seal");

@@ -2,12 +2,14 @@
 //!
 //! - [`gguf`]: GGUF files of the llama architecture (weights in Q4_0, Q4_1, Q8_0, F16, F32).
 //! - [`config`]: the hyper-parameters, bounded.
+//! - [`card`]: the tokenizer and hyper-parameters a listing publishes beside the weights.
 //! - [`tokenizer`]: the model's byte-level BPE and ChatML template, from the GGUF metadata.
 //! - [`float`]: the dequantized model in float32 — calibration, accuracy reference, benchmark baseline.
 //! - [`int`]: the canonical integer model — import, file, ops and the forward pass.
 //! - [`lm`]: the interface both models share, greedy generation.
 //! - [`eval`]: agreement, perplexity and answers side by side.
 
+pub mod card;
 pub mod config;
 pub mod error;
 pub mod eval;

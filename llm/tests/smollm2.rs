@@ -12,6 +12,7 @@ use std::{
 };
 use vouch_llm::{
     IntModel,
+    card::{Card, LlmConfig},
     config::LlamaConfig,
     eval::{Agreement, Forced, layers},
     float::FloatModel,
@@ -19,6 +20,7 @@ use vouch_llm::{
     int,
     lm::{LanguageModel, generate},
     tokenizer::{ChatTokenizer, TokenizerSpec},
+    trace::{commit, program::Program, rebuild},
 };
 
 /// Held-out positions the integer model is checked on (the full 768 run in `vouch model eval`).
@@ -217,6 +219,32 @@ fn greedy_answers_follow_the_float_model() {
     );
     let n = answer.len().min(case.answer_ids.len());
     assert_eq!(answer[..n], case.answer_ids[..n]);
+}
+
+#[test]
+fn the_model_rebuilds_from_what_a_listing_publishes() {
+    let model = int_model();
+    let program = Program::new(model.config);
+    let began = Instant::now();
+    let ops: Vec<Vec<Vec<u8>>> = (0..program.ops())
+        .map(|o| commit::op_leaves(model, program, o))
+        .collect();
+    let card = Card::of(model);
+    let card_bytes = card.to_bytes().len();
+    let leaves: usize = ops.iter().map(Vec::len).sum();
+    let bytes: usize = ops.iter().flatten().map(Vec::len).sum();
+    let back = rebuild(card, &LlmConfig::of(model), &ops).unwrap();
+    eprintln!(
+        "published: {} op trees, {leaves} leaves, {bytes} bytes, a card of {card_bytes} bytes; \
+         encoded and rebuilt in {:.1} s",
+        ops.len(),
+        began.elapsed().as_secs_f64()
+    );
+    // SmolLM2's context covers every RoPE row: the rebuilt model is the imported one, to the byte.
+    assert_eq!(
+        postcard::to_stdvec(&back).unwrap(),
+        postcard::to_stdvec(model).unwrap()
+    );
 }
 
 #[test]

@@ -39,6 +39,10 @@ interface IModelRegistry {
     /// @notice Leaves `firstLeaf …` of op `op` were published; `leaves` are the raw leaf data (spec, rows).
     event ModelLeavesPublished(uint256 indexed modelId, uint32 indexed op, uint32 firstLeaf, bytes[] leaves);
 
+    /// @notice Chunk `index` of a language model's card (its tokenizer and hyper-parameters, PROTOCOL §7.1) was
+    /// published; the card's bytes are the chunks in order.
+    event ModelCardPublished(uint256 indexed modelId, uint32 index, bytes chunk);
+
     /// @notice Op `op` was closed with op tree root `opRoot`.
     event OpSealed(uint256 indexed modelId, uint32 indexed op, bytes32 opRoot);
 
@@ -109,6 +113,12 @@ interface IModelRegistry {
     /// the op's leaf count, as `vouch_core::dispute` counts them.
     function sealOp(uint256 modelId, uint32 op) external;
 
+    /// @notice Appends `chunk` to a Pending language model's card (PROTOCOL §7.1: its tokenizer and hyper-parameters,
+    /// chunks of 65,536 bytes, the last shorter) and chains it into the card hash the model root commits to:
+    /// `cardHash = keccak256(cardHash ‖ chunk)`, starting from zero. Owner only; `NotLlm` for a tensor model,
+    /// `EmptyCardChunk` for an empty chunk, `CardTooLarge` past `MAX_CARD_BYTES` in all.
+    function publishCard(uint256 modelId, bytes calldata chunk) external;
+
     /// @notice Discards all publication progress of a Pending model (e.g. after a root mismatch). Owner only.
     function resetPublication(uint256 modelId) external;
 
@@ -149,6 +159,10 @@ interface IModelRegistry {
     /// @notice Publication progress: the op being published and the number of its leaves so far.
     /// For an Active model `op == opCount` and `leafCount == 0`.
     function publication(uint256 modelId) external view returns (uint32 op, uint32 leafCount);
+
+    /// @notice A language model's card as published so far: its chained hash, chunks and bytes (the whole card once
+    /// the model is Active). Reverts `UnknownModel`, or `NotLlm` for a tensor model.
+    function card(uint256 modelId) external view returns (bytes32 hash, uint32 chunks, uint32 length);
 
     /// @notice The op tree root of a sealed op (`op` < the op being published); zero otherwise.
     function opRoot(uint256 modelId, uint32 op) external view returns (bytes32);

@@ -34,6 +34,12 @@ error InvalidLlmConfig(uint32 blocks, uint32 hidden, uint32 ffn, uint32 vocab, u
 /// @notice The model is a tensor model: it has no language-model config.
 error NotLlm(uint256 modelId);
 
+/// @notice An empty chunk of a language model's card.
+error EmptyCardChunk(uint256 modelId);
+
+/// @notice A language model's card would pass `max` bytes.
+error CardTooLarge(uint256 modelId, uint256 length, uint256 max);
+
 /// @notice A language model's op `op` was published with a spec leaf that is not the pass program's op `op`
 /// (`code u8 | o u16 | …`, docs/LLM_INT.md §9.1): `expected` is the code op `op` must have.
 error LlmSpecMismatch(uint256 modelId, uint32 op, uint8 expected);

@@ -112,9 +112,9 @@ library LibLlmTrace {
         return CODE_DENSE;
     }
 
-    /// @notice The model root of a language model over the op tree root `opsRoot` (docs/LLM_INT.md §9.1):
-    /// `keccak256(0x02 ‖ 0x05 ‖ "LLM1" ‖ the nine u32 of c ‖ opsRoot)`.
-    function modelRoot(LlmConfig memory c, bytes32 opsRoot) internal pure returns (bytes32) {
+    /// @notice The model root of a language model with card hash `cardHash` over the op tree root `opsRoot`
+    /// (docs/LLM_INT.md §9.1): `keccak256(0x02 ‖ 0x05 ‖ "LLM1" ‖ the nine u32 of c ‖ cardHash ‖ opsRoot)`.
+    function modelRoot(LlmConfig memory c, bytes32 cardHash, bytes32 opsRoot) internal pure returns (bytes32) {
         return keccak256(
             abi.encodePacked(
                 uint8(0x02),
@@ -129,6 +129,7 @@ library LibLlmTrace {
                 c.vocab,
                 c.context,
                 c.eos,
+                cardHash,
                 opsRoot
             )
         );

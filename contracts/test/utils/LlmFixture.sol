@@ -74,11 +74,18 @@ library LlmFixture {
         return Reference.merkle(0x05, hashes, Reference.leaf(0x05, abi.encodePacked(bytes32(0))));
     }
 
-    /// @notice The model root (§9.1): keccak256(0x02 ‖ 0x05 ‖ "LLM1" ‖ the nine u32 of `c` ‖ opsRoot).
+    /// @notice The model root (§9.1) of a model without a card: keccak256(0x02 ‖ 0x05 ‖ "LLM1" ‖ the nine u32 of `c` ‖
+    /// 0 ‖ opsRoot).
     function modelRoot(LlmConfig memory c, bytes32 opsRoot_) internal pure returns (bytes32) {
+        return modelRoot(c, bytes32(0), opsRoot_);
+    }
+
+    /// @notice The model root of `c` with card hash `cardHash` over `opsRoot_`, computed independently of
+    /// `LibLlmTrace`.
+    function modelRoot(LlmConfig memory c, bytes32 cardHash, bytes32 opsRoot_) internal pure returns (bytes32) {
         bytes memory config =
             abi.encodePacked(c.blocks, c.hidden, c.heads, c.kvHeads, c.headDim, c.ffn, c.vocab, c.context, c.eos);
-        return keccak256(abi.encodePacked(hex"0205", "LLM1", config, opsRoot_));
+        return keccak256(abi.encodePacked(hex"0205", "LLM1", config, cardHash, opsRoot_));
     }
 
     /// @notice The model root of `c` over the ops' raw leaves.

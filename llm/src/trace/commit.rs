@@ -7,6 +7,7 @@
 use super::program::{BlockOp, Op, Program};
 use crate::{
     IntModel,
+    card::{Card, LlmConfig, card_hash},
     int::{
         ARGMAX_CHUNK, GU_Q, LOGIT_MAX, NORM_Q, QK_Q, RES_MAX, V_Q,
         rows::{Packed, SILU_PER_LEAF, bits, exp_row, gain_row, rope_row, silu_leaf},
@@ -269,7 +270,8 @@ pub struct ModelCommitment {
     /// The root of each op of the pass program.
     pub op_roots: Vec<B256>,
     /// `keccak256(0x02 ‖ 0x05 ‖ "LLM1" ‖ blocks ‖ hidden ‖ heads ‖ kv_heads ‖ head_dim ‖ ffn ‖ vocab ‖
-    /// context ‖ eos ‖ merkle(0x05, leaf(0x05, opRoot_o)))`, the integers u32 big-endian.
+    /// context ‖ eos ‖ cardHash ‖ merkle(0x05, leaf(0x05, opRoot_o)))`, the integers u32 big-endian,
+    /// `cardHash` the chained hash of the model's [`Card`](crate::card::Card).
     pub root: B256,
 }
 
@@ -290,23 +292,17 @@ impl ModelCommitment {
             leaves,
             leaf_hash(Tag::Model, B256::ZERO.as_slice()),
         );
-        let c = model.config;
+        let c = LlmConfig::of(model);
         let mut h = Keccak256::new();
         h.update([0x02, Tag::Model as u8]);
         h.update(b"LLM1");
         for v in [
-            c.blocks,
-            c.hidden,
-            c.heads,
-            c.kv_heads,
-            c.head_dim,
-            c.ffn,
-            c.vocab,
-            model.context(),
-            model.tokenizer.eos as usize,
+            c.blocks, c.hidden, c.heads, c.kv_heads, c.head_dim, c.ffn, c.vocab, c.context,
         ] {
             h.update((v as u32).to_be_bytes());
         }
+        h.update(c.eos.to_be_bytes());
+        h.update(card_hash(&Card::of(model).to_bytes()));
         h.update(ops);
         Self {
             op_roots,

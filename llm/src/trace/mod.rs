@@ -5,6 +5,8 @@
 //! - [`program`]: the ops of a pass, their shapes, and where each lies in the trace.
 //! - `record`: the generation itself, recording every slot as the forward pass computes it.
 //! - `witness`: the one-step witness of an element, and its verifier.
+//! - [`commit`]: the model as the game commits to it; `rebuild`: the model back from those
+//!   leaves and its card.
 //! - `party`: one side of a dispute over a trace ([`LmParty`]): the defender's reveals and the
 //!   challenger's choices.
 
@@ -12,12 +14,14 @@ pub mod commit;
 mod element;
 mod party;
 pub mod program;
+mod rebuild;
 mod record;
 mod witness;
 
 pub use commit::ModelCommitment;
 pub use element::{Source, element};
 pub use party::LmParty;
+pub use rebuild::rebuild;
 pub use record::{LmTrace, Stop, generate, generate_forcing, slot_root};
 pub use witness::{LlmWitness, ParamProof, RunProof, verify};
 
