@@ -2,7 +2,7 @@
 //! listing that dies midway resumes where the chain says it stopped and sends only what is missing;
 //! a Pending listing whose card is not this model's is reset and republished; listing an Active
 //! root again sends nothing; the model read back from events (card, op leaves) is the listed one,
-//! commitment and bytes. Reading a Pending model, a tensor model or an unknown id back is refused.
+//! commitment and bytes, and so is the card read alone. Reading a Pending model, a tensor model or an unknown id back is refused.
 //!
 //! Every random choice comes from a printed seed; replay a failure with `VOUCH_SEED=<seed>`.
 
@@ -18,10 +18,11 @@ use vouch_chain::{
     anvil::LocalChain,
     bindings::ModelRegistry,
     deploy,
-    llm::{LlmPublication, fetch_llm, list_llm},
+    llm::{LlmPublication, fetch_card, fetch_llm, list_llm},
 };
 use vouch_llm::{
     IntModel,
+    card::Card,
     random::{self, Dims},
     trace::ModelCommitment,
 };
@@ -137,6 +138,11 @@ async fn a_listing_that_dies_midway_resumes_and_reads_back() {
     assert!(pages >= 1);
     assert_eq!(ModelCommitment::new(&back), ModelCommitment::new(&model));
     assert_eq!(canonical(&back), canonical(&model));
+    // The card alone (what a coordinator reads for text).
+    let card = fetch_card(client.provider(), &deployment, id)
+        .await
+        .unwrap();
+    assert_eq!(card, Card::of(&model));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

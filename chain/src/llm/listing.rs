@@ -232,9 +232,84 @@ pub async fn fetch_llm(
         .await
         .map_err(call_err)?
         .into();
+    let (card, ops) = read_publication(
+        provider,
+        deployment,
+        id,
+        listing.op_count as usize,
+        progress,
+    )
+    .await?;
+    let bad = |e: vouch_llm::LlmError| ChainError::Mismatch(format!("model {id}: {e}"));
+    let card = Card::from_bytes(&card.concat()).map_err(bad)?;
+    let model = rebuild(card, &chain, &ops).map_err(bad)?;
+    let root = ModelCommitment::new(&model).root;
+    if root != listing.root {
+        return Err(ChainError::Mismatch(format!(
+            "model {id}: published data hashes to {root}, registered {}",
+            listing.root
+        )));
+    }
+    Ok(model)
+}
+
+/// Reads language model `id`'s card alone from its `ModelCardPublished` events (a few hundred
+/// KiB: the tokenizer a coordinator needs for text, without the weights), checked against the
+/// registry's chained card hash. The model must be listed (not Pending).
+pub async fn fetch_card(provider: &DynProvider, deployment: &Deployment, id: U256) -> Result<Card> {
+    let listing = get_listing(provider, deployment, id).await?;
+    if listing.status == ModelStatus::Pending {
+        return Err(ChainError::Mismatch(format!(
+            "model {id} is still being published"
+        )));
+    }
+    let on_chain = ModelRegistry::new(deployment.registry, provider)
+        .card(id)
+        .call()
+        .await
+        .map_err(call_err)?;
+    let filter = Filter::new()
+        .address(deployment.registry)
+        .event_signature(vec![
+            ModelRegistry::ModelCardPublished::SIGNATURE_HASH,
+            ModelRegistry::PublicationReset::SIGNATURE_HASH,
+        ])
+        .topic1(B256::from(id))
+        .from_block(deployment.start_block);
+    let mut chunks: Vec<Vec<u8>> = Vec::new();
+    for log in provider.get_logs(&filter).await.map_err(classify)? {
+        match decode_log(deployment, &log)?.map(|e| e.event) {
+            Some(VouchEvent::Registry(ModelRegistryEvents::PublicationReset(_))) => chunks.clear(),
+            Some(VouchEvent::Registry(ModelRegistryEvents::ModelCardPublished(e))) => {
+                chunks.push(e.chunk.to_vec())
+            }
+            _ => {}
+        }
+    }
+    let hash = card::chain_hash(chunks.iter().map(Vec::as_slice));
+    if hash != on_chain.hash {
+        return Err(ChainError::Mismatch(format!(
+            "model {id}: the card's events hash to {hash}, the registry holds {}",
+            on_chain.hash
+        )));
+    }
+    Card::from_bytes(&chunks.concat()).map_err(|e| ChainError::Mismatch(format!("model {id}: {e}")))
+}
+
+/// The card chunks and every op's leaves of model `id` (`ops` op trees) as its events give them,
+/// read in pages of [`LOG_PAGE_BLOCKS`] blocks (`progress`: blocks read, blocks in all); a reset
+/// discards what came before it.
+async fn read_publication(
+    provider: &DynProvider,
+    deployment: &Deployment,
+    id: U256,
+    ops: usize,
+    progress: &mut (dyn FnMut(u64, u64) + Send),
+) -> Result<(Vec<Vec<u8>>, Vec<Vec<Vec<u8>>>)> {
+    let op_count = ops;
     let latest = provider.get_block_number().await.map_err(classify)?;
     let mut card = Vec::new();
-    let mut ops: Vec<Vec<Vec<u8>>> = vec![Vec::new(); listing.op_count as usize];
+    let mut ops: Vec<Vec<Vec<u8>>> = vec![Vec::new(); op_count];
     let first = deployment.start_block;
     let mut from = first;
     while from <= latest {
@@ -267,8 +342,8 @@ pub async fn fetch_llm(
                 Some(VouchEvent::Registry(ModelRegistryEvents::ModelLeavesPublished(e))) => {
                     let op = ops.get_mut(e.op as usize).ok_or_else(|| {
                         ChainError::Mismatch(format!(
-                            "model {id}: leaves for op {} of {}",
-                            e.op, listing.op_count
+                            "model {id}: leaves for op {} of {op_count}",
+                            e.op
                         ))
                     })?;
                     if op.len() != e.firstLeaf as usize {
@@ -285,17 +360,7 @@ pub async fn fetch_llm(
         progress(to + 1 - first, latest + 1 - first);
         from = to + 1;
     }
-    let bad = |e: vouch_llm::LlmError| ChainError::Mismatch(format!("model {id}: {e}"));
-    let card = Card::from_bytes(&card.concat()).map_err(bad)?;
-    let model = rebuild(card, &chain, &ops).map_err(bad)?;
-    let root = ModelCommitment::new(&model).root;
-    if root != listing.root {
-        return Err(ChainError::Mismatch(format!(
-            "model {id}: published data hashes to {root}, registered {}",
-            listing.root
-        )));
-    }
-    Ok(model)
+    Ok((card, ops))
 }
 
 impl From<LlmConfig> for ModelRegistry::LlmConfig {
