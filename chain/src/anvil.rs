@@ -95,6 +95,32 @@ pub async fn increase_time(provider: &impl Provider, secs: u64) -> Result<()> {
     Ok(())
 }
 
+/// The whole chain as anvil serializes it (`anvil_dumpState`: accounts, code, storage, and the
+/// blocks, transactions and logs, gzipped), to be loaded into a fresh anvil with [`load_state`] — a
+/// dev chain with a large model already listed starts in seconds instead of minutes.
+pub async fn dump_state(provider: &impl Provider) -> Result<alloy::primitives::Bytes> {
+    provider
+        .raw_request("anvil_dumpState".into(), ())
+        .await
+        .map_err(|e| ChainError::Rpc(e.to_string()))
+}
+
+/// Loads a chain [`dump_state`] wrote into this (fresh) anvil: its blocks, logs and state continue
+/// from there.
+pub async fn load_state(provider: &impl Provider, state: alloy::primitives::Bytes) -> Result<()> {
+    let loaded: bool = provider
+        .raw_request("anvil_loadState".into(), (state,))
+        .await
+        .map_err(|e| ChainError::Rpc(e.to_string()))?;
+    if loaded {
+        Ok(())
+    } else {
+        Err(ChainError::Node(
+            "anvil refused the saved chain state".into(),
+        ))
+    }
+}
+
 /// Wei each of `accounts` spent on gas in blocks `from..=head`, from the receipts: what a test needs
 /// to hold balances to the wei.
 pub async fn gas_spent(

@@ -2,7 +2,8 @@
 //! listing that dies midway resumes where the chain says it stopped and sends only what is missing;
 //! a Pending listing whose card is not this model's is reset and republished; listing an Active
 //! root again sends nothing; the model read back from events (card, op leaves) is the listed one,
-//! commitment and bytes, and so is the card read alone. Reading a Pending model, a tensor model or an unknown id back is refused.
+//! commitment and bytes, and so is the card read alone, and the model read back from a fresh anvil
+//! that loaded the chain's saved state. Reading a Pending model, a tensor model or an unknown id back is refused.
 //!
 //! Every random choice comes from a printed seed; replay a failure with `VOUCH_SEED=<seed>`.
 
@@ -15,7 +16,7 @@ use std::sync::{
 };
 use vouch_chain::{
     ChainClient, ChainConfig, ChainError, Deployment, MarketParams,
-    anvil::LocalChain,
+    anvil::{self, LocalChain},
     bindings::ModelRegistry,
     deploy,
     llm::{LlmPublication, fetch_card, fetch_llm, list_llm},
