@@ -80,6 +80,20 @@ pub struct Deployment {
     pub start_block: u64,
 }
 
+/// The hash of the code [`deploy`] deploys (the registry, both provers, the market with its game's
+/// creation code inside): a saved chain is reused only with the same contracts.
+pub fn code_hash() -> alloy::primitives::B256 {
+    alloy::primitives::keccak256(
+        [
+            &ModelRegistry::BYTECODE[..],
+            &OneStepProver::BYTECODE[..],
+            &LlmStepProver::BYTECODE[..],
+            &JobMarket::BYTECODE[..],
+        ]
+        .concat(),
+    )
+}
+
 /// Deploys a registry, the two one-step provers reading it (tensor models, language models), and a
 /// market bound to them (which deploys its dispute game).
 pub async fn deploy(client: &ChainClient, params: MarketParams) -> Result<Deployment> {

@@ -16,7 +16,7 @@ pub mod receipt;
 pub mod registry;
 
 pub use client::{ChainClient, ChainConfig, connect_reader};
-pub use deploy::{Deployment, MarketParams, deploy};
+pub use deploy::{Deployment, MarketParams, code_hash, deploy};
 pub use error::{ChainError, Result, Revert};
 pub use events::{ChainEvent, EventStream, VouchEvent};
 pub use game::{GamePhase, GameStatus, GameView, PendingReveal, ResultDispute, Side, Tree};

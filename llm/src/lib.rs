@@ -26,14 +26,10 @@ pub use int::IntModel;
 
 use std::path::PathBuf;
 
-/// Where SmolLM2-135M-Instruct's GGUF is expected: `$VOUCH_SMOLLM2` if set, else where
-/// `scripts/fetch-smollm2.sh` caches it (`$VOUCH_CACHE`, `$XDG_CACHE_HOME/vouch` or
-/// `~/.cache/vouch`, then `models/SmolLM2-135M-Instruct.Q4_1.gguf`).
-pub fn smollm2_path() -> PathBuf {
-    if let Some(path) = std::env::var_os("VOUCH_SMOLLM2") {
-        return path.into();
-    }
-    let cache = std::env::var_os("VOUCH_CACHE")
+/// Vouch's cache outside git: `$VOUCH_CACHE`, else `$XDG_CACHE_HOME/vouch`, else `~/.cache/vouch`
+/// (models, and the dev chain's saved states).
+pub fn cache_dir() -> PathBuf {
+    std::env::var_os("VOUCH_CACHE")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
             std::env::var_os("XDG_CACHE_HOME")
@@ -42,6 +38,15 @@ pub fn smollm2_path() -> PathBuf {
                     PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache")
                 })
                 .join("vouch")
-        });
-    cache.join("models/SmolLM2-135M-Instruct.Q4_1.gguf")
+        })
+}
+
+/// Where SmolLM2-135M-Instruct's GGUF is expected: `$VOUCH_SMOLLM2` if set, else where
+/// `scripts/fetch-smollm2.sh` caches it (`models/SmolLM2-135M-Instruct.Q4_1.gguf` in
+/// [`cache_dir`]).
+pub fn smollm2_path() -> PathBuf {
+    if let Some(path) = std::env::var_os("VOUCH_SMOLLM2") {
+        return path.into();
+    }
+    cache_dir().join("models/SmolLM2-135M-Instruct.Q4_1.gguf")
 }

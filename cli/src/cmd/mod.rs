@@ -4,6 +4,7 @@ pub(crate) mod challenger;
 pub(crate) mod coordinator;
 pub(crate) mod deploy;
 pub(crate) mod dev;
+mod dev_chain;
 pub(crate) mod job;
 pub(crate) mod llm;
 pub(crate) mod model;
