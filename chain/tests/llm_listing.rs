@@ -3,11 +3,12 @@
 //! a Pending listing whose card is not this model's is reset and republished; listing an Active
 //! root again sends nothing; the model read back from events (card, op leaves) is the listed one,
 //! commitment and bytes, and so is the card read alone, and the model read back from a fresh anvil
-//! that loaded the chain's saved state. Reading a Pending model, a tensor model or an unknown id back is refused.
+//! that loaded the chain's saved state. A listing committing to more leaves than its shape has is
+//! refused while it is read (nothing past the shape's bounds is held). Reading a Pending model, a tensor model or an unknown id back is refused.
 //!
 //! Every random choice comes from a printed seed; replay a failure with `VOUCH_SEED=<seed>`.
 
-use alloy::primitives::{Bytes, U256};
+use alloy::primitives::{B256, Bytes, U256};
 use candle_core::quantized::GgmlDType;
 use rand::{SeedableRng, rngs::StdRng};
 use std::sync::{
@@ -20,10 +21,12 @@ use vouch_chain::{
     bindings::ModelRegistry,
     deploy,
     llm::{LlmPublication, fetch_card, fetch_llm, list_llm},
+    registry::{ModelStatus, Resume, get_listing, publish_ops},
 };
+use vouch_core::merkle::{Tag, leaf_hash, merkle_root};
 use vouch_llm::{
     IntModel,
-    card::Card,
+    card::{Card, LlmConfig},
     random::{self, Dims},
     trace::ModelCommitment,
 };
@@ -215,4 +218,88 @@ async fn reading_back_what_is_not_a_listed_language_model_is_refused() {
     .unwrap_err();
     eprintln!("pending: {pending}\nunknown: {unknown}");
     assert!(unknown.to_string().contains("UnknownModel"), "{unknown}");
+}
+
+/// The LLM1 root over `ops`' leaves and the card's chained hash, written out from PROTOCOL §7.1 (not
+/// through `ModelCommitment`, which only commits to well-formed models).
+fn root_over(config: &LlmConfig, card: &[u8], ops: &[Vec<Vec<u8>>]) -> B256 {
+    let op_roots = ops.iter().map(|leaves| {
+        let hashes = leaves.iter().map(|l| leaf_hash(Tag::Op, l)).collect();
+        merkle_root(Tag::Op, hashes, leaf_hash(Tag::Op, &[]))
+    });
+    let leaves = op_roots
+        .map(|r| leaf_hash(Tag::Model, r.as_slice()))
+        .collect();
+    let ops_root = merkle_root(Tag::Model, leaves, leaf_hash(Tag::Model, &[0; 32]));
+    let mut bytes = vec![0x02, Tag::Model as u8];
+    bytes.extend(b"LLM1");
+    for v in [
+        config.blocks,
+        config.hidden,
+        config.heads,
+        config.kv_heads,
+        config.head_dim,
+        config.ffn,
+        config.vocab,
+        config.context,
+        config.eos as usize,
+    ] {
+        bytes.extend((v as u32).to_be_bytes());
+    }
+    bytes.extend(vouch_llm::card::card_hash(card));
+    bytes.extend(ops_root);
+    alloy::primitives::keccak256(bytes)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listing_with_more_leaves_than_its_shape_is_refused_while_read() {
+    let (_chain, client, deployment) = setup().await;
+    let model = model("listing_oversized");
+    let mut publication = LlmPublication::of(&model);
+    // An RMSNorm's tree holds its spec and one gain row; this listing commits to a thousand more rows
+    // (any number would do: the reader must not hold more than the shape allows).
+    let row = publication.ops[1][1].clone();
+    publication.ops[1].extend(std::iter::repeat_n(row, 1000));
+    let root = root_over(&publication.config, &publication.card, &publication.ops);
+    let registry = ModelRegistry::new(deployment.registry, client.provider());
+    let tx = registry
+        .registerLlm(
+            root,
+            publication.config.into(),
+            U256::ZERO,
+            0,
+            String::new(),
+        )
+        .into_transaction_request();
+    client.send(tx).await.unwrap();
+    let id = U256::from(1);
+    for chunk in vouch_llm::card::chunks(&publication.card) {
+        let tx = registry
+            .publishCard(id, Bytes::copy_from_slice(chunk))
+            .into_transaction_request();
+        client.send(tx).await.unwrap();
+    }
+    publish_ops(
+        &client,
+        deployment.registry,
+        id,
+        &publication.ops,
+        Resume::START,
+        &mut |_, _| (),
+    )
+    .await
+    .unwrap();
+    let listing = get_listing(client.provider(), &deployment, id)
+        .await
+        .unwrap();
+    assert_eq!(
+        listing.status,
+        ModelStatus::Active,
+        "the root commits to it"
+    );
+    let err = fetch_llm(client.provider(), &deployment, id, &mut |_, _| ())
+        .await
+        .unwrap_err();
+    eprintln!("{err}");
+    assert!(err.to_string().contains("past the 2 of its tree"), "{err}");
 }

@@ -113,6 +113,23 @@ pub struct LlmConfig {
 }
 
 impl LlmConfig {
+    /// The pass program of a model of this shape (the float hyper-parameters, which no shape reads,
+    /// zero): what bounds a listing before its card is read.
+    pub fn program(&self) -> crate::trace::program::Program {
+        crate::trace::program::Program::new(crate::config::LlamaConfig {
+            blocks: self.blocks,
+            hidden: self.hidden,
+            heads: self.heads,
+            kv_heads: self.kv_heads,
+            head_dim: self.head_dim,
+            ffn: self.ffn,
+            vocab: self.vocab,
+            eps: 0.0,
+            rope_base: 0.0,
+            context: self.context,
+        })
+    }
+
     /// The registered hyper-parameters of `model`.
     pub fn of(model: &IntModel) -> Self {
         let c = model.config;

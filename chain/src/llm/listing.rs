@@ -232,14 +232,7 @@ pub async fn fetch_llm(
         .await
         .map_err(call_err)?
         .into();
-    let (card, ops) = read_publication(
-        provider,
-        deployment,
-        id,
-        listing.op_count as usize,
-        progress,
-    )
-    .await?;
+    let (card, ops) = read_publication(provider, deployment, id, &chain, progress).await?;
     let bad = |e: vouch_llm::LlmError| ChainError::Mismatch(format!("model {id}: {e}"));
     let card = Card::from_bytes(&card.concat()).map_err(bad)?;
     let model = rebuild(card, &chain, &ops).map_err(bad)?;
@@ -296,17 +289,21 @@ pub async fn fetch_card(provider: &DynProvider, deployment: &Deployment, id: U25
     Card::from_bytes(&chunks.concat()).map_err(|e| ChainError::Mismatch(format!("model {id}: {e}")))
 }
 
-/// The card chunks and every op's leaves of model `id` (`ops` op trees) as its events give them,
-/// read in pages of [`LOG_PAGE_BLOCKS`] blocks (`progress`: blocks read, blocks in all); a reset
-/// discards what came before it.
+/// The card chunks and every op's leaves of model `id`, registered with `config`, as its events give
+/// them, read in pages of [`LOG_PAGE_BLOCKS`] blocks (`progress`: blocks read, blocks in all); a reset
+/// discards what came before it. What is held stays within the shape's bounds — no op more leaves
+/// than its tree has (`commit::leaf_count`), no card past `MAX_CARD_BYTES` — so a listing built to
+/// exhaust memory is refused while it is read.
 async fn read_publication(
     provider: &DynProvider,
     deployment: &Deployment,
     id: U256,
-    ops: usize,
+    config: &LlmConfig,
     progress: &mut (dyn FnMut(u64, u64) + Send),
 ) -> Result<(Vec<Vec<u8>>, Vec<Vec<Vec<u8>>>)> {
-    let op_count = ops;
+    let program = config.program();
+    let op_count = program.ops();
+    let mut card_bytes = 0;
     let latest = provider.get_block_number().await.map_err(classify)?;
     let mut card = Vec::new();
     let mut ops: Vec<Vec<Vec<u8>>> = vec![Vec::new(); op_count];
@@ -328,13 +325,16 @@ async fn read_publication(
             match decode_log(deployment, &log)?.map(|e| e.event) {
                 Some(VouchEvent::Registry(ModelRegistryEvents::PublicationReset(_))) => {
                     card.clear();
+                    card_bytes = 0;
                     ops.iter_mut().for_each(Vec::clear);
                 }
                 Some(VouchEvent::Registry(ModelRegistryEvents::ModelCardPublished(e))) => {
-                    if e.index as usize != card.len() {
+                    card_bytes += e.chunk.len();
+                    if e.index as usize != card.len() || card_bytes > card::MAX_CARD_BYTES {
                         return Err(ChainError::Mismatch(format!(
-                            "model {id}: card chunk {} out of order",
-                            e.index
+                            "model {id}: card chunk {} out of order or past {} bytes",
+                            e.index,
+                            card::MAX_CARD_BYTES
                         )));
                     }
                     card.push(e.chunk.to_vec());
@@ -346,9 +346,10 @@ async fn read_publication(
                             e.op
                         ))
                     })?;
-                    if op.len() != e.firstLeaf as usize {
+                    let most = commit::leaf_count(program, config.context, e.op as usize);
+                    if op.len() != e.firstLeaf as usize || op.len() + e.leaves.len() > most {
                         return Err(ChainError::Mismatch(format!(
-                            "model {id}: op {} leaves out of order",
+                            "model {id}: op {} leaves out of order or past the {most} of its tree",
                             e.op
                         )));
                     }

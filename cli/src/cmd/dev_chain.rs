@@ -11,9 +11,7 @@ use alloy::{
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use std::{path::PathBuf, time::Instant};
-use vouch_chain::{
-    ChainClient, Deployment, MarketParams, anvil, code_hash, deploy, llm,
-};
+use vouch_chain::{ChainClient, Deployment, MarketParams, anvil, code_hash, deploy, llm};
 use vouch_llm::IntModel;
 
 /// What a saved chain holds besides the state itself.
@@ -90,9 +88,7 @@ pub(crate) async fn prepare(
         });
     }
 
-    let deployment = deploy(owner, params)
-        .await
-        .context("deploying contracts")?;
+    let deployment = deploy(owner, params).await.context("deploying contracts")?;
     let (leaves, bytes) = publication.size();
     println!(
         "listing      {} op trees, {leaves} leaves, {:.1} MB of weights and a {:.1} MB card on chain (once: the chain is saved for the next run)",

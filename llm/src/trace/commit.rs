@@ -170,28 +170,25 @@ pub fn spec(model: &IntModel, program: Program, o: usize) -> Vec<u8> {
     out
 }
 
-/// Leaves of op `o`'s tree: 1 + its rows.
-pub fn leaf_count(model: &IntModel, program: Program, o: usize) -> usize {
-    let c = model.config;
+/// Leaves of op `o`'s tree in a model of `program`'s shape running `context` positions: 1 + its
+/// rows (`LlmStepProver._leafCount`). Read from the shape alone, so a reader can bound what a
+/// listing may publish before holding any of it.
+pub fn leaf_count(program: Program, context: usize, o: usize) -> usize {
+    let c = program.config;
+    let silu = (2 * GU_Q as usize + 1).div_ceil(SILU_PER_LEAF);
     1 + match program.op(o) {
         Op::Embed => c.vocab,
         Op::OutNorm | Op::Block(_, BlockOp::AttnNorm | BlockOp::FfnNorm) => 1,
-        Op::Block(b, i) if owner(program, program.op(o)).is_none() => {
-            let blk = &model.blocks[b];
-            match i {
-                BlockOp::Q => blk.q.rows,
-                BlockOp::K => blk.k.rows,
-                BlockOp::V => blk.v.rows,
-                BlockOp::O => blk.o.rows,
-                BlockOp::Gate => blk.gate.rows,
-                BlockOp::Up => blk.up.rows,
-                BlockOp::Down => blk.down.rows,
-                BlockOp::RopeQ => model.context(),
-                BlockOp::Softmax => 1,
-                BlockOp::Silu => blk.silu.len().div_ceil(SILU_PER_LEAF),
-                _ => 0,
-            }
-        }
+        op @ Op::Block(_, i) if owner(program, op).is_none() => match i {
+            BlockOp::Q => c.heads * c.head_dim,
+            BlockOp::O | BlockOp::Down => c.hidden,
+            BlockOp::K | BlockOp::V => c.kv_width(),
+            BlockOp::Gate | BlockOp::Up => c.ffn,
+            BlockOp::RopeQ => context,
+            BlockOp::Softmax => 1,
+            BlockOp::Silu => silu,
+            _ => 0,
+        },
         _ => 0,
     }
 }
@@ -246,12 +243,17 @@ fn leaves(model: &IntModel, program: Program, o: usize, range: Range<usize>) -> 
 /// Every leaf of op `o`'s tree, in order (what the registry's `publishLeaves` takes; each matrix's
 /// packing is found once, where [`leaf`] finds it again for every leaf).
 pub fn op_leaves(model: &IntModel, program: Program, o: usize) -> Vec<Vec<u8>> {
-    leaves(model, program, o, 0..leaf_count(model, program, o))
+    leaves(
+        model,
+        program,
+        o,
+        0..leaf_count(program, model.context(), o),
+    )
 }
 
 /// Leaf `leaf` of op `o`'s tree (`None` past its last).
 pub fn leaf(model: &IntModel, program: Program, o: usize, leaf: usize) -> Option<Vec<u8>> {
-    (leaf < leaf_count(model, program, o))
+    (leaf < leaf_count(program, model.context(), o))
         .then(|| leaves(model, program, o, leaf..leaf + 1).remove(0))
 }
 

@@ -298,7 +298,11 @@ impl Source for Proven<'_> {
             .params
             .get(index)
             .ok_or_else(|| bad(format!("model leaf {index} is missing")))?;
-        let count = commit::leaf_count(self.model, self.program, op);
+        let count = commit::leaf_count(
+            self.program,
+            crate::lm::LanguageModel::context(self.model),
+            op,
+        );
         let root = self.commitment.op_roots.get(op).copied();
         // The contract decodes the bytes; here they must be the model's own encoding.
         let expected = commit::leaf(self.model, self.program, op, leaf);
