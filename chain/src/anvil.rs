@@ -6,7 +6,7 @@ use alloy::{
     providers::Provider,
     signers::local::PrivateKeySigner,
 };
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Where `npm ci` in `contracts/` puts anvil.
 const NPM_ANVIL: &str = "contracts/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil";
@@ -54,6 +54,27 @@ impl LocalChain {
     /// Like [`LocalChain::start`], but with `block_time` set, mining a block every that many seconds
     /// instead (transactions wait for it, as on a real chain).
     pub fn start_with(port: Option<u16>, block_time: Option<u64>) -> Result<Self> {
+        Self::spawn(port, block_time, None)
+    }
+
+    /// Like [`LocalChain::start`], but continuing the chain [`dump_state`] saved (`state`, gzipped
+    /// JSON): its blocks, logs and state. Anvil reads it from a file at start (its RPC takes no
+    /// request body that large), unpacked next to `scratch` and removed once anvil runs.
+    pub fn start_loaded(port: Option<u16>, state: &[u8], scratch: &Path) -> Result<Self> {
+        let io = |e: std::io::Error| ChainError::Node(format!("unpacking the saved chain: {e}"));
+        let file = scratch.with_extension("state.json");
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&file).map_err(io)?);
+        std::io::copy(&mut flate2::read::GzDecoder::new(state), &mut out).map_err(io)?;
+        out.into_inner()
+            .map_err(|e| io(e.into_error()))?
+            .sync_all()
+            .map_err(io)?;
+        let chain = Self::spawn(port, None, Some(&file));
+        let _ = std::fs::remove_file(&file);
+        chain
+    }
+
+    fn spawn(port: Option<u16>, block_time: Option<u64>, state: Option<&Path>) -> Result<Self> {
         let mut anvil = Anvil::at(anvil_path()?)
             .arg("--hardfork")
             .arg("cancun")
@@ -64,6 +85,9 @@ impl LocalChain {
         }
         if let Some(secs) = block_time {
             anvil = anvil.block_time(secs);
+        }
+        if let Some(state) = state {
+            anvil = anvil.arg("--load-state").arg(state);
         }
         let anvil = anvil
             .try_spawn()
@@ -96,29 +120,14 @@ pub async fn increase_time(provider: &impl Provider, secs: u64) -> Result<()> {
 }
 
 /// The whole chain as anvil serializes it (`anvil_dumpState`: accounts, code, storage, and the
-/// blocks, transactions and logs, gzipped), to be loaded into a fresh anvil with [`load_state`] — a
-/// dev chain with a large model already listed starts in seconds instead of minutes.
+/// blocks, transactions and logs, gzipped JSON), to start a fresh anvil from with
+/// [`LocalChain::start_loaded`] — a dev chain with a large model already listed starts in seconds
+/// instead of minutes.
 pub async fn dump_state(provider: &impl Provider) -> Result<alloy::primitives::Bytes> {
     provider
         .raw_request("anvil_dumpState".into(), ())
         .await
         .map_err(|e| ChainError::Rpc(e.to_string()))
-}
-
-/// Loads a chain [`dump_state`] wrote into this (fresh) anvil: its blocks, logs and state continue
-/// from there.
-pub async fn load_state(provider: &impl Provider, state: alloy::primitives::Bytes) -> Result<()> {
-    let loaded: bool = provider
-        .raw_request("anvil_loadState".into(), (state,))
-        .await
-        .map_err(|e| ChainError::Rpc(e.to_string()))?;
-    if loaded {
-        Ok(())
-    } else {
-        Err(ChainError::Node(
-            "anvil refused the saved chain state".into(),
-        ))
-    }
 }
 
 /// Wei each of `accounts` spent on gas in blocks `from..=head`, from the receipts: what a test needs

@@ -147,6 +147,19 @@ async fn a_listing_that_dies_midway_resumes_and_reads_back() {
         .await
         .unwrap();
     assert_eq!(card, Card::of(&model));
+
+    // The whole chain saved and loaded into a fresh anvil (what `vouch dev` caches): the listing reads
+    // back there from events alone.
+    let state = anvil::dump_state(client.provider()).await.unwrap();
+    let scratch = std::env::temp_dir().join(format!("vouch-listing-{}", std::process::id()));
+    let fresh = LocalChain::start_loaded(None, &state, &scratch).unwrap();
+    let reader = ChainClient::connect(&ChainConfig::local(fresh.endpoint()), fresh.signer(1))
+        .await
+        .unwrap();
+    let again = fetch_llm(reader.provider(), &deployment, id, &mut |_, _| ())
+        .await
+        .unwrap();
+    assert_eq!(ModelCommitment::new(&again), ModelCommitment::new(&model));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,14 +4,15 @@
 //! next — keyed by everything it depends on: the model root, the contracts' code, the market
 //! parameters, the price and the anvil version.
 
-use alloy::{
-    primitives::{B256, Bytes, U256, keccak256},
-    providers::Provider,
-};
+use alloy::primitives::{B256, U256, keccak256};
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use std::{path::PathBuf, time::Instant};
-use vouch_chain::{ChainClient, Deployment, MarketParams, anvil, code_hash, deploy, llm};
+use vouch_chain::{
+    ChainClient, ChainConfig, Deployment, MarketParams,
+    anvil::{self, LocalChain},
+    code_hash, deploy, llm,
+};
 use vouch_llm::IntModel;
 
 /// What a saved chain holds besides the state itself.
@@ -23,72 +24,86 @@ struct Saved {
 
 /// A chain ready for the demo.
 pub(crate) struct DemoChain {
+    /// The running anvil.
+    pub(crate) chain: LocalChain,
+    /// How to reach it.
+    pub(crate) config: ChainConfig,
     /// The contracts.
     pub(crate) deployment: Deployment,
     /// The listed model.
     pub(crate) model_id: U256,
 }
 
-/// The saved chain's files for this model, contracts, parameters, price and anvil.
-async fn cache_files(
-    owner: &ChainClient,
-    root: B256,
-    params: &MarketParams,
-    fee: U256,
-) -> anyhow::Result<(PathBuf, PathBuf)> {
-    let anvil: String = owner
-        .provider()
-        .raw_request("web3_clientVersion".into(), ())
-        .await
-        .context("asking anvil its version")?;
+/// The saved chain's files for this model, contracts, parameters, price and anvil build.
+fn cache_files(root: B256, params: &MarketParams, fee: U256) -> anyhow::Result<(PathBuf, PathBuf)> {
+    let version = std::process::Command::new(anvil::anvil_path()?)
+        .arg("--version")
+        .output()
+        .context("asking anvil its version")?
+        .stdout;
     let key = keccak256(
         [
             root.as_slice(),
             code_hash().as_slice(),
             serde_json::to_string(params)?.as_bytes(),
             &fee.to_be_bytes::<32>(),
-            anvil.as_bytes(),
+            &version,
         ]
         .concat(),
     );
     let dir = vouch_llm::cache_dir().join("dev");
     let stem = format!("llm-{}", &alloy::hex::encode(key)[..16]);
     Ok((
-        dir.join(format!("{stem}.state")),
+        dir.join(format!("{stem}.state.gz")),
         dir.join(format!("{stem}.json")),
     ))
 }
 
-/// Deploys the contracts and lists `model` on the fresh anvil `owner` talks to — or loads the chain a
-/// previous run saved for the same model, code, parameters and price (before `owner` sends anything,
-/// so its nonces come from the loaded chain).
+/// Starts anvil (on `port`, 0 for any) with the contracts deployed and `model` listed by the
+/// account `owner` of the chain's dev accounts — continuing the chain a previous run saved for the
+/// same model, code, parameters and price, or deploying and listing it now (minutes for SmolLM2, a
+/// progress bar) and saving it.
 pub(crate) async fn prepare(
-    owner: &ChainClient,
+    port: u16,
+    owner: usize,
     model: &IntModel,
     params: MarketParams,
     fee: U256,
 ) -> anyhow::Result<DemoChain> {
     let publication = llm::LlmPublication::of(model);
-    let (state_file, saved_file) = cache_files(owner, publication.root, &params, fee).await?;
+    let (state_file, saved_file) = cache_files(publication.root, &params, fee)?;
+    let port_hint =
+        || format!("starting anvil on port {port} (pass --anvil-port 0 for a free port)");
     if let (Ok(state), Ok(saved)) = (std::fs::read(&state_file), std::fs::read(&saved_file)) {
         let saved: Saved = serde_json::from_slice(&saved)
             .with_context(|| format!("reading {}", saved_file.display()))?;
         let began = Instant::now();
-        anvil::load_state(owner.provider(), Bytes::from(state))
-            .await
-            .with_context(|| format!("loading the saved chain {}", state_file.display()))?;
+        let spinner = crate::progress::spinner();
+        spinner.set_message(format!("loading the saved chain {}", state_file.display()));
+        let chain =
+            LocalChain::start_loaded(Some(port), &state, &state_file).with_context(port_hint)?;
+        spinner.finish_and_clear();
         println!(
-            "chain state  loaded from {} in {:.1} s (the model was listed by an earlier run)",
+            "chain        {} (anvil), loaded in {:.0} s from {} (the model was listed by an earlier run)",
+            chain.endpoint(),
+            began.elapsed().as_secs_f64(),
             state_file.display(),
-            began.elapsed().as_secs_f64()
         );
         return Ok(DemoChain {
+            config: ChainConfig::local(chain.endpoint()),
+            chain,
             deployment: saved.deployment,
             model_id: saved.model_id,
         });
     }
 
-    let deployment = deploy(owner, params).await.context("deploying contracts")?;
+    let chain = LocalChain::start(Some(port)).with_context(port_hint)?;
+    let config = ChainConfig::local(chain.endpoint());
+    println!("chain        {} (anvil)", chain.endpoint());
+    let client = ChainClient::connect(&config, chain.signer(owner)).await?;
+    let deployment = deploy(&client, params)
+        .await
+        .context("deploying contracts")?;
     let (leaves, bytes) = publication.size();
     println!(
         "listing      {} op trees, {leaves} leaves, {:.1} MB of weights and a {:.1} MB card on chain (once: the chain is saved for the next run)",
@@ -99,7 +114,7 @@ pub(crate) async fn prepare(
     let bar = crate::progress::bar("listing (transactions)");
     let began = Instant::now();
     let model_id = llm::list_llm(
-        owner,
+        &client,
         &deployment,
         model,
         fee,
@@ -117,19 +132,18 @@ pub(crate) async fn prepare(
         "listed       model {model_id} in {:.0} s",
         began.elapsed().as_secs_f64()
     );
-    let state = anvil::dump_state(owner.provider()).await?;
+    let state = anvil::dump_state(client.provider()).await?;
     if let Some(dir) = state_file.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     vouch_core::durable::write(&state_file, &state)
         .with_context(|| format!("saving the chain to {}", state_file.display()))?;
-    vouch_core::durable::write(
+    vouch_core::durable::write_json(
         &saved_file,
-        serde_json::to_vec_pretty(&Saved {
+        &Saved {
             deployment,
             model_id,
-        })?
-        .as_slice(),
+        },
     )?;
     println!(
         "chain saved  {} ({:.0} MB)",
@@ -137,6 +151,8 @@ pub(crate) async fn prepare(
         state.len() as f64 / 1e6
     );
     Ok(DemoChain {
+        chain,
+        config,
         deployment,
         model_id,
     })
