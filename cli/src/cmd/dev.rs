@@ -132,42 +132,14 @@ impl DevArgs {
             model_root(&model)
         );
 
-        let database_url = format!(
-            "sqlite://{}",
-            self.data_dir.join("coordinator.db").display()
-        );
-        let mut coordinator = CoordinatorConfig::new(
-            database_url.clone(),
+        let (coordinator, api_url, api_key) = start_coordinator(
+            &self.data_dir,
             self.http,
-            config.clone(),
+            &config,
             deployment,
             chain.signer(POSTER),
-        );
-        coordinator.api.default_job_ttl = Duration::from_secs(600);
-        let coordinator = vouch_coordinator::serve(coordinator)
-            .await
-            .context("starting the coordinator")?;
-        let api_url = format!("http://{}", coordinator.local_addr());
-        // An API key for the demo jobs (and for the user's own `POST /v1/jobs`): 1 ETH of fees.
-        let api_key = keys::create(
-            &db::connect(&database_url).await?,
-            "vouch dev",
-            600,
-            U256::from(10u64.pow(18)),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)?
-                .as_secs(),
         )
-        .await
-        .context("creating the dev API key")?
-        .secret;
-        println!(
-            "coordinator  {api_url}  (GET /v1/jobs, /v1/games, /v1/accounts, /v1/events, /metrics)"
-        );
-        println!(
-            "dashboard    {api_url}/  (jobs, disputes move by move, earnings and slashes, live)"
-        );
-        println!("api key      {api_key}  (POST /v1/jobs: Authorization: Bearer …)");
+        .await?;
 
         let shutdown = CancellationToken::new();
         let worker_config =
@@ -348,4 +320,48 @@ impl DevArgs {
         }
         Ok(())
     }
+}
+
+/// Starts the coordinator (SQLite in `data_dir`, HTTP on `http`, posting as `poster`) and creates an
+/// API key for the demo jobs (and the user's own `POST /v1/jobs`) with 1 ETH of fees. Returns its
+/// handle, its URL and the key.
+pub(crate) async fn start_coordinator(
+    data_dir: &std::path::Path,
+    http: SocketAddr,
+    config: &ChainConfig,
+    deployment: vouch_chain::Deployment,
+    poster: alloy::signers::local::PrivateKeySigner,
+) -> anyhow::Result<(vouch_coordinator::CoordinatorHandle, String, String)> {
+    let database_url = format!("sqlite://{}", data_dir.join("coordinator.db").display());
+    let mut coordinator = CoordinatorConfig::new(
+        database_url.clone(),
+        http,
+        config.clone(),
+        deployment,
+        poster,
+    );
+    coordinator.api.default_job_ttl = Duration::from_secs(600);
+    let coordinator = vouch_coordinator::serve(coordinator)
+        .await
+        .context("starting the coordinator")?;
+    let api_url = format!("http://{}", coordinator.local_addr());
+    // An API key for the demo jobs (and for the user's own `POST /v1/jobs`): 1 ETH of fees.
+    let api_key = keys::create(
+        &db::connect(&database_url).await?,
+        "vouch dev",
+        600,
+        U256::from(10u64.pow(18)),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_secs(),
+    )
+    .await
+    .context("creating the dev API key")?
+    .secret;
+    println!(
+        "coordinator  {api_url}  (GET /v1/jobs, /v1/games, /v1/accounts, /v1/events, /metrics)"
+    );
+    println!("dashboard    {api_url}/  (jobs, disputes move by move, earnings and slashes, live)");
+    println!("api key      {api_key}  (POST /v1/jobs: Authorization: Bearer …)");
+    Ok((coordinator, api_url, api_key))
 }
