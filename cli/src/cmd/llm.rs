@@ -1,5 +1,5 @@
 //! The language-model side of `vouch model`: import a llama GGUF into canonical integers, answer a
-//! prompt, evaluate against the float model, inspect a model file.
+//! prompt, evaluate against the float model, inspect a model file, list it on chain.
 
 use anyhow::Context;
 use std::{
@@ -7,6 +7,7 @@ use std::{
     path::Path,
     time::{Duration, Instant},
 };
+use vouch_chain::{ChainClient, llm};
 use vouch_llm::{
     IntModel,
     config::LlamaConfig,
@@ -16,6 +17,7 @@ use vouch_llm::{
     int,
     lm::generate,
     tokenizer::{ChatTokenizer, TokenizerSpec},
+    trace::ModelCommitment,
 };
 
 /// Whether the file at `path` starts with `magic`.
@@ -287,6 +289,44 @@ pub(crate) fn inspect(path: &Path) -> anyhow::Result<()> {
         "  {weights} weights; context {} positions; eos token {}",
         int::CONTEXT.min(c.context),
         model.tokenizer.eos
+    );
+    Ok(())
+}
+
+/// `vouch model publish` for a language model: lists it (resuming a listing this account started),
+/// with a progress bar over the transactions.
+pub(crate) async fn publish(path: &Path, args: &super::model::PublishArgs) -> anyhow::Result<()> {
+    let model = load(path)?;
+    let client = ChainClient::connect(&args.rpc.config(), args.key.signer()?).await?;
+    let deployment = args.deployment.load()?;
+    let name = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let bar = crate::progress::bar("listing (transactions)");
+    let began = Instant::now();
+    let mut transactions = 0;
+    let id = llm::list_llm(
+        &client,
+        &deployment,
+        &model,
+        args.fee_wei,
+        args.royalty_bps,
+        &name,
+        &mut |done, total| {
+            transactions = total;
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        },
+    )
+    .await
+    .context("listing the language model (run the same command again to resume)")?;
+    bar.finish_and_clear();
+    println!(
+        "model {id} active (root {}): {} transactions, {:.0} s",
+        ModelCommitment::new(&model).root,
+        transactions,
+        began.elapsed().as_secs_f64()
     );
     Ok(())
 }

@@ -112,7 +112,12 @@ enum ModelCommand {
         #[arg(long)]
         onnx: Option<PathBuf>,
     },
-    /// List a model on chain: register its root, publish every leaf, activate it.
+    /// List a model on chain: register its root, publish every leaf, activate it. A language model
+    /// (`.vlm`) also publishes its card (tokenizer, chat template); its listing is thousands of
+    /// transactions (SmolLM2: ~2,700) and resumes: run the same command again after an interruption
+    /// and it continues where the chain says it stopped (an Active listing is reported as is).
+    ///
+    /// Example: `vouch model publish smollm2.vlm --fee-wei 1000000000000 --royalty-bps 1000`
     Publish(PublishArgs),
 }
 
@@ -154,21 +159,21 @@ fn dataset(path: &Path, labels: Option<&Path>, shape: FloatShape) -> anyhow::Res
 
 /// Options of `vouch model publish`.
 #[derive(Debug, Args)]
-struct PublishArgs {
-    /// The `.vouch` file.
-    model: PathBuf,
+pub(crate) struct PublishArgs {
+    /// The `.vouch` file, or a language model imported from GGUF (`.vlm`).
+    pub(crate) model: PathBuf,
     /// Fee per inference, in wei.
     #[arg(long, value_parser = parse_wei)]
-    fee_wei: U256,
+    pub(crate) fee_wei: U256,
     /// The owner's share of every fee, in basis points (0–10000).
     #[arg(long, default_value_t = 0)]
-    royalty_bps: u16,
+    pub(crate) royalty_bps: u16,
     #[command(flatten)]
-    rpc: RpcOpts,
+    pub(crate) rpc: RpcOpts,
     #[command(flatten)]
-    key: KeyOpts,
+    pub(crate) key: KeyOpts,
     #[command(flatten)]
-    deployment: DeploymentOpts,
+    pub(crate) deployment: DeploymentOpts,
 }
 
 impl ImportArgs {
@@ -356,6 +361,9 @@ impl ModelArgs {
                     .map(|p| load_onnx(&p).with_context(|| format!("loading {}", p.display())))
                     .transpose()?;
                 println!("{}", evaluate(&m, graph.as_ref(), &data)?);
+            }
+            ModelCommand::Publish(args) if super::llm::is_llm(&args.model) => {
+                super::llm::publish(&args.model, &args).await?
             }
             ModelCommand::Publish(args) => {
                 let m = load(&args.model)?;
