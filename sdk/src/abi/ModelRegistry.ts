@@ -17,6 +17,19 @@ export const modelRegistryAbi = [
   },
   {
     "type": "function",
+    "name": "MAX_TOKEN_PRICE",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
     "name": "getModel",
     "inputs": [
       {
@@ -187,6 +200,30 @@ export const modelRegistryAbi = [
             "internalType": "uint32"
           }
         ]
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "llmPrices",
+    "inputs": [
+      {
+        "name": "modelId",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "perInputToken",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "perOutputToken",
+        "type": "uint256",
+        "internalType": "uint256"
       }
     ],
     "stateMutability": "view"
@@ -463,7 +500,12 @@ export const modelRegistryAbi = [
         ]
       },
       {
-        "name": "fee",
+        "name": "perInputToken",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "perOutputToken",
         "type": "uint256",
         "internalType": "uint256"
       },
@@ -621,6 +663,34 @@ export const modelRegistryAbi = [
   },
   {
     "type": "function",
+    "name": "setLlmPrice",
+    "inputs": [
+      {
+        "name": "modelId",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "perInputToken",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "perOutputToken",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "royaltyBps",
+        "type": "uint16",
+        "internalType": "uint16"
+      }
+    ],
+    "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
     "name": "setPrice",
     "inputs": [
       {
@@ -641,6 +711,37 @@ export const modelRegistryAbi = [
     ],
     "outputs": [],
     "stateMutability": "nonpayable"
+  },
+  {
+    "type": "event",
+    "name": "LlmPriceUpdated",
+    "inputs": [
+      {
+        "name": "modelId",
+        "type": "uint256",
+        "indexed": true,
+        "internalType": "uint256"
+      },
+      {
+        "name": "perInputToken",
+        "type": "uint256",
+        "indexed": false,
+        "internalType": "uint256"
+      },
+      {
+        "name": "perOutputToken",
+        "type": "uint256",
+        "indexed": false,
+        "internalType": "uint256"
+      },
+      {
+        "name": "royaltyBps",
+        "type": "uint16",
+        "indexed": false,
+        "internalType": "uint16"
+      }
+    ],
+    "anonymous": false
   },
   {
     "type": "event",
@@ -724,7 +825,13 @@ export const modelRegistryAbi = [
         ]
       },
       {
-        "name": "fee",
+        "name": "perInputToken",
+        "type": "uint256",
+        "indexed": false,
+        "internalType": "uint256"
+      },
+      {
+        "name": "perOutputToken",
         "type": "uint256",
         "indexed": false,
         "internalType": "uint256"
@@ -1168,6 +1275,17 @@ export const modelRegistryAbi = [
   },
   {
     "type": "error",
+    "name": "NotTensor",
+    "inputs": [
+      {
+        "name": "modelId",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "OpOutputShape",
     "inputs": [
       {
@@ -1281,6 +1399,22 @@ export const modelRegistryAbi = [
       },
       {
         "name": "cap",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "TokenPriceTooHigh",
+    "inputs": [
+      {
+        "name": "price",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "max",
         "type": "uint256",
         "internalType": "uint256"
       }
