@@ -1,7 +1,8 @@
-//! Language models on chain (docs/LLM_INT.md §9): listing one (`registerLlm`, then every op's
-//! leaves published and sealed), its trace's layout and one-step witness as the contracts take them,
-//! and a typed `LlmStepProver.trueElement` call, the on-chain twin of `vouch_llm::trace::verify` (a
-//! challenger can pre-check its step against the chain itself, for free).
+//! Language models on chain (docs/LLM_INT.md §9): listing one (`registerLlm` at its per-token
+//! [`LlmPrice`], then every op's leaves published and sealed), its trace's layout and one-step
+//! witness as the contracts take them, and a typed `LlmStepProver.trueElement` call, the on-chain
+//! twin of `vouch_llm::trace::verify` (a challenger can pre-check its step against the chain
+//! itself, for free).
 
 use crate::{
     bindings::{DisputeGame, JobMarket, LlmStepProver, ModelRegistry},
@@ -84,6 +85,35 @@ macro_rules! impl_sol_llm_layout {
 
 impl_sol_llm_layout!(JobMarket, LlmStepProver);
 
+/// A language model's prices per token, in wei (`ModelRegistry.llmPrices`, PROTOCOL §7.2): a job
+/// of P prompt tokens and a budget of `max_new` escrows [`escrow`](Self::escrow), the most it can
+/// cost, and is charged [`charge`](Self::charge) for an answer of G tokens; the rest goes back to
+/// the poster when it settles. The registry takes each price up to 2^128 − 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LlmPrice {
+    /// Wei per prompt token (`perInputToken`).
+    pub per_input: U256,
+    /// Wei per generated token (`perOutputToken`).
+    pub per_output: U256,
+}
+
+impl LlmPrice {
+    /// What a job of `prompt_len` prompt tokens and a budget of `max_new` escrows when posted, the
+    /// `msg.value` `postJob` takes: `P·per_input + max_new·per_output`.
+    pub fn escrow(&self, prompt_len: usize, max_new: usize) -> U256 {
+        self.charge(prompt_len, max_new)
+    }
+
+    /// What a job of `prompt_len` prompt tokens is charged for a settled answer of `generated`
+    /// tokens (the royalty is a share of this): `P·per_input + G·per_output`. Saturates rather
+    /// than wraps (the contract refuses prices that could overflow).
+    pub fn charge(&self, prompt_len: usize, generated: usize) -> U256 {
+        U256::from(prompt_len)
+            .saturating_mul(self.per_input)
+            .saturating_add(U256::from(generated).saturating_mul(self.per_output))
+    }
+}
+
 /// The `LlmConfig` the registry lists `model` under: exactly what its model root commits
 /// (`vouch_llm::trace::ModelCommitment::new`), the context being the positions the model runs.
 pub fn llm_config(model: &IntModel) -> ModelRegistry::LlmConfig {
@@ -106,16 +136,16 @@ pub fn sol_config(c: &LlamaConfig, context: usize, eos: u32) -> ModelRegistry::L
     }
 }
 
-/// Lists `model` in the registry at `registry`: registers its commitment and config (Pending), then
-/// publishes every op's tree leaves (`vouch_llm::trace::commit::op_leaves`: the spec, then the rows)
-/// in chunks and seals each op, the last seal checking the model root and activating the model.
-/// Tells `progress` (transactions sent, transactions in all) after each transaction; returns the
-/// model id.
+/// Lists `model` in the registry at `registry` at `price` per token: registers its commitment and
+/// config (Pending), then publishes every op's tree leaves (`vouch_llm::trace::commit::op_leaves`:
+/// the spec, then the rows) in chunks and seals each op, the last seal checking the model root and
+/// activating the model. Tells `progress` (transactions sent, transactions in all) after each
+/// transaction; returns the model id.
 pub async fn list_llm(
     client: &ChainClient,
     registry: Address,
     model: &IntModel,
-    fee: U256,
+    price: LlmPrice,
     royalty_bps: u16,
     uri: &str,
     progress: &mut (dyn FnMut(usize, usize) + Send),
@@ -126,7 +156,14 @@ pub async fn list_llm(
         .collect();
     let root = commit::ModelCommitment::new(model).root;
     let tx = ModelRegistry::new(registry, client.provider())
-        .registerLlm(root, llm_config(model), fee, royalty_bps, uri.to_owned())
+        .registerLlm(
+            root,
+            llm_config(model),
+            price.per_input,
+            price.per_output,
+            royalty_bps,
+            uri.to_owned(),
+        )
         .into_transaction_request();
     let receipt = client.send(tx).await?;
     let id = receipt
@@ -140,6 +177,25 @@ pub async fn list_llm(
     .await?;
     tracing::info!(model = %id, ops = ops.len(), "language model published and activated");
     Ok(id)
+}
+
+/// The per-token prices of language model `model_id` in the registry at `registry`, what a job
+/// posted now escrows by (`llmPrices`; [`Revert::Registry`](crate::Revert::Registry) `NotLlm` for
+/// a tensor model).
+pub async fn llm_prices(
+    provider: &DynProvider,
+    registry: Address,
+    model_id: U256,
+) -> Result<LlmPrice> {
+    let p = ModelRegistry::new(registry, provider)
+        .llmPrices(model_id)
+        .call()
+        .await
+        .map_err(call_err)?;
+    Ok(LlmPrice {
+        per_input: p.perInputToken,
+        per_output: p.perOutputToken,
+    })
 }
 
 /// The true value of element `e` of slot `s` of model `model_id`'s trace laid out by `layout`, when

@@ -67,6 +67,7 @@ async fn every_slot_has_the_same_geometry_on_chain() {
                 Default::default(),
                 llm::sol_config(&c, c.context, 0),
                 U256::ZERO,
+                U256::ZERO,
                 0,
                 String::new(),
             )

@@ -30,7 +30,7 @@ use vouch_chain::{
         LlmStepProver::{self, LlmStepProverErrors},
         ModelRegistry,
     },
-    llm::{list_llm, true_element},
+    llm::{LlmPrice, list_llm, true_element},
 };
 use vouch_core::dispute::SlotProof;
 use vouch_llm::{
@@ -202,9 +202,12 @@ async fn check_model(
     dearest: &mut Dearest,
 ) -> usize {
     let t = Instant::now();
-    let fee = U256::from(1000);
+    let price = LlmPrice {
+        per_input: U256::from(10),
+        per_output: U256::from(30),
+    };
     let mut txs = 0;
-    let id = list_llm(client, registry, model, fee, 500, name, &mut |done, _| {
+    let id = list_llm(client, registry, model, price, 500, name, &mut |done, _| {
         txs = done
     })
     .await
@@ -407,9 +410,17 @@ async fn faulty_witnesses_revert_and_a_liars_trace_proves_the_truth() {
         context: 32,
     };
     let model = model(&mut rng, dims, GgmlDType::Q4_1, random::VOCAB);
-    let id = list_llm(&client, registry, &model, U256::ZERO, 0, "", &mut |_, _| {})
-        .await
-        .unwrap();
+    let id = list_llm(
+        &client,
+        registry,
+        &model,
+        LlmPrice::default(),
+        0,
+        "",
+        &mut |_, _| {},
+    )
+    .await
+    .unwrap();
     let job = Job {
         prompt: random::ids(&mut rng, 3),
         max_new: 3,
