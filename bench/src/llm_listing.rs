@@ -72,7 +72,7 @@ async fn main() -> anyhow::Result<()> {
         &client,
         &deployment,
         &model,
-        U256::ZERO,
+        vouch_chain::llm::LlmPrice::default(),
         0,
         "smollm2",
         &mut |done, total| {

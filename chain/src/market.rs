@@ -5,6 +5,7 @@ use crate::{
     client::{ChainClient, classify},
     deploy::{Deployment, MarketParams},
     error::{ChainError, Result},
+    llm::{self, LlmPrice},
 };
 use alloy::{
     primitives::{Address, B256, Bytes, U256},
@@ -144,16 +145,25 @@ impl Market {
     }
 
     /// Posts a language model's job: the prompt's ids and the token budget (`Job::input`, int32
-    /// big-endian); returns the job id and the receipt.
+    /// big-endian), escrowing the most it can cost at `price` (the model's
+    /// [`llm_prices`](Self::llm_prices); `WrongFee` if they changed since); returns the job id and
+    /// the receipt. The unused tokens' share comes back to the poster's credit when it settles.
     pub async fn post_llm_job(
         &self,
         model_id: U256,
         job: &LmJob,
         deadline: u64,
-        fee: U256,
+        price: LlmPrice,
     ) -> Result<(U256, TransactionReceipt)> {
         let input = job.input().iter().flat_map(|v| v.to_be_bytes()).collect();
-        self.post_input(model_id, input, deadline, fee).await
+        let escrow = price.escrow(job.prompt.len(), job.max_new);
+        self.post_input(model_id, input, deadline, escrow).await
+    }
+
+    /// The per-token prices a language model's job posted now escrows by
+    /// (`ModelRegistry.llmPrices`).
+    pub async fn llm_prices(&self, model_id: U256) -> Result<LlmPrice> {
+        llm::llm_prices(self.client.provider(), self.deployment.registry, model_id).await
     }
 
     /// Posts a job on the input bytes the contract takes.

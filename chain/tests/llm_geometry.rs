@@ -77,6 +77,7 @@ async fn every_slot_has_the_same_geometry_on_chain() {
                 }
                 .into(),
                 U256::ZERO,
+                U256::ZERO,
                 0,
                 String::new(),
             )

@@ -20,7 +20,7 @@ use vouch_chain::{
     anvil::{self, LocalChain},
     bindings::ModelRegistry,
     deploy,
-    llm::{LlmPublication, fetch_card, fetch_llm, list_llm},
+    llm::{LlmPrice, LlmPublication, fetch_card, fetch_llm, list_llm},
     registry::{ModelStatus, Resume, get_listing, publish_ops},
 };
 use vouch_core::merkle::{Tag, leaf_hash, merkle_root};
@@ -29,6 +29,12 @@ use vouch_llm::{
     card::{Card, LlmConfig},
     random::{self, Dims},
     trace::ModelCommitment,
+};
+
+/// What every listing here charges per token.
+const PRICE: LlmPrice = LlmPrice {
+    per_input: U256::from_limbs([7, 0, 0, 0]),
+    per_output: U256::from_limbs([21, 0, 0, 0]),
 };
 
 async fn setup() -> (LocalChain, ChainClient, Deployment) {
@@ -66,7 +72,7 @@ async fn list_counting(
         client,
         deployment,
         model,
-        U256::from(7),
+        PRICE,
         100,
         "tiny",
         &mut |d, t| {
@@ -102,7 +108,7 @@ async fn a_listing_that_dies_midway_resumes_and_reads_back() {
                 &client,
                 &deployment,
                 &model,
-                U256::from(7),
+                PRICE,
                 100,
                 "tiny",
                 &mut |d, _| {
@@ -173,7 +179,8 @@ async fn a_pending_listing_with_a_foreign_card_is_reset_and_republished() {
         .registerLlm(
             publication.root,
             publication.config.into(),
-            U256::from(7),
+            PRICE.per_input,
+            PRICE.per_output,
             100,
             "tiny".into(),
         )
@@ -203,6 +210,7 @@ async fn reading_back_what_is_not_a_listed_language_model_is_refused() {
         .registerLlm(
             publication.root,
             publication.config.into(),
+            U256::ZERO,
             U256::ZERO,
             0,
             String::new(),
@@ -279,6 +287,7 @@ async fn a_listing_with_more_leaves_than_its_shape_is_refused_while_read() {
         .registerLlm(
             root,
             publication.config.into(),
+            U256::ZERO,
             U256::ZERO,
             0,
             String::new(),

@@ -30,7 +30,7 @@ use vouch_chain::{
         LlmStepProver::{self, LlmStepProverErrors},
         ModelRegistry,
     },
-    llm::{list_llm, true_element},
+    llm::{LlmPrice, list_llm, true_element},
 };
 use vouch_core::dispute::SlotProof;
 use vouch_llm::{
@@ -210,12 +210,21 @@ async fn check_model(
     dearest: &mut Dearest,
 ) -> usize {
     let t = Instant::now();
-    let fee = U256::from(1000);
+    let price = LlmPrice {
+        per_input: U256::from(10),
+        per_output: U256::from(30),
+    };
     let mut txs = 0;
     let prover = deployment.llm_prover;
-    let id = list_llm(client, deployment, model, fee, 500, name, &mut |done, _| {
-        txs = done
-    })
+    let id = list_llm(
+        client,
+        deployment,
+        model,
+        price,
+        500,
+        name,
+        &mut |done, _| txs = done,
+    )
     .await
     .unwrap();
     let listed = t.elapsed();
@@ -420,7 +429,7 @@ async fn faulty_witnesses_revert_and_a_liars_trace_proves_the_truth() {
         &client,
         &deployment,
         &model,
-        U256::ZERO,
+        LlmPrice::default(),
         0,
         "",
         &mut |_, _| {},

@@ -17,7 +17,9 @@ use candle_core::quantized::GgmlDType;
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use vouch_chain::{
     ChainClient, ChainConfig, Deployment, GameStatus, JobStatus, Market, MarketParams, anvil,
-    anvil::LocalChain, deploy, llm,
+    anvil::LocalChain,
+    deploy,
+    llm::{self, LlmPrice},
 };
 use vouch_challenger::{
     Strategy,
@@ -69,7 +71,7 @@ struct Net {
     model: IntModel,
     commitment: ModelCommitment,
     model_id: U256,
-    fee: U256,
+    price: LlmPrice,
 }
 
 impl Net {
@@ -83,12 +85,16 @@ impl Net {
         let deployment = deploy(&owner, params).await.unwrap();
         let model = model(rng, context);
         let commitment = ModelCommitment::new(&model);
-        let fee = U256::from(ETH / 100);
+        // Odd prices, so royalties round.
+        let price = LlmPrice {
+            per_input: U256::from(ETH / 1_000 + 7),
+            per_output: U256::from(ETH / 300 + 11),
+        };
         let model_id = llm::list_llm(
             &owner,
             &deployment,
             &model,
-            fee,
+            price,
             1_000,
             "random",
             &mut |_, _| (),
@@ -103,7 +109,7 @@ impl Net {
             model,
             commitment,
             model_id,
-            fee,
+            price,
         }
     }
 
@@ -324,7 +330,7 @@ async fn liar_is_slashed(net: &Net, job: &Job, lie: Lie, rng: &mut StdRng) {
     );
     let now = poster.chain_time().await.unwrap();
     let (job_id, _) = poster
-        .post_llm_job(net.model_id, job, now + 10 * WINDOW, net.fee)
+        .post_llm_job(net.model_id, job, now + 10 * WINDOW, net.price)
         .await
         .unwrap();
 
@@ -425,12 +431,21 @@ async fn liar_is_slashed(net: &Net, job: &Job, lie: Lie, rng: &mut StdRng) {
     anvil::increase_time(honest.client().provider(), WINDOW)
         .await
         .unwrap();
+    let poster_address = poster.client().address();
+    let poster_before = poster.credits(poster_address).await.unwrap();
     honest.finalize(job_id).await.unwrap();
-    let royalty = net.fee * U256::from(1_000) / U256::from(BPS);
+    // Charged for the settled answer's tokens; the unused budget goes back to the poster.
+    let fee = net.price.charge(job.prompt.len(), ids.len());
+    let royalty = fee * U256::from(1_000) / U256::from(BPS);
     assert_eq!(
         honest.credits(honest_address).await.unwrap(),
-        net.fee - royalty + bond,
-        "{lie:?}: the honest answer earns the fee"
+        fee - royalty + bond,
+        "{lie:?}: the honest answer earns the fee of its tokens"
+    );
+    assert_eq!(
+        poster.credits(poster_address).await.unwrap() - poster_before,
+        U256::from(job.max_new - ids.len()) * net.price.per_output,
+        "{lie:?}: the poster gets the unused tokens back"
     );
     assert_eq!(poster.job(job_id).await.unwrap().status, JobStatus::Settled);
     assert_eq!(
@@ -483,7 +498,7 @@ async fn a_challenger_disputing_an_honest_answer_loses() {
         let job = job(&mut rng);
         let now = poster.chain_time().await.unwrap();
         let (job_id, _) = poster
-            .post_llm_job(net.model_id, &job, now + 10 * WINDOW, net.fee)
+            .post_llm_job(net.model_id, &job, now + 10 * WINDOW, net.price)
             .await
             .unwrap();
         let party = LmParty::new(generate(&net.model, &job, Stop::Eos(net.eos()), |_| ()).unwrap());

@@ -40,8 +40,10 @@ async fn a_language_model_publishes_and_republishing_sends_nothing() {
                 "model",
                 "publish",
                 file.to_str().unwrap(),
-                "--fee-wei",
-                "1000",
+                "--input-token-wei",
+                "10",
+                "--output-token-wei",
+                "30",
             ])
             .args([
                 "--royalty-bps",

@@ -41,11 +41,14 @@ import {Job, JobStatus, LlmLayout, MarketConfig, ModelKind, ModelStatus, TensorS
 /// @notice Posts jobs, takes results with bonds and settles the ones that stand after the challenge window
 /// (PROTOCOL §5.2). Results are disputed in the market's own `DisputeGame` (PROTOCOL §6), which the constructor deploys.
 /// @dev Solvency: `address(this).balance` == Σ credits + Σ fee of Open and Submitted jobs + Σ bond of Submitted
-/// jobs. Every transition moves an amount from one term to another; only `postJob`, `submitResult`,
-/// `creditFromGame` (in), `overturn` (out, to the game) and `withdraw` (out) change the balance, each by exactly the
-/// term it changes. The game keeps its own books (challenger bonds, pools owed, burned wei). A consumer callback
-/// (PROTOCOL §5.4) runs last in `finalize`, after every state change and credit, under the reentrancy lock, with
-/// exactly its gas limit and no return data copied: nothing it does can undo or block a settlement.
+/// jobs, a job's fee being all it escrowed (a language-model job's most, `P·perInputToken + maxNew·perOutputToken`).
+/// Every transition moves an amount from one term to another (`finalize` splits fee + bond exactly into the worker's,
+/// the owner's and, for unused tokens, the poster's credits; `refundExpired` moves the whole fee to the poster's);
+/// only `postJob`, `submitResult`, `creditFromGame` (in), `overturn` (out, to the game) and `withdraw` (out) change
+/// the balance, each by exactly the term it changes. The game keeps its own books (challenger bonds, pools owed,
+/// burned wei). A consumer callback (PROTOCOL §5.4) runs last in `finalize`, after every state change and credit,
+/// under the reentrancy lock, with exactly its gas limit and no return data copied: nothing it does can undo or block
+/// a settlement.
 contract JobMarket is IJobMarket, Guarded {
     /// @notice Basis points in 100 %.
     uint256 internal constant BPS = 10_000;
@@ -56,6 +59,15 @@ contract JobMarket is IJobMarket, Guarded {
     /// @notice Gas kept on top of a callback's limit and its 1/64 (EIP-150) when `finalize` checks `gasleft()`: the
     /// CALL itself (a cold account, 2,600) and what follows it (the `CallbackDelivered` log).
     uint256 internal constant CALLBACK_GAS_RESERVE = 10_000;
+
+    /// @notice A language-model job as stored: its layout (`LlmLayout`'s fields) and the per-output-token price it
+    /// escrowed at, in one slot (the registry bounds every price by 2^128 − 1).
+    struct LlmJobRecord {
+        uint32 prompt;
+        uint32 maxNew;
+        uint32 generated;
+        uint128 perOutputToken;
+    }
 
     /// @inheritdoc IJobMarket
     IModelRegistry public immutable registry;
@@ -80,9 +92,9 @@ contract JobMarket is IJobMarket, Guarded {
 
     mapping(uint256 jobId => Job) internal _jobs;
 
-    /// @notice The layout of every language-model job (zero for a tensor job): prompt and budget when posted, the
-    /// current result's length when submitted.
-    mapping(uint256 jobId => LlmLayout) internal _llmLayouts;
+    /// @notice The layout of every language-model job (zero for a tensor job): prompt, budget and per-output-token
+    /// price when posted, the current result's length when submitted.
+    mapping(uint256 jobId => LlmJobRecord) internal _llmJobs;
 
     /// @notice The output of the current result of a callback job (what `finalize` hands the consumer).
     mapping(uint256 jobId => bytes) internal _callbackOutput;
@@ -146,7 +158,7 @@ contract JobMarket is IJobMarket, Guarded {
         // INVARIANT: every result is backed by exactly one bond.
         if (msg.value != resultBond) revert WrongBond(msg.value, resultBond);
         uint256 rowLen = job.outputRowLen;
-        LlmLayout storage layout = _llmLayouts[jobId];
+        LlmJobRecord storage layout = _llmJobs[jobId];
         if (layout.prompt != 0) {
             // INVARIANT: a language model's answer is one row of ids greedy decoding could produce.
             layout.generated = LibLlmJob.checkAnswer(registry.llmConfig(job.modelId), layout.maxNew, output);
@@ -185,6 +197,9 @@ contract JobMarket is IJobMarket, Guarded {
         if (open != 0) revert GamesOpen(jobId, open);
 
         uint256 fee = job.fee;
+        // A language-model job (no output shape: its output is as long as its answer) is charged for the tokens its
+        // settled answer generated; the rest of its escrow goes back to the poster.
+        if (job.outputLen == 0) fee -= _refundUnusedTokens(jobId, job.poster);
         uint256 royalty = fee * job.royaltyBps / BPS;
         uint256 workerPayout = fee - royalty + job.bond;
         address worker = job.worker;
@@ -246,7 +261,7 @@ contract JobMarket is IJobMarket, Guarded {
     /// @inheritdoc IJobMarket
     function isSettledOutput(uint256 jobId, bytes calldata output) external view returns (bool) {
         Job storage job = _jobs[jobId];
-        uint256 generated = _llmLayouts[jobId].generated;
+        uint256 generated = _llmJobs[jobId].generated;
         // The length check first: the tensor root of bytes of the output's length cannot revert.
         if (generated != 0) {
             return job.status == JobStatus.Settled && output.length == 4 * generated
@@ -259,7 +274,13 @@ contract JobMarket is IJobMarket, Guarded {
     /// @inheritdoc IJobMarket
     function llmLayout(uint256 jobId) external view returns (LlmLayout memory) {
         _requireJob(jobId);
-        return _llmLayouts[jobId];
+        LlmJobRecord storage record = _llmJobs[jobId];
+        return LlmLayout({prompt: record.prompt, maxNew: record.maxNew, generated: record.generated});
+    }
+
+    /// @inheritdoc IJobMarket
+    function outputTokenPrice(uint256 jobId) external view returns (uint256) {
+        return _llmJobs[jobId].perOutputToken;
     }
 
     /// @inheritdoc IJobMarket
@@ -304,7 +325,8 @@ contract JobMarket is IJobMarket, Guarded {
         jobId = ++jobCount;
         Job storage job = _jobs[jobId];
         (ModelKind kind, TensorShape memory inShape) = _snapshotTerms(job, modelId);
-        bytes32 inputRoot = _inputRoot(jobId, modelId, kind, inShape, input);
+        bytes32 inputRoot =
+            kind == ModelKind.Llm ? _postPrompt(job, jobId, modelId, input) : _tensorInputRoot(inShape, input);
         job.modelId = modelId;
         job.poster = msg.sender;
         job.deadline = deadline;
@@ -313,8 +335,10 @@ contract JobMarket is IJobMarket, Guarded {
         emit JobPosted(jobId, modelId, msg.sender, job.fee, deadline, inputRoot, input);
     }
 
-    /// @notice Checks that model `modelId` takes jobs and that `msg.value` is its fee, and snapshots its terms into `job`
-    /// (later repricing or retirement does not touch the job), the fee escrowed. Returns the model's kind and input shape.
+    /// @notice Checks that model `modelId` takes jobs and, for a tensor model, that `msg.value` is its fee, and
+    /// snapshots its terms into `job` (later repricing or retirement does not touch the job), a tensor model's fee
+    /// escrowed (a language model's job is priced by its prompt, `_postPrompt`). Returns the model's kind and input
+    /// shape.
     function _snapshotTerms(Job storage job, uint256 modelId)
         internal
         returns (ModelKind kind, TensorShape memory inShape)
@@ -327,36 +351,62 @@ contract JobMarket is IJobMarket, Guarded {
         (status, owner, inShape, outShape, fee, royaltyBps, kind) = registry.modelTerms(modelId);
         // INVARIANT: jobs run only on models whose published weights reproduce their root.
         if (status != ModelStatus.Active) revert ModelNotActive(modelId, status);
-        // INVARIANT: the escrow holds exactly the model's fee.
-        if (msg.value != fee) revert WrongFee(msg.value, fee);
+        if (kind == ModelKind.Tensor) {
+            // INVARIANT: the escrow holds exactly the model's fee.
+            if (msg.value != fee) revert WrongFee(msg.value, fee);
+            job.fee = fee;
+        }
         job.modelOwner = owner;
         job.royaltyBps = royaltyBps;
         job.outputLen = outShape.h * outShape.w * outShape.c;
         job.outputRowLen = outShape.c;
-        job.fee = fee;
     }
 
-    /// @notice Checks job `jobId`'s input against its model and returns its root, over rows of `c` of the input shape for
-    /// a tensor model, over one row for a language model (whose layout it records).
-    function _inputRoot(
-        uint256 jobId,
-        uint256 modelId,
-        ModelKind kind,
-        TensorShape memory inShape,
-        bytes calldata input
-    ) internal returns (bytes32) {
-        if (kind == ModelKind.Llm) {
-            // INVARIANT: a language-model job is a prompt whose every position fits the model (its input is one row
-            // of int32s; its output's length is the answer's, checked at submission).
-            (uint32 prompt, uint32 maxNew) = LibLlmJob.checkPrompt(registry.llmConfig(modelId), input);
-            _llmLayouts[jobId] = LlmLayout({prompt: prompt, maxNew: maxNew, generated: 0});
-            return LibTensor.tensorRoot(input, input.length);
-        }
+    /// @notice Checks a tensor job's input against the model's input shape and returns its root, over rows of `c`.
+    function _tensorInputRoot(TensorShape memory inShape, bytes calldata input) internal pure returns (bytes32) {
         // INVARIANT: the input has the model's shape (its root commits to data only). The registry bounds every
         // element count by 2^22, so neither product overflows, and the output's fits uint32.
         uint256 inputLen = uint256(inShape.h) * inShape.w * inShape.c;
         if (input.length != inputLen) revert InputLengthMismatch(input.length, inputLen);
         return LibTensor.tensorRoot(input, inShape.c);
+    }
+
+    /// @notice Checks language-model job `jobId`'s prompt against model `modelId`, records its layout, escrows its most
+    /// `P·perInputToken + maxNew·perOutputToken` at the model's current prices (snapshotting the per-output price
+    /// for `finalize`'s refund of unused tokens) and returns the input's root, over one row.
+    function _postPrompt(Job storage job, uint256 jobId, uint256 modelId, bytes calldata input)
+        internal
+        returns (bytes32)
+    {
+        // INVARIANT: a language-model job is a prompt whose every position fits the model (its input is one row of
+        // int32s; its output's length is the answer's, checked at submission).
+        (uint32 prompt, uint32 maxNew) = LibLlmJob.checkPrompt(registry.llmConfig(modelId), input);
+        (uint256 perInput, uint256 perOutput) = registry.llmPrices(modelId);
+        // The registry bounds both prices by 2^128 − 1 and P + maxNew ≤ 1025: no overflow.
+        uint256 escrow = prompt * perInput + maxNew * perOutput;
+        // INVARIANT: the escrow holds exactly the most the job can cost (every budgeted token generated).
+        if (msg.value != escrow) revert WrongFee(msg.value, escrow);
+        job.fee = escrow;
+        // casting to 'uint128' is safe because the registry bounds every price by 2^128 − 1 (MAX_TOKEN_PRICE).
+        // forge-lint: disable-next-line(unsafe-typecast)
+        uint128 perOutputToken = uint128(perOutput);
+        _llmJobs[jobId] = LlmJobRecord({prompt: prompt, maxNew: maxNew, generated: 0, perOutputToken: perOutputToken});
+        return LibTensor.tensorRoot(input, input.length);
+    }
+
+    /// @notice For a language-model job being settled, credits `poster` the price of the tokens its budget allowed but
+    /// the settled answer did not use, `(maxNew − G)·perOutputToken` at the posted price (`UnusedTokensRefunded`,
+    /// when nonzero), and returns it.
+    function _refundUnusedTokens(uint256 jobId, address poster) internal returns (uint256 refund) {
+        LlmJobRecord storage record = _llmJobs[jobId];
+        // A submitted answer has 1 ≤ G ≤ maxNew ids (`checkAnswer`), so this never underflows.
+        uint32 unused = record.maxNew - record.generated;
+        // At most the escrow's `maxNew·perOutputToken` part.
+        refund = uint256(unused) * record.perOutputToken;
+        if (refund != 0) {
+            credits[poster] += refund;
+            emit UnusedTokensRefunded(jobId, poster, unused, refund);
+        }
     }
 
     /// @notice Calls the consumer of settled job `jobId` with exactly `gasLimit` gas and reports the outcome. The call

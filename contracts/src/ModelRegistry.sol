@@ -15,11 +15,13 @@ import {
     NoLeaves,
     NotLlm,
     NotModelOwner,
+    NotTensor,
     OpOutputShape,
     OperandNotWritten,
     RoyaltyTooHigh,
     StepCalldataTooLarge,
     StepGasTooHigh,
+    TokenPriceTooHigh,
     UnknownModel,
     WrongOp
 } from "./lib/Errors.sol";
@@ -44,6 +46,10 @@ contract ModelRegistry is IModelRegistry {
     /// @notice Most bytes of a language model's card (SmolLM2-135M's is ~0.9 MB).
     uint32 public constant MAX_CARD_BYTES = 8 << 20;
 
+    /// @notice The most a language model may charge per token, in wei (2^128 − 1): a job's escrow `P·perInputToken +
+    /// maxNew·perOutputToken`, P + maxNew ≤ context + 1 ≤ 1025, stays below 2^139, and its royalty product below 2^153.
+    uint256 public constant MAX_TOKEN_PRICE = type(uint128).max;
+
     /// @notice A model as stored: the fields of `Model`, packed into 5 slots (`Model` itself would take 9, as
     /// every nested struct starts a new slot). Slot 0 and slot 2 hold everything `modelTerms` needs but the fee.
     struct ModelRecord {
@@ -62,6 +68,12 @@ contract ModelRegistry is IModelRegistry {
         uint32 outC;
         uint256 fee;
         string uri;
+    }
+
+    /// @notice A language model's prices per token, in wei, packed in one slot (each ≤ `MAX_TOKEN_PRICE`).
+    struct LlmPrice {
+        uint128 perInputToken;
+        uint128 perOutputToken;
     }
 
     /// @notice Progress of a Pending model's publication.
@@ -93,6 +105,8 @@ contract ModelRegistry is IModelRegistry {
         uint32 chunks;
         uint32 length;
     }
+    /// @dev The per-token prices of every language model (its `ModelRecord.fee` stays zero).
+    mapping(uint256 modelId => LlmPrice) internal _llmPrices;
 
     /// @inheritdoc IModelRegistry
     function registerModel(
@@ -144,10 +158,14 @@ contract ModelRegistry is IModelRegistry {
     }
 
     /// @inheritdoc IModelRegistry
-    function registerLlm(bytes32 root, LlmConfig calldata config, uint256 fee, uint16 royaltyBps, string calldata uri)
-        external
-        returns (uint256 modelId)
-    {
+    function registerLlm(
+        bytes32 root,
+        LlmConfig calldata config,
+        uint256 perInputToken,
+        uint256 perOutputToken,
+        uint16 royaltyBps,
+        string calldata uri
+    ) external returns (uint256 modelId) {
         // INVARIANT: every one-step witness of a listed language model fits the calldata and gas caps.
         if (!LibLlmTrace.validConfig(config, LibLimits.MAX_STATE_DEPTH)) {
             revert InvalidLlmConfig(config.blocks, config.hidden, config.ffn, config.vocab, config.context);
@@ -165,10 +183,10 @@ contract ModelRegistry is IModelRegistry {
         model.status = ModelStatus.Pending;
         model.kind = ModelKind.Llm;
         model.root = root;
-        model.fee = fee;
         model.uri = uri;
         _llmConfigs[modelId] = config;
-        emit LlmRegistered(modelId, msg.sender, root, opCount, config, fee, royaltyBps, uri);
+        _llmPrices[modelId] = _llmPrice(perInputToken, perOutputToken);
+        emit LlmRegistered(modelId, msg.sender, root, opCount, config, perInputToken, perOutputToken, royaltyBps, uri);
     }
 
     /// @inheritdoc IModelRegistry
@@ -258,11 +276,27 @@ contract ModelRegistry is IModelRegistry {
         ModelRecord storage model = _requireOwner(modelId);
         // INVARIANT: a retired model stays retired and unpriced.
         if (model.status == ModelStatus.Retired) revert ModelAlreadyRetired(modelId);
+        // INVARIANT: a language model has no flat fee (its `fee` stays zero; it is priced per token).
+        if (model.kind != ModelKind.Tensor) revert NotTensor(modelId);
         // INVARIANT: the royalty never exceeds the fee.
         if (royaltyBps > MAX_ROYALTY_BPS) revert RoyaltyTooHigh(royaltyBps, MAX_ROYALTY_BPS);
         model.fee = fee;
         model.royaltyBps = royaltyBps;
         emit ModelPriceUpdated(modelId, fee, royaltyBps);
+    }
+
+    /// @inheritdoc IModelRegistry
+    function setLlmPrice(uint256 modelId, uint256 perInputToken, uint256 perOutputToken, uint16 royaltyBps) external {
+        ModelRecord storage model = _requireOwner(modelId);
+        // INVARIANT: a retired model stays retired and unpriced.
+        if (model.status == ModelStatus.Retired) revert ModelAlreadyRetired(modelId);
+        // INVARIANT: only a language model is priced per token.
+        if (model.kind != ModelKind.Llm) revert NotLlm(modelId);
+        // INVARIANT: the royalty never exceeds the fee.
+        if (royaltyBps > MAX_ROYALTY_BPS) revert RoyaltyTooHigh(royaltyBps, MAX_ROYALTY_BPS);
+        _llmPrices[modelId] = _llmPrice(perInputToken, perOutputToken);
+        model.royaltyBps = royaltyBps;
+        emit LlmPriceUpdated(modelId, perInputToken, perOutputToken, royaltyBps);
     }
 
     /// @inheritdoc IModelRegistry
@@ -335,6 +369,14 @@ contract ModelRegistry is IModelRegistry {
     }
 
     /// @inheritdoc IModelRegistry
+    function llmPrices(uint256 modelId) external view returns (uint256 perInputToken, uint256 perOutputToken) {
+        // INVARIANT: only language models are priced per token.
+        if (_requireModel(modelId).kind != ModelKind.Llm) revert NotLlm(modelId);
+        LlmPrice storage price = _llmPrices[modelId];
+        return (price.perInputToken, price.perOutputToken);
+    }
+
+    /// @inheritdoc IModelRegistry
     function opCount(uint256 modelId) external view returns (uint32) {
         return _requireModel(modelId).opCount;
     }
@@ -403,6 +445,16 @@ contract ModelRegistry is IModelRegistry {
         // INVARIANT: op k reads only slots ≤ k (PROTOCOL §2), whose shapes are fixed by now.
         if (slot > op) revert OperandNotWritten(modelId, op, slot);
         return slot == 0 ? _inputShape(model) : LibOp.outShape(_opSpecs[modelId][slot - 1]);
+    }
+
+    /// @dev The packed prices, each checked against `MAX_TOKEN_PRICE`.
+    function _llmPrice(uint256 perInputToken, uint256 perOutputToken) internal pure returns (LlmPrice memory) {
+        // INVARIANT: no language-model job's escrow or royalty overflows (P + maxNew ≤ 1025 tokens at these prices).
+        if (perInputToken > MAX_TOKEN_PRICE) revert TokenPriceTooHigh(perInputToken, MAX_TOKEN_PRICE);
+        if (perOutputToken > MAX_TOKEN_PRICE) revert TokenPriceTooHigh(perOutputToken, MAX_TOKEN_PRICE);
+        // casting to 'uint128' is safe because both were just bounded by 2^128 − 1.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        return LlmPrice({perInputToken: uint128(perInputToken), perOutputToken: uint128(perOutputToken)});
     }
 
     function _requireModel(uint256 modelId) internal view returns (ModelRecord storage model) {

@@ -72,7 +72,11 @@ abstract contract LlmJobsFixture is Base {
 
     uint64 internal constant WINDOW = 2 hours;
     uint256 internal constant BOND = 0.5 ether;
+    /// @dev The tensor model's fee per job.
     uint256 internal constant FEE = 0.01 ether;
+    /// @dev The language model's prices per prompt token and per generated token (odd, so royalties round).
+    uint256 internal constant PER_INPUT = 0.0001 ether + 7;
+    uint256 internal constant PER_OUTPUT = 0.0003 ether + 11;
     uint16 internal constant ROYALTY_BPS = 1500;
     string internal constant URI = "ipfs://vouch/tiny-llm";
     uint64 internal constant START = 1_800_000_000;
@@ -110,7 +114,7 @@ abstract contract LlmJobsFixture is Base {
 
     function _registerLlm(LlmConfig memory c, bytes32 root) internal returns (uint256 id) {
         vm.prank(owner);
-        id = registry.registerLlm(root, c, FEE, ROYALTY_BPS, URI);
+        id = registry.registerLlm(root, c, PER_INPUT, PER_OUTPUT, ROYALTY_BPS, URI);
     }
 
     /// @dev Publishes ops `from … to − 1` of `opLeaves`, each in two calls when it has more than one leaf, and seals them.
@@ -150,9 +154,19 @@ abstract contract LlmJobsFixture is Base {
         return LlmFixture.input(4, LlmFixture.ids(17, 42, 299));
     }
 
+    /// @dev What a job of `prompt` tokens and budget `maxNew` escrows at the fixture's prices.
+    function _escrow(uint256 prompt, uint256 maxNew) internal pure returns (uint256) {
+        return prompt * PER_INPUT + maxNew * PER_OUTPUT;
+    }
+
+    /// @dev What the input row `[maxNew, ids…]` escrows at the fixture's prices.
+    function _escrowOf(bytes memory input) internal pure returns (uint256) {
+        return _escrow(input.length / 4 - 1, uint32(bytes4(input)));
+    }
+
     function _post(bytes memory input) internal returns (uint256 jobId) {
         vm.prank(poster);
-        jobId = market.postJob{value: FEE}(llmId, input, DEADLINE);
+        jobId = market.postJob{value: _escrowOf(input)}(llmId, input, DEADLINE);
     }
 
     function _submit(uint256 jobId, bytes memory output, bytes32 traceRoot) internal {
@@ -184,11 +198,11 @@ contract LlmRegistryTest is LlmJobsFixture {
         vm.expectRevert(
             abi.encodeWithSelector(InvalidLlmConfig.selector, c.blocks, c.hidden, c.ffn, c.vocab, c.context)
         );
-        registry.registerLlm(keccak256("root"), c, FEE, ROYALTY_BPS, URI);
+        registry.registerLlm(keccak256("root"), c, PER_INPUT, PER_OUTPUT, ROYALTY_BPS, URI);
     }
 
     function _expectValid(LlmConfig memory c) internal {
-        uint256 id = registry.registerLlm(keccak256("root"), c, FEE, ROYALTY_BPS, URI);
+        uint256 id = registry.registerLlm(keccak256("root"), c, PER_INPUT, PER_OUTPUT, ROYALTY_BPS, URI);
         assertEq(registry.opCount(id), 1 + 19 * uint256(c.blocks) + 4, "opCount = 1 + 19 blocks + 4");
         assertEq(uint256(registry.getModel(id).kind), uint256(ModelKind.Llm), "kind");
     }
@@ -215,7 +229,7 @@ contract LlmRegistryTest is LlmJobsFixture {
         LlmConfig memory c = _small();
         bytes32 root = keccak256("an llm root");
         vm.expectEmit(address(registry));
-        emit IModelRegistry.LlmRegistered(3, owner, root, uint32(OPS), c, FEE, ROYALTY_BPS, URI);
+        emit IModelRegistry.LlmRegistered(3, owner, root, uint32(OPS), c, PER_INPUT, PER_OUTPUT, ROYALTY_BPS, URI);
         uint256 id = _registerLlm(c, root);
         assertEq(id, 3, "third model");
 
@@ -225,7 +239,10 @@ contract LlmRegistryTest is LlmJobsFixture {
         assertEq(m.opCount, 1 + 19 * 2 + 4, "opCount");
         assertEq(uint256(m.status), uint256(ModelStatus.Pending), "Pending");
         assertEq(uint256(m.kind), uint256(ModelKind.Llm), "kind Llm");
-        assertEq(m.fee, FEE, "fee");
+        assertEq(m.fee, 0, "no flat fee");
+        (uint256 perInput, uint256 perOutput) = registry.llmPrices(id);
+        assertEq(perInput, PER_INPUT, "perInputToken");
+        assertEq(perOutput, PER_OUTPUT, "perOutputToken");
         assertEq(m.royaltyBps, ROYALTY_BPS, "royalty");
         assertEq(m.uri, URI, "uri");
         assertEq(uint256(m.input.h) + m.input.w + m.input.c + m.output.h + m.output.w + m.output.c, 0, "no shapes");
@@ -243,13 +260,13 @@ contract LlmRegistryTest is LlmJobsFixture {
     }
 
     function test_registerLlm_maxRoyalty_succeeds() public {
-        uint256 id = registry.registerLlm(bytes32(0), _small(), 0, 10_000, "");
+        uint256 id = registry.registerLlm(bytes32(0), _small(), 0, 0, 10_000, "");
         assertEq(registry.getModel(id).royaltyBps, 10_000, "100 %");
     }
 
     function test_registerLlm_royaltyAbove100Percent_reverts() public {
         vm.expectRevert(abi.encodeWithSelector(RoyaltyTooHigh.selector, 10_001, 10_000));
-        registry.registerLlm(bytes32(0), _small(), FEE, 10_001, URI);
+        registry.registerLlm(bytes32(0), _small(), PER_INPUT, PER_OUTPUT, 10_001, URI);
     }
 
     function test_llmConfig_tensorModel_reverts() public {
@@ -474,7 +491,7 @@ contract LlmRegistryTest is LlmJobsFixture {
         vm.expectRevert(
             abi.encodeWithSelector(InvalidLlmConfig.selector, c.blocks, c.hidden, c.ffn, c.vocab, c.context)
         );
-        registry.registerLlm(bytes32(0), c, FEE, 10_001, URI);
+        registry.registerLlm(bytes32(0), c, PER_INPUT, PER_OUTPUT, 10_001, URI);
     }
 
     /// @dev Accepts exactly the configs IModelRegistry.registerLlm lists (blocks kept small: the op index has its own
@@ -686,10 +703,11 @@ contract LlmPublicationTest is LlmJobsFixture {
 contract LlmMarketTest is LlmJobsFixture {
     using LlmFixture for int256[];
 
+    /// @dev Posts `input` (sending nothing: a prompt is checked before its price) and expects `revertData`.
     function _expectPostReverts(bytes memory input, bytes memory revertData) internal {
         vm.expectRevert(revertData);
         vm.prank(poster);
-        market.postJob{value: FEE}(llmId, input, DEADLINE);
+        market.postJob(llmId, input, DEADLINE);
     }
 
     // ----- postJob -----
@@ -699,7 +717,7 @@ contract LlmMarketTest is LlmJobsFixture {
         assertEq(input, hex"00000004" hex"00000011" hex"0000002a" hex"0000012b", "[maxNew, ids...] as int32 BE");
         bytes32 inputRoot = Reference.tensorRoot(input);
         vm.expectEmit(address(market));
-        emit IJobMarket.JobPosted(1, llmId, poster, FEE, DEADLINE, inputRoot, input);
+        emit IJobMarket.JobPosted(1, llmId, poster, _escrow(3, 4), DEADLINE, inputRoot, input);
         uint256 jobId = _post(input);
 
         _assertLayout(jobId, 3, 4, 0);
@@ -708,7 +726,8 @@ contract LlmMarketTest is LlmJobsFixture {
         assertEq(job.inputRoot, market.tensorRoot(input, input.length), "inputRoot = tensorRoot(input, input.length)");
         assertEq(job.outputLen, 0, "no output shape");
         assertEq(uint256(job.status), uint256(JobStatus.Open), "Open");
-        assertEq(job.fee, FEE, "fee escrowed");
+        assertEq(job.fee, 3 * PER_INPUT + 4 * PER_OUTPUT, "the most escrowed: 3 prompt tokens, 4 budgeted");
+        assertEq(market.outputTokenPrice(jobId), PER_OUTPUT, "per-output price snapshotted");
     }
 
     function test_postJob_llmFullContext_succeeds() public {
@@ -791,7 +810,7 @@ contract LlmMarketTest is LlmJobsFixture {
         uint256 id = _registerLlm(LlmFixture.small(), bytes32(0));
         vm.expectRevert(abi.encodeWithSelector(ModelNotActive.selector, id, ModelStatus.Pending));
         vm.prank(poster);
-        market.postJob{value: FEE}(id, _input(), DEADLINE);
+        market.postJob{value: _escrowOf(_input())}(id, _input(), DEADLINE);
     }
 
     function test_postJob_tensorModelInputUnchanged_reverts() public {

@@ -10,6 +10,7 @@ use crate::{
     deploy::Deployment,
     error::{ChainError, Result},
     events::{VouchEvent, decode_log},
+    llm::LlmPrice,
     market::call_err,
     registry::{ModelStatus, Resume, get_listing, publish_ops, transactions, transactions_before},
 };
@@ -65,10 +66,11 @@ impl LlmPublication {
     }
 }
 
-/// Lists `model` in the deployment's registry and returns its id: registers its root and config
-/// (Pending), publishes its card and every op's leaves in chunks, and seals each op, the last seal
+/// Lists `model` in the deployment's registry at `price` per token and returns its id: registers
+/// its root and config (Pending), publishes its card and every op's leaves in chunks, and seals each op, the last seal
 /// checking the model root and activating the model. When this account already registered the same
-/// root, the listing is that one: an Active model is returned as it is, a Pending one resumed where
+/// root, the listing is that one (at the price it was registered with): an Active model is returned
+/// as it is, a Pending one resumed where
 /// its publication stopped (a card that is not a prefix of this one resets it). Tells `progress`
 /// (transactions done, transactions in all) once where it starts (counting what was done before a
 /// resume) and after each transaction.
@@ -76,7 +78,7 @@ pub async fn list_llm(
     client: &ChainClient,
     deployment: &Deployment,
     model: &IntModel,
-    fee: U256,
+    price: LlmPrice,
     royalty_bps: u16,
     uri: &str,
     progress: &mut (dyn FnMut(usize, usize) + Send),
@@ -102,7 +104,8 @@ pub async fn list_llm(
                 .registerLlm(
                     publication.root,
                     publication.config.into(),
-                    fee,
+                    price.per_input,
+                    price.per_output,
                     royalty_bps,
                     uri.to_owned(),
                 )

@@ -11,7 +11,8 @@ use std::{path::PathBuf, time::Instant};
 use vouch_chain::{
     ChainClient, ChainConfig, Deployment, MarketParams,
     anvil::{self, LocalChain},
-    code_hash, deploy, llm,
+    code_hash, deploy,
+    llm::{self, LlmPrice},
 };
 use vouch_llm::IntModel;
 
@@ -34,8 +35,12 @@ pub(crate) struct DemoChain {
     pub(crate) model_id: U256,
 }
 
-/// The saved chain's files for this model, contracts, parameters, price and anvil build.
-fn cache_files(root: B256, params: &MarketParams, fee: U256) -> anyhow::Result<(PathBuf, PathBuf)> {
+/// The saved chain's files for this model, contracts, parameters, prices and anvil build.
+fn cache_files(
+    root: B256,
+    params: &MarketParams,
+    price: LlmPrice,
+) -> anyhow::Result<(PathBuf, PathBuf)> {
     let version = std::process::Command::new(anvil::anvil_path()?)
         .arg("--version")
         .output()
@@ -46,7 +51,8 @@ fn cache_files(root: B256, params: &MarketParams, fee: U256) -> anyhow::Result<(
             root.as_slice(),
             code_hash().as_slice(),
             serde_json::to_string(params)?.as_bytes(),
-            &fee.to_be_bytes::<32>(),
+            &price.per_input.to_be_bytes::<32>(),
+            &price.per_output.to_be_bytes::<32>(),
             &version,
         ]
         .concat(),
@@ -68,10 +74,10 @@ pub(crate) async fn prepare(
     owner: usize,
     model: &IntModel,
     params: MarketParams,
-    fee: U256,
+    price: LlmPrice,
 ) -> anyhow::Result<DemoChain> {
     let publication = llm::LlmPublication::of(model);
-    let (state_file, saved_file) = cache_files(publication.root, &params, fee)?;
+    let (state_file, saved_file) = cache_files(publication.root, &params, price)?;
     let port_hint =
         || format!("starting anvil on port {port} (pass --anvil-port 0 for a free port)");
     if let (Ok(state), Ok(saved)) = (std::fs::read(&state_file), std::fs::read(&saved_file)) {
@@ -117,7 +123,7 @@ pub(crate) async fn prepare(
         &client,
         &deployment,
         model,
-        fee,
+        price,
         1_000,
         "SmolLM2-135M-Instruct",
         &mut |done, total| {

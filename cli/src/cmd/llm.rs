@@ -297,6 +297,11 @@ pub(crate) fn inspect(path: &Path) -> anyhow::Result<()> {
 /// with a progress bar over the transactions.
 pub(crate) async fn publish(path: &Path, args: &super::model::PublishArgs) -> anyhow::Result<()> {
     let model = load(path)?;
+    let (Some(per_input), Some(per_output)) = (args.input_token_wei, args.output_token_wei) else {
+        anyhow::bail!(
+            "a language model is priced per token: pass --input-token-wei and --output-token-wei"
+        );
+    };
     let client = ChainClient::connect(&args.rpc.config(), args.key.signer()?).await?;
     let deployment = args.deployment.load()?;
     let name = path
@@ -310,7 +315,10 @@ pub(crate) async fn publish(path: &Path, args: &super::model::PublishArgs) -> an
         &client,
         &deployment,
         &model,
-        args.fee_wei,
+        llm::LlmPrice {
+            per_input,
+            per_output,
+        },
         args.royalty_bps,
         &name,
         &mut |done, total| {

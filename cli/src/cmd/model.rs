@@ -117,7 +117,8 @@ enum ModelCommand {
     /// transactions (SmolLM2: ~2,700) and resumes: run the same command again after an interruption
     /// and it continues where the chain says it stopped (an Active listing is reported as is).
     ///
-    /// Example: `vouch model publish smollm2.vlm --fee-wei 1000000000000 --royalty-bps 1000`
+    /// Example: `vouch model publish smollm2.vlm --input-token-wei 1000000000 --output-token-wei
+    /// 3000000000 --royalty-bps 1000`
     Publish(PublishArgs),
 }
 
@@ -162,9 +163,16 @@ fn dataset(path: &Path, labels: Option<&Path>, shape: FloatShape) -> anyhow::Res
 pub(crate) struct PublishArgs {
     /// The `.vouch` file, or a language model imported from GGUF (`.vlm`).
     pub(crate) model: PathBuf,
-    /// Fee per inference, in wei.
-    #[arg(long, value_parser = parse_wei)]
-    pub(crate) fee_wei: U256,
+    /// Fee per inference, in wei (tensor models).
+    #[arg(long, value_parser = parse_wei, required_unless_present_all = ["input_token_wei", "output_token_wei"])]
+    pub(crate) fee_wei: Option<U256>,
+    /// Language models: wei per prompt token (a job escrows `P·this + max_tokens·--output-token-wei`
+    /// and is charged for the tokens its answer used).
+    #[arg(long, value_parser = parse_wei, requires = "output_token_wei")]
+    pub(crate) input_token_wei: Option<U256>,
+    /// Language models: wei per generated token.
+    #[arg(long, value_parser = parse_wei, requires = "input_token_wei")]
+    pub(crate) output_token_wei: Option<U256>,
     /// The owner's share of every fee, in basis points (0–10000).
     #[arg(long, default_value_t = 0)]
     pub(crate) royalty_bps: u16,
@@ -367,13 +375,16 @@ impl ModelArgs {
             }
             ModelCommand::Publish(args) => {
                 let m = load(&args.model)?;
+                let fee = args
+                    .fee_wei
+                    .context("a tensor model is priced per job: pass --fee-wei")?;
                 let client = ChainClient::connect(&args.rpc.config(), args.key.signer()?).await?;
                 let bar = crate::progress::bar("publishing (transactions)");
                 let id = registry::list_model_with_progress(
                     &client,
                     &args.deployment.load()?,
                     &m,
-                    args.fee_wei,
+                    fee,
                     args.royalty_bps,
                     &mut |done, total| {
                         bar.set_length(total as u64);

@@ -44,7 +44,8 @@ interface IJobMarket {
     // -----------------------------------------------------------------------------------------------------
 
     /// @notice A job was posted.
-    /// @param fee The escrowed fee, in wei (the model's fee when posted).
+    /// @param fee The escrowed fee, in wei: the model's fee when posted, or for a language model the job's most,
+    /// `P·perInputToken + maxNew·perOutputToken` at its prices when posted.
     /// @param deadline A result must be submitted while `block.timestamp < deadline`.
     /// @param inputRoot `tensorRoot(input, c)`, `c` the model's input row length.
     /// @param input The full input tensor, row-major.
@@ -80,7 +81,9 @@ interface IJobMarket {
     );
 
     /// @notice Result number `attempt` of the job settled: `outputRoot` is final (`isSettledOutput` checks bytes
-    /// against it), the worker was credited `workerPayout` (fee − royalty + bond) and the model owner `royalty`.
+    /// against it), the worker was credited `workerPayout` (fee − royalty + bond) and the model owner `royalty`. For a
+    /// language-model job the fee is what the settled answer of G tokens costs, `P·perInputToken + G·perOutputToken`;
+    /// the rest of the escrow was credited to the poster (`UnusedTokensRefunded`, just before, when nonzero).
     event JobSettled(
         uint256 indexed jobId,
         uint32 attempt,
@@ -94,6 +97,12 @@ interface IJobMarket {
     /// (`!success`); either way the job stays Settled and every credit stands. Emitted once, by `finalize`, for a job
     /// posted with `postJobWithCallback`.
     event CallbackDelivered(uint256 indexed jobId, address indexed consumer, bool success);
+
+    /// @notice A language-model job settled with an answer of G < maxNew tokens: the poster was credited `amount` =
+    /// `unusedTokens · perOutputToken` (`unusedTokens` = maxNew − G, at the price the job was posted at) of its escrow.
+    /// Emitted by `finalize`, before `JobSettled`, when `amount` is nonzero; `workerPayout + royalty + amount` of the
+    /// two events is the job's escrow plus the worker's bond, to the wei.
+    event UnusedTokensRefunded(uint256 indexed jobId, address indexed poster, uint32 unusedTokens, uint256 amount);
 
     /// @notice A job expired without a result and its fee was credited back to the poster.
     event JobRefunded(uint256 indexed jobId, address indexed poster, uint256 amount);
@@ -117,8 +126,9 @@ interface IJobMarket {
     /// @notice The most gas a job's callback may ask for (`postJobWithCallback`).
     function maxCallbackGas() external view returns (uint32);
 
-    /// @notice Posts a job on an Active model, escrowing its fee (`msg.value` must equal it, else `WrongFee`).
-    /// Reverts `UnknownModel` for an id never registered, `ModelNotActive` for a Pending or Retired model.
+    /// @notice Posts a job on an Active model, escrowing its fee (`msg.value` must equal it, else `WrongFee`): a
+    /// tensor model's fee, or for a language model the job's most, `P·perInputToken + maxNew·perOutputToken` at the
+    /// model's `llmPrices` (PROTOCOL §7.2). Reverts `UnknownModel` for an id never registered, `ModelNotActive` for a Pending or Retired model.
     /// @param modelId The model to run.
     /// @param input The input tensor, row-major: exactly `h·w·c` bytes of the model's input shape (else
     /// `InputLengthMismatch`); the contract computes its root `tensorRoot(input, c)`. For a language model
@@ -159,10 +169,12 @@ interface IJobMarket {
     /// `ChallengeWindowOpen`) and no game on it is open (else `GamesOpen`). Anyone. Reverts `UnknownJob`,
     /// `JobNotSubmitted` (status not Submitted). For a callback job, after every credit is booked, calls the
     /// consumer with its gas limit; the transaction must carry enough gas for that (else `InsufficientCallbackGas`),
-    /// and whatever the callback does, the settlement stands (`CallbackDelivered`).
+    /// and whatever the callback does, the settlement stands (`CallbackDelivered`). A language-model job whose answer
+    /// has G < maxNew tokens is charged `P·perInputToken + G·perOutputToken` (the royalty is on that) and the rest of
+    /// its escrow is credited to the poster in the same call (`UnusedTokensRefunded`).
     function finalize(uint256 jobId) external;
 
-    /// @notice Credits the fee of an Open job back to its poster once `block.timestamp >= deadline` (else
+    /// @notice Credits the whole escrowed fee of an Open job back to its poster once `block.timestamp >= deadline` (else
     /// `DeadlineNotReached`). Anyone. Reverts `UnknownJob`, `JobNotOpen` (status not Open).
     function refundExpired(uint256 jobId) external;
 
@@ -193,6 +205,11 @@ interface IJobMarket {
 
     /// @notice The callback gas limit of a job posted with `postJobWithCallback`; zero for a job without a callback.
     function callbackGasLimit(uint256 jobId) external view returns (uint32);
+
+    /// @notice The per-generated-token price, in wei, a language-model job escrowed at when posted (the model's
+    /// `perOutputToken` then; later repricing does not change it): `finalize` refunds the poster this much per unused
+    /// token of the budget. Zero for a tensor job and for a job never posted.
+    function outputTokenPrice(uint256 jobId) external view returns (uint256);
 
     // -----------------------------------------------------------------------------------------------------
     // Settled outputs (what a consumer contract reads)

@@ -24,14 +24,16 @@ interface IModelRegistry {
     );
 
     /// @notice A language model was registered (status Pending, kind Llm, docs/LLM_INT.md §9.1): its ops are the
-    /// `opCount = 1 + 19·blocks + 4` ops of its pass program, published and sealed as a tensor model's are.
+    /// `opCount = 1 + 19·blocks + 4` ops of its pass program, published and sealed as a tensor model's are. Its jobs
+    /// are priced per token: `perInputToken` per prompt token, `perOutputToken` per generated token, in wei.
     event LlmRegistered(
         uint256 indexed modelId,
         address indexed owner,
         bytes32 root,
         uint32 opCount,
         LlmConfig config,
-        uint256 fee,
+        uint256 perInputToken,
+        uint256 perOutputToken,
         uint16 royaltyBps,
         string uri
     );
@@ -54,6 +56,9 @@ interface IModelRegistry {
 
     /// @notice The owner changed the price of future jobs.
     event ModelPriceUpdated(uint256 indexed modelId, uint256 fee, uint16 royaltyBps);
+
+    /// @notice The owner changed the per-token prices (in wei) and royalty of a language model's future jobs.
+    event LlmPriceUpdated(uint256 indexed modelId, uint256 perInputToken, uint256 perOutputToken, uint16 royaltyBps);
 
     /// @notice The owner retired the model: no new jobs can be posted to it.
     event ModelRetired(uint256 indexed modelId);
@@ -88,13 +93,22 @@ interface IModelRegistry {
     /// eos < vocab, `OPS ≤ 2^16` (spec leaves name their op in a u16) and `OPS·context + 2 ≤ 2^20` with
     /// `OPS = 1 + 19·blocks + 4` (the longest trace's final state tree
     /// is at most 20 deep, as a tensor model's).
-    /// @param fee Fee per job, in wei.
-    /// @param royaltyBps Owner's share of each fee, in basis points (≤ 10_000).
+    /// A job of P prompt tokens and a budget of `maxNew` escrows `P·perInputToken + maxNew·perOutputToken` and is
+    /// charged `P·perInputToken + G·perOutputToken` for an answer of G tokens (PROTOCOL §7.2). Each price is at most
+    /// 2^128 − 1 wei (`TokenPriceTooHigh`), so no escrow overflows.
+    /// @param perInputToken Price per prompt token, in wei.
+    /// @param perOutputToken Price per generated token, in wei.
+    /// @param royaltyBps Owner's share of each charged fee, in basis points (≤ 10_000).
     /// @param uri Where the model file can be found (informational).
     /// @return modelId The new model's id; ids start at 1.
-    function registerLlm(bytes32 root, LlmConfig calldata config, uint256 fee, uint16 royaltyBps, string calldata uri)
-        external
-        returns (uint256 modelId);
+    function registerLlm(
+        bytes32 root,
+        LlmConfig calldata config,
+        uint256 perInputToken,
+        uint256 perOutputToken,
+        uint16 royaltyBps,
+        string calldata uri
+    ) external returns (uint256 modelId);
 
     /// @notice Appends leaves to op `op`'s tree; each datum is hashed as leaf(0x04, data). Owner only,
     /// Pending only, and `op` must be the op being published (ops are published in order 0..n−1).
@@ -122,8 +136,14 @@ interface IModelRegistry {
     /// @notice Discards all publication progress of a Pending model (e.g. after a root mismatch). Owner only.
     function resetPublication(uint256 modelId) external;
 
-    /// @notice Sets the fee and royalty of future jobs. Owner only; not for retired models.
+    /// @notice Sets the fee and royalty of a tensor model's future jobs (posted jobs keep their terms). Owner only;
+    /// not for retired models; not for language models (`NotTensor`: they are priced per token, `setLlmPrice`).
     function setPrice(uint256 modelId, uint256 fee, uint16 royaltyBps) external;
+
+    /// @notice Sets the per-token prices (in wei, each at most 2^128 − 1, else `TokenPriceTooHigh`) and royalty of a
+    /// language model's future jobs (posted jobs keep the prices they escrowed at). Owner only; not for retired models;
+    /// not for tensor models (`NotLlm`).
+    function setLlmPrice(uint256 modelId, uint256 perInputToken, uint256 perOutputToken, uint16 royaltyBps) external;
 
     /// @notice Retires the model for good: no new jobs. Jobs already posted run to completion. Owner only.
     function retire(uint256 modelId) external;
@@ -135,7 +155,8 @@ interface IModelRegistry {
     /// @notice What a market needs to post a job, without the uri (cheaper than `getModel`): an input has
     /// `input.h·input.w·input.c` bytes in rows of `input.c`, an output likewise for `output`. `status` is a
     /// `ModelStatus` (ABI `uint8`): 0 None, 1 Pending, 2 Active, 3 Retired. `kind` is a `ModelKind` (ABI `uint8`):
-    /// 0 Tensor, 1 Llm; a language model's shapes are zero (its jobs are token ids, read `llmConfig`).
+    /// 0 Tensor, 1 Llm; a language model's shapes and fee are zero (its jobs are token ids, read `llmConfig`, priced
+    /// per token, read `llmPrices`).
     function modelTerms(uint256 modelId)
         external
         view
@@ -152,6 +173,10 @@ interface IModelRegistry {
     /// @notice A language model's config (as registered and committed by its root). Reverts `UnknownModel`, or
     /// `NotLlm` for a tensor model.
     function llmConfig(uint256 modelId) external view returns (LlmConfig memory);
+
+    /// @notice A language model's prices for future jobs, in wei: per prompt token and per generated token. Reverts
+    /// `UnknownModel`, or `NotLlm` for a tensor model.
+    function llmPrices(uint256 modelId) external view returns (uint256 perInputToken, uint256 perOutputToken);
 
     /// @notice The model's op count n (cheap: unlike `getModel`, it copies no metadata URI). Reverts `UnknownModel`.
     function opCount(uint256 modelId) external view returns (uint32);

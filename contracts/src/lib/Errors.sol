@@ -31,7 +31,7 @@ error UnknownModel(uint256 modelId);
 /// bounds).
 error InvalidLlmConfig(uint32 blocks, uint32 hidden, uint32 ffn, uint32 vocab, uint32 context);
 
-/// @notice The model is a tensor model: it has no language-model config.
+/// @notice The model is a tensor model: it has no language-model config or per-token prices.
 error NotLlm(uint256 modelId);
 
 /// @notice An empty chunk of a language model's card.
@@ -39,6 +39,13 @@ error EmptyCardChunk(uint256 modelId);
 
 /// @notice A language model's card would pass `max` bytes.
 error CardTooLarge(uint256 modelId, uint256 length, uint256 max);
+
+/// @notice The model is a language model: it is priced per token (`setLlmPrice`), not per job (`setPrice`).
+error NotTensor(uint256 modelId);
+
+/// @notice A language model's per-token price above `max` (2^128 − 1 wei), the bound that keeps every job's escrow
+/// `P·perInputToken + maxNew·perOutputToken` (P + maxNew ≤ 1025) far inside uint256.
+error TokenPriceTooHigh(uint256 price, uint256 max);
 
 /// @notice A language model's op `op` was published with a spec leaf that is not the pass program's op `op`
 /// (`code u8 | o u16 | …`, docs/LLM_INT.md §9.1): `expected` is the code op `op` must have.
@@ -82,7 +89,8 @@ error ZeroRegistry();
 /// @notice Jobs can only be posted to Active models.
 error ModelNotActive(uint256 modelId, ModelStatus status);
 
-/// @notice `msg.value` of `postJob` must be the model's fee exactly.
+/// @notice `msg.value` of `postJob` must be the job's price exactly: a tensor model's fee, or a language-model job's
+/// most, `P·perInputToken + maxNew·perOutputToken`.
 error WrongFee(uint256 sent, uint256 expected);
 
 /// @notice The input must have the model's input length `h·w·c` exactly.

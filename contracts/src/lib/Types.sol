@@ -36,7 +36,7 @@ struct Model {
     /// @dev Share of the fee paid to the owner, in basis points (≤ 10_000).
     uint16 royaltyBps;
     ModelStatus status;
-    /// @dev Fee a job poster pays, in wei.
+    /// @dev Fee a job poster pays, in wei; zero for a language model (priced per token, `IModelRegistry.llmPrices`).
     uint256 fee;
     /// @dev Where the model file and its metadata can be found (not committed; the chain holds the leaves).
     string uri;
@@ -73,7 +73,8 @@ struct Job {
     uint32 outputLen;
     /// @dev The model's output row length `c` when the job was posted (the output root is over rows of it).
     uint32 outputRowLen;
-    /// @dev Escrowed fee, in wei.
+    /// @dev Escrowed fee, in wei: the model's fee, or a language-model job's most, `P·perInputToken +
+    /// maxNew·perOutputToken` (the unused tokens' part goes back to the poster at `finalize`).
     uint256 fee;
     /// @dev Escrowed result bond, in wei (zero until a result is submitted).
     uint256 bond;

@@ -30,6 +30,19 @@ export const modelRegistryAbi = [
   },
   {
     "type": "function",
+    "name": "MAX_TOKEN_PRICE",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
     "name": "card",
     "inputs": [
       {
@@ -229,6 +242,30 @@ export const modelRegistryAbi = [
             "internalType": "uint32"
           }
         ]
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "llmPrices",
+    "inputs": [
+      {
+        "name": "modelId",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "perInputToken",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "perOutputToken",
+        "type": "uint256",
+        "internalType": "uint256"
       }
     ],
     "stateMutability": "view"
@@ -523,7 +560,12 @@ export const modelRegistryAbi = [
         ]
       },
       {
-        "name": "fee",
+        "name": "perInputToken",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "perOutputToken",
         "type": "uint256",
         "internalType": "uint256"
       },
@@ -681,6 +723,34 @@ export const modelRegistryAbi = [
   },
   {
     "type": "function",
+    "name": "setLlmPrice",
+    "inputs": [
+      {
+        "name": "modelId",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "perInputToken",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "perOutputToken",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "royaltyBps",
+        "type": "uint16",
+        "internalType": "uint16"
+      }
+    ],
+    "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
     "name": "setPrice",
     "inputs": [
       {
@@ -701,6 +771,37 @@ export const modelRegistryAbi = [
     ],
     "outputs": [],
     "stateMutability": "nonpayable"
+  },
+  {
+    "type": "event",
+    "name": "LlmPriceUpdated",
+    "inputs": [
+      {
+        "name": "modelId",
+        "type": "uint256",
+        "indexed": true,
+        "internalType": "uint256"
+      },
+      {
+        "name": "perInputToken",
+        "type": "uint256",
+        "indexed": false,
+        "internalType": "uint256"
+      },
+      {
+        "name": "perOutputToken",
+        "type": "uint256",
+        "indexed": false,
+        "internalType": "uint256"
+      },
+      {
+        "name": "royaltyBps",
+        "type": "uint16",
+        "indexed": false,
+        "internalType": "uint16"
+      }
+    ],
+    "anonymous": false
   },
   {
     "type": "event",
@@ -784,7 +885,13 @@ export const modelRegistryAbi = [
         ]
       },
       {
-        "name": "fee",
+        "name": "perInputToken",
+        "type": "uint256",
+        "indexed": false,
+        "internalType": "uint256"
+      },
+      {
+        "name": "perOutputToken",
         "type": "uint256",
         "indexed": false,
         "internalType": "uint256"
@@ -1285,6 +1392,17 @@ export const modelRegistryAbi = [
   },
   {
     "type": "error",
+    "name": "NotTensor",
+    "inputs": [
+      {
+        "name": "modelId",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "OpOutputShape",
     "inputs": [
       {
@@ -1398,6 +1516,22 @@ export const modelRegistryAbi = [
       },
       {
         "name": "cap",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "TokenPriceTooHigh",
+    "inputs": [
+      {
+        "name": "price",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "max",
         "type": "uint256",
         "internalType": "uint256"
       }
