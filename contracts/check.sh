@@ -8,8 +8,8 @@ cd "$(dirname "$0")"
 FORGE=node_modules/.bin/forge
 MAX_RUNTIME=22528
 # Every artifact the Rust crates and the SDK load (keep in step with scripts/export-artifacts.js).
-ARTIFACTS=(ModelRegistry JobMarket DisputeGame OneStepProver LlmStepProver LlmOps VouchConsumerExample)
-# The protocol's own contracts (the example consumer is a dApp's, whose reverts the market's ABI decodes).
+ARTIFACTS=(ModelRegistry JobMarket DisputeGame OneStepProver LlmStepProver LlmOps VouchConsumerExample VouchLlmConsumerExample)
+# The protocol's own contracts (the example consumers are a dApp's, whose reverts the market's ABI decodes).
 PROTOCOL=(ModelRegistry JobMarket DisputeGame OneStepProver LlmStepProver LlmOps)
 ./build.sh
 # Every custom error a call of a protocol contract can revert with (its own and those it passes through) is in its ABI.

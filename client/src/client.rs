@@ -2,7 +2,8 @@
 //! `vouch dev` use to post jobs and read settled results. The response types are the server's own.
 
 use crate::{
-    DeploymentInfo, GameDetail, GameRecord, JobPostedResponse, JobRecord, ModelRecord, Receipt,
+    DeploymentInfo, GameDetail, GameRecord, JobPostedResponse, JobRecord, JobRequest, ModelRecord,
+    PreparedJob, Receipt,
 };
 use std::time::Duration;
 
@@ -109,21 +110,67 @@ impl ApiClient {
         .await
     }
 
-    /// `POST /v1/jobs`: `input` is a JSON list of int8 numbers, flat or nested in the model's input
-    /// shape. Needs an API key ([`ApiClient::with_api_key`]).
+    /// `GET /v1/models/{id}`.
+    pub async fn model(&self, id: u64) -> Result<ModelRecord, ClientError> {
+        Self::decode(
+            self.http
+                .get(format!("{}/v1/models/{id}", self.base))
+                .send()
+                .await?,
+        )
+        .await
+    }
+
+    /// `POST /v1/jobs`: the coordinator posts `request` and pays its fee. Needs an API key
+    /// ([`ApiClient::with_api_key`]).
+    pub async fn post(&self, request: &JobRequest) -> Result<JobPostedResponse, ClientError> {
+        let mut req = self
+            .http
+            .post(format!("{}/v1/jobs", self.base))
+            .json(request);
+        if let Some(key) = &self.api_key {
+            req = req.bearer_auth(key);
+        }
+        Self::decode(req.send().await?).await
+    }
+
+    /// `POST /v1/jobs` for a tensor model: `input` is a JSON list of int8 numbers, flat or nested
+    /// in the model's input shape. Needs an API key ([`ApiClient::with_api_key`]).
     pub async fn post_job(
         &self,
         model_id: u64,
         input: serde_json::Value,
         ttl_secs: Option<u64>,
     ) -> Result<JobPostedResponse, ClientError> {
-        let body =
-            serde_json::json!({ "model_id": model_id, "input": input, "ttl_secs": ttl_secs });
-        let mut req = self.http.post(format!("{}/v1/jobs", self.base)).json(&body);
-        if let Some(key) = &self.api_key {
-            req = req.bearer_auth(key);
-        }
-        Self::decode(req.send().await?).await
+        self.post(&JobRequest::tensor(model_id, input).with_ttl(ttl_secs))
+            .await
+    }
+
+    /// `POST /v1/jobs` for a language model: `prompt` as text, answered in at most `max_tokens`
+    /// tokens (the API's default when `None`); the answer's ids show the prompt's tokenization.
+    /// Needs an API key ([`ApiClient::with_api_key`]).
+    pub async fn post_text(
+        &self,
+        model_id: u64,
+        prompt: &str,
+        max_tokens: Option<u64>,
+        ttl_secs: Option<u64>,
+    ) -> Result<JobPostedResponse, ClientError> {
+        self.post(&JobRequest::text(model_id, prompt, max_tokens).with_ttl(ttl_secs))
+            .await
+    }
+
+    /// `POST /v1/jobs/prepare`: the `postJob` transaction of `request` for the user's own wallet to
+    /// sign, send and pay (no API key; nothing is sent).
+    pub async fn prepare(&self, request: &JobRequest) -> Result<PreparedJob, ClientError> {
+        Self::decode(
+            self.http
+                .post(format!("{}/v1/jobs/prepare", self.base))
+                .json(request)
+                .send()
+                .await?,
+        )
+        .await
     }
 
     /// `GET /v1/deployment`: the chain id and the contract addresses.

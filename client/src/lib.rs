@@ -13,8 +13,11 @@ pub mod models;
 pub use client::{ApiClient, ClientError};
 pub use deployment::DeploymentInfo;
 pub use games::{GameDetail, GameMove, GameRecord};
-pub use jobs::{JobPostedResponse, JobRecord, PreparedJob};
-pub use models::ModelRecord;
+pub use jobs::{
+    DEFAULT_MAX_TOKENS, JobPostedResponse, JobRecord, JobRequest, PreparedJob, PromptTokens,
+    TextJob,
+};
+pub use models::{LlmConfigRecord, LlmPriceRecord, ModelKind, ModelRecord};
 pub use vouch_chain::{
     GamePhase, GameStatus, JobStatus,
     receipt::{Attempt, GameOutcome, Receipt, TxRef},

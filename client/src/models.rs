@@ -7,11 +7,77 @@ use vouch_core::{
     tensor::{Nesting, Tensor},
 };
 
+/// What a model computes (PROTOCOL §7): a tensor model maps an int8 tensor to an int8 tensor, a
+/// language model answers a prompt's token ids with generated ids.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelKind {
+    /// `registerModel`: jobs are int8 tensors of the input shape.
+    #[default]
+    Tensor,
+    /// `registerLlm`: jobs are prompts (text, tokenized with the model's card) and a token budget.
+    Llm,
+}
+
+impl ModelKind {
+    /// The name, as served and stored: `tensor` or `llm`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Tensor => "tensor",
+            Self::Llm => "llm",
+        }
+    }
+
+    /// The kind named `s` (as [`ModelKind::as_str`] writes it).
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Tensor, Self::Llm]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+}
+
+/// A language model's registered hyper-parameters (`ModelRegistry.llmConfig`, PROTOCOL §7.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LlmConfigRecord {
+    /// Transformer blocks.
+    pub blocks: u32,
+    /// Width of the residual stream.
+    pub hidden: u32,
+    /// Query heads.
+    pub heads: u32,
+    /// Key/value heads.
+    pub kv_heads: u32,
+    /// Width of one head.
+    pub head_dim: u32,
+    /// Width of the feed-forward.
+    pub ffn: u32,
+    /// Vocabulary size: every token id is below it.
+    pub vocab: u32,
+    /// Positions a job may use: prompt tokens + `max_tokens` − 1 ≤ `context`.
+    pub context: u32,
+    /// The end-of-answer token (`<|im_end|>`).
+    pub eos: u32,
+}
+
+/// A language model's prices (`ModelRegistry.llmPrices`, PROTOCOL §7.2): a job of P prompt tokens and
+/// a budget of `max_tokens` escrows `P·input_token_wei + max_tokens·output_token_wei` and is charged
+/// for the tokens its answer used, the rest refunded when it settles.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LlmPriceRecord {
+    /// Wei per prompt token (decimal).
+    pub input_token_wei: String,
+    /// Wei per answer token (decimal).
+    pub output_token_wei: String,
+}
+
 /// A model as served by the API.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModelRecord {
     /// Model id.
     pub id: u64,
+    /// `tensor` or `llm`.
+    #[serde(default)]
+    pub kind: ModelKind,
     /// Owner, who receives royalties.
     pub owner: String,
     /// Model root (PROTOCOL §3).
@@ -38,6 +104,12 @@ pub struct ModelRecord {
     pub name: String,
     /// Metadata URI as registered.
     pub uri: String,
+    /// A language model's config (absent for a tensor model, whose shapes are above).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub llm_config: Option<LlmConfigRecord>,
+    /// A language model's per-token prices (absent for a tensor model, priced per job by `fee_wei`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub llm_price: Option<LlmPriceRecord>,
 }
 
 impl ModelRecord {
@@ -76,6 +148,7 @@ mod tests {
     fn model(shape: [u32; 3]) -> ModelRecord {
         ModelRecord {
             id: 1,
+            kind: ModelKind::Tensor,
             owner: String::new(),
             root: String::new(),
             op_count: 1,
@@ -89,6 +162,8 @@ mod tests {
             status: ModelStatus::Active,
             name: String::new(),
             uri: String::new(),
+            llm_config: None,
+            llm_price: None,
         }
     }
 

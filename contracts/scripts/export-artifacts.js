@@ -9,7 +9,7 @@ const fs = require('fs');
 const path = require('path');
 
 const root = path.resolve(__dirname, '..');
-const CONTRACTS = ['ModelRegistry', 'JobMarket', 'DisputeGame', 'OneStepProver', 'LlmStepProver', 'LlmOps', 'VouchConsumerExample'];
+const CONTRACTS = ['ModelRegistry', 'JobMarket', 'DisputeGame', 'OneStepProver', 'LlmStepProver', 'LlmOps', 'VouchConsumerExample', 'VouchLlmConsumerExample'];
 
 fs.mkdirSync(path.join(root, 'artifacts'), { recursive: true });
 for (const name of CONTRACTS) {

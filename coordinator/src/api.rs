@@ -5,6 +5,7 @@
 
 use crate::{
     accounts::{self, Account, Role},
+    cards::Cards,
     columns::{hex_bytes, parse_job_status},
     config::ApiConfig,
     dashboard,
@@ -14,6 +15,7 @@ use crate::{
     games::{self, GameFilter},
     http::{body_error, with_layers},
     indexer::{apply_receipt, cursor_name},
+    input::{self, JobInput, job_fee},
     jobs::{self, JobFilter},
     keys::{self, Admission, ApiKey, Reservation},
     metrics::{Metrics, Snapshot},
@@ -46,9 +48,9 @@ use vouch_chain::{
     registry::ModelStatus,
 };
 use vouch_client::{
-    DeploymentInfo, GameDetail, GameRecord, JobPostedResponse, JobRecord, ModelRecord, Receipt,
+    DeploymentInfo, GameDetail, GameRecord, JobPostedResponse, JobRecord, JobRequest, ModelRecord,
+    Receipt,
 };
-use vouch_core::tensor::Tensor;
 
 /// Longest time to live a job may ask for.
 pub const MAX_JOB_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
@@ -75,6 +77,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The live feed of indexed changes (`GET /v1/events`); the indexer publishes to it.
     pub events: Events,
+    /// Language models' cards: their tokenizers, for prompts and answers.
+    pub cards: Cards,
     /// The chain id, asked once.
     chain_id: Arc<OnceCell<u64>>,
 }
@@ -84,6 +88,7 @@ impl AppState {
     pub fn new(pool: AnyPool, market: Market, config: ApiConfig) -> Self {
         Self {
             pool,
+            cards: Cards::new(market.client().provider().clone(), *market.deployment()),
             market,
             events: Events::new(config.max_event_streams),
             config: Arc::new(config),
@@ -321,9 +326,10 @@ async fn get_job(
     Path(id): Path<String>,
 ) -> Result<Json<JobRecord>, ApiError> {
     let id = parse_id("job", &id)?;
-    let job = jobs::get(&state.pool, id)
+    let mut job = jobs::get(&state.pool, id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("job {id} not found")))?;
+    state.cards.fill_answer(&mut job).await?;
     Ok(Json(job))
 }
 
@@ -459,17 +465,11 @@ async fn list_jobs(
     query: Result<Query<ListJobsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Vec<JobRecord>>, ApiError> {
     let Query(query) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    Ok(Json(jobs::list(&state.pool, parse_filter(query)?).await?))
-}
-
-/// `POST /v1/jobs` and `POST /v1/jobs/prepare` body.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PostJob {
-    model_id: u64,
-    /// Int8 numbers, flat or nested.
-    input: serde_json::Value,
-    ttl_secs: Option<u64>,
+    let mut jobs = jobs::list(&state.pool, parse_filter(query)?).await?;
+    for job in &mut jobs {
+        state.cards.fill_answer(job).await?;
+    }
+    Ok(Json(jobs))
 }
 
 /// Seconds since the Unix epoch, by the wall clock.
@@ -522,23 +522,24 @@ async fn authorize(state: &AppState, headers: &HeaderMap) -> Result<ApiKey, ApiE
 
 /// A job request (the body of `POST /v1/jobs` and `POST /v1/jobs/prepare`) checked against the
 /// indexed model: everything both routes refuse before a transaction exists.
-pub(crate) struct JobRequest {
+pub(crate) struct CheckedJob {
     /// The model, active.
     pub(crate) model: ModelRecord,
-    /// The input, in the model's input shape.
-    pub(crate) input: Tensor,
+    /// The input: a tensor in the model's input shape, or a prompt's ids and token budget.
+    pub(crate) input: JobInput,
     /// The job's time to live.
     pub(crate) ttl: Duration,
 }
 
-impl JobRequest {
+impl CheckedJob {
     /// Reads the body of `req` and checks it, in the order `docs/API.md` lists: JSON, model id,
-    /// model known and active, input shape and range, `ttl_secs`.
+    /// model known and active, the input (a tensor model's shape and range; a language model's
+    /// prompt tokenized and held to its context and vocabulary), `ttl_secs`.
     pub(crate) async fn read(state: &AppState, req: Request) -> Result<Self, ApiError> {
         let body = Bytes::from_request(req, &())
             .await
             .map_err(|r| body_error(r, &state.config))?;
-        let req: PostJob = serde_json::from_slice(&body)
+        let req: JobRequest = serde_json::from_slice(&body)
             .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))?;
         let model_id = parse_number("model_id", &req.model_id.to_string())?;
         let model = models::get(&state.pool, model_id)
@@ -551,9 +552,7 @@ impl JobRequest {
                 model.id
             )));
         }
-        let input = model
-            .input_from_json(&req.input)
-            .map_err(ApiError::BadRequest)?;
+        let input = input::read(&model, &req, &state.cards).await?;
         let ttl = req
             .ttl_secs
             .map_or(state.config.default_job_ttl, Duration::from_secs);
@@ -565,6 +564,11 @@ impl JobRequest {
             )));
         }
         Ok(Self { model, input, ttl })
+    }
+
+    /// The fee the job escrows ([`job_fee`]).
+    pub(crate) fn fee(&self) -> Result<U256, ApiError> {
+        job_fee(&self.model, &self.input)
     }
 
     /// The job's deadline, [`job_deadline`] of the chain's latest block and the wall clock.
@@ -583,9 +587,9 @@ async fn post_job(
 ) -> Result<(StatusCode, Json<JobPostedResponse>), ApiError> {
     let key = authorize(&state, req.headers()).await?;
     // Validate everything before spending gas.
-    let request = JobRequest::read(&state, req).await?;
+    let request = CheckedJob::read(&state, req).await?;
     let model = &request.model;
-    let fee = models::fee(model)?;
+    let fee = request.fee()?;
     if fee > state.config.max_fee_wei {
         return Err(ApiError::Forbidden(format!(
             "model {} costs {fee} wei a job, above this coordinator's maximum fee of {} wei per job",
@@ -602,11 +606,26 @@ async fn post_job(
             key.id
         )));
     }
-    let (job_id, receipt) = match state
-        .market
-        .post_job(U256::from(model.id), &request.input, deadline, fee)
-        .await
-    {
+    let posted = match &request.input {
+        JobInput::Tensor(tensor) => {
+            state
+                .market
+                .post_job(U256::from(model.id), tensor, deadline, fee)
+                .await
+        }
+        JobInput::Text(job) => {
+            state
+                .market
+                .post_llm_job(
+                    U256::from(model.id),
+                    job,
+                    deadline,
+                    input::llm_price(&model)?,
+                )
+                .await
+        }
+    };
+    let (job_id, receipt) = match posted {
         Ok(posted) => posted,
         Err(e) => {
             // Reverted before or on chain: the fee was never paid, so the key gets it back. Any
@@ -625,6 +644,7 @@ async fn post_job(
         state.market.deployment(),
         &receipt,
         &state.events,
+        &state.cards,
     )
     .await?;
     let posted = receipt
@@ -640,7 +660,8 @@ async fn post_job(
             input_root: hex_bytes(posted.inputRoot.as_slice()),
             status: JobStatus::Open,
             deadline: posted.deadline,
-            fee_wei: fee.to_string(),
+            fee_wei: posted.fee.to_string(),
+            prompt: request.input.prompt_tokens(),
         }),
     ))
 }

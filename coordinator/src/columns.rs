@@ -35,6 +35,22 @@ pub fn tensor_from_hex(s: &str) -> Result<Vec<i8>> {
     Ok(vouch_core::tensor::from_bytes(&bytes))
 }
 
+/// Stored bytes read as int32 big-endian numbers (a language model's job rows), or `None` when
+/// their length is not a multiple of 4.
+pub fn int32_row_from_hex(s: &str) -> Result<Option<Vec<i32>>> {
+    let bytes = hex::decode(s.strip_prefix("0x").unwrap_or(s))
+        .map_err(|e| CoordinatorError::Invalid(format!("stored row is not hex: {e}")))?;
+    if bytes.len() % 4 != 0 {
+        return Ok(None);
+    }
+    Ok(Some(
+        bytes
+            .chunks_exact(4)
+            .map(|w| i32::from_be_bytes([w[0], w[1], w[2], w[3]]))
+            .collect(),
+    ))
+}
+
 /// A model status as stored.
 pub fn model_status_str(s: ModelStatus) -> &'static str {
     match s {
@@ -95,5 +111,10 @@ mod tests {
             tensor_from_hex(&hex_bytes(&[0x01, 0xff, 0x80])).unwrap(),
             vec![1, -1, -128]
         );
+        assert_eq!(
+            int32_row_from_hex("0x00000040fffffffe00000101").unwrap(),
+            Some(vec![64, -2, 257])
+        );
+        assert_eq!(int32_row_from_hex("0x000001").unwrap(), None);
     }
 }

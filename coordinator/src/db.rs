@@ -27,6 +27,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "results",
         include_str!("../../migrations/0005_results.sql"),
     ),
+    (
+        6,
+        "llm models",
+        include_str!("../../migrations/0006_llm_models.sql"),
+    ),
 ];
 
 /// The migrator for [`MIGRATIONS`].

@@ -5,6 +5,7 @@
 
 use crate::{
     accounts,
+    cards::Cards,
     db::{load_cursor, store_cursor},
     error::Result,
     events::{Events, Update, UpdateKind},
@@ -12,7 +13,7 @@ use crate::{
     jobs, models,
 };
 use alloy::{primitives::U256, providers::DynProvider, rpc::types::TransactionReceipt};
-use serde_json::json;
+use serde_json::{Value, json};
 use sqlx::{AnyConnection, AnyPool};
 use std::time::Duration;
 use tokio::sync::watch;
@@ -25,7 +26,7 @@ use vouch_chain::{
     },
     events::decode_log,
 };
-use vouch_client::GameMove;
+use vouch_client::{GameMove, JobRecord};
 
 /// The `indexer_cursor` row of the follower of `deployment`.
 pub fn cursor_name(deployment: &Deployment) -> String {
@@ -50,12 +51,20 @@ pub async fn apply_event(conn: &mut AnyConnection, event: &ChainEvent) -> Result
                 models::registered(conn, e, block).await?;
                 Changed::Model(UpdateKind::ModelRegistered, e.modelId)
             }
+            ModelRegistryEvents::LlmRegistered(e) => {
+                models::llm_registered(conn, e, block).await?;
+                Changed::Model(UpdateKind::ModelRegistered, e.modelId)
+            }
             ModelRegistryEvents::ModelActivated(e) => {
                 models::activated(conn, e.modelId, block).await?;
                 Changed::Model(UpdateKind::ModelUpdated, e.modelId)
             }
             ModelRegistryEvents::ModelPriceUpdated(e) => {
                 models::price_updated(conn, e, block).await?;
+                Changed::Model(UpdateKind::ModelUpdated, e.modelId)
+            }
+            ModelRegistryEvents::LlmPriceUpdated(e) => {
+                models::llm_price_updated(conn, e, block).await?;
                 Changed::Model(UpdateKind::ModelUpdated, e.modelId)
             }
             ModelRegistryEvents::ModelRetired(e) => {
@@ -90,6 +99,10 @@ pub async fn apply_event(conn: &mut AnyConnection, event: &ChainEvent) -> Result
             JobMarketEvents::JobRefunded(e) => {
                 jobs::refunded(conn, e, block).await?;
                 Changed::Job(UpdateKind::JobExpired, e.jobId)
+            }
+            JobMarketEvents::UnusedTokensRefunded(e) => {
+                jobs::unused_tokens_refunded(conn, e).await?;
+                Changed::Nothing
             }
             _ => Changed::Nothing,
         },
@@ -188,13 +201,15 @@ impl Changed<'_> {
 }
 
 /// Applies `events` in one transaction, with the follower's advanced cursor when given, then
-/// publishes what they changed to `feed`. The indexer and the API's own receipts both apply events
-/// here: the one place the event stream is fed from.
+/// publishes what they changed to `feed`, the answers of language-model jobs decoded with their
+/// models' `cards` (after the commit: a card not yet at hand is read from the chain). The indexer
+/// and the API's own receipts both apply events here: the one place the event stream is fed from.
 pub async fn apply_and_publish(
     pool: &AnyPool,
     events: &[ChainEvent],
     cursor: Option<(&str, u64)>,
     feed: &Events,
+    cards: &Cards,
 ) -> Result<()> {
     let mut tx = pool.begin().await?;
     let mut updates = Vec::new();
@@ -205,8 +220,38 @@ pub async fn apply_and_publish(
         store_cursor(&mut tx, name, next_block).await?;
     }
     tx.commit().await?;
+    complete_answers(cards, &mut updates).await;
     feed.publish(updates);
     Ok(())
+}
+
+/// Fills in the answer text of the language-model jobs in `updates`, so each payload is the job
+/// as `GET /v1/jobs/{id}` serves it. A card that cannot be read now leaves the answer null
+/// (logged) rather than holding up the feed.
+async fn complete_answers(cards: &Cards, updates: &mut [Update]) {
+    for update in updates {
+        let Some(job) = update.data.get_mut("job") else {
+            continue;
+        };
+        if job.get("answer_ids").is_none_or(Value::is_null) {
+            continue;
+        }
+        let Ok(mut record) = serde_json::from_value::<JobRecord>(job.clone()) else {
+            continue;
+        };
+        match cards.fill_answer(&mut record).await {
+            Ok(()) => {
+                if let Ok(value) = serde_json::to_value(&record) {
+                    *job = value;
+                }
+            }
+            Err(e) => tracing::warn!(
+                job = record.job_id,
+                error = %e,
+                "the model's card could not be read: the event carries no answer text"
+            ),
+        }
+    }
 }
 
 /// Applies every Vouch event in a transaction's receipt (the same writes the indexer makes) and
@@ -216,12 +261,13 @@ pub async fn apply_receipt(
     deployment: &Deployment,
     receipt: &TransactionReceipt,
     feed: &Events,
+    cards: &Cards,
 ) -> Result<()> {
     let mut events = Vec::new();
     for log in receipt.logs() {
         events.extend(decode_log(deployment, log)?);
     }
-    apply_and_publish(pool, &events, None, feed).await
+    apply_and_publish(pool, &events, None, feed, cards).await
 }
 
 /// A follower of one deployment's events, resuming from its stored cursor.
@@ -237,6 +283,8 @@ pub struct Indexer {
     committed: u64,
     /// Where applied changes are published.
     feed: Events,
+    /// Language models' cards, for the answers in published jobs.
+    cards: Cards,
 }
 
 impl Indexer {
@@ -253,6 +301,7 @@ impl Indexer {
             .unwrap_or(deployment.start_block);
         let stream = EventStream::new(provider.clone(), deployment, committed, confirmations);
         tracing::info!(from_block = committed, "indexer resuming");
+        let cards = Cards::new(provider.clone(), deployment);
         Ok(Self {
             pool,
             provider,
@@ -262,6 +311,7 @@ impl Indexer {
             stream,
             committed,
             feed: Events::new(0),
+            cards,
         })
     }
 
@@ -269,6 +319,13 @@ impl Indexer {
     /// nobody can subscribe to.
     pub fn with_feed(mut self, feed: Events) -> Self {
         self.feed = feed;
+        self
+    }
+
+    /// Reads language models' cards through `cards` (the API's, so both share one cache); by
+    /// default through a cache of its own.
+    pub fn with_cards(mut self, cards: Cards) -> Self {
+        self.cards = cards;
         self
     }
 
@@ -316,6 +373,7 @@ impl Indexer {
             events,
             Some((&self.cursor, next_block)),
             &self.feed,
+            &self.cards,
         )
         .await
     }

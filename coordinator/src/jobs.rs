@@ -3,7 +3,8 @@
 
 use crate::{
     columns::{
-        JOB_STATUSES, hex_bytes, parse_job_status, tensor_from_hex, to_i64, to_u64, u256_to_i64,
+        JOB_STATUSES, hex_bytes, int32_row_from_hex, parse_job_status, tensor_from_hex, to_i64,
+        to_u64, u256_to_i64,
     },
     error::{CoordinatorError, Result},
 };
@@ -12,13 +13,43 @@ use vouch_chain::{
     JobStatus,
     bindings::{
         DisputeGame::ResultOverturned,
-        JobMarket::{JobPosted, JobRefunded, JobSettled, ResultSubmitted},
+        JobMarket::{JobPosted, JobRefunded, JobSettled, ResultSubmitted, UnusedTokensRefunded},
     },
 };
-use vouch_client::JobRecord;
+use vouch_client::{JobRecord, ModelKind, TextJob};
+use vouch_llm::trace::Job as LmJob;
 
-const COLUMNS: &str = "id, model_id, status, poster, fee_wei, deadline, input_root, input_hex, worker, output_root, \
-    trace_root, submitted_at, output_hex, worker_payout_wei, royalty_wei, refund_wei, posted_tx, posted_block";
+/// The jobs' columns, with their model's kind (`NULL` for a model not indexed), read from `FROM_JOBS`.
+const COLUMNS: &str = "j.id, j.model_id, j.status, j.poster, j.fee_wei, j.deadline, j.input_root, j.input_hex, j.worker, \
+    j.output_root, j.trace_root, j.submitted_at, j.output_hex, j.worker_payout_wei, j.royalty_wei, j.refund_wei, \
+    j.posted_tx, j.posted_block, m.kind";
+
+/// The jobs, each beside its model.
+const FROM_JOBS: &str = "jobs j LEFT JOIN models m ON m.id = j.model_id";
+
+/// A language model's job fields from its stored input and output rows (int32 big-endian); `None`
+/// for rows no language-model job has (the market checks both before it takes them).
+fn text_job(input_hex: &str, output_hex: Option<&str>) -> Result<Option<TextJob>> {
+    let Some(input) = int32_row_from_hex(input_hex)? else {
+        return Ok(None);
+    };
+    let Ok(job) = LmJob::from_input(&input) else {
+        return Ok(None);
+    };
+    let answer_ids = match output_hex.map(int32_row_from_hex).transpose()?.flatten() {
+        Some(row) => row
+            .into_iter()
+            .map(|v| u32::try_from(v).ok())
+            .collect::<Option<Vec<_>>>(),
+        None => None,
+    };
+    Ok(Some(TextJob {
+        prompt_ids: job.prompt,
+        max_tokens: u32::try_from(job.max_new).unwrap_or(u32::MAX),
+        answer_ids,
+        answer: None,
+    }))
+}
 
 /// A row of the table, as served.
 fn job_from_row(row: &AnyRow) -> Result<JobRecord> {
@@ -28,6 +59,11 @@ fn job_from_row(row: &AnyRow) -> Result<JobRecord> {
     let input_hex: String = row.try_get("input_hex")?;
     let output_hex: Option<String> = row.try_get("output_hex")?;
     let submitted_at: Option<i64> = row.try_get("submitted_at")?;
+    let kind: Option<String> = row.try_get("kind")?;
+    let text = match kind.as_deref().and_then(ModelKind::parse) {
+        Some(ModelKind::Llm) => text_job(&input_hex, output_hex.as_deref())?,
+        _ => None,
+    };
     Ok(JobRecord {
         job_id: to_u64(row.try_get("id")?)?,
         model_id: to_u64(row.try_get("model_id")?)?,
@@ -48,6 +84,7 @@ fn job_from_row(row: &AnyRow) -> Result<JobRecord> {
         refund_wei: row.try_get("refund_wei")?,
         posted_tx: row.try_get("posted_tx")?,
         posted_block: to_u64(row.try_get("posted_block")?)?,
+        text,
     })
 }
 
@@ -143,9 +180,23 @@ pub async fn refunded(conn: &mut AnyConnection, e: &JobRefunded, block: u64) -> 
     Ok(())
 }
 
+/// `UnusedTokensRefunded`: a language model's job settled below its token budget; the unused part
+/// of the escrow went back to the poster (emitted just before `JobSettled`, which publishes the job).
+pub async fn unused_tokens_refunded(
+    conn: &mut AnyConnection,
+    e: &UnusedTokensRefunded,
+) -> Result<()> {
+    sqlx::query("UPDATE jobs SET refund_wei = $2 WHERE id = $1")
+        .bind(u256_to_i64(e.jobId)?)
+        .bind(e.amount.to_string())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// One job, read with `db` (the pool, or a connection inside a transaction).
 pub async fn get<'c>(db: impl Executor<'c, Database = Any>, id: u64) -> Result<Option<JobRecord>> {
-    let sql = sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM jobs WHERE id = $1"));
+    let sql = sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM {FROM_JOBS} WHERE j.id = $1"));
     let row = sqlx::query(sql)
         .bind(to_i64(id)?)
         .fetch_optional(db)
@@ -170,8 +221,8 @@ pub struct JobFilter {
 pub async fn list(pool: &AnyPool, filter: JobFilter) -> Result<Vec<JobRecord>> {
     // '' and -1 stand for "any": both databases compare them without typing a NULL parameter.
     let sql = sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM jobs WHERE ($1 = '' OR status = $1) AND ($2 < 0 OR model_id = $2) \
-         AND ($3 < 0 OR id < $3) ORDER BY id DESC LIMIT $4"
+        "SELECT {COLUMNS} FROM {FROM_JOBS} WHERE ($1 = '' OR j.status = $1) AND ($2 < 0 OR j.model_id = $2) \
+         AND ($3 < 0 OR j.id < $3) ORDER BY j.id DESC LIMIT $4"
     ));
     sqlx::query(sql)
         .bind(filter.status.map_or("", JobStatus::as_str))

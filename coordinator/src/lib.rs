@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod api;
+pub mod cards;
 pub mod columns;
 pub mod config;
 mod dashboard;
@@ -17,6 +18,7 @@ pub mod events;
 pub mod games;
 pub mod http;
 pub mod indexer;
+pub mod input;
 pub mod jobs;
 pub mod keys;
 pub mod metrics;
@@ -79,7 +81,8 @@ pub async fn serve(config: CoordinatorConfig) -> anyhow::Result<CoordinatorHandl
     let indexer = Indexer::new(pool, provider, config.deployment, config.confirmations)
         .await
         .context("loading the indexer cursor")?
-        .with_feed(state.events.clone());
+        .with_feed(state.events.clone())
+        .with_cards(state.cards.clone());
     let feed = state.events.clone();
 
     let listener = tokio::net::TcpListener::bind(config.listen)

@@ -65,11 +65,11 @@ impl Card {
         Ok(card)
     }
 
-    /// Checks the card against the integer hyper-parameters the registry holds: the widths, the
+    /// The integer hyper-parameters the card states, as the registry holds them: the widths, the
     /// vocabulary, the context the trace uses (`min(CONTEXT, trained context)`) and the end token.
-    pub fn check(&self, chain: &LlmConfig) -> Result<()> {
+    pub fn registered_config(&self) -> LlmConfig {
         let c = &self.config;
-        let ours = LlmConfig {
+        LlmConfig {
             blocks: c.blocks,
             hidden: c.hidden,
             heads: c.heads,
@@ -79,7 +79,13 @@ impl Card {
             vocab: c.vocab,
             context: CONTEXT.min(c.context),
             eos: self.tokenizer.eos,
-        };
+        }
+    }
+
+    /// Checks the card against the integer hyper-parameters the registry holds
+    /// ([`Card::registered_config`]).
+    pub fn check(&self, chain: &LlmConfig) -> Result<()> {
+        let ours = self.registered_config();
         if &ours != chain {
             return Err(LlmError::Format(format!(
                 "the model card says {ours:?}, the registry {chain:?}"

@@ -20,7 +20,12 @@ import {
 } from 'viem';
 import { jobMarketAbi, modelRegistryAbi } from './abi/index.js';
 import { tensorRoot } from './commit.js';
-import { CoordinatorClient, type CoordinatorClientOptions, type JobRequestBody } from './coordinator.js';
+import {
+  CoordinatorClient,
+  type CoordinatorClientOptions,
+  type JobRequestBody,
+  type PreparedTransaction,
+} from './coordinator.js';
 import {
   ChainMismatchError,
   JOB_STATUSES,
@@ -36,6 +41,7 @@ import {
   withDecodedErrors,
 } from './errors.js';
 import { type Shape, type TensorLike, toBytes, toInt8 } from './tensor.js';
+import { DEFAULT_MAX_TOKENS, int32Bytes, int32Ids, textInput } from './text.js';
 
 /** Where inline model metadata starts in a model's `uri` (written by `vouch model publish`). */
 const META_URI_PREFIX = 'data:application/json,';
@@ -123,6 +129,17 @@ export interface JobRequest {
   ttlSecs?: number;
 }
 
+/** A language model's job to post: a prompt, as text. */
+export interface TextRequest {
+  modelId: bigint | number;
+  /** The user's turn, as text: the coordinator applies the model's chat template and tokenizer (its card on chain). */
+  prompt: string;
+  /** The most tokens the answer may have (default {@link DEFAULT_MAX_TOKENS}); prompt tokens + `maxTokens` − 1 must fit the model's context. */
+  maxTokens?: number;
+  /** Seconds the job waits for a result (default: the coordinator's). */
+  ttlSecs?: number;
+}
+
 /** A posted job. */
 export interface PostedJob {
   jobId: bigint;
@@ -136,6 +153,33 @@ export interface PostedJob {
   deadline: bigint;
   /** The input's tensor root, computed by the contract. */
   inputRoot: Hex;
+}
+
+/** A posted language-model job: the ids the coordinator tokenized the prompt into, checked against the posted input. */
+export interface PostedTextJob extends PostedJob {
+  /** The prompt's token ids (the model's chat template applied), as posted. */
+  promptIds: number[];
+  /** The token budget posted. */
+  maxTokens: number;
+}
+
+/** A language model's settled answer, checked: its bytes' root is the job's settled output root on chain. */
+export interface SettledAnswer {
+  jobId: bigint;
+  /** The settled result's number. */
+  attempt: number;
+  /** The settled output root (on chain). */
+  outputRoot: Hex;
+  /** The answer as posted: its token ids, int32 big-endian. */
+  bytes: Hex;
+  /** The answer's token ids (the last is the model's eos unless the answer ran out of tokens). */
+  ids: number[];
+  /**
+   * The answer's text: the coordinator's decoding of exactly these ids with the model's own tokenizer (eos and control
+   * tokens left out); `undefined` without a coordinator or when it has none. The ids are checked against the chain;
+   * the text is the coordinator's reading of them.
+   */
+  text: string | undefined;
 }
 
 /** A settled output, checked: its tensor root is the job's settled output root on chain. */
@@ -314,57 +358,12 @@ export class VouchClient {
    * @throws {PreparedTransactionError} for a transaction that is not what was asked for (nothing is sent).
    */
   async postJobPrepared(request: JobRequest): Promise<PostedJob> {
-    const wallet = this.#wallet();
+    this.#wallet();
     const modelId = BigInt(request.modelId);
     const input = toBytes(request.input);
     const prepared = await this.#coordinator().prepareJob(requestBody(modelId, input, request.ttlSecs));
-    const [chainId, model, now] = await Promise.all([
-      this.publicClient.getChainId(),
-      this.getModel(modelId),
-      this.#chainTime(),
-    ]);
-    const refuse = (why: string): never => {
-      throw new PreparedTransactionError(`the coordinator's prepared transaction ${why}; it was not sent`);
-    };
-    if (prepared.chain_id !== chainId) refuse(`is for chain ${prepared.chain_id}, not ${chainId}`);
-    if (!isAddress(prepared.to) || getAddress(prepared.to) !== this.market) {
-      refuse(`goes to ${prepared.to}, not the market ${this.market}`);
-    }
-    if (!/^[0-9]+$/.test(String(prepared.value)) || BigInt(prepared.value) !== model.fee) {
-      refuse(`pays ${prepared.value} wei; the model's fee on chain is ${model.fee} wei`);
-    }
-    let call;
-    try {
-      call = decodeFunctionData({ abi: jobMarketAbi, data: prepared.data });
-    } catch {
-      return refuse('is not a call of the market');
-    }
-    if (call.functionName !== 'postJob') return refuse(`calls ${call.functionName}, not postJob`);
-    const [calledModel, calledInput, deadline] = call.args;
-    if (calledModel !== modelId) refuse(`posts to model ${calledModel}, not ${modelId}`);
-    if (calledInput !== bytesToHex(input)) refuse('carries another input');
-    if (deadline <= now) refuse(`has a deadline ${deadline} that is not after the chain's time ${now}`);
-    // What is sent is exactly the call checked above, byte for byte.
-    if (encodeFunctionData({ abi: jobMarketAbi, functionName: 'postJob', args: call.args }) !== prepared.data.toLowerCase()) {
-      refuse('carries more than the postJob call');
-    }
-    const hash = await withDecodedErrors(async () => {
-      await this.publicClient.simulateContract({
-        address: this.market,
-        abi: jobMarketAbi,
-        functionName: 'postJob',
-        args: call.args,
-        value: model.fee,
-        account: wallet.account,
-      });
-      return wallet.sendTransaction({
-        account: wallet.account,
-        chain: wallet.chain,
-        to: this.market,
-        data: prepared.data,
-        value: model.fee,
-      });
-    });
+    const model = await this.getModel(modelId);
+    const hash = await this.#sendPrepared(prepared, modelId, input, model.fee);
     return this.#posted(hash);
   }
 
@@ -378,6 +377,94 @@ export class VouchClient {
     const input = toBytes(request.input);
     const posted = await this.#coordinator().postJob(requestBody(BigInt(request.modelId), input, request.ttlSecs));
     return this.#posted(posted.tx_hash);
+  }
+
+  /**
+   * Posts a language model's job through the coordinator (`POST /v1/jobs` with the prompt as text), which tokenizes it
+   * with the model's card, sends it from its own account and pays the fee, charged to the API key's cap. The ids it
+   * answers with are checked against the input root the market computed.
+   *
+   * @throws {CoordinatorError} for a refused request (a prompt past the model's context, a tensor model, no key, …).
+   */
+  async postText(request: TextRequest): Promise<PostedTextJob> {
+    const modelId = BigInt(request.modelId);
+    const maxTokens = request.maxTokens ?? DEFAULT_MAX_TOKENS;
+    const posted = await this.#coordinator().postJob(textBody(modelId, request.prompt, maxTokens, request.ttlSecs));
+    const job = await this.#posted(posted.tx_hash);
+    const ids = posted.prompt_ids;
+    if (ids === undefined || posted.max_tokens !== maxTokens) {
+      throw new VouchError(`the coordinator posted job ${job.jobId} without the prompt's ids or with another budget`);
+    }
+    const input = textInput(maxTokens, ids);
+    if (tensorRoot(input, input.length) !== job.inputRoot) {
+      throw new VouchError(`job ${job.jobId} on chain is not the prompt ids the coordinator answered with`);
+    }
+    return { ...job, promptIds: ids, maxTokens };
+  }
+
+  /**
+   * Posts a language model's job the user pays for: the coordinator's prepare route tokenizes the prompt with the
+   * model's card and returns the transaction (a wallet cannot tokenize); this checks that it is `postJob` on this
+   * market and chain, on this model, with the row `[maxTokens, ids…]` of the ids it reports, a future deadline and
+   * the job's fee on chain, simulates it, and sends it from the user's wallet. The tokenization itself is the
+   * coordinator's: the ids are shown in the result.
+   *
+   * @throws {CoordinatorError} for a request the coordinator refuses.
+   * @throws {PreparedTransactionError} for a transaction that is not what was asked for (nothing is sent).
+   */
+  async postTextPrepared(request: TextRequest): Promise<PostedTextJob> {
+    this.#wallet();
+    const modelId = BigInt(request.modelId);
+    const maxTokens = request.maxTokens ?? DEFAULT_MAX_TOKENS;
+    const prepared = await this.#coordinator().prepareJob(textBody(modelId, request.prompt, maxTokens, request.ttlSecs));
+    const ids = prepared.prompt_ids;
+    if (ids === undefined || prepared.max_tokens !== maxTokens) {
+      throw new PreparedTransactionError('the coordinator prepared no prompt ids, or another budget; it was not sent');
+    }
+    const model = await this.getModel(modelId);
+    const hash = await this.#sendPrepared(prepared, modelId, textInput(maxTokens, ids), textFee(model, ids.length, maxTokens));
+    return { ...(await this.#posted(hash)), promptIds: ids, maxTokens };
+  }
+
+  /**
+   * The settled answer of language-model job `jobId`: its bytes from the `ResultSubmitted` log of the settled attempt
+   * (`source: 'chain'`, searched from `fromBlock`) or the coordinator's `answer_ids` (`source: 'coordinator'`), only
+   * returned if their root is the chain's settled output root, decoded into token ids; with the coordinator's text
+   * for exactly those ids when a coordinator is attached.
+   *
+   * @throws {JobNotSettledError} if the job has not settled.
+   * @throws {OutputMismatchError} if the bytes found are not the settled answer.
+   */
+  async getSettledAnswer(
+    jobId: bigint | number,
+    options: { source?: OutputSource; fromBlock?: bigint } = {},
+  ): Promise<SettledAnswer> {
+    const job = await this.getJob(jobId);
+    if (job.status !== 'settled') throw new JobNotSettledError(job.jobId, job.status);
+    const record = this.coordinator === undefined ? undefined : await this.coordinator.job(job.jobId);
+    let bytes: Uint8Array;
+    if (options.source === 'coordinator') {
+      const ids = record?.answer_ids;
+      if (ids === undefined || ids === null) throw new VouchError(`the coordinator has no answer for job ${job.jobId} yet`);
+      bytes = int32Bytes(ids);
+    } else {
+      bytes = await this.#settledBytes(job, options.fromBlock);
+    }
+    const root = await this.#settledRoot(job.jobId);
+    const actual = tensorRoot(bytes, bytes.length);
+    if (bytes.length === 0 || bytes.length % 4 !== 0 || actual !== root) {
+      throw new OutputMismatchError(job.jobId, root, actual, `their root is ${actual}, the settled root is ${root}`);
+    }
+    const ids = int32Ids(bytes);
+    const same = record?.answer_ids?.length === ids.length && record.answer_ids.every((id, i) => id === ids[i]);
+    return {
+      jobId: job.jobId,
+      attempt: job.attempt,
+      outputRoot: root,
+      bytes: bytesToHex(bytes),
+      ids,
+      text: same && typeof record?.answer === 'string' ? record.answer : undefined,
+    };
   }
 
   /**
@@ -426,23 +513,7 @@ export class VouchClient {
       if (record.output === null) throw new VouchError(`the coordinator has no output for job ${job.jobId} yet`);
       bytes = toBytes(record.output);
     } else {
-      const logs = await this.#read(() =>
-        this.publicClient.getContractEvents({
-          address: this.market,
-          abi: jobMarketAbi,
-          eventName: 'ResultSubmitted',
-          args: { jobId: job.jobId },
-          fromBlock: options.fromBlock ?? this.fromBlock,
-          strict: true,
-        }),
-      );
-      const settled = logs.find((l) => l.args.attempt === job.attempt && l.args.outputRoot === job.outputRoot);
-      if (settled === undefined) {
-        throw new VouchError(
-          `no ResultSubmitted log of job ${job.jobId}, attempt ${job.attempt} from block ${options.fromBlock ?? this.fromBlock}`,
-        );
-      }
-      bytes = hexToBytes(settled.args.output);
+      bytes = await this.#settledBytes(job, options.fromBlock);
     }
     return this.#check(job, bytes);
   }
@@ -472,15 +543,90 @@ export class VouchClient {
     );
   }
 
-  async #check(job: JobInfo, bytes: Uint8Array): Promise<SettledOutput> {
-    const root = await this.#read(() =>
+  /**
+   * Sends a transaction the coordinator prepared from the user's wallet, only if it is `postJob` on this market and
+   * chain with `modelId`, exactly `input`, a future deadline, and `fee` as its value; simulated first.
+   */
+  async #sendPrepared(prepared: PreparedTransaction, modelId: bigint, input: Uint8Array, fee: bigint): Promise<Hash> {
+    const wallet = this.#wallet();
+    const [chainId, now] = await Promise.all([this.publicClient.getChainId(), this.#chainTime()]);
+    const refuse = (why: string): never => {
+      throw new PreparedTransactionError(`the coordinator's prepared transaction ${why}; it was not sent`);
+    };
+    if (prepared.chain_id !== chainId) refuse(`is for chain ${prepared.chain_id}, not ${chainId}`);
+    if (!isAddress(prepared.to) || getAddress(prepared.to) !== this.market) {
+      refuse(`goes to ${prepared.to}, not the market ${this.market}`);
+    }
+    if (!/^[0-9]+$/.test(String(prepared.value)) || BigInt(prepared.value) !== fee) {
+      refuse(`pays ${prepared.value} wei; the job's fee on chain is ${fee} wei`);
+    }
+    let call;
+    try {
+      call = decodeFunctionData({ abi: jobMarketAbi, data: prepared.data });
+    } catch {
+      return refuse('is not a call of the market');
+    }
+    if (call.functionName !== 'postJob') return refuse(`calls ${call.functionName}, not postJob`);
+    const [calledModel, calledInput, deadline] = call.args;
+    if (calledModel !== modelId) refuse(`posts to model ${calledModel}, not ${modelId}`);
+    if (calledInput !== bytesToHex(input)) refuse('carries another input');
+    if (deadline <= now) refuse(`has a deadline ${deadline} that is not after the chain's time ${now}`);
+    // What is sent is exactly the call checked above, byte for byte.
+    if (encodeFunctionData({ abi: jobMarketAbi, functionName: 'postJob', args: call.args }) !== prepared.data.toLowerCase()) {
+      refuse('carries more than the postJob call');
+    }
+    return withDecodedErrors(async () => {
+      await this.publicClient.simulateContract({
+        address: this.market,
+        abi: jobMarketAbi,
+        functionName: 'postJob',
+        args: call.args,
+        value: fee,
+        account: wallet.account,
+      });
+      return wallet.sendTransaction({
+        account: wallet.account,
+        chain: wallet.chain,
+        to: this.market,
+        data: prepared.data,
+        value: fee,
+      });
+    });
+  }
+
+  /** The output bytes of `job`'s settled attempt, from its `ResultSubmitted` log. */
+  async #settledBytes(job: JobInfo, fromBlock = this.fromBlock): Promise<Uint8Array> {
+    const logs = await this.#read(() =>
+      this.publicClient.getContractEvents({
+        address: this.market,
+        abi: jobMarketAbi,
+        eventName: 'ResultSubmitted',
+        args: { jobId: job.jobId },
+        fromBlock,
+        strict: true,
+      }),
+    );
+    const settled = logs.find((l) => l.args.attempt === job.attempt && l.args.outputRoot === job.outputRoot);
+    if (settled === undefined) {
+      throw new VouchError(`no ResultSubmitted log of job ${job.jobId}, attempt ${job.attempt} from block ${fromBlock}`);
+    }
+    return hexToBytes(settled.args.output);
+  }
+
+  /** `JobMarket.settledOutputRoot` of a settled job. */
+  #settledRoot(jobId: bigint): Promise<Hex> {
+    return this.#read(() =>
       this.publicClient.readContract({
         address: this.market,
         abi: jobMarketAbi,
         functionName: 'settledOutputRoot',
-        args: [job.jobId],
+        args: [jobId],
       }),
     );
+  }
+
+  async #check(job: JobInfo, bytes: Uint8Array): Promise<SettledOutput> {
+    const root = await this.#settledRoot(job.jobId);
     if (bytes.length !== job.outputLen) {
       throw new OutputMismatchError(job.jobId, root, null, `${bytes.length} bytes, the output has ${job.outputLen}`);
     }
@@ -544,6 +690,24 @@ function requestBody(modelId: bigint, input: Uint8Array, ttlSecs: number | undef
     input: Array.from(toInt8(input)),
     ...(ttlSecs !== undefined && { ttl_secs: ttlSecs }),
   };
+}
+
+/** The coordinator's request body for a language model's job. */
+function textBody(modelId: bigint, prompt: string, maxTokens: number, ttlSecs: number | undefined): JobRequestBody {
+  return {
+    model_id: Number(modelId),
+    prompt,
+    max_tokens: maxTokens,
+    ...(ttlSecs !== undefined && { ttl_secs: ttlSecs }),
+  };
+}
+
+/**
+ * The fee a language model's job of `promptLen` tokens and budget `maxNew` escrows: the one place the SDK prices a
+ * text job. Today the model's flat fee, as for any job.
+ */
+export function textFee(model: ModelInfo, _promptLen: number, _maxNew: number): bigint {
+  return model.fee;
 }
 
 /** The inline JSON metadata of a model's `uri`, or `{}`. */

@@ -16,9 +16,27 @@ export interface CoordinatorDeployment {
   start_block: number;
 }
 
+/** A language model's registered config (`ModelRegistry.llmConfig`). */
+export interface CoordinatorLlmConfig {
+  blocks: number;
+  hidden: number;
+  heads: number;
+  kv_heads: number;
+  head_dim: number;
+  ffn: number;
+  /** Every token id is below it. */
+  vocab: number;
+  /** Positions a job may use: prompt tokens + `max_tokens` − 1 ≤ `context`. */
+  context: number;
+  /** The end-of-answer token. */
+  eos: number;
+}
+
 /** `GET /v1/models/{id}`. */
 export interface CoordinatorModel {
   id: number;
+  /** `tensor` (jobs are int8 tensors) or `llm` (jobs are prompts, answered with tokens). */
+  kind: 'tensor' | 'llm';
   owner: Address;
   root: Hex;
   op_count: number;
@@ -32,6 +50,8 @@ export interface CoordinatorModel {
   status: ModelStatusName;
   name: string;
   uri: string;
+  /** A language model's config (absent for a tensor model). */
+  llm_config?: CoordinatorLlmConfig;
 }
 
 /** `GET /v1/jobs/{id}`: a job as indexed (the output is unverified until checked against the chain). */
@@ -55,13 +75,25 @@ export interface CoordinatorJob {
   refund_wei: string | null;
   posted_tx: Hex;
   posted_block: number;
+  /** A language model's job: the prompt's token ids as posted (the chat template applied). */
+  prompt_ids?: number[];
+  /** A language model's job: its token budget. */
+  max_tokens?: number;
+  /** A language model's job: the answer's token ids once a result exists (unverified until checked). */
+  answer_ids?: number[] | null;
+  /** A language model's job: `answer_ids` decoded by the model's tokenizer, eos and control tokens left out. */
+  answer?: string | null;
 }
 
-/** The body of `POST /v1/jobs` and `POST /v1/jobs/prepare`. */
+/** The body of `POST /v1/jobs` and `POST /v1/jobs/prepare`: a tensor model's `input`, or a language model's `prompt`. */
 export interface JobRequestBody {
   model_id: number;
-  /** int8 numbers, flat or nested `[H][W][C]`. */
-  input: readonly unknown[];
+  /** A tensor model's input: int8 numbers, flat or nested `[H][W][C]`. */
+  input?: readonly unknown[];
+  /** A language model's prompt, as text (the coordinator applies the model's chat template and tokenizer). */
+  prompt?: string;
+  /** A language model's token budget (the coordinator's default, 64, when absent). */
+  max_tokens?: number;
   /** Seconds the job may wait for a result (1 … 2,592,000); the coordinator's default when absent. */
   ttl_secs?: number;
 }
@@ -73,7 +105,12 @@ export interface CoordinatorJobPosted {
   input_root: Hex;
   status: 'open';
   deadline: number;
+  /** The fee the job escrows, in wei (decimal). */
   fee_wei: string;
+  /** A language model's job: the prompt's token ids posted. */
+  prompt_ids?: number[];
+  /** A language model's job: the token budget posted. */
+  max_tokens?: number;
 }
 
 /** `POST /v1/jobs/prepare` answer: the transaction for the user's wallet to send. */
@@ -83,6 +120,10 @@ export interface PreparedTransaction {
   data: Hex;
   /** Wei, decimal. */
   value: string;
+  /** A language model's job: the prompt's token ids the calldata carries (`[max_tokens, prompt_ids…]`). */
+  prompt_ids?: number[];
+  /** A language model's job: the token budget the calldata carries. */
+  max_tokens?: number;
 }
 
 /** Options of {@link CoordinatorClient}. */

@@ -1,7 +1,13 @@
 // The SDK's typed errors, and the contracts' custom errors decoded into readable messages.
 
 import { BaseError, ContractFunctionRevertedError, decodeErrorResult, formatEther, type Abi, type Hex } from 'viem';
-import { disputeGameAbi, jobMarketAbi, modelRegistryAbi, vouchConsumerExampleAbi } from './abi/index.js';
+import {
+  disputeGameAbi,
+  jobMarketAbi,
+  modelRegistryAbi,
+  vouchConsumerExampleAbi,
+  vouchLlmConsumerExampleAbi,
+} from './abi/index.js';
 
 /** The base class of every error the SDK throws on purpose. */
 export class VouchError extends Error {
@@ -130,12 +136,14 @@ const MESSAGES: Record<string, (a: readonly unknown[]) => string> = {
   NotSettledOutput: ([id]) => `the bytes given are not job ${id}'s settled output (or it has not settled)`,
   NotAsked: ([id]) => `job ${id} was not posted by this consumer`,
   OnlyMarket: ([caller]) => `only the market may call back, not ${caller}`,
+  NotTokenIds: ([length]) => `${length} bytes are not whole int32 token ids`,
 };
 
 /** Every custom error of the contracts, once each (same names have the same signatures). */
 const ERRORS_ABI: Abi = (() => {
   const seen = new Map<string, Abi[number]>();
-  for (const abi of [jobMarketAbi, modelRegistryAbi, vouchConsumerExampleAbi, disputeGameAbi] as Abi[]) {
+  const abis = [jobMarketAbi, modelRegistryAbi, vouchConsumerExampleAbi, vouchLlmConsumerExampleAbi, disputeGameAbi];
+  for (const abi of abis as Abi[]) {
     for (const item of abi) if (item.type === 'error' && !seen.has(item.name)) seen.set(item.name, item);
   }
   return [...seen.values()];

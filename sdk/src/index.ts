@@ -4,23 +4,29 @@ export * from './abi/index.js';
 export {
   DEFAULT_TTL_SECS,
   VouchClient,
+  textFee,
   type JobInfo,
   type JobRequest,
   type ModelInfo,
   type OutputSource,
   type PostedJob,
+  type PostedTextJob,
+  type SettledAnswer,
   type SettledOutput,
+  type TextRequest,
   type VouchClientOptions,
   type WaitOptions,
   type Wallet,
 } from './client.js';
 export { TENSOR_LEAF_BYTES, tensorLeaves, tensorRoot } from './commit.js';
+export { DEFAULT_MAX_TOKENS, int32Bytes, int32Ids, textInput } from './text.js';
 export {
   CoordinatorClient,
   type CoordinatorClientOptions,
   type CoordinatorDeployment,
   type CoordinatorJob,
   type CoordinatorJobPosted,
+  type CoordinatorLlmConfig,
   type CoordinatorModel,
   type JobRequestBody,
   type PreparedTransaction,

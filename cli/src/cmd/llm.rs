@@ -51,6 +51,29 @@ fn read_text(path: &Path) -> anyhow::Result<String> {
 }
 
 /// `vouch model import MODEL.gguf --calibration TEXT --out FILE`.
+/// Imports the GGUF at `gguf` into canonical integers, calibrated on the first `tokens` tokens of
+/// `calibration` (a spinner while it runs).
+pub(crate) fn import_model(
+    gguf: &Path,
+    calibration: &str,
+    tokens: usize,
+) -> anyhow::Result<(IntModel, int::ImportReport)> {
+    let g = open_gguf(gguf)?;
+    let tokenizer = ChatTokenizer::new(&TokenizerSpec::from_gguf(&g)?)?;
+    let mut ids = tokenizer.encode(calibration)?;
+    anyhow::ensure!(!ids.is_empty(), "the calibration text is empty");
+    ids.truncate(tokens);
+    let spinner = crate::progress::spinner();
+    spinner.set_message(format!(
+        "importing {}: dequantizing and calibrating on {} tokens",
+        gguf.display(),
+        ids.len()
+    ));
+    let imported = int::import(&g, &ids).with_context(|| format!("importing {}", gguf.display()));
+    spinner.finish_and_clear();
+    imported
+}
+
 pub(crate) fn import(
     gguf: &Path,
     calibration: &Path,
@@ -58,21 +81,8 @@ pub(crate) fn import(
     out: &Path,
 ) -> anyhow::Result<()> {
     let began = Instant::now();
-    let g = open_gguf(gguf)?;
-    let tokenizer = ChatTokenizer::new(&TokenizerSpec::from_gguf(&g)?)?;
-    let mut ids = tokenizer.encode(&read_text(calibration)?)?;
-    anyhow::ensure!(!ids.is_empty(), "{} holds no text", calibration.display());
-    ids.truncate(tokens);
-    let spinner = crate::progress::spinner();
-    spinner.set_message(format!(
-        "dequantizing and calibrating on {} tokens",
-        ids.len()
-    ));
-    let (model, report) =
-        int::import(&g, &ids).with_context(|| format!("importing {}", gguf.display()))?;
-    spinner.set_message(format!("writing {}", out.display()));
+    let (model, report) = import_model(gguf, &read_text(calibration)?, tokens)?;
     int::save(&model, out)?;
-    spinner.finish_and_clear();
     let c = model.config;
     println!(
         "imported {} → {} in {:.1} s",

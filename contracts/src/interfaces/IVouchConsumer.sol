@@ -10,7 +10,8 @@ pragma solidity 0.8.37;
 /// (`Reentrancy`): post follow-up jobs or withdraw in a later transaction.
 interface IVouchConsumer {
     /// @notice The settled output of job `jobId` (posted by this contract). Check `msg.sender` is the market.
-    /// @param output The output tensor bytes, row-major, `h·w·c` int8 of the model's output shape.
+    /// @param output The output tensor bytes, row-major, `h·w·c` int8 of the model's output shape; for a language
+    /// model's job, the answer's token ids as int32 big-endian (PROTOCOL §7.2).
     /// @param outputRoot Their tensor root, as `JobMarket.settledOutputRoot(jobId)` returns it.
     function onVouchResult(uint256 jobId, bytes calldata output, bytes32 outputRoot) external;
 }

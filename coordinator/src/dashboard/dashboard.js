@@ -270,7 +270,10 @@ function drawJobs() {
   replaceRows(document.getElementById("jobs"), jobs.map((j) => {
     const model = state.models.get(j.model_id);
     let output = "—";
-    if (j.output) {
+    if (j.prompt_ids) {
+      // A language model's job: the answer's text (the tokenizer's, served by the API).
+      if (typeof j.answer === "string") output = j.answer.length > 60 ? `${j.answer.slice(0, 60)}…` : j.answer;
+    } else if (j.output) {
       const labels = model ? labelsOf(model) : null;
       const k = argmax(j.output);
       output = `class ${labels && labels[k] !== undefined ? labels[k] : k}`;
@@ -281,7 +284,7 @@ function drawJobs() {
       h("td", {}, badge(j.status)),
       h("td", {}, lifecycle(j)),
       h("td", {}, addr(j.worker)),
-      h("td", { title: j.output ? JSON.stringify(j.output) : "", text: output }),
+      h("td", { title: j.answer_ids ? JSON.stringify(j.answer_ids) : j.output ? JSON.stringify(j.output) : "", text: output }),
       h("td", { class: "num", text: eth(j.fee_wei) }));
   }));
 }
@@ -371,7 +374,7 @@ function drawModels() {
     h("td", { text: m.name }),
     h("td", {}, badge(m.status)),
     h("td", { class: "num", text: m.op_count }),
-    h("td", { class: "mono", text: `[${m.input_shape.join(", ")}]` }),
+    h("td", { class: "mono", text: m.llm_config ? `LLM, ${m.llm_config.context} tokens` : `[${m.input_shape.join(", ")}]` }),
     h("td", { class: "num", text: eth(m.fee_wei) }))));
 }
 

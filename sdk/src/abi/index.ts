@@ -7,3 +7,4 @@ export { llmStepProverAbi } from './LlmStepProver.js';
 export { modelRegistryAbi } from './ModelRegistry.js';
 export { oneStepProverAbi } from './OneStepProver.js';
 export { vouchConsumerExampleAbi } from './VouchConsumerExample.js';
+export { vouchLlmConsumerExampleAbi } from './VouchLlmConsumerExample.js';
