@@ -73,6 +73,24 @@ fn help_teaches_every_command() {
         help.contains("VOUCH_PRIVATE_KEY") && help.contains("VOUCH_RPC_URL"),
         "{help}"
     );
+    // Text jobs: a language model's prompt and budget, and what --wait prints.
+    let out = Command::new(env!("CARGO_BIN_EXE_vouch"))
+        .args(["job", "submit", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    for teaches in [
+        "--prompt",
+        "--max-tokens",
+        "language model",
+        "answer's text",
+        "--json",
+    ] {
+        assert!(
+            help.contains(teaches),
+            "job submit --help lacks {teaches}:\n{help}"
+        );
+    }
 }
 
 #[test]

@@ -33,6 +33,9 @@ pub(crate) struct JobArgs {
 enum JobCommand {
     /// Post a job: the coordinator sends the transaction and pays the job's fee.
     ///
+    /// `--input x.json` for a tensor model; `--prompt "What is 2+2?" [--max-tokens 64]` for a
+    /// language model, tokenized by the coordinator with the model's own tokenizer.
+    ///
     /// With `--wait`, a language model's job prints the settled answer's text (`--json`: the whole
     /// job, with the prompt's and the answer's token ids and the commitments); a tensor model's job
     /// prints the job as JSON.
@@ -47,10 +50,10 @@ enum JobCommand {
         /// A language model's prompt, as text (the model's chat template is applied).
         #[arg(long)]
         prompt: Option<String>,
-        /// The most tokens the answer may have (prompt tokens + this − 1 must fit the model's
-        /// context).
-        #[arg(long, requires = "prompt", default_value_t = vouch_client::DEFAULT_MAX_TOKENS)]
-        max_tokens: u64,
+        /// The most tokens the answer may have, with `--prompt` (prompt tokens + this − 1 must fit
+        /// the model's context) [default: 64].
+        #[arg(long)]
+        max_tokens: Option<u64>,
         /// Seconds a worker has to answer.
         #[arg(long)]
         ttl_secs: Option<u64>,
@@ -98,7 +101,16 @@ impl JobArgs {
                 timeout_secs,
             } => {
                 let request = match (input, prompt) {
-                    (_, Some(prompt)) => JobRequest::text(model_id, prompt, Some(max_tokens)),
+                    (_, Some(prompt)) => JobRequest::text(
+                        model_id,
+                        prompt,
+                        Some(max_tokens.unwrap_or(vouch_client::DEFAULT_MAX_TOKENS)),
+                    ),
+                    (Some(_), None) if max_tokens.is_some() => {
+                        anyhow::bail!(
+                            "--max-tokens is a language model's budget: it goes with --prompt, not --input"
+                        )
+                    }
                     (Some(input), None) => {
                         let text = std::fs::read_to_string(&input)
                             .with_context(|| format!("reading {}", input.display()))?;
