@@ -7,12 +7,21 @@
 //! trace, its commitment trees and a dispute party over it); [`Budget::check`] refuses a model whose
 //! footprint exceeds the operator's limits, so it is never fetched onto the device.
 //!
-//! The constants below are upper bounds per element of what `vouch_burn` keeps (host copies
-//! included); they over-estimate rather than under-estimate.
+//! A language model's cost depends on the job too ([`Footprint::of_llm`]): its weights from its
+//! registered hyper-parameters, its trace from the job's prompt and token budget (the slots of every
+//! pass, the value caches excepted), so a worker refuses a model, or one job of it, before fetching
+//! the weights or generating a token.
+//!
+//! The constants below are upper bounds per element of what `vouch_burn` and `vouch_llm` keep (host
+//! copies included); they over-estimate rather than under-estimate.
 
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use vouch_core::{Model, model::OpKind};
+use vouch_llm::{
+    config::LlamaConfig,
+    trace::program::{BlockOp, Layout, Op, Program},
+};
 
 /// Bytes per weight while loading: the i64 staging vector plus the device tensor (i32 or f32).
 const BYTES_PER_WEIGHT: u64 = 12;
@@ -27,6 +36,19 @@ const BYTES_PER_SLOT_ELEMENT: u64 = 4 + 4 + 1 + 1 + 1 + 3 + 6;
 /// Bytes per element of an op's temporaries (gathered taps in i32 and f32, accumulators in i64 and
 /// the requantization's intermediates).
 const BYTES_PER_TEMP_ELEMENT: u64 = 24;
+
+/// Bytes per language-model weight while it is loaded and checked: the integer model's int16
+/// integers with their block scales and offsets (~2.2), the model file's image while it is read
+/// (~2.2), and the op leaves hashed into its commitment (~1.1, packed rows).
+const BYTES_PER_LM_WEIGHT: u64 = 8;
+/// Bytes per byte of a language model's trace held for a dispute: the trace, a dispute party's copy
+/// as 32-byte leaves, and the tensor trees of the slots a game walks.
+const BYTES_PER_LM_TRACE_BYTE: u64 = 4;
+/// Bytes per slot of a language model's trace: its root and its share of the state tree.
+const BYTES_PER_LM_SLOT: u64 = 128;
+/// Bytes per value-cache element of a generation (a block's row of a key or value head at one
+/// position): the forward pass's int16 key and value caches, the recorder's value cache and its tree.
+const BYTES_PER_LM_CACHE_ELEMENT: u64 = 16;
 
 /// What one model costs to load and run once, from its shapes and ops.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -102,6 +124,66 @@ impl Footprint {
         f.memory_bytes = load
             .saturating_add(temp_peak)
             .saturating_add(f.trace_bytes.saturating_mul(BYTES_PER_SLOT_ELEMENT));
+        f
+    }
+
+    /// The footprint of a language model of `config` answering a job of `prompt` tokens and a budget
+    /// of `max_new`, generating every token it may (the trace of `Stop::Length(max_new)`, the
+    /// longest a result can claim). `params` are the weights (the head is the tied embedding),
+    /// `macs` those of every pass (projections, then scores and values over the positions so far),
+    /// `trace_bytes` the slots held for a dispute (`LmTrace::held_bytes`: the value caches are
+    /// rebuilt), `work` the MACs plus every trace byte hashed. Saturating, like [`Footprint::of`].
+    pub fn of_llm(config: LlamaConfig, prompt: usize, max_new: usize) -> Self {
+        let program = Program::new(config);
+        let layout = Layout {
+            ops: program.ops(),
+            prompt,
+            max_new,
+            generated: max_new,
+        };
+        let c = config;
+        let wide = |v: usize| v as u64;
+        let (hidden, q, kv, ffn) = (
+            wide(c.hidden),
+            wide(c.heads * c.head_dim),
+            wide(c.kv_width()),
+            wide(c.ffn),
+        );
+        // q, k, v, o, then gate, up and down.
+        let block = hidden * q + 2 * hidden * kv + q * hidden + 3 * hidden * ffn;
+        let head = wide(c.vocab) * hidden;
+        let blocks = wide(c.blocks);
+        let mut f = Footprint {
+            params: head.saturating_add(blocks.saturating_mul(block)),
+            ..Footprint::default()
+        };
+        for p in 0..layout.passes() {
+            // Scores and P·V: every head against the p + 1 positions so far.
+            let attention = 2 * q * wide(p + 1);
+            let pass = blocks
+                .saturating_mul(block.saturating_add(attention))
+                .saturating_add(head);
+            f.macs = f.macs.saturating_add(pass);
+        }
+        let cache = |s: usize| {
+            layout
+                .locate(s)
+                .is_some_and(|(_, o)| matches!(program.op(o), Op::Block(_, BlockOp::Append)))
+        };
+        f.trace_bytes = (0..=layout.output_slot())
+            .filter(|&s| !cache(s))
+            .map(|s| wide(program.slot_shape(layout, s).bytes()))
+            .fold(0u64, u64::saturating_add);
+        f.work = f.macs.saturating_add(f.trace_bytes);
+        let caches = blocks
+            .saturating_mul(kv)
+            .saturating_mul(wide(layout.positions()));
+        f.memory_bytes = f
+            .params
+            .saturating_mul(BYTES_PER_LM_WEIGHT)
+            .saturating_add(f.trace_bytes.saturating_mul(BYTES_PER_LM_TRACE_BYTE))
+            .saturating_add(wide(layout.output_slot() + 1).saturating_mul(BYTES_PER_LM_SLOT))
+            .saturating_add(caches.saturating_mul(BYTES_PER_LM_CACHE_ELEMENT));
         f
     }
 }
@@ -319,6 +401,58 @@ mod tests {
             }
         }
         assert!(seen >= 5, "{seen} example models");
+    }
+
+    #[test]
+    fn a_language_model_estimate_is_its_trace_and_weights() {
+        use vouch_llm::{
+            random::{self as lm, Dims},
+            trace::{Job, Stop, generate},
+        };
+        let mut rng = StdRng::seed_from_u64(vouch_core::random::test_seed("lm_footprint"));
+        let model = lm::model(
+            &mut rng,
+            Dims::TINY,
+            candle_core::quantized::GgmlDType::Q8_0,
+        )
+        .unwrap();
+        let weights: usize = model
+            .blocks
+            .iter()
+            .flat_map(|b| b.denses())
+            .chain([&model.embed])
+            .map(|d| d.rows * d.cols)
+            .sum();
+        for (prompt, max_new) in [(1, 1), (3, 5), (6, 2)] {
+            let job = Job {
+                prompt: lm::ids(&mut rng, prompt),
+                max_new,
+            };
+            // The longest answer the job allows: every token generated.
+            let trace = generate(&model, &job, Stop::Length(max_new), |_| ()).unwrap();
+            let f = Footprint::of_llm(model.config, prompt, max_new);
+            assert_eq!(
+                f.trace_bytes,
+                trace.held_bytes() as u64,
+                "{prompt} + {max_new}"
+            );
+            assert_eq!(f.params, weights as u64);
+            assert!(f.memory_bytes >= model.weight_bytes() as u64 + 2 * f.trace_bytes);
+            assert_eq!(Budget::default().check(&f), None, "tiny models fit");
+        }
+        // Longer jobs cost more, pass by pass.
+        let (short, long) = (
+            Footprint::of_llm(model.config, 4, 4),
+            Footprint::of_llm(model.config, 4, 8),
+        );
+        assert!(long.macs > short.macs && long.trace_bytes > short.trace_bytes);
+        // A budget that takes the short job's trace refuses the long job's.
+        let budget = Budget {
+            trace_bytes: short.trace_bytes,
+            ..Budget::default()
+        };
+        assert_eq!(budget.check(&short), None);
+        assert!(budget.check(&long).unwrap().contains("trace"));
     }
 
     #[test]

@@ -36,6 +36,13 @@ impl Policy {
         {
             return Some(format!("{} parameters, the limit is {max}", f.params));
         }
+        self.refuses_run(f)
+    }
+
+    /// Why one run with footprint `f` is not served (its MACs or the budget), or `None` when it is:
+    /// part of [`Policy::refuses_model`], and on its own the check of one language-model job, whose
+    /// cost depends on its prompt and token budget.
+    pub fn refuses_run(&self, f: &Footprint) -> Option<String> {
         if let Some(max) = self.max_macs
             && f.macs > max
         {

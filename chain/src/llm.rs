@@ -17,7 +17,7 @@ use vouch_llm::trace::{LlmWitness, program::Layout};
 
 mod listing;
 
-pub use listing::{LOG_PAGE_BLOCKS, LlmPublication, fetch_card, fetch_llm, list_llm};
+pub use listing::{LOG_PAGE_BLOCKS, LlmPublication, fetch_card, fetch_llm, list_llm, llm_config};
 
 /// `From<&LlmWitness>` for the `LlmWitness` of each listed binding module. `sol!` generates the ABI
 /// struct once per contract that uses it (the game's `stepLlm`, the prover's `trueElement`); the

@@ -49,6 +49,27 @@ impl ModelStatus {
     }
 }
 
+/// What a model computes (the registry's `ModelKind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelKind {
+    /// A tensor network: jobs are int8 tensors of its input shape.
+    Tensor,
+    /// A language model: jobs are prompts, results generated token ids (PROTOCOL §7).
+    Llm,
+}
+
+impl ModelKind {
+    /// From the contract's `ModelKind` enum value.
+    pub fn from_u8(v: u8) -> Option<Self> {
+        match v {
+            0 => Some(Self::Tensor),
+            1 => Some(Self::Llm),
+            _ => None,
+        }
+    }
+}
+
 /// The inline metadata URI for `meta`.
 pub fn meta_uri(meta: &ModelMeta) -> String {
     format!(
@@ -270,6 +291,8 @@ pub struct Listing {
     pub status: ModelStatus,
     /// Metadata URI.
     pub uri: String,
+    /// What it computes (a language model's shapes are zero).
+    pub kind: ModelKind,
 }
 
 /// Reads a model's registry entry.
@@ -296,6 +319,8 @@ pub async fn get_listing(
         status: ModelStatus::from_u8(m.status)
             .ok_or_else(|| ChainError::Decode(format!("model status {}", m.status)))?,
         uri: m.uri,
+        kind: ModelKind::from_u8(m.kind)
+            .ok_or_else(|| ChainError::Decode(format!("model kind {}", m.kind)))?,
     })
 }
 

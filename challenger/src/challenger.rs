@@ -2,6 +2,10 @@
 //! challenge the wrong ones) and a play loop of its own ([`Player`]: one move per game per poll,
 //! withdrawals). An event that fails for good is recorded and skipped, never retried into a crash
 //! loop.
+//!
+//! A tensor model's result is re-run on Burn and the trace stored before the challenge; a language
+//! model's is generated at the claimed length (`Stop::Length(G)`, so both state trees have one shape)
+//! and nothing is stored: the play loop generates it again when it first moves in the game.
 
 use crate::{
     error::{ChallengerError, Result},
@@ -17,12 +21,16 @@ use alloy::{
 use rand::{SeedableRng, rngs::StdRng};
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 use tokio_util::sync::CancellationToken;
-use vouch_agent::{Counters, Cursor, Inference, ModelCache, Policy, Run, StateFile, TraceStore};
+use vouch_agent::{
+    Counters, Cursor, Generated, Inference, ModelCache, Policy, Run, StateFile, TraceStore,
+};
 use vouch_burn::BurnBackend;
 use vouch_chain::{
-    ChainClient, ChainConfig, Deployment, EventStream, JobStatus, Market, VouchEvent,
-    bindings::JobMarket::JobMarketEvents,
+    ChainClient, ChainConfig, Deployment, EventStream, JobStatus, JobView, Market, VouchEvent,
+    bindings::JobMarket::JobMarketEvents, registry::ModelKind,
 };
+use vouch_core::Trace;
+use vouch_llm::trace::{Stop, generate};
 
 /// How a challenger runs.
 #[derive(Debug, Clone)]
@@ -271,26 +279,33 @@ impl Checker {
             return Ok(());
         }
         let input = self.market.job_input(job).await?;
+        let kind = self
+            .inference
+            .models()
+            .kind(
+                self.market.client().provider(),
+                &self.config.deployment,
+                j.model_id,
+            )
+            .await?;
         // The re-run may take the process down: mark it first (see `vouch_agent::state`).
         if !self.state.state.cursor.start(key) {
             report.failed += 1;
             return Ok(());
         }
         self.state.save_if_changed()?;
-        let run = self.inference.run_job(&self.market, &j, &input).await;
+        let run = match kind {
+            ModelKind::Tensor => self.run_tensor(&j, &input).await,
+            ModelKind::Llm => self.run_lm(&j, &input).await,
+        };
         self.state.state.cursor.finish(key);
-        let trace = match run? {
-            Run::Ran { trace, .. } => trace,
-            Run::Skipped(skip) => {
-                skip.log(job);
-                report.skipped += 1;
-                return Ok(());
-            }
+        let Some(ours) = run? else {
+            report.skipped += 1;
+            return Ok(());
         };
         report.checked += 1;
         // Our trace root is bound to the result's worker, as its own must be (PROTOCOL §3).
-        let ours = trace.commitments();
-        let honest = ours.trace_root(j.worker) == trace_root && ours.output_root == output_root;
+        let honest = ours.trace_root == trace_root && ours.output_root == output_root;
         tracing::info!(job = %job, attempt, honest, "re-ran result");
         if honest && !self.config.strategy.challenges_correct() {
             return Ok(());
@@ -300,8 +315,11 @@ impl Checker {
             tracing::warn!(job = %job, "window closed before the re-run finished");
             return Ok(());
         }
-        // The trace is on disk before the game exists: the play loop may pick the game up at once.
-        self.traces.persist(job, attempt, &trace)?;
+        // A tensor model's trace is on disk before the game exists: the play loop may pick the game
+        // up at once.
+        if let Some(trace) = &ours.trace {
+            self.traces.persist(job, attempt, trace)?;
+        }
         // A restart replays the events after the last saved cursor: a result challenged just before a
         // crash is found again on chain (and played by the play loop), never challenged twice.
         let mine = self.market.games_opened_by(self.address(), job).await?;
@@ -314,6 +332,60 @@ impl Checker {
         report.challenged += 1;
         Ok(())
     }
+
+    /// Re-runs a tensor model's result on Burn: our commitments for `j`'s worker, and the trace the
+    /// play loop walks from; `None` when the policy skips it.
+    async fn run_tensor(&mut self, j: &JobView, input: &[u8]) -> Result<Option<Ours>> {
+        match self.inference.run_job(&self.market, j, input).await? {
+            Run::Ran { trace, .. } => {
+                let c = trace.commitments();
+                Ok(Some(Ours {
+                    trace_root: c.trace_root(j.worker),
+                    output_root: c.output_root,
+                    trace: Some(trace),
+                }))
+            }
+            Run::Skipped(skip) => {
+                skip.log(j.id);
+                Ok(None)
+            }
+        }
+    }
+
+    /// Generates a language model's answer to `j` at the result's claimed length G: our commitments
+    /// for `j`'s worker (the play loop generates the trace again); `None` when the policy skips it.
+    async fn run_lm(&mut self, j: &JobView, input: &[u8]) -> Result<Option<Ours>> {
+        let (_, _, claimed) = self.market.llm_layout(j.id).await?;
+        let worker = j.worker;
+        let run = self
+            .inference
+            .run_lm_job(&self.market, j, input, move |model, job| {
+                let trace = generate(model, job, Stop::Length(claimed as usize), |_| ())?;
+                Ok(Ours {
+                    trace_root: trace.trace_root(worker),
+                    output_root: trace.output_root(),
+                    trace: None,
+                })
+            })
+            .await?;
+        match run {
+            Generated::Ran(ours) => Ok(Some(ours)),
+            Generated::Skipped(skip) => {
+                skip.log(j.id);
+                Ok(None)
+            }
+        }
+    }
+}
+
+/// What the challenger's own run of a result commits to.
+struct Ours {
+    /// Its trace root for the result's worker.
+    trace_root: B256,
+    /// Its output root.
+    output_root: B256,
+    /// A tensor model's trace, stored before the challenge (a language model's is generated again).
+    trace: Option<Trace>,
 }
 
 impl vouch_agent::Agent for Checker {

@@ -1,20 +1,29 @@
 //! The play loop: a loop of its own (no re-run the check loop does can delay a move on the clock)
 //! that finds every game this challenger opened and plays one move in each per poll, then
-//! withdraws what it won.
+//! withdraws what it won. A tensor model's game is played from the trace the check loop stored; a
+//! language model's from the job generated again at the result's claimed length, once per result
+//! (kept in `Parties` across polls, rebuilt after a restart).
 
 use crate::{
     error::{ChallengerError, Result},
-    play::{Played, play},
+    play::{Played, play, play_llm},
     state::{PlayState, PlayedGame},
     strategy::Strategy,
 };
 use alloy::primitives::U256;
 use rand::rngs::StdRng;
-use std::path::Path;
-use vouch_agent::{Cursor, ModelCache, Standing, StateFile, TraceStore};
+use std::{path::Path, sync::Arc};
+use vouch_agent::{
+    Cursor, LoadedLm, ModelCache, Parties, Standing, StateFile, TraceStore, blocking, lm_job,
+};
 use vouch_chain::{
     EventStream, GameStatus, Market, Side, VouchEvent, bindings::DisputeGame::DisputeGameEvents,
+    registry::ModelKind,
 };
+use vouch_llm::trace::{LmParty, Stop, generate, program::Program};
+
+/// Results whose language-model parties stay built across polls.
+const PARTIES: usize = 8;
 
 /// What one play poll did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -59,8 +68,47 @@ pub struct Player {
     strategy: Strategy,
     models: ModelCache,
     traces: TraceStore,
+    parties: Parties<LmParty>,
     state: StateFile<PlayState>,
     rng: StdRng,
+}
+
+/// The challenger's party for result `attempt` of `job` on language model `lm`: the job generated at
+/// the length G the result claims, read from the dispute's `n = 1 + (P + G − 1)·OPS` (the job's
+/// layout holds only its latest result's G), off the event loop.
+async fn claimed_party(
+    market: &Market,
+    lm: Arc<LoadedLm>,
+    job: U256,
+    attempt: u32,
+) -> Result<LmParty> {
+    let (j, input, dispute) = tokio::try_join!(
+        market.job(job),
+        market.job_input(job),
+        market.dispute(job, attempt)
+    )?;
+    let lm_job = lm_job(&j, &input)?;
+    let (ops, n) = (
+        Program::new(lm.model.config).ops(),
+        dispute.op_count as usize,
+    );
+    let claimed = n
+        .checked_sub(1)
+        .filter(|t| t.is_multiple_of(ops))
+        .and_then(|t| (t / ops + 1).checked_sub(lm_job.prompt.len()))
+        .filter(|g| (1..=lm_job.max_new).contains(g))
+        .ok_or_else(|| {
+            ChallengerError::Inconsistent(format!(
+                "job {job} attempt {attempt}: a game of {n} slots, {ops} per pass"
+            ))
+        })?;
+    let party = blocking(move || -> Result<LmParty> {
+        let trace = generate(&lm.model, &lm_job, Stop::Length(claimed), |_| ())?;
+        Ok(LmParty::new(trace))
+    })
+    .await??;
+    tracing::info!(job = %job, attempt, claimed, "generated the disputed job again at the claimed length");
+    Ok(party)
 }
 
 impl Player {
@@ -87,6 +135,7 @@ impl Player {
             strategy,
             models,
             traces,
+            parties: Parties::new(PARTIES),
             state,
             rng,
         })
@@ -155,24 +204,8 @@ impl Player {
             .collect();
         for (id, g) in games {
             let game = game_id(&id)?;
-            let model = self
-                .models
-                .model(
-                    self.market.client().provider(),
-                    self.market.deployment(),
-                    U256::from(g.model),
-                )
-                .await?;
             let (job, attempt) = (U256::from(g.job), g.attempt);
-            let played = play(
-                &self.market,
-                &model,
-                &self.traces.path(job, attempt),
-                game,
-                self.strategy,
-                &mut self.rng,
-            )
-            .await;
+            let played = self.play_one(game, g).await;
             match played {
                 Ok(Played::Moved) => report.moves += 1,
                 Ok(Played::Waiting) => {}
@@ -193,6 +226,7 @@ impl Player {
                         .any(|o| o.job == g.job && o.attempt == attempt)
                     {
                         self.traces.remove(job, attempt);
+                        self.parties.forget((job, attempt));
                     }
                 }
                 Err(e) if e.is_transient() => return Err(e),
@@ -200,6 +234,49 @@ impl Player {
             }
         }
         Ok(())
+    }
+}
+
+impl Player {
+    /// One move in game `game` on `g`, from the party of its kind of model.
+    async fn play_one(&mut self, game: U256, g: PlayedGame) -> Result<Played> {
+        let (job, attempt, model) = (U256::from(g.job), g.attempt, U256::from(g.model));
+        let (provider, deployment) = (self.market.client().provider(), self.market.deployment());
+        match self.models.kind(provider, deployment, model).await? {
+            ModelKind::Tensor => {
+                let model = self.models.model(provider, deployment, model).await?;
+                let trace = self.traces.path(job, attempt);
+                play(
+                    &self.market,
+                    &model,
+                    &trace,
+                    game,
+                    self.strategy,
+                    &mut self.rng,
+                )
+                .await
+            }
+            ModelKind::Llm => {
+                let lm = self.models.llm(provider, deployment, model).await?;
+                let (market, built) = (&self.market, lm.clone());
+                let party = self
+                    .parties
+                    .get((job, attempt), || {
+                        claimed_party(market, built, job, attempt)
+                    })
+                    .await?;
+                play_llm(
+                    &self.market,
+                    &lm.model,
+                    &lm.commitment,
+                    party,
+                    game,
+                    self.strategy,
+                    &mut self.rng,
+                )
+                .await
+            }
+        }
     }
 }
 

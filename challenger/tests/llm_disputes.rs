@@ -34,7 +34,10 @@ use vouch_llm::{
         program::{BlockOp, Op},
     },
 };
-use vouch_worker::defence::{self, Next};
+use vouch_worker::{
+    defence::{self, Next},
+    lie::{other_token, tamper, wrong_token},
+};
 
 const ETH: u64 = 1_000_000_000_000_000_000;
 const WINDOW: u64 = 600;
@@ -158,23 +161,17 @@ fn job(rng: &mut StdRng) -> Job {
     }
 }
 
-/// The liar's trace for `job`, the answer it posts (its output slot's ids) and the slot where its lie
-/// first shows (state-leaf lies are `lying_party`'s).
-fn lying_trace(net: &Net, job: &Job, lie: Lie, rng: &mut StdRng) -> (LmTrace, Vec<u32>, usize) {
+/// The liar's trace for `job` (its answer is its output slot) and the slot where its lie first shows
+/// (state-leaf lies are `lying_party`'s).
+fn lying_trace(net: &Net, job: &Job, lie: Lie, rng: &mut StdRng) -> (LmTrace, usize) {
     let (model, eos) = (&net.model, net.eos());
     let honest = generate(model, job, Stop::Eos(eos), |_| ()).unwrap();
-    let forcing = |k: usize, token: u32| {
-        let pass = job.prompt.len() - 1 + k;
-        generate_forcing(model, job, Stop::Eos(eos), &[(pass, token)], |_| ()).unwrap()
-    };
-    // A token other than `t`, never eos (the answer must stay one the market takes).
-    let other = |t: u32| (t + 1) % (eos - 1);
     // The token of pass P − 1 + k: where a forced token first shows.
     let token_slot = |t: &LmTrace, k: usize| {
         t.layout
             .slot(job.prompt.len() - 1 + k, t.program.index(Op::Argmax2))
     };
-    let (mut trace, lied) = match lie {
+    match lie {
         Lie::Element(op, pass) => {
             let mut t = honest;
             let p = match pass {
@@ -183,21 +180,19 @@ fn lying_trace(net: &Net, job: &Job, lie: Lie, rng: &mut StdRng) -> (LmTrace, Ve
             };
             let s = t.layout.slot(p, t.program.index(op));
             let shape = t.shape(s);
-            let i = rng.random_range(0..shape.rows * shape.cols);
-            let v = t.value(s, i);
-            t.tamper(s, i, if v == 0 { 1 } else { v - v.signum() })
-                .unwrap();
+            tamper(&mut t, s, rng.random_range(0..shape.rows * shape.cols)).unwrap();
             (t, s)
         }
         Lie::Token(k) => {
             let k = k as usize % honest.output.len();
-            let t = forcing(k, other(honest.output[k]));
+            let t = wrong_token(model, job, &honest, k).unwrap();
             let s = token_slot(&t, k);
             (t, s)
         }
         // Stopping at once, unless the honest answer already does: then a wrong first token.
         Lie::EarlyStop if honest.output[0] != eos => {
-            let t = forcing(0, eos);
+            let forced = [(job.prompt.len() - 1, eos)];
+            let t = generate_forcing(model, job, Stop::Eos(eos), &forced, |_| ()).unwrap();
             (t, token_slot(&honest, 0))
         }
         Lie::Output if honest.output[0] != eos || honest.output.len() == job.max_new => {
@@ -207,22 +202,18 @@ fn lying_trace(net: &Net, job: &Job, lie: Lie, rng: &mut StdRng) -> (LmTrace, Ve
             let ids = if g < job.max_new { g - 1 } else { g };
             let i = rng.random_range(0..ids);
             let v = t.value(n, i) as u32;
-            t.tamper(n, i, i64::from(other(v))).unwrap();
+            t.tamper(n, i, i64::from(other_token(v, eos, model.config.vocab)))
+                .unwrap();
+            t.recommit();
             (t, n)
         }
         // A one-token answer that is eos has no other answer of its length: a wrong token instead.
         Lie::EarlyStop | Lie::Output => {
-            let t = forcing(0, other(eos));
+            let t = wrong_token(model, job, &honest, 0).unwrap();
             (t, token_slot(&honest, 0))
         }
         Lie::PaddingLeaf | Lie::Input => (honest, usize::MAX),
-    };
-    trace.recommit();
-    let n = trace.layout.output_slot();
-    let answer = (0..trace.layout.generated)
-        .map(|i| trace.value(n, i) as u32)
-        .collect();
-    (trace, answer, lied)
+    }
 }
 
 /// The worker's party for `lie` over `trace`, and the state leaf a junk-leaf lie replaced (else `lied`).
@@ -238,11 +229,6 @@ fn lying_party(trace: LmTrace, lie: Lie, lied: usize) -> (LmParty, usize) {
         .with_state_leaf(junk, alloy::primitives::B256::repeat_byte(0x5a))
         .unwrap();
     (party, junk)
-}
-
-/// The output bytes a result posts: the ids, int32 big-endian.
-fn output_bytes(ids: &[u32]) -> Vec<u8> {
-    ids.iter().flat_map(|&t| (t as i32).to_be_bytes()).collect()
 }
 
 /// One side of a game: its account and the trace it plays from.
@@ -334,7 +320,7 @@ async fn liar_is_slashed(net: &Net, job: &Job, lie: Lie, rng: &mut StdRng) {
         .await
         .unwrap();
 
-    let (trace, answer, lied) = lying_trace(net, job, lie, rng);
+    let (trace, lied) = lying_trace(net, job, lie, rng);
     let (defender, lied) = lying_party(trace, lie, lied);
     let worker_address = worker.client().address();
     worker
@@ -342,14 +328,15 @@ async fn liar_is_slashed(net: &Net, job: &Job, lie: Lie, rng: &mut StdRng) {
             job_id,
             defender.output_root(),
             defender.trace_root(worker_address),
-            &output_bytes(&answer),
+            defender.trace().output_bytes(),
             net.params.result_bond,
         )
         .await
         .unwrap();
 
     // The challenger re-runs the job at the claimed length, so both state trees have one shape.
-    let own = LmParty::new(generate(&net.model, job, Stop::Length(answer.len()), |_| ()).unwrap());
+    let claimed = defender.layout().generated;
+    let own = LmParty::new(generate(&net.model, job, Stop::Length(claimed), |_| ()).unwrap());
     assert_ne!(
         own.trace_root(worker_address),
         defender.trace_root(worker_address),
@@ -423,7 +410,7 @@ async fn liar_is_slashed(net: &Net, job: &Job, lie: Lie, rng: &mut StdRng) {
             job_id,
             truth.output_root(),
             truth.trace_root(honest_address),
-            &output_bytes(&ids),
+            truth.trace().output_bytes(),
             net.params.result_bond,
         )
         .await
@@ -503,13 +490,12 @@ async fn a_challenger_disputing_an_honest_answer_loses() {
             .unwrap();
         let party = LmParty::new(generate(&net.model, &job, Stop::Eos(net.eos()), |_| ()).unwrap());
         let worker_address: Address = worker.client().address();
-        let ids = party.trace().output.clone();
         worker
             .submit_result(
                 job_id,
                 party.output_root(),
                 party.trace_root(worker_address),
-                &output_bytes(&ids),
+                party.trace().output_bytes(),
                 net.params.result_bond,
             )
             .await

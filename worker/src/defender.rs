@@ -2,28 +2,40 @@
 //! an answer on the clock) that finds every game opened against this worker's results and answers
 //! them all each poll.
 //!
-//! Each poll reads every game concurrently, computes the answers from one cached [`Party`] per trace
-//! (`vouch_agent::Parties`), orders them by the time left on the defender's clock (most urgent
-//! first), drops answers another game on the same result already needs (reveals are cached per
-//! result), and sends them all at once with pipelined nonces ([`vouch_chain::ChainClient::send_all`]).
-//! A game whose trace is missing is never dropped: it is retried every poll, with an error log and
-//! a count in [`DefenceReport::missing_traces`].
+//! Each poll reads every game concurrently, computes the answers from one cached party per result
+//! (`vouch_agent::Parties`: a tensor model's [`Party`] from its stored trace, a language model's
+//! [`LmParty`] from its generation run again, checked against the posted trace root), orders them
+//! by the time left on the defender's clock (most urgent first), drops answers another game on the
+//! same result already needs (reveals are cached per result), and sends them all at once with
+//! pipelined nonces ([`vouch_chain::ChainClient::send_all`]). A game whose trace is missing is never
+//! dropped: it is retried every poll, with an error log and a count in
+//! [`DefenceReport::missing_traces`].
 
 use crate::{
     defence::{self, Next},
     error::{Result, WorkerError},
     lie::Lie,
     state::{DefenceState, DefendedGame},
+    worker::lm_answer,
 };
-use alloy::{primitives::U256, rpc::types::TransactionRequest};
+use alloy::{
+    primitives::{B256, U256},
+    rpc::types::TransactionRequest,
+};
 use futures::future::join_all;
 use std::{collections::HashSet, path::Path};
-use vouch_agent::{Parties, StateFile, TraceStore, models::ModelCache};
+use vouch_agent::{Parties, StateFile, TraceStore, blocking, lm_job, models::ModelCache};
 use vouch_chain::{
     EventStream, GameView, Market, PendingReveal, Revert, Side, VouchEvent,
     bindings::DisputeGame::{DisputeGameErrors, DisputeGameEvents},
+    registry::ModelKind,
 };
-use vouch_core::dispute::Party;
+use vouch_core::{
+    commit::TENSOR_LEAF_BYTES,
+    dispute::{Disputant, Party},
+    merkle::MerkleTree,
+};
+use vouch_llm::trace::LmParty;
 
 /// Traces whose parties stay built across polls.
 const PARTIES: usize = 8;
@@ -58,6 +70,102 @@ fn by_urgency(due: &mut [Due]) {
     due.sort_by_key(|d| (d.deadline, d.id));
 }
 
+/// The worker's side of a game on one of its results, either kind of model.
+#[derive(Debug)]
+enum Defended {
+    /// A tensor model's result, from its stored trace.
+    Tensor(Party),
+    /// A language model's result, from its generation run again.
+    Llm(LmParty),
+}
+
+impl Disputant for Defended {
+    fn state(&self) -> &MerkleTree {
+        match self {
+            Defended::Tensor(p) => p.state(),
+            Defended::Llm(p) => p.state(),
+        }
+    }
+
+    fn output_slot(&self) -> usize {
+        match self {
+            Defended::Tensor(p) => p.output_slot(),
+            Defended::Llm(p) => p.output_slot(),
+        }
+    }
+
+    fn slot_roots(&self) -> &[B256] {
+        match self {
+            Defended::Tensor(p) => p.slot_roots(),
+            Defended::Llm(p) => p.slot_roots(),
+        }
+    }
+
+    fn tensor_tree(&self, slot: usize) -> vouch_core::Result<&MerkleTree> {
+        match self {
+            Defended::Tensor(p) => p.tensor_tree(slot),
+            Defended::Llm(p) => p.tensor_tree(slot),
+        }
+    }
+
+    fn leaf(&self, slot: usize, index: usize) -> vouch_core::Result<[u8; TENSOR_LEAF_BYTES]> {
+        match self {
+            Defended::Tensor(p) => p.leaf(slot, index),
+            Defended::Llm(p) => p.leaf(slot, index),
+        }
+    }
+
+    fn element_width(&self, slot: usize) -> usize {
+        match self {
+            Defended::Tensor(p) => p.element_width(slot),
+            Defended::Llm(p) => p.element_width(slot),
+        }
+    }
+}
+
+/// The worker's party for result `game.attempt` of `game.job`: a tensor model's from its stored trace
+/// (a bait liar's dressed), a language model's generated again as it was answered and checked
+/// against the trace root the result posted (off the event loop; it takes as long as the answer did).
+async fn defended(
+    market: &Market,
+    models: &mut ModelCache,
+    traces: &TraceStore,
+    lie: Option<Lie>,
+    game: DefendedGame,
+) -> Result<Defended> {
+    let (job, attempt, model) = (U256::from(game.job), game.attempt, U256::from(game.model));
+    let (provider, deployment) = (market.client().provider(), market.deployment());
+    match models.kind(provider, deployment, model).await? {
+        ModelKind::Tensor => {
+            let model = models.model(provider, deployment, model).await?;
+            let party = Party::new(&model, traces.load(job, attempt)?)?;
+            Ok(Defended::Tensor(match lie {
+                Some(lie) => lie.dress(party)?,
+                None => party,
+            }))
+        }
+        ModelKind::Llm => {
+            let lm = models.llm(provider, deployment, model).await?;
+            let (j, input) = tokio::try_join!(market.job(job), market.job_input(job))?;
+            let lm_job = lm_job(&j, &input)?;
+            let party = blocking(move || lm_answer(&lm.model, &lm_job, lie))
+                .await??
+                .map(LmParty::new)
+                .ok_or_else(|| {
+                    WorkerError::Inconsistent(format!("job {job}: answered with a tensor lie"))
+                })?;
+            let me = market.client().address();
+            if j.attempt == attempt && party.trace_root(me) != j.trace_root {
+                return Err(WorkerError::Inconsistent(format!(
+                    "job {job}: the answer generated again does not hash to the posted trace root"
+                )));
+            }
+            tracing::info!(job = %job, attempt, slots = party.output_slot() + 1, "generated the disputed answer again");
+            Ok(Defended::Llm(party))
+        }
+    }
+}
+
 /// The worker's defence loop.
 #[derive(Debug)]
 pub struct Defender {
@@ -66,7 +174,7 @@ pub struct Defender {
     clock_extension: u64,
     models: ModelCache,
     traces: TraceStore,
-    parties: Parties,
+    parties: Parties<Defended>,
     state: StateFile<DefenceState>,
     /// The lie it defends (tests and the demo only): a silent liar does not answer at all, a bait
     /// liar defends its planted junk.
@@ -207,23 +315,14 @@ impl Defender {
         let mut seen = HashSet::new();
         for d in &due {
             let (job, attempt) = (U256::from(d.game.job), d.game.attempt);
-            let model = self
-                .models
-                .model(
-                    self.market.client().provider(),
-                    self.market.deployment(),
-                    U256::from(d.game.model),
-                )
-                .await?;
-            let traces = &self.traces;
-            let lie = self.lie;
-            let party = match self.parties.get((job, attempt), || {
-                let party = Party::new(&model, traces.load(job, attempt)?)?;
-                Ok(match lie {
-                    Some(lie) => lie.dress(party)?,
-                    None => party,
-                })
-            }) {
+            let (market, models, traces) = (&self.market, &mut self.models, &self.traces);
+            let (lie, game) = (self.lie, d.game);
+            // `models` moves into the builder (a reborrow could not outlive the closure).
+            let build = move || {
+                let models = models;
+                defended(market, models, traces, lie, game)
+            };
+            let party = match self.parties.get((job, attempt), build).await {
                 Ok(p) => p,
                 Err(e) if e.is_not_found() => {
                     report.missing_traces += 1;

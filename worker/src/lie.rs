@@ -1,11 +1,20 @@
 //! Lying workers, for tests and the demo: each [`Lie`] turns the honest trace of a job into the trace
 //! (and posted output) a particular kind of cheat would commit to, and the bait lies plant junk in a
 //! leaf of the final state that no slot of the trace backs. An honest challenger must catch every one
-//! of them; `docs/PROTOCOL.md` §6 says where each is caught.
+//! of them; `docs/PROTOCOL.md` §6 says where each is caught. A language model's result lies its own
+//! ways ([`Lie::fabricate_lm`]: a wrong token generation continues from, an element deep in the
+//! trace); each lie is told about one kind of model, and a lying worker skips the jobs of the other.
 
 use alloy::primitives::B256;
 use serde::{Deserialize, Serialize};
 use vouch_core::{CoreError, Model, Shape, Trace, dispute::Party, reference};
+use vouch_llm::{
+    IntModel,
+    trace::{
+        Job, LmTrace, Stop, generate, generate_forcing,
+        program::{BlockOp, Op},
+    },
+};
 
 /// How a lying worker cheats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,6 +53,20 @@ pub enum Lie {
     /// Bait: the correct output and every op's slot as computed, but junk where the final state
     /// holds the input (slot 0), which the contract knows from the job.
     InputBait,
+    /// A language model's answer with token `index` (modulo the answer's length) replaced by
+    /// another (never eos), and generation continued from it: a trace consistent everywhere but at
+    /// that token's ARGMAX2.
+    WrongToken {
+        /// Which token of the answer.
+        index: usize,
+    },
+    /// A language model's honest answer, but one attention probability of the last pass (element
+    /// `element`, modulo the slot's size, of the last block's SOFTMAX) changed and the trace
+    /// committed to it: a lie deep in the trace, where the last token attends to every earlier one.
+    WrongProbability {
+        /// Which element of the slot.
+        element: usize,
+    },
 }
 
 /// The junk a bait lie plants in a leaf of the final state.
@@ -97,8 +120,9 @@ impl Lie {
     }
 
     /// The trace and output this lie commits to, from the honest `trace` of `model` (a bait lie
-    /// stores the honest trace: its junk is planted by [`Lie::dress`]).
-    pub fn fabricate(self, model: &Model, trace: &Trace) -> Fabrication {
+    /// stores the honest trace: its junk is planted by [`Lie::dress`]); `None` for a language
+    /// model's lie.
+    pub fn fabricate(self, model: &Model, trace: &Trace) -> Option<Fabrication> {
         let n = model.op_count();
         let shapes = trace.shapes().to_vec();
         let mut slots = trace.slots().to_vec();
@@ -134,13 +158,71 @@ impl Lie {
                 output = Some(o);
             }
             Lie::PaddingBait | Lie::InputBait => {}
+            Lie::WrongToken { .. } | Lie::WrongProbability { .. } => return None,
         }
         let output = output.unwrap_or_else(|| slots[n].clone());
-        Fabrication {
+        Some(Fabrication {
             trace: Trace::new(shapes_out, slots),
             output,
-        }
+        })
     }
+
+    /// The trace a worker with this lie commits to for language-model job `job` (its answer is the
+    /// trace's output slot, [`LmTrace::output_bytes`]), every root consistent with the lie; `None`
+    /// for a tensor model's lie. Deterministic: run again, it gives the same trace (a worker
+    /// defends from it without storing it).
+    pub fn fabricate_lm(self, model: &IntModel, job: &Job) -> vouch_llm::Result<Option<LmTrace>> {
+        let honest = || generate(model, job, Stop::Eos(model.tokenizer.eos), |_| ());
+        Ok(Some(match self {
+            Lie::WrongToken { index } => {
+                let honest = honest()?;
+                wrong_token(model, job, &honest, index % honest.output.len())?
+            }
+            Lie::WrongProbability { element } => {
+                let mut trace = honest()?;
+                let (last_pass, last_block) = (trace.layout.passes() - 1, model.config.blocks - 1);
+                let op = trace.program.index(Op::Block(last_block, BlockOp::Softmax));
+                let slot = trace.layout.slot(last_pass, op);
+                let shape = trace.shape(slot);
+                tamper(&mut trace, slot, element % (shape.rows * shape.cols))?;
+                trace
+            }
+            _ => return Ok(None),
+        }))
+    }
+}
+
+/// A token of a vocabulary of `vocab ≥ 3` ids other than `token` that is never `eos` (so the answer
+/// stays one the market takes): the next id, skipping eos.
+pub fn other_token(token: u32, eos: u32, vocab: usize) -> u32 {
+    let next = |t: u32| ((t as usize + 1) % vocab) as u32;
+    match next(token) {
+        t if t == eos => next(t),
+        t => t,
+    }
+}
+
+/// The trace of `job` on `model` with answer token `k` of the `honest` trace replaced by
+/// [`other_token`] and generation continued from it (an eos stops it, the job's budget bounds it).
+pub fn wrong_token(
+    model: &IntModel,
+    job: &Job,
+    honest: &LmTrace,
+    k: usize,
+) -> vouch_llm::Result<LmTrace> {
+    let eos = model.tokenizer.eos;
+    let pass = job.prompt.len() - 1 + k;
+    let token = other_token(honest.output[k], eos, model.config.vocab);
+    generate_forcing(model, job, Stop::Eos(eos), &[(pass, token)], |_| ())
+}
+
+/// Changes element `i` of slot `s` of `trace` to another value (`v → v − sign(v)`, `0 → 1`) and
+/// recommits the trace to it; the computation is not continued (later slots keep their values).
+pub fn tamper(trace: &mut LmTrace, s: usize, i: usize) -> vouch_llm::Result<()> {
+    let v = trace.value(s, i);
+    trace.tamper(s, i, if v == 0 { 1 } else { v - v.signum() })?;
+    trace.recommit();
+    Ok(())
 }
 
 #[cfg(test)]
@@ -159,7 +241,7 @@ mod tests {
             let honest = reference::run(&model, &input).unwrap();
             let worker = alloy::primitives::Address::repeat_byte(7);
             let posted = |lie: Lie| {
-                let f = lie.fabricate(&model, &honest);
+                let f = lie.fabricate(&model, &honest).unwrap();
                 let party = lie
                     .dress(Party::new(&model, f.trace.clone()).unwrap())
                     .unwrap();
@@ -196,8 +278,70 @@ mod tests {
                 }
             }
             // A wrong shape cannot even be defended: its trace is not the model's.
-            let f = Lie::WrongShape { step: 0 }.fabricate(&model, &honest);
+            let f = Lie::WrongShape { step: 0 }
+                .fabricate(&model, &honest)
+                .unwrap();
             assert!(Party::new(&model, f.trace).is_err());
+        }
+    }
+
+    #[test]
+    fn every_language_model_lie_commits_to_a_wrong_trace_the_same_each_time() {
+        use vouch_llm::random::{self as lm, Dims};
+        let mut rng = StdRng::seed_from_u64(vouch_core::random::test_seed("lm_lies"));
+        let model = lm::model(
+            &mut rng,
+            Dims::TINY,
+            candle_core::quantized::GgmlDType::Q4_0,
+        )
+        .unwrap();
+        let eos = model.tokenizer.eos;
+        let worker = alloy::primitives::Address::repeat_byte(7);
+        for _ in 0..3 {
+            let job = Job {
+                prompt: lm::ids(&mut rng, 3),
+                max_new: 5,
+            };
+            let honest = generate(&model, &job, Stop::Eos(eos), |_| ()).unwrap();
+            for lie in [
+                Lie::WrongToken { index: 7 },
+                Lie::WrongProbability { element: 1_000 },
+            ] {
+                let lying = lie.fabricate_lm(&model, &job).unwrap().unwrap();
+                assert_ne!(
+                    lying.trace_root(worker),
+                    honest.trace_root(worker),
+                    "{lie:?}"
+                );
+                // A worker defends from the same trace generated again.
+                let again = lie.fabricate_lm(&model, &job).unwrap().unwrap();
+                assert_eq!(again.trace_root(worker), lying.trace_root(worker));
+                // An answer greedy decoding could give: no eos but a last one, and the last one
+                // unless the budget is spent.
+                let ids = &lying.output;
+                assert!(ids[..ids.len() - 1].iter().all(|&t| t != eos), "{lie:?}");
+                assert!(ids.len() == job.max_new || ids[ids.len() - 1] == eos);
+                assert_eq!(
+                    lying.output_bytes(),
+                    vouch_llm::int::rows::row_bytes(
+                        &ids.iter().map(|&t| t as i32).collect::<Vec<_>>()
+                    )
+                );
+            }
+            let token = Lie::WrongToken { index: 0 }
+                .fabricate_lm(&model, &job)
+                .unwrap()
+                .unwrap();
+            assert_ne!(
+                token.output[0], honest.output[0],
+                "the first token replaced"
+            );
+            assert!(
+                Lie::WrongOutput
+                    .fabricate_lm(&model, &job)
+                    .unwrap()
+                    .is_none()
+            );
         }
     }
 }

@@ -1,8 +1,14 @@
-//! The worker: a job loop (follow jobs, run them on Burn off the event loop, persist the trace, post
+//! The worker: a job loop (follow jobs, run them off the event loop — a tensor model on Burn, its
+//! trace persisted; a language model generating until eos with the canonical integer model —, post
 //! the result with a bond, finalize when the window closes, withdraw) and a defence loop of its own
 //! ([`Defender`]). Everything it does is idempotent against the chain, so a restart at any point
 //! (even between sending a result and saving its state) loses nothing; an event that fails for good
 //! is recorded and skipped, never retried into a crash loop.
+//!
+//! A language model's trace is not stored: generation is deterministic, so the defence loop
+//! generates it again when a game on the result opens, and checks it against the posted trace root.
+//! (A trace is ~1 MiB per token on SmolLM2, and games are rare; the chain holds everything needed
+//! to rebuild it.)
 
 use crate::{
     defender::{DefenceReport, Defender},
@@ -12,22 +18,29 @@ use crate::{
     status,
 };
 use alloy::{
-    primitives::{Address, U256},
+    primitives::{Address, B256, U256},
     signers::local::PrivateKeySigner,
 };
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 use tokio_util::sync::CancellationToken;
-use vouch_agent::{Counters, Cursor, Inference, ModelCache, Policy, Run, StateFile, TraceStore};
+use vouch_agent::{
+    Counters, Cursor, Generated, Inference, ModelCache, Policy, Run, StateFile, TraceStore,
+};
 use vouch_burn::BurnBackend;
 use vouch_chain::{
-    ChainClient, ChainConfig, ChainError, Deployment, EventStream, JobStatus, Market, Revert,
-    VouchEvent,
+    ChainClient, ChainConfig, ChainError, Deployment, EventStream, JobStatus, JobView, Market,
+    Revert, VouchEvent,
     bindings::{
         DisputeGame::DisputeGameEvents,
         JobMarket::{JobMarketErrors, JobMarketEvents},
     },
+    registry::ModelKind,
 };
 use vouch_core::{dispute::Party, tensor::Tensor};
+use vouch_llm::{
+    IntModel,
+    trace::{Job, LmTrace, Stop, generate},
+};
 
 /// How a worker runs.
 #[derive(Debug, Clone)]
@@ -87,6 +100,28 @@ struct Jobs {
     bond: U256,
     window: u64,
     counters: Counters,
+}
+
+/// What a worker posts for a job: the output's bytes and the two commitments.
+#[derive(Debug)]
+struct Answer {
+    output: Vec<u8>,
+    output_root: B256,
+    trace_root: B256,
+}
+
+/// The trace a worker with `lie` (honest: `None`) commits to for language-model job `job`: its own
+/// generation until eos or the job's budget, or the lie's ([`Lie::fabricate_lm`]; `None` for a lie
+/// told about tensor models only). Deterministic, so the defence generates it again.
+pub(crate) fn lm_answer(
+    model: &IntModel,
+    job: &Job,
+    lie: Option<Lie>,
+) -> vouch_llm::Result<Option<LmTrace>> {
+    match lie {
+        Some(lie) => lie.fabricate_lm(model, job),
+        None => generate(model, job, Stop::Eos(model.tokenizer.eos), |_| ()).map(Some),
+    }
 }
 
 fn now_secs() -> u64 {
@@ -348,6 +383,15 @@ impl Jobs {
             tracing::info!(job = %id, "deadline passed; skipping");
             return Ok(());
         }
+        let kind = self
+            .inference
+            .models()
+            .kind(
+                self.market.client().provider(),
+                &self.config.deployment,
+                job.model_id,
+            )
+            .await?;
         // The run may take the process down (a model past any estimate): mark it first, so a
         // restart gives up on it after a few tries instead of dying on it forever.
         let key = format!("job-{id}-{}", job.attempt + 1);
@@ -356,20 +400,59 @@ impl Jobs {
             return Ok(());
         }
         self.state.save_if_changed()?;
-        let run = self.inference.run_job(&self.market, &job, input).await;
+        let answer = match kind {
+            ModelKind::Tensor => self.run_tensor(&job, input).await,
+            ModelKind::Llm => self.run_lm(&job, input).await,
+        };
         self.state.state.cursor.finish(&key);
-        let (loaded, trace) = match run? {
+        let Some(answer) = answer? else {
+            report.skipped += 1;
+            return Ok(());
+        };
+        let attempt = job.attempt + 1;
+        let Answer {
+            output,
+            output_root,
+            trace_root,
+        } = answer;
+        match self
+            .market
+            .submit_result(id, output_root, trace_root, &output, self.bond)
+            .await
+        {
+            Ok(_) => {
+                let job = self.market.job(id).await?;
+                self.track(id, job.attempt, job.submitted_at);
+                tracing::info!(job = %id, attempt = job.attempt, model = %job.model_id, output_root = %output_root, trace_root = %trace_root, "result submitted");
+                report.submitted += 1;
+                Ok(())
+            }
+            Err(e) if matches!(market_revert(&e), Some(JobMarketErrors::JobNotOpen(_))) => {
+                tracing::info!(job = %id, "another worker answered first");
+                self.traces.remove(id, attempt);
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// A tensor model's answer to `job` (run on Burn), its trace persisted before it is posted;
+    /// `None` when the policy skips the job (or the lie is not a tensor model's).
+    async fn run_tensor(&mut self, job: &JobView, input: &[u8]) -> Result<Option<Answer>> {
+        let (loaded, trace) = match self.inference.run_job(&self.market, job, input).await? {
             Run::Ran { loaded, trace } => (loaded, trace),
             Run::Skipped(skip) => {
-                skip.log(id);
-                report.skipped += 1;
-                return Ok(());
+                skip.log(job.id);
+                return Ok(None);
             }
         };
         let (trace, output) = match self.config.lie {
             Some(lie) => {
-                let f = lie.fabricate(&loaded.model, &trace);
-                tracing::warn!(job = %id, ?lie, "posting a fabricated result");
+                let Some(f) = lie.fabricate(&loaded.model, &trace) else {
+                    tracing::info!(job = %job.id, ?lie, "job skipped: a lie told about language models only");
+                    return Ok(None);
+                };
+                tracing::warn!(job = %job.id, ?lie, "posting a fabricated result");
                 (f.trace, f.output)
             }
             None => {
@@ -386,28 +469,45 @@ impl Jobs {
             _ => trace.commitments().trace_root(self.address()),
         };
         // The trace must be on disk before the result that it backs is posted.
-        let attempt = job.attempt + 1;
-        self.traces.persist(id, attempt, &trace)?;
+        self.traces.persist(job.id, job.attempt + 1, &trace)?;
         let output = Tensor::new(loaded.model.output(), output)?;
-        let output_root = output.root();
-        match self
-            .market
-            .submit_result(id, output_root, trace_root, &output.to_bytes(), self.bond)
-            .await
-        {
-            Ok(_) => {
-                let job = self.market.job(id).await?;
-                self.track(id, job.attempt, job.submitted_at);
-                tracing::info!(job = %id, attempt = job.attempt, model = %job.model_id, output_root = %output_root, trace_root = %trace_root, "result submitted");
-                report.submitted += 1;
-                Ok(())
+        Ok(Some(Answer {
+            output_root: output.root(),
+            output: output.to_bytes(),
+            trace_root,
+        }))
+    }
+
+    /// A language model's answer to `job`: the ids generated until eos or the job's budget (or the
+    /// lie's), with the trace's commitments; nothing is stored (see the module doc). `None` when the
+    /// policy skips the job (or the lie is not a language model's).
+    async fn run_lm(&mut self, job: &JobView, input: &[u8]) -> Result<Option<Answer>> {
+        let (lie, me) = (self.config.lie, self.address());
+        let run = self
+            .inference
+            .run_lm_job(&self.market, job, input, move |model, job| {
+                Ok(lm_answer(model, job, lie)?.map(|trace| Answer {
+                    output: trace.output_bytes().to_vec(),
+                    output_root: trace.output_root(),
+                    trace_root: trace.trace_root(me),
+                }))
+            })
+            .await?;
+        match run {
+            Generated::Ran(Some(answer)) => {
+                if let Some(lie) = lie {
+                    tracing::warn!(job = %job.id, ?lie, "posting a fabricated answer");
+                }
+                Ok(Some(answer))
             }
-            Err(e) if matches!(market_revert(&e), Some(JobMarketErrors::JobNotOpen(_))) => {
-                tracing::info!(job = %id, "another worker answered first");
-                self.traces.remove(id, attempt);
-                Ok(())
+            Generated::Ran(None) => {
+                tracing::info!(job = %job.id, ?lie, "job skipped: a lie told about tensor models only");
+                Ok(None)
             }
-            Err(e) => Err(e.into()),
+            Generated::Skipped(skip) => {
+                skip.log(job.id);
+                Ok(None)
+            }
         }
     }
 

@@ -228,13 +228,7 @@ pub async fn fetch_llm(
             "model {id} is still being published"
         )));
     }
-    let registry = ModelRegistry::new(deployment.registry, provider);
-    let chain: LlmConfig = registry
-        .llmConfig(id)
-        .call()
-        .await
-        .map_err(call_err)?
-        .into();
+    let chain = llm_config(provider, deployment, id).await?;
     let (card, ops) = read_publication(provider, deployment, id, &chain, progress).await?;
     let bad = |e: vouch_llm::LlmError| ChainError::Mismatch(format!("model {id}: {e}"));
     let card = Card::from_bytes(&card.concat()).map_err(bad)?;
@@ -247,6 +241,21 @@ pub async fn fetch_llm(
         )));
     }
     Ok(model)
+}
+
+/// The hyper-parameters language model `id` is registered with (`llmConfig`, bounded by the registry
+/// and committed by the model root: what its weights and traces can cost, known before reading them).
+pub async fn llm_config(
+    provider: &DynProvider,
+    deployment: &Deployment,
+    id: U256,
+) -> Result<LlmConfig> {
+    Ok(ModelRegistry::new(deployment.registry, provider)
+        .llmConfig(id)
+        .call()
+        .await
+        .map_err(call_err)?
+        .into())
 }
 
 /// Reads language model `id`'s card alone from its `ModelCardPublished` events (a few hundred

@@ -109,6 +109,12 @@ impl LmTrace {
         *self.roots.last().expect("a trace has an output slot")
     }
 
+    /// The output slot's bytes: the answer as a result posts it (`submitResult`'s `output`, the ids
+    /// int32 big-endian), what [`LmTrace::output_root`] commits to.
+    pub fn output_bytes(&self) -> &[u8] {
+        &self.slots[self.layout.output_slot()]
+    }
+
     /// Bytes held for the dispute: every slot's data except the derivable value caches.
     pub fn held_bytes(&self) -> usize {
         self.slots.iter().map(Vec::len).sum()
