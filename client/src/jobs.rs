@@ -84,7 +84,8 @@ pub struct PromptTokens {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JobRequest {
-    /// The model.
+    /// The model (`"model"` is accepted too).
+    #[serde(alias = "model")]
     pub model_id: u64,
     /// A tensor model's input: int8 numbers, flat or nested in the model's input shape.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -240,5 +241,9 @@ mod tests {
         );
         let e = serde_json::from_value::<JobRequest>(json!({ "model_id": 1, "fee": 1 }));
         assert!(e.unwrap_err().to_string().contains("unknown field `fee`"));
+        // `"model"` names the model too (the shape issue 11 writes a text job in).
+        let short: JobRequest =
+            serde_json::from_value(json!({ "model": 3, "prompt": "hi", "max_tokens": 8 })).unwrap();
+        assert_eq!(short, JobRequest::text(3, "hi", Some(8)));
     }
 }

@@ -81,8 +81,10 @@ export interface ModelInfo {
   inputZero: number;
   /** Output shape `[H, W, C]`. */
   outputShape: Shape;
-  /** Fee per job, in wei. */
+  /** Fee per job, in wei (a tensor model's; a language model's is 0: see `llmPrices`). */
   fee: bigint;
+  /** A language model's prices per token, in wei (`ModelRegistry.llmPrices`); absent for a tensor model. */
+  llmPrices?: { perInputToken: bigint; perOutputToken: bigint };
   royaltyBps: number;
   uri: string;
   /** From the metadata (`model-<id>` without any). */
@@ -280,6 +282,13 @@ export class VouchClient {
       this.publicClient.readContract({ address: registry, abi: modelRegistryAbi, functionName: 'getModel', args: [id] }),
     );
     const meta = parseMetadata(m.uri);
+    let llmPrices: ModelInfo['llmPrices'];
+    if (m.kind === 1) {
+      const [perInputToken, perOutputToken] = await this.#read(() =>
+        this.publicClient.readContract({ address: registry, abi: modelRegistryAbi, functionName: 'llmPrices', args: [id] }),
+      );
+      llmPrices = { perInputToken, perOutputToken };
+    }
     return {
       modelId: id,
       owner: m.owner,
@@ -289,6 +298,7 @@ export class VouchClient {
       inputZero: m.inputZero,
       outputShape: [m.output.h, m.output.w, m.output.c],
       fee: m.fee,
+      ...(llmPrices !== undefined && { llmPrices }),
       royaltyBps: m.royaltyBps,
       uri: m.uri,
       name: typeof meta.name === 'string' ? meta.name : `model-${id}`,
@@ -703,11 +713,13 @@ function textBody(modelId: bigint, prompt: string, maxTokens: number, ttlSecs: n
 }
 
 /**
- * The fee a language model's job of `promptLen` tokens and budget `maxNew` escrows: the one place the SDK prices a
- * text job. Today the model's flat fee, as for any job.
+ * The fee a language model's job of `promptLen` tokens and budget `maxNew` escrows, `P·perInputToken +
+ * maxNew·perOutputToken` (PROTOCOL §7.2; the unused tokens are refunded when it settles): the one place the SDK
+ * prices a text job.
  */
-export function textFee(model: ModelInfo, _promptLen: number, _maxNew: number): bigint {
-  return model.fee;
+export function textFee(model: ModelInfo, promptLen: number, maxNew: number): bigint {
+  if (model.llmPrices === undefined) throw new Error(`model ${model.modelId} is not a language model`);
+  return BigInt(promptLen) * model.llmPrices.perInputToken + BigInt(maxNew) * model.llmPrices.perOutputToken;
 }
 
 /** The inline JSON metadata of a model's `uri`, or `{}`. */

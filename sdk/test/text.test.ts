@@ -20,6 +20,7 @@ import {
   CoordinatorClient,
   DEFAULT_MAX_TOKENS,
   InvalidTensorError,
+  type ModelInfo,
   OutputMismatchError,
   VouchClient,
   VouchError,
@@ -27,6 +28,7 @@ import {
   int32Ids,
   jobMarketAbi,
   tensorRoot,
+  textFee,
   textInput,
 } from '../src/index.js';
 import { seededRandom } from './support.js';
@@ -83,6 +85,14 @@ function receiptPosting(jobId: bigint, input: Uint8Array) {
   );
   return { status: 'success', blockNumber: 7n, logs: [{ address: MARKET, topics, data }] };
 }
+
+describe('per-token prices', () => {
+  test('a text job escrows P·perInputToken + maxNew·perOutputToken; a tensor model has no token price', () => {
+    const model = { modelId: 2n, fee: 0n, llmPrices: { perInputToken: 7n, perOutputToken: 11n } } as ModelInfo;
+    assert.equal(textFee(model, 30, 64), 30n * 7n + 64n * 11n);
+    assert.throws(() => textFee({ modelId: 1n, fee: 5n } as ModelInfo, 3, 4), /not a language model/);
+  });
+});
 
 describe('text jobs through the coordinator', () => {
   test('postText sends the prompt and checks the ids against the posted input', async () => {
