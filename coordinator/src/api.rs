@@ -620,7 +620,7 @@ async fn post_job(
                     U256::from(model.id),
                     job,
                     deadline,
-                    input::llm_price(&model)?,
+                    input::llm_price(model)?,
                 )
                 .await
         }

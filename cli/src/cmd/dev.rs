@@ -37,13 +37,19 @@ use vouch_worker::{Lie, Worker, WorkerConfig};
 pub(crate) struct DevArgs {
     /// Port for anvil's JSON-RPC (0 picks a free port).
     #[arg(long, default_value_t = 8545)]
-    anvil_port: u16,
+    pub(crate) anvil_port: u16,
     /// Address of the coordinator's HTTP API (port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:8080")]
-    http: SocketAddr,
-    /// Model to list (`.vouch`); default: the built-in digits CNN (`models/digits-cnn.vouch`).
+    pub(crate) http: SocketAddr,
+    /// Model to list: a `.vouch` file (default: the built-in digits CNN, `models/digits-cnn.vouch`), or
+    /// a language model — `smollm2` (SmolLM2-135M-Instruct from the pinned GGUF that
+    /// `scripts/fetch-smollm2.sh` caches), a llama GGUF, or a `.vlm` from `vouch model import`. A
+    /// language model is listed once (minutes for SmolLM2, with a progress bar) and the chain saved in
+    /// the cache, so later runs start in seconds; a dApp then asks questions over HTTP, one answered
+    /// by a dishonest worker with a token changed, caught, bisected and slashed, and every answer
+    /// settles as text.
     #[arg(long)]
-    model: Option<PathBuf>,
+    pub(crate) model: Option<PathBuf>,
     /// Float inputs for the demo jobs (JSON or `.npy`, see `vouch model import --help`); default: the
     /// built-in held-out digits when the model is the built-in one, random int8 inputs otherwise.
     #[arg(long)]
@@ -53,16 +59,16 @@ pub(crate) struct DevArgs {
     jobs: usize,
     /// Challenge window in seconds.
     #[arg(long, default_value_t = 10)]
-    window_secs: u64,
+    pub(crate) window_secs: u64,
     /// Skip the fraudulent result (no dishonest worker).
     #[arg(long)]
     no_fraud: bool,
     /// Directory for the database, worker state and traces (wiped at start).
     #[arg(long, default_value = ".vouch/dev")]
-    data_dir: PathBuf,
+    pub(crate) data_dir: PathBuf,
     /// Exit once the demo jobs have settled instead of serving until Ctrl-C.
     #[arg(long)]
-    once: bool,
+    pub(crate) once: bool,
 }
 
 /// The example model `vouch dev` lists by default: the digits CNN imported from ONNX.
@@ -84,6 +90,9 @@ impl DevArgs {
                 .with_context(|| format!("wiping {}", self.data_dir.display()))?;
         }
         std::fs::create_dir_all(&self.data_dir)?;
+        if let Some(name) = self.model.as_deref().filter(|m| is_language_model(m)) {
+            return super::dev_llm::run(&self, name).await;
+        }
         let model = match &self.model {
             Some(p) => Model::load(p).with_context(|| format!("loading {}", p.display()))?,
             None => Model::from_bytes(EXAMPLE_MODEL).context("decoding the built-in model")?,
@@ -364,4 +373,9 @@ pub(crate) async fn start_coordinator(
     println!("dashboard    {api_url}/  (jobs, disputes move by move, earnings and slashes, live)");
     println!("api key      {api_key}  (POST /v1/jobs: Authorization: Bearer …)");
     Ok((coordinator, api_url, api_key))
+}
+
+/// Whether `--model` names a language model: `smollm2`, a GGUF, or an imported `.vlm`.
+fn is_language_model(name: &std::path::Path) -> bool {
+    name == std::path::Path::new("smollm2") || super::llm::is_gguf(name) || super::llm::is_llm(name)
 }

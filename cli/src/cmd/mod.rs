@@ -5,6 +5,7 @@ pub(crate) mod coordinator;
 pub(crate) mod deploy;
 pub(crate) mod dev;
 mod dev_chain;
+mod dev_llm;
 pub(crate) mod job;
 pub(crate) mod llm;
 pub(crate) mod model;
