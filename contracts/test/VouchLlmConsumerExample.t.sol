@@ -34,7 +34,7 @@ contract VouchLlmConsumerExampleTest is LlmJobsFixture {
 
     function _ask(VouchLlmConsumerExample consumer, uint32 maxNew) internal returns (uint256 jobId) {
         vm.prank(poster);
-        jobId = consumer.ask{value: FEE}(llmId, _prompt(), maxNew, DEADLINE);
+        jobId = consumer.ask{value: _escrow(3, maxNew)}(llmId, _prompt(), maxNew, DEADLINE);
     }
 
     /// @dev Settles `jobId` and returns whether a callback was delivered, and whether it succeeded.
@@ -72,10 +72,11 @@ contract VouchLlmConsumerExampleTest is LlmJobsFixture {
 
     function test_ask_promptPastContext_reverts() public {
         // P + maxNew − 1 = 3 + 31 − 1 > 32.
-        vm.deal(poster, FEE);
+        uint256 escrow = _escrow(3, 31);
+        vm.deal(poster, escrow);
         vm.prank(poster);
         vm.expectRevert(abi.encodeWithSelector(TokenBudget.selector, 3, 31, CONTEXT));
-        example.ask{value: FEE}(llmId, _prompt(), 31, DEADLINE);
+        example.ask{value: escrow}(llmId, _prompt(), 31, DEADLINE);
     }
 
     function test_onVouchResult_keepsAnswerIds_succeeds() public {

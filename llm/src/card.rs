@@ -68,18 +68,7 @@ impl Card {
     /// The integer hyper-parameters the card states, as the registry holds them: the widths, the
     /// vocabulary, the context the trace uses (`min(CONTEXT, trained context)`) and the end token.
     pub fn registered_config(&self) -> LlmConfig {
-        let c = &self.config;
-        LlmConfig {
-            blocks: c.blocks,
-            hidden: c.hidden,
-            heads: c.heads,
-            kv_heads: c.kv_heads,
-            head_dim: c.head_dim,
-            ffn: c.ffn,
-            vocab: c.vocab,
-            context: CONTEXT.min(c.context),
-            eos: self.tokenizer.eos,
-        }
+        LlmConfig::registered(&self.config, self.tokenizer.eos)
     }
 
     /// Checks the card against the integer hyper-parameters the registry holds
@@ -122,7 +111,7 @@ impl LlmConfig {
     /// The pass program of a model of this shape (the float hyper-parameters, which no shape reads,
     /// zero): what bounds a listing before its card is read.
     pub fn program(&self) -> crate::trace::program::Program {
-        crate::trace::program::Program::new(crate::config::LlamaConfig {
+        crate::trace::program::Program::new(LlamaConfig {
             blocks: self.blocks,
             hidden: self.hidden,
             heads: self.heads,
@@ -138,7 +127,13 @@ impl LlmConfig {
 
     /// The registered hyper-parameters of `model`.
     pub fn of(model: &IntModel) -> Self {
-        let c = model.config;
+        Self::registered(&model.config, model.tokenizer.eos)
+    }
+
+    /// The registered hyper-parameters of a model of config `c` ending answers at `eos`: its widths,
+    /// vocabulary, the context the trace uses (`min(CONTEXT, trained context)`, what
+    /// `IntModel::context` runs) and the end token.
+    pub fn registered(c: &LlamaConfig, eos: u32) -> Self {
         Self {
             blocks: c.blocks,
             hidden: c.hidden,
@@ -147,8 +142,8 @@ impl LlmConfig {
             head_dim: c.head_dim,
             ffn: c.ffn,
             vocab: c.vocab,
-            context: crate::lm::LanguageModel::context(model),
-            eos: model.tokenizer.eos,
+            context: CONTEXT.min(c.context),
+            eos,
         }
     }
 }

@@ -117,23 +117,17 @@ pub(crate) async fn prepare(
         bytes as f64 / 1e6,
         publication.card.len() as f64 / 1e6
     );
-    let bar = crate::progress::bar("listing (transactions)");
     let began = Instant::now();
-    let model_id = llm::list_llm(
+    let (model_id, _) = super::llm::list_with_bar(
         &client,
         &deployment,
         model,
         price,
         1_000,
         "SmolLM2-135M-Instruct",
-        &mut |done, total| {
-            bar.set_length(total as u64);
-            bar.set_position(done as u64);
-        },
     )
     .await
     .context("listing the language model")?;
-    bar.finish_and_clear();
     println!(
         "listed       model {model_id} in {:.0} s",
         began.elapsed().as_secs_f64()

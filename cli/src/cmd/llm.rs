@@ -318,10 +318,8 @@ pub(crate) async fn publish(path: &Path, args: &super::model::PublishArgs) -> an
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let bar = crate::progress::bar("listing (transactions)");
     let began = Instant::now();
-    let mut transactions = 0;
-    let id = llm::list_llm(
+    let (id, transactions) = list_with_bar(
         &client,
         &deployment,
         &model,
@@ -331,15 +329,9 @@ pub(crate) async fn publish(path: &Path, args: &super::model::PublishArgs) -> an
         },
         args.royalty_bps,
         &name,
-        &mut |done, total| {
-            transactions = total;
-            bar.set_length(total as u64);
-            bar.set_position(done as u64);
-        },
     )
     .await
     .context("listing the language model (run the same command again to resume)")?;
-    bar.finish_and_clear();
     println!(
         "model {id} active (root {}): {} transactions, {:.0} s",
         ModelCommitment::new(&model).root,
@@ -347,4 +339,34 @@ pub(crate) async fn publish(path: &Path, args: &super::model::PublishArgs) -> an
         began.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// Lists `model` (`list_llm`) behind a progress bar over its transactions; returns its id and the
+/// listing's transactions in all.
+pub(crate) async fn list_with_bar(
+    client: &ChainClient,
+    deployment: &vouch_chain::Deployment,
+    model: &IntModel,
+    price: llm::LlmPrice,
+    royalty_bps: u16,
+    uri: &str,
+) -> anyhow::Result<(alloy::primitives::U256, usize)> {
+    let bar = crate::progress::bar("listing (transactions)");
+    let mut transactions = 0;
+    let id = llm::list_llm(
+        client,
+        deployment,
+        model,
+        price,
+        royalty_bps,
+        uri,
+        &mut |done, total| {
+            transactions = total;
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        },
+    )
+    .await?;
+    bar.finish_and_clear();
+    Ok((id, transactions))
 }
