@@ -220,9 +220,9 @@ pub fn transactions_before(ops: &[Vec<Vec<u8>>], from: Resume) -> usize {
 /// Publishes the leaves of every op of model `id` (`ops[o]`: op `o`'s leaves, its spec first) to the
 /// registry at `registry`, in chunks of at most [`PUBLISH_CHUNK_BYTES`], and seals each op in order
 /// (the last seal checks the model root and activates the model), starting where `from` says the
-/// publication stands. An op's chunks go out pipelined, its seal after them. Tells `progress`
-/// (transactions done, transactions in all) after each transaction, counting those a fresh
-/// publication would have sent before `from` as done. Serves tensor and language models alike.
+/// publication stands. An op's first chunk lands alone, the rest go out pipelined, its seal last.
+/// Tells `progress` (transactions done, transactions in all) after each transaction, counting those
+/// a fresh publication would have sent before `from` as done. Serves tensor and language models alike.
 pub async fn publish_ops(
     client: &ChainClient,
     registry: Address,
@@ -237,7 +237,11 @@ pub async fn publish_ops(
     for (k, leaves) in ops.iter().enumerate().skip(from.op) {
         let skip = if k == from.op { from.leaves } else { 0 };
         let rest = leaves.get(skip..).unwrap_or_default();
-        for window in chunks(rest).chunks(PIPELINE) {
+        let ranges = chunks(rest);
+        // An op's first chunk lands alone: the registry keeps its first leaf as the op's spec, so a
+        // later chunk estimated before it would be priced as storing a spec.
+        let first = usize::from(skip == 0).min(ranges.len());
+        for window in std::iter::once(&ranges[..first]).chain(ranges[first..].chunks(PIPELINE)) {
             let txs = window
                 .iter()
                 .map(|range| {
