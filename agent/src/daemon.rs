@@ -82,3 +82,49 @@ pub async fn withdraw(market: &Market) -> Result<U256> {
     tracing::info!(amount_wei = %credit, "withdrew earnings");
     Ok(credit)
 }
+
+/// A daemon that failed or panicked, by name.
+#[derive(Debug, thiserror::Error)]
+#[error("{name}: {reason}")]
+pub struct DaemonFailed {
+    /// The name it was spawned under.
+    pub name: String,
+    /// Its error, or the panic.
+    pub reason: String,
+}
+
+/// Daemons spawned on the tokio runtime and stopped together by one token: how the demos and the
+/// benchmarks run a whole network in one process.
+#[derive(Debug, Default)]
+pub struct Daemons {
+    shutdown: CancellationToken,
+    tasks: Vec<(String, tokio::task::JoinHandle<Result<(), String>>)>,
+}
+
+impl Daemons {
+    /// Spawns the daemon `run(shutdown)` under `name`.
+    pub fn spawn<F, E>(&mut self, name: impl Into<String>, run: impl FnOnce(CancellationToken) -> F)
+    where
+        F: Future<Output = Result<(), E>> + Send + 'static,
+        E: fmt::Display,
+    {
+        let daemon = run(self.shutdown.clone());
+        let task = tokio::spawn(async move { daemon.await.map_err(|e| e.to_string()) });
+        self.tasks.push((name.into(), task));
+    }
+
+    /// Cancels every daemon and waits for each to finish; the first that failed is the error.
+    pub async fn stop(self) -> Result<(), DaemonFailed> {
+        self.shutdown.cancel();
+        let mut failed = None;
+        for (name, task) in self.tasks {
+            let reason = match task.await {
+                Ok(Ok(())) => continue,
+                Ok(Err(e)) => e,
+                Err(e) => e.to_string(),
+            };
+            failed.get_or_insert(DaemonFailed { name, reason });
+        }
+        failed.map_or(Ok(()), Err)
+    }
+}

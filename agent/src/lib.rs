@@ -19,13 +19,13 @@ pub mod state;
 pub mod traces;
 
 pub use budget::{Budget, Footprint};
-pub use daemon::{Agent, run, shutdown_on_signal, withdraw};
+pub use daemon::{Agent, DaemonFailed, Daemons, run, shutdown_on_signal, withdraw};
 pub use error::{AgentError, Result};
 pub use inference::{Generated, Inference, Run, Skip, blocking, lm_job};
 pub use metrics::Counters;
 pub use models::{Admission, LoadedLm, LoadedModel, ModelCache};
 pub use parties::Parties;
-pub use policy::Policy;
+pub use policy::{Policy, Shard};
 pub use standing::{Clock, Standing};
 pub use state::{Cursor, StateFile};
 pub use traces::TraceStore;

@@ -21,6 +21,51 @@ pub struct Policy {
     pub min_fee: U256,
     /// Least fee per multiply-accumulate a job must pay, in wei.
     pub min_fee_per_mac: U256,
+    /// One operator's fleet splitting the jobs: serve only the jobs of this shard.
+    pub shard: Option<Shard>,
+}
+
+/// Shard `index` of `count`: the jobs whose id is `index` modulo `count`. A fleet of `count` workers
+/// run by one operator answers each job once instead of racing to answer every job (the first result
+/// wins; the others' runs are wasted); a job re-opened after an overturn is open to the whole fleet.
+/// Challengers split the results they check the same way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    /// This member's index, below `count`.
+    pub index: u64,
+    /// The fleet's size, at least 1.
+    pub count: u64,
+}
+
+impl Shard {
+    /// Shard `index` of `count`; `None` unless `index < count`.
+    pub fn new(index: u64, count: u64) -> Option<Self> {
+        (index < count).then_some(Self { index, count })
+    }
+
+    /// Whether job `id` is in this shard.
+    pub fn holds(&self, id: U256) -> bool {
+        id % U256::from(self.count) == U256::from(self.index)
+    }
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+
+    /// `INDEX/COUNT`, e.g. `0/3`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad =
+            || format!("{s:?} is not a shard: write INDEX/COUNT with INDEX < COUNT, e.g. 0/3");
+        let (index, count) = s.split_once('/').ok_or_else(bad)?;
+        let number = |n: &str| n.trim().parse::<u64>().map_err(|_| bad());
+        Self::new(number(index)?, number(count)?).ok_or_else(bad)
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
 }
 
 impl Policy {
@@ -37,6 +82,11 @@ impl Policy {
             return Some(format!("{} parameters, the limit is {max}", f.params));
         }
         self.refuses_run(f)
+    }
+
+    /// Whether job `id` is this operator's to serve (its [`Shard`], if any).
+    pub fn serves_job(&self, id: U256) -> bool {
+        self.shard.is_none_or(|s| s.holds(id))
     }
 
     /// Why one run with footprint `f` is not served (its MACs or the budget), or `None` when it is:
@@ -73,6 +123,27 @@ impl Policy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shards_split_the_jobs_between_a_fleet() {
+        let fleet: Vec<Shard> = (0..3).map(|i| format!("{i}/3").parse().unwrap()).collect();
+        for id in 0..300u64 {
+            let holders = fleet.iter().filter(|s| s.holds(U256::from(id))).count();
+            assert_eq!(holders, 1, "job {id} is held by exactly one member");
+        }
+        let huge = U256::MAX;
+        assert_eq!(fleet.iter().filter(|s| s.holds(huge)).count(), 1);
+        for bad in ["3/3", "1/0", "a/2", "1", "-1/2", "1/2/3"] {
+            assert!(bad.parse::<Shard>().is_err(), "{bad} is refused");
+        }
+        assert_eq!("2/5".parse::<Shard>().unwrap().to_string(), "2/5");
+        assert!(Policy::default().serves_job(U256::from(7)));
+        let one = Policy {
+            shard: Shard::new(1, 2),
+            ..Policy::default()
+        };
+        assert!(one.serves_job(U256::from(7)) && !one.serves_job(U256::from(8)));
+    }
 
     fn footprint(params: u64, macs: u64) -> Footprint {
         Footprint {

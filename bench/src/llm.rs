@@ -16,7 +16,7 @@ use vouch_llm::{
     gguf::Gguf,
     int,
     lm::LanguageModel,
-    tokenizer::{ChatTokenizer, TokenizerSpec},
+    tokenizer::ChatTokenizer,
     trace::{self, Job, Stop},
 };
 
@@ -121,17 +121,11 @@ fn peak_memory() -> f64 {
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let gguf = args.gguf.clone().unwrap_or_else(vouch_llm::smollm2_path);
-    let g = Gguf::open(&gguf).with_context(|| format!("reading {}", gguf.display()))?;
-    let tokenizer = ChatTokenizer::new(&TokenizerSpec::from_gguf(&g)?)?;
+    let model = vouch_bench::load_or_import(&args.model, &gguf, &args.calibration)?;
+    let tokenizer = ChatTokenizer::new(&model.tokenizer)?;
     let read = |p: &PathBuf| {
         std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))
     };
-    if !args.model.exists() {
-        let ids = tokenizer.encode(&read(&args.calibration)?)?;
-        let (model, _) = int::import(&g, &ids[..ids.len().min(512)])?;
-        int::save(&model, &args.model)?;
-        eprintln!("imported {} into {}", gguf.display(), args.model.display());
-    }
     let prompt: Vec<u32> = tokenizer
         .encode(&read(&args.text)?)?
         .into_iter()
@@ -140,7 +134,6 @@ fn main() -> anyhow::Result<()> {
     anyhow::ensure!(!prompt.is_empty(), "the prompt text has no tokens");
     let threads = rayon::current_num_threads();
 
-    let model = int::load(&args.model)?;
     let int_mem = model.weight_bytes() as f64 / (1 << 20) as f64;
     let (ip, id, int_ids) = measure(&model, &prompt, args.decode)?;
     let (tp, td, per_pass, sigma, traced_ids) = measure_trace(&model, &prompt, args.decode)?;
@@ -161,6 +154,7 @@ fn main() -> anyhow::Result<()> {
     }
     drop(model);
 
+    let g = Gguf::open(&gguf).with_context(|| format!("reading {}", gguf.display()))?;
     let float = FloatModel::load(&g, LlamaConfig::from_gguf(&g)?)?;
     let float_mem = float.weight_bytes() as f64 / (1 << 20) as f64;
     let (fp, fd, float_ids) = measure(&float, &prompt, args.decode)?;

@@ -100,6 +100,11 @@ impl LocalChain {
         self.anvil.endpoint()
     }
 
+    /// The anvil process's id (for its resource use).
+    pub fn pid(&self) -> u32 {
+        self.anvil.child().id()
+    }
+
     /// The `i`th funded development account.
     pub fn signer(&self, i: usize) -> PrivateKeySigner {
         PrivateKeySigner::from(self.anvil.keys()[i].clone())

@@ -15,6 +15,7 @@ use alloy::{
 };
 use vouch_llm::trace::{LlmWitness, program::Layout};
 
+pub mod devnet;
 mod listing;
 
 pub use listing::{LOG_PAGE_BLOCKS, LlmPublication, fetch_card, fetch_llm, list_llm, llm_config};

@@ -234,7 +234,10 @@ impl Checker {
             let VouchEvent::Market(JobMarketEvents::ResultSubmitted(e)) = ev.event else {
                 continue;
             };
-            if e.worker == self.address() || !self.sampler.picks(e.jobId, e.attempt) {
+            if e.worker == self.address()
+                || !self.config.policy.serves_job(e.jobId)
+                || !self.sampler.picks(e.jobId, e.attempt)
+            {
                 continue;
             }
             let key = format!("result-{}-{}", e.jobId, e.attempt);

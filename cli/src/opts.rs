@@ -121,6 +121,12 @@ pub(crate) struct PolicyOpts {
     /// Skip jobs that pay less than this per multiply-accumulate of their model (wei).
     #[arg(long, env = "VOUCH_MIN_FEE_PER_MAC", default_value = "0", value_parser = parse_wei)]
     pub(crate) min_fee_per_mac: alloy::primitives::U256,
+    /// Serve one shard of the jobs, `INDEX/COUNT` (e.g. `0/3`): the jobs whose id is INDEX modulo
+    /// COUNT. Give each of a fleet's COUNT workers its own INDEX so each job is run once instead of
+    /// by every worker racing (a job re-opened after an overturn is open to all); challengers split
+    /// the results they check the same way.
+    #[arg(long, env = "VOUCH_SHARD")]
+    pub(crate) shard: Option<vouch_agent::Shard>,
 }
 
 impl PolicyOpts {
@@ -137,6 +143,7 @@ impl PolicyOpts {
             },
             min_fee: self.min_fee,
             min_fee_per_mac: self.min_fee_per_mac,
+            shard: self.shard,
         }
     }
 }

@@ -31,10 +31,11 @@ pub use config::{ApiConfig, CoordinatorConfig};
 pub use error::{ApiError, CoordinatorError, Result};
 pub use indexer::Indexer;
 
+use alloy::{primitives::U256, signers::local::PrivateKeySigner};
 use anyhow::Context;
-use std::net::SocketAddr;
+use std::{net::SocketAddr, path::Path, time::Duration};
 use tokio::{sync::watch, task::JoinHandle};
-use vouch_chain::{ChainClient, Market};
+use vouch_chain::{ChainClient, ChainConfig, Deployment, Market};
 
 /// A running coordinator: its HTTP server and indexer tasks.
 #[derive(Debug)]
@@ -109,5 +110,53 @@ pub async fn serve(config: CoordinatorConfig) -> anyhow::Result<CoordinatorHandl
         shutdown,
         server,
         indexer,
+    })
+}
+
+/// A running local coordinator and the API key made for it.
+#[derive(Debug)]
+pub struct LocalCoordinator {
+    /// The coordinator.
+    pub handle: CoordinatorHandle,
+    /// Its base URL (`http://127.0.0.1:…`).
+    pub url: String,
+    /// The secret of its API key (`Authorization: Bearer …`).
+    pub api_key: String,
+}
+
+/// A coordinator for local runs (the demos, the scale benchmark): SQLite in `dir`, HTTP on `listen`,
+/// posting as `poster`, jobs open 10 minutes by default, and one API key named `key_name` for 600
+/// requests a minute and `fees` wei of fees in all.
+pub async fn serve_local(
+    dir: &Path,
+    listen: SocketAddr,
+    chain: &ChainConfig,
+    deployment: Deployment,
+    poster: PrivateKeySigner,
+    key_name: &str,
+    fees: U256,
+) -> anyhow::Result<LocalCoordinator> {
+    let database_url = format!("sqlite://{}", dir.join("coordinator.db").display());
+    let mut config = CoordinatorConfig::new(
+        database_url.clone(),
+        listen,
+        chain.clone(),
+        deployment,
+        poster,
+    );
+    config.api.default_job_ttl = Duration::from_secs(600);
+    let handle = serve(config).await.context("starting the coordinator")?;
+    let url = format!("http://{}", handle.local_addr());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs();
+    let api_key = keys::create(&db::connect(&database_url).await?, key_name, 600, fees, now)
+        .await
+        .context("creating the API key")?
+        .secret;
+    Ok(LocalCoordinator {
+        handle,
+        url,
+        api_key,
     })
 }

@@ -383,6 +383,12 @@ impl Jobs {
             tracing::info!(job = %id, "deadline passed; skipping");
             return Ok(());
         }
+        // A fleet splits first answers by shard; a job re-opened after an overturn is everyone's.
+        if job.attempt == 0 && !self.config.policy.serves_job(id) {
+            tracing::debug!(job = %id, "another shard's job");
+            report.skipped += 1;
+            return Ok(());
+        }
         let kind = self
             .inference
             .models()

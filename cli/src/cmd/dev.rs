@@ -5,14 +5,13 @@ use anyhow::{Context, bail};
 use clap::Args;
 use rand::{SeedableRng, rngs::StdRng};
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
-use tokio_util::sync::CancellationToken;
+use vouch_agent::Daemons;
 use vouch_burn::BurnBackend;
 use vouch_chain::{
     ChainClient, ChainConfig, JobStatus, Market, MarketParams, anvil::LocalChain, registry,
 };
 use vouch_challenger::{Challenger, ChallengerConfig, Strategy};
 use vouch_client::ApiClient;
-use vouch_coordinator::{CoordinatorConfig, db, keys};
 use vouch_core::{
     Model,
     commit::model_root,
@@ -150,7 +149,7 @@ impl DevArgs {
         )
         .await?;
 
-        let shutdown = CancellationToken::new();
+        let mut agents = Daemons::default();
         let worker_config =
             |name: &str, models: Option<Vec<U256>>, lie: Option<Lie>| WorkerConfig {
                 chain: config.clone(),
@@ -183,9 +182,7 @@ impl DevArgs {
         .await
         .context("starting the challenger")?;
         let challenger_address = challenger.address();
-        let stop = shutdown.clone();
-        let mut tasks: Vec<tokio::task::JoinHandle<anyhow::Result<()>>> =
-            vec![tokio::spawn(async move { Ok(challenger.run(stop).await?) })];
+        agents.spawn("challenger", |stop| challenger.run(stop));
 
         let api = ApiClient::new(&api_url)?.with_api_key(api_key);
         let mut rng = StdRng::seed_from_u64(7);
@@ -222,8 +219,7 @@ impl DevArgs {
             .await
             .context("starting the dishonest worker")?;
             let liar_address = liar.address();
-            let stop = shutdown.clone();
-            tasks.push(tokio::spawn(async move { Ok(liar.run(stop).await?) }));
+            agents.spawn("dishonest worker", |stop| liar.run(stop));
             let (input, label) = inputs.next().expect("one input per job")?;
             // A dApp posting straight to the contract (the coordinator indexes it like any job).
             let dapp = Market::new(
@@ -258,8 +254,7 @@ impl DevArgs {
             .await
             .context("starting the worker")?;
         let worker_address = worker.address();
-        let stop = shutdown.clone();
-        tasks.push(tokio::spawn(async move { Ok(worker.run(stop).await?) }));
+        agents.spawn("worker", |stop| worker.run(stop));
 
         for _ in 0..self.jobs {
             let (input, label) = inputs.next().expect("one input per job")?;
@@ -312,16 +307,11 @@ impl DevArgs {
             format_ether(balance)
         );
 
-        if self.once {
-            shutdown.cancel();
-        } else {
+        if !self.once {
             println!("serving; Ctrl-C to stop");
             tokio::signal::ctrl_c().await?;
-            shutdown.cancel();
         }
-        for task in tasks {
-            task.await.context("agent task")??;
-        }
+        agents.stop().await?;
         coordinator.shutdown().await;
         drop(chain);
         if mismatches > 0 {
@@ -331,9 +321,8 @@ impl DevArgs {
     }
 }
 
-/// Starts the coordinator (SQLite in `data_dir`, HTTP on `http`, posting as `poster`) and creates an
-/// API key for the demo jobs (and the user's own `POST /v1/jobs`) with 1 ETH of fees. Returns its
-/// handle, its URL and the key.
+/// Starts the coordinator (SQLite in `data_dir`, HTTP on `http`, posting as `poster`) with an API
+/// key for the demo jobs (and the user's own `POST /v1/jobs`) with 1 ETH of fees, and says where.
 pub(crate) async fn start_coordinator(
     data_dir: &std::path::Path,
     http: SocketAddr,
@@ -341,38 +330,26 @@ pub(crate) async fn start_coordinator(
     deployment: vouch_chain::Deployment,
     poster: alloy::signers::local::PrivateKeySigner,
 ) -> anyhow::Result<(vouch_coordinator::CoordinatorHandle, String, String)> {
-    let database_url = format!("sqlite://{}", data_dir.join("coordinator.db").display());
-    let mut coordinator = CoordinatorConfig::new(
-        database_url.clone(),
+    let local = vouch_coordinator::serve_local(
+        data_dir,
         http,
-        config.clone(),
+        config,
         deployment,
         poster,
-    );
-    coordinator.api.default_job_ttl = Duration::from_secs(600);
-    let coordinator = vouch_coordinator::serve(coordinator)
-        .await
-        .context("starting the coordinator")?;
-    let api_url = format!("http://{}", coordinator.local_addr());
-    // An API key for the demo jobs (and for the user's own `POST /v1/jobs`): 1 ETH of fees.
-    let api_key = keys::create(
-        &db::connect(&database_url).await?,
         "vouch dev",
-        600,
         U256::from(10u64.pow(18)),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)?
-            .as_secs(),
     )
-    .await
-    .context("creating the dev API key")?
-    .secret;
+    .await?;
+    let api_url = local.url;
     println!(
         "coordinator  {api_url}  (GET /v1/jobs, /v1/games, /v1/accounts, /v1/events, /metrics)"
     );
     println!("dashboard    {api_url}/  (jobs, disputes move by move, earnings and slashes, live)");
-    println!("api key      {api_key}  (POST /v1/jobs: Authorization: Bearer …)");
-    Ok((coordinator, api_url, api_key))
+    println!(
+        "api key      {}  (POST /v1/jobs: Authorization: Bearer …)",
+        local.api_key
+    );
+    Ok((local.handle, api_url, local.api_key))
 }
 
 /// Whether `--model` names a language model: `smollm2`, a GGUF, or an imported `.vlm`.

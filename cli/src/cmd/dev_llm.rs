@@ -5,17 +5,22 @@
 //! with one token changed, challenged, bisected down to one element the contract recomputes, and
 //! the liar's bond slashed; the honest worker's answer then settles.
 
-use super::{
-    dev::{DevArgs, start_coordinator},
-    dev_chain,
-};
+use super::dev::{DevArgs, start_coordinator};
 use alloy::primitives::U256;
 use anyhow::{Context, bail};
-use std::{path::Path, time::Duration};
-use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
+use std::{
+    path::Path,
+    time::{Duration, Instant},
+};
+use vouch_agent::Daemons;
 use vouch_burn::BurnBackend;
-use vouch_chain::{ChainConfig, Deployment, JobStatus, MarketParams, llm::LlmPrice};
+use vouch_chain::{
+    ChainConfig, Deployment, JobStatus, MarketParams,
+    llm::{
+        LlmPrice,
+        devnet::{self, ListedChain, ListingTerms, Origin, Progress},
+    },
+};
 use vouch_challenger::{Challenger, ChallengerConfig, Strategy};
 use vouch_client::{ApiClient, JobRecord};
 use vouch_llm::{IntModel, int, lm::generate, tokenizer::ChatTokenizer};
@@ -42,8 +47,12 @@ const QUESTIONS: [&str; 2] = ["Name the three primary colors.", "What is 12 plus
 /// Their token budget.
 const TOKENS: usize = 16;
 
-/// The least challenge window of the language-model demo, in seconds.
-const MIN_WINDOW_SECS: u64 = 90;
+/// The least challenge window for a model of SmolLM2's size, in seconds: a challenger fetches it
+/// from chain events once (~10 s) and re-runs a job traced (seconds on two cores shared with the
+/// workers), all before the window ends.
+const LARGE_MODEL_WINDOW_SECS: u64 = 90;
+/// Weights above which a model is large for the window, in bytes.
+const LARGE_MODEL_BYTES: usize = 16 << 20;
 
 /// Wei per prompt token and per generated token.
 const PRICE: LlmPrice = LlmPrice {
@@ -72,20 +81,63 @@ fn load_model(name: &Path) -> anyhow::Result<IntModel> {
     Ok(model)
 }
 
-/// The network's agents, all stopped by one token.
-struct Agents {
-    shutdown: CancellationToken,
-    tasks: Vec<JoinHandle<anyhow::Result<()>>>,
-}
-
-impl Agents {
-    async fn stop(self) -> anyhow::Result<()> {
-        self.shutdown.cancel();
-        for task in self.tasks {
-            task.await.context("agent task")??;
+/// The demo's chain: anvil with the contracts deployed and `model` listed, or the chain an earlier
+/// run saved for it loaded (`devnet::listed_chain`), behind a spinner or a progress bar.
+async fn listed_chain(
+    port: u16,
+    model: &IntModel,
+    params: MarketParams,
+) -> anyhow::Result<ListedChain> {
+    let began = Instant::now();
+    let spinner = crate::progress::spinner();
+    spinner.set_message("starting the chain");
+    let mut bar = None;
+    let terms = ListingTerms {
+        params,
+        price: PRICE,
+        royalty_bps: 1_000,
+        uri: "SmolLM2-135M-Instruct",
+    };
+    let chain = devnet::listed_chain(Some(port), OWNER, model, &terms, &mut |p| match p {
+        Progress::Loading(file) => {
+            spinner.set_message(format!("loading the saved chain {}", file.display()));
         }
-        Ok(())
+        Progress::Listing(done, total) => {
+            let bar = bar.get_or_insert_with(|| {
+                spinner.finish_and_clear();
+                crate::progress::bar("listing the model on chain (transactions)")
+            });
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        }
+    })
+    .await
+    .with_context(|| {
+        format!("starting anvil on port {port} (pass --anvil-port 0 for a free port)")
+    })?;
+    spinner.finish_and_clear();
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
     }
+    let secs = began.elapsed().as_secs_f64();
+    println!("chain        {} (anvil)", chain.chain.endpoint());
+    match &chain.origin {
+        Origin::Loaded(file) => println!(
+            "             loaded in {secs:.0} s from {} (the model was listed by an earlier run)",
+            file.display()
+        ),
+        Origin::Listed {
+            transactions,
+            saved,
+            bytes,
+        } => println!(
+            "listed       model {} in {secs:.0} s ({transactions} transactions: the card and every op's weights); chain saved in {} ({:.0} MB) for the next run",
+            chain.model_id,
+            saved.display(),
+            *bytes as f64 / 1e6
+        ),
+    }
+    Ok(chain)
 }
 
 /// The agents' policy: a language model's job is ~135 M multiply-adds a token, which the integer
@@ -152,11 +204,13 @@ fn report(model: &IntModel, question: &str, job: &JobRecord) -> anyhow::Result<b
 pub(crate) async fn run(args: &DevArgs, name: &Path) -> anyhow::Result<()> {
     let model = load_model(name)?;
     let tokenizer = ChatTokenizer::new(&model.tokenizer)?;
-    // A challenger fetches the model from chain events once (~10 s) and re-runs a job traced (seconds
-    // on two cores shared with the worker): the window must leave it time.
-    let window = args.window_secs.max(MIN_WINDOW_SECS);
+    let window = if model.weight_bytes() > LARGE_MODEL_BYTES {
+        args.window_secs.max(LARGE_MODEL_WINDOW_SECS)
+    } else {
+        args.window_secs
+    };
     let params = MarketParams::new(window, U256::from(10u64.pow(17)), 1_000_000_000);
-    let chain = dev_chain::prepare(args.anvil_port, OWNER, &model, params, PRICE).await?;
+    let chain = listed_chain(args.anvil_port, &model, params).await?;
     let (config, deployment, model_id) = (chain.config.clone(), chain.deployment, chain.model_id);
     println!(
         "registry     {}\nmarket       {}\nLLM prover   {}",
@@ -200,11 +254,7 @@ pub(crate) async fn run(args: &DevArgs, name: &Path) -> anyhow::Result<()> {
         }
     }
 
-    let shutdown = CancellationToken::new();
-    let mut agents = Agents {
-        shutdown: shutdown.clone(),
-        tasks: Vec::new(),
-    };
+    let mut agents = Daemons::default();
     let challenger = Challenger::new(
         ChallengerConfig {
             chain: config.clone(),
@@ -223,10 +273,7 @@ pub(crate) async fn run(args: &DevArgs, name: &Path) -> anyhow::Result<()> {
     .await
     .context("starting the challenger")?;
     let challenger_address = challenger.address();
-    let stop = shutdown.clone();
-    agents
-        .tasks
-        .push(tokio::spawn(async move { Ok(challenger.run(stop).await?) }));
+    agents.spawn("challenger", |stop| challenger.run(stop));
     let lie = Lie::WrongToken { index: 2 };
     let liar = Worker::new(
         worker_config(
@@ -241,10 +288,8 @@ pub(crate) async fn run(args: &DevArgs, name: &Path) -> anyhow::Result<()> {
     .await
     .context("starting the dishonest worker")?;
     let liar_address = liar.address();
-    let stop = shutdown.clone();
-    agents
-        .tasks
-        .push(tokio::spawn(async move { Ok(liar.run(stop).await?) }));
+    let mut dishonest = Daemons::default();
+    dishonest.spawn("dishonest worker", |stop| liar.run(stop));
 
     let listed = model_id.to::<u64>();
     let fraud = api
@@ -279,10 +324,7 @@ pub(crate) async fn run(args: &DevArgs, name: &Path) -> anyhow::Result<()> {
     .await
     .context("starting the honest worker")?;
     let worker_address = worker.address();
-    let stop = shutdown.clone();
-    agents
-        .tasks
-        .push(tokio::spawn(async move { Ok(worker.run(stop).await?) }));
+    agents.spawn("honest worker", |stop| worker.run(stop));
     let mut posted = vec![(FRAUD_QUESTION, fraud.job_id)];
     for q in QUESTIONS {
         let job = api.post_text(listed, q, Some(TOKENS as u64), None).await?;
@@ -313,13 +355,15 @@ pub(crate) async fn run(args: &DevArgs, name: &Path) -> anyhow::Result<()> {
         }
         differing += usize::from(!report(&model, q, &job)?);
     }
-    if args.once {
-        agents.stop().await?;
-    } else {
-        println!("serving; Ctrl-C to stop");
+    // The dishonest worker leaves: questions asked from now on are the honest worker's.
+    dishonest.stop().await?;
+    if !args.once {
+        println!(
+            "serving: the honest worker and the challenger answer further questions (POST {api_url}/v1/jobs with the api key, or the SDK's postText); Ctrl-C to stop"
+        );
         tokio::signal::ctrl_c().await?;
-        agents.stop().await?;
     }
+    agents.stop().await?;
     coordinator.shutdown().await;
     if differing > 0 {
         bail!("{differing} settled answers differ from this machine's integer model");

@@ -16,7 +16,7 @@ use vouch_llm::{
     gguf::Gguf,
     int,
     lm::generate,
-    tokenizer::{ChatTokenizer, TokenizerSpec},
+    tokenizer::ChatTokenizer,
     trace::ModelCommitment,
 };
 
@@ -59,17 +59,13 @@ pub(crate) fn import_model(
     tokens: usize,
 ) -> anyhow::Result<(IntModel, int::ImportReport)> {
     let g = open_gguf(gguf)?;
-    let tokenizer = ChatTokenizer::new(&TokenizerSpec::from_gguf(&g)?)?;
-    let mut ids = tokenizer.encode(calibration)?;
-    anyhow::ensure!(!ids.is_empty(), "the calibration text is empty");
-    ids.truncate(tokens);
     let spinner = crate::progress::spinner();
     spinner.set_message(format!(
-        "importing {}: dequantizing and calibrating on {} tokens",
+        "importing {}: dequantizing and calibrating on {tokens} tokens at most",
         gguf.display(),
-        ids.len()
     ));
-    let imported = int::import(&g, &ids).with_context(|| format!("importing {}", gguf.display()));
+    let imported = int::import_text(&g, calibration, tokens)
+        .with_context(|| format!("importing {}", gguf.display()));
     spinner.finish_and_clear();
     imported
 }

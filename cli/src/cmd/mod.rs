@@ -4,7 +4,6 @@ pub(crate) mod challenger;
 pub(crate) mod coordinator;
 pub(crate) mod deploy;
 pub(crate) mod dev;
-mod dev_chain;
 mod dev_llm;
 pub(crate) mod job;
 pub(crate) mod llm;

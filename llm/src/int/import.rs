@@ -11,7 +11,7 @@ use crate::{
     float::{Calibration, FloatModel},
     gguf::{BLOCK, BlockRows, Gguf},
     lm::expect_shape,
-    tokenizer::TokenizerSpec,
+    tokenizer::{ChatTokenizer, TokenizerSpec},
 };
 use vouch_core::quant::Requant;
 
@@ -210,6 +210,14 @@ impl Importer<'_> {
             down,
         })
     }
+}
+
+/// [`import`] calibrated on the first `tokens` tokens of `text`, tokenized by the GGUF's own
+/// tokenizer (what `vouch model import --calibration` does).
+pub fn import_text(g: &Gguf, text: &str, tokens: usize) -> Result<(IntModel, ImportReport)> {
+    let mut ids = ChatTokenizer::new(&TokenizerSpec::from_gguf(g)?)?.encode(text)?;
+    ids.truncate(tokens);
+    import(g, &ids)
 }
 
 /// Imports a llama GGUF: dequantizes it, runs `calibration` through the float model for the

@@ -10,7 +10,7 @@ pub mod rows;
 
 pub use file::{LLM_MAGIC, load, save};
 pub use forward::IntCache;
-pub use import::{ImportReport, import};
+pub use import::{ImportReport, import, import_text};
 
 use crate::{config::LlamaConfig, tokenizer::TokenizerSpec};
 use serde::{Deserialize, Serialize};
