@@ -2,13 +2,14 @@
 //! that finds every game this challenger opened and plays one move in each per poll, then
 //! withdraws what it won. A tensor model's game is played from the trace the check loop stored; a
 //! language model's from the job generated again at the result's claimed length, once per result
-//! (kept in `Parties` across polls, rebuilt after a restart). The generation runs on a task of its own
+//! (kept in `Parties` across polls, rebuilt after a restart), and only once the challenger must move
+//! (a game waiting for the defender needs none). The generation runs on a task of its own
 //! ([`Parties::poll`], at most [`BUILDS`] at once): the poll moves in every other game meanwhile,
 //! waits for it at most [`BUILD_PATIENCE`], and comes back to the game on a later poll.
 
 use crate::{
     error::{ChallengerError, Result},
-    play::{Played, play, play_llm},
+    play::{Played, Turn, move_llm, play, turn},
     state::{PlayState, PlayedGame},
     strategy::Strategy,
 };
@@ -287,7 +288,7 @@ impl Player {
 
 impl Player {
     /// One move in game `game` on `g`, from the party of its kind of model; `None` when that party
-    /// is still being built (a language model's).
+    /// is still being built (a language model's, only once the challenger is to move).
     async fn play_one(&mut self, game: U256, g: PlayedGame) -> Result<Option<Played>> {
         let (job, attempt, model) = (U256::from(g.job), g.attempt, U256::from(g.model));
         let (provider, deployment) = (self.market.client().provider(), self.market.deployment());
@@ -318,17 +319,22 @@ impl Player {
                 .map(Some)
             }
             ModelKind::Llm => {
+                // Whose turn first: the party is a whole generation, built only to move.
+                let g = match turn(&self.market, game, self.strategy).await? {
+                    Turn::Ours(g) => g,
+                    Turn::Done(played) => return Ok(Some(played)),
+                };
                 let (market, models) = (self.market.clone(), self.models.clone());
                 let build = move || claimed_party(market, models, model, job, attempt);
                 let Ready::Built(claimed) = self.parties.poll((job, attempt), build)? else {
                     return Ok(None);
                 };
-                play_llm(
+                move_llm(
                     &self.market,
                     &claimed.lm.model,
                     &claimed.lm.commitment,
                     &claimed.party,
-                    game,
+                    &g,
                     self.strategy,
                     &mut self.rng,
                 )
@@ -336,6 +342,12 @@ impl Player {
                 .map(Some)
             }
         }
+    }
+
+    /// How many language-model parties this loop built so far (each one a generation of a disputed
+    /// job): one per result a game needed a move on, again after a restart or an eviction.
+    pub fn parties_built(&self) -> u64 {
+        self.parties.built()
     }
 }
 
