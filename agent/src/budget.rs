@@ -17,6 +17,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
+use vouch_chain::registry::ModelKind;
 use vouch_core::{Model, model::OpKind};
 use vouch_llm::{
     config::LlamaConfig,
@@ -51,8 +52,11 @@ const BYTES_PER_LM_SLOT: u64 = 128;
 const BYTES_PER_LM_CACHE_ELEMENT: u64 = 16;
 
 /// What one model costs to load and run once, from its shapes and ops.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Footprint {
+    /// What runs it: a tensor model on Burn, or a language model on `vouch_llm`'s integer path (each
+    /// has its own rate in the [`Budget`]).
+    pub kind: ModelKind,
     /// Weights (every dense and conv weight).
     pub params: u64,
     /// Multiply-accumulates of one run (dense and conv), plus the taps of the pools.
@@ -65,6 +69,21 @@ pub struct Footprint {
     pub memory_bytes: u64,
     /// Elementary operations of one run (MACs, gathered taps, elementwise work), for the time estimate.
     pub work: u64,
+}
+
+impl Default for Footprint {
+    /// A tensor model's footprint of nothing.
+    fn default() -> Self {
+        Self {
+            kind: ModelKind::Tensor,
+            params: 0,
+            macs: 0,
+            trace_bytes: 0,
+            taps: 0,
+            memory_bytes: 0,
+            work: 0,
+        }
+    }
 }
 
 impl Footprint {
@@ -154,6 +173,7 @@ impl Footprint {
         let head = wide(c.vocab) * hidden;
         let blocks = wide(c.blocks);
         let mut f = Footprint {
+            kind: ModelKind::Llm,
             params: head.saturating_add(blocks.saturating_mul(block)),
             ..Footprint::default()
         };
@@ -197,27 +217,57 @@ pub struct Budget {
     pub trace_bytes: u64,
     /// Wall time one inference may take; the estimate must fit, and a run past it is abandoned.
     pub time: Duration,
-    /// Elementary operations per second this machine sustains at the least (turns
-    /// [`Footprint::work`] into a time estimate).
+    /// Elementary operations per second this machine sustains at the least on a tensor model run
+    /// on Burn (turns a tensor model's [`Footprint::work`] into a time estimate).
     pub work_per_sec: u64,
+    /// The same for a language model's traced generation on `vouch_llm`'s integer path (its
+    /// multiply-adds plus the trace bytes it hashes, [`Footprint::of_llm`]): a different engine,
+    /// two orders of magnitude faster per operation than Burn's per-op dispatch on small tensors.
+    pub llm_work_per_sec: u64,
 }
 
+/// The default [`Budget::work_per_sec`]: 20 M operations a second, a floor for tensor models on
+/// Burn's CPU backends (the example models run at hundreds of M a second, docs/BENCHMARKS.md).
+pub const DEFAULT_WORK_PER_SEC: u64 = 20_000_000;
+
+/// The default [`Budget::llm_work_per_sec`]: 1 G operations a second. Measured, not guessed: the
+/// traced generation a worker and a challenger run (`vouch_llm::trace::generate`, every slot hashed,
+/// SmolLM2-135M on the 2-core dev box, docs/BENCHMARKS.md "integer + trace") does 12.8–16.3 passes
+/// a second, and one SmolLM2 pass is ~136 M operations of [`Footprint::of_llm`]'s work (134.5 M
+/// multiply-adds of the projections and the head, 35 k per position of attention, 1.1 MB of trace
+/// bytes): 1.7–2.2 G a second. Half of that leaves room for the agent's other loop and another
+/// process on the same cores; at the default 60 s it admits a job of ~380 passes (prompt + new
+/// tokens, attention growing with the position) of SmolLM2, and refuses jobs (or larger models) past
+/// it.
+pub const DEFAULT_LLM_WORK_PER_SEC: u64 = 1_000_000_000;
+
 impl Default for Budget {
-    /// 4 GiB of memory, 1 GiB of trace, 60 s per inference at ≥ 20 M operations per second.
+    /// 4 GiB of memory, 1 GiB of trace, 60 s per inference at ≥ 20 M operations per second on a
+    /// tensor model and ≥ 1 G on a language model.
     fn default() -> Self {
         Self {
             memory_bytes: 4 << 30,
             trace_bytes: 1 << 30,
             time: Duration::from_secs(60),
-            work_per_sec: 20_000_000,
+            work_per_sec: DEFAULT_WORK_PER_SEC,
+            llm_work_per_sec: DEFAULT_LLM_WORK_PER_SEC,
         }
     }
 }
 
 impl Budget {
-    /// The estimated wall time of one run of a model with footprint `f`.
+    /// The rate this machine runs a model of `kind` at ([`Budget::work_per_sec`] or
+    /// [`Budget::llm_work_per_sec`]).
+    pub fn rate(&self, kind: ModelKind) -> u64 {
+        match kind {
+            ModelKind::Tensor => self.work_per_sec,
+            ModelKind::Llm => self.llm_work_per_sec,
+        }
+    }
+
+    /// The estimated wall time of one run of a model with footprint `f`, at its kind's rate.
     pub fn estimated_time(&self, f: &Footprint) -> Duration {
-        Duration::from_secs_f64(f.work as f64 / self.work_per_sec.max(1) as f64)
+        Duration::from_secs_f64(f.work as f64 / self.rate(f.kind).max(1) as f64)
     }
 
     /// Why a model with footprint `f` does not fit, or `None` when it does.
@@ -238,10 +288,15 @@ impl Budget {
         }
         let t = self.estimated_time(f);
         if t > self.time {
+            let rate = match f.kind {
+                ModelKind::Tensor => "a tensor model's rate",
+                ModelKind::Llm => "a language model's rate",
+            };
             return Some(format!(
-                "needs about {:.0} s per inference ({} operations), the budget is {} s",
+                "needs about {:.0} s per inference ({} operations at {} a second, {rate}), the budget is {} s",
                 t.as_secs_f64(),
                 f.work,
+                self.rate(f.kind),
                 self.time.as_secs()
             ));
         }
@@ -468,6 +523,7 @@ mod tests {
             trace_bytes: 10,
             time: Duration::from_secs(1),
             work_per_sec: 1_000,
+            llm_work_per_sec: 1,
         };
         assert_eq!(fits.check(&f), None, "limits are inclusive");
         let memory = Budget {
@@ -485,5 +541,103 @@ mod tests {
             ..fits
         };
         assert!(time.check(&f).unwrap().contains("per inference"));
+        // The same work by a language model is timed at the language models' rate, and only at it.
+        let lm = Footprint {
+            kind: ModelKind::Llm,
+            ..f
+        };
+        let why = fits.check(&lm).unwrap();
+        assert!(
+            why.contains("per inference") && why.contains("a language model's rate"),
+            "{why}"
+        );
+        let lm_rate = Budget {
+            work_per_sec: 1,
+            llm_work_per_sec: 1_000,
+            ..fits
+        };
+        assert_eq!(lm_rate.check(&lm), None);
+        assert!(lm_rate.check(&f).unwrap().contains("a tensor model's rate"));
+    }
+
+    /// SmolLM2-135M-Instruct's hyper-parameters (the demo's model), checked against the GGUF's
+    /// `llama.*` metadata when `scripts/fetch-smollm2.sh` cached it.
+    fn smollm2() -> LlamaConfig {
+        let config = LlamaConfig {
+            blocks: 30,
+            hidden: 576,
+            heads: 9,
+            kv_heads: 3,
+            head_dim: 64,
+            ffn: 1536,
+            vocab: 49152,
+            eps: 1e-5,
+            rope_base: 100_000.0,
+            context: 8192,
+        };
+        let path = vouch_llm::smollm2_path();
+        if path.is_file() {
+            let gguf = vouch_llm::gguf::Gguf::open(&path).unwrap();
+            let real = LlamaConfig::from_gguf(&gguf).unwrap();
+            assert_eq!(
+                (real.blocks, real.hidden, real.heads, real.kv_heads),
+                (config.blocks, config.hidden, config.heads, config.kv_heads)
+            );
+            assert_eq!(
+                (real.head_dim, real.ffn, real.vocab),
+                (config.head_dim, config.ffn, config.vocab)
+            );
+        } else {
+            eprintln!("SmolLM2 not cached: its widths are not cross-checked against the GGUF");
+        }
+        config
+    }
+
+    #[test]
+    fn the_default_budget_takes_a_smollm2_chat_and_refuses_a_job_built_to_exhaust_it() {
+        let budget = Budget::default();
+        let config = smollm2();
+        // A chat question of 64 prompt tokens and an answer of up to 256 tokens: every token of
+        // the budget generated, traced and hashed.
+        let chat = Footprint::of_llm(config, 64, 256);
+        assert_eq!(budget.check(&chat), None, "{chat:?}");
+        let t = budget.estimated_time(&chat).as_secs_f64();
+        assert!((20.0..60.0).contains(&t), "{t:.1} s for 320 passes");
+        // One pass is ~136 M operations, as DEFAULT_LLM_WORK_PER_SEC's derivation says.
+        let (one, two) = (
+            Footprint::of_llm(config, 1, 1),
+            Footprint::of_llm(config, 1, 2),
+        );
+        let pass = two.work - one.work;
+        assert!((130_000_000..145_000_000).contains(&pass), "{pass}");
+        // The same model, a job of 400 new tokens: within the memory and trace limits (3.6 GiB, 630 MiB),
+        // past the time (~67 s).
+        let long = Footprint::of_llm(config, 64, 400);
+        let why = budget.check(&long).expect("a 463-pass job is refused");
+        assert!(
+            why.contains("per inference") && why.contains("a language model's rate"),
+            "{why}"
+        );
+        // The tensor models' rate alone would refuse even the chat question (what this rate fixes).
+        let one_rate = Budget {
+            llm_work_per_sec: budget.work_per_sec,
+            ..budget
+        };
+        assert!(one_rate.check(&chat).is_some());
+        // A model built to exhaust the time budget, not the memory: wide feed-forwards and many
+        // blocks (0.3 G weights), admitted by its least job, but a short question is over a minute.
+        let heavy = LlamaConfig {
+            blocks: 16,
+            hidden: 1024,
+            heads: 16,
+            kv_heads: 16,
+            head_dim: 64,
+            ffn: 4096,
+            ..config
+        };
+        assert_eq!(budget.check(&Footprint::of_llm(heavy, 1, 1)), None);
+        let question = Footprint::of_llm(heavy, 16, 250);
+        let why = budget.check(&question).expect("refused");
+        assert!(why.contains("a language model's rate"), "{why}");
     }
 }

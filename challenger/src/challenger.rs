@@ -160,6 +160,11 @@ impl Challenger {
         self.player.games()
     }
 
+    /// How many language-model parties its play loop built so far ([`Player::parties_built`]).
+    pub fn parties_built(&self) -> u64 {
+        self.player.parties_built()
+    }
+
     /// Serves its Prometheus metrics on `GET /metrics` at `addr` until `shutdown`
     /// ([`vouch_agent::metrics`]; the games and clocks from its play state and the chain).
     /// Returns the address it listens on.

@@ -84,7 +84,8 @@ async fn revealed_walk(market: &Market, g: &GameView, depth: u32) -> Result<Vec<
 }
 
 /// Whose turn a game is at.
-enum Turn {
+#[derive(Debug)]
+pub enum Turn {
     /// The challenger's: the game as it stands.
     Ours(Box<GameView>),
     /// Nobody's for now, or the game is over.
@@ -92,8 +93,10 @@ enum Turn {
 }
 
 /// Reads game `game` and settles what needs no trace: a game over, a moot one (claimed), a defender
-/// that owes data (its timeout claimed once due), a stalling challenger.
-async fn turn(market: &Market, game: U256, strategy: Strategy) -> Result<Turn> {
+/// that owes data (its timeout claimed once due), a stalling challenger. Only a [`Turn::Ours`] needs
+/// the challenger's party: read this first, build the party after (a language model's is a whole
+/// generation).
+pub async fn turn(market: &Market, game: U256, strategy: Strategy) -> Result<Turn> {
     let g = market.game(game).await?;
     if g.status != GameStatus::Active {
         return Ok(Turn::Done(Played::Over(g.status)));
@@ -230,6 +233,8 @@ pub async fn play(
 /// Plays one move of game `game` over a language model's result with `strategy`, from `party`, the
 /// challenger's own trace of the job at the claimed output's length (`Stop::Length(G)`, so both
 /// state trees have one shape); `commitment` is `model`'s, for the pre-flight check of the step.
+/// The party is built beforehand: a caller that builds it on demand reads [`turn`] first and plays
+/// with [`move_llm`] (as the play loop does).
 pub async fn play_llm(
     market: &Market,
     model: &IntModel,
@@ -239,18 +244,32 @@ pub async fn play_llm(
     strategy: Strategy,
     rng: &mut impl Rng,
 ) -> Result<Played> {
-    let g = match turn(market, game, strategy).await? {
-        Turn::Ours(g) => g,
-        Turn::Done(played) => return Ok(played),
-    };
-    if let Some(played) = walk(market, party, &g, strategy, rng).await? {
+    match turn(market, game, strategy).await? {
+        Turn::Ours(g) => move_llm(market, model, commitment, party, &g, strategy, rng).await,
+        Turn::Done(played) => Ok(played),
+    }
+}
+
+/// The challenger's move in game `g` over a language model's result, once [`turn`] said it is the
+/// challenger's (see [`play_llm`]).
+pub async fn move_llm(
+    market: &Market,
+    model: &IntModel,
+    commitment: &ModelCommitment,
+    party: &LmParty,
+    g: &GameView,
+    strategy: Strategy,
+    rng: &mut impl Rng,
+) -> Result<Played> {
+    let game = g.id;
+    if let Some(played) = walk(market, party, g, strategy, rng).await? {
         return Ok(played);
     }
     let (job, attempt, slot) = (g.job_id, g.attempt, g.slot as usize);
     let witness = match party.element_of_leaf(slot, g.index as usize, usize::from(g.offset))? {
         Element::Padding => LlmWitness::default(),
         Element::Index(e) => {
-            let walk = revealed_walk(market, &g, party.state_depth()).await?;
+            let walk = revealed_walk(market, g, party.state_depth()).await?;
             let w = party.witness(model, slot, e, &walk)?;
             // Pre-flight, as for tensor models: the witness proves what the contract will check.
             let final_state = market.revealed_opening(job, attempt).await?;
@@ -268,5 +287,5 @@ pub async fn play_llm(
         }
     };
     market.step_llm(game, (&witness).into()).await?;
-    stepped(market, &g).await
+    stepped(market, g).await
 }

@@ -4,7 +4,8 @@
 //! continued from it) is challenged by the challenger daemon, loses the game at that token, and the
 //! re-opened job settles with an honest worker's answer; a lying challenger loses to an honest
 //! worker whose process is restarted in the middle of the game (its cached model replaced by another
-//! meanwhile: refused by its root, fetched again). Every balance moves to the wei.
+//! meanwhile: refused by its root, fetched again). Every balance moves to the wei. The challenger
+//! generates its party of a game only when it must move: never while the defender owes data.
 //!
 //! Every random choice comes from a printed seed; replay one with `VOUCH_SEED=<seed>`.
 
@@ -170,7 +171,23 @@ impl Net {
     /// A challenger daemon of `account` checking every result (a restart when its data directory
     /// exists), polling every `poll`.
     async fn challenger(&self, account: usize, strategy: Strategy, poll: Duration) -> Running {
-        let config = ChallengerConfig {
+        let challenger = Challenger::new(
+            self.challenger_config(account, strategy, poll),
+            self.chain.signer(account),
+        )
+        .await
+        .unwrap();
+        Running::spawn(|shutdown| challenger.run(shutdown))
+    }
+
+    /// The config of a challenger of `account` checking every result.
+    fn challenger_config(
+        &self,
+        account: usize,
+        strategy: Strategy,
+        poll: Duration,
+    ) -> ChallengerConfig {
+        ChallengerConfig {
             chain: self.config.clone(),
             deployment: self.deployment,
             data_dir: self.challenger_dir(account),
@@ -181,11 +198,7 @@ impl Net {
             policy: Policy::default(),
             backend: BurnBackend::Flex,
             strategy,
-        };
-        let challenger = Challenger::new(config, self.chain.signer(account))
-            .await
-            .unwrap();
-        Running::spawn(|shutdown| challenger.run(shutdown))
+        }
     }
 
     /// Where the worker of `account` caches the listed model.
@@ -573,4 +586,112 @@ async fn an_honest_worker_restarted_mid_game_beats_a_lying_challenger() {
     assert_eq!(after[1], before[1] - cbond - gas[1], "challenger");
     std::fs::remove_dir_all(&net.dir).unwrap();
     eprintln!("took {:.1} s", begun.elapsed().as_secs_f64());
+}
+
+/// The challenger's play loop reads whose turn it is before it builds its party (a generation of the
+/// whole job): while the defender owes its opening, polls build nothing; the first move builds one
+/// party, later polls reuse it, and a defender that goes silent loses on time without another build.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_challenger_generates_its_party_only_when_it_must_move() {
+    let mut rng = rng("the_challenger_generates_its_party_only_when_it_must_move");
+    let net = Net::new(&mut rng, "turn").await;
+    let (liar, challenger) = (4, 2);
+    let mut watcher = Challenger::new(
+        net.challenger_config(challenger, Strategy::Honest, Duration::from_millis(50)),
+        net.chain.signer(challenger),
+    )
+    .await
+    .unwrap();
+    // A lying answer posted by hand: its worker runs no defence loop, the test answers for it.
+    let (id, job) = net.post(&mut rng).await;
+    let lying = Lie::WrongToken { index: 0 }
+        .fabricate_lm(&net.model, &job)
+        .unwrap()
+        .unwrap();
+    let worker = net.market(liar).await;
+    worker
+        .submit_result(
+            id,
+            lying.output_root(),
+            lying.trace_root(net.address(liar)),
+            lying.output_bytes(),
+            net.params.result_bond,
+        )
+        .await
+        .unwrap();
+    let mut challenged = 0;
+    for _ in 0..20 {
+        challenged += watcher.step().await.unwrap().challenged;
+        if challenged > 0 {
+            break;
+        }
+    }
+    assert_eq!(challenged, 1, "the lie is challenged");
+    let game = net.game(challenger, id).await;
+
+    // The defender owes its opening: nothing to generate for.
+    let market = net.market(POSTER).await;
+    for _ in 0..3 {
+        let report = watcher.step().await.unwrap();
+        assert_eq!(report.moves, 0);
+        assert!(market.pending_reveal(game).await.unwrap().is_some());
+    }
+    assert_eq!(
+        watcher.parties_built(),
+        0,
+        "a party built while the defender was to move"
+    );
+
+    // The defender opens (its final state, then the root's children): the challenger must pick, and
+    // builds its party once.
+    let party = vouch_llm::trace::LmParty::new(lying);
+    let mut reveals = 0;
+    loop {
+        let position = vouch_worker::defence::read(&worker, game).await.unwrap();
+        let vouch_worker::defence::Next::Answer(need) = position.next() else {
+            break;
+        };
+        for tx in vouch_worker::defence::answer(net.deployment.game, &party, &position.game, need)
+            .unwrap()
+        {
+            worker.client().send(tx).await.unwrap();
+        }
+        reveals += 1;
+        assert!(reveals < 10, "the defender keeps owing");
+    }
+    assert!(reveals >= 1);
+    // (Its build runs on a task of its own: a poll may come back before it is done.)
+    let mut moves = 0;
+    for _ in 0..20 {
+        let r = watcher.step().await.unwrap();
+        moves += r.moves;
+        if moves > 0 {
+            break;
+        }
+    }
+    assert_eq!(moves, 1, "the challenger picks");
+    assert_eq!(watcher.parties_built(), 1);
+
+    // The defender owes the children of the picked node and stays silent: later polls build nothing,
+    // and once its clock runs out the challenger claims the game.
+    for _ in 0..3 {
+        assert_eq!(watcher.step().await.unwrap().moves, 0);
+    }
+    anvil::increase_time(&net.provider, 10 * WINDOW)
+        .await
+        .unwrap();
+    let mut won = 0;
+    for _ in 0..5 {
+        won += watcher.step().await.unwrap().won;
+        if won > 0 {
+            break;
+        }
+    }
+    assert_eq!(
+        market.game(game).await.unwrap().status,
+        GameStatus::ChallengerWon
+    );
+    assert_eq!(won, 1);
+    assert_eq!(watcher.parties_built(), 1, "one party for the whole game");
+    std::fs::remove_dir_all(&net.dir).unwrap();
 }

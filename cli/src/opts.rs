@@ -111,10 +111,18 @@ pub(crate) struct PolicyOpts {
     /// abandoned (the job is recorded as failed and skipped).
     #[arg(long, env = "VOUCH_INFERENCE_TIMEOUT_SECS", default_value_t = 60)]
     pub(crate) inference_timeout_secs: u64,
-    /// Elementary operations per second this machine sustains at the least (MACs, gathered taps,
-    /// elementwise ops): turns a model's work into its time estimate.
-    #[arg(long, env = "VOUCH_WORK_PER_SEC", default_value_t = 20_000_000)]
+    /// Elementary operations per second this machine sustains at the least on a tensor model run
+    /// on Burn (MACs, gathered taps, elementwise ops): turns a tensor model's work into its time
+    /// estimate.
+    #[arg(long, env = "VOUCH_WORK_PER_SEC", default_value_t = vouch_agent::budget::DEFAULT_WORK_PER_SEC)]
     pub(crate) work_per_sec: u64,
+    /// Operations per second this machine sustains at the least on a language model's traced
+    /// generation (its multiply-adds plus the trace bytes it hashes): turns a language-model job's
+    /// work into its time estimate. The default is half the rate measured for SmolLM2-135M on two
+    /// cores (~136 M operations a token at 13–16 tokens/s): at 60 s it takes a job of ~380 prompt
+    /// and answer tokens. Measure yours with `vouch-bench --bin llm` ("integer + trace").
+    #[arg(long, env = "VOUCH_LLM_WORK_PER_SEC", default_value_t = vouch_agent::budget::DEFAULT_LLM_WORK_PER_SEC)]
+    pub(crate) llm_work_per_sec: u64,
     /// Skip jobs that pay less than this (wei).
     #[arg(long, env = "VOUCH_MIN_FEE", default_value = "0", value_parser = parse_wei)]
     pub(crate) min_fee: alloy::primitives::U256,
@@ -140,6 +148,7 @@ impl PolicyOpts {
                 trace_bytes: self.max_trace_mib.saturating_mul(1 << 20),
                 time: Duration::from_secs(self.inference_timeout_secs),
                 work_per_sec: self.work_per_sec,
+                llm_work_per_sec: self.llm_work_per_sec,
             },
             min_fee: self.min_fee,
             min_fee_per_mac: self.min_fee_per_mac,

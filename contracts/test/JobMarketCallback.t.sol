@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 pragma solidity 0.8.37;
 
+import {VouchConsumerBase} from "../src/examples/VouchConsumerBase.sol";
 import {VouchConsumerExample} from "../src/examples/VouchConsumerExample.sol";
 import {IJobMarket} from "../src/interfaces/IJobMarket.sol";
 import {
@@ -307,7 +308,7 @@ contract JobMarketCallbackTest is JobMarketFixture {
         vm.prank(poster);
         uint256 jobId = example.ask{value: FEE}(modelId, _input(), START + 1 days);
         _submit(jobId);
-        vm.expectRevert(abi.encodeWithSelector(VouchConsumerExample.NotSettledOutput.selector, jobId));
+        vm.expectRevert(abi.encodeWithSelector(VouchConsumerBase.NotSettledOutput.selector, jobId));
         example.deliver(jobId, _output());
         (bool delivered, bool success) = _settle(jobId);
         assertTrue(delivered && !success, "callback starved by its own limit");
@@ -315,7 +316,7 @@ contract JobMarketCallbackTest is JobMarketFixture {
         assertTrue(!known, "not yet");
         bytes memory flipped = _output();
         flipped[0] ^= bytes1(0x80);
-        vm.expectRevert(abi.encodeWithSelector(VouchConsumerExample.NotSettledOutput.selector, jobId));
+        vm.expectRevert(abi.encodeWithSelector(VouchConsumerBase.NotSettledOutput.selector, jobId));
         example.deliver(jobId, flipped);
         vm.prank(anyone);
         example.deliver(jobId, _output());
@@ -325,10 +326,29 @@ contract JobMarketCallbackTest is JobMarketFixture {
         _assertPaid();
     }
 
+    function test_example_withdrawExpiredFee_succeeds() public {
+        // The job expires unanswered: its fee is the example's market credit, which only its owner takes out.
+        VouchConsumerExample example = new VouchConsumerExample(market, 100_000);
+        vm.prank(poster);
+        uint256 jobId = example.ask{value: FEE}(modelId, _input(), START + 1 days);
+        vm.warp(START + 1 days);
+        market.refundExpired(jobId);
+        assertEq(market.credits(address(example)), FEE, "credit");
+        vm.prank(poster);
+        vm.expectRevert(abi.encodeWithSelector(VouchConsumerBase.OnlyOwner.selector, poster));
+        example.withdraw(payable(poster));
+        address payable to = payable(makeAddr("treasury"));
+        example.withdraw(to);
+        assertEq(to.balance, FEE, "paid to the wei");
+        assertEq(market.credits(address(example)), 0, "credit spent");
+        assertEq(address(example).balance, 0, "nothing kept");
+        assertEq(address(market).balance, 0, "market empty");
+    }
+
     function test_example_foreignCallback_reverts() public {
         VouchConsumerExample example = new VouchConsumerExample(market, 100_000);
         vm.prank(anyone);
-        vm.expectRevert(abi.encodeWithSelector(VouchConsumerExample.OnlyMarket.selector, anyone));
+        vm.expectRevert(abi.encodeWithSelector(VouchConsumerBase.OnlyMarket.selector, anyone));
         example.onVouchResult(1, _output(), bytes32(0));
     }
 }

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 pragma solidity 0.8.37;
 
+import {VouchConsumerBase} from "../src/examples/VouchConsumerBase.sol";
 import {VouchLlmConsumerExample} from "../src/examples/VouchLlmConsumerExample.sol";
 import {IJobMarket} from "../src/interfaces/IJobMarket.sol";
-import {TokenBudget} from "../src/lib/Errors.sol";
+import {NothingToWithdraw, TokenBudget} from "../src/lib/Errors.sol";
 import {LlmLayout} from "../src/lib/Types.sol";
 import {Vm} from "./Base.t.sol";
 import {LlmJobsFixture} from "./LlmJobs.t.sol";
@@ -12,7 +13,8 @@ import {Reference} from "./utils/Reference.sol";
 
 /// @notice The language model's example consumer (PROTOCOL §5.4, §7.2): it posts a prompt's ids as the int32 row
 /// `[maxNew, ids…]` with a callback, and keeps the settled answer's token ids, from the callback or, when that failed,
-/// from anyone's `deliver` of the settled bytes; nothing but a settled answer of its own jobs is ever kept.
+/// from anyone's `deliver` of the settled bytes; nothing but a settled answer of its own jobs is ever kept. The unused
+/// tokens' refund comes back to it as market credit, which only its owner withdraws, to the wei.
 contract VouchLlmConsumerExampleTest is LlmJobsFixture {
     uint32 internal constant GAS = 200_000;
     bytes32 internal constant DELIVERED = keccak256("CallbackDelivered(uint256,address,bool)");
@@ -102,7 +104,7 @@ contract VouchLlmConsumerExampleTest is LlmJobsFixture {
 
     function test_onVouchResult_notMarket_reverts() public {
         vm.prank(anyone);
-        vm.expectRevert(abi.encodeWithSelector(VouchLlmConsumerExample.OnlyMarket.selector, anyone));
+        vm.expectRevert(abi.encodeWithSelector(VouchConsumerBase.OnlyMarket.selector, anyone));
         example.onVouchResult(1, LlmFixture.row(LlmFixture.ids(EOS)), bytes32(0));
     }
 
@@ -112,7 +114,7 @@ contract VouchLlmConsumerExampleTest is LlmJobsFixture {
         uint256 jobId = _ask(starved, 4);
         bytes memory output = LlmFixture.row(LlmFixture.ids(5, 7, EOS));
         _submit(jobId, output, keccak256("trace"));
-        vm.expectRevert(abi.encodeWithSelector(VouchLlmConsumerExample.NotSettledOutput.selector, jobId));
+        vm.expectRevert(abi.encodeWithSelector(VouchConsumerBase.NotSettledOutput.selector, jobId));
         starved.deliver(jobId, output);
         (bool delivered, bool success) = _settle(jobId);
         assertTrue(delivered && !success, "callback starved by its own limit");
@@ -120,7 +122,7 @@ contract VouchLlmConsumerExampleTest is LlmJobsFixture {
         assertTrue(!known, "not yet");
 
         bytes memory other = LlmFixture.row(LlmFixture.ids(5, 8, EOS));
-        vm.expectRevert(abi.encodeWithSelector(VouchLlmConsumerExample.NotSettledOutput.selector, jobId));
+        vm.expectRevert(abi.encodeWithSelector(VouchConsumerBase.NotSettledOutput.selector, jobId));
         starved.deliver(jobId, other);
         vm.prank(anyone);
         starved.deliver(jobId, output);
@@ -135,8 +137,84 @@ contract VouchLlmConsumerExampleTest is LlmJobsFixture {
         bytes memory output = LlmFixture.row(LlmFixture.ids(EOS));
         _submit(jobId, output, keccak256("trace"));
         _settle(jobId);
-        vm.expectRevert(abi.encodeWithSelector(VouchLlmConsumerExample.NotAsked.selector, jobId));
+        vm.expectRevert(abi.encodeWithSelector(VouchConsumerBase.NotAsked.selector, jobId));
         example.deliver(jobId, output);
+    }
+
+    // ----- the refund of unused tokens -----
+
+    function _payee(string memory name) internal returns (address payable) {
+        return payable(makeAddr(name));
+    }
+
+    function test_withdraw_unusedTokensToOwnersPayee_succeeds() public {
+        // Two jobs with budgets of 4 and 6 answered in 3 and 1 tokens: (4 − 3) + (6 − 1) unused tokens refunded.
+        uint256 first = _ask(example, 4);
+        uint256 second = _ask(example, 6);
+        _submit(first, LlmFixture.row(LlmFixture.ids(5, 7, EOS)), keccak256("first"));
+        _submit(second, LlmFixture.row(LlmFixture.ids(EOS)), keccak256("second"));
+        uint256 refund = (_escrow(3, 4) - _escrow(3, 3)) + (_escrow(3, 6) - _escrow(3, 1));
+        vm.expectEmit(address(market));
+        emit IJobMarket.UnusedTokensRefunded(first, address(example), 1, _escrow(3, 4) - _escrow(3, 3));
+        _settle(first);
+        _settle(second);
+        assertEq(market.credits(address(example)), refund, "the example's market credit");
+        assertEq(address(example).balance, 0, "nothing held before the withdrawal");
+
+        address payable to = _payee("treasury");
+        uint256 marketBefore = address(market).balance;
+        vm.expectEmit(address(example));
+        emit VouchConsumerBase.Withdrawn(to, refund);
+        example.withdraw(to); // the test contract deployed it: its owner
+        assertEq(to.balance, refund, "paid to the wei");
+        assertEq(marketBefore - address(market).balance, refund, "out of the market");
+        assertEq(market.credits(address(example)), 0, "credit spent");
+        assertEq(address(example).balance, 0, "nothing kept");
+        // Nothing left: the market's own refusal passes through.
+        vm.expectRevert(NothingToWithdraw.selector);
+        example.withdraw(to);
+    }
+
+    function test_withdraw_expiredJobEscrow_succeeds() public {
+        uint256 jobId = _ask(example, 4);
+        vm.warp(DEADLINE);
+        market.refundExpired(jobId);
+        address payable to = _payee("treasury");
+        example.withdraw(to);
+        assertEq(to.balance, _escrow(3, 4), "the whole escrow");
+    }
+
+    function test_withdraw_notOwner_reverts() public {
+        uint256 jobId = _ask(example, 4);
+        _submit(jobId, LlmFixture.row(LlmFixture.ids(EOS)), keccak256("trace"));
+        _settle(jobId);
+        uint256 credit = market.credits(address(example));
+        assertEq(credit, _escrow(3, 4) - _escrow(3, 1), "three tokens unused");
+        // Not even the poster the example asked for: the owner decides.
+        vm.prank(poster);
+        vm.expectRevert(abi.encodeWithSelector(VouchConsumerBase.OnlyOwner.selector, poster));
+        example.withdraw(payable(poster));
+        assertEq(market.credits(address(example)), credit, "credit untouched");
+    }
+
+    function test_withdraw_payeeRefuses_reverts() public {
+        uint256 jobId = _ask(example, 4);
+        _submit(jobId, LlmFixture.row(LlmFixture.ids(EOS)), keccak256("trace"));
+        _settle(jobId);
+        uint256 credit = market.credits(address(example));
+        // The market refuses plain money: a payee that reverts.
+        address payable to = payable(address(market));
+        vm.expectRevert(abi.encodeWithSelector(VouchConsumerBase.WithdrawalFailed.selector, to, credit));
+        example.withdraw(to);
+        assertEq(market.credits(address(example)), credit, "the credit is back in the market");
+    }
+
+    function test_receive_notMarket_reverts() public {
+        vm.deal(anyone, 1 ether);
+        vm.prank(anyone);
+        (bool ok, bytes memory err) = address(example).call{value: 1}("");
+        assertTrue(!ok, "refused");
+        assertEq(err, abi.encodeWithSelector(VouchConsumerBase.OnlyMarket.selector, anyone), "OnlyMarket");
     }
 
     function test_decodeAnswer_partialWord_reverts() public {

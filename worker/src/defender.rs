@@ -7,9 +7,15 @@
 //! [`LmParty`] from its generation run again, checked against the posted trace root), orders them
 //! by the time left on the defender's clock (most urgent first), drops answers another game on the
 //! same result already needs (reveals are cached per result), and sends them all at once with
-//! pipelined nonces ([`vouch_chain::ChainClient::send_all`]). A game whose trace is missing is never
-//! dropped: it is retried every poll, with an error log and a count in
-//! [`DefenceReport::missing_traces`].
+//! pipelined nonces ([`vouch_chain::ChainClient::send_all`]).
+//!
+//! A party is never built inside the poll: its build runs on a task of its own ([`Parties::poll`],
+//! at most [`BUILDS`] at once), so regenerating a language model's answer (seconds to minutes) delays
+//! no other game's answer. The poll sends the answers whose party is ready, waits for the builds
+//! under way at most [`BUILD_PATIENCE`] (a party built from a stored trace is ready well within it),
+//! sends the answers that became ready, and leaves the rest to a later poll
+//! ([`DefenceReport::building`]). A game whose trace is missing is never dropped: it is retried every
+//! poll, with an error log and a count in [`DefenceReport::missing_traces`].
 
 use crate::{
     defence::{self, Next},
@@ -23,8 +29,11 @@ use alloy::{
     rpc::types::TransactionRequest,
 };
 use futures::future::join_all;
-use std::{collections::HashSet, path::Path};
-use vouch_agent::{Parties, StateFile, TraceStore, blocking, lm_job, models::ModelCache};
+use std::{collections::HashSet, path::Path, sync::Arc, time::Duration};
+use tokio::sync::{Mutex, Semaphore};
+use vouch_agent::{
+    Parties, StateFile, TraceStore, blocking, lm_job, models::ModelCache, parties::Ready,
+};
 use vouch_chain::{
     EventStream, GameView, Market, PendingReveal, Revert, Side, VouchEvent,
     bindings::DisputeGame::{DisputeGameErrors, DisputeGameEvents},
@@ -40,6 +49,14 @@ use vouch_llm::trace::LmParty;
 /// Traces whose parties stay built across polls.
 const PARTIES: usize = 8;
 
+/// Parties built at once, each on a task of its own (a language model's is a generation on the
+/// blocking pool): a flood of games on many results waits for a free slot, poll after poll.
+pub const BUILDS: usize = 2;
+
+/// How long one poll waits for the party builds under way, after sending the answers that were
+/// ready, before it leaves the games still waiting to a later poll.
+pub const BUILD_PATIENCE: Duration = Duration::from_millis(500);
+
 /// What one defence poll did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct DefenceReport {
@@ -53,6 +70,9 @@ pub struct DefenceReport {
     pub over: usize,
     /// Games that could not be answered because their trace is missing (retried every poll).
     pub missing_traces: usize,
+    /// Games left for a later poll because their party is still being built (or waits for a
+    /// build slot).
+    pub building: usize,
 }
 
 /// One answer due this poll.
@@ -125,29 +145,51 @@ impl Disputant for Defended {
 
 /// The worker's party for result `game.attempt` of `game.job`: a tensor model's from its stored trace
 /// (a bait liar's dressed), a language model's generated again as it was answered and checked
-/// against the trace root the result posted (off the event loop; it takes as long as the answer did).
+/// against the trace root the result posted (it takes as long as the answer did). Runs on a task of
+/// its own ([`Parties::poll`]), the heavy work on the blocking pool; `gate` (tests only) holds a
+/// language model's build until it gets a permit.
 async fn defended(
-    market: &Market,
-    models: &mut ModelCache,
-    traces: &TraceStore,
+    market: Market,
+    models: Arc<Mutex<ModelCache>>,
+    traces: TraceStore,
     lie: Option<Lie>,
     game: DefendedGame,
+    gate: Option<Arc<Semaphore>>,
 ) -> Result<Defended> {
     let (job, attempt, model) = (U256::from(game.job), game.attempt, U256::from(game.model));
     let (provider, deployment) = (market.client().provider(), market.deployment());
-    match models.kind(provider, deployment, model).await? {
+    let kind = models
+        .lock()
+        .await
+        .kind(provider, deployment, model)
+        .await?;
+    match kind {
         ModelKind::Tensor => {
-            let model = models.model(provider, deployment, model).await?;
-            let party = Party::new(&model, traces.load(job, attempt)?)?;
-            Ok(Defended::Tensor(match lie {
-                Some(lie) => lie.dress(party)?,
-                None => party,
-            }))
+            let model = models
+                .lock()
+                .await
+                .model(provider, deployment, model)
+                .await?;
+            let party = blocking(move || -> Result<Party> {
+                let party = Party::new(&model, traces.load(job, attempt)?)?;
+                match lie {
+                    Some(lie) => Ok(lie.dress(party)?),
+                    None => Ok(party),
+                }
+            })
+            .await??;
+            Ok(Defended::Tensor(party))
         }
         ModelKind::Llm => {
-            let lm = models.llm(provider, deployment, model).await?;
+            let lm = models.lock().await.llm(provider, deployment, model).await?;
             let (j, input) = tokio::try_join!(market.job(job), market.job_input(job))?;
             let lm_job = lm_job(&j, &input)?;
+            if let Some(gate) = gate {
+                let _permit = gate
+                    .acquire()
+                    .await
+                    .map_err(|e| WorkerError::Task(e.to_string()))?;
+            }
             let party = blocking(move || lm_answer(&lm.model, &lm_job, lie))
                 .await??
                 .map(LmParty::new)
@@ -172,9 +214,12 @@ pub struct Defender {
     market: Market,
     confirmations: u64,
     clock_extension: u64,
-    models: ModelCache,
+    /// Shared with the party builds under way.
+    models: Arc<Mutex<ModelCache>>,
     traces: TraceStore,
     parties: Parties<Defended>,
+    /// Tests only: language-model party builds wait for a permit of it (a generation held open).
+    llm_gate: Option<Arc<Semaphore>>,
     state: StateFile<DefenceState>,
     /// The lie it defends (tests and the demo only): a silent liar does not answer at all, a bait
     /// liar defends its planted junk.
@@ -211,9 +256,10 @@ impl Defender {
             market,
             confirmations,
             clock_extension,
-            models,
+            models: Arc::new(Mutex::new(models)),
             traces,
-            parties: Parties::new(PARTIES),
+            parties: Parties::new(PARTIES, BUILDS),
+            llm_gate: None,
             state,
             lie,
         })
@@ -222,6 +268,18 @@ impl Defender {
     /// The games being defended (id → game).
     pub fn games(&self) -> impl Iterator<Item = (&String, &DefendedGame)> {
         self.state.state.games.iter()
+    }
+
+    /// How many party builds were started so far, and how many are under way.
+    pub fn party_builds(&self) -> (u64, usize) {
+        (self.parties.built(), self.parties.building())
+    }
+
+    /// Holds every language-model party build until `gate` gives it a permit (tests: a generation
+    /// that takes as long as the test wants).
+    #[cfg(test)]
+    pub(crate) fn hold_llm_builds(&mut self, gate: Arc<Semaphore>) {
+        self.llm_gate = Some(gate);
     }
 
     /// One poll: find new games, answer every game that waits for the defender, claim timeouts.
@@ -310,44 +368,95 @@ impl Defender {
             }
         }
         by_urgency(&mut due);
-        let game_contract = self.market.deployment().game;
-        let mut txs: Vec<(U256, TransactionRequest)> = Vec::new();
+        // Answers whose party is ready go at once (with the timeout claims); then a bounded wait for
+        // the builds under way, and the answers that became ready; the rest wait for a later poll.
+        let deadline = tokio::time::Instant::now() + BUILD_PATIENCE;
         let mut seen = HashSet::new();
-        for d in &due {
-            let (job, attempt) = (U256::from(d.game.job), d.game.attempt);
-            let (market, models, traces) = (&self.market, &mut self.models, &self.traces);
-            let (lie, game) = (self.lie, d.game);
-            // `models` moves into the builder (a reborrow could not outlive the closure).
-            let build = move || {
-                let models = models;
-                defended(market, models, traces, lie, game)
-            };
-            let party = match self.parties.get((job, attempt), build).await {
-                Ok(p) => p,
-                Err(e) if e.is_not_found() => {
-                    report.missing_traces += 1;
-                    tracing::error!(game = %d.id, job = %job, attempt, path = %traces.path(job, attempt).display(), "the trace of this result is missing: cannot answer; retrying every poll until it is restored or the game ends");
-                    continue;
-                }
-                Err(e) => {
-                    tracing::warn!(game = %d.id, error = %e, "could not build the answer; will retry");
-                    continue;
-                }
-            };
-            match defence::answer(game_contract, party, &d.view, d.need) {
-                Ok(answer) => {
-                    for tx in answer {
-                        // Another game on the same result may need the very same reveal.
-                        if seen.insert(tx.input.input().cloned()) {
-                            txs.push((d.id, tx));
-                        }
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(game = %d.id, error = %e, "could not build the answer; will retry")
+        for round in 0..2 {
+            let mut later = Vec::new();
+            let mut txs: Vec<(U256, TransactionRequest)> = Vec::new();
+            for d in due {
+                match self.party(&d, report) {
+                    Some(party) => self.answer(&d, &party, &mut seen, &mut txs),
+                    None => later.push(d),
                 }
             }
+            self.send(txs, std::mem::take(&mut claims), report).await?;
+            due = later;
+            if due.is_empty() || round == 1 {
+                break;
+            }
+            self.parties.wait_until(deadline).await;
         }
+        report.building = due.len();
+        if !due.is_empty() {
+            tracing::debug!(
+                games = due.len(),
+                "party builds under way: answering those games on a later poll"
+            );
+        }
+        Ok(())
+    }
+
+    /// The party of `d`'s result if it is built (else its build started, or under way: `None`).
+    fn party(&mut self, d: &Due, report: &mut DefenceReport) -> Option<Arc<Defended>> {
+        let (job, attempt) = (U256::from(d.game.job), d.game.attempt);
+        let (market, models, traces) = (
+            self.market.clone(),
+            self.models.clone(),
+            self.traces.clone(),
+        );
+        let (lie, game, gate) = (self.lie, d.game, self.llm_gate.clone());
+        let build = move || defended(market, models, traces, lie, game, gate);
+        match self.parties.poll((job, attempt), build) {
+            Ok(Ready::Built(p)) => Some(p),
+            Ok(Ready::Building | Ready::Queued) => None,
+            Err(e) if e.is_not_found() => {
+                report.missing_traces += 1;
+                tracing::error!(game = %d.id, job = %job, attempt, path = %self.traces.path(job, attempt).display(), "the trace of this result is missing: cannot answer; retrying every poll until it is restored or the game ends");
+                None
+            }
+            Err(e) => {
+                tracing::warn!(game = %d.id, error = %e, "could not build the answer; will retry");
+                None
+            }
+        }
+    }
+
+    /// Adds the transactions of `d`'s answer from `party` to `txs`, but those another game already
+    /// sends (reveals are cached per result: another game on it may need the very same one).
+    fn answer(
+        &self,
+        d: &Due,
+        party: &Defended,
+        seen: &mut HashSet<Option<alloy::primitives::Bytes>>,
+        txs: &mut Vec<(U256, TransactionRequest)>,
+    ) {
+        match defence::answer(self.market.deployment().game, party, &d.view, d.need) {
+            Ok(answer) => {
+                for tx in answer {
+                    if seen.insert(tx.input.input().cloned()) {
+                        txs.push((d.id, tx));
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::warn!(game = %d.id, error = %e, "could not build the answer; will retry")
+            }
+        }
+    }
+
+    /// Sends `txs` (answers) and the timeout `claims` at once, with pipelined nonces.
+    async fn send(
+        &mut self,
+        mut txs: Vec<(U256, TransactionRequest)>,
+        claims: Vec<U256>,
+        report: &mut DefenceReport,
+    ) -> Result<()> {
+        if txs.is_empty() && claims.is_empty() {
+            return Ok(());
+        }
+        let game_contract = self.market.deployment().game;
         let answers = txs.len();
         txs.extend(
             claims
@@ -442,6 +551,182 @@ mod tests {
             view: game,
             need: PendingReveal::Opening,
         }
+    }
+
+    /// Two games open at once against one honest worker, one on a tensor model and one on a
+    /// language model whose party build (the answer generated again) is held open: the tensor game is
+    /// answered, move after move, while that build is still under way, and the language model's game
+    /// is answered once it ends. Order by the chain's state and the build counts, not by wall time.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_slow_party_build_delays_no_other_game() {
+        use crate::{Policy, Worker, WorkerConfig};
+        use rand::{SeedableRng, rngs::StdRng};
+        use std::time::Duration;
+        use vouch_chain::{
+            ChainClient, ChainConfig, MarketParams,
+            anvil::LocalChain,
+            deploy,
+            llm::{self, LlmPrice},
+            registry,
+        };
+        use vouch_core::{random, tensor::Tensor};
+        use vouch_llm::{random as lm, trace::Job};
+
+        const ETH: u64 = 1_000_000_000_000_000_000;
+        let seed = vouch_core::random::test_seed("a_slow_party_build_delays_no_other_game");
+        let mut rng = StdRng::seed_from_u64(seed);
+        let chain = LocalChain::start(None).expect("anvil (run `npm ci --prefix contracts`)");
+        let config = ChainConfig::local(chain.endpoint());
+        let owner = ChainClient::connect(&config, chain.signer(0))
+            .await
+            .unwrap();
+        let params = MarketParams::new(600, U256::from(ETH), 1_000_000_000);
+        let deployment = deploy(&owner, params).await.unwrap();
+        let fee = U256::from(ETH / 10);
+        let tensor = random::random_model(&mut rng, &[64, 32, 10]);
+        let tensor_id = registry::list_model(&owner, &deployment, &tensor, fee, 0)
+            .await
+            .unwrap();
+        let model = lm::model(
+            &mut rng,
+            lm::Dims::TINY,
+            candle_core::quantized::GgmlDType::Q8_0,
+        )
+        .unwrap();
+        let price = LlmPrice {
+            per_input: U256::from(ETH / 1000),
+            per_output: U256::from(ETH / 500),
+        };
+        let lm_id = llm::list_llm(
+            &owner,
+            &deployment,
+            &model,
+            price,
+            0,
+            "random",
+            &mut |_, _| (),
+        )
+        .await
+        .unwrap();
+
+        let poster = Market::new(
+            ChainClient::connect(&config, chain.signer(1))
+                .await
+                .unwrap(),
+            deployment,
+        );
+        let deadline = poster.chain_time().await.unwrap() + 6_000;
+        let input = Tensor::new(tensor.input, random::random_input(&mut rng, &tensor)).unwrap();
+        let (tensor_job, _) = poster
+            .post_job(tensor_id, &input, deadline, fee)
+            .await
+            .unwrap();
+        let job = Job {
+            prompt: lm::ids(&mut rng, 3),
+            max_new: 4,
+        };
+        let (lm_job, _) = poster
+            .post_llm_job(lm_id, &job, deadline, price)
+            .await
+            .unwrap();
+
+        let dir = std::env::temp_dir().join(format!("vouch-defence-builds-{seed}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut worker = Worker::new(
+            WorkerConfig {
+                chain: config.clone(),
+                deployment,
+                data_dir: dir.clone(),
+                confirmations: 0,
+                poll_interval: Duration::from_millis(50),
+                policy: Policy::default(),
+                backend: vouch_burn::BurnBackend::Flex,
+                lie: None,
+            },
+            chain.signer(2),
+        )
+        .await
+        .unwrap();
+        let mut submitted = 0;
+        for _ in 0..20 {
+            submitted += worker.step().await.unwrap().submitted;
+            if submitted == 2 {
+                break;
+            }
+        }
+        assert_eq!(submitted, 2, "both jobs answered");
+        let gate = Arc::new(Semaphore::new(0));
+        worker.defender_mut().hold_llm_builds(gate.clone());
+
+        // A challenger disputes both (honest) results at once.
+        let challenger = Market::new(
+            ChainClient::connect(&config, chain.signer(3))
+                .await
+                .unwrap(),
+            deployment,
+        );
+        let (tensor_game, _) = challenger
+            .challenge(tensor_job, params.challenge_bond)
+            .await
+            .unwrap();
+        let (lm_game, _) = challenger
+            .challenge(lm_job, params.challenge_bond)
+            .await
+            .unwrap();
+        let owes = |game: U256| {
+            let market = challenger.clone();
+            async move { market.pending_reveal(game).await.unwrap() }
+        };
+        let defender = |w: &Worker| w.defender().party_builds();
+
+        // Polls until the tensor game is answered; the language model's build is under way all along.
+        let answer = async |worker: &mut Worker| {
+            for _ in 0..20 {
+                // (A poll that waited for the held build would never end: the bound only turns that
+                // hang into a failure.)
+                tokio::time::timeout(Duration::from_secs(120), worker.step())
+                    .await
+                    .expect("a poll waited for the held party build")
+                    .unwrap();
+                assert_eq!(owes(lm_game).await, Some(PendingReveal::Opening));
+                if owes(tensor_game).await.is_none() {
+                    return;
+                }
+            }
+            panic!("the tensor game was not answered");
+        };
+        answer(&mut worker).await;
+        assert_eq!(
+            defender(&worker),
+            (2, 1),
+            "both builds started, one under way"
+        );
+        // The challenger moves in the tensor game (down the final state, which has 4 leaves or more);
+        // the defender answers again, the language model's game still waiting for its party, which is
+        // not built twice.
+        let g = challenger.game(tensor_game).await.unwrap();
+        challenger.pick(tensor_game, g.moves, false).await.unwrap();
+        assert!(owes(tensor_game).await.is_some());
+        answer(&mut worker).await;
+        assert_eq!(defender(&worker), (2, 1));
+
+        // The generation ends: the language model's game is answered.
+        gate.add_permits(1);
+        let mut answered = false;
+        for _ in 0..40 {
+            worker.step().await.unwrap();
+            if owes(lm_game).await.is_none() {
+                answered = true;
+                break;
+            }
+        }
+        assert!(answered, "the language model's game was not answered");
+        assert_eq!(defender(&worker), (2, 0));
+        assert_eq!(
+            challenger.game(lm_game).await.unwrap().status,
+            vouch_chain::GameStatus::Active
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -197,6 +197,11 @@ impl Worker {
         &self.defender
     }
 
+    #[cfg(test)]
+    pub(crate) fn defender_mut(&mut self) -> &mut Defender {
+        &mut self.defender
+    }
+
     /// Runs the job loop and the defence loop, each on its own task, until `shutdown` is cancelled.
     /// A failed step is logged and retried.
     pub async fn run(self, shutdown: CancellationToken) -> Result<()> {

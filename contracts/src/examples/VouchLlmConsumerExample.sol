@@ -2,7 +2,7 @@
 pragma solidity 0.8.37;
 
 import {IJobMarket} from "../interfaces/IJobMarket.sol";
-import {IVouchConsumer} from "../interfaces/IVouchConsumer.sol";
+import {VouchConsumerBase} from "./VouchConsumerBase.sol";
 
 /// @title VouchLlmConsumerExample
 /// @notice A language model's consumer (PROTOCOL §5.4, §7.2): `ask` posts a prompt's token ids with a token budget
@@ -12,8 +12,10 @@ import {IVouchConsumer} from "../interfaces/IVouchConsumer.sol";
 /// generated ids as int32 big-endian, the last one the model's eos unless the answer used the whole budget. The
 /// answer arrives through the market's callback or, if the callback failed, from anyone who hands `deliver` the
 /// settled output bytes (from the settled attempt's `ResultSubmitted` log), checked on chain with `isSettledOutput`.
-/// Either way only a settled answer is kept, and only once.
-contract VouchLlmConsumerExample is IVouchConsumer {
+/// Either way only a settled answer is kept, and only once. The market refunds the escrow of the tokens an answer did
+/// not use (and an expired job's whole escrow) to this contract, the poster, as market credit; its owner withdraws it
+/// (`withdraw`, `VouchConsumerBase`).
+contract VouchLlmConsumerExample is VouchConsumerBase {
     /// @notice What this contract keeps of a settled job.
     struct Answer {
         /// @dev Set once the settled answer arrived.
@@ -24,38 +26,18 @@ contract VouchLlmConsumerExample is IVouchConsumer {
         uint32[] ids;
     }
 
-    /// @notice Only the market calls `onVouchResult`.
-    error OnlyMarket(address caller);
-
-    /// @notice The bytes handed to `deliver` are not job `jobId`'s settled answer (or it has not settled).
-    error NotSettledOutput(uint256 jobId);
-
-    /// @notice Job `jobId` was not posted by this contract.
-    error NotAsked(uint256 jobId);
-
     /// @notice `length` output bytes are not whole int32 token ids.
     error NotTokenIds(uint256 length);
 
     /// @notice Job `jobId` settled with an answer of `tokens` token ids under `outputRoot`.
     event Answered(uint256 indexed jobId, uint256 tokens, bytes32 outputRoot);
 
-    /// @notice The market this contract posts to.
-    IJobMarket public immutable market;
-
-    /// @notice The gas each callback asks for (enough to decode the answer and store its ids).
-    uint32 public immutable callbackGas;
-
-    /// @notice Who asked each job (zero: not asked here).
-    mapping(uint256 jobId => address) public askedBy;
-
     /// @notice The answer of each settled job (`answerIds` returns its ids).
     mapping(uint256 jobId => Answer) internal _answers;
 
-    /// @notice Deploys a consumer of `market_` whose jobs get `callbackGas_` gas for their callback.
-    constructor(IJobMarket market_, uint32 callbackGas_) {
-        market = market_;
-        callbackGas = callbackGas_;
-    }
+    /// @notice Deploys a consumer of `market_` whose jobs get `callbackGas_` gas for their callback, owned by the
+    /// deployer.
+    constructor(IJobMarket market_, uint32 callbackGas_) VouchConsumerBase(market_, callbackGas_) {}
 
     /// @notice Posts a language model's job on `promptIds` (the prompt, tokenized with the model's card and chat
     /// template) answered in at most `maxNew` tokens, with a callback, paying the job's fee with `msg.value`. The
@@ -66,24 +48,7 @@ contract VouchLlmConsumerExample is IVouchConsumer {
         payable
         returns (uint256 jobId)
     {
-        jobId = market.postJobWithCallback{value: msg.value}(
-            modelId, encodeInput(maxNew, promptIds), deadline, callbackGas
-        );
-        askedBy[jobId] = msg.sender;
-    }
-
-    /// @inheritdoc IVouchConsumer
-    function onVouchResult(uint256 jobId, bytes calldata output, bytes32 outputRoot) external {
-        // INVARIANT: only the market reports settled outputs (the market sends them only once the job settled).
-        if (msg.sender != address(market)) revert OnlyMarket(msg.sender);
-        _keep(jobId, output, outputRoot);
-    }
-
-    /// @notice Keeps job `jobId`'s answer from its settled output bytes, checked against the market; anyone.
-    function deliver(uint256 jobId, bytes calldata output) external {
-        // INVARIANT: only the bytes the market holds as settled become an answer.
-        if (!market.isSettledOutput(jobId, output)) revert NotSettledOutput(jobId);
-        _keep(jobId, output, market.settledOutputRoot(jobId));
+        return _post(modelId, encodeInput(maxNew, promptIds), deadline);
     }
 
     /// @notice The settled answer's token ids of job `jobId` (empty until it arrived) and whether it arrived.
@@ -112,9 +77,7 @@ contract VouchLlmConsumerExample is IVouchConsumer {
     }
 
     /// @notice Stores the answer the first time a settled output of a job asked here arrives.
-    function _keep(uint256 jobId, bytes calldata output, bytes32 outputRoot) internal {
-        // INVARIANT: answers are kept only for this contract's own jobs.
-        if (askedBy[jobId] == address(0)) revert NotAsked(jobId);
+    function _keep(uint256 jobId, bytes calldata output, bytes32 outputRoot) internal override {
         Answer storage answer = _answers[jobId];
         if (answer.known) return;
         answer.known = true;
