@@ -19,7 +19,7 @@ use std::{
     path::{Path, PathBuf},
     time::{Duration, Instant},
 };
-use vouch_agent::{Budget, Daemons, Policy, Shard};
+use vouch_agent::{Daemons, Policy, Shard};
 use vouch_burn::BurnBackend;
 use vouch_chain::{
     ChainConfig, Deployment, MarketParams,
@@ -125,16 +125,10 @@ fn cpu_secs(pid: &str) -> anyhow::Result<f64> {
     Ok((ticks(14)? + ticks(15)?) / 100.0)
 }
 
-/// The agents' policy: shard `shard` of the fleet, and a budget that fits a chat answer of a
-/// 135M-parameter model on a small machine (~1 G multiply-adds a second, 10 minutes).
+/// The agents' policy: shard `shard` of the fleet, within the default budget.
 fn policy(shard: Option<Shard>) -> Policy {
     Policy {
         shard,
-        budget: Budget {
-            time: Duration::from_secs(600),
-            work_per_sec: 1_000_000_000,
-            ..Budget::default()
-        },
         ..Policy::default()
     }
 }
@@ -223,13 +217,18 @@ async fn start_agents(
     Ok(agents)
 }
 
-/// Posts every job at once and follows them until all settle; returns them with their times.
-async fn run_jobs(api: &ApiClient, model_id: u64, args: &Args) -> anyhow::Result<Vec<Timed>> {
-    let posts = (0..args.jobs).map(|i| async move {
+/// Posts the questions `range` of the dApp's (in turn) all at once.
+async fn post(
+    api: &ApiClient,
+    model_id: u64,
+    range: std::ops::Range<usize>,
+    max_tokens: u64,
+) -> anyhow::Result<Vec<Timed>> {
+    let posts = range.map(|i| async move {
         let question = QUESTIONS[i % QUESTIONS.len()];
         let asked = Instant::now();
         let posted = api
-            .post_text(model_id, question, Some(args.max_tokens), None)
+            .post_text(model_id, question, Some(max_tokens), None)
             .await
             .with_context(|| format!("posting {question:?}"))?;
         anyhow::Ok(Timed {
@@ -241,8 +240,11 @@ async fn run_jobs(api: &ApiClient, model_id: u64, args: &Args) -> anyhow::Result
             settled_at: None,
         })
     });
-    let mut jobs = futures::future::try_join_all(posts).await?;
-    let timeout = Duration::from_secs(args.window * 4 + 120 * args.jobs as u64);
+    futures::future::try_join_all(posts).await
+}
+
+/// Follows `jobs` until all settle (or `timeout` passes), noting when each is answered and settled.
+async fn follow(api: &ApiClient, jobs: &mut [Timed], timeout: Duration) -> anyhow::Result<()> {
     let began = Instant::now();
     let (mut answered, mut settled) = (0, 0);
     let mut shown = (0, 0);
@@ -259,7 +261,10 @@ async fn run_jobs(api: &ApiClient, model_id: u64, args: &Args) -> anyhow::Result
                 answered += 1;
             }
             if record.settled {
-                job.answered.get_or_insert(now);
+                if job.answered.is_none() {
+                    job.answered = Some(now);
+                    answered += 1;
+                }
                 job.settled_at = Some(now);
                 job.settled = Some(record);
                 settled += 1;
@@ -270,7 +275,31 @@ async fn run_jobs(api: &ApiClient, model_id: u64, args: &Args) -> anyhow::Result
             eprintln!("{answered} of {} answered, {settled} settled", jobs.len());
         }
     }
-    Ok(jobs)
+    Ok(())
+}
+
+/// Warms the agents up: one job per worker (each fetches the model from chain events and caches
+/// it), more until the challenger samples one of them, all settled. Returns how many it took.
+async fn warm_up(
+    api: &ApiClient,
+    model_id: u64,
+    args: &Args,
+    sampler: &Sampler,
+) -> anyhow::Result<usize> {
+    let mut jobs = post(api, model_id, 0..args.workers, args.max_tokens).await?;
+    while args.sample > 0.0 && !jobs.iter().any(|j| sampler.picks(U256::from(j.id), 1)) {
+        let n = jobs.len();
+        jobs.extend(post(api, model_id, n..n + 1, args.max_tokens).await?);
+    }
+    eprintln!("warming up: {} jobs", jobs.len());
+    let n = jobs.len();
+    follow(api, &mut jobs, timeout(args, n)).await?;
+    Ok(n)
+}
+
+/// How long `jobs` jobs may take to settle.
+fn timeout(args: &Args, jobs: usize) -> Duration {
+    Duration::from_secs(args.window * 4 + 120 * jobs as u64)
 }
 
 /// Gas of each kind of transaction, summed over the jobs; and whether any was disputed.
@@ -406,13 +435,16 @@ async fn main() -> anyhow::Result<()> {
 
     let sample_key = keccak256(b"vouch-bench llm-scale challenger");
     let agents = start_agents(&chain, &dir, &args, sample_key).await?;
+    let sampler = Sampler::new(sample_key, args.sample);
+    let warm = warm_up(&api, model_id, &args, &sampler).await?;
     let (me, anvil) = (
         std::process::id().to_string(),
         chain.chain.pid().to_string(),
     );
     let (cpu0, anvil0) = (cpu_secs(&me)?, cpu_secs(&anvil)?);
     let began = Instant::now();
-    let jobs = run_jobs(&api, model_id, &args).await?;
+    let mut jobs = post(&api, model_id, 0..args.jobs, args.max_tokens).await?;
+    follow(&api, &mut jobs, timeout(&args, args.jobs)).await?;
     let (cpu, anvil_cpu) = (cpu_secs(&me)? - cpu0, cpu_secs(&anvil)? - anvil0);
     agents.stop().await?;
 
@@ -437,7 +469,6 @@ async fn main() -> anyhow::Result<()> {
             a + t.answer_ids.as_ref().map_or(0, Vec::len),
         )
     });
-    let sampler = Sampler::new(sample_key, args.sample);
     let rerun = jobs
         .iter()
         .filter(|j| sampler.picks(U256::from(j.id), 1))
@@ -446,7 +477,7 @@ async fn main() -> anyhow::Result<()> {
     let per_job = |g: u64| g as f64 / n;
 
     println!(
-        "{name}: {} jobs of ≤ {} tokens posted at once over HTTP, {} workers (one shard each), a challenger re-running {:.0} %, a {} s window; {} cores",
+        "{name}: {} jobs of ≤ {} tokens posted at once over HTTP (after {warm} to warm up), {} workers (one shard each), a challenger re-running {:.0} %, a {} s window; {} cores",
         jobs.len(),
         args.max_tokens,
         args.workers,
