@@ -42,8 +42,8 @@ struct Args {
     /// Decode steps timed after the prefill.
     #[arg(long, default_value_t = 32)]
     decode: usize,
-    /// Burn backends to time the integer model on (empty: none).
-    #[arg(long, value_delimiter = ',', default_value = "flex,ndarray")]
+    /// Burn backends to time the integer model on (`--burn` alone: none).
+    #[arg(long, value_delimiter = ',', num_args = 0.., default_value = "flex,ndarray")]
     burn: Vec<BurnBackend>,
     /// How Burn computes the projections (each timed on each backend).
     #[arg(long, value_delimiter = ',', default_value = "f64,i64")]
