@@ -6,6 +6,7 @@
 //! measures the same code a release build would; the Burn rows depend on the profile Burn's crates
 //! are built with (opt-level 1 in debug builds). Numbers and their reading: `docs/BENCHMARKS.md`.
 
+use alloy::primitives::B256;
 use anyhow::Context;
 use clap::Parser;
 use std::{path::PathBuf, time::Instant};
@@ -75,13 +76,13 @@ fn measure<M: LanguageModel>(
 }
 
 /// The verifiable path: the same generation one token per pass, every slot encoded and hashed as it
-/// is computed, then σ_n. Returns (prefill tokens/s, decode tokens/s, trace bytes per pass, the
-/// seconds σ_n took, the generated ids).
+/// is computed, then σ_n. Returns (prefill tokens/s, decode tokens/s, trace bytes per pass, σ_n
+/// and the seconds it took, the generated ids).
 fn measure_trace(
     model: &int::IntModel,
     prompt: &[u32],
     steps: usize,
-) -> anyhow::Result<(f64, f64, f64, f64, Vec<u32>)> {
+) -> anyhow::Result<(f64, f64, f64, (B256, f64), Vec<u32>)> {
     let job = Job {
         prompt: prompt.to_vec(),
         max_new: steps + 1,
@@ -92,8 +93,7 @@ fn measure_trace(
         stamps.push(began.elapsed().as_secs_f64())
     })?;
     let at = Instant::now();
-    recorded.final_state();
-    let sigma = at.elapsed().as_secs_f64();
+    let sigma = (recorded.final_state(), at.elapsed().as_secs_f64());
     let (first, last) = (stamps[0], stamps[stamps.len() - 1]);
     let per_pass = recorded.held_bytes() as f64 / recorded.layout.passes() as f64;
     Ok((
@@ -193,9 +193,10 @@ fn main() -> anyhow::Result<()> {
         td / fd
     );
     println!(
-        "trace: one token per pass, every slot hashed as computed; {:.0} KiB held per pass, σ_n in {:.3} s",
+        "trace: one token per pass, every slot hashed as computed; {:.0} KiB held per pass, σ_n {} in {:.3} s",
         per_pass / 1024.0,
-        sigma
+        sigma.0,
+        sigma.1
     );
     println!(
         "greedy continuations agree on their first {same} of {} tokens; peak resident memory {:.0} MiB",
