@@ -337,7 +337,7 @@ impl Recorder {
             .take(program.ops())
             .collect();
         let caches = &mut self.caches;
-        let next = rayon::in_place_scope(|scope| {
+        let next = rayon::scope(|scope| {
             let mut pass = Pass {
                 scope,
                 program,
@@ -414,11 +414,20 @@ impl<'scope> Pass<'_, 'scope> {
     }
 }
 
+/// `values` in `dtype`'s big-endian bytes ([`Dtype::put`] of each, written in place).
 fn encode(values: Values<'_>, dtype: Dtype) -> Vec<u8> {
     fn each<T: Copy + Into<i64>>(v: &[T], dtype: Dtype) -> Vec<u8> {
-        let mut out = Vec::with_capacity(v.len() * dtype.width());
-        v.iter().for_each(|&x| dtype.put(x.into(), &mut out));
-        out
+        fn cells<const W: usize, T: Copy>(v: &[T], cell: impl Fn(T) -> [u8; W]) -> Vec<u8> {
+            let mut out = vec![0; v.len() * W];
+            let (chunks, _) = out.as_chunks_mut::<W>();
+            chunks.iter_mut().zip(v).for_each(|(o, &x)| *o = cell(x));
+            out
+        }
+        match dtype {
+            Dtype::I16 => cells(v, |x| (x.into() as i16).to_be_bytes()),
+            Dtype::U16 => cells(v, |x| (x.into() as u16).to_be_bytes()),
+            Dtype::I32 => cells(v, |x| (x.into() as i32).to_be_bytes()),
+        }
     }
     match values {
         Values::I16(v) => each(v, dtype),
