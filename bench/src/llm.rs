@@ -6,6 +6,7 @@
 //! measures the same code a release build would; the Burn rows depend on the profile Burn's crates
 //! are built with (opt-level 1 in debug builds). Numbers and their reading: `docs/BENCHMARKS.md`.
 
+use alloy::primitives::B256;
 use anyhow::Context;
 use clap::Parser;
 use std::{path::PathBuf, time::Instant};
@@ -42,8 +43,8 @@ struct Args {
     /// Decode steps timed after the prefill.
     #[arg(long, default_value_t = 32)]
     decode: usize,
-    /// Burn backends to time the integer model on (empty: none).
-    #[arg(long, value_delimiter = ',', default_value = "flex,ndarray")]
+    /// Burn backends to time the integer model on (`--burn` alone: none).
+    #[arg(long, value_delimiter = ',', num_args = 0.., default_value = "flex,ndarray")]
     burn: Vec<BurnBackend>,
     /// How Burn computes the projections (each timed on each backend).
     #[arg(long, value_delimiter = ',', default_value = "f64,i64")]
@@ -74,14 +75,21 @@ fn measure<M: LanguageModel>(
     Ok((prompt.len() as f64 / prefill, steps as f64 / decode, ids))
 }
 
+/// The timings of the verifiable path.
+struct Traced {
+    prefill: f64,
+    decode: f64,
+    /// Trace bytes held per pass.
+    per_pass: f64,
+    sigma: B256,
+    /// Seconds σ_n took.
+    sigma_s: f64,
+    ids: Vec<u32>,
+}
+
 /// The verifiable path: the same generation one token per pass, every slot encoded and hashed as it
-/// is computed, then σ_n. Returns (prefill tokens/s, decode tokens/s, trace bytes per pass, the
-/// seconds σ_n took, the generated ids).
-fn measure_trace(
-    model: &int::IntModel,
-    prompt: &[u32],
-    steps: usize,
-) -> anyhow::Result<(f64, f64, f64, f64, Vec<u32>)> {
+/// is computed, then σ_n.
+fn measure_trace(model: &int::IntModel, prompt: &[u32], steps: usize) -> anyhow::Result<Traced> {
     let job = Job {
         prompt: prompt.to_vec(),
         max_new: steps + 1,
@@ -92,17 +100,17 @@ fn measure_trace(
         stamps.push(began.elapsed().as_secs_f64())
     })?;
     let at = Instant::now();
-    recorded.final_state();
-    let sigma = at.elapsed().as_secs_f64();
+    let sigma = recorded.final_state();
+    let sigma_s = at.elapsed().as_secs_f64();
     let (first, last) = (stamps[0], stamps[stamps.len() - 1]);
-    let per_pass = recorded.held_bytes() as f64 / recorded.layout.passes() as f64;
-    Ok((
-        prompt.len() as f64 / first,
-        steps as f64 / (last - first),
-        per_pass,
+    Ok(Traced {
+        prefill: prompt.len() as f64 / first,
+        decode: steps as f64 / (last - first),
+        per_pass: recorded.held_bytes() as f64 / recorded.layout.passes() as f64,
         sigma,
-        recorded.output,
-    ))
+        sigma_s,
+        ids: recorded.output,
+    })
 }
 
 /// Peak resident memory of the process, in MiB (Linux).
@@ -136,9 +144,10 @@ fn main() -> anyhow::Result<()> {
 
     let int_mem = model.weight_bytes() as f64 / (1 << 20) as f64;
     let (ip, id, int_ids) = measure(&model, &prompt, args.decode)?;
-    let (tp, td, per_pass, sigma, traced_ids) = measure_trace(&model, &prompt, args.decode)?;
+    let traced = measure_trace(&model, &prompt, args.decode)?;
+    let (tp, td) = (traced.prefill, traced.decode);
     anyhow::ensure!(
-        traced_ids == int_ids,
+        traced.ids == int_ids,
         "the traced generation differs from the plain one"
     );
     let mut burn_rows = Vec::new();
@@ -187,9 +196,10 @@ fn main() -> anyhow::Result<()> {
         td / fd
     );
     println!(
-        "trace: one token per pass, every slot hashed as computed; {:.0} KiB held per pass, σ_n in {:.3} s",
-        per_pass / 1024.0,
-        sigma
+        "trace: one token per pass, every slot hashed as computed; {:.0} KiB held per pass, σ_n {} in {:.3} s",
+        traced.per_pass / 1024.0,
+        traced.sigma,
+        traced.sigma_s
     );
     println!(
         "greedy continuations agree on their first {same} of {} tokens; peak resident memory {:.0} MiB",

@@ -1,10 +1,11 @@
 //! Commitments to tensors, the final state, the trace root and models (PROTOCOL.md §3).
 
 use crate::{
-    merkle::{MerkleTree, Tag, leaf_hash, merkle_root},
+    merkle::{LEAF_PREFIX, MerkleTree, Tag, depth_for, leaf_hash, merkle_root, node_hash},
     model::{Model, Op},
 };
-use alloy_primitives::{Address, B256, Keccak256};
+use alloy_primitives::{Address, B256, Keccak256, keccak256};
+use std::sync::OnceLock;
 
 /// Elements (bytes) per tensor leaf.
 pub const TENSOR_LEAF_BYTES: usize = 32;
@@ -40,14 +41,85 @@ pub fn byte_row_leaves(bytes: &[u8], row_bytes: usize) -> Vec<[u8; TENSOR_LEAF_B
     leaves
 }
 
-/// The hash of one tensor leaf.
+/// The hash of one tensor leaf ([`leaf_hash`]`(Tag::Tensor, leaf)`, its 34-byte preimage hashed in one
+/// call).
 pub fn tensor_leaf_hash(leaf: &[u8; TENSOR_LEAF_BYTES]) -> B256 {
-    leaf_hash(Tag::Tensor, leaf)
+    let mut preimage = [0u8; 2 + TENSOR_LEAF_BYTES];
+    preimage[0] = LEAF_PREFIX;
+    preimage[1] = Tag::Tensor as u8;
+    preimage[2..].copy_from_slice(leaf);
+    keccak256(preimage)
 }
 
 /// The padding leaf of every tensor tree: the leaf of 32 zero bytes.
 pub fn tensor_pad() -> B256 {
     tensor_leaf_hash(&[0; TENSOR_LEAF_BYTES])
+}
+
+/// The roots of the all-padding subtrees of tensor trees by height: `pads[0]` the padding leaf,
+/// `pads[h + 1] = node(pads[h], pads[h])`; hashed once per process.
+fn tensor_pads() -> &'static [B256] {
+    static PADS: OnceLock<Vec<B256>> = OnceLock::new();
+    PADS.get_or_init(|| {
+        let mut pads = vec![tensor_pad()];
+        for h in 0..usize::BITS as usize {
+            pads.push(node_hash(Tag::Tensor, &pads[h], &pads[h]));
+        }
+        pads
+    })
+}
+
+/// Subtrees of this many leaves or more are hashed on two threads by [`byte_row_root`].
+const PARALLEL_LEAVES: usize = 1 << 10;
+
+/// The root of a tensor held as encoded bytes, `row_bytes` a row: the root of
+/// [`tensor_tree_of_leaves`]`(&`[`byte_row_leaves`]`(bytes, row_bytes))`, hashed straight from
+/// `bytes` without cutting the leaves or holding the tree (the padding's subtrees hashed once per
+/// process), subtrees of [`PARALLEL_LEAVES`] leaves and more on rayon's threads.
+pub fn byte_row_root(bytes: &[u8], row_bytes: usize) -> B256 {
+    let row_bytes = row_bytes.max(1);
+    let per_row = leaves_per_row(row_bytes);
+    let tail = bytes.len() % row_bytes;
+    let count = (bytes.len() / row_bytes * per_row + tail.div_ceil(TENSOR_LEAF_BYTES)).max(1);
+    let leaf = |i: usize| {
+        let row = i / per_row * row_bytes;
+        let end = (row + row_bytes).min(bytes.len());
+        let start = (row + i % per_row * TENSOR_LEAF_BYTES).min(end);
+        let chunk = &bytes[start..(start + TENSOR_LEAF_BYTES).min(end)];
+        let mut leaf = [0u8; TENSOR_LEAF_BYTES];
+        leaf[..chunk.len()].copy_from_slice(chunk);
+        tensor_leaf_hash(&leaf)
+    };
+    subtree_root(depth_for(count), 0, count, &leaf)
+}
+
+/// The root of the tensor subtree of `height` over leaves `first..first + 2^height` of a tree of
+/// `count` real leaves, leaf `i` hashing to `leaf(i)`.
+fn subtree_root(
+    height: u32,
+    first: usize,
+    count: usize,
+    leaf: &(impl Fn(usize) -> B256 + Sync),
+) -> B256 {
+    if first >= count {
+        return tensor_pads()[height as usize];
+    }
+    if height == 0 {
+        return leaf(first);
+    }
+    let half = 1 << (height - 1);
+    let (left, right) = if half >= PARALLEL_LEAVES {
+        rayon::join(
+            || subtree_root(height - 1, first, count, leaf),
+            || subtree_root(height - 1, first + half, count, leaf),
+        )
+    } else {
+        (
+            subtree_root(height - 1, first, count, leaf),
+            subtree_root(height - 1, first + half, count, leaf),
+        )
+    };
+    node_hash(Tag::Tensor, &left, &right)
 }
 
 /// The Merkle tree over a tensor's leaves, padded with zero leaves.
@@ -129,7 +201,8 @@ pub fn model_root(model: &Model) -> B256 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::merkle::{climb, node_hash};
+    use crate::merkle::climb;
+    use rand::{Rng, SeedableRng};
 
     #[test]
     fn tensor_root_by_hand() {
@@ -188,6 +261,44 @@ mod tests {
         let leaves = byte_row_leaves(&[7; 80], 40);
         assert_eq!((leaves.len(), leaves[1][7], leaves[1][8]), (4, 7, 0));
         assert_eq!(byte_row_leaves(&[], 4), [[0; 32]]);
+    }
+
+    #[test]
+    fn byte_row_root_is_the_tree_of_the_cut_leaves() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(crate::random::test_seed(
+            "byte_row_root_is_the_tree_of_the_cut_leaves",
+        ));
+        // Sizes around leaf and row boundaries, a partial last row, one leaf, none, and tensors
+        // large enough to be hashed in parallel (more than PARALLEL_LEAVES leaves, padded).
+        let mut cases = vec![
+            (0, 4),
+            (1, 1),
+            (32, 32),
+            (33, 32),
+            (40, 40),
+            (70, 35),
+            (96, 7),
+        ];
+        cases.extend([
+            (3 * 1024 * 32 + 5, 3072),
+            (1 << 16, 1 << 16),
+            (49152 * 4, 49152 * 4),
+        ]);
+        for _ in 0..200 {
+            cases.push((rng.random_range(0..5000), rng.random_range(1..700)));
+        }
+        for _ in 0..20 {
+            let leaf: [u8; TENSOR_LEAF_BYTES] = rng.random();
+            assert_eq!(tensor_leaf_hash(&leaf), leaf_hash(Tag::Tensor, &leaf));
+        }
+        for (len, row_bytes) in cases {
+            let bytes: Vec<u8> = (0..len).map(|_| rng.random()).collect();
+            assert_eq!(
+                byte_row_root(&bytes, row_bytes),
+                tensor_tree_of_leaves(&byte_row_leaves(&bytes, row_bytes)).root(),
+                "{len} bytes, rows of {row_bytes}"
+            );
+        }
     }
 
     #[test]

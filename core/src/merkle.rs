@@ -4,10 +4,10 @@
 //! Every tree type has its own [`Tag`], and the leaf/node prefixes differ, so a 64-byte leaf can never
 //! pose as an inner node and a node of one tree never verifies in another.
 
-use alloy_primitives::{B256, Keccak256};
+use alloy_primitives::{B256, Keccak256, keccak256};
 
 /// Prefix byte of a leaf preimage.
-const LEAF_PREFIX: u8 = 0x00;
+pub(crate) const LEAF_PREFIX: u8 = 0x00;
 /// Prefix byte of an inner-node preimage.
 const NODE_PREFIX: u8 = 0x01;
 
@@ -35,13 +35,14 @@ pub fn leaf_hash(tag: Tag, data: &[u8]) -> B256 {
     h.finalize()
 }
 
-/// Hashes an inner node of a `tag` tree from its two children.
+/// Hashes an inner node of a `tag` tree from its two children (its 66-byte preimage in one call).
 pub fn node_hash(tag: Tag, left: &B256, right: &B256) -> B256 {
-    let mut h = Keccak256::new();
-    h.update([NODE_PREFIX, tag as u8]);
-    h.update(left);
-    h.update(right);
-    h.finalize()
+    let mut preimage = [0u8; 66];
+    preimage[0] = NODE_PREFIX;
+    preimage[1] = tag as u8;
+    preimage[2..34].copy_from_slice(left.as_slice());
+    preimage[34..].copy_from_slice(right.as_slice());
+    keccak256(preimage)
 }
 
 /// Depth of a tree over `leaf_count` leaves: `⌈log2 leaf_count⌉` (0 for one leaf).
@@ -296,6 +297,18 @@ mod tests {
             node_hash(Tag::State, &l, &r)
         );
         assert_ne!(leaf_hash(Tag::Tensor, &[]), leaf_hash(Tag::Op, &[]));
+    }
+
+    #[test]
+    fn hashes_are_keccak_of_their_preimages() {
+        let (l, r) = (B256::repeat_byte(0x11), B256::repeat_byte(0x22));
+        let mut node = vec![0x01, Tag::Op as u8];
+        node.extend_from_slice(l.as_slice());
+        node.extend_from_slice(r.as_slice());
+        assert_eq!(node_hash(Tag::Op, &l, &r), keccak256(&node));
+        let mut leaf = vec![0x00, Tag::State as u8];
+        leaf.extend_from_slice(&[7; 40]);
+        assert_eq!(leaf_hash(Tag::State, &[7; 40]), keccak256(&leaf));
     }
 
     #[test]

@@ -270,7 +270,8 @@ fn the_model_file_round_trips() {
 #[test]
 fn a_traced_answer_is_the_answer_and_every_sampled_element_recomputes() {
     use rand::{Rng, SeedableRng};
-    use vouch_llm::trace::{self, Job, Stop, slot_root};
+    use vouch_core::commit::{byte_row_leaves, tensor_tree_of_leaves};
+    use vouch_llm::trace::{self, Job, Stop};
     let model = int_model();
     let case = &expected().prompts[0];
     let job = Job {
@@ -306,7 +307,8 @@ fn a_traced_answer_is_the_answer_and_every_sampled_element_recomputes() {
     }
     for _ in 0..20 {
         let s = rng.random_range(0..recorded.slot_count());
-        let root = slot_root(&recorded.slot_bytes(s), recorded.shape(s));
+        let leaves = byte_row_leaves(&recorded.slot_bytes(s), recorded.shape(s).row_bytes());
+        let root = tensor_tree_of_leaves(&leaves).root();
         assert_eq!(root, recorded.roots()[s], "slot {s}");
     }
     // Every op of the last pass (and the output): its largest element's witness verifies and fits

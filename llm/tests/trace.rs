@@ -7,6 +7,7 @@
 use alloy_primitives::B256;
 use candle_core::quantized::GgmlDType;
 use rand::{Rng, SeedableRng, rngs::StdRng};
+use vouch_core::commit::{byte_row_leaves, tensor_tree_of_leaves};
 use vouch_llm::{
     IntModel,
     lm::generate as plain,
@@ -14,7 +15,7 @@ use vouch_llm::{
     trace::{
         Job, LmTrace, ModelCommitment, Stop, generate,
         program::{BlockOp, Op},
-        slot_root, verify,
+        verify,
     },
 };
 
@@ -46,9 +47,14 @@ fn model(rng: &mut StdRng) -> IntModel {
     random::model(rng, dims, kind).unwrap()
 }
 
+/// Every slot's root from scratch: its bytes cut into leaves and the whole tree built (what the
+/// recorder hashes without building it, the value caches' by leaf updates).
 fn recomputed_roots(trace: &LmTrace) -> Vec<B256> {
     (0..trace.slot_count())
-        .map(|s| slot_root(&trace.slot_bytes(s), trace.shape(s)))
+        .map(|s| {
+            let leaves = byte_row_leaves(&trace.slot_bytes(s), trace.shape(s).row_bytes());
+            tensor_tree_of_leaves(&leaves).root()
+        })
         .collect()
 }
 

@@ -1,6 +1,7 @@
-//! The generation, recorded: each pass runs one token through [`IntModel::run`] with a recorder that
-//! encodes every op's output into its slot and hashes it; the value caches keep their trees across
-//! passes and update one leaf per row; the argmaxes are computed from the logits.
+//! The generation, recorded: each pass runs one token through [`IntModel::run`] with an observer
+//! that encodes every op's output into its slot and, as each block finishes, hands the block's slots
+//! to a rayon task that hashes them while the next blocks compute; the value caches keep their trees
+//! across passes and update one leaf per row; the argmaxes are computed from the logits.
 
 use super::{
     Job,
@@ -10,18 +11,18 @@ use crate::{
     IntModel,
     error::{LlmError, Result},
     int::{
+        IntCache,
         forward::{Observer, Values},
         ops::{argmax_chunks, argmax_pairs},
     },
     lm::LanguageModel,
 };
 use alloy_primitives::{Address, B256};
-use rayon::prelude::*;
+use rayon::{Scope, prelude::*};
 use std::{borrow::Cow, sync::OnceLock};
 use vouch_core::{
     commit::{
-        TENSOR_LEAF_BYTES, byte_row_leaves, state_tree, tensor_leaf_hash, tensor_pad,
-        tensor_tree_of_leaves, trace_root,
+        TENSOR_LEAF_BYTES, byte_row_root, state_tree, tensor_leaf_hash, tensor_pad, trace_root,
     },
     merkle::{MerkleTree, Tag},
 };
@@ -136,7 +137,7 @@ impl LmTrace {
 
 /// The root of a slot tensor held as its canonical bytes.
 pub fn slot_root(bytes: &[u8], shape: SlotShape) -> B256 {
-    tensor_tree_of_leaves(&byte_row_leaves(bytes, shape.row_bytes())).root()
+    byte_row_root(bytes, shape.row_bytes())
 }
 
 /// Runs `job` on `model` one token per pass and records its trace; `on_token` sees each generated
@@ -203,10 +204,12 @@ pub fn generate_forcing(
             .get(p)
             .copied()
             .unwrap_or_else(|| output[output.len() - 1]);
-        recorder.begin(p);
-        model.run(&[token], &mut cache, &mut recorder)?;
         let force = forced.iter().find(|&&(pass, _)| pass == p).map(|&(_, t)| t);
-        let next = recorder.finish(&mut slots, &mut roots, force);
+        let (pass, next) = recorder.pass(model, &mut cache, p, token, force)?;
+        for slot in pass {
+            slots.push(slot.bytes);
+            roots.push(slot.root);
+        }
         if p + 1 < prompt.len() {
             continue;
         }
@@ -247,45 +250,44 @@ pub fn generate_forcing(
     })
 }
 
-/// One block's value cache `Vᵀ[W][N]` and its tensor tree, updated in place.
+/// One block's value cache `Vᵀ[W][N]` in its canonical bytes and its tensor tree, updated in place.
 struct ValueCache {
-    positions: usize,
-    data: Vec<i16>,
+    /// Bytes of a row: `N` values, two bytes each.
+    row_bytes: usize,
+    bytes: Vec<u8>,
     leaves_per_row: usize,
     tree: MerkleTree,
 }
 
 impl ValueCache {
     fn new(rows: usize, positions: usize) -> Self {
-        let leaves_per_row = (positions * 2).div_ceil(TENSOR_LEAF_BYTES);
+        let row_bytes = positions * 2;
+        let leaves_per_row = row_bytes.div_ceil(TENSOR_LEAF_BYTES);
         let leaves = vec![tensor_pad(); rows * leaves_per_row];
         Self {
-            positions,
-            data: vec![0; rows * positions],
+            row_bytes,
+            bytes: vec![0; rows * row_bytes],
             leaves_per_row,
             tree: MerkleTree::new(Tag::Tensor, leaves, tensor_pad()),
         }
     }
 
-    /// Writes position `p`'s values (one per row) and returns the new root.
-    fn append(&mut self, p: usize, v: &[i16]) -> B256 {
-        let per_leaf = TENSOR_LEAF_BYTES / 2;
-        let first = p / per_leaf * per_leaf;
-        let updates: Vec<(usize, B256)> = v
-            .iter()
+    /// Writes position `p`'s values (one per row, the V slot's bytes) and returns the new root: the
+    /// leaf holding `p` of every row rehashed, then their ancestors once each.
+    fn append(&mut self, p: usize, values: &[u8]) -> B256 {
+        let leaf = p * 2 / TENSOR_LEAF_BYTES;
+        let updates: Vec<(usize, B256)> = self
+            .bytes
+            .chunks_mut(self.row_bytes)
+            .zip(values.chunks(2))
             .enumerate()
-            .map(|(r, &x)| {
-                let row = &mut self.data[r * self.positions..][..self.positions];
-                row[p] = x;
-                let mut leaf = [0u8; TENSOR_LEAF_BYTES];
-                let end = (first + per_leaf).min(self.positions);
-                for (dst, &e) in leaf.chunks_mut(2).zip(&row[first..end]) {
-                    dst.copy_from_slice(&e.to_be_bytes());
-                }
-                (
-                    r * self.leaves_per_row + p / per_leaf,
-                    tensor_leaf_hash(&leaf),
-                )
+            .map(|(r, (row, value))| {
+                row[p * 2..][..2].copy_from_slice(value);
+                let chunk = &row[leaf * TENSOR_LEAF_BYTES..];
+                let chunk = &chunk[..chunk.len().min(TENSOR_LEAF_BYTES)];
+                let mut bytes = [0u8; TENSOR_LEAF_BYTES];
+                bytes[..chunk.len()].copy_from_slice(chunk);
+                (r * self.leaves_per_row + leaf, tensor_leaf_hash(&bytes))
             })
             .collect();
         self.tree.set_leaves(&updates);
@@ -293,17 +295,18 @@ impl ValueCache {
     }
 }
 
-/// The observer of one-token passes: each op's bytes (and the value caches' roots) for the pass.
+/// One slot of a pass as recorded: its canonical bytes and its tensor root.
+#[derive(Default)]
+struct Slot {
+    bytes: Vec<u8>,
+    root: B256,
+}
+
+/// What stays from pass to pass: the value caches and their trees.
 struct Recorder {
     program: Program,
     positions: usize,
-    pass: usize,
     caches: Vec<ValueCache>,
-    /// This pass's values, per block, for the caches.
-    values: Vec<Vec<i16>>,
-    bytes: Vec<Vec<u8>>,
-    /// ARGMAX1 of this pass's logits, taken when HEAD is seen.
-    chunks: Vec<(i32, i32)>,
 }
 
 impl Recorder {
@@ -312,85 +315,119 @@ impl Recorder {
         Self {
             program,
             positions,
-            pass: 0,
             caches: (0..c.blocks)
                 .map(|_| ValueCache::new(c.kv_width(), positions))
                 .collect(),
-            values: vec![Vec::new(); c.blocks],
-            bytes: vec![Vec::new(); program.ops()],
-            chunks: Vec::new(),
         }
     }
 
-    fn begin(&mut self, pass: usize) {
-        self.pass = pass;
-    }
-
-    /// Adds the argmaxes (ARGMAX2 `forced` when given), hashes the pass's slots and appends its
-    /// values to the caches (all in parallel), and appends the slots to the trace; returns the pass's
-    /// token.
-    fn finish(
+    /// Runs pass `p` on `token` and records it: each block's slots are hashed (and its value cache
+    /// appended to) on rayon's threads as soon as the block is computed, while the next blocks
+    /// compute; returns the pass's slots and its token (ARGMAX2, or `forced`).
+    fn pass(
         &mut self,
-        slots: &mut Vec<Vec<u8>>,
-        roots: &mut Vec<B256>,
+        model: &IntModel,
+        cache: &mut IntCache,
+        p: usize,
+        token: u32,
         forced: Option<u32>,
-    ) -> u32 {
-        let pairs = std::mem::take(&mut self.chunks);
-        let token = forced.unwrap_or_else(|| argmax_pairs(&pairs) as u32);
-        let flat: Vec<i32> = pairs.iter().flat_map(|&(v, i)| [v, i]).collect();
-        self.put(Op::Argmax1, &flat);
-        self.put(Op::Argmax2, &[token as i32]);
-        let Self {
-            program,
-            positions,
-            pass,
-            caches,
-            values,
-            bytes,
-            ..
-        } = self;
-        let (program, pass, positions) = (*program, *pass, *positions);
-        let is_cache = |o| matches!(program.op(o), Op::Block(_, BlockOp::Append));
-        let (cache_roots, mut pass_roots) = rayon::join(
-            || {
-                caches
-                    .par_iter_mut()
-                    .zip(values.par_iter())
-                    .map(|(cache, v)| cache.append(pass, v))
-                    .collect::<Vec<B256>>()
-            },
-            || {
-                (0..program.ops())
-                    .into_par_iter()
-                    .map(|o| {
-                        let shape = program.shape(program.op(o), pass, positions);
-                        (!is_cache(o)).then(|| slot_root(&bytes[o], shape))
-                    })
-                    .collect::<Vec<Option<B256>>>()
-            },
-        );
-        for (b, root) in cache_roots.into_iter().enumerate() {
-            pass_roots[program.index(Op::Block(b, BlockOp::Append))] = Some(root);
-        }
-        roots.extend(
-            pass_roots
-                .into_iter()
-                .map(|r| r.expect("every slot hashed")),
-        );
-        slots.extend(bytes.iter_mut().map(std::mem::take));
-        token
-    }
-
-    fn put(&mut self, op: Op, values: &[i32]) {
-        self.slot(op, Values::I32(values));
+    ) -> Result<(Vec<Slot>, u32)> {
+        let (program, positions) = (self.program, self.positions);
+        let mut slots: Vec<Slot> = std::iter::repeat_with(Slot::default)
+            .take(program.ops())
+            .collect();
+        let caches = &mut self.caches;
+        let next = rayon::scope(|scope| {
+            let mut pass = Pass {
+                scope,
+                program,
+                positions,
+                pass: p,
+                first: 0,
+                unhashed: &mut slots,
+                caches: caches.iter_mut(),
+                chunks: Vec::new(),
+            };
+            model.run(&[token], cache, &mut pass)?;
+            Ok::<_, LlmError>(pass.finish(forced))
+        })?;
+        Ok((slots, next))
     }
 }
 
+/// The observer of one pass: encodes each op's output into its slot and hands every finished
+/// block's slots to a hashing task of `scope`.
+struct Pass<'a, 'scope> {
+    scope: &'a Scope<'scope>,
+    program: Program,
+    positions: usize,
+    pass: usize,
+    /// The op of `unhashed[0]`.
+    first: usize,
+    /// The slots of ops `first..`, not yet handed to a task.
+    unhashed: &'scope mut [Slot],
+    /// The value caches of the blocks not yet handed to a task.
+    caches: std::slice::IterMut<'scope, ValueCache>,
+    /// ARGMAX1 of this pass's logits, taken when HEAD is seen.
+    chunks: Vec<(i32, i32)>,
+}
+
+impl<'scope> Pass<'_, 'scope> {
+    /// Adds the argmaxes (ARGMAX2 `forced` when given) and hands the last ops to a task; returns
+    /// the pass's token.
+    fn finish(mut self, forced: Option<u32>) -> u32 {
+        let pairs = std::mem::take(&mut self.chunks);
+        let token = forced.unwrap_or_else(|| argmax_pairs(&pairs) as u32);
+        let flat: Vec<i32> = pairs.iter().flat_map(|&(v, i)| [v, i]).collect();
+        self.slot(Op::Argmax1, Values::I32(&flat));
+        self.slot(Op::Argmax2, Values::I32(&[token as i32]));
+        self.hand_off(self.program.ops());
+        token
+    }
+
+    /// Hands ops `first..end` to a hashing task, with the value cache of the block they hold an
+    /// APPEND of.
+    fn hand_off(&mut self, end: usize) {
+        let (ready, rest) = std::mem::take(&mut self.unhashed).split_at_mut(end - self.first);
+        self.unhashed = rest;
+        let first = std::mem::replace(&mut self.first, end);
+        let (program, positions, pass) = (self.program, self.positions, self.pass);
+        let append = (first..end).find_map(|o| match program.op(o) {
+            Op::Block(b, BlockOp::Append) => Some(b),
+            _ => None,
+        });
+        let cache = append.map(|_| self.caches.next().expect("a value cache per block"));
+        self.scope.spawn(move |_| {
+            for (o, slot) in (first..).zip(ready.iter_mut()) {
+                let op = program.op(o);
+                if !matches!(op, Op::Block(_, BlockOp::Append)) {
+                    let row_bytes = program.shape(op, pass, positions).row_bytes();
+                    slot.root = byte_row_root(&slot.bytes, row_bytes);
+                }
+            }
+            if let (Some(b), Some(cache)) = (append, cache) {
+                let at = |i| program.index(Op::Block(b, i)) - first;
+                let root = cache.append(pass, &ready[at(BlockOp::V)].bytes);
+                ready[at(BlockOp::Append)].root = root;
+            }
+        });
+    }
+}
+
+/// `values` in `dtype`'s big-endian bytes ([`Dtype::put`] of each, written in place).
 fn encode(values: Values<'_>, dtype: Dtype) -> Vec<u8> {
     fn each<T: Copy + Into<i64>>(v: &[T], dtype: Dtype) -> Vec<u8> {
-        let mut out = Vec::with_capacity(v.len() * dtype.width());
-        v.iter().for_each(|&x| dtype.put(x.into(), &mut out));
-        out
+        fn cells<const W: usize, T: Copy>(v: &[T], cell: impl Fn(T) -> [u8; W]) -> Vec<u8> {
+            let mut out = vec![0; v.len() * W];
+            let (chunks, _) = out.as_chunks_mut::<W>();
+            chunks.iter_mut().zip(v).for_each(|(o, &x)| *o = cell(x));
+            out
+        }
+        match dtype {
+            Dtype::I16 => cells(v, |x| (x.into() as i16).to_be_bytes()),
+            Dtype::U16 => cells(v, |x| (x.into() as u16).to_be_bytes()),
+            Dtype::I32 => cells(v, |x| (x.into() as i32).to_be_bytes()),
+        }
     }
     match values {
         Values::I16(v) => each(v, dtype),
@@ -399,7 +436,7 @@ fn encode(values: Values<'_>, dtype: Dtype) -> Vec<u8> {
     }
 }
 
-impl Observer for Recorder {
+impl Observer for Pass<'_, '_> {
     const ATTENTION: bool = true;
 
     fn slot(&mut self, op: Op, values: Values<'_>) {
@@ -407,11 +444,12 @@ impl Observer for Recorder {
         let shape = self.program.shape(op, self.pass, self.positions);
         let bytes = encode(values, shape.dtype);
         debug_assert_eq!(bytes.len(), shape.bytes(), "{op:?}");
-        match (op, values) {
-            (Op::Block(b, BlockOp::V), Values::I16(v)) => self.values[b] = v.to_vec(),
-            (Op::Head, Values::I32(logits)) => self.chunks = argmax_chunks(logits),
-            _ => {}
+        if let (Op::Head, Values::I32(logits)) = (op, values) {
+            self.chunks = argmax_chunks(logits);
         }
-        self.bytes[o] = bytes;
+        self.unhashed[o - self.first].bytes = bytes;
+        if let Op::Block(_, BlockOp::FfnAdd) = op {
+            self.hand_off(o + 1);
+        }
     }
 }
