@@ -537,7 +537,11 @@ async fn main() -> anyhow::Result<()> {
             .as_ref()
             .and_then(|r| r.text.as_ref()?.answer.clone())
         {
-            println!("  {:<40} {}", job.question, answer.trim());
+            println!(
+                "  {:<40} {}",
+                job.question,
+                answer.trim().replace('\n', " ")
+            );
         }
     }
     ensure!(disputed == 0, "{disputed} honest answers were disputed");
