@@ -563,18 +563,7 @@ mod tests {
     /// SmolLM2-135M-Instruct's hyper-parameters (the demo's model), checked against the GGUF's
     /// `llama.*` metadata when `scripts/fetch-smollm2.sh` cached it.
     fn smollm2() -> LlamaConfig {
-        let config = LlamaConfig {
-            blocks: 30,
-            hidden: 576,
-            heads: 9,
-            kv_heads: 3,
-            head_dim: 64,
-            ffn: 1536,
-            vocab: 49152,
-            eps: 1e-5,
-            rope_base: 100_000.0,
-            context: 8192,
-        };
+        let config = LlamaConfig::SMOLLM2;
         let path = vouch_llm::smollm2_path();
         if path.is_file() {
             let gguf = vouch_llm::gguf::Gguf::open(&path).unwrap();

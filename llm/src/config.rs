@@ -40,6 +40,21 @@ pub struct LlamaConfig {
 }
 
 impl LlamaConfig {
+    /// SmolLM2-135M-Instruct's hyper-parameters (the pinned GGUF's `llama.*` metadata): the model the
+    /// demo, the benchmarks and the sizing of PROTOCOL §7.4 use.
+    pub const SMOLLM2: Self = Self {
+        blocks: 30,
+        hidden: 576,
+        heads: 9,
+        kv_heads: 3,
+        head_dim: 64,
+        ffn: 1536,
+        vocab: 49152,
+        eps: 1e-5,
+        rope_base: 100_000.0,
+        context: 8192,
+    };
+
     /// Reads and checks the `llama.*` hyper-parameters.
     pub fn from_gguf(g: &Gguf) -> Result<Self> {
         let arch = g.string("general.architecture")?;

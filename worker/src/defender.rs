@@ -321,7 +321,7 @@ impl Defender {
                 attempt: e.attempt,
                 model: as_u64(j.model_id, "model")?,
             };
-            tracing::warn!(game = %e.gameId, job = %e.jobId, attempt = e.attempt, challenger = %e.challenger, "challenged: defending from the stored trace");
+            tracing::warn!(game = %e.gameId, job = %e.jobId, attempt = e.attempt, challenger = %e.challenger, "challenged: defending the result");
             self.state.state.games.insert(e.gameId.to_string(), game);
             opened += 1;
         }

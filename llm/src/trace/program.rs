@@ -311,18 +311,7 @@ mod tests {
     use super::*;
 
     fn smollm2() -> LlamaConfig {
-        LlamaConfig {
-            blocks: 30,
-            hidden: 576,
-            heads: 9,
-            kv_heads: 3,
-            head_dim: 64,
-            ffn: 1536,
-            vocab: 49152,
-            eps: 1e-5,
-            rope_base: 100_000.0,
-            context: 8192,
-        }
+        LlamaConfig::SMOLLM2
     }
 
     #[test]
