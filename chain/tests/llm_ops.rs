@@ -155,11 +155,9 @@ fn elements(rng: &mut StdRng, n: usize, more: usize) -> Vec<usize> {
     at
 }
 
-/// `EXP[d] = round(2^20 · exp(−d/32))` while it rounds to at least 1: 466 entries.
+/// The imported models' softmax table (3,727 entries).
 fn exp_table() -> Vec<i32> {
-    (0..466)
-        .map(|d| (2f64.powi(20) * (-(d as f64) / 32.0).exp()).round() as i32)
-        .collect()
+    vouch_llm::int::exp_table()
 }
 
 /// RoPE tables `round(2^14 cos(p θ_i))`, `round(2^14 sin(p θ_i))`, `θ_i = 100000^(−2i/64)`,
@@ -495,6 +493,7 @@ fn score_cases(rng: &mut StdRng) -> Vec<Case> {
 /// Score rows of every shape a softmax sees: one key, all equal, close together, far apart (zero
 /// probabilities), up to the context's 1024 keys.
 fn score_rows(rng: &mut StdRng) -> Vec<Vec<i32>> {
+    let edge = exp_table().len() as i32;
     let mut out = Vec::new();
     for round in 0..48 {
         let n = match round % 6 {
@@ -509,8 +508,11 @@ fn score_rows(rng: &mut StdRng) -> Vec<Vec<i32>> {
             2 => i32s(rng, n, 1 << 30),
             _ => (0..n)
                 .map(|_| {
-                    top + [0, rng.random_range(0..100), -rng.random_range(400..600)]
-                        [rng.random_range(0..3)]
+                    top + [
+                        0,
+                        rng.random_range(0..100),
+                        -rng.random_range(edge - 60..edge + 140),
+                    ][rng.random_range(0..3)]
                 })
                 .collect(),
         };
@@ -964,8 +966,9 @@ async fn gas_at_smollm2_sizes() {
     let (cos, sin) = rope_tables();
     // Worst cases for the data-dependent steps: every score within the EXP table and each one a new maximum;
     // each |a·u| and each logit a new maximum (nonzero bytes all the same).
+    let last = exp_table().len() as i32 - 1;
     let scores: Vec<i32> = (0..CONTEXT as i32)
-        .map(|j| 1_000_000 + j * 465 / 1023)
+        .map(|j| 1_000_000 + j * last / (CONTEXT as i32 - 1))
         .collect();
     let rising: Vec<i16> = (0..F as i16).map(|i| 4 + 21 * i).collect();
     let logits: Vec<i32> = (0..ARGMAX_CHUNK as i32)
@@ -1058,7 +1061,7 @@ async fn gas_at_smollm2_sizes() {
             .abi_encode(),
         ),
         (
-            "softmax (p + 1 = 1024, EXP of 466)",
+            "softmax (p + 1 = 1024, EXP of 3,727)",
             LlmOps::softmaxCall {
                 scores: row_bytes(&scores).into(),
                 expRow: rows::exp_row(&exp_table()).into(),

@@ -104,7 +104,7 @@ fn model(rng: &mut StdRng, dims: Dims, kind: GgmlDType, vocab: usize) -> IntMode
         rng.random::<u64>()
     ));
     std::fs::write(&path, gguf.bytes()).unwrap();
-    let imported = int::import(&Gguf::open(&path).unwrap(), &random::ids(rng, 48));
+    let imported = int::import(&Gguf::open(&path).unwrap(), &random::ids(rng, 48), &[]);
     let _ = std::fs::remove_file(&path);
     let model = imported.unwrap().0;
     assert_eq!(model.config.vocab, vocab);

@@ -43,6 +43,9 @@ fn a_gguf_imports_answers_and_evaluates_from_the_command_line() {
     let model = dir.join("smollm2.vlm");
     let (g, m) = (gguf(), model.to_str().unwrap().to_string());
     let calibration = data("calibration.txt");
+    // Two chat turns besides the text (the committed set has 24; each costs the float model an answer).
+    let prompts = dir.join("prompts.json");
+    std::fs::write(&prompts, r#"["Describe a forest.", "What is 7 times 6?"]"#).unwrap();
     let out = vouch(&[
         "model",
         "import",
@@ -51,15 +54,15 @@ fn a_gguf_imports_answers_and_evaluates_from_the_command_line() {
         calibration.to_str().unwrap(),
         "--calibration-tokens",
         "256",
+        "--calibration-prompts",
+        prompts.to_str().unwrap(),
         "-o",
         &m,
     ]);
     assert!(out.status.success(), "import failed: {}", text(&out.stderr));
-    assert!(
-        text(&out.stdout).contains("30 blocks, hidden 576"),
-        "{}",
-        text(&out.stdout)
-    );
+    for want in ["30 blocks, hidden 576", "2 chat prompts"] {
+        assert!(text(&out.stdout).contains(want), "{}", text(&out.stdout));
+    }
 
     let out = vouch(&[
         "model",
@@ -146,9 +149,31 @@ fn bad_model_files_are_refused_with_a_reason() {
         "nothing is written for a refused import"
     );
 
+    // Calibration prompts that are not a JSON list of strings.
+    let prompts = dir.join("prompts.json");
+    std::fs::write(&prompts, r#"{"prompt": "hi"}"#).unwrap();
+    let out = vouch(&[
+        "model",
+        "import",
+        gguf().to_str().unwrap(),
+        "--calibration",
+        calibration.to_str().unwrap(),
+        "--calibration-prompts",
+        prompts.to_str().unwrap(),
+        "-o",
+        dir.join("y.vlm").to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("prompts.json is not a JSON list of strings"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!dir.join("y.vlm").exists());
+
     // A model file cut short.
     let cut = dir.join("cut.vlm");
-    std::fs::write(&cut, b"VOUCHLM1\x01\x02").unwrap();
+    std::fs::write(&cut, b"VOUCHLM2\x01\x02").unwrap();
     let out = vouch(&["model", "run", cut.to_str().unwrap(), "--prompt", "hi"]);
     assert!(!out.status.success());
     assert!(

@@ -171,10 +171,10 @@ contract LlmOpsTest is Base {
     }
 
     function test_product_workedExample_succeeds() public view {
-        // §3.11: e = 17, y = [153, −5, −7500, 0].
+        // §3.11: e = 15, y = [610, −18, −29999, 0].
         bytes memory a = _i16s(_list(1000, -200, 30_000, 5));
         bytes memory u = _i16s(_list(20_000, 3000, -32_767, 7));
-        int256[5] memory want = [int256(153), -5, -7500, 0, 17];
+        int256[5] memory want = [int256(610), -18, -29_999, 0, 15];
         for (uint256 i = 0; i < 5; ++i) {
             assertEqInt(ops.product(a, u, i), want[i], "y_i, then e");
         }

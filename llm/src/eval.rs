@@ -7,6 +7,10 @@ use crate::{
 };
 use serde::{Deserialize, Serialize};
 
+/// Logits kept per position of a teacher-forced pass: the best ones, enough to find the float
+/// model's top two among the integer model's.
+pub const TOP: usize = 8;
+
 /// A teacher-forced pass of a model over a text.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Forced {
@@ -14,6 +18,9 @@ pub struct Forced {
     pub argmax: Vec<u32>,
     /// `ln p(ids[t+1] | ids[..=t])`.
     pub next_logprob: Vec<f64>,
+    /// The [`TOP`] largest logits after each prefix, `(token, logit)`, largest first (empty for a
+    /// reference that recorded none).
+    pub top: Vec<Vec<(u32, f32)>>,
 }
 
 impl Forced {
@@ -24,6 +31,7 @@ impl Forced {
         Ok(Self {
             argmax: logits.argmax[..n].to_vec(),
             next_logprob: (0..n).map(|t| logits.log_prob(t, ids[t + 1])).collect(),
+            top: (0..n).map(|t| logits.top(t, TOP)).collect(),
         })
     }
 
@@ -45,6 +53,18 @@ pub struct Agreement {
     pub perplexity: f64,
     /// The float model's perplexity.
     pub float_perplexity: f64,
+    /// Root mean square over positions of how far the integer model moves the gap between the
+    /// float model's two best logits (nats): a greedy answer follows the float model's wherever the
+    /// float gap is well above it. `None` if either pass kept no logits.
+    pub gap_rms: Option<f64>,
+}
+
+/// How much `model` moves the gap between `reference`'s two best logits at one position, if
+/// `model` kept both tokens among its best.
+fn gap_change(model: &[(u32, f32)], reference: &[(u32, f32)]) -> Option<f64> {
+    let (&(a, ra), &(b, rb)) = (reference.first()?, reference.get(1)?);
+    let logit = |id| model.iter().find(|(t, _)| *t == id).map(|&(_, v)| v);
+    Some(f64::from(logit(a)? - logit(b)?) - f64::from(ra - rb))
 }
 
 impl Agreement {
@@ -57,11 +77,20 @@ impl Agreement {
             .zip(&float.argmax)
             .filter(|(a, b)| a == b)
             .count();
+        let changes: Vec<f64> = int
+            .top
+            .iter()
+            .zip(&float.top)
+            .filter_map(|(i, f)| gap_change(i, f))
+            .collect();
         Self {
             positions,
             top1: same as f64 / positions.max(1) as f64,
             perplexity: int.perplexity(),
             float_perplexity: float.perplexity(),
+            gap_rms: (!changes.is_empty()).then(|| {
+                (changes.iter().map(|d| d * d).sum::<f64>() / changes.len() as f64).sqrt()
+            }),
         }
     }
 
@@ -141,6 +170,9 @@ pub struct SideBySide {
     pub float_ids: Vec<u32>,
     /// Whether the first `compare` tokens are identical.
     pub same: bool,
+    /// Where they are not: the first differing token's index, and the float model's gap there
+    /// between its two best logits (nats; a near-tie is what a slightly different model flips).
+    pub divergence: Option<(usize, f32)>,
 }
 
 /// Generates `max_new` tokens from both models for a templated prompt and compares the first
@@ -157,11 +189,22 @@ pub fn side_by_side<A: LanguageModel, B: LanguageModel>(
     let int_ids = generate(int, ids, max_new, eos, |_| ())?;
     let float_ids = generate(float, ids, max_new, eos, |_| ())?;
     let n = compare.min(max_new);
-    let same = int_ids.iter().take(n).eq(float_ids.iter().take(n));
+    let first = (0..n.min(int_ids.len().max(float_ids.len())))
+        .find(|&i| int_ids.get(i) != float_ids.get(i));
+    let divergence = match first {
+        Some(i) if i < float_ids.len() => {
+            let prefix = [ids, &float_ids[..i]].concat();
+            let logits = float.forward(&prefix, &mut float.new_cache())?;
+            let top = logits.top(prefix.len() - 1, 2);
+            Some((i, top[0].1 - top[1].1))
+        }
+        _ => None,
+    };
     Ok(SideBySide {
         prompt: prompt.to_string(),
         int_ids,
         float_ids,
-        same,
+        same: first.is_none(),
+        divergence,
     })
 }

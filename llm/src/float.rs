@@ -128,6 +128,24 @@ impl Calibration {
             out_norm: 0.0,
         }
     }
+
+    /// Widens every maximum to cover `other`'s too.
+    fn cover(&mut self, other: &Self) {
+        for (mine, theirs) in [
+            (&mut self.attn_norm, &other.attn_norm),
+            (&mut self.q, &other.q),
+            (&mut self.k, &other.k),
+            (&mut self.v, &other.v),
+            (&mut self.ffn_norm, &other.ffn_norm),
+            (&mut self.gate, &other.gate),
+            (&mut self.up, &other.up),
+        ] {
+            mine.iter_mut()
+                .zip(theirs)
+                .for_each(|(a, &b)| *a = a.max(b));
+        }
+        self.out_norm = self.out_norm.max(other.out_norm);
+    }
 }
 
 fn absmax(x: &[f32]) -> f32 {
@@ -321,11 +339,15 @@ impl FloatModel {
         Ok(self.embd.apply(&h))
     }
 
-    /// Runs the calibration text and returns the activation maxima.
-    pub fn calibrate(&self, ids: &[u32]) -> Result<Calibration> {
-        let mut cal = Calibration::sized(self.config.blocks);
-        self.forward_calibrated(ids, &mut FloatCache::default(), Some(&mut cal), None)?;
-        Ok(cal)
+    /// Runs each sequence from an empty cache and returns the activation maxima over all of them.
+    pub fn calibrate(&self, sequences: &[Vec<u32>]) -> Result<Calibration> {
+        let mut all = Calibration::sized(self.config.blocks);
+        for ids in sequences {
+            let mut cal = Calibration::sized(self.config.blocks);
+            self.forward_calibrated(ids, &mut FloatCache::default(), Some(&mut cal), None)?;
+            all.cover(&cal);
+        }
+        Ok(all)
     }
 }
 

@@ -29,6 +29,20 @@ impl Logits {
         }
     }
 
+    /// The `k` largest logits of row `t`, `(token, logit)`, largest first (ties to the lower id).
+    pub fn top(&self, t: usize, k: usize) -> Vec<(u32, f32)> {
+        let row = &self.values[t * self.vocab..][..self.vocab];
+        let mut best: Vec<(u32, f32)> = Vec::with_capacity(k + 1);
+        for (i, &v) in row.iter().enumerate() {
+            if best.len() < k || v > best[best.len() - 1].1 {
+                let at = best.partition_point(|&(_, w)| w >= v);
+                best.insert(at, (i as u32, v));
+                best.truncate(k);
+            }
+        }
+        best
+    }
+
     /// Natural-log probability of `token` at row `t` (a float softmax over the row).
     pub fn log_prob(&self, t: usize, token: u32) -> f64 {
         let row = &self.values[t * self.vocab..][..self.vocab];

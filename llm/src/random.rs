@@ -257,7 +257,7 @@ pub fn model(rng: &mut StdRng, dims: Dims, kind: GgmlDType) -> Result<IntModel> 
     std::fs::write(&path, TinyGguf::new(rng, dims, kind).bytes())
         .map_err(|e| LlmError::Io(format!("{}: {e}", path.display())))?;
     let calibration = ids(rng, 48);
-    let imported = Gguf::open(&path).and_then(|g| int::import(&g, &calibration));
+    let imported = Gguf::open(&path).and_then(|g| int::import(&g, &calibration, &[]));
     let _ = std::fs::remove_file(&path);
     Ok(imported?.0)
 }

@@ -92,8 +92,16 @@ fn int_model() -> &'static IntModel {
     M.get_or_init(|| {
         let text = std::fs::read_to_string(data("calibration.txt")).unwrap();
         let ids = tokenizer().encode(&text).unwrap();
+        let prompts: Vec<String> = serde_json::from_str(
+            &std::fs::read_to_string(data("calibration-prompts.json")).unwrap(),
+        )
+        .unwrap();
+        let chats: Vec<Vec<u32>> = prompts
+            .iter()
+            .map(|p| tokenizer().chat(p).unwrap())
+            .collect();
         let began = Instant::now();
-        let (model, report) = int::import(gguf(), &ids[..CALIBRATION]).unwrap();
+        let (model, report) = int::import(gguf(), &ids[..CALIBRATION], &chats).unwrap();
         eprintln!(
             "imported in {:.1} s: {report:?}",
             began.elapsed().as_secs_f64()
@@ -160,6 +168,7 @@ fn the_integer_model_agrees_with_the_float_model() {
     let float = Forced {
         argmax: h.argmax[..n].to_vec(),
         next_logprob: h.next_logprob[..n].to_vec(),
+        top: Vec::new(),
     };
     let a = Agreement::of(&int, &float);
     eprintln!(
@@ -186,6 +195,16 @@ fn the_integer_model_agrees_with_the_float_model() {
         "perplexity ratio {}",
         a.perplexity_ratio()
     );
+    // How far the integer model moves the float model's top-two gap (0.0142 over 768 tokens,
+    // docs/LLM_INT.md; the first design, which answered 7 of the 10 prompts alike, moved it 0.023).
+    let gap = Agreement::of(
+        &int,
+        &Forced::run(float_model(), &h.ids[..HELDOUT]).unwrap(),
+    )
+    .gap_rms
+    .unwrap();
+    eprintln!("top-two logit gap moved by {gap:.4} nats (rms)");
+    assert!(gap < 0.02, "gap rms {gap}");
 }
 
 #[test]
@@ -206,19 +225,29 @@ fn a_decode_step_computes_the_row_of_the_full_pass() {
 
 #[test]
 fn greedy_answers_follow_the_float_model() {
+    // Issue 9's target: at least 8 of the 10 fixed prompts answered with the float reference's first
+    // 16 tokens (its answers are numpy's, in expected.json).
     let model = int_model();
     let e = expected();
     let began = Instant::now();
-    let case = &e.prompts[0];
-    let answer = generate(model, &case.ids, 16, tokenizer().eos, |_| ()).unwrap();
+    let mut same = 0;
+    for case in &e.prompts {
+        let answer = generate(model, &case.ids, 16, tokenizer().eos, |_| ()).unwrap();
+        let alike = answer.iter().take(16).eq(case.answer_ids.iter().take(16));
+        eprintln!(
+            "{} {:?} → {:?}",
+            if alike { "=" } else { "≠" },
+            case.prompt,
+            tokenizer().decode(&answer).unwrap()
+        );
+        same += usize::from(alike);
+    }
     eprintln!(
-        "{:?} → {:?} ({:.1} s)",
-        case.prompt,
-        tokenizer().decode(&answer).unwrap(),
+        "{same}/{} identical for 16 tokens ({:.1} s)",
+        e.prompts.len(),
         began.elapsed().as_secs_f64()
     );
-    let n = answer.len().min(case.answer_ids.len());
-    assert_eq!(answer[..n], case.answer_ids[..n]);
+    assert!(same >= 8, "{same} of {} prompts", e.prompts.len());
 }
 
 #[test]

@@ -80,7 +80,7 @@ fn no_panic<T>(what: &str, f: impl FnOnce() -> T) -> T {
 fn open_and_import(path: &std::path::Path, calibration: &[u32]) -> vouch_llm::Result<IntModel> {
     let g = Gguf::open(path)?;
     LlamaConfig::from_gguf(&g)?;
-    Ok(int::import(&g, calibration)?.0)
+    Ok(int::import(&g, calibration, &[])?.0)
 }
 
 fn is_request<T>(r: vouch_llm::Result<T>) -> bool {
@@ -102,7 +102,14 @@ fn check_weight_type(test: &str, kind: GgmlDType) {
         (VOCAB, 32, 2)
     );
     let calibration = random::ids(&mut rng, 48);
-    let (model, report) = int::import(&g, &calibration).unwrap();
+    // One chat turn too: the float model answers it and the scales cover prompt and answer.
+    let prompts = [random::ids(&mut rng, 6)];
+    let (model, report) = int::import(&g, &calibration, &prompts).unwrap();
+    assert_eq!(report.calibration_prompts, 1);
+    assert!(
+        (48 + 6 + 1..=48 + 6 + int::CALIBRATION_ANSWER).contains(&report.calibration_tokens),
+        "{report:?}"
+    );
     let float = FloatModel::load(&g, config).unwrap();
     let vocab = VOCAB;
 
@@ -159,7 +166,8 @@ fn check_weight_type(test: &str, kind: GgmlDType) {
     for bad in [vec![VOCAB as u32], vec![1, u32::MAX]] {
         assert!(is_request(model.logits(&bad, &mut model.new_cache())));
         assert!(is_request(float.forward(&bad, &mut float.new_cache())));
-        assert!(int::import(&g, &bad).is_err());
+        assert!(int::import(&g, &bad, &[]).is_err());
+        assert!(int::import(&g, &[1, 2], std::slice::from_ref(&bad)).is_err());
     }
     let long = random::ids(&mut rng, CONTEXT + 1);
     assert!(is_request(model.logits(&long, &mut model.new_cache())));
@@ -289,7 +297,7 @@ fn tensors_larger_than_the_file_are_refused_before_allocating() {
         let path = dir.write("big.gguf", &bad);
         let g = Gguf::open(&path).unwrap();
         assert!(g.tensor("token_embd.weight").is_err());
-        let e = int::import(&g, &[1, 2, 3])
+        let e = int::import(&g, &[1, 2, 3], &[])
             .map(|_| ())
             .expect_err("imported");
         assert!(e.to_string().contains("token_embd"), "{e}");
@@ -343,7 +351,7 @@ fn unsupported_tensor_types_are_refused() {
         let t = qtensor(&mut rng, &[FFN, HIDDEN], kind, 0.0, 0.1);
         spec.set_tensor("blk.1.ffn_up.weight", t);
         let g = Gguf::open(&dir.write("q5.gguf", &spec.bytes())).unwrap();
-        match int::import(&g, &[1, 2]) {
+        match int::import(&g, &[1, 2], &[]) {
             Err(LlmError::Unsupported(e)) => assert!(e.contains("blk.1.ffn_up"), "{e}"),
             other => panic!("{kind:?}: {:?}", other.map(|_| ())),
         }
@@ -397,7 +405,7 @@ fn hostile_model_files_are_refused() {
     let mut rng = rng("hostile_model_files_are_refused");
     let dir = Scratch::new("vlm");
     let path = dir.write("tiny.gguf", &tiny(&mut rng, GgmlDType::Q4_0).bytes());
-    let model = int::import(&Gguf::open(&path).unwrap(), &random::ids(&mut rng, 16))
+    let model = int::import(&Gguf::open(&path).unwrap(), &random::ids(&mut rng, 16), &[])
         .unwrap()
         .0;
     let file = dir.0.join("tiny.vlm");

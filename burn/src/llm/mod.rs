@@ -55,7 +55,7 @@
 //! - **Residual add**: `|a + b| < 2^27`, clamped.
 //! - **SiLU**: a gather from the 65,535-entry table at `x + 32767` (`|x| ≤ 32767`).
 //! - **SwiGLU product**: `|a · u| ≤ 2^15 · 32767 < 2^30`; the exponent counts the powers `2^j`,
-//!   `13 ≤ j < 30`, that `max |a·u|` reaches (`= max(0, bitlen − 13)`), see [`ops::product`].
+//!   `15 ≤ j < 30`, that `max |a·u|` reaches (`= max(0, bitlen − 15)`), see [`ops::product`].
 //! - **Head**: the embedding table's `W` against the final norm (`|acc| < 2^53`, `|acc·M| < 2^62`).
 //!
 //! Batching never changes a bit: every op is row-wise given the cache, so a prefill of `T` tokens

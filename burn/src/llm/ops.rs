@@ -455,10 +455,10 @@ impl Table {
 }
 
 /// SwiGLU product with a per-row power-of-two scale: `[T, F]` SiLU outputs and up projections →
-/// (`[T, F]` `y = clamp(round_shift(a·u, e), ±8191)`, `[T, 1]` exponents
-/// `e = max(0, bitlen(max |a·u|) − 13)`).
+/// (`[T, F]` `y = clamp(round_shift(a·u, e), ±32767)`, `[T, 1]` exponents
+/// `e = max(0, bitlen(max |a·u|) − 15)`).
 ///
-/// `e` is counted as `#{j : 13 ≤ j < 30, A ≥ 2^j}`, which is `max(0, bitlen(A) − 13)` for every
+/// `e` is counted as `#{j : 15 ≤ j < 30, A ≥ 2^j}`, which is `max(0, bitlen(A) − 15)` for every
 /// `A < 2^30`, and `A ≤ 2^15 · GU_Q < 2^30` (`|a| ≤ 2^15` in int16, `|u| ≤ GU_Q`).
 pub fn product(a: Tensor<2, Int>, u: Tensor<2, Int>) -> (Tensor<2, Int>, Tensor<2, Int>) {
     let [t, _] = a.dims();

@@ -34,6 +34,8 @@ const CHALLENGER: usize = 4;
 
 /// Calibration text for the import (never the evaluation text).
 const CALIBRATION: &str = include_str!("../../../models/llm/calibration.txt");
+/// Chat prompts for the import, a JSON list (never the evaluation prompts).
+const CALIBRATION_PROMPTS: &str = include_str!("../../../models/llm/calibration-prompts.json");
 /// Calibration tokens, as `vouch model import` takes by default.
 const CALIBRATION_TOKENS: usize = 512;
 
@@ -61,23 +63,35 @@ const PRICE: LlmPrice = LlmPrice {
 };
 
 /// The demo's model: `smollm2` (SmolLM2-135M-Instruct from the pinned GGUF that
-/// `scripts/fetch-smollm2.sh` caches), another llama GGUF, or a model file from `vouch model import`.
+/// `scripts/fetch-smollm2.sh` caches, imported once into `smollm2.vlm` beside it), another llama
+/// GGUF, or a model file from `vouch model import`.
 fn load_model(name: &Path) -> anyhow::Result<IntModel> {
-    let path = if name == Path::new("smollm2") {
+    if name == Path::new("smollm2") {
         let gguf = vouch_llm::smollm2_path();
         anyhow::ensure!(
             gguf.exists(),
             "{} is missing: fetch it with scripts/fetch-smollm2.sh (./scripts/dev.sh --model smollm2 does)",
             gguf.display()
         );
-        gguf
-    } else {
-        name.to_path_buf()
-    };
-    if super::llm::is_llm(&path) {
-        return int::load(&path).with_context(|| format!("loading {}", path.display()));
+        let cached = gguf.with_file_name("smollm2.vlm");
+        // A file of an older format (or a torn write) is imported again.
+        if let Ok(model) = int::load(&cached) {
+            return Ok(model);
+        }
+        let model = import(&gguf)?;
+        int::save(&model, &cached)?;
+        return Ok(model);
     }
-    let (model, _) = super::llm::import_model(&path, CALIBRATION, CALIBRATION_TOKENS)?;
+    if super::llm::is_llm(name) {
+        return int::load(name).with_context(|| format!("loading {}", name.display()));
+    }
+    import(name)
+}
+
+/// The GGUF at `path` imported with the demo's calibration.
+fn import(path: &Path) -> anyhow::Result<IntModel> {
+    let prompts: Vec<String> = serde_json::from_str(CALIBRATION_PROMPTS)?;
+    let (model, _) = super::llm::import_model(path, CALIBRATION, CALIBRATION_TOKENS, &prompts)?;
     Ok(model)
 }
 

@@ -50,34 +50,61 @@ fn read_text(path: &Path) -> anyhow::Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
 }
 
-/// `vouch model import MODEL.gguf --calibration TEXT --out FILE`.
+/// A JSON list of prompts.
+fn read_prompts(path: &Path) -> anyhow::Result<Vec<String>> {
+    serde_json::from_str(&read_text(path)?)
+        .with_context(|| format!("{} is not a JSON list of strings", path.display()))
+}
+
 /// Imports the GGUF at `gguf` into canonical integers, calibrated on the first `tokens` tokens of
-/// `calibration` (a spinner while it runs).
+/// the text `calibration` and on `prompts` as chat turns (a spinner while it runs).
 pub(crate) fn import_model(
     gguf: &Path,
     calibration: &str,
     tokens: usize,
+    prompts: &[String],
 ) -> anyhow::Result<(IntModel, int::ImportReport)> {
     let g = open_gguf(gguf)?;
     let spinner = crate::progress::spinner();
     spinner.set_message(format!(
-        "importing {}: dequantizing and calibrating on {tokens} tokens at most",
+        "importing {}: dequantizing, calibrating on {tokens} text tokens at most and {} chat \
+         prompts the float model answers",
         gguf.display(),
+        prompts.len()
     ));
-    let imported = int::import_text(&g, calibration, tokens)
+    let imported = int::import_text(&g, calibration, tokens, prompts)
         .with_context(|| format!("importing {}", gguf.display()));
     spinner.finish_and_clear();
     imported
 }
 
+/// What `vouch model import` calibrates a GGUF on.
+pub(crate) struct CalibrationFiles<'a> {
+    /// A plain text.
+    pub text: &'a Path,
+    /// Its first tokens to run.
+    pub tokens: usize,
+    /// A JSON list of chat prompts, if any.
+    pub prompts: Option<&'a Path>,
+}
+
+/// `vouch model import MODEL.gguf --calibration TEXT [--calibration-prompts JSON] --out FILE`.
 pub(crate) fn import(
     gguf: &Path,
-    calibration: &Path,
-    tokens: usize,
+    calibration: CalibrationFiles<'_>,
     out: &Path,
 ) -> anyhow::Result<()> {
     let began = Instant::now();
-    let (model, report) = import_model(gguf, &read_text(calibration)?, tokens)?;
+    let prompts = match calibration.prompts {
+        Some(p) => read_prompts(p)?,
+        None => Vec::new(),
+    };
+    let (model, report) = import_model(
+        gguf,
+        &read_text(calibration.text)?,
+        calibration.tokens,
+        &prompts,
+    )?;
     int::save(&model, out)?;
     let c = model.config;
     println!(
@@ -91,9 +118,15 @@ pub(crate) fn import(
         c.blocks, c.hidden, c.heads, c.kv_heads, c.head_dim, c.ffn, c.vocab
     );
     println!(
-        "  calibration: {} tokens of {}; weights kept as the GGUF's blocks (largest block-scale error {:.1e})",
+        "  calibration: {} tokens (at most {} of {}, {} chat prompts with the float model's answers), scales \
+         with {}× headroom ({}× for gate and up); weights kept as the GGUF's blocks (largest \
+         block-scale error {:.1e})",
         report.calibration_tokens,
-        calibration.display(),
+        calibration.tokens,
+        calibration.text.display(),
+        report.calibration_prompts,
+        int::HEADROOM,
+        int::GATE_UP_HEADROOM,
         report.max_weight_error
     );
     println!(
@@ -205,8 +238,7 @@ pub(crate) fn eval(
     };
     spinner.finish_and_clear();
     let list: Vec<String> = match prompts {
-        Some(p) => serde_json::from_str(&read_text(p)?)
-            .with_context(|| format!("{} is not a JSON list of strings", p.display()))?,
+        Some(p) => read_prompts(p)?,
         None => Vec::new(),
     };
     let bar = crate::progress::bar("answering the prompts with both models");
@@ -254,6 +286,12 @@ pub(crate) fn eval(
         agreement.float_perplexity,
         agreement.perplexity_ratio()
     );
+    if let Some(gap) = agreement.gap_rms {
+        println!(
+            "  top-two logit gap moved by            {gap:.4} nats (rms; greedy answers follow the float \
+             model's where its gap is wider)"
+        );
+    }
     if !per_block.is_empty() {
         println!("residual stream against the float model (block 0: the embedding):");
         println!("  block  mean cos  min cos  median rel. err  max rel. err");
@@ -267,7 +305,13 @@ pub(crate) fn eval(
     if !answers.is_empty() {
         println!("greedy answers, first {compare} tokens compared (= identical, ≠ different):");
         for a in &answers {
-            println!("{} {}", if a.same { "=" } else { "≠" }, a.prompt);
+            match a.divergence {
+                Some((i, gap)) => println!(
+                    "≠ {} (from token {i}, where the float model's top two logits are {gap:.3} apart)",
+                    a.prompt
+                ),
+                None => println!("{} {}", if a.same { "=" } else { "≠" }, a.prompt),
+            }
             println!("    integer: {:?}", tokenizer.decode(&a.int_ids)?);
             println!("    float:   {:?}", tokenizer.decode(&a.float_ids)?);
         }

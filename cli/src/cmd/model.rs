@@ -134,6 +134,12 @@ struct ImportArgs {
     /// GGUF: calibration tokens (the text's first ones).
     #[arg(long, default_value_t = 512)]
     calibration_tokens: usize,
+    /// GGUF: chat prompts to calibrate on too, a JSON list of strings (never the evaluation
+    /// prompts). The float model answers each in the model's chat template, and the activation
+    /// scales cover the prompts and the answers: what users send a chat model, which a plain text
+    /// does not reach (e.g. `models/llm/calibration-prompts.json`).
+    #[arg(long)]
+    calibration_prompts: Option<PathBuf>,
     /// Where to write the `.vouch` model.
     #[arg(long, short)]
     out: PathBuf,
@@ -193,8 +199,11 @@ impl ImportArgs {
             );
             super::llm::import(
                 &self.onnx,
-                &self.calibration,
-                self.calibration_tokens,
+                super::llm::CalibrationFiles {
+                    text: &self.calibration,
+                    tokens: self.calibration_tokens,
+                    prompts: self.calibration_prompts.as_deref(),
+                },
                 &self.out,
             )?;
             if let Some(text) = &self.eval {
@@ -209,6 +218,10 @@ impl ImportArgs {
             }
             return Ok(());
         }
+        anyhow::ensure!(
+            self.calibration_prompts.is_none(),
+            "--calibration-prompts is for language models (GGUF)"
+        );
         let graph =
             load_onnx(&self.onnx).with_context(|| format!("importing {}", self.onnx.display()))?;
         let calibration = dataset(&self.calibration, None, graph.input)?;

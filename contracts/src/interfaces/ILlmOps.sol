@@ -58,7 +58,7 @@ interface ILlmOps {
     function lookup(bytes32 leaf, uint256 leafIndex, int16 x) external pure returns (int256);
 
     /// @notice SwiGLU product (§3.11) of the rows a (SiLU of the gate) and u (up), i16 × F each: element `i < F` is
-    /// `clamp(round_shift(a_i·u_i, e), ±8191)`, element F is the row's exponent `e = max(0, bitlen(max |a·u|) − 13)`.
+    /// `clamp(round_shift(a_i·u_i, e), ±32767)`, element F is the row's exponent `e = max(0, bitlen(max |a·u|) − 15)`.
     function product(bytes calldata a, bytes calldata u, uint256 i) external pure returns (int256);
 
     /// @notice Argmax stage 1 (§3.12): of logits chunk `chunk` (i32 × 1 … 8192), the largest value and the lowest

@@ -32,10 +32,10 @@ library LibLlm {
     int256 internal constant RES_MAX = (1 << 26) - 1;
     /// @notice Attention scores are clamped to ±2^30.
     int256 internal constant SCORE_MAX = 1 << 30;
-    /// @notice The SwiGLU product's bound (the down projection's input): ±8191.
-    int256 internal constant PRODUCT_MAX = 8191;
-    /// @notice bitlen(8191): a product row's exponent is max(0, bitlen(max |a·u|) − 13).
-    uint256 internal constant PRODUCT_BITS = 13;
+    /// @notice The SwiGLU product's bound (the down projection's input): ±32767.
+    int256 internal constant PRODUCT_MAX = 32_767;
+    /// @notice bitlen(32767): a product row's exponent is max(0, bitlen(max |a·u|) − 15).
+    uint256 internal constant PRODUCT_BITS = 15;
     /// @notice Probabilities are in units of 2^-15 (and P·V shifts by 15).
     uint256 internal constant PROB_FRAC = 15;
     /// @notice RoPE tables are in units of 2^-14.
@@ -217,7 +217,7 @@ library LibLlm {
     }
 
     /// @notice §3.11 SwiGLU product of the rows a and u (i16 × F each): for i < F,
-    /// `clamp(round_shift(a_i·u_i, e), ±8191)`; for i = F, the row's exponent `e = max(0, bitlen(max |a·u|) − 13)`.
+    /// `clamp(round_shift(a_i·u_i, e), ±32767)`; for i = F, the row's exponent `e = max(0, bitlen(max |a·u|) − 15)`.
     function product(bytes calldata a, bytes calldata u, uint256 i) internal pure returns (int256) {
         uint256 f = _count(a, 0, 2);
         // INVARIANT: a and u are rows of the same width.
@@ -286,7 +286,7 @@ library LibLlm {
         returns (int256)
     {
         uint8 s = uint8(w[4]);
-        // INVARIANT: s − e is a shift (the model registers s ≥ 18 > 17 ≥ e for the down projection).
+        // INVARIANT: s − e is a shift (the model registers s ≥ 16 > 15 ≥ e for the down projection).
         if (e < 0 || e > int256(uint256(s))) revert InvalidExponent(e, s);
         int256 acc = _mac(x, w, cols / BLOCK, bits);
         // casting to 'uint8' is safe because 0 ≤ e ≤ s ≤ 255.

@@ -41,6 +41,11 @@ mod tests {
             (bit_length(0), bit_length(8191), bit_length(-983_010_000)),
             (0, 13, 30)
         );
+        // A product |a·u| ≤ 32767² has 30 bits; the exponent leaves P_Q's.
+        assert_eq!(
+            super::super::MAX_EXPONENT,
+            (bit_length(32767 * 32767) - bit_length(super::super::P_Q)) as u8
+        );
     }
 
     proptest! {

@@ -2,7 +2,8 @@
 //! range and overflow bound before the model can run.
 
 use super::{
-    Block, CONTEXT, Dense, GU_Q, Gain, IntModel, NORM_FRAC, NORM_Q, P_Q, QK_Q, RES_MAX, V_Q,
+    Block, CONTEXT, Dense, GU_Q, Gain, IntModel, MAX_EXPONENT, NORM_FRAC, NORM_Q, P_Q, QK_Q,
+    RES_MAX, V_Q,
 };
 use crate::{
     error::{LlmError, Result},
@@ -12,7 +13,7 @@ use std::path::Path;
 use vouch_core::quant::Requant;
 
 /// Magic bytes that open an integer language-model file.
-pub const LLM_MAGIC: &[u8; 8] = b"VOUCHLM1";
+pub const LLM_MAGIC: &[u8; 8] = b"VOUCHLM2";
 
 /// Writes the model durably (temporary file, fsync, rename).
 pub fn save(model: &IntModel, path: &Path) -> Result<()> {
@@ -140,9 +141,10 @@ impl Block {
         expect(self.silu.len() == 2 * GU_Q as usize + 1, || {
             n("SiLU table of the wrong length")
         })?;
-        expect(self.down.requant.iter().all(|r| r.shift > 17), || {
-            n("down: a shift leaves no room for the product's exponent")
-        })
+        expect(
+            self.down.requant.iter().all(|r| r.shift > MAX_EXPONENT),
+            || n("down: a shift leaves no room for the product's exponent"),
+        )
     }
 }
 

@@ -2,24 +2,37 @@
 //! here, to compute the integer constants from the GGUF's weights and a calibration run.
 
 use super::{
-    Block, CONTEXT, Dense, EXP_FRAC, GU_Q, Gain, IntModel, LOGIT_FRAC, NORM_FRAC, NORM_Q, P_Q,
-    QK_Q, RES_FRAC, ROPE_FRAC, SCORE_FRAC, V_Q, arith::bit_length,
+    Block, CONTEXT, Dense, EXP_FRAC, GU_Q, Gain, IntModel, LOGIT_FRAC, MAX_EXPONENT, NORM_FRAC,
+    NORM_Q, QK_Q, RES_FRAC, ROPE_FRAC, SCORE_FRAC, V_Q,
 };
 use crate::{
     config::LlamaConfig,
     error::{LlmError, Result},
     float::{Calibration, FloatModel},
     gguf::{BLOCK, BlockRows, Gguf},
-    lm::expect_shape,
+    lm::{expect_shape, generate},
     tokenizer::{ChatTokenizer, TokenizerSpec},
 };
 use vouch_core::quant::Requant;
 
+/// Tokens the float model answers each calibration prompt with; the answer is calibrated too.
+pub const CALIBRATION_ANSWER: usize = 24;
+
+/// Headroom of every static activation scale over the largest magnitude calibration saw: a new
+/// text's activations may exceed a calibration's (docs/LLM_INT.md §4).
+pub const HEADROOM: f64 = 1.25;
+
+/// The gate and up projections' headroom. Their maxima vary the most from text to text: over 30
+/// unseen prompts, up to 1.35× what 24 calibration prompts and 512 text tokens reached.
+pub const GATE_UP_HEADROOM: f64 = 2.0;
+
 /// What the import measured, for the report.
 #[derive(Debug, Clone)]
 pub struct ImportReport {
-    /// Calibration tokens run through the float model.
+    /// Calibration tokens run through the float model: the text's, the prompts' and the answers'.
     pub calibration_tokens: usize,
+    /// Chat prompts among them, each answered by the float model.
+    pub calibration_prompts: usize,
     /// Relative error of the integer weights against the GGUF's (the 16-bit rounding of each
     /// block's scale and offset): the largest over all projections.
     pub max_weight_error: f64,
@@ -108,9 +121,9 @@ fn gain(g: &[f32], c: f64) -> Result<Gain> {
     })
 }
 
-/// The calibrated scale of an activation: its largest magnitude over the bound.
-fn scale_of(absmax: f32, bound: i64) -> f64 {
-    f64::from(absmax).max(1e-6) / bound as f64
+/// The calibrated scale of an activation: its largest magnitude times `headroom`, over the bound.
+fn scale_of(absmax: f32, bound: i64, headroom: f64) -> f64 {
+    headroom * f64::from(absmax).max(1e-6) / bound as f64
 }
 
 struct Importer<'a> {
@@ -151,12 +164,12 @@ impl Importer<'_> {
         let (k, kvw) = (c.hidden, c.kv_width());
         let name = |n: &str| format!("blk.{l}.{n}.weight");
         let norm = |n: &str| -> Result<Vec<f32>> { Ok(self.g.tensor(&name(n))?.to_f32()) };
-        let c_an = scale_of(cal.attn_norm[l], NORM_Q);
+        let c_an = scale_of(cal.attn_norm[l], NORM_Q, HEADROOM);
         let attn_norm = gain(&norm("attn_norm")?, c_an)?;
         let (s_q, s_k, s_v) = (
-            scale_of(cal.q[l], QK_Q),
-            scale_of(cal.k[l], QK_Q),
-            scale_of(cal.v[l], V_Q),
+            scale_of(cal.q[l], QK_Q, HEADROOM),
+            scale_of(cal.k[l], QK_Q, HEADROOM),
+            scale_of(cal.v[l], V_Q, HEADROOM),
         );
         let q = self.dense(&name("attn_q"), (k, k), c_an / s_q)?;
         let kd = self.dense(&name("attn_k"), (kvw, k), c_an / s_k)?;
@@ -166,9 +179,12 @@ impl Importer<'_> {
             "scores",
         )?;
         let o = self.dense(&name("attn_output"), (k, k), s_v * 2f64.powi(RES_FRAC))?;
-        let c_fn = scale_of(cal.ffn_norm[l], NORM_Q);
+        let c_fn = scale_of(cal.ffn_norm[l], NORM_Q, HEADROOM);
         let ffn_norm = gain(&norm("ffn_norm")?, c_fn)?;
-        let (s_g, s_u) = (scale_of(cal.gate[l], GU_Q), scale_of(cal.up[l], GU_Q));
+        let (s_g, s_u) = (
+            scale_of(cal.gate[l], GU_Q, GATE_UP_HEADROOM),
+            scale_of(cal.up[l], GU_Q, GATE_UP_HEADROOM),
+        );
         let gate = self.dense(&name("ffn_gate"), (c.ffn, k), c_fn / s_g)?;
         let up = self.dense(&name("ffn_up"), (c.ffn, k), c_fn / s_u)?;
         let xs: Vec<f64> = (-GU_Q..=GU_Q).map(|j| j as f64 * s_g).collect();
@@ -187,11 +203,10 @@ impl Importer<'_> {
             (k, c.ffn),
             s_a * s_u * 2f64.powi(RES_FRAC),
         )?;
-        // |a·u| < 2^30 ⇒ e ≤ 30 − bitlen(P_Q): every shift s − e must stay ≥ 1.
-        let max_e = 30 - bit_length(P_Q) as u8;
-        if let Some(r) = down.requant.iter().find(|r| r.shift <= max_e) {
+        // Every shift s − e must stay ≥ 1.
+        if let Some(r) = down.requant.iter().find(|r| r.shift <= MAX_EXPONENT) {
             return Err(LlmError::Quantize(format!(
-                "{}: shift {} ≤ {max_e}",
+                "{}: shift {} ≤ {MAX_EXPONENT}",
                 name("ffn_down"),
                 r.shift
             )));
@@ -212,31 +227,64 @@ impl Importer<'_> {
     }
 }
 
-/// [`import`] calibrated on the first `tokens` tokens of `text`, tokenized by the GGUF's own
-/// tokenizer (what `vouch model import --calibration` does).
-pub fn import_text(g: &Gguf, text: &str, tokens: usize) -> Result<(IntModel, ImportReport)> {
-    let mut ids = ChatTokenizer::new(&TokenizerSpec::from_gguf(g)?)?.encode(text)?;
-    ids.truncate(tokens);
-    import(g, &ids)
+/// The softmax's table, `EXP[d] = round(2^20 · exp(−d / 2^SCORE_FRAC))` while it rounds to at least
+/// 1 (3,727 entries; docs/LLM_INT.md §3.7).
+pub fn exp_table() -> Vec<i32> {
+    (0..)
+        .map(|d: i32| {
+            (2f64.powi(EXP_FRAC) * (-f64::from(d) / 2f64.powi(SCORE_FRAC)).exp()).round_ties_even()
+                as i32
+        })
+        .take_while(|&v| v > 0)
+        .collect()
 }
 
-/// Imports a llama GGUF: dequantizes it, runs `calibration` through the float model for the
+/// [`import`] calibrated on the first `tokens` tokens of `text` and on `prompts` as chat turns,
+/// tokenized by the GGUF's own tokenizer and chat template (what `vouch model import --calibration
+/// TEXT --calibration-prompts PROMPTS` does).
+pub fn import_text(
+    g: &Gguf,
+    text: &str,
+    tokens: usize,
+    prompts: &[String],
+) -> Result<(IntModel, ImportReport)> {
+    let tokenizer = ChatTokenizer::new(&TokenizerSpec::from_gguf(g)?)?;
+    let mut ids = tokenizer.encode(text)?;
+    ids.truncate(tokens);
+    let chats = prompts
+        .iter()
+        .map(|p| tokenizer.chat(p))
+        .collect::<Result<Vec<_>>>()?;
+    import(g, &ids, &chats)
+}
+
+/// Imports a llama GGUF: dequantizes it, runs the calibration through the float model for the
 /// activation scales, and builds the integer model with the GGUF's own weight blocks.
-pub fn import(g: &Gguf, calibration: &[u32]) -> Result<(IntModel, ImportReport)> {
+///
+/// The calibration is the token ids of a plain `text` and any number of templated chat `prompts`;
+/// the float model answers each prompt greedily ([`CALIBRATION_ANSWER`] tokens) and the scales
+/// cover the text, every prompt and every answer, with [`HEADROOM`].
+pub fn import(g: &Gguf, text: &[u32], prompts: &[Vec<u32>]) -> Result<(IntModel, ImportReport)> {
     let config = LlamaConfig::from_gguf(g)?;
     let tokenizer = TokenizerSpec::from_gguf(g)?;
-    if calibration.is_empty() {
+    if text.is_empty() {
         return Err(LlmError::Request(
             "the calibration text has no tokens".into(),
         ));
     }
-    let cal = FloatModel::load(g, config)?.calibrate(calibration)?;
+    let float = FloatModel::load(g, config)?;
+    let mut sequences = vec![text.to_vec()];
+    for prompt in prompts {
+        let answer = generate(&float, prompt, CALIBRATION_ANSWER, tokenizer.eos, |_| ())?;
+        sequences.push([prompt.as_slice(), &answer].concat());
+    }
+    let cal = float.calibrate(&sequences)?;
     let mut im = Importer {
         g,
         config,
         max_weight_error: 0.0,
     };
-    let c_on = scale_of(cal.out_norm, NORM_Q);
+    let c_on = scale_of(cal.out_norm, NORM_Q, HEADROOM);
     let (mut embed, sigmas) = im.rows("token_embd.weight", (config.vocab, config.hidden))?;
     embed.requant = sigmas
         .iter()
@@ -263,13 +311,7 @@ pub fn import(g: &Gguf, calibration: &[u32]) -> Result<(IntModel, ImportReport)>
             rope_sin.push((s * f64::from(1 << ROPE_FRAC)).round_ties_even() as i16);
         }
     }
-    let exp = (0..)
-        .map(|d: i32| {
-            (2f64.powi(EXP_FRAC) * (-f64::from(d) / 2f64.powi(SCORE_FRAC)).exp()).round_ties_even()
-                as i32
-        })
-        .take_while(|&v| v > 0)
-        .collect();
+    let exp = exp_table();
     let eps_term =
         (config.hidden as f64 * f64::from(config.eps) * 2f64.powi(2 * RES_FRAC)).round_ties_even();
     // E = 0 would let a zero residual row divide by zero in the RMSNorm; the load checks the same.
@@ -296,7 +338,8 @@ pub fn import(g: &Gguf, calibration: &[u32]) -> Result<(IntModel, ImportReport)>
     // The load's checks, so an import never produces a file that cannot be loaded.
     model.validate()?;
     let report = ImportReport {
-        calibration_tokens: calibration.len(),
+        calibration_tokens: sequences.iter().map(Vec::len).sum(),
+        calibration_prompts: prompts.len(),
         max_weight_error: im.max_weight_error,
     };
     Ok((model, report))

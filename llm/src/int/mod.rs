@@ -10,7 +10,9 @@ pub mod rows;
 
 pub use file::{LLM_MAGIC, load, save};
 pub use forward::IntCache;
-pub use import::{ImportReport, import, import_text};
+pub use import::{
+    CALIBRATION_ANSWER, GATE_UP_HEADROOM, HEADROOM, ImportReport, exp_table, import, import_text,
+};
 
 use crate::{config::LlamaConfig, tokenizer::TokenizerSpec};
 use serde::{Deserialize, Serialize};
@@ -24,8 +26,8 @@ pub const RES_MAX: i64 = (1 << 26) - 1;
 pub const NORM_FRAC: i32 = 24;
 /// RoPE tables: int16 in units of 2^-14.
 pub const ROPE_FRAC: u8 = 14;
-/// Attention scores: int32 in units of 2^-5 nat (1/√d folded in).
-pub const SCORE_FRAC: i32 = 5;
+/// Attention scores: int32 in units of 2^-8 nat (1/√d folded in).
+pub const SCORE_FRAC: i32 = 8;
 /// The exp table's values: units of 2^-20.
 pub const EXP_FRAC: i32 = 20;
 /// Probabilities: units of 2^-15.
@@ -47,7 +49,10 @@ pub const V_Q: i64 = 16383;
 /// Bound of the gate and up projections and of SiLU's output.
 pub const GU_Q: i64 = 32767;
 /// Bound of the down projection's input (per-token power-of-two scale).
-pub const P_Q: i64 = 8191;
+pub const P_Q: i64 = 32767;
+/// The largest exponent a product row can take: `|a·u| < 2^30`, so `e ≤ 30 − bitlen(P_Q)`. Every
+/// down projection's shift exceeds it, so `s − e` stays a shift.
+pub const MAX_EXPONENT: u8 = 15;
 /// Bound of the logits.
 pub const LOGIT_MAX: i64 = (1 << 31) - 1;
 

@@ -156,7 +156,7 @@ pub fn lookup(x: &[i32], table: &[i16], offset: i64) -> Vec<i16> {
 }
 
 /// SwiGLU product with a per-token power-of-two scale: `P_i = a_i · u_i`, `A = max |P_i|`,
-/// `e = max(0, bitlen(A) − 13)`, `y_i = clamp(round_shift(P_i, e), ±8191)`. Returns `e`.
+/// `e = max(0, bitlen(A) − 15)`, `y_i = clamp(round_shift(P_i, e), ±32767)`. Returns `e`.
 pub fn product(a: &[i16], u: &[i32], out: &mut [i16]) -> u8 {
     let p: Vec<i64> = a
         .iter()
@@ -285,10 +285,10 @@ mod tests {
 
     #[test]
     fn product_example() {
-        // §3.11: e = 17, y = [153, −5, −7500, 0].
+        // §3.11: e = 15, y = [610, −18, −29999, 0].
         let mut y = [0i16; 4];
         let e = product(&[1000, -200, 30000, 5], &[20000, 3000, -32767, 7], &mut y);
-        assert_eq!((e, y), (17, [153, -5, -7500, 0]));
+        assert_eq!((e, y), (15, [610, -18, -29999, 0]));
     }
 
     #[test]
