@@ -91,21 +91,14 @@ fn int_model() -> &'static IntModel {
     static M: OnceLock<IntModel> = OnceLock::new();
     M.get_or_init(|| {
         let text = std::fs::read_to_string(data("calibration.txt")).unwrap();
-        let ids = tokenizer().encode(&text).unwrap();
-        let prompts: Vec<String> = serde_json::from_str(
-            &std::fs::read_to_string(data("calibration-prompts.json")).unwrap(),
-        )
-        .unwrap();
-        let chats: Vec<Vec<u32>> = prompts
-            .iter()
-            .map(|p| tokenizer().chat(p).unwrap())
-            .collect();
         let began = Instant::now();
-        let (model, report) = int::import(gguf(), &ids[..CALIBRATION], &chats).unwrap();
+        // As `vouch model import` does by default: the text and the built-in chat prompts.
+        let (model, report) = int::import_text(gguf(), &text, CALIBRATION, None).unwrap();
         eprintln!(
             "imported in {:.1} s: {report:?}",
             began.elapsed().as_secs_f64()
         );
+        assert_eq!(report.calibration_prompts, 24);
         model
     })
 }

@@ -34,8 +34,6 @@ const CHALLENGER: usize = 4;
 
 /// Calibration text for the import (never the evaluation text).
 const CALIBRATION: &str = include_str!("../../../models/llm/calibration.txt");
-/// Chat prompts for the import, a JSON list (never the evaluation prompts).
-const CALIBRATION_PROMPTS: &str = include_str!("../../../models/llm/calibration-prompts.json");
 /// Calibration tokens, as `vouch model import` takes by default.
 const CALIBRATION_TOKENS: usize = 512;
 
@@ -90,8 +88,7 @@ fn load_model(name: &Path) -> anyhow::Result<IntModel> {
 
 /// The GGUF at `path` imported with the demo's calibration.
 fn import(path: &Path) -> anyhow::Result<IntModel> {
-    let prompts: Vec<String> = serde_json::from_str(CALIBRATION_PROMPTS)?;
-    let (model, _) = super::llm::import_model(path, CALIBRATION, CALIBRATION_TOKENS, &prompts)?;
+    let (model, _) = super::llm::import_model(path, CALIBRATION, CALIBRATION_TOKENS, None)?;
     Ok(model)
 }
 

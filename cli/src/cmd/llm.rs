@@ -57,20 +57,20 @@ fn read_prompts(path: &Path) -> anyhow::Result<Vec<String>> {
 }
 
 /// Imports the GGUF at `gguf` into canonical integers, calibrated on the first `tokens` tokens of
-/// the text `calibration` and on `prompts` as chat turns (a spinner while it runs).
+/// the text `calibration` and on `prompts` as chat turns (the built-in ones if `None`; a spinner
+/// while it runs).
 pub(crate) fn import_model(
     gguf: &Path,
     calibration: &str,
     tokens: usize,
-    prompts: &[String],
+    prompts: Option<&[String]>,
 ) -> anyhow::Result<(IntModel, int::ImportReport)> {
     let g = open_gguf(gguf)?;
     let spinner = crate::progress::spinner();
     spinner.set_message(format!(
-        "importing {}: dequantizing, calibrating on {tokens} text tokens at most and {} chat \
+        "importing {}: dequantizing, calibrating on {tokens} text tokens at most and on chat \
          prompts the float model answers",
         gguf.display(),
-        prompts.len()
     ));
     let imported = int::import_text(&g, calibration, tokens, prompts)
         .with_context(|| format!("importing {}", gguf.display()));
@@ -84,7 +84,7 @@ pub(crate) struct CalibrationFiles<'a> {
     pub text: &'a Path,
     /// Its first tokens to run.
     pub tokens: usize,
-    /// A JSON list of chat prompts, if any.
+    /// A JSON list of chat prompts (the built-in ones if `None`).
     pub prompts: Option<&'a Path>,
 }
 
@@ -95,15 +95,12 @@ pub(crate) fn import(
     out: &Path,
 ) -> anyhow::Result<()> {
     let began = Instant::now();
-    let prompts = match calibration.prompts {
-        Some(p) => read_prompts(p)?,
-        None => Vec::new(),
-    };
+    let prompts = calibration.prompts.map(read_prompts).transpose()?;
     let (model, report) = import_model(
         gguf,
         &read_text(calibration.text)?,
         calibration.tokens,
-        &prompts,
+        prompts.as_deref(),
     )?;
     int::save(&model, out)?;
     let c = model.config;

@@ -137,7 +137,8 @@ struct ImportArgs {
     /// GGUF: chat prompts to calibrate on too, a JSON list of strings (never the evaluation
     /// prompts). The float model answers each in the model's chat template, and the activation
     /// scales cover the prompts and the answers: what users send a chat model, which a plain text
-    /// does not reach (e.g. `models/llm/calibration-prompts.json`).
+    /// does not reach. Default: 24 general instructions built into vouch
+    /// (`models/llm/calibration-prompts.json`) when the model has a chat template; `[]` for none.
     #[arg(long)]
     calibration_prompts: Option<PathBuf>,
     /// Where to write the `.vouch` model.

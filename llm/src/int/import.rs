@@ -239,19 +239,35 @@ pub fn exp_table() -> Vec<i32> {
         .collect()
 }
 
+/// The chat prompts an import calibrates on unless told otherwise: 24 general instructions,
+/// disjoint from the evaluation prompts (`models/llm/calibration-prompts.json`).
+const DEFAULT_PROMPTS: &str = include_str!("../../../models/llm/calibration-prompts.json");
+
+/// [`DEFAULT_PROMPTS`] as a list.
+pub fn default_calibration_prompts() -> Vec<String> {
+    serde_json::from_str(DEFAULT_PROMPTS).expect("the built-in calibration prompts are a JSON list")
+}
+
 /// [`import`] calibrated on the first `tokens` tokens of `text` and on `prompts` as chat turns,
 /// tokenized by the GGUF's own tokenizer and chat template (what `vouch model import --calibration
-/// TEXT --calibration-prompts PROMPTS` does).
+/// TEXT [--calibration-prompts PROMPTS]` does). Without `prompts`, a model with a chat template
+/// is calibrated on [`default_calibration_prompts`] too, and one without on the text alone.
 pub fn import_text(
     g: &Gguf,
     text: &str,
     tokens: usize,
-    prompts: &[String],
+    prompts: Option<&[String]>,
 ) -> Result<(IntModel, ImportReport)> {
-    let tokenizer = ChatTokenizer::new(&TokenizerSpec::from_gguf(g)?)?;
+    let spec = TokenizerSpec::from_gguf(g)?;
+    let tokenizer = ChatTokenizer::new(&spec)?;
     let mut ids = tokenizer.encode(text)?;
     ids.truncate(tokens);
+    let defaults = match (prompts, &spec.system) {
+        (None, Some(_)) => default_calibration_prompts(),
+        _ => Vec::new(),
+    };
     let chats = prompts
+        .unwrap_or(&defaults)
         .iter()
         .map(|p| tokenizer.chat(p))
         .collect::<Result<Vec<_>>>()?;
@@ -343,4 +359,20 @@ pub fn import(g: &Gguf, text: &[u32], prompts: &[Vec<u32>]) -> Result<(IntModel,
         max_weight_error: im.max_weight_error,
     };
     Ok((model, report))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_built_in_calibration_prompts_are_none_of_the_evaluation_prompts() {
+        let calibration = super::default_calibration_prompts();
+        assert_eq!(calibration.len(), 24);
+        for set in [
+            include_str!("../../../models/llm/prompts.json"),
+            include_str!("../../../models/llm/prompts-extra.json"),
+        ] {
+            let evaluation: Vec<String> = serde_json::from_str(set).unwrap();
+            assert!(evaluation.iter().all(|p| !calibration.contains(p)));
+        }
+    }
 }

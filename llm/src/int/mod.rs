@@ -11,7 +11,8 @@ pub mod rows;
 pub use file::{LLM_MAGIC, load, save};
 pub use forward::IntCache;
 pub use import::{
-    CALIBRATION_ANSWER, GATE_UP_HEADROOM, HEADROOM, ImportReport, exp_table, import, import_text,
+    CALIBRATION_ANSWER, GATE_UP_HEADROOM, HEADROOM, ImportReport, default_calibration_prompts,
+    exp_table, import, import_text,
 };
 
 use crate::{config::LlamaConfig, tokenizer::TokenizerSpec};
