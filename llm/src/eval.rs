@@ -195,8 +195,10 @@ pub fn side_by_side<A: LanguageModel, B: LanguageModel>(
         Some(i) if i < float_ids.len() => {
             let prefix = [ids, &float_ids[..i]].concat();
             let logits = float.forward(&prefix, &mut float.new_cache())?;
-            let top = logits.top(prefix.len() - 1, 2);
-            Some((i, top[0].1 - top[1].1))
+            match logits.top(prefix.len() - 1, 2)[..] {
+                [(_, first), (_, second)] => Some((i, first - second)),
+                _ => None,
+            }
         }
         _ => None,
     };
@@ -207,4 +209,45 @@ pub fn side_by_side<A: LanguageModel, B: LanguageModel>(
         same: first.is_none(),
         divergence,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Agreement, Forced, gap_change};
+    use crate::lm::Logits;
+
+    #[test]
+    fn top_keeps_the_largest_logits_in_order_ties_to_the_lower_id() {
+        let logits = Logits {
+            vocab: 6,
+            values: vec![0.5, 2.0, -1.0, 2.0, 3.0, 0.0],
+            argmax: vec![4],
+        };
+        assert_eq!(logits.top(0, 3), [(4, 3.0), (1, 2.0), (3, 2.0)]);
+        assert_eq!(logits.top(0, 9).len(), 6);
+    }
+
+    #[test]
+    fn the_gap_change_is_measured_on_the_reference_top_two() {
+        // The reference's gap between tokens 7 and 2 is 0.5; the model's is 0.25.
+        let reference = [(7, 10.0), (2, 9.5), (5, 1.0)];
+        assert_eq!(gap_change(&[(2, 4.0), (7, 4.25)], &reference), Some(-0.25));
+        // Either token missing from the model's best: no figure for that position.
+        assert_eq!(gap_change(&[(7, 4.0)], &reference), None);
+        let forced = |top: Vec<Vec<(u32, f32)>>| Forced {
+            argmax: vec![7; top.len()],
+            next_logprob: vec![0.0; top.len()],
+            top,
+        };
+        let a = Agreement::of(
+            &forced(vec![vec![(7, 1.0), (2, 0.0)], vec![(7, 3.0), (2, 0.0)]]),
+            &forced(vec![vec![(7, 2.0), (2, 0.0)], vec![(7, 2.0), (2, 0.0)]]),
+        );
+        // Changes of −1 and +1: an rms of 1.
+        assert_eq!(a.gap_rms, Some(1.0));
+        assert_eq!(
+            Agreement::of(&forced(Vec::new()), &forced(Vec::new())).gap_rms,
+            None
+        );
+    }
 }
